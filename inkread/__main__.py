@@ -1,0 +1,3 @@
+from inkread.cli import main
+
+main()

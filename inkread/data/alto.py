@@ -1,0 +1,176 @@
+"""ALTO XML v2 to v4 (eScriptorium, Transkribus, OCR engines): read lines, write text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from lxml import etree
+
+from inkread import __version__
+from inkread.data.lines import Line, group_by_region, repair_polygons
+from inkread.data.xml import (
+    box,
+    child,
+    children,
+    descendants,
+    local,
+    outline,
+    point_list,
+    points,
+    resolve_image,
+    xml_id,
+)
+
+ASSUMED_DPI = 300.0  # only for non-pixel units; line_images rescales to the real image anyway
+
+
+def is_alto(root: etree._Element) -> bool:
+    return local(root) == "alto"
+
+
+def _scale(root: etree._Element) -> float:
+    """Pixels per ALTO unit."""
+    unit = next((e.text for e in descendants(root, "MeasurementUnit")), "pixel") or "pixel"
+    return {"mm10": ASSUMED_DPI / 254.0, "inch1200": ASSUMED_DPI / 1200.0}.get(unit.strip(), 1.0)
+
+
+def _float(element: etree._Element, name: str) -> float | None:
+    try:
+        return float(element.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _box(element: etree._Element) -> np.ndarray | None:
+    x, y, w, h = (_float(element, k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+    if None in (x, y, w, h) or w <= 0 or h <= 0:
+        return None
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+
+
+def _polygon(line: etree._Element) -> np.ndarray | None:
+    shape = child(line, "Shape")
+    polygon = child(shape, "Polygon") if shape is not None else None
+    found = points(polygon.get("POINTS")) if polygon is not None else None
+    return found if found is not None and len(found) >= 3 else _box(line)
+
+
+def _text(line: etree._Element) -> str | None:
+    parts: list[str] = []
+    for node in line:
+        name = local(node)
+        if name == "String":
+            if parts and parts[-1] != " ":
+                parts.append(" ")  # words written without SP between them
+            parts.append(node.get("CONTENT", ""))
+        elif name == "SP" and parts and parts[-1] != " ":
+            parts.append(" ")
+        elif name == "HYP":
+            parts.append(node.get("CONTENT", "-"))
+    text = "".join(parts).strip()
+    return text or None
+
+
+def read(path: Path, root: etree._Element) -> list[Line]:
+    scale = _scale(root)
+    name = next((e.text for e in descendants(root, "fileName")), None)
+    image = resolve_image(path, name.strip() if name else None)
+    page = next(iter(descendants(root, "Page")), None)
+    size = None
+    if page is not None and _float(page, "WIDTH") and _float(page, "HEIGHT"):
+        size = (round(_float(page, "WIDTH") * scale), round(_float(page, "HEIGHT") * scale))
+    lines = []
+    for n, line in enumerate(descendants(root, "TextLine")):
+        polygon = _polygon(line)
+        baseline = points(line.get("BASELINE")) if line.get("BASELINE") else None
+        lines.append(
+            Line(
+                id=line.get("ID", f"line{n}"),
+                image=image,
+                text=_text(line),
+                polygon=None if polygon is None else polygon * scale,
+                baseline=None if baseline is None else baseline * scale,
+                source=path,
+                page_size=size,
+                region=line.getparent().get("ID") if line.getparent() is not None else None,
+            )
+        )
+    repair_polygons(lines)
+    return lines
+
+
+def fill(root: etree._Element, texts: dict[str, tuple[str, float]]) -> None:
+    """Replace each named TextLine's strings with the recognised words, in place.
+
+    Words carry the line's confidence until word positions and confidences exist.
+    """
+    ns = etree.QName(root).namespace
+    tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    for line in descendants(root, "TextLine"):
+        if line.get("ID") not in texts:
+            continue
+        text, conf = texts[line.get("ID")]
+        for old in children(line, "String") + children(line, "SP") + children(line, "HYP"):
+            line.remove(old)
+        words = text.split() or [""]
+        for i, word in enumerate(words):
+            if i:
+                etree.SubElement(line, tag("SP"))
+            etree.SubElement(line, tag("String"), CONTENT=word, WC=f"{conf:.4f}")
+
+
+NAMESPACE_V4 = "http://www.loc.gov/standards/alto/ns-v4#"
+SCHEMA_V4 = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
+
+
+def new_document(
+    image: Path, size: tuple[int, int], lines: list[Line], texts: dict[str, tuple[str, float]]
+) -> etree._Element:
+    """An ALTO v4 document (pixel units) for lines that came without one."""
+    ns = NAMESPACE_V4
+    xsi = "http://www.w3.org/2001/XMLSchema-instance"
+    q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
+    root = etree.Element(q("alto"), nsmap={None: ns, "xsi": xsi})
+    root.set(f"{{{xsi}}}schemaLocation", f"{ns} {SCHEMA_V4}")
+    description = etree.SubElement(root, q("Description"))
+    etree.SubElement(description, q("MeasurementUnit")).text = "pixel"
+    source = etree.SubElement(description, q("sourceImageInformation"))
+    etree.SubElement(source, q("fileName")).text = image.name
+    software = etree.SubElement(
+        etree.SubElement(
+            etree.SubElement(description, q("Processing"), ID="inkread"), q("processingSoftware")
+        ),
+        q("softwareName"),
+    )
+    software.text = f"inkread {__version__}"
+    w, h = size
+    page = etree.SubElement(
+        etree.SubElement(root, q("Layout")),
+        q("Page"),
+        ID="page_1",
+        WIDTH=str(w),
+        HEIGHT=str(h),
+        PHYSICAL_IMG_NR="1",
+    )
+    space = etree.SubElement(page, q("PrintSpace"), HPOS="0", VPOS="0", WIDTH=str(w), HEIGHT=str(h))
+    for region_id, members in group_by_region(lines):
+        outlines = [outline(line.polygon, size) for line in members]
+        block = etree.SubElement(
+            space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box(outlines))
+        )
+        for line, shape in zip(members, outlines):
+            element = etree.SubElement(
+                block, q("TextLine"), ID=xml_id(line.id, "l"), **_position(box([shape]))
+            )
+            if line.baseline is not None:
+                element.set("BASELINE", point_list(outline(line.baseline, size)))
+            polygon = etree.SubElement(etree.SubElement(element, q("Shape")), q("Polygon"))
+            polygon.set("POINTS", point_list(shape))
+    fill(root, {xml_id(k, "l"): v for k, v in texts.items()})
+    return root
+
+
+def _position(box: tuple[int, int, int, int]) -> dict[str, str]:
+    x0, y0, x1, y1 = box
+    return {"HPOS": str(x0), "VPOS": str(y0), "WIDTH": str(x1 - x0), "HEIGHT": str(y1 - y0)}

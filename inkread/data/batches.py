@@ -1,0 +1,47 @@
+"""Line images as network input: sized for a model, normalised, batched by width."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from inkread.data.images import fit_box, fit_height, ink
+from inkread.model.config import ModelConfig
+
+MIN_WIDTH = 8
+
+
+def sized(line: np.ndarray, config: ModelConfig) -> np.ndarray:
+    """A line (8-bit gray) at the model's height: its own width, or the fixed box of the seed."""
+    if config.width is not None:
+        return fit_box(line, config.height, config.width)
+    return fit_height(line, config.height, config.max_width)
+
+
+def to_batch(images: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sized 8-bit lines -> (batch, 1, height, max width) float tensor, zero (paper) padded,
+    and each line's true width for the CTC lengths."""
+    widths = [im.shape[1] for im in images]
+    batch = np.zeros(
+        (len(images), 1, images[0].shape[0], max(max(widths), MIN_WIDTH)), dtype=np.float32
+    )
+    for i, im in enumerate(images):
+        batch[i, 0, :, : im.shape[1]] = ink(im)
+    return torch.from_numpy(batch), torch.tensor(widths, dtype=torch.long)
+
+
+def by_width(
+    widths: list[int], batch_size: int, generator: np.random.Generator | None = None
+) -> list[list[int]]:
+    """Batches of lines of similar width, so that little of each batch is padding.
+
+    With a generator, batch membership and batch order vary from epoch to epoch.
+    """
+    keys = np.asarray(widths, dtype=np.float64)
+    if generator is not None:
+        keys = keys * generator.uniform(0.9, 1.1, len(keys))  # vary who shares a batch
+    order = np.argsort(keys, kind="stable")
+    batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    if generator is not None:
+        batches = [batches[i] for i in generator.permutation(len(batches))]
+    return batches

@@ -1,0 +1,143 @@
+"""Loading scans safely and turning page regions into line images.
+
+Everything downstream works on 8-bit grayscale numpy arrays with dark ink on light paper,
+whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inkread.errors import InkreadError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
+
+# A 10,000 x 14,000 scan is 140 Mpx; beyond this we refuse before decoding anything.
+MAX_PIXELS = 300_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pillow's lower default
+
+
+def open_image(path: str | Path, exif: bool = True) -> Image.Image:
+    """Open an image, checking its size from the header before the pixels are decoded."""
+    path = Path(path)
+    if not path.is_file():
+        raise InkreadError("image not found", path)
+    try:
+        image = Image.open(path)
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise InkreadError(
+                f"image is {width}x{height} pixels, more than the {MAX_PIXELS:,} allowed", path
+            )
+        image.load()
+        if exif:
+            image = ImageOps.exif_transpose(image)
+    except InkreadError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as e:
+        raise InkreadError(f"cannot read image ({e})", path) from None
+    return image
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    """8-bit grayscale; transparency becomes white paper, 16-bit is rescaled, not clipped."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(image, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        return ((a - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, image)
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) -> np.ndarray:
+    """The image as 8-bit gray, turned upright by its EXIF orientation.
+
+    When coordinates made for the stored (unrotated) pixels come with it, as some XML
+    exports do, expected_size (width, height) says so and the rotation is not applied.
+    """
+    raw = open_image(path, exif=False)
+    upright = ImageOps.exif_transpose(raw)
+    if expected_size and upright.size != expected_size and raw.size == expected_size:
+        return to_gray(raw)
+    return to_gray(upright)
+
+
+def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> np.ndarray | None:
+    """The polygon's bounding box, with everything outside the polygon painted as paper.
+
+    Coordinates are clipped to the page (real exports have small negative ones). The paper
+    colour is the crop's median, which follows uneven lighting better than a page-wide value.
+    Returns None when nothing of the polygon lies on the page.
+    """
+    h, w = page.shape
+    pts = np.round(np.asarray(polygon, dtype=np.float64)).astype(np.int64)
+    pts[:, 0] = pts[:, 0].clip(0, w - 1)
+    pts[:, 1] = pts[:, 1].clip(0, h - 1)
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0) + 1
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    crop = page[y0:y1, x0:x1]
+    if len(pts) < 3:
+        return crop.copy()
+    mask = np.zeros(crop.shape, dtype=np.uint8)
+    cv2.fillPoly(mask, [(pts - [x0, y0]).astype(np.int32)], 255)
+    if not mask.any():
+        return None
+    paper = np.uint8(np.median(crop))
+    return np.where(mask > 0, crop, paper)
+
+
+def fit_height(line: np.ndarray, height: int, max_width: int | None = None) -> np.ndarray:
+    """Scale a line image to the network's height, keeping its aspect.
+
+    Lines wider than max_width (usually broken, flat polygons) are squeezed horizontally
+    rather than cropped, so no text is lost.
+    """
+    h, w = line.shape
+    new_w = max(1, round(w * height / h))
+    if max_width is not None:
+        new_w = min(new_w, max_width)
+    interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    return cv2.resize(line, (new_w, height), interpolation=interp)
+
+
+def fit_box(line: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Scale into a fixed height x width box, aspect kept, padded with paper (the seed input)."""
+    h, w = line.shape
+    scale = min(height / h, width / w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(line, (new_w, new_h), interpolation=interp)
+    box = np.full((height, width), np.median(line), dtype=np.uint8)
+    top = (height - new_h) // 2
+    box[top : top + new_h, :new_w] = small
+    return box
+
+
+def ink(line: np.ndarray) -> np.ndarray:
+    """Float image with paper at 0 and ink towards 1, contrast stretched per line.
+
+    Zero paper means padding is indistinguishable from background, and the stretch makes faint
+    and dark inks look alike to the network.
+    """
+    a = line.astype(np.float32)
+    paper = float(np.percentile(a, 80))
+    dark = float(np.percentile(a, 1))
+    span = max(paper - dark, 48.0)
+    return np.clip((paper - a) / span, 0.0, 1.0)

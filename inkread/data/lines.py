@@ -1,0 +1,137 @@
+"""What every reader produces: text lines, where their pixels are, and what was skipped."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inkread.data.images import cut_polygon, load_gray
+from inkread.errors import InkreadError
+
+
+@dataclass
+class Line:
+    """One text line: a region of an image and, for ground truth, its transcription."""
+
+    id: str
+    image: Path
+    text: str | None = None
+    polygon: np.ndarray | None = None  # (N, 2) x, y in page pixels; None: the whole image
+    baseline: np.ndarray | None = None
+    source: Path | None = None  # the XML, manifest or sidecar that declared the line
+    page_size: tuple[int, int] | None = None  # (width, height) the coordinates refer to
+    region: str | None = None  # id of the text region (block) the line belongs to
+
+
+@dataclass
+class Skipped:
+    """Lines that could not be used, by reason, so that nothing is dropped silently."""
+
+    reasons: Counter = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def add(self, reason: str, where: str | Path, count: int = 1) -> None:
+        self.reasons[reason] += count
+        self.examples.setdefault(reason, str(where))
+
+    def __len__(self) -> int:
+        return sum(self.reasons.values())
+
+    def update(self, other: Skipped) -> None:
+        for reason, n in other.reasons.items():
+            self.add(reason, other.examples[reason], n)
+
+    def summary(self) -> str:
+        if not self.reasons:
+            return "nothing skipped"
+        parts = [
+            f"{n} {reason} (e.g. {self.examples[reason]})"
+            for reason, n in self.reasons.most_common()
+        ]
+        return f"{len(self)} skipped: " + "; ".join(parts)
+
+
+def line_images(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line, np.ndarray]]:
+    """Cut each line out of its image, loading every page once for its consecutive lines.
+
+    A page that cannot be read skips its lines (counted) instead of ending the run.
+    """
+    page_path: Path | None = None
+    page: np.ndarray | None = None
+    error = ""
+    for line in lines:
+        if line.image != page_path:
+            page_path, page, error = line.image, None, ""
+            try:
+                page = load_gray(line.image, line.page_size)
+            except InkreadError as e:
+                error = "missing image" if "not found" in str(e) else "unreadable image"
+        if page is None:
+            skipped.add(error, line.image)
+            continue
+        if line.polygon is None:
+            yield line, page
+            continue
+        polygon = line.polygon
+        if line.page_size and line.page_size != (page.shape[1], page.shape[0]):
+            # The XML was made for a scaled copy of this image: follow the image.
+            sx = page.shape[1] / line.page_size[0]
+            sy = page.shape[0] / line.page_size[1]
+            polygon = polygon * [sx, sy]
+        crop = cut_polygon(page, polygon)
+        if crop is None:
+            skipped.add("empty polygon", f"{line.source}#{line.id}")
+            continue
+        yield line, crop
+
+
+def repair_polygons(lines: list[Line]) -> None:
+    """Give lines whose polygon misses their own baseline a polygon drawn around the baseline.
+
+    Real exports carry such errors (in the Hooker set, whole pages of polygons at another
+    scale than their baselines): the baseline is the more reliable of the two, and without
+    this the line image would show other lines or nothing. Works on one page's lines.
+    """
+    good = [x for x in lines if x.polygon is not None and not _misses_baseline(x)]
+    heights = [float(np.ptp(x.polygon[:, 1])) for x in good if len(x.polygon) >= 3]
+    if heights:
+        height = float(np.median(heights))
+    else:
+        starts = sorted(float(x.baseline[:, 1].mean()) for x in lines if x.baseline is not None)
+        gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 2]
+        height = float(np.median(gaps)) if gaps else 40.0
+    for line in lines:
+        if (
+            line.baseline is not None
+            and len(line.baseline) >= 2
+            and (line.polygon is None or _misses_baseline(line))
+        ):
+            line.polygon = around_baseline(line.baseline, 0.75 * height, 0.3 * height)
+
+
+def around_baseline(baseline: np.ndarray, above: float, below: float) -> np.ndarray:
+    top = baseline - [0.0, above]
+    bottom = baseline + [0.0, below]
+    return np.vstack([top, bottom[::-1]])
+
+
+def _misses_baseline(line: Line) -> bool:
+    if line.baseline is None or line.polygon is None or len(line.polygon) < 3:
+        return False
+    (x0, y0), (x1, y1) = line.polygon.min(axis=0), line.polygon.max(axis=0)
+    slack = 0.25 * max(y1 - y0, 1.0)
+    bx, by = line.baseline[:, 0], line.baseline[:, 1]
+    inside = (bx >= x0 - slack) & (bx <= x1 + slack) & (by >= y0 - slack) & (by <= y1 + slack)
+    return bool(inside.mean() < 0.5)
+
+
+def group_by_region(lines: list[Line]) -> list[tuple[str, list[Line]]]:
+    """Consecutive lines of one region together, in reading order; regionless lines get one."""
+    groups: dict[str, list[Line]] = {}
+    for line in lines:
+        groups.setdefault(line.region or "region_1", []).append(line)
+    return list(groups.items())

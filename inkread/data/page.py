@@ -1,0 +1,172 @@
+"""PAGE XML (2013 and 2019 schemas, and the older Point-element form): read lines, write text."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import numpy as np
+from lxml import etree
+
+from inkread import __version__
+from inkread.data.lines import Line, group_by_region, repair_polygons
+from inkread.data.xml import (
+    box,
+    child,
+    children,
+    descendants,
+    local,
+    outline,
+    point_list,
+    points,
+    resolve_image,
+    xml_id,
+)
+
+
+def is_page(root: etree._Element) -> bool:
+    return local(root) == "PcGts"
+
+
+def _coords(element: etree._Element, name: str) -> np.ndarray | None:
+    node = child(element, name)
+    if node is None:
+        return None
+    if node.get("points") is not None:
+        return points(node.get("points"))
+    pts = [(p.get("x"), p.get("y")) for p in children(node, "Point")]  # PAGE 2009/2010
+    return points(" ".join(f"{x},{y}" for x, y in pts)) if pts else None
+
+
+def _text(element: etree._Element) -> str | None:
+    """The line's own TextEquiv (lowest index first), else its words joined by spaces."""
+    equivs = children(element, "TextEquiv")
+    if equivs:
+        equivs.sort(key=lambda e: int(e.get("index", "0")) if e.get("index", "0").isdigit() else 0)
+        unicode = child(equivs[0], "Unicode")
+        return unicode.text if unicode is not None and unicode.text else None
+    words = [_text(w) for w in children(element, "Word")]
+    words = [w for w in words if w]
+    return " ".join(words) if words else None
+
+
+def _region_order(root: etree._Element) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for group in descendants(root, "ReadingOrder"):
+        refs = [r for r in group.iter() if local(r) in ("RegionRefIndexed", "RegionRef")]
+        for pos, ref in enumerate(refs):
+            key = ref.get("index")
+            order.setdefault(ref.get("regionRef", ""), int(key) if key and key.isdigit() else pos)
+    return order
+
+
+def read(path: Path, root: etree._Element) -> list[Line]:
+    page = next((e for e in root if local(e) == "Page"), None)
+    if page is None:
+        return []
+    image = resolve_image(path, page.get("imageFilename"))
+    size = None
+    if page.get("imageWidth", "").isdigit() and page.get("imageHeight", "").isdigit():
+        size = (int(page.get("imageWidth")), int(page.get("imageHeight")))
+    order = _region_order(root)
+    found = []
+    for n, line in enumerate(descendants(page, "TextLine")):
+        region = line.getparent()
+        rank = order.get(region.get("id", ""), len(order)) if region is not None else len(order)
+        found.append(
+            (
+                rank,
+                n,
+                Line(
+                    id=line.get("id", f"line{n}"),
+                    image=image,
+                    text=_text(line),
+                    polygon=_coords(line, "Coords"),
+                    baseline=_coords(line, "Baseline"),
+                    source=path,
+                    page_size=size,
+                    region=region.get("id")
+                    if region is not None and local(region) == "TextRegion"
+                    else None,
+                ),
+            )
+        )
+    found.sort(key=lambda t: t[:2])
+    lines = [line for _, _, line in found]
+    repair_polygons(lines)
+    return lines
+
+
+_AFTER_TEXT = ("TextStyle", "UserDefined", "Labels")
+
+
+def fill(root: etree._Element, texts: dict[str, tuple[str, float]]) -> None:
+    """Write recognised text (and confidence) into each TextLine named in texts, in place.
+
+    Old line-level text and words are replaced: they described another transcription.
+    TextEquiv goes where the schema wants it, before TextStyle/UserDefined/Labels.
+    """
+    ns = etree.QName(root).namespace
+    for line in descendants(root, "TextLine"):
+        if line.get("id") not in texts:
+            continue
+        text, conf = texts[line.get("id")]
+        for old in children(line, "TextEquiv") + children(line, "Word"):
+            line.remove(old)
+        equiv = etree.Element(f"{{{ns}}}TextEquiv", conf=f"{conf:.4f}")
+        etree.SubElement(equiv, f"{{{ns}}}Unicode").text = text
+        later = next((c for c in line if local(c) in _AFTER_TEXT), None)
+        if later is not None:
+            later.addprevious(equiv)
+        else:
+            line.append(equiv)
+
+
+NAMESPACE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+
+
+def new_document(
+    image: Path, size: tuple[int, int], lines: list[Line], texts: dict[str, tuple[str, float]]
+) -> etree._Element:
+    """A PAGE 2019 document for lines that came without one (line images, other formats).
+
+    Lines are grouped into their regions in order; a region's outline is the box of its lines.
+    """
+    ns = NAMESPACE_2019
+    q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    root = etree.Element(q("PcGts"), nsmap={None: ns})
+    meta = etree.SubElement(root, q("Metadata"))
+    etree.SubElement(meta, q("Creator")).text = f"inkread {__version__}"
+    etree.SubElement(meta, q("Created")).text = now
+    etree.SubElement(meta, q("LastChange")).text = now
+    page = etree.SubElement(
+        root, q("Page"), imageFilename=image.name, imageWidth=str(size[0]), imageHeight=str(size[1])
+    )
+    groups = group_by_region(lines)
+    order = etree.SubElement(
+        etree.SubElement(page, q("ReadingOrder")),
+        q("OrderedGroup"),
+        id="ro_1",
+        caption="Regions reading order",
+    )
+    for index, (region_id, members) in enumerate(groups):
+        rid = xml_id(region_id, "r")
+        etree.SubElement(order, q("RegionRefIndexed"), index=str(index), regionRef=rid)
+        outlines = [outline(line.polygon, size) for line in members]
+        x0, y0, x1, y1 = box(outlines)
+        region = etree.SubElement(page, q("TextRegion"), id=rid)
+        etree.SubElement(
+            region,
+            q("Coords"),
+            points=point_list(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])),
+        )
+        for line, shape in zip(members, outlines):
+            element = etree.SubElement(region, q("TextLine"), id=xml_id(line.id, "l"))
+            etree.SubElement(element, q("Coords"), points=point_list(shape))
+            if line.baseline is not None:
+                etree.SubElement(
+                    element, q("Baseline"), points=point_list(outline(line.baseline, size))
+                )
+    fill(root, {xml_id(k, "l"): v for k, v in texts.items()})
+    return root

@@ -1,0 +1,202 @@
+"""Every DATA form of the contract, turned into a list of Lines.
+
+A path the user typed that does not exist or cannot be read is an error. Inside lists and
+folders, a broken entry is skipped and counted instead, so one bad page does not stop a
+thousand good ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from inkread.data import alto, page
+from inkread.data.images import IMAGE_SUFFIXES
+from inkread.data.lines import Line, Skipped
+from inkread.data.xml import parse
+from inkread.errors import InkreadError
+
+SIDECAR = ".gt.txt"
+IMAGE_VARIANTS = (
+    (".bin.png", ".nrm.png") + IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES)
+)
+
+
+def read_data(paths: Iterable[str | Path]) -> tuple[list[Line], Skipped]:
+    """All lines of all DATA arguments, in order, and what had to be skipped while reading."""
+    lines: list[Line] = []
+    skipped = Skipped()
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise InkreadError("no such file or folder", path)
+        lines += _read(path, skipped, seen=set(), top=True)
+    return _unique(lines, skipped), skipped
+
+
+def _unique(lines: list[Line], skipped: Skipped) -> list[Line]:
+    """Drop a line met twice (a folder of .gt.txt pairs beside a manifest of the same images)."""
+    seen: set = set()
+    kept = []
+    for line in lines:
+        key = (str(line.image.resolve()), None if line.polygon is None else line.polygon.tobytes())
+        if key in seen:
+            skipped.add("duplicate line", f"{line.source}#{line.id}")
+            continue
+        seen.add(key)
+        kept.append(line)
+    return kept
+
+
+def _read(path: Path, skipped: Skipped, seen: set[Path], top: bool = False) -> list[Line]:
+    """One DATA path. Errors in nested entries become skips; at the top they are raised."""
+    try:
+        return _dispatch(path, skipped, seen)
+    except InkreadError as e:
+        if top:
+            raise
+        reason = "malformed XML" if "malformed XML" in str(e) else "unreadable file"
+        if "not found" in str(e) or "no such file" in str(e):
+            reason = "missing file"
+        skipped.add(reason, e)
+        return []
+
+
+def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
+    resolved = path.resolve()
+    if resolved in seen:
+        return []  # a list that includes itself, or a folder reached twice
+    seen.add(resolved)
+    if path.is_dir():
+        return _folder(path, skipped, seen)
+    if not path.is_file():
+        raise InkreadError("no such file or folder", path)
+    name = path.name.lower()
+    if name.endswith(".xml"):
+        return read_xml(path)
+    if name.endswith(".tsv"):
+        return _manifest(path, skipped)
+    if name.endswith(SIDECAR):
+        return [_sidecar_pair(path)]
+    if name in ("lines.txt", "words.txt") and path.parent.name == "ascii":
+        return _iam(path.parent.parent, name.split(".")[0], skipped)
+    if name.endswith(".txt"):
+        return _list(path, skipped, seen)
+    if name.endswith(IMAGE_SUFFIXES):
+        return [_image_with_sidecar(path)]
+    raise InkreadError("not a DATA file (expected .xml, .tsv, .txt, .gt.txt or an image)", path)
+
+
+def read_xml(path: Path) -> list[Line]:
+    return xml_lines(path, parse(path).getroot())
+
+
+def xml_lines(path: Path, root) -> list[Line]:
+    if page.is_page(root):
+        return page.read(path, root)
+    if alto.is_alto(root):
+        return alto.read(path, root)
+    raise InkreadError(f"XML root <{root.tag}> is neither PAGE nor ALTO", path)
+
+
+def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
+    ascii_dir = folder / "ascii"
+    for which in ("lines", "words"):
+        if (ascii_dir / f"{which}.txt").is_file() and (folder / which).is_dir():
+            return _iam(folder, which, skipped)
+    lines: list[Line] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.name.lower()
+        if name.endswith(SIDECAR) or name.endswith(".tsv"):
+            lines += _read(path, skipped, seen)
+        elif name.endswith(".xml"):
+            try:
+                lines += read_xml(path)
+            except InkreadError as e:
+                if "malformed" in str(e):
+                    skipped.add("malformed XML", e)
+                # other XML (METS, settings) is simply not line data
+    return lines
+
+
+def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
+    lines: list[Line] = []
+    for raw in _text_lines(path):
+        entry = raw.strip()
+        if entry and not entry.startswith("#"):
+            lines += _read(path.parent / entry, skipped, seen)
+    return lines
+
+
+def _manifest(path: Path, skipped: Skipped) -> list[Line]:
+    lines: list[Line] = []
+    for n, raw in enumerate(_text_lines(path), start=1):
+        if not raw.strip():
+            continue
+        image, sep, text = raw.rstrip("\r\n").partition("\t")
+        if not sep:
+            skipped.add("manifest line without a tab", f"{path}:{n}")
+            continue
+        if n == 1 and image.strip().lower() in ("image", "image_path", "path", "file"):
+            continue  # a header row
+        lines.append(
+            Line(
+                id=f"{path.name}:{n}",
+                image=path.parent / image.strip(),
+                text=text or None,
+                source=path,
+            )
+        )
+    return lines
+
+
+def _sidecar_pair(gt: Path) -> Line:
+    stem = gt.name[: -len(SIDECAR)]
+    for suffix in IMAGE_VARIANTS:
+        image = gt.with_name(stem + suffix)
+        if image.is_file():
+            return Line(id=stem, image=image, text=_read_text(gt), source=gt)
+    return Line(id=stem, image=gt.with_name(stem + ".png"), text=_read_text(gt), source=gt)
+
+
+def _image_with_sidecar(image: Path) -> Line:
+    stem = image.name
+    for suffix in (".bin.png", ".nrm.png", image.suffix):
+        if stem.lower().endswith(suffix.lower()):
+            stem = stem[: -len(suffix)]
+            break
+    gt = image.with_name(stem + SIDECAR)
+    text = _read_text(gt) if gt.is_file() else None
+    return Line(id=stem, image=image, text=text, source=gt if gt.is_file() else image)
+
+
+def _iam(root: Path, which: str, skipped: Skipped) -> list[Line]:
+    """IAM's ascii/lines.txt or ascii/words.txt; '|' separates words in line transcriptions."""
+    index = root / "ascii" / f"{which}.txt"
+    lines = []
+    for n, raw in enumerate(_text_lines(index), start=1):
+        if raw.startswith("#") or not raw.strip():
+            continue
+        fields = raw.split()
+        if len(fields) < 9:
+            skipped.add("malformed IAM entry", f"{index}:{n}")
+            continue
+        ident = fields[0]
+        parts = ident.split("-")
+        image = root / which / parts[0] / "-".join(parts[:2]) / f"{ident}.png"
+        text = " ".join(fields[8:]).replace("|", " ")
+        lines.append(Line(id=ident, image=image, text=text, source=index))
+    return lines
+
+
+def _read_text(path: Path) -> str:
+    return "\n".join(_text_lines(path)).strip("\r\n")
+
+
+def _text_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as e:
+        raise InkreadError(f"not UTF-8 text ({e.reason} at byte {e.start})", path) from None
+    except OSError as e:
+        raise InkreadError(f"cannot read file ({e.strerror})", path) from None

@@ -1,0 +1,114 @@
+"""Safe XML parsing shared by the PAGE and ALTO readers.
+
+Files come from strangers: entities are not expanded, no DTD or network is touched, and a
+broken file ends in one line naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from lxml import etree
+
+from inkread.errors import InkreadError
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_blank_text=True,
+    )
+
+
+def parse(path: str | Path) -> etree._ElementTree:
+    path = Path(path)
+    if not path.is_file():
+        raise InkreadError("file not found", path)
+    try:
+        return etree.parse(str(path), _parser())
+    except etree.XMLSyntaxError as e:
+        raise InkreadError(f"malformed XML ({e})", path) from None
+    except OSError as e:
+        raise InkreadError(f"cannot read file ({e})", path) from None
+
+
+def local(element: etree._Element) -> str:
+    """Tag name without namespace: PAGE and ALTO each exist in several namespaces."""
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in element if local(c) == name]
+
+
+def child(element: etree._Element, name: str) -> etree._Element | None:
+    return next((c for c in element if local(c) == name), None)
+
+
+def descendants(element: etree._Element, name: str) -> list[etree._Element]:
+    return [e for e in element.iter() if local(e) == name]
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def points(text: str | None) -> np.ndarray | None:
+    """'x,y x,y ...' or 'x y x y ...' as an (N, 2) array; None when there is no usable shape."""
+    if not text:
+        return None
+    values = [float(v) for v in _NUMBER.findall(text)]
+    if len(values) < 4 or len(values) % 2:
+        return None
+    return np.array(values, dtype=np.float64).reshape(-1, 2)
+
+
+def resolve_image(xml_path: Path, name: str | None) -> Path:
+    """The page image an XML names: as written, else the same file name beside the XML.
+
+    Exports name images by absolute paths of the machine that made them, or by URLs.
+    """
+    if not name:
+        return xml_path.with_suffix(".jpg")
+    as_written = (xml_path.parent / name) if not name.startswith(("http:", "https:")) else None
+    if as_written is not None and as_written.is_file():
+        return as_written
+    return xml_path.parent / Path(name.replace("\\", "/")).name
+
+
+def to_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+_NCNAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+def xml_id(value: str, prefix: str) -> str:
+    """An identifier both schemas accept (an NCName), keeping the original where it already is."""
+    if _NCNAME.match(value):
+        return value
+    return prefix + "_" + re.sub(r"[^\w.-]", "_", value)
+
+
+def outline(polygon: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
+    """The polygon clipped to the page, or the whole page when there is none."""
+    w, h = size
+    if polygon is None:
+        return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
+    return np.column_stack([polygon[:, 0].clip(0, w - 1), polygon[:, 1].clip(0, h - 1)])
+
+
+def box(polygons: list[np.ndarray]) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 around all the polygons."""
+    allp = np.vstack(polygons)
+    x0, y0 = np.floor(allp.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(allp.max(axis=0)).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def point_list(polygon: np.ndarray, sep: str = ",") -> str:
+    return " ".join(f"{round(x)}{sep}{round(y)}" for x, y in polygon)

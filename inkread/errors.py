@@ -1,0 +1,17 @@
+"""The one exception type for problems a user can cause and fix.
+
+The command line turns it into a single line on stderr and exit status 2; everything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class InkreadError(Exception):
+    """A problem with the user's input: a path, a file's contents, an argument."""
+
+    def __init__(self, message: str, path: str | PathLike | None = None) -> None:
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {message}" if self.path else message)

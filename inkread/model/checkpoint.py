@@ -1,0 +1,112 @@
+"""Self-contained checkpoints: weights, architecture, alphabet and provenance in one file.
+
+Files are written atomically (temporary file, fsync, rename) so a run killed while saving
+leaves the previous checkpoint intact, and loaded with weights_only so a checkpoint from a
+stranger cannot run code.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from inkread import __version__
+from inkread.alphabet import Alphabet
+from inkread.errors import InkreadError
+from inkread.model.config import ModelConfig
+from inkread.model.network import CRNN
+
+FORMAT = "inkread-checkpoint/1"
+BUNDLED = ("default",)
+
+
+def bundled_path(name: str) -> Path:
+    return Path(str(resources.files("inkread") / "models" / f"{name}.pt"))
+
+
+def resolve(spec: str | os.PathLike) -> Path:
+    """A checkpoint path or the name of a model shipped with the package."""
+    if str(spec) in BUNDLED:
+        path = bundled_path(str(spec))
+        if not path.is_file():
+            raise InkreadError(f"the bundled model {spec!r} is not installed", path)
+        return path
+    path = Path(spec)
+    if not path.is_file():
+        raise InkreadError(f"no such model file (bundled models: {', '.join(BUNDLED)})", path)
+    return path
+
+
+def save(
+    path: str | os.PathLike,
+    model: CRNN,
+    alphabet: Alphabet,
+    meta: dict | None = None,
+    train_state: dict | None = None,
+    half: bool = False,
+) -> None:
+    state = model.state_dict()
+    if half:  # for shipping: halves the file, and inference converts back to float32
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    blob = {
+        "format": FORMAT,
+        "config": model.config.to_dict(),
+        "alphabet": alphabet.chars,
+        "state_dict": state,
+        "meta": {"inkread": __version__, "saved": now, **(meta or {})},
+    }
+    if train_state is not None:
+        blob["train_state"] = train_state
+    atomic_save(blob, Path(path))
+
+
+def atomic_save(obj: object, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def read(path: str | os.PathLike) -> dict:
+    path = resolve(path)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a file that is not a checkpoint
+        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
+        raise InkreadError(
+            f"not a readable inkread checkpoint ({type(e).__name__}: {first})", path
+        ) from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise InkreadError("not an inkread checkpoint", path)
+    return blob
+
+
+def load(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[CRNN, Alphabet, dict]:
+    """The model in eval mode, its alphabet, and the whole checkpoint dict (meta, train_state)."""
+    blob = read(path)
+    alphabet = Alphabet(blob["alphabet"])
+    model = CRNN(ModelConfig.from_dict(blob["config"]), len(alphabet))
+    model.load_state_dict(blob["state_dict"])
+    return model.to(device).eval(), alphabet, blob

@@ -1,0 +1,126 @@
+"""Architectures as data: a preset is a ModelConfig, and every checkpoint stores its own.
+
+Adding an architecture means adding an entry to PRESETS (or passing a JSON config file),
+not writing a new class.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from inkread.errors import InkreadError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Conv blocks (conv, BatchNorm, LeakyReLU, max-pool), a bidirectional RNN, a linear layer.
+
+    pools are (height, width) factors; the product of the width factors is how many input
+    columns make one CTC time step. width is None for variable-width lines.
+    """
+
+    height: int = 32
+    width: int | None = 128
+    kernels: tuple[int, ...] = (5, 5, 3, 3, 3)
+    filters: tuple[int, ...] = (32, 64, 128, 128, 256)
+    pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 1), (2, 1), (2, 1))
+    negative_slope: float = 0.3  # Keras' LeakyReLU default, as in the notebook
+    conv_dropout: float = 0.0
+    rnn: str = "gru"  # gru | lstm
+    rnn_hidden: int = 256
+    rnn_layers: int = 1
+    dropout: float = 0.0  # before and between the RNN layers
+    max_width: int = 2000  # wider lines are squeezed to this (variable width only)
+
+    def __post_init__(self) -> None:
+        if not len(self.kernels) == len(self.filters) == len(self.pools):
+            raise InkreadError("config: kernels, filters and pools must have the same length")
+        if self.rnn not in ("gru", "lstm"):
+            raise InkreadError(f"config: rnn must be 'gru' or 'lstm', not {self.rnn!r}")
+        if self.height % self.height_reduction:
+            raise InkreadError(
+                f"config: height {self.height} is not divisible by the pooling "
+                f"{self.height_reduction}"
+            )
+
+    @property
+    def height_reduction(self) -> int:
+        n = 1
+        for ph, _ in self.pools:
+            n *= ph
+        return n
+
+    @property
+    def width_reduction(self) -> int:
+        n = 1
+        for _, pw in self.pools:
+            n *= pw
+        return n
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["kernels"], d["filters"] = list(self.kernels), list(self.filters)
+        d["pools"] = [list(p) for p in self.pools]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise InkreadError(f"config: unknown model settings {sorted(unknown)}")
+        d = dict(d)
+        for key in ("kernels", "filters"):
+            if key in d:
+                d[key] = tuple(int(v) for v in d[key])
+        if "pools" in d:
+            d["pools"] = tuple(tuple(int(v) for v in p) for p in d["pools"])
+        return cls(**d)
+
+    def with_changes(self, **changes) -> ModelConfig:
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, ModelConfig] = {
+    # The notebook's network: 32x128 word images, 32 time steps, one BiGRU of 256.
+    "seed": ModelConfig(),
+    # The same family for whole lines: height normalised, width kept, 4 columns a time step.
+    "line": ModelConfig(
+        height=48,
+        width=None,
+        kernels=(3, 3, 3, 3, 3),
+        filters=(32, 64, 96, 128, 160),
+        pools=((2, 2), (2, 2), (2, 1), (2, 1), (1, 1)),
+        negative_slope=0.01,
+        conv_dropout=0.1,
+        rnn_hidden=256,
+        rnn_layers=2,
+        dropout=0.2,
+    ),
+}
+
+
+def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfig, dict]:
+    """A preset, optionally changed by a JSON file; the file's "train" object is returned apart.
+
+    A file may name its own base with "preset": {"preset": "line", "rnn": "lstm"}.
+    """
+    overrides: dict = {}
+    train: dict = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            overrides = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise InkreadError(f"cannot read config ({e})", path) from None
+        if not isinstance(overrides, dict):
+            raise InkreadError("config must be a JSON object", path)
+        preset = overrides.pop("preset", preset)
+        train = overrides.pop("train", {})
+    if preset not in PRESETS:
+        raise InkreadError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    base = PRESETS[preset].to_dict()
+    base.update(overrides)
+    return ModelConfig.from_dict(base), train

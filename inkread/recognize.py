@@ -1,0 +1,106 @@
+"""Inference: a trained model applied to line images, in width-sorted batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+
+from inkread.alphabet import Alphabet
+from inkread.data.batches import by_width, sized, to_batch
+from inkread.data.lines import Line, Skipped, line_images
+from inkread.decoding import Decoded, greedy
+from inkread.errors import InkreadError
+from inkread.model import checkpoint
+from inkread.model.config import ModelConfig
+from inkread.model.network import CRNN
+
+Decoder = Callable[[np.ndarray, Alphabet], Decoded]
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InkreadError("--device cuda: no CUDA device is available")
+    if device not in ("cpu", "cuda"):
+        raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
+    return torch.device(device)
+
+
+class Recognizer:
+    """A model, its alphabet and its input size; turns line images into Decoded results."""
+
+    def __init__(
+        self,
+        model: CRNN,
+        alphabet: Alphabet,
+        meta: dict | None = None,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.model = model
+        self.alphabet = alphabet
+        self.meta = meta or {}
+        self.device = torch.device(device)
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.config
+
+    @classmethod
+    def load(cls, spec: str | os.PathLike = "default", device: str = "auto") -> Recognizer:
+        """A checkpoint, a bundled model name, or an exported .onnx file."""
+        if str(spec).lower().endswith(".onnx"):
+            from inkread.export import OnnxRecognizer
+
+            return OnnxRecognizer.load(spec)
+        dev = pick_device(device)
+        model, alphabet, blob = checkpoint.load(spec, dev)
+        return cls(model, alphabet, blob.get("meta"), dev)
+
+    def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
+        """Per line, (time, classes) log-probabilities cut to the line's own length."""
+        with torch.inference_mode():
+            out = self.model(batch.to(self.device), widths).float().log_softmax(-1).cpu().numpy()
+            lengths = self.model.output_lengths(widths).tolist()
+        return [out[i, : lengths[i]] for i in range(len(lengths))]
+
+    def recognize_sized(
+        self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy
+    ) -> list[Decoded]:
+        """Lines already sized for this model (see data.batches.sized), results in input order."""
+        results: list[Decoded | None] = [None] * len(images)
+        for ids in by_width([im.shape[1] for im in images], batch_size):
+            batch, widths = to_batch([images[i] for i in ids])
+            for i, lp in zip(ids, self.log_probs(batch, widths)):
+                results[i] = decoder(lp, self.alphabet)
+        return results  # type: ignore[return-value]
+
+    def recognize(
+        self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy
+    ) -> list[Decoded]:
+        """8-bit grayscale line images of any size."""
+        return self.recognize_sized([sized(im, self.config) for im in images], batch_size, decoder)
+
+    def recognize_lines(
+        self,
+        lines: Iterable[Line],
+        skipped: Skipped,
+        batch_size: int = 16,
+        decoder: Decoder = greedy,
+        chunk: int = 1024,
+    ) -> Iterator[tuple[Line, Decoded]]:
+        """Cut, size and read lines from their pages, a chunk at a time to bound memory."""
+        pending: list[tuple[Line, np.ndarray]] = []
+        for line, crop in line_images(lines, skipped):
+            pending.append((line, sized(crop, self.config)))
+            if len(pending) >= chunk:
+                yield from self._flush(pending, batch_size, decoder)
+                pending = []
+        yield from self._flush(pending, batch_size, decoder)
+
+    def _flush(self, pending, batch_size, decoder):
+        results = self.recognize_sized([im for _, im in pending], batch_size, decoder)
+        yield from ((line, result) for (line, _), result in zip(pending, results))

@@ -1,0 +1,504 @@
+"""Training, top to bottom: data in, checkpoints and metrics out.
+
+The learning rate follows a warm-up and a cosine curve over the run's progress, where
+progress is the larger of steps done and budget spent, so a --max-minutes run anneals
+properly by its deadline instead of being cut off at a high rate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from inkread.alphabet import Alphabet, normalize
+from inkread.data import Line, Skipped, line_images, read_data
+from inkread.data.augment import augment
+from inkread.data.batches import by_width, sized, to_batch
+from inkread.errors import InkreadError
+from inkread.metrics import error_rates
+from inkread.model import checkpoint
+from inkread.model.config import ModelConfig, load_config
+from inkread.model.network import CRNN
+from inkread.recognize import Recognizer, pick_device
+
+
+@dataclass
+class Hyper:
+    """Training settings; a config file's "train" object and the command line override them."""
+
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 200
+    final_lr_fraction: float = 0.02
+    grad_clip: float = 5.0
+    epochs: int = 40
+    augment: bool = True
+    val_fraction: float = 0.05  # held out from --train when no --val is given
+    save_minutes: float = 5.0  # last.pt is also written this often inside an epoch
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Hyper:
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
+        return cls(**d)
+
+
+@dataclass
+class Options:
+    """What the user asked for on the command line."""
+
+    train: list[str]
+    val: list[str] = field(default_factory=list)
+    out: Path = Path("runs/inkread")
+    preset: str | None = None
+    config: Path | None = None
+    epochs: int | None = None
+    max_minutes: float | None = None
+    batch_size: int | None = None
+    resume: bool = False
+    init: str | None = None
+    device: str = "auto"
+    seed: int = 0
+    workers: int | None = None
+
+
+@dataclass
+class LineSet:
+    """Lines cut, sized and kept in memory once, so epochs cost only the network's time."""
+
+    images: list[np.ndarray]
+    texts: list[str]
+    ids: list[str]
+
+    @classmethod
+    def extract(
+        cls, lines: list[Line], config: ModelConfig, skipped: Skipped, desc: str
+    ) -> LineSet:
+        images, texts, ids = [], [], []
+        for line, crop in tqdm(
+            line_images(lines, skipped),
+            total=len(lines),
+            desc=desc,
+            disable=None,
+            leave=False,
+            unit="line",
+        ):
+            images.append(sized(crop, config))
+            texts.append(line.text)
+            ids.append(f"{line.source}#{line.id}")
+        return cls(images, texts, ids)
+
+
+def target_text(text: str) -> str:
+    """What the network learns to write: edge and repeated spaces are invisible on the page."""
+    return re.sub(r"\s+", " ", normalize(text)).strip()
+
+
+def ctc_fits(labels: list[int], steps: int) -> bool:
+    """CTC needs a frame per label plus a blank between repeated labels."""
+    repeats = sum(a == b for a, b in zip(labels, labels[1:]))
+    return len(labels) + repeats <= steps
+
+
+class TrainData(torch.utils.data.Dataset):
+    """Augmented training lines; an item key carries the epoch so augmentation is repeatable."""
+
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        labels: list[list[int]],
+        augmenting: bool,
+        seed: int,
+        keep_width: bool,
+    ) -> None:
+        self.images, self.labels = images, labels
+        self.augmenting, self.seed, self.keep_width = augmenting, seed, keep_width
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[np.ndarray, list[int]]:
+        index, epoch = key
+        image = self.images[index]
+        if self.augmenting:
+            image = augment(
+                image, np.random.default_rng((self.seed, epoch, index)), self.keep_width
+            )
+        return image, self.labels[index]
+
+
+def collate(items: list[tuple[np.ndarray, list[int]]]):
+    images, widths = to_batch([im for im, _ in items])
+    targets = torch.tensor([c for _, lab in items for c in lab], dtype=torch.long)
+    lengths = torch.tensor([len(lab) for _, lab in items], dtype=torch.long)
+    return images, widths, targets, lengths
+
+
+def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
+    warm = min(1.0, (step + 1) / max(hyper.warmup_steps, 1))
+    floor = hyper.final_lr_fraction
+    cosine = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return hyper.lr * warm * cosine
+
+
+def widen_head(model: CRNN, classes: int) -> None:
+    """Grow the output layer for a larger alphabet, keeping the rows already trained."""
+    old = model.head
+    if old.out_features == classes:
+        return
+    new = torch.nn.Linear(old.in_features, classes)
+    with torch.no_grad():
+        new.weight[: old.out_features] = old.weight
+        new.bias[: old.out_features] = old.bias
+    model.head = new
+
+
+def train(opts: Options, say: Callable[[str], None] = print) -> dict:
+    clock = time.monotonic()
+    out = Path(opts.out)
+    last_path, best_path, metrics_path = out / "last.pt", out / "best.pt", out / "metrics.jsonl"
+    device = pick_device(opts.device)
+    torch.manual_seed(opts.seed)
+
+    # -- Where we start: a fresh network, a resumed run, or a model to fine-tune. --
+    state: dict = {}
+    init_blob = None
+    if opts.resume:
+        if not last_path.is_file():
+            raise InkreadError("--resume: no last.pt here to resume from", out)
+        blob = checkpoint.read(last_path)
+        state = blob.get("train_state") or {}
+        config = ModelConfig.from_dict(blob["config"])
+        hyper = Hyper.from_dict(state.get("hyper", {}))
+        alphabet = Alphabet(blob["alphabet"])
+    else:
+        if last_path.is_file():
+            raise InkreadError(
+                "already holds a training run (last.pt): continue it with "
+                "--resume, or choose another --out",
+                out,
+            )
+        train_settings: dict = {}
+        if opts.init:
+            init_blob = checkpoint.read(opts.init)
+            config = ModelConfig.from_dict(init_blob["config"])
+            if opts.preset or opts.config:
+                say(
+                    "warning: --init keeps the architecture of the model it starts from; "
+                    "--preset/--config are ignored"
+                )
+        else:
+            config, train_settings = load_config(opts.preset or "line", opts.config)
+        hyper = Hyper.from_dict(train_settings)
+        alphabet = None
+    if opts.epochs is not None:
+        hyper.epochs = opts.epochs
+    if opts.batch_size is not None:
+        hyper.batch_size = opts.batch_size
+    budget = opts.max_minutes * 60 if opts.max_minutes else state.get("budget")
+    spent_before = state.get("elapsed", 0.0)
+
+    def elapsed() -> float:
+        return spent_before + time.monotonic() - clock
+
+    # -- Data: read every source, keep lines with text, hold out validation if none given. --
+    train_lines, skipped = read_data(opts.train)
+    val_lines, val_skipped = read_data(opts.val) if opts.val else ([], Skipped())
+    train_lines = _with_text(train_lines, skipped)
+    val_lines = _with_text(val_lines, val_skipped)
+    if not train_lines:
+        raise InkreadError(
+            f"no usable training lines in {' '.join(opts.train)}"
+            + (f" ({skipped.summary()})" if len(skipped) else "")
+        )
+    if not opts.val:
+        rng = np.random.default_rng(opts.seed)
+        held = (
+            set(
+                rng.permutation(len(train_lines))[
+                    : max(1, round(hyper.val_fraction * len(train_lines)))
+                ].tolist()
+            )
+            if len(train_lines) > 1
+            else set()
+        )
+        val_lines = [x for i, x in enumerate(train_lines) if i in held]
+        train_lines = [x for i, x in enumerate(train_lines) if i not in held]
+        say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
+
+    if alphabet is None:
+        texts = [target_text(x.text) for x in train_lines]
+        if init_blob is not None:
+            old = Alphabet(init_blob["alphabet"])
+            alphabet = old.extended(texts)
+            if len(alphabet) > len(old):
+                say(
+                    f"alphabet extended by {len(alphabet) - len(old)} characters: "
+                    f"{''.join(alphabet.chars[len(old) - 1 :])!r}"
+                )
+        else:
+            alphabet = Alphabet.from_texts(texts)
+    unknown = set().union(*(alphabet.unknown(x.text) for x in val_lines)) if val_lines else set()
+    if unknown:
+        say(
+            f"warning: validation text has characters the training text never uses: "
+            f"{''.join(sorted(unknown))!r} (they will count as errors)"
+        )
+
+    model = CRNN(config, len(alphabet))
+    if opts.resume:
+        model.load_state_dict(blob["state_dict"])
+    elif init_blob is not None:
+        old_classes = len(init_blob["alphabet"]) + 1
+        model.head = torch.nn.Linear(model.head.in_features, old_classes)
+        model.load_state_dict(init_blob["state_dict"])
+        widen_head(model, len(alphabet))
+    model.to(device)
+
+    train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
+    val_set = LineSet.extract(val_lines, config, val_skipped, "cutting validation lines")
+    keep_images, keep_labels = [], []
+    for image, text, ident in zip(train_set.images, train_set.texts, train_set.ids):
+        try:
+            labels = alphabet.encode(target_text(text))
+        except KeyError:
+            skipped.add("character outside the alphabet", ident)
+            continue
+        if not labels:
+            skipped.add("no text", ident)
+        elif not ctc_fits(labels, int(model.output_lengths(torch.tensor([image.shape[1]])))):
+            skipped.add("text too long for the image (CTC cannot fit it)", ident)
+        else:
+            keep_images.append(image)
+            keep_labels.append(labels)
+    if not keep_images:
+        raise InkreadError(f"no usable training lines ({skipped.summary()})")
+    if len(skipped):
+        say(f"training data: {len(keep_images)} lines, {skipped.summary()}")
+    if len(val_skipped):
+        say(f"validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
+    if not val_set.images:
+        say("warning: no validation lines; best.pt will be the last epoch's model")
+
+    # -- Optimiser, schedule, loader. --
+    data = TrainData(
+        keep_images, keep_labels, hyper.augment, opts.seed, keep_width=config.width is not None
+    )
+    widths = [im.shape[1] for im in keep_images]
+    batches_per_epoch = math.ceil(len(keep_images) / hyper.batch_size)
+    total_steps = hyper.epochs * batches_per_epoch
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": hyper.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=hyper.lr,
+    )
+    if state.get("optimizer"):
+        optimizer.load_state_dict(state["optimizer"])
+    workers = (
+        opts.workers
+        if opts.workers is not None
+        else (min(8, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0)
+    )
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    recognizer = Recognizer(model, alphabet, device=device)
+
+    meta = {
+        "trained_on": [str(p) for p in opts.train],
+        "validated_on": [str(p) for p in opts.val] or "held-out training lines",
+        "train_lines": len(keep_images),
+        "val_lines": len(val_set.images),
+        "preset": opts.preset or (None if opts.init else "line"),
+        "init": opts.init,
+        "hyper": asdict(hyper),
+    }
+    epoch = state.get("epoch", 0)
+    start_batch = state.get("batch", 0)
+    step = state.get("step", 0)
+    best_cer = state.get("best_cer", math.inf)
+    bad = state.get("bad_lines", 0)
+    val_seconds = state.get("val_seconds")
+    last_save = time.monotonic()
+    stop = False
+
+    def save_last(batch_in_epoch: int) -> None:
+        checkpoint.save(
+            last_path,
+            model,
+            alphabet,
+            meta,
+            train_state={
+                "epoch": epoch,
+                "batch": batch_in_epoch,
+                "step": step,
+                "best_cer": best_cer,
+                "elapsed": elapsed(),
+                "budget": budget,
+                "optimizer": optimizer.state_dict(),
+                "hyper": asdict(hyper),
+                "bad_lines": bad,
+                "val_seconds": val_seconds,
+            },
+        )
+
+    if epoch >= hyper.epochs or (budget and elapsed() >= budget):
+        say(f"nothing left to do: the run in {out} has finished")
+        return {"best_cer": best_cer, "epochs": epoch}
+
+    # -- The loop. --
+    while epoch < hyper.epochs and not stop:
+        t0, seen, loss_sum, loss_n = time.monotonic(), 0, 0.0, 0
+        order = by_width(widths, hyper.batch_size, np.random.default_rng((opts.seed, epoch)))
+        keyed = [[(i, epoch) for i in b] for b in order[start_batch:]]
+        loader = torch.utils.data.DataLoader(
+            data, batch_sampler=keyed, collate_fn=collate, num_workers=workers
+        )
+        bar = tqdm(
+            loader,
+            total=len(keyed),
+            desc=f"epoch {epoch + 1}/{hyper.epochs}",
+            disable=None,
+            leave=False,
+            unit="batch",
+        )
+        model.train()
+        batch_index = start_batch
+        for images, widths_b, targets, target_lengths in bar:
+            progress = max(step / total_steps, elapsed() / budget if budget else 0.0)
+            lr = learning_rate(hyper, step, progress)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            with autocast:
+                logits = model(images.to(device, non_blocking=True), widths_b)
+            log_probs = logits.float().log_softmax(-1).transpose(0, 1)
+            lengths = model.output_lengths(widths_b)
+            losses = F.ctc_loss(
+                log_probs,
+                targets.to(device),
+                lengths,
+                target_lengths,
+                blank=0,
+                reduction="none",
+                zero_infinity=False,
+            )
+            losses = losses / target_lengths.to(device).clamp(min=1)
+            finite = torch.isfinite(losses)
+            bad += int((~finite).sum())
+            batch_index += 1
+            if finite.any():
+                loss = losses[finite].mean()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                norm = torch.nn.utils.clip_grad_norm_(model.parameters(), hyper.grad_clip)
+                if torch.isfinite(norm):
+                    optimizer.step()
+                    loss_sum += float(loss.detach()) * int(finite.sum())
+                    loss_n += int(finite.sum())
+                else:
+                    bad += len(losses)
+            step += 1
+            seen += len(target_lengths)
+            speed = seen / max(time.monotonic() - t0, 1e-9)
+            postfix = {"loss": f"{loss_sum / max(loss_n, 1):.3f}", "lines/s": f"{speed:.1f}"}
+            if budget:
+                postfix["left"] = f"{max(budget - elapsed(), 0) / 60:.1f}min"
+            bar.set_postfix(postfix, refresh=False)
+            # Leave room for a validation and the saves inside the budget.
+            reserve = (
+                val_seconds * 1.3
+                if val_seconds is not None
+                else len(val_set.images) / max(speed * 2, 1)
+            ) + 15
+            if budget and elapsed() + reserve >= budget:
+                stop = True
+                break
+            if time.monotonic() - last_save > hyper.save_minutes * 60:
+                save_last(batch_index)
+                last_save = time.monotonic()
+        bar.close()
+        complete = batch_index >= len(order)
+
+        v0 = time.monotonic()
+        scores = {"cer": math.nan, "wer": math.nan}
+        if val_set.images:
+            model.eval()
+            predictions = [r.text for r in recognizer.recognize_sized(val_set.images, 32)]
+            scores = error_rates(predictions, val_set.texts)
+            val_seconds = time.monotonic() - v0
+        train_seconds = v0 - t0
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": round(loss_sum / max(loss_n, 1), 4),
+            "val_cer": round(scores["cer"], 5),
+            "val_wer": round(scores["wer"], 5),
+            "seconds": round(train_seconds, 1),
+            "lines_per_second": round(seen / max(train_seconds, 1e-9), 2),
+            "lr": lr,
+            "elapsed": round(elapsed(), 1),
+        }
+        if not complete:
+            record["complete"] = False
+        if bad:
+            record["skipped_lines"] = bad
+        improved = not val_set.images or scores["cer"] < best_cer
+        if improved:
+            best_cer = scores["cer"] if val_set.images else best_cer
+            checkpoint.save(
+                best_path,
+                model,
+                alphabet,
+                {**meta, "epoch": epoch + 1, "val_cer": scores["cer"], "val_wer": scores["wer"]},
+            )
+        epoch += 1 if complete else 0
+        start_batch = 0 if complete else batch_index
+        save_last(start_batch)
+        last_save = time.monotonic()
+        with metrics_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        if sys.stderr.isatty():  # pipes stay quiet; metrics.jsonl has every epoch
+            tqdm.write(
+                f"epoch {record['epoch']}: loss {record['train_loss']:.3f}  val CER "
+                f"{scores['cer']:.2%}  WER {scores['wer']:.2%}  "
+                f"{record['lines_per_second']:.1f} lines/s"
+                + ("  (best)" if improved and val_set.images else ""),
+                file=sys.stderr,
+            )
+
+    if bad:
+        say(f"{bad} training lines gave no usable loss and were skipped in their batches")
+    return {
+        "best_cer": best_cer,
+        "epochs": epoch,
+        "out": str(out),
+        "elapsed": elapsed(),
+        "train_lines": len(keep_images),
+        "skipped": len(skipped),
+    }
+
+
+def _with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
+    kept = []
+    for line in lines:
+        if line.text and line.text.strip():
+            kept.append(line)
+        else:
+            skipped.add("no text", f"{line.source}#{line.id}")
+    return kept

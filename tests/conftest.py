@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+OVERFIT_TEXTS = ("Salt Lake City", "Utah", "Aug 7", "My dear Dyer", "of July 13")
+# Small-data settings: no dropout or augmentation, a short warm-up, a high rate.
+OVERFIT_CONFIG = (
+    '{"preset": "line", "dropout": 0, "conv_dropout": 0, '
+    '"train": {"warmup_steps": 10, "augment": false, "lr": 0.003}}'
+)
+
+
+def run_cli(*args):
+    """Run the command in-process; returns (exit status, stdout, stderr) via capsys outside."""
+    from inkread.cli import main
+
+    try:
+        main([str(a) for a in args])
+    except SystemExit as e:
+        return e.code
+    return 0
+
+
+def write_lines(folder: Path, texts=OVERFIT_TEXTS) -> Path:
+    """Real Hooker lines cut from a fixture page, as a .tsv manifest."""
+    from PIL import Image
+
+    from inkread.data import line_images, read_data
+    from inkread.data.lines import Skipped
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lines, _ = read_data([FIXTURES / "hooker" / "JDH_2_16_40_001.xml"])
+    rows = []
+    for n, (line, crop) in enumerate(line_images([x for x in lines if x.text in texts], Skipped())):
+        Image.fromarray(crop).save(folder / f"line{n}.png")
+        rows.append(f"line{n}.png\t{line.text}")
+    manifest = folder / "lines.tsv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return manifest
+
+
+@pytest.fixture(scope="session")
+def overfit(tmp_path_factory) -> dict:
+    """One real training run shared by the tests: five real lines learnt by heart."""
+    import time
+
+    root = tmp_path_factory.mktemp("overfit")
+    manifest = write_lines(root / "data")
+    config = root / "config.json"
+    config.write_text(OVERFIT_CONFIG, encoding="utf-8")
+    started = time.monotonic()
+    code = run_cli(
+        "train",
+        "--train",
+        manifest,
+        "--val",
+        manifest,
+        "--out",
+        root / "run",
+        "--epochs",
+        100,
+        "--batch-size",
+        2,
+        "--config",
+        config,
+    )
+    return {
+        "code": code,
+        "seconds": time.monotonic() - started,
+        "run": root / "run",
+        "manifest": manifest,
+        "config": config,
+    }

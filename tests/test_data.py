@@ -1,0 +1,179 @@
+"""Readers yield the right lines, texts and pixels from every DATA form, on real pages."""
+
+import io
+
+import numpy as np
+import pytest
+from conftest import FIXTURES
+from PIL import Image
+
+from inkread.data import line_images, read_data
+from inkread.data.images import cut_polygon, load_gray
+from inkread.data.lines import Skipped
+from inkread.errors import InkreadError
+
+PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+FIRST = "proposed for a Royal Medal"
+
+
+def texts(paths):
+    lines, skipped = read_data(paths)
+    return [x.text for x in lines], skipped
+
+
+def test_page_2013_reads_lines_in_order_with_polygons():
+    lines, skipped = read_data([PAGE])
+    assert len(lines) == 11 and len(skipped) == 0
+    assert lines[0].text == FIRST
+    assert lines[1].text == "in the previous year, & hence"  # &amp; unescaped
+    assert lines[0].polygon.shape[1] == 2 and lines[0].baseline is not None
+    assert lines[0].image.name == "JDH_2_16_45_003.jpg"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "page2019/JDH_2_16_45_003.xml",
+        "alto/escriptorium_v4.xml",
+        "alto/words_v2.xml",
+    ],
+)
+def test_other_xml_forms_give_the_same_text(path):
+    reference, _ = texts([PAGE])
+    found, skipped = texts([FIXTURES / path])
+    assert found == reference and len(skipped) == 0
+
+
+def test_alto_polygons_match_page_polygons():
+    page_lines, _ = read_data([PAGE])
+    alto_lines, _ = read_data([FIXTURES / "alto" / "escriptorium_v4.xml"])
+    for a, b in zip(page_lines, alto_lines):
+        assert np.allclose(a.polygon, b.polygon, atol=1)
+
+
+def test_line_images_manifest_and_iam_agree():
+    gt, _ = texts([FIXTURES / "lines" / "hooker_00.gt.txt", FIXTURES / "lines" / "hooker_01.png"])
+    manifest, _ = texts([FIXTURES / "lines" / "manifest.tsv"])
+    iam, _ = texts([FIXTURES / "iam"])
+    assert gt == [FIRST, "in the previous year, & hence"]
+    assert manifest == iam
+    assert manifest[:2] == gt and len(manifest) == 4
+
+
+def test_folder_finds_everything_once(tmp_path):
+    lines, skipped = read_data([FIXTURES / "lines"])  # .gt.txt pairs and a manifest of them
+    assert len(lines) == 4
+    assert skipped.reasons["duplicate line"] == 4
+
+
+def test_txt_list_is_relative_to_its_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    listing = tmp_path / "sub" / "train.txt"
+    listing.write_text(f"# pages\n{PAGE}\n\n../missing.xml\n", encoding="utf-8")
+    lines, skipped = read_data([listing])
+    assert len(lines) == 11
+    assert skipped.reasons["missing file"] == 1
+
+
+def test_empty_lines_are_counted_not_dropped():
+    lines, _ = read_data([FIXTURES / "hooker" / "JDH_2_16_175_004.xml"])
+    empty = [x for x in lines if not (x.text or "").strip()]
+    assert len(lines) == 5 and len(empty) == 2  # the training/eval code counts these
+
+
+def test_broken_polygons_are_redrawn_from_baselines():
+    """Whole pages of the Hooker export have polygons at another scale than the image."""
+    lines, _ = read_data([FIXTURES / "hooker" / "JDH_2_16_40_001.xml"])
+    skipped = Skipped()
+    crops = list(line_images(lines, skipped))
+    assert len(skipped) == 0 and len(crops) == len(lines)
+    for line, crop in crops:
+        assert line.polygon[:, 0].max() <= 764 + 1
+        assert 10 < crop.shape[0] < 120
+
+
+def test_cut_polygon_paints_outside_as_paper():
+    page = np.full((100, 200), 220, np.uint8)
+    page[40:60, :] = 10  # a dark band crossing the whole page
+    triangle = np.array([[0, 0], [199, 0], [0, 99]], float)
+    crop = cut_polygon(page, triangle)
+    assert crop.shape == (100, 200)
+    assert crop[50, 10] == 10  # inside: ink kept
+    assert crop[55, 190] == np.median(page)  # outside: paper
+
+
+def test_cut_polygon_clips_negative_coordinates_and_rejects_empty():
+    page = np.zeros((50, 50), np.uint8)
+    assert cut_polygon(page, np.array([[-5, -5], [20, -5], [20, 20], [-5, 20]], float)).shape == (
+        21,
+        21,
+    )
+    assert cut_polygon(page, np.array([[-30, -30], [-20, -30], [-20, -20]], float)) is None
+
+
+def test_missing_and_corrupt_images_are_skipped_and_counted(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"not an image")
+    (tmp_path / "a.gt.txt").write_text("hello", encoding="utf-8")
+    (tmp_path / "b.gt.txt").write_text("world", encoding="utf-8")
+    lines, skipped = read_data([tmp_path])
+    assert len(lines) == 2
+    assert list(line_images(lines, skipped)) == []
+    assert skipped.reasons == {"unreadable image": 1, "missing image": 1}
+
+
+def test_user_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<PcGts><Page>", encoding="utf-8")
+    with pytest.raises(InkreadError, match="bad.xml: malformed XML"):
+        read_data([bad])
+    with pytest.raises(InkreadError, match="nope.xml: no such file"):
+        read_data([tmp_path / "nope.xml"])
+    other = tmp_path / "other.xml"
+    other.write_text("<root/>", encoding="utf-8")
+    with pytest.raises(InkreadError, match="neither PAGE nor ALTO"):
+        read_data([other])
+
+
+def test_malformed_xml_inside_a_list_is_skipped(tmp_path):
+    (tmp_path / "bad.xml").write_text("<PcGts>", encoding="utf-8")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"bad.xml\n{PAGE}\n", encoding="utf-8")
+    lines, skipped = read_data([listing])
+    assert len(lines) == 11 and skipped.reasons["malformed XML"] == 1
+
+
+def test_xml_entities_are_not_expanded(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    xml = PAGE.read_text(encoding="utf-8").replace(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY leak SYSTEM "file://{secret}">]>',
+    )
+    xml = xml.replace(FIRST, "&leak;")
+    evil = tmp_path / "evil.xml"
+    evil.write_text(xml, encoding="utf-8")
+    (tmp_path / "JDH_2_16_45_003.jpg").write_bytes((PAGE.with_suffix(".jpg")).read_bytes())
+    lines, _ = read_data([evil])
+    assert all("TOP SECRET" not in (x.text or "") for x in lines)
+
+
+def test_images_of_every_kind_become_8bit_gray(tmp_path):
+    rgba = Image.new("RGBA", (30, 10), (0, 0, 0, 0))  # fully transparent: paper
+    rgba.save(tmp_path / "a.png")
+    assert load_gray(tmp_path / "a.png").min() == 255
+    deep = Image.fromarray(np.linspace(0, 65535, 300, dtype=np.uint16).reshape(10, 30))
+    deep.save(tmp_path / "b.png")
+    g = load_gray(tmp_path / "b.png")
+    assert g.dtype == np.uint8 and g.min() == 0 and g.max() == 255
+
+
+def test_exif_rotation_is_honoured(tmp_path):
+    image = Image.new("L", (40, 10), 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees when shown
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", exif=exif)
+    (tmp_path / "r.jpg").write_bytes(buf.getvalue())
+    assert load_gray(tmp_path / "r.jpg").shape == (40, 10)
+    # coordinates made for the stored pixels keep them unrotated
+    assert load_gray(tmp_path / "r.jpg", expected_size=(40, 10)).shape == (10, 40)

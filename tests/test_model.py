@@ -1,0 +1,100 @@
+"""The seed network is the notebook's; the line network takes any width; checkpoints load alone."""
+
+import pytest
+import torch
+from torch import nn
+
+from inkread.alphabet import Alphabet
+from inkread.errors import InkreadError
+from inkread.model import CRNN, PRESETS, checkpoint, load_config
+
+
+def test_seed_is_the_notebook_network():
+    model = CRNN(PRESETS["seed"], 80)
+    convs = [m for m in model.cnn if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [32, 64, 128, 128, 256]
+    assert [c.kernel_size[0] for c in convs] == [5, 5, 3, 3, 3]
+    assert all(c.padding == (c.kernel_size[0] // 2,) * 2 for c in convs)  # 'same'
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.cnn) == 5
+    assert sum(isinstance(m, nn.LeakyReLU) for m in model.cnn) == 5
+    pools = [m.kernel_size for m in model.cnn if isinstance(m, nn.MaxPool2d)]
+    assert pools == [(2, 2), (2, 2), (2, 1), (2, 1), (2, 1)]  # height-only after two
+    gru = model.rnn.forward_layers[0]
+    assert isinstance(gru, nn.GRU) and gru.hidden_size == 256 and len(model.rnn.forward_layers) == 1
+    assert model.head.out_features == 80
+
+
+def test_seed_gives_32_time_steps_for_a_128_wide_image():
+    model = CRNN(PRESETS["seed"], 80).eval()
+    out = model(torch.rand(3, 1, 32, 128))
+    assert out.shape == (3, 32, 80)
+
+
+def test_lstm_option():
+    config, _ = load_config("seed")
+    model = CRNN(config.with_changes(rnn="lstm"), 10)
+    assert isinstance(model.rnn.forward_layers[0], nn.LSTM)
+    assert model(torch.rand(1, 1, 32, 128)).shape == (1, 32, 10)
+
+
+def test_line_preset_keeps_width():
+    model = CRNN(PRESETS["line"], 50).eval()
+    out = model(torch.rand(2, 1, PRESETS["line"].height, 400), torch.tensor([400, 240]))
+    assert out.shape == (2, 400 // PRESETS["line"].width_reduction, 50)
+    assert model.output_lengths(torch.tensor([400, 240])).tolist() == [100, 60]
+
+
+def test_a_lines_result_does_not_depend_on_its_batch():
+    torch.manual_seed(0)
+    model = CRNN(PRESETS["line"], 20).eval()
+    line = torch.rand(1, 1, 48, 200)
+    alone = model(line, torch.tensor([200]))
+    batch = torch.zeros(2, 1, 48, 480)
+    batch[0, :, :, :200] = line[0]
+    batch[1] = torch.rand(1, 48, 480)
+    together = model(batch, torch.tensor([200, 480]))
+    assert torch.allclose(alone[0], together[0, :50], atol=1e-2)
+
+
+def test_config_file_changes_a_preset(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"preset": "seed", "rnn": "lstm", "train": {"lr": 0.01}}')
+    config, train = load_config("line", path)
+    assert config.width == 128 and config.rnn == "lstm" and train == {"lr": 0.01}
+    path.write_text('{"rnn_size": 3}')
+    with pytest.raises(InkreadError, match="unknown model settings"):
+        load_config("line", path)
+    with pytest.raises(InkreadError, match="unknown preset"):
+        load_config("nope")
+
+
+def test_checkpoint_is_self_contained_and_atomic(tmp_path):
+    config = PRESETS["line"].with_changes(rnn="lstm", rnn_layers=1)
+    alphabet = Alphabet("abc ")
+    model = CRNN(config, len(alphabet)).eval()
+    path = tmp_path / "m.pt"
+    checkpoint.save(path, model, alphabet, {"trained_on": ["x"]})
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary left behind
+    loaded, loaded_alphabet, blob = checkpoint.load(path)
+    assert loaded.config == config and loaded_alphabet.chars == alphabet.chars
+    assert blob["meta"]["trained_on"] == ["x"]
+    x = torch.rand(1, 1, config.height, 100)
+    assert torch.allclose(model(x), loaded(x))
+
+
+def test_half_precision_checkpoint_loads_as_float(tmp_path):
+    model = CRNN(PRESETS["seed"], 5).eval()
+    checkpoint.save(tmp_path / "h.pt", model, Alphabet("abcd"), half=True)
+    loaded, _, _ = checkpoint.load(tmp_path / "h.pt")
+    assert next(loaded.parameters()).dtype == torch.float32
+    x = torch.rand(1, 1, 32, 128)
+    assert torch.allclose(model(x), loaded(x), atol=1e-2)
+
+
+def test_not_a_checkpoint_is_a_user_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(InkreadError, match="bad.pt: not a readable inkread checkpoint"):
+        checkpoint.load(bad)
+    with pytest.raises(InkreadError, match="no such model file"):
+        checkpoint.load(tmp_path / "missing.pt")

@@ -1,0 +1,62 @@
+"""Alphabet, CTC decoding and the contract's error rates."""
+
+import numpy as np
+import pytest
+
+from inkread.alphabet import Alphabet
+from inkread.decoding import greedy
+from inkread.metrics import error_rates
+from inkread.train import ctc_fits, target_text
+
+
+def test_alphabet_round_trip_and_nfc():
+    alphabet = Alphabet.from_texts(["cafe\u0301", "abc"])  # decomposed é becomes one char
+    assert "é" in alphabet and "\u0301" not in alphabet
+    labels = alphabet.encode("caf\u00e9")
+    assert 0 not in labels and alphabet.decode(labels) == "café"
+    assert len(alphabet) == len(alphabet.chars) + 1  # blank
+    with pytest.raises(KeyError):
+        alphabet.encode("xyz")
+
+
+def test_extending_keeps_old_indices():
+    old = Alphabet("abc")
+    new = old.extended(["abd", "zz"])
+    assert new.chars[:3] == old.chars and set(new.chars[3:]) == {"d", "z"}
+    assert new.encode("abc") == old.encode("abc")
+
+
+def log_probs(path, classes):
+    """Frames that put almost all probability on the given labels."""
+    lp = np.full((len(path), classes), np.log(1e-4))
+    lp[np.arange(len(path)), path] = np.log(1 - 1e-4 * (classes - 1))
+    return lp
+
+
+def test_greedy_merges_repeats_and_uses_blanks_to_separate():
+    alphabet = Alphabet("lo")  # l=1, o=2
+    decoded = greedy(log_probs([1, 1, 0, 1, 2, 2, 0], 3), alphabet)
+    assert decoded.text == "llo"
+    assert [(c.start, c.end) for c in decoded.chars] == [(0, 1), (3, 3), (4, 5)]
+    assert decoded.confidence > 0.99
+    assert greedy(log_probs([0, 0], 3), alphabet).text == ""
+
+
+def test_ctc_feasibility_counts_repeats():
+    assert ctc_fits([1, 2, 3], 3)
+    assert not ctc_fits([1, 1, 2], 3)  # needs a blank between the two 1s
+    assert ctc_fits([1, 1, 2], 4)
+
+
+def test_training_targets_drop_invisible_spaces():
+    assert target_text("  a  b \n") == "a b"
+
+
+def test_error_rates_follow_the_contract():
+    rates = error_rates(["helo world", "abc"], ["hello world", "abd"])
+    assert rates["chars"] == 14
+    assert rates["cer"] == pytest.approx(2 / 14)
+    assert rates["wer"] == pytest.approx(2 / 3)
+    # case, punctuation and spaces count; NFC is the only normalisation
+    assert error_rates(["A."], ["a"])["cer"] == 2.0
+    assert error_rates(["cafe\u0301"], ["caf\u00e9"])["cer"] == 0.0

@@ -1,0 +1,172 @@
+"""Training really learns, survives bad data, keeps to its budget, resumes and fine-tunes."""
+
+import json
+import shutil
+import time
+
+from conftest import run_cli, write_lines
+
+from inkread.model import checkpoint
+
+
+def test_overfits_real_lines_within_a_minute(overfit, capsys):
+    assert overfit["code"] == 0
+    assert overfit["seconds"] < 60
+    records = [json.loads(x) for x in (overfit["run"] / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 100
+    for key in ("epoch", "train_loss", "val_cer", "val_wer", "seconds", "lines_per_second"):
+        assert key in records[-1]
+    assert records[-1]["train_loss"] < records[0]["train_loss"] / 10
+    best = min(r["val_cer"] for r in records)
+    assert best <= 0.05, f"did not learn five lines by heart: best CER {best}"
+
+    capsys.readouterr()
+    assert (
+        run_cli(
+            "eval", "--model", overfit["run"] / "best.pt", "--data", overfit["manifest"], "--json"
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["lines"] == 5 and result["cer"] <= 0.05
+
+
+def test_checkpoint_records_what_it_was_trained_on(overfit):
+    blob = checkpoint.read(overfit["run"] / "best.pt")
+    assert blob["meta"]["trained_on"] == [str(overfit["manifest"])]
+    assert blob["meta"]["train_lines"] == 5
+    assert "".join(blob["alphabet"]) == "".join(
+        sorted(set("".join(["Salt Lake City", "Utah", "Aug 7", "My dear Dyer", "of July 13"])))
+    )
+    assert "train_state" in checkpoint.read(overfit["run"] / "last.pt")
+
+
+def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(overfit["run"], run)
+    # the same run again without --resume must not overwrite it
+    assert run_cli("train", "--train", overfit["manifest"], "--out", run) == 2
+    assert (
+        run_cli(
+            "train",
+            "--train",
+            overfit["manifest"],
+            "--val",
+            overfit["manifest"],
+            "--out",
+            run,
+            "--resume",
+            "--epochs",
+            102,
+        )
+        == 0
+    )
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records[-3:]] == [100, 101, 102]
+    state = checkpoint.read(run / "last.pt")["train_state"]
+    assert state["epoch"] == 102 and state["step"] == 102 * 3
+
+
+def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path):
+    manifest = write_lines(tmp_path / "data")
+    started = time.monotonic()
+    assert (
+        run_cli(
+            "train",
+            "--train",
+            manifest,
+            "--val",
+            manifest,
+            "--out",
+            tmp_path / "run",
+            "--max-minutes",
+            0.25,
+            "--epochs",
+            100000,
+            "--batch-size",
+            2,
+        )
+        == 0
+    )
+    assert time.monotonic() - started < 0.25 * 60 + 5
+    assert checkpoint.load(tmp_path / "run" / "best.pt")
+
+
+def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
+    data = write_lines(tmp_path / "data", texts=("I am very pleased",))
+    assert (
+        run_cli(
+            "train",
+            "--train",
+            data,
+            "--val",
+            data,
+            "--out",
+            tmp_path / "run",
+            "--init",
+            overfit["run"] / "best.pt",
+            "--epochs",
+            1,
+        )
+        == 0
+    )
+    old = checkpoint.read(overfit["run"] / "best.pt")["alphabet"]
+    new = checkpoint.read(tmp_path / "run" / "best.pt")["alphabet"]
+    assert new[: len(old)] == old and set(new[len(old) :]) == set("Iaeplmrvsd") - set(old)
+    assert "alphabet extended" in capsys.readouterr().err
+
+
+def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
+    manifest = write_lines(tmp_path / "data")
+    (tmp_path / "data" / "broken.png").write_bytes(b"\x89PNG broken")
+    shutil.copy(tmp_path / "data" / "line0.png", tmp_path / "data" / "long.png")
+    long_line = "x" * 500  # far more characters than the image has columns
+    with manifest.open("a", encoding="utf-8") as f:
+        f.write("broken.png\tsome text\nmissing.png\tmore text\nlong.png\t" + long_line + "\n")
+    assert (
+        run_cli(
+            "train",
+            "--train",
+            manifest,
+            "--val",
+            manifest,
+            "--out",
+            tmp_path / "run",
+            "--epochs",
+            1,
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "1 unreadable image" in err and "1 missing image" in err
+    assert "1 text too long for the image" in err
+
+
+def test_seed_preset_trains_on_word_images(tmp_path):
+    data = write_lines(tmp_path / "data", texts=("Utah", "Aug 7"))
+    assert (
+        run_cli(
+            "train",
+            "--train",
+            data,
+            "--val",
+            data,
+            "--out",
+            tmp_path / "run",
+            "--preset",
+            "seed",
+            "--epochs",
+            2,
+        )
+        == 0
+    )
+    model, _, _ = checkpoint.load(tmp_path / "run" / "best.pt")
+    assert model.config.width == 128 and model.config.height == 32
+
+
+def test_empty_training_data_is_a_user_error(tmp_path, capsys):
+    (tmp_path / "e.tsv").write_text("a.png\t\n")
+    assert run_cli("train", "--train", tmp_path / "e.tsv", "--out", tmp_path / "r") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("inkread: error:") and "no usable training lines" in err
+    assert len(err.splitlines()) == 1
