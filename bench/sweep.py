@@ -29,6 +29,22 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "small": ({"filters": [16, 32, 48, 64, 80], "rnn_hidden": 192}, {}),
     "noaug": ({}, {"augment": False}),
     "batch8": ({}, {"batch_size": 8}),
+    "lowdrop": ({"dropout": 0.1, "conv_dropout": 0.0}, {}),
+    "small_b8": ({"filters": [16, 32, 48, 64, 80], "rnn_hidden": 192}, {"batch_size": 8}),
+    "b8_lr2e-3": ({"dropout": 0.1, "conv_dropout": 0.0}, {"batch_size": 8, "lr": 2e-3}),
+    # the best of the first round (b8_lr2e-3) with one more change each
+    "h32": ({"height": 32, "dropout": 0.1, "conv_dropout": 0.0}, {"batch_size": 8, "lr": 2e-3}),
+    "gru1": ({"rnn_layers": 1, "dropout": 0.1, "conv_dropout": 0.0}, {"batch_size": 8, "lr": 2e-3}),
+    "b4_lr3e-3": ({"dropout": 0.1, "conv_dropout": 0.0}, {"batch_size": 4, "lr": 3e-3}),
+    # third round: the two winners of the second together
+    "h32_gru1": (
+        {"height": 32, "rnn_layers": 1, "dropout": 0.1, "conv_dropout": 0.0},
+        {"batch_size": 8, "lr": 2e-3},
+    ),
+    "h32_gru1_lr3e-3": (
+        {"height": 32, "rnn_layers": 1, "dropout": 0.1, "conv_dropout": 0.0},
+        {"batch_size": 8, "lr": 3e-3},
+    ),
 }
 
 

@@ -29,17 +29,47 @@ VARIADIC = ("--train", "--val", "--data", "--lines")
 Model = Annotated[str, typer.Option("--model", "-m", help="checkpoint, .onnx file, or 'default'")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda")]
 BatchSize = Annotated[int, typer.Option(min=1, help="lines per batch")]
-DecoderOpt = Annotated[str, typer.Option("--decoder", help="greedy (beam: see the docs)")]
+DecoderOpt = Annotated[str, typer.Option("--decoder", help="greedy | beam")]
+LmOpt = Annotated[Path | None, typer.Option("--lm", help="ARPA language model (inkread lm build)")]
+BeamWidth = Annotated[int, typer.Option(min=1, help="beam width")]
+LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
+LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
+Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
+
+# Defaults tuned on the Hooker validation split (BENCHMARKS.md); words vs characters.
+LM_DEFAULTS = {True: (0.6, 1.0), False: (0.4, 0.5)}
 
 
-def _decoder(name: str, lm: Path | None):
-    from inkread.decoding import greedy
+def _decoder(
+    name: str,
+    lm: Path | None,
+    width: int = 16,
+    weight: float | None = None,
+    bonus: float | None = None,
+    lexicon: bool = False,
+    keep: int = 1,
+):
+    from inkread.decoding import BeamSearch, greedy
+    from inkread.lm import NGramModel
 
     if name == "greedy":
-        if lm is not None:
-            raise InkreadError("--lm needs --decoder beam")
+        if lm is not None or keep > 1:
+            raise InkreadError("--lm and --nbest need --decoder beam")
         return greedy
-    raise InkreadError(f"--decoder {name!r}: only 'greedy' is available in this version")
+    if name != "beam":
+        raise InkreadError(f"--decoder must be greedy or beam, not {name!r}")
+    model = NGramModel.load(lm) if lm is not None else None
+    if lexicon and (model is None or not model.words):
+        raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
+    w, b = LM_DEFAULTS[bool(model and model.words)]
+    return BeamSearch(
+        width,
+        model,
+        w if weight is None else weight,
+        b if bonus is None else bonus,
+        lexicon,
+        keep=keep,
+    )
 
 
 @app.command()
@@ -53,11 +83,20 @@ def read(
         ),
     ] = None,
     format: Annotated[
-        str, typer.Option("--format", "-f", help="text | json | page | alto")
+        str, typer.Option("--format", "-f", help="text | json | page | alto | hocr")
     ] = "text",
     out: Annotated[Path | None, typer.Option(help="write one file per input here")] = None,
     decoder: DecoderOpt = "greedy",
-    lm: Annotated[Path | None, typer.Option(help="language model file")] = None,
+    lm: LmOpt = None,
+    beam_width: BeamWidth = 16,
+    lm_weight: LmWeight = None,
+    lm_bonus: LmBonus = None,
+    lexicon: Lexicon = False,
+    nbest: Annotated[int, typer.Option(min=1, help="hypotheses per line in JSON")] = 1,
+    segment: Annotated[
+        str,
+        typer.Option(help="find lines in images without XML: auto (page-shaped images) | yes | no"),
+    ] = "auto",
     batch_size: BatchSize = 16,
     device: Device = "auto",
 ) -> None:
@@ -69,10 +108,12 @@ def read(
 
     if format not in FORMATS:
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
-    documents = open_inputs(inputs, lines)
-    if out is None and format in ("page", "alto") and len(documents) > 1:
+    if segment not in ("auto", "yes", "no"):
+        raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
+    documents = open_inputs(inputs, lines, segment)
+    if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
-    dec = _decoder(decoder, lm)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest)
     recognizer = Recognizer.load(model, device)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -94,6 +135,38 @@ def read(
                 sys.stdout.write(f"==> {doc.path} <==\n")
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+
+
+@app.command(name="segment")
+def segment_pages(
+    images: Annotated[list[Path], typer.Argument(help="page images")],
+    out: Annotated[Path, typer.Option(help="the XML file (one page) or a folder")],
+    format: Annotated[str, typer.Option("--format", "-f", help="page | alto")] = "page",
+) -> None:
+    """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text."""
+    from inkread.data import alto, page
+    from inkread.data.xml import to_bytes
+    from inkread.pages import find_lines
+
+    if format not in ("page", "alto"):
+        raise InkreadError(f"--format must be page or alto, not {format!r}")
+    many = len(images) > 1 or out.is_dir() or not out.suffix
+    writer = page.new_document if format == "page" else alto.new_document
+    for image in images:
+        if not image.is_file():
+            raise InkreadError("no such file", image)
+        lines = find_lines(image)
+        size = lines[0].page_size if lines else _size(image)
+        target = out / (image.stem + (".xml" if format == "page" else ".alto.xml")) if many else out
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(to_bytes(writer(image, size, lines, {})))
+        _warn(f"{image}: {len(lines)} lines -> {target}")
+
+
+def _size(image: Path) -> tuple[int, int]:
+    from inkread.pages import image_size
+
+    return image_size(image)
 
 
 @app.command()
@@ -149,7 +222,11 @@ def evaluate(
     data: Annotated[list[str], typer.Option("--data", help="DATA with ground truth")],
     model: Model = "default",
     decoder: DecoderOpt = "greedy",
-    lm: Annotated[Path | None, typer.Option(help="language model file")] = None,
+    lm: LmOpt = None,
+    beam_width: BeamWidth = 16,
+    lm_weight: LmWeight = None,
+    lm_bonus: LmBonus = None,
+    lexicon: Lexicon = False,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
     predictions: Annotated[Path | None, typer.Option(help="write a TSV of every line")] = None,
     report: Annotated[Path | None, typer.Option(help="write an HTML report")] = None,
@@ -160,7 +237,7 @@ def evaluate(
     from inkread.evaluate import evaluate as run
     from inkread.recognize import Recognizer
 
-    dec = _decoder(decoder, lm)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon)
     recognizer = Recognizer.load(model, device)
     result = run(
         recognizer,
@@ -179,6 +256,90 @@ def evaluate(
             f"CER {s['cer']:.2%}  WER {s['wer']:.2%}  ({s['lines']} lines, {s['chars']} "
             f"characters, {s['skipped']} skipped; {s['lines_per_second']:.1f} lines/s)"
         )
+
+
+@app.command()
+def export(
+    model: Model = "default",
+    onnx: Annotated[Path, typer.Option("--onnx", help="the .onnx file to write")] = Path(
+        "model.onnx"
+    ),
+) -> None:
+    """Export a model to ONNX (alphabet and config travel inside the file)."""
+    from inkread.export import export_onnx
+
+    print(export_onnx(model, onnx))
+
+
+@app.command()
+def serve(
+    model: Model = "default",
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    device: Device = "auto",
+) -> None:
+    """Serve recognition over HTTP: POST /read with an image (and optionally its XML)."""
+    try:
+        import uvicorn
+
+        from inkread.serve import create_app
+    except ImportError:
+        raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
+    uvicorn.run(create_app(model, device), host=host, port=port)
+
+
+@app.command()
+def explain(
+    image: Annotated[Path, typer.Argument(help="a line image")],
+    model: Model = "default",
+    out: Annotated[Path, typer.Option(help="the PNG to write")] = Path("explain.png"),
+) -> None:
+    """Draw what the network sees: feature maps of each conv block and the CTC alignment."""
+    from inkread.explain import explain as draw
+    from inkread.recognize import Recognizer
+
+    text = draw(image, Recognizer.load(model, "cpu"), out)
+    print(f"{text}\t(picture: {out})")
+
+
+lm_app = typer.Typer(no_args_is_help=True, help="Language models for beam search.")
+app.add_typer(lm_app, name="lm")
+
+
+@lm_app.command("build")
+def lm_build(
+    texts: Annotated[
+        list[Path] | None, typer.Argument(help="plain text files, a line a line")
+    ] = None,
+    data: Annotated[
+        list[str] | None, typer.Option("--data", help="or: transcriptions of DATA")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="the ARPA file to write")] = Path("lm.arpa"),
+    order: Annotated[
+        int | None, typer.Option(min=1, help="n-gram order (6 chars, 3 words)")
+    ] = None,
+    words: Annotated[
+        bool, typer.Option("--words", help="a word model (default: characters)")
+    ] = False,
+) -> None:
+    """Build an n-gram language model from text or from ground-truth transcriptions."""
+    from inkread.data import read_data
+    from inkread.lm import build
+
+    lines: list[str] = []
+    for path in texts or []:
+        try:
+            lines += path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InkreadError(f"cannot read text ({e})", path) from None
+    if data:
+        lines += [x.text for x in read_data(data)[0] if x.text]
+    if not lines:
+        raise InkreadError("give text files or --data to build from")
+    model = build(lines, order or (3 if words else 6), words)
+    model.save(out)
+    kind = "word" if words else "character"
+    print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}")
 
 
 def _warn(message: str) -> None:

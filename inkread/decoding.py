@@ -22,6 +22,7 @@ class Decoded:
     text: str
     confidence: float  # mean of the characters' confidences; 1 - blank doubt for empty lines
     chars: list[Char] = field(default_factory=list)
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # n-best, with scores
 
 
 def greedy(log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
@@ -46,3 +47,222 @@ def greedy(log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
     else:
         confidence = float(probs.mean()) if len(probs) else 0.0
     return Decoded("".join(c.char for c in chars), confidence, chars)
+
+
+@dataclass
+class Word:
+    text: str
+    confidence: float  # the least sure of its characters: one bad letter makes a bad word
+    start: int  # first and last frame
+    end: int
+
+
+def words(decoded: Decoded) -> list[Word]:
+    """Whitespace-separated words with their frames and confidences."""
+    found: list[Word] = []
+    current: list[Char] = []
+    for ch in decoded.chars + [Char(" ", 1.0, -1, -1)]:
+        if ch.char.isspace():
+            if current:
+                found.append(
+                    Word(
+                        "".join(c.char for c in current),
+                        min(c.confidence for c in current),
+                        current[0].start,
+                        current[-1].end,
+                    )
+                )
+            current = []
+        else:
+            current.append(ch)
+    return found
+
+
+def align(log_probs: np.ndarray, labels: list[int]) -> list[tuple[int, int]]:
+    """Viterbi CTC alignment: the frames (first, last) each label is read at.
+
+    Beam search returns text, not a path; this finds the likeliest path for that text, so
+    beam results get the same positions and confidences as best-path results.
+    """
+    steps = len(log_probs)
+    if not labels or steps == 0:
+        return []
+    ext = [Alphabet.BLANK]
+    for label in labels:
+        ext += [label, Alphabet.BLANK]
+    ext = np.array(ext)
+    states = len(ext)
+    # a state may be entered from itself, the one before, or (skipping a blank) two before
+    skip = np.zeros(states, bool)
+    skip[2:] = (ext[2:] != Alphabet.BLANK) & (ext[2:] != ext[:-2])
+    score = np.full(states, -np.inf)
+    score[:2] = log_probs[0, ext[:2]]
+    back = np.zeros((steps, states), np.int8)
+    for t in range(1, steps):
+        stay = score
+        step = np.concatenate([[-np.inf], score[:-1]])
+        jump = np.where(skip, np.concatenate([[-np.inf, -np.inf], score[:-2]]), -np.inf)
+        options = np.stack([stay, step, jump])
+        choice = options.argmax(axis=0)
+        back[t] = choice
+        score = options[choice, np.arange(states)] + log_probs[t, ext]
+    state = states - 1 if score[-1] >= score[-2] else states - 2
+    path = np.empty(steps, np.int64)
+    for t in range(steps - 1, -1, -1):
+        path[t] = state
+        state -= back[t, state]
+    spans: list[tuple[int, int]] = []
+    for t, s in enumerate(path):
+        if s % 2 == 1:
+            k = s // 2
+            if len(spans) <= k:
+                spans.append((t, t))
+            else:
+                spans[k] = (spans[k][0], t)
+    return spans
+
+
+def with_positions(text: str, log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
+    labels = alphabet.encode(text)
+    spans = align(log_probs, labels)
+    if len(spans) != len(labels):  # the text cannot be read from these frames at all
+        return Decoded(text, 0.0, [])
+    probs = np.exp(log_probs)
+    chars = [
+        Char(alphabet.chars[lab - 1], float(probs[s : e + 1, lab].max()), s, e)
+        for lab, (s, e) in zip(labels, spans)
+    ]
+    confidence = float(np.mean([c.confidence for c in chars])) if chars else 0.0
+    return Decoded(text, confidence, chars)
+
+
+@dataclass
+class _Beam:
+    blank: float  # log P(prefix, ending in blank)
+    label: float  # log P(prefix, ending in its last label)
+    lm: float  # weighted language-model score, bonuses included
+    state: tuple  # the language model's context
+    word: str = ""  # the unfinished word (word models)
+
+
+class BeamSearch:
+    """CTC prefix beam search, optionally guided by a character or word n-gram model.
+
+    With a word model, words are scored when they end; with lexicon=True they must also be
+    in the model's vocabulary (punctuation and digits always pass), the idea of word beam
+    search. Frames where blank takes nearly all the mass keep the beams as they are, which
+    is most frames and most of the speed.
+    """
+
+    def __init__(
+        self,
+        width: int = 16,
+        lm=None,
+        weight: float = 0.5,
+        bonus: float = 0.0,
+        lexicon: bool = False,
+        prune: float = 1e-3,
+        keep: int = 1,
+    ) -> None:
+        self.width, self.lm, self.weight, self.bonus = width, lm, weight, bonus
+        self.keep = keep  # hypotheses kept as alternatives (n-best)
+        self.lexicon = lexicon and lm is not None and lm.words
+        self.prune = float(np.log(prune))
+        self._prefixes: set[str] | None = None
+        if self.lexicon:
+            vocab = [g[0] for g in lm.probs if len(g) == 1 and not g[0].startswith("<")]
+            self._prefixes = {w[:i] for w in vocab for i in range(1, len(w) + 1)}
+            self._vocab = set(vocab)
+
+    def __call__(self, log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
+        best = self.nbest(log_probs, alphabet, self.keep)
+        if not best:
+            return Decoded("", 0.0)
+        decoded = with_positions(best[0][0], log_probs, alphabet)
+        if self.keep > 1:
+            decoded.alternatives = best
+        return decoded
+
+    def nbest(self, log_probs: np.ndarray, alphabet: Alphabet, k: int) -> list[tuple[str, float]]:
+        """The k likeliest texts with their scores (log probability plus weighted LM)."""
+        start = self.lm.start() if self.lm is not None else ()
+        beams = {"": _Beam(0.0, -np.inf, 0.0, start)}
+        chars = alphabet.chars
+        for frame in log_probs:
+            candidates = np.flatnonzero(frame[1:] > self.prune) + 1
+            blank = frame[0]
+            new: dict[str, _Beam] = {}
+            for prefix, beam in beams.items():
+                total = np.logaddexp(beam.blank, beam.label)
+                last = alphabet.index[prefix[-1]] if prefix else -1
+                kept = new.get(prefix)
+                stay_blank = total + blank
+                stay_label = beam.label + frame[last] if last > 0 else -np.inf
+                if kept is None:
+                    new[prefix] = _Beam(stay_blank, stay_label, beam.lm, beam.state, beam.word)
+                else:
+                    kept.blank = np.logaddexp(kept.blank, stay_blank)
+                    kept.label = np.logaddexp(kept.label, stay_label)
+                for c in candidates:
+                    ext = self._extend(beam, chars[c - 1])
+                    if ext is None:
+                        continue
+                    lm, state, word = ext
+                    p = (beam.blank if c == last else total) + frame[c]
+                    text = prefix + chars[c - 1]
+                    kept = new.get(text)
+                    if kept is None:
+                        new[text] = _Beam(-np.inf, p, lm, state, word)
+                    else:
+                        kept.label = np.logaddexp(kept.label, p)
+            beams = dict(sorted(new.items(), key=lambda kv: -self._score(kv[1]))[: self.width])
+        finished = [(text, self._score(beam) + self._finish(beam)) for text, beam in beams.items()]
+        finished = [(t, s) for t, s in finished if s > -np.inf] or finished
+        finished.sort(key=lambda ts: -ts[1])
+        return [(t, float(s)) for t, s in finished[:k]]
+
+    def _score(self, beam: _Beam) -> float:
+        return float(np.logaddexp(beam.blank, beam.label)) + beam.lm
+
+    def _extend(self, beam: _Beam, char: str):
+        """LM score, LM state and unfinished word after appending char; None if forbidden."""
+        lm = self.lm
+        if lm is None:
+            return beam.lm, beam.state, ""
+        if not lm.words:
+            token = "<sp>" if char == " " else char
+            score = beam.lm + self.weight * lm.logp(beam.state, token) + self.bonus
+            return score, self._push(beam.state, token), ""
+        if char.isalpha():
+            word = beam.word + char
+            if self._prefixes is not None and word not in self._prefixes:
+                return None
+            return beam.lm, beam.state, word
+        if not beam.word:
+            return beam.lm, beam.state, ""
+        ended = self._end_word(beam)
+        if ended is None:
+            return None
+        return ended[0], ended[1], ""
+
+    def _end_word(self, beam: _Beam):
+        if self._prefixes is not None and beam.word not in self._vocab:
+            return None
+        score = beam.lm + self.weight * self.lm.logp(beam.state, beam.word) + self.bonus
+        return score, self._push(beam.state, beam.word)
+
+    def _push(self, state: tuple, token: str) -> tuple:
+        keep = self.lm.order - 1
+        return (state + (token,))[-keep:] if keep else ()
+
+    def _finish(self, beam: _Beam) -> float:
+        """The LM's word for the end of the line: close the last word, then </s>."""
+        if self.lm is None:
+            return 0.0
+        lm_score, state = beam.lm, beam.state
+        if self.lm.words and beam.word:
+            ended = self._end_word(beam)
+            if ended is None:
+                return -np.inf
+            lm_score, state = ended
+        return lm_score - beam.lm + self.weight * self.lm.logp(state, "</s>")

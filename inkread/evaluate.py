@@ -47,8 +47,8 @@ def evaluate(
             f"{''.join(sorted(unknown))!r}"
         )
     rows = [
-        (line, line.text, result.text)
-        for line, result in recognizer.recognize_lines(usable, skipped, batch_size, decoder)
+        (r.line, r.line.text, r.result.text)
+        for r in recognizer.recognize_lines(usable, skipped, batch_size, decoder)
     ]
     seconds = time.perf_counter() - started
     if not rows:

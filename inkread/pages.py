@@ -4,25 +4,34 @@ transcriptions written back: plain text, JSON, PAGE or ALTO."""
 from __future__ import annotations
 
 import copy
+import html
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from lxml import etree
-from PIL import Image
+from PIL import Image, ImageSequence
 
 from inkread.data import alto, page
-from inkread.data.images import IMAGE_SUFFIXES
-from inkread.data.lines import Line, Skipped
+from inkread.data.images import IMAGE_SUFFIXES, load_gray, to_gray
+from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_x
 from inkread.data.sources import xml_lines
-from inkread.data.xml import parse, to_bytes
-from inkread.decoding import Decoded
+from inkread.data.xml import box, parse, to_bytes
+from inkread.decoding import words
 from inkread.errors import InkreadError
-from inkread.recognize import Decoder, Recognizer
+from inkread.recognize import Decoder, Reading, Recognizer
 
-FORMATS = ("text", "json", "page", "alto")
-SUFFIX = {"text": ".txt", "json": ".json", "page": ".page.xml", "alto": ".alto.xml"}
+FORMATS = ("text", "json", "page", "alto", "hocr")
+SUFFIX = {
+    "text": ".txt",
+    "json": ".json",
+    "page": ".page.xml",
+    "alto": ".alto.xml",
+    "hocr": ".hocr.html",
+}
 
 
 @dataclass
@@ -34,26 +43,36 @@ class Document:
     lines: list[Line]
     xml: etree._ElementTree | None = None
     kind: str = "image"  # image | page | alto
+    find_lines: bool = False  # a page image without XML: segment it when it is read
 
 
-def open_inputs(inputs: list[str], lines_xml: list[str] | None = None) -> list[Document]:
-    """Each input is an XML file, an image (paired with --lines XML in order), or a folder."""
+def open_inputs(
+    inputs: list[str], lines_xml: list[str] | None = None, segment: str = "auto"
+) -> list[Document]:
+    """Each input is an XML file, an image (paired with --lines XML in order), or a folder.
+
+    An image without XML is one text line, or a page whose lines inkread finds itself:
+    segment is "yes", "no", or "auto" (pages are images not much wider than tall).
+    """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml")
-            found = found or sorted(
-                p for p in path.rglob("*") if p.name.lower().endswith(IMAGE_SUFFIXES)
-            )
+            found = found or [
+                page
+                for p in sorted(path.rglob("*"))
+                if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))
+                for page in pages_of(p)
+            ]
             if not found:
                 raise InkreadError("folder holds no XML or images", path)
             paths += found
         elif not path.exists():
             raise InkreadError("no such file or folder", path)
         else:
-            paths.append(path)
+            paths += pages_of(path)
     images = [p for p in paths if p.suffix.lower() != ".xml"]
     if lines_xml and len(lines_xml) != len(images):
         raise InkreadError(
@@ -66,9 +85,74 @@ def open_inputs(inputs: list[str], lines_xml: list[str] | None = None) -> list[D
             documents.append(_xml_document(path, path))
         elif path in pairs:
             documents.append(_xml_document(Path(pairs[path]), path, image=path))
+        elif segment == "yes" or (segment == "auto" and looks_like_page(path)):
+            documents.append(Document(path, path, [], find_lines=True))
         else:
             documents.append(Document(path, path, [Line(id=path.stem, image=path, source=path)]))
     return documents
+
+
+_RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run
+PDF_DPI = 300
+
+
+def pages_of(path: Path) -> list[Path]:
+    """A PDF or multi-page TIFF as one image file per page; anything else as itself."""
+    suffix = path.suffix.lower()
+    if suffix not in (".pdf", ".tif", ".tiff"):
+        return [path]
+    if suffix != ".pdf":
+        try:
+            with Image.open(path) as im:
+                count = getattr(im, "n_frames", 1)
+        except (OSError, ValueError) as e:
+            raise InkreadError(f"cannot read image ({e})", path) from None
+        if count == 1:
+            return [path]
+    folder = tempfile.TemporaryDirectory(prefix="inkread-pages-")
+    _RENDERED.append(folder)
+    out = []
+    for n, image in enumerate(_render(path), start=1):
+        target = Path(folder.name) / f"{path.stem}_p{n:03d}.png"
+        image.save(target)
+        out.append(target)
+    return out
+
+
+def _render(path: Path):
+    if path.suffix.lower() == ".pdf":
+        try:
+            import pypdfium2
+        except ImportError:
+            raise InkreadError(
+                "reading PDF needs pypdfium2: pip install 'inkread[pdf]'", path
+            ) from None
+        try:
+            document = pypdfium2.PdfDocument(str(path))
+        except pypdfium2.PdfiumError as e:
+            raise InkreadError(f"cannot read PDF ({e})", path) from None
+        for page in document:
+            yield page.render(scale=PDF_DPI / 72).to_pil().convert("L")
+        return
+    with Image.open(path) as im:
+        for frame in ImageSequence.Iterator(im):
+            yield Image.fromarray(to_gray(frame))
+
+
+def find_lines(image: Path) -> list[Line]:
+    from inkread.segment import segment
+
+    page = load_gray(image)  # upright by EXIF: the coordinates refer to this
+    lines = segment(page, image)
+    for line in lines:
+        line.page_size = (page.shape[1], page.shape[0])
+    return lines
+
+
+def looks_like_page(path: Path) -> bool:
+    """Line images are wide strips; pages are about as tall as they are wide."""
+    width, height = image_size(path)
+    return height >= 300 and width < 3 * height
 
 
 def _xml_document(xml_path: Path, path: Path, image: Path | None = None) -> Document:
@@ -84,9 +168,11 @@ def _xml_document(xml_path: Path, path: Path, image: Path | None = None) -> Docu
 
 def transcribe(
     documents: list[Document], recognizer: Recognizer, batch_size: int, decoder: Decoder
-) -> Iterator[tuple[Document, list[tuple[Line, Decoded]], Skipped]]:
+) -> Iterator[tuple[Document, list[Reading], Skipped]]:
     for doc in documents:
         skipped = Skipped()
+        if doc.find_lines:
+            doc.lines = find_lines(doc.image)
         results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
         for reason in ("missing image", "unreadable image"):
             if skipped.reasons[reason]:  # a named input that cannot be read is an error
@@ -97,36 +183,134 @@ def transcribe(
         yield doc, results, skipped
 
 
-def render(doc: Document, results: list[tuple[Line, Decoded]], fmt: str) -> bytes:
+def transcript(reading: Reading) -> Transcript:
+    """The line's text with each word's confidence and outline in document coordinates."""
+    result = reading.result
+    found = words(result)
+    outline = line_outline(reading)
+    steps = max((c.end for c in result.chars), default=0) + 2
+    boxes = []
+    for i, word in enumerate(found):
+        left = (found[i - 1].end + 1 + word.start) / 2 if i else max(word.start - 1, 0)
+        right = (
+            (word.end + 1 + found[i + 1].start) / 2
+            if i + 1 < len(found)
+            else min(word.end + 2, steps)
+        )
+        polygon = clip_x(outline, reading.frame_x(left), reading.frame_x(right))
+        if len(polygon) >= 3:
+            boxes.append(WordBox(word.text, word.confidence, polygon))
+    return Transcript(result.text, result.confidence, boxes)
+
+
+def line_outline(reading: Reading) -> np.ndarray:
+    if reading.line.polygon is not None:
+        return reading.line.polygon
+    w, h = reading.size
+    return np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+
+
+def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     if fmt == "text":
-        return "".join(r.text + "\n" for _, r in results).encode("utf-8")
+        return "".join(r.result.text + "\n" for r in readings).encode("utf-8")
     if fmt == "json":
-        return (json.dumps(as_json(doc, results), ensure_ascii=False) + "\n").encode("utf-8")
-    texts = {line.id: (r.text, r.confidence) for line, r in results}
+        return (json.dumps(as_json(doc, readings), ensure_ascii=False) + "\n").encode("utf-8")
+    texts = {r.line.id: transcript(r) for r in readings}
+    if fmt == "hocr":
+        return hocr(doc, readings, texts)
     if doc.xml is not None and doc.kind == fmt:
         root = copy.deepcopy(doc.xml.getroot())
         (page if fmt == "page" else alto).fill(root, texts)
         return to_bytes(root)
-    size = doc.lines[0].page_size if doc.lines and doc.lines[0].page_size else image_size(doc.image)
+    size = _size_of(doc)
     writer = page.new_document if fmt == "page" else alto.new_document
-    return to_bytes(writer(doc.image, size, [line for line, _ in results], texts))
+    return to_bytes(writer(doc.image, size, [r.line for r in readings], texts))
 
 
-def as_json(doc: Document, results: list[tuple[Line, Decoded]]) -> dict:
-    return {
-        "file": str(doc.path),
-        "image": str(doc.image),
-        "lines": [
+def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -> bytes:
+    """hOCR: HTML that search engines and OCR viewers index, with the page image behind."""
+    size = _size_of(doc)
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>'
+        + html.escape(doc.image.name)
+        + "</title>",
+        '<meta name="ocr-system" content="inkread">',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word">',
+        "<style>.ocr_page{position:relative}.ocr_line{position:absolute;white-space:pre;"
+        "color:#a00;font-size:12px}</style></head><body>",
+        f'<div class="ocr_page" id="page_1" title="image {_quote(doc.image.name)}; '
+        f'bbox 0 0 {size[0]} {size[1]}">',
+    ]
+    region = None
+    for n, r in enumerate(readings, start=1):
+        if r.line.region != region:
+            if region is not None:
+                out.append("</div>")
+            region = r.line.region
+            out.append(f'<div class="ocr_carea" id="block_{n}">')
+        t = texts[r.line.id]
+        x0, y0, x1, y1 = box([line_outline(r)])
+        out.append(
+            f'<span class="ocr_line" id="line_{n}" title="bbox {x0} {y0} {x1} {y1}; '
+            f'x_wconf {round(100 * t.confidence)}" style="left:{x0}px;top:{y0}px">'
+        )
+        for k, w in enumerate(t.words, start=1):
+            a0, b0, a1, b1 = box([w.polygon])
+            out.append(
+                f'<span class="ocrx_word" id="word_{n}_{k}" title="bbox {a0} {b0} {a1} '
+                f'{b1}; x_wconf {round(100 * w.confidence)}">{html.escape(w.text)}</span>'
+            )
+        if not t.words:
+            out.append(html.escape(t.text))
+        out.append("</span>")
+    if region is not None:
+        out.append("</div>")
+    out += ["</div>", "</body></html>", ""]
+    return "\n".join(out).encode("utf-8")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', "") + '"'
+
+
+def _size_of(doc: Document) -> tuple[int, int]:
+    if doc.lines and doc.lines[0].page_size:
+        return doc.lines[0].page_size
+    return image_size(doc.image)
+
+
+def as_json(doc: Document, readings: list[Reading]) -> dict:
+    lines = []
+    for r in readings:
+        t = transcript(r)
+        lines.append(
             {
-                "id": line.id,
-                "text": r.text,
-                "confidence": round(r.confidence, 4),
-                "polygon": None if line.polygon is None else line.polygon.round(1).tolist(),
-                "baseline": None if line.baseline is None else line.baseline.round(1).tolist(),
+                "id": r.line.id,
+                "text": t.text,
+                "confidence": round(t.confidence, 4),
+                "char_confidences": [round(c.confidence, 3) for c in r.result.chars],
+                "polygon": _points(r.line.polygon),
+                "baseline": _points(r.line.baseline),
+                "words": [
+                    {
+                        "text": w.text,
+                        "confidence": round(w.confidence, 4),
+                        "polygon": _points(w.polygon),
+                    }
+                    for w in t.words
+                ],
             }
-            for line, r in results
-        ],
-    }
+        )
+        if r.result.alternatives:
+            lines[-1]["nbest"] = [
+                {"text": text, "score": round(score, 3)} for text, score in r.result.alternatives
+            ]
+    return {"file": str(doc.path), "image": str(doc.image), "lines": lines}
+
+
+def _points(polygon: np.ndarray | None) -> list | None:
+    return None if polygon is None else polygon.round(1).tolist()
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from inkread.alphabet import Alphabet
 from inkread.data.batches import by_width, sized, to_batch
-from inkread.data.lines import Line, Skipped, line_images
+from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import Decoded, greedy
 from inkread.errors import InkreadError
 from inkread.model import checkpoint
@@ -28,6 +29,22 @@ def pick_device(device: str = "auto") -> torch.device:
     if device not in ("cpu", "cuda"):
         raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
     return torch.device(device)
+
+
+@dataclass
+class Reading:
+    """A line, what was read in it, and how its frames map back to page coordinates."""
+
+    line: Line
+    result: Decoded
+    cut: Cut
+    xscale: float  # network-input pixels per pixel of the cut line
+    step: int  # network-input pixels per CTC frame
+    size: tuple[int, int]  # width and height of the cut line, in image pixels
+
+    def frame_x(self, frame: float) -> float:
+        """The document x coordinate of a frame's left edge."""
+        return (self.cut.x + frame * self.step / self.xscale) / self.cut.scale[0]
 
 
 class Recognizer:
@@ -64,7 +81,7 @@ class Recognizer:
         """Per line, (time, classes) log-probabilities cut to the line's own length."""
         with torch.inference_mode():
             out = self.model(batch.to(self.device), widths).float().log_softmax(-1).cpu().numpy()
-            lengths = self.model.output_lengths(widths).tolist()
+        lengths = (widths // self.config.width_reduction).clamp(min=1).tolist()
         return [out[i, : lengths[i]] for i in range(len(lengths))]
 
     def recognize_sized(
@@ -91,16 +108,28 @@ class Recognizer:
         batch_size: int = 16,
         decoder: Decoder = greedy,
         chunk: int = 1024,
-    ) -> Iterator[tuple[Line, Decoded]]:
+    ) -> Iterator[Reading]:
         """Cut, size and read lines from their pages, a chunk at a time to bound memory."""
-        pending: list[tuple[Line, np.ndarray]] = []
-        for line, crop in line_images(lines, skipped):
-            pending.append((line, sized(crop, self.config)))
+        pending: list[tuple[Line, np.ndarray, Cut, float, tuple[int, int]]] = []
+        for line, crop, cut in line_cuts(lines, skipped):
+            image = sized(crop, self.config)
+            xscale = content_width(crop, image, self.config) / crop.shape[1]
+            pending.append((line, image, cut, xscale, (crop.shape[1], crop.shape[0])))
             if len(pending) >= chunk:
                 yield from self._flush(pending, batch_size, decoder)
                 pending = []
         yield from self._flush(pending, batch_size, decoder)
 
     def _flush(self, pending, batch_size, decoder):
-        results = self.recognize_sized([im for _, im in pending], batch_size, decoder)
-        yield from ((line, result) for (line, _), result in zip(pending, results))
+        results = self.recognize_sized([p[1] for p in pending], batch_size, decoder)
+        step = self.config.width_reduction
+        for (line, _, cut, xscale, size), result in zip(pending, results):
+            yield Reading(line, result, cut, xscale, step, size)
+
+
+def content_width(crop: np.ndarray, image: np.ndarray, config: ModelConfig) -> int:
+    """How many columns of the sized image hold the line (the seed's box is padded)."""
+    if config.width is None:
+        return image.shape[1]
+    h, w = crop.shape
+    return max(1, round(w * min(config.height / h, config.width / w)))

@@ -4,9 +4,11 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import FIXTURES, SCHEMAS, run_cli
 from lxml import etree
+from PIL import Image
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
 WITH_EMPTY = FIXTURES / "hooker" / "JDH_2_16_175_004.xml"
@@ -64,6 +66,52 @@ def test_read_json_carries_lines_and_confidences(overfit, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["lines"]) == 11
     assert all(0 <= x["confidence"] <= 1 and len(x["polygon"]) >= 3 for x in doc["lines"])
+    for line in doc["lines"]:
+        assert len(line["char_confidences"]) == len(line["text"])
+        assert [w["text"] for w in line["words"]] == line["text"].split()
+
+
+def test_word_positions_follow_the_writing(overfit, capsys):
+    """On a line the model knows, each word's box lies where the word is written."""
+    capsys.readouterr()
+    image = overfit["manifest"].parent / "line0.png"  # "Salt Lake City"
+    assert (
+        run_cli(
+            "read",
+            image,
+            "--model",
+            model(overfit),
+            "--format",
+            "json",
+            "--decoder",
+            "beam",
+            "--nbest",
+            3,
+        )
+        == 0
+    )
+    [line] = json.loads(capsys.readouterr().out)["lines"]
+    assert line["text"] == "Salt Lake City" and len(line["nbest"]) == 3
+    boxes = [np.array(w["polygon"]) for w in line["words"]]
+    lefts = [b[:, 0].min() for b in boxes]
+    rights = [b[:, 0].max() for b in boxes]
+    width = Image.open(image).width
+    assert lefts == sorted(lefts) and all(r <= width + 1 for r in rights)
+    assert rights[0] <= lefts[1] + 2 and rights[1] <= lefts[2] + 2  # no overlap
+    # "Salt" and "City" are about as long; "Lake" starts a third of the way in
+    assert 0.2 * width < lefts[1] < 0.5 * width and rights[2] > 0.8 * width
+
+
+def test_page_output_has_words_with_coordinates(overfit, tmp_path):
+    assert (
+        run_cli("read", PAGE, "--model", model(overfit), "--format", "page", "--out", tmp_path) == 0
+    )
+    tree = etree.parse(str(next(tmp_path.iterdir())))
+    line = tree.find(".//{*}TextLine")
+    words = line.findall("{*}Word")
+    text = line.find("{*}TextEquiv/{*}Unicode").text
+    assert [w.find("{*}TextEquiv/{*}Unicode").text for w in words] == text.split()
+    assert all(w.find("{*}Coords").get("points") for w in words)
 
 
 @pytest.mark.parametrize(
@@ -153,3 +201,70 @@ def test_installed_command_runs(overfit):
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == "inkread: error: nope.png: no such file or folder"
+
+
+def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
+    onnx_file = tmp_path / "m.onnx"
+    assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
+    capsys.readouterr()
+    outputs = []
+    for m in (model(overfit), onnx_file):
+        assert (
+            run_cli(
+                "eval",
+                "--model",
+                m,
+                "--data",
+                overfit["manifest"],
+                "--json",
+                "--predictions",
+                tmp_path / "p.tsv",
+            )
+            == 0
+        )
+        outputs.append(
+            (json.loads(capsys.readouterr().out)["cer"], (tmp_path / "p.tsv").read_text())
+        )
+    assert outputs[0] == outputs[1]
+
+
+def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "x.png"
+    image = overfit["manifest"].parent / "line0.png"
+    assert run_cli("explain", image, "--model", model(overfit), "--out", out) == 0
+    picture = Image.open(out)
+    assert picture.height > 28 * 40  # input, 5 blocks x 8 maps, CTC rows, text
+    assert capsys.readouterr().out.split("\t")[0] == "Salt Lake City"
+
+
+def test_report_shows_worst_lines_with_images(overfit, tmp_path):
+    report = tmp_path / "r.html"
+    assert run_cli("eval", "--model", model(overfit), "--data", PAGE, "--report", report) == 0
+    html = report.read_text(encoding="utf-8")
+    assert html.count("<tr>") == 1 + 11 and html.count("data:image/png;base64") == 11
+    assert "<del>" in html or "<ins>" in html  # an unseen page cannot be read perfectly
+
+
+def test_http_service_reads_uploads(overfit):
+    from fastapi.testclient import TestClient
+
+    from inkread.serve import create_app
+
+    client = TestClient(create_app(str(model(overfit)), "cpu"))
+    assert client.get("/health").json() == {"status": "ok"}
+    image = overfit["manifest"].parent / "line2.png"
+    reply = client.post("/read", files={"image": ("l.png", image.read_bytes())})
+    assert reply.status_code == 200 and reply.json()["lines"][0]["text"]
+    page = client.post(
+        "/read",
+        data={"format": "page"},
+        files={
+            "image": ("p.jpg", PAGE.with_suffix(".jpg").read_bytes()),
+            "lines": ("p.xml", PAGE.read_bytes()),
+        },
+    )
+    assert page.status_code == 200 and page.text.count("<TextLine") == 11
+    bad = client.post("/read", files={"image": ("x.png", b"not an image")})
+    assert bad.status_code == 400 and "cannot read" in bad.json()["error"]

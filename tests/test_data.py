@@ -96,7 +96,8 @@ def test_cut_polygon_paints_outside_as_paper():
     page = np.full((100, 200), 220, np.uint8)
     page[40:60, :] = 10  # a dark band crossing the whole page
     triangle = np.array([[0, 0], [199, 0], [0, 99]], float)
-    crop = cut_polygon(page, triangle)
+    crop, origin = cut_polygon(page, triangle)
+    assert origin == (0, 0)
     assert crop.shape == (100, 200)
     assert crop[50, 10] == 10  # inside: ink kept
     assert crop[55, 190] == np.median(page)  # outside: paper
@@ -104,10 +105,8 @@ def test_cut_polygon_paints_outside_as_paper():
 
 def test_cut_polygon_clips_negative_coordinates_and_rejects_empty():
     page = np.zeros((50, 50), np.uint8)
-    assert cut_polygon(page, np.array([[-5, -5], [20, -5], [20, 20], [-5, 20]], float)).shape == (
-        21,
-        21,
-    )
+    crop, origin = cut_polygon(page, np.array([[-5, -5], [20, -5], [20, 20], [-5, 20]], float))
+    assert crop.shape == (21, 21) and origin == (0, 0)
     assert cut_polygon(page, np.array([[-30, -30], [-20, -30], [-20, -20]], float)) is None
 
 

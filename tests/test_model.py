@@ -46,12 +46,13 @@ def test_line_preset_keeps_width():
 
 def test_a_lines_result_does_not_depend_on_its_batch():
     torch.manual_seed(0)
-    model = CRNN(PRESETS["line"], 20).eval()
-    line = torch.rand(1, 1, 48, 200)
+    config = PRESETS["line"]
+    model = CRNN(config, 20).eval()
+    line = torch.rand(1, 1, config.height, 200)
     alone = model(line, torch.tensor([200]))
-    batch = torch.zeros(2, 1, 48, 480)
+    batch = torch.zeros(2, 1, config.height, 480)
     batch[0, :, :, :200] = line[0]
-    batch[1] = torch.rand(1, 48, 480)
+    batch[1] = torch.rand(1, config.height, 480)
     together = model(batch, torch.tensor([200, 480]))
     assert torch.allclose(alone[0], together[0, :50], atol=1e-2)
 

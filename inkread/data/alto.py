@@ -8,7 +8,7 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
-from inkread.data.lines import Line, group_by_region, repair_polygons
+from inkread.data.lines import Line, Transcript, group_by_region, repair_polygons
 from inkread.data.xml import (
     box,
     child,
@@ -100,24 +100,30 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     return lines
 
 
-def fill(root: etree._Element, texts: dict[str, tuple[str, float]]) -> None:
-    """Replace each named TextLine's strings with the recognised words, in place.
-
-    Words carry the line's confidence until word positions and confidences exist.
-    """
+def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
+    """Replace each named TextLine's strings with the recognised words, in place."""
     ns = etree.QName(root).namespace
     tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    scale = _scale(root)
     for line in descendants(root, "TextLine"):
-        if line.get("ID") not in texts:
+        found = texts.get(line.get("ID"))
+        if found is None:
             continue
-        text, conf = texts[line.get("ID")]
         for old in children(line, "String") + children(line, "SP") + children(line, "HYP"):
             line.remove(old)
-        words = text.split() or [""]
-        for i, word in enumerate(words):
+        for i, word in enumerate(found.words):
             if i:
                 etree.SubElement(line, tag("SP"))
-            etree.SubElement(line, tag("String"), CONTENT=word, WC=f"{conf:.4f}")
+            x0, y0, x1, y1 = box([word.polygon.clip(0) / scale])
+            etree.SubElement(
+                line,
+                tag("String"),
+                CONTENT=word.text,
+                WC=f"{word.confidence:.4f}",
+                **_position((x0, y0, x1, y1)),
+            )
+        if not found.words:
+            etree.SubElement(line, tag("String"), CONTENT=found.text, WC=f"{found.confidence:.4f}")
 
 
 NAMESPACE_V4 = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -125,7 +131,7 @@ SCHEMA_V4 = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
 
 
 def new_document(
-    image: Path, size: tuple[int, int], lines: list[Line], texts: dict[str, tuple[str, float]]
+    image: Path, size: tuple[int, int], lines: list[Line], texts: dict[str, Transcript]
 ) -> etree._Element:
     """An ALTO v4 document (pixel units) for lines that came without one."""
     ns = NAMESPACE_V4

@@ -77,12 +77,13 @@ def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) ->
     return to_gray(upright)
 
 
-def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> np.ndarray | None:
+def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     """The polygon's bounding box, with everything outside the polygon painted as paper.
 
     Coordinates are clipped to the page (real exports have small negative ones). The paper
     colour is the crop's median, which follows uneven lighting better than a page-wide value.
-    Returns None when nothing of the polygon lies on the page.
+    Returns the crop and its top-left corner in the page, or None when nothing of the
+    polygon lies on the page.
     """
     h, w = page.shape
     pts = np.round(np.asarray(polygon, dtype=np.float64)).astype(np.int64)
@@ -94,13 +95,13 @@ def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> np.ndarray | None:
         return None
     crop = page[y0:y1, x0:x1]
     if len(pts) < 3:
-        return crop.copy()
+        return crop.copy(), (int(x0), int(y0))
     mask = np.zeros(crop.shape, dtype=np.uint8)
     cv2.fillPoly(mask, [(pts - [x0, y0]).astype(np.int32)], 255)
     if not mask.any():
         return None
     paper = np.uint8(np.median(crop))
-    return np.where(mask > 0, crop, paper)
+    return np.where(mask > 0, crop, paper), (int(x0), int(y0))
 
 
 def fit_height(line: np.ndarray, height: int, max_width: int | None = None) -> np.ndarray:

@@ -55,7 +55,58 @@ class Skipped:
         return f"{len(self)} skipped: " + "; ".join(parts)
 
 
+@dataclass
+class WordBox:
+    text: str
+    confidence: float
+    polygon: np.ndarray  # document coordinates
+
+
+@dataclass
+class Transcript:
+    """What the writers put into a document for one line."""
+
+    text: str
+    confidence: float
+    words: list[WordBox] = field(default_factory=list)
+
+
+def clip_x(polygon: np.ndarray, left: float, right: float) -> np.ndarray:
+    """The part of a polygon between two vertical lines (Sutherland-Hodgman clipping)."""
+    pts = [tuple(p) for p in polygon]
+    for edge, keep in ((left, lambda x: x >= left), (right, lambda x: x <= right)):
+        out = []
+        for i, (x, y) in enumerate(pts):
+            px, py = pts[i - 1]
+            if keep(x):
+                if not keep(px):
+                    out.append((edge, py + (y - py) * (edge - px) / (x - px)))
+                out.append((x, y))
+            elif keep(px):
+                out.append((edge, py + (y - py) * (edge - px) / (x - px)))
+        pts = out
+        if not pts:
+            break
+    return np.array(pts, dtype=np.float64).reshape(-1, 2)
+
+
+@dataclass
+class Cut:
+    """Where a line image came from: its offset in the page image, and the page's scale
+    relative to the coordinates of the document that declared it."""
+
+    x: int
+    y: int
+    scale: tuple[float, float] = (1.0, 1.0)  # image pixels per document unit, x and y
+
+
 def line_images(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line, np.ndarray]]:
+    """Cut each line out of its image; see line_cuts."""
+    for line, crop, _ in line_cuts(lines, skipped):
+        yield line, crop
+
+
+def line_cuts(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line, np.ndarray, Cut]]:
     """Cut each line out of its image, loading every page once for its consecutive lines.
 
     A page that cannot be read skips its lines (counted) instead of ending the run.
@@ -74,19 +125,18 @@ def line_images(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line,
             skipped.add(error, line.image)
             continue
         if line.polygon is None:
-            yield line, page
+            yield line, page, Cut(0, 0)
             continue
-        polygon = line.polygon
+        scale = (1.0, 1.0)
         if line.page_size and line.page_size != (page.shape[1], page.shape[0]):
             # The XML was made for a scaled copy of this image: follow the image.
-            sx = page.shape[1] / line.page_size[0]
-            sy = page.shape[0] / line.page_size[1]
-            polygon = polygon * [sx, sy]
-        crop = cut_polygon(page, polygon)
-        if crop is None:
+            scale = (page.shape[1] / line.page_size[0], page.shape[0] / line.page_size[1])
+        found = cut_polygon(page, line.polygon * scale)
+        if found is None:
             skipped.add("empty polygon", f"{line.source}#{line.id}")
             continue
-        yield line, crop
+        crop, (x, y) = found
+        yield line, crop, Cut(x, y, scale)
 
 
 def repair_polygons(lines: list[Line]) -> None:

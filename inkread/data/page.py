@@ -9,7 +9,7 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
-from inkread.data.lines import Line, group_by_region, repair_polygons
+from inkread.data.lines import Line, Transcript, group_by_region, repair_polygons
 from inkread.data.xml import (
     box,
     child,
@@ -100,33 +100,47 @@ def read(path: Path, root: etree._Element) -> list[Line]:
 _AFTER_TEXT = ("TextStyle", "UserDefined", "Labels")
 
 
-def fill(root: etree._Element, texts: dict[str, tuple[str, float]]) -> None:
-    """Write recognised text (and confidence) into each TextLine named in texts, in place.
+def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
+    """Write recognised text, words and confidences into each TextLine named in texts.
 
     Old line-level text and words are replaced: they described another transcription.
-    TextEquiv goes where the schema wants it, before TextStyle/UserDefined/Labels.
+    Words and TextEquiv go where the schema wants them, before TextStyle/UserDefined/Labels.
     """
     ns = etree.QName(root).namespace
+    q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
     for line in descendants(root, "TextLine"):
-        if line.get("id") not in texts:
+        found = texts.get(line.get("id"))
+        if found is None:
             continue
-        text, conf = texts[line.get("id")]
         for old in children(line, "TextEquiv") + children(line, "Word"):
             line.remove(old)
-        equiv = etree.Element(f"{{{ns}}}TextEquiv", conf=f"{conf:.4f}")
-        etree.SubElement(equiv, f"{{{ns}}}Unicode").text = text
+        new = []
+        for n, word in enumerate(found.words, start=1):
+            element = etree.Element(q("Word"), id=f"{line.get('id')}_w{n}")
+            etree.SubElement(element, q("Coords"), points=point_list(word.polygon.clip(0)))
+            _equiv(element, q, word.text, word.confidence)
+            new.append(element)
+        holder = etree.Element("holder")
+        _equiv(holder, q, found.text, found.confidence)
+        new += list(holder)
         later = next((c for c in line if local(c) in _AFTER_TEXT), None)
-        if later is not None:
-            later.addprevious(equiv)
-        else:
-            line.append(equiv)
+        for element in new:
+            if later is not None:
+                later.addprevious(element)
+            else:
+                line.append(element)
+
+
+def _equiv(parent: etree._Element, q, text: str, confidence: float) -> None:
+    equiv = etree.SubElement(parent, q("TextEquiv"), conf=f"{confidence:.4f}")
+    etree.SubElement(equiv, q("Unicode")).text = text
 
 
 NAMESPACE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
 
 def new_document(
-    image: Path, size: tuple[int, int], lines: list[Line], texts: dict[str, tuple[str, float]]
+    image: Path, size: tuple[int, int], lines: list[Line], texts: dict[str, Transcript]
 ) -> etree._Element:
     """A PAGE 2019 document for lines that came without one (line images, other formats).
 

@@ -87,17 +87,18 @@ PRESETS: dict[str, ModelConfig] = {
     # The notebook's network: 32x128 word images, 32 time steps, one BiGRU of 256.
     "seed": ModelConfig(),
     # The same family for whole lines: height normalised, width kept, 4 columns a time step.
+    # Height 32 and one GRU layer learn fastest per CPU minute (BENCHMARKS.md, recipe table).
     "line": ModelConfig(
-        height=48,
+        height=32,
         width=None,
         kernels=(3, 3, 3, 3, 3),
         filters=(32, 64, 96, 128, 160),
         pools=((2, 2), (2, 2), (2, 1), (2, 1), (1, 1)),
         negative_slope=0.01,
-        conv_dropout=0.1,
+        conv_dropout=0.0,
         rnn_hidden=256,
-        rnn_layers=2,
-        dropout=0.2,
+        rnn_layers=1,
+        dropout=0.1,
     ),
 }
 

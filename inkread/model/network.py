@@ -51,11 +51,8 @@ class CRNN(nn.Module):
         return self.head(self.dropout(sequence))
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
-        """Time steps each image yields: every max-pool floors the width by its factor."""
-        lengths = widths.clone()
-        for _, pw in self.config.pools:
-            lengths = torch.div(lengths, pw, rounding_mode="floor")
-        return lengths.clamp(min=1)
+        """Time steps each image yields: the max-pools floor the width by their product."""
+        return torch.div(widths, self.config.width_reduction, rounding_mode="floor").clamp(min=1)
 
 
 class BiRNN(nn.Module):

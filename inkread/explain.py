@@ -1,0 +1,69 @@
+"""A picture of what the network sees: the input, each conv block's feature maps, and where
+CTC places each character. The notebook's feature-map plots, for any trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from inkread.data.batches import sized, to_batch
+from inkread.data.images import load_gray
+from inkread.decoding import greedy
+from inkread.recognize import Recognizer
+
+CHANNELS = 8  # feature maps shown per block
+ROW = 28  # pixel height of each row in the picture
+
+
+def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:
+    """Write the picture to out; returns the recognised text."""
+    line = sized(load_gray(image_path), recognizer.config)
+    batch, widths = to_batch([line])
+    model = recognizer.model
+    maps: list[np.ndarray] = []
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, o: maps.append(o[0].detach().cpu().numpy()))
+        for m in model.cnn
+        if isinstance(m, torch.nn.LeakyReLU)
+    ]
+    try:
+        [log_probs] = recognizer.log_probs(batch, widths)
+    finally:
+        for h in hooks:
+            h.remove()
+    decoded = greedy(log_probs, recognizer.alphabet)
+
+    width = line.shape[1] * 2
+    rows: list[tuple[str, np.ndarray]] = [("input", 1 - batch[0, 0].numpy())]
+    for n, fmap in enumerate(maps, start=1):
+        strongest = np.argsort(fmap.reshape(len(fmap), -1).std(axis=1))[::-1][:CHANNELS]
+        for k, c in enumerate(sorted(strongest)):
+            rows.append((f"block {n}" if k == 0 else "", _unit(fmap[c])))
+    probs = np.exp(log_probs).T  # classes x time
+    rows.append(("P(blank)", probs[:1]))
+    rows.append(("P(best char)", probs[1:].max(axis=0, keepdims=True)))
+
+    font = ImageFont.load_default(size=13)
+    label_w = 90
+    canvas = Image.new("L", (label_w + width, ROW * (len(rows) + 2)), 255)
+    draw = ImageDraw.Draw(canvas)
+    for i, (label, data) in enumerate(rows):
+        tile = Image.fromarray((255 * (1 - np.clip(data, 0, 1))).astype(np.uint8))
+        canvas.paste(tile.resize((width, ROW - 2), Image.NEAREST), (label_w, i * ROW))
+        draw.text((4, i * ROW + 6), label, fill=0, font=font)
+    steps = len(log_probs)
+    y = len(rows) * ROW + 6
+    draw.text((4, y), "text", fill=0, font=font)
+    for ch in decoded.chars:  # each character under the frames CTC gave it
+        x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
+        draw.text((x - 3, y), ch.char, fill=0, font=font)
+    canvas.save(out)
+    return decoded.text
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    lo, hi = float(a.min()), float(a.max())
+    return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)

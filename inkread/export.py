@@ -1,0 +1,101 @@
+"""ONNX export, and a recognizer that runs the exported file with ONNX Runtime.
+
+The exported graph takes the padded batch and each line's true width, like the PyTorch
+model, so results match it line for line; the alphabet and config travel in the file's
+metadata, so the .onnx file alone is enough to read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inkread.alphabet import Alphabet
+from inkread.errors import InkreadError
+from inkread.model import checkpoint
+from inkread.model.config import ModelConfig
+from inkread.recognize import Recognizer
+
+
+def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
+    model, alphabet, blob = checkpoint.load(model_spec)
+    config = model.config
+    width = config.width or 4 * config.height
+    images = torch.zeros(2, 1, config.height, width)
+    widths = torch.tensor([width, width // 2])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model,
+        (images, widths),
+        str(out),
+        input_names=["images", "widths"],
+        output_names=["scores"],
+        dynamic_axes={
+            "images": {0: "batch", 3: "width"},
+            "widths": {0: "batch"},
+            "scores": {0: "batch", 1: "time"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    import onnx
+
+    graph = onnx.load(str(out))
+    for key, value in {
+        "inkread_config": json.dumps(config.to_dict()),
+        "inkread_alphabet": json.dumps(alphabet.chars),
+        "inkread_meta": json.dumps(blob.get("meta", {}), default=str),
+    }.items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(graph, str(out))
+    return out
+
+
+class OnnxRecognizer(Recognizer):
+    """The same interface as Recognizer, with ONNX Runtime doing the network's work."""
+
+    def __init__(self, session, config: ModelConfig, alphabet: Alphabet, meta: dict) -> None:
+        self.session = session
+        self._config = config
+        self.alphabet = alphabet
+        self.meta = meta
+        self.device = torch.device("cpu")
+
+    @property
+    def config(self) -> ModelConfig:
+        return self._config
+
+    @classmethod
+    def load(cls, spec: str | os.PathLike, device: str = "cpu") -> OnnxRecognizer:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise InkreadError(
+                "reading .onnx models needs onnxruntime: pip install 'inkread[onnx]'"
+            ) from None
+        path = Path(spec)
+        if not path.is_file():
+            raise InkreadError("no such model file", path)
+        try:
+            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            props = session.get_modelmeta().custom_metadata_map
+            config = ModelConfig.from_dict(json.loads(props["inkread_config"]))
+            alphabet = Alphabet(json.loads(props["inkread_alphabet"]))
+            meta = json.loads(props.get("inkread_meta", "{}"))
+        except (KeyError, ValueError) as e:
+            raise InkreadError(f"not an inkread ONNX model ({e})", path) from None
+        except Exception as e:  # onnxruntime raises its own types for broken files
+            raise InkreadError(f"cannot load ONNX model ({type(e).__name__})", path) from None
+        return cls(session, config, alphabet, meta)
+
+    def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
+        (scores,) = self.session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})
+        out = torch.from_numpy(scores).log_softmax(-1).numpy()
+        lengths = (widths // self.config.width_reduction).clamp(min=1).tolist()
+        return [out[i, : lengths[i]] for i in range(len(lengths))]

@@ -1,0 +1,160 @@
+"""N-gram language models over characters or words, stored as ARPA files.
+
+ARPA is the common text format of n-gram models (KenLM's lmplz and SRILM write it), so a
+model built elsewhere loads here too. inkread builds interpolated Witten-Bell models, which
+need no tuning and suit the small corpora of a manuscript collection, and writes them in ARPA's
+backoff form. Character models mark themselves with a comment line and write the space as
+"<sp>".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from inkread.alphabet import normalize
+from inkread.errors import InkreadError
+
+CHAR_MARK = "# inkread character language model"
+SPACE = "<sp>"
+BOS, EOS, UNK = "<s>", "</s>", "<unk>"
+LOG10 = math.log(10)
+
+
+def tokens(line: str, words: bool) -> list[str]:
+    line = " ".join(normalize(line).split())
+    if words:
+        return line.split()
+    return [SPACE if c == " " else c for c in line]
+
+
+def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
+    """Interpolated Witten-Bell estimates, converted to ARPA's probabilities and backoffs."""
+    counts: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
+    vocab: set[str] = set()
+    for line in texts:
+        toks = tokens(line, words)
+        if not toks:
+            continue
+        vocab.update(toks)
+        seq = [BOS] + toks + [EOS]
+        for i in range(1, len(seq)):
+            for n in range(min(order, i + 1)):  # contexts of n tokens, never before <s>
+                counts[n][tuple(seq[i - n : i])][seq[i]] += 1
+    if not vocab:
+        raise InkreadError("no text to build a language model from")
+    vocab |= {EOS, UNK}
+    uniform = 1.0 / len(vocab)
+
+    def wb(context: tuple, token: str) -> float:
+        """P(token | context), interpolated down to the uniform distribution."""
+        lower = wb(context[1:], token) if context else uniform
+        followers = counts[len(context)].get(context)
+        if not followers:
+            return lower
+        total, types = sum(followers.values()), len(followers)
+        return (followers[token] + types * lower) / (total + types)
+
+    model = NGramModel(order, words)
+    for n in range(order):
+        for context, followers in counts[n].items():
+            for token in followers:
+                model.probs[context + (token,)] = math.log(wb(context, token))
+    for token in vocab:  # every token gets a unigram, <unk> the mass the data never used
+        model.probs.setdefault((token,), math.log(wb((), token)))
+    model.probs[(BOS,)] = -99.0
+    for n in range(1, order):  # backoffs make ARPA's form equal the interpolation
+        for context, followers in counts[n].items():
+            seen = sum(math.exp(model.probs[context + (t,)]) for t in followers)
+            lower = sum(wb(context[1:], t) for t in followers)
+            model.backoffs[context] = math.log(max(1 - seen, 1e-12) / max(1 - lower, 1e-12))
+    return model
+
+
+class NGramModel:
+    """Log-probabilities (natural log) of n-grams with backoff, queried token by token."""
+
+    def __init__(self, order: int, words: bool) -> None:
+        self.order = order
+        self.words = words
+        self.probs: dict[tuple, float] = {}
+        self.backoffs: dict[tuple, float] = {}
+        self._cache: dict[tuple, float] = {}
+
+    def logp(self, context: tuple, token: str) -> float:
+        """log P(token | the last order-1 tokens of context), by ARPA backoff."""
+        context = context[len(context) - self.order + 1 :] if self.order > 1 else ()
+        key = context + (token,)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        penalty = 0.0
+        while True:
+            p = self.probs.get(context + (token,))
+            if p is not None:
+                break
+            if not context:
+                p = self.probs.get((UNK,), -20.0)
+                break
+            penalty += self.backoffs.get(context, 0.0)
+            context = context[1:]
+        self._cache[key] = value = p + penalty
+        return value
+
+    def start(self) -> tuple:
+        return (BOS,)
+
+    def __contains__(self, token: str) -> bool:
+        return (token,) in self.probs
+
+    # -- ARPA files --
+
+    def save(self, path: str | Path) -> None:
+        by_order: dict[int, list[tuple]] = defaultdict(list)
+        for gram in self.probs:
+            by_order[len(gram)].append(gram)
+        lines = [CHAR_MARK] if not self.words else []
+        lines += ["", "\\data\\"]
+        lines += [f"ngram {n}={len(by_order[n])}" for n in range(1, self.order + 1)]
+        for n in range(1, self.order + 1):
+            lines += ["", f"\\{n}-grams:"]
+            for gram in sorted(by_order[n]):
+                row = f"{self.probs[gram] / LOG10:.6f}\t{' '.join(gram)}"
+                if gram in self.backoffs:
+                    row += f"\t{self.backoffs[gram] / LOG10:.6f}"
+                lines.append(row)
+        lines += ["", "\\end\\", ""]
+        Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> NGramModel:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InkreadError(f"cannot read language model ({e})", path) from None
+        if "\\data\\" not in text:
+            raise InkreadError("not an ARPA language model (no \\data\\ section)", path)
+        header, _, body = text.partition("\\data\\")
+        orders = [
+            int(x.split("=")[0].split()[1]) for x in body.splitlines() if x.startswith("ngram ")
+        ]
+        if not orders:
+            raise InkreadError("ARPA file lists no n-gram orders", path)
+        model = cls(max(orders), words=CHAR_MARK not in header)
+        n = 0
+        for raw in body.splitlines():
+            line = raw.strip()
+            if line.startswith("\\") and line.endswith("-grams:"):
+                n = int(line[1:].split("-")[0])
+            elif n and line and not line.startswith("\\"):
+                parts = line.split()
+                if len(parts) < n + 1:
+                    raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", path)
+                gram = tuple(parts[1 : n + 1])
+                model.probs[gram] = float(parts[0]) * LOG10
+                if len(parts) > n + 1:
+                    model.backoffs[gram] = float(parts[n + 1]) * LOG10
+        return model

@@ -1,0 +1,71 @@
+"""An HTML page for reading a model's mistakes: worst lines first, with their images and the
+differences marked, so a user sees what the numbers mean."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+from PIL import Image
+from rapidfuzz.distance import Levenshtein
+
+from inkread.alphabet import normalize
+from inkread.data.lines import Line, Skipped, line_images
+from inkread.metrics import char_errors
+
+SHOWN = 200  # lines with images; the rest of the table is text only
+
+
+def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -> None:
+    ranked = sorted(rows, key=lambda r: -char_errors(r[2], r[1]) / max(len(r[1]), 1))
+    images = {
+        id(line): crop for line, crop in line_images([r[0] for r in ranked[:SHOWN]], Skipped())
+    }
+    out = [
+        "<!doctype html><meta charset='utf-8'><title>inkread evaluation</title>",
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 8px;vertical-align:top}"
+        "tr:nth-child(even){background:#f4f4f4}del{background:#fbb}ins{background:#bfb;"
+        "text-decoration:none}img{max-width:900px}.t{font-family:serif;font-size:1.1em}</style>",
+        f"<h1>CER {summary['cer']:.2%} &middot; WER {summary['wer']:.2%}</h1>",
+        f"<p>{summary['lines']} lines, {summary['chars']} characters, {summary['skipped']} "
+        f"skipped, {summary['lines_per_second']:.1f} lines/s. Worst lines first; "
+        "<del>red</del>: in the reference, missed; <ins>green</ins>: read but not there.</p>",
+        "<table><tr><th>line</th><th>CER</th><th>image / reference / prediction</th></tr>",
+    ]
+    for line, ref, pred in ranked:
+        errors = char_errors(pred, ref)
+        cell = ""
+        if id(line) in images:
+            cell += f"<img src='data:image/png;base64,{_png(images[id(line)])}'><br>"
+        cell += (
+            f"<span class='t'>{html.escape(ref)}</span><br><span class='t'>"
+            f"{_diff(ref, pred)}</span>"
+        )
+        out.append(
+            f"<tr><td>{html.escape(str(line.source))}#{html.escape(line.id)}</td>"
+            f"<td>{errors / max(len(ref), 1):.0%}</td><td>{cell}</td></tr>"
+        )
+    out.append("</table>")
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+def _diff(ref: str, pred: str) -> str:
+    ref, pred = normalize(ref), normalize(pred)
+    parts = []
+    for tag, r0, r1, p0, p1 in Levenshtein.opcodes(ref, pred).as_list():
+        if tag == "equal":
+            parts.append(html.escape(pred[p0:p1]))
+        else:
+            if r1 > r0:
+                parts.append(f"<del>{html.escape(ref[r0:r1])}</del>")
+            if p1 > p0:
+                parts.append(f"<ins>{html.escape(pred[p0:p1])}</ins>")
+    return "".join(parts)
+
+
+def _png(crop) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(crop).save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")

@@ -1,0 +1,239 @@
+"""Finding text lines on a page without ground truth: classical image processing.
+
+Ink is smoothed much more along the writing than across it, so every line becomes a ridge
+of density whose core is its x-height band. Each ridge gives a line: its baseline is the
+lower edge of the band, its polygon the band widened by the writing's own ascender and
+descender height, kept clear of its neighbours. Columns and margin notes are the stretches of
+page between vertical gaps that no ink crosses; they are read left to right, each top to bottom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inkread.data.lines import Line
+
+WORK_HEIGHT = 1600  # pages are analysed at about this height, then scaled back
+
+
+@dataclass
+class Found:
+    baseline: np.ndarray  # (N, 2) page coordinates, left to right
+    polygon: np.ndarray
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
+def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
+    """Text lines of an 8-bit gray page, in reading order, each with region, baseline, polygon."""
+    scale = min(1.0, WORK_HEIGHT / page.shape[0])
+    small = (
+        cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else page
+    )
+    ink = _ink(small)
+    height = _char_height(ink)
+    if height is None:
+        return []
+    spacing = _spacing(ink, height)
+    lines: list[Line] = []
+    for r, (x0, x1) in enumerate(_columns(ink, spacing), start=1):
+        for f in _lines(ink[:, x0:x1], spacing):
+            lines.append(
+                Line(
+                    id=f"r{r}l{len(lines) + 1}",
+                    image=image,
+                    source=image,
+                    polygon=(f.polygon + [x0, 0]) / scale,
+                    baseline=(f.baseline + [x0, 0]) / scale,
+                    region=f"r{r}",
+                )
+            )
+    return lines
+
+
+def _columns(ink: np.ndarray, spacing: float) -> list[tuple[int, int]]:
+    """Columns and margins: stretches of page between vertical gaps that no writing crosses
+    (specks and scanner shadows aside), wider than a line's height, read left to right."""
+    used = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same") > 0.015 * ink.shape[0]
+    zones, start, gap = [], None, 0
+    for x, has_ink in enumerate(np.append(used, False)):
+        if has_ink:
+            if start is None:
+                start = x
+            gap = 0
+            end = x + 1
+        elif start is not None:
+            gap += 1
+            if gap > 1.5 * spacing or x == len(used):
+                zones.append((start, end))
+                start, gap = None, 0
+    pad = int(spacing / 2)
+    return [
+        (max(0, a - pad), min(ink.shape[1], b + pad))
+        for a, b in zones
+        if ink[:, a:b].sum() > 3 * spacing
+    ]
+
+
+def _ink(gray: np.ndarray) -> np.ndarray:
+    """Ink as 1, paper as 0: a local threshold, without specks and page-edge shadows."""
+    blur = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    block = max(15, (min(gray.shape) // 30) | 1)
+    ink = cv2.adaptiveThreshold(
+        blur, 1, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, 12
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w = gray.shape
+    keep = np.zeros(count, bool)
+    for i in range(1, count):
+        x, y, bw, bh, area = stats[i]
+        if area < 6:
+            continue  # specks
+        if bw > 0.5 * w or bh > 0.3 * h:
+            continue  # rules, borders, fold shadows
+        touches = x == 0 or y == 0 or x + bw >= w or y + bh >= h
+        if touches and (bw > 0.1 * w or bh > 0.1 * h):
+            continue  # scanner edges
+        keep[i] = True
+    return keep[labels].astype(np.uint8)
+
+
+def _char_height(ink: np.ndarray) -> float | None:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights > 3) & (stats[1:, cv2.CC_STAT_AREA] > 10)]
+    if len(heights) < 5:
+        return None
+    return float(np.median(heights))
+
+
+def _lines(ink: np.ndarray, spacing: float) -> list[Found]:
+    """Trace one ridge of along-the-line ink density per text line."""
+    density = cv2.GaussianBlur(
+        ink.astype(np.float32), (0, 0), sigmaX=1.2 * spacing, sigmaY=0.25 * spacing
+    )
+    floor = 0.15 * float(np.percentile(density, 99.5))
+    step = max(2, int(spacing / 4))
+    tracks: list[list[tuple[float, float]]] = []
+    open_tracks: list[int] = []
+    for x in range(0, ink.shape[1], step):
+        column = density[:, x]
+        peaks = (
+            np.flatnonzero(
+                (column[1:-1] > column[:-2]) & (column[1:-1] >= column[2:]) & (column[1:-1] > floor)
+            )
+            + 1
+        )
+        taken: set[int] = set()
+        for y in peaks:
+            best, dist = None, 0.5 * spacing
+            for t in open_tracks:
+                if t in taken:
+                    continue
+                tx, ty = tracks[t][-1]
+                if abs(ty - y) < dist:
+                    best, dist = t, abs(ty - y)
+            if best is None:
+                tracks.append([(x, float(y))])
+                open_tracks.append(len(tracks) - 1)
+                taken.add(len(tracks) - 1)
+            else:
+                tracks[best].append((x, float(y)))
+                taken.add(best)
+        open_tracks = [t for t in open_tracks if x - tracks[t][-1][0] <= 6 * step]
+    found = []
+    for track in tracks:
+        pts = np.array(track)
+        if pts[-1, 0] - pts[0, 0] < 1.0 * spacing:
+            continue
+        xs, ridge = pts[:, 0], pts[:, 1]
+        if len(xs) >= 4:  # straight or gently curved, not every wobble of the ridge
+            ridge = np.polyval(np.polyfit(xs, ridge, 2 if len(xs) > 12 else 1), xs)
+        left, right = _ink_extent(ink, xs, ridge, spacing)
+        if right - left < 0.8 * spacing:
+            continue
+        keep = (xs > left) & (xs < right)
+        ys = np.concatenate(
+            [[np.interp(left, xs, ridge)], ridge[keep], [np.interp(right, xs, ridge)]]
+        )
+        xs = np.concatenate([[left], xs[keep], [right]])
+        found.append(
+            Found(
+                np.column_stack([xs, ys + 0.2 * spacing]),
+                np.column_stack([xs, ys]),
+                (
+                    int(left),
+                    int(ys.min() - 0.5 * spacing),
+                    int(right),
+                    int(ys.max() + 0.5 * spacing),
+                ),
+            )
+        )
+    found.sort(key=lambda f: f.box[1])
+    _fit_polygons(found, ink.shape, spacing)
+    return found
+
+
+def _spacing(ink: np.ndarray, height: float) -> float:
+    """The distance between lines: the first peak of the row profile's autocorrelation."""
+    profile = ink.sum(axis=1).astype(np.float64)
+    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
+    profile -= profile.mean()
+    corr = np.correlate(profile, profile, mode="full")[len(profile) - 1 :]
+    lo, hi = int(0.8 * height), min(len(corr) - 1, int(6 * height))
+    if hi <= lo + 2:
+        return 2.0 * height
+    window = corr[lo:hi]
+    peaks = np.flatnonzero((window[1:-1] > window[:-2]) & (window[1:-1] >= window[2:])) + 1
+    return float(lo + peaks[np.argmax(window[peaks])]) if len(peaks) else 2.0 * height
+
+
+def _ink_extent(
+    ink: np.ndarray, xs: np.ndarray, ridge: np.ndarray, spacing: float
+) -> tuple[float, float]:
+    """Where the line's own ink starts and ends along its ridge."""
+    h = ink.shape[0]
+    band = max(1, int(spacing / 4))
+    cols = [
+        x
+        for x, y in zip(xs, ridge)
+        if ink[
+            int(max(0, y - 0.3 * spacing)) : int(min(h, y + 0.3 * spacing)), int(x) : int(x) + band
+        ].any()
+    ]
+    if not cols:
+        return 0.0, 0.0
+    return float(cols[0]), float(cols[-1] + band)
+
+
+def _fit_polygons(found: list[Found], shape: tuple[int, int], spacing: float) -> None:
+    """Each line's band reaches up for ascenders and down for descenders, stopping halfway
+    to the ridges of the lines above and below it."""
+    h, w = shape
+    for i, f in enumerate(found):
+        ridge = f.polygon[:, 1]  # set by _lines: the density ridge, mid x-height
+        xs = f.baseline[:, 0]
+        up = ridge - 0.55 * spacing
+        down = ridge + 0.45 * spacing
+        for j, other in enumerate(found):
+            if j == i or other.box[2] < f.box[0] or other.box[0] > f.box[2]:
+                continue
+            theirs = np.interp(
+                xs, other.polygon[:, 0], other.polygon[:, 1], left=np.nan, right=np.nan
+            )
+            valid = ~np.isnan(theirs)
+            mid = (ridge + np.nan_to_num(theirs)) / 2
+            up = np.where(valid & (theirs < ridge), np.maximum(up, mid), up)
+            down = np.where(valid & (theirs > ridge), np.minimum(down, mid), down)
+        f.polygon = np.vstack(
+            [
+                np.column_stack([xs, up.clip(0, h - 1)]),
+                np.column_stack([xs, down.clip(0, h - 1)])[::-1],
+            ]
+        )
+        f.polygon[:, 0] = f.polygon[:, 0].clip(0, w - 1)

@@ -1,0 +1,81 @@
+"""Beam search, language models, alignment: decoding with language knowledge."""
+
+import math
+
+import numpy as np
+import pytest
+
+from inkread.alphabet import Alphabet
+from inkread.decoding import BeamSearch, align, greedy, with_positions, words
+from inkread.errors import InkreadError
+from inkread.lm import NGramModel, build
+
+
+def frames(path, classes, p=0.9):
+    lp = np.full((len(path), classes), np.log((1 - p) / (classes - 1)))
+    lp[np.arange(len(path)), path] = np.log(p)
+    return lp
+
+
+ALPHABET = Alphabet("abc ")  # a=1 b=2 c=3 space=4
+
+
+def test_beam_without_lm_agrees_with_greedy_on_clear_input():
+    lp = frames([1, 1, 0, 1, 2, 0, 4, 3, 3], 5)
+    assert BeamSearch(8)(lp, ALPHABET).text == greedy(lp, ALPHABET).text == "aab c"
+
+
+def test_beam_sums_paths_that_greedy_cannot():
+    # Each frame alone prefers blank, but "a" is likelier than "" summed over its paths.
+    lp = np.log(np.array([[0.6, 0.4, 1e-9, 1e-9, 1e-9]] * 2) + 1e-12)
+    assert greedy(lp, ALPHABET).text == ""
+    assert BeamSearch(8)(lp, ALPHABET).text == "a"
+
+
+def test_char_lm_breaks_a_tie_towards_known_text():
+    lp = np.log(np.array([[1e-6, 0.5, 0.5, 1e-6, 1e-6]]))  # 'a' or 'b', even odds
+    lm = build(["b", "b b", "bb"], 3, words=False)
+    assert BeamSearch(8, lm, weight=1.0)(lp, ALPHABET).text == "b"
+
+
+def test_lexicon_keeps_words_to_the_vocabulary():
+    lp = frames([1, 0, 1, 2, 0, 4, 3], 5)  # reads "aab c"
+    lm = build(["ab c", "ab ab c"], 2, words=True)
+    assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, ALPHABET).text == "ab c"
+
+
+def test_nbest_is_sorted_and_distinct():
+    lp = frames([1, 0, 2], 5, p=0.6)
+    best = BeamSearch(8, keep=3)(lp, ALPHABET)
+    texts = [t for t, _ in best.alternatives]
+    scores = [s for _, s in best.alternatives]
+    assert len(set(texts)) == 3 and scores == sorted(scores, reverse=True)
+    assert texts[0] == best.text == "ab"
+
+
+def test_alignment_positions_and_word_confidence():
+    lp = frames([1, 1, 0, 1, 2, 0, 4, 3, 3], 5)
+    assert align(lp, ALPHABET.encode("aab c")) == [(0, 1), (3, 3), (4, 4), (6, 6), (7, 8)]
+    decoded = with_positions("aab c", lp, ALPHABET)
+    found = words(decoded)
+    assert [(w.text, w.start, w.end) for w in found] == [("aab", 0, 4), ("c", 7, 8)]
+    assert all(w.confidence == pytest.approx(0.9) for w in found)
+
+
+@pytest.mark.parametrize("words_", [False, True])
+def test_lm_is_a_distribution_and_survives_arpa(tmp_path, words_):
+    lm = build(["the cat sat on the mat", "the dog sat", "a cat ran"], 4, words_)
+    vocab = [g[0] for g in lm.probs if len(g) == 1 and g[0] != "<s>"]
+    for context in (lm.start(), ("<s>", "the" if words_ else "t"), ("zz", "yy")):
+        assert sum(math.exp(lm.logp(context, t)) for t in vocab) == pytest.approx(1.0, abs=1e-6)
+    lm.save(tmp_path / "m.arpa")
+    again = NGramModel.load(tmp_path / "m.arpa")
+    assert again.words == words_ and again.order == 4
+    for t in vocab:
+        assert again.logp(lm.start(), t) == pytest.approx(lm.logp(lm.start(), t), abs=1e-4)
+
+
+def test_not_an_arpa_file_is_a_user_error(tmp_path):
+    (tmp_path / "x.arpa").write_text("hello")
+    with pytest.raises(InkreadError, match="x.arpa: not an ARPA language model"):
+        NGramModel.load(tmp_path / "x.arpa")

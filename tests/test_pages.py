@@ -1,0 +1,114 @@
+"""Whole pages: finding lines, reading order, hOCR, multi-page files, large scans."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from conftest import FIXTURES, SCHEMAS, run_cli
+from lxml import etree
+from PIL import Image
+
+from inkread.data import read_data
+from inkread.data.images import load_gray
+from inkread.segment import segment
+
+PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003"
+
+
+def iou(a, b, shape):
+    masks = []
+    for polygon in (a, b):
+        m = np.zeros(shape, np.uint8)
+        cv2.fillPoly(m, [np.round(polygon).astype(np.int32)], 1)
+        masks.append(m.astype(bool))
+    return (masks[0] & masks[1]).sum() / max((masks[0] | masks[1]).sum(), 1)
+
+
+def test_finds_the_lines_of_a_real_page():
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    found = segment(page)
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    assert len(found) == len(truth) == 11
+    matched = sum(max(iou(f.polygon, t.polygon, page.shape) for t in truth) >= 0.5 for f in found)
+    assert matched >= 9
+    tops = [f.baseline[:, 1].mean() for f in found]
+    assert tops == sorted(tops)  # one column: top to bottom
+    assert all(f.baseline[0, 0] < f.baseline[-1, 0] for f in found)
+
+
+def test_two_columns_are_read_column_by_column():
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    spread = np.hstack([page, page])  # the same page twice, side by side
+    found = segment(spread)
+    assert len(found) == 22
+    regions = [f.region for f in found]
+    assert regions[:11] == [regions[0]] * 11 and regions[11:] == [regions[11]] * 11
+    assert all(f.polygon[:, 0].max() <= page.shape[1] + 5 for f in found[:11])
+
+
+def test_empty_page_has_no_lines():
+    assert segment(np.full((800, 600), 230, np.uint8)) == []
+
+
+def test_segment_command_writes_valid_page_xml(tmp_path):
+    out = tmp_path / "p.xml"
+    assert run_cli("segment", PAGE.with_suffix(".jpg"), "--out", out) == 0
+    tree = etree.parse(str(out))
+    etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2019-07-15.xsd"))).assertValid(tree)
+    assert len(tree.findall(".//{*}TextLine")) == 11
+    assert all(x.find("{*}Baseline") is not None for x in tree.findall(".//{*}TextLine"))
+
+
+def test_read_page_image_without_xml(overfit, capsys, tmp_path):
+    capsys.readouterr()
+    model = overfit["run"] / "best.pt"
+    assert run_cli("read", PAGE.with_suffix(".jpg"), "--model", model, "--format", "json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["lines"]) == 11
+    assert (
+        run_cli(
+            "read",
+            PAGE.with_suffix(".jpg"),
+            "--model",
+            model,
+            "--format",
+            "hocr",
+            "--out",
+            tmp_path,
+        )
+        == 0
+    )
+    hocr = (tmp_path / "JDH_2_16_45_003.hocr.html").read_text(encoding="utf-8")
+    assert hocr.count('class="ocr_line"') == 11 and "ocrx_word" in hocr
+    etree.fromstring(hocr.encode(), etree.HTMLParser())  # well-formed enough for browsers
+
+
+def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys):
+    pytest.importorskip("pypdfium2")
+    line = Image.open(overfit["manifest"].parent / "line0.png")
+    line.save(tmp_path / "two.tif", save_all=True, append_images=[line])
+    line.convert("RGB").save(
+        tmp_path / "two.pdf", save_all=True, append_images=[line], resolution=150
+    )
+    capsys.readouterr()
+    for name in ("two.tif", "two.pdf"):
+        assert (
+            run_cli(
+                "read", tmp_path / name, "--model", overfit["run"] / "best.pt", "--segment", "no"
+            )
+            == 0
+        )
+        out = capsys.readouterr().out
+        assert out.count("==> ") == 2, out
+
+
+def test_very_large_scan_is_handled(tmp_path):
+    """A 10,000 px scan: analysed at a working size, coordinates in full resolution."""
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    big = cv2.resize(page, None, fx=9.5, fy=9.5, interpolation=cv2.INTER_LINEAR)
+    assert big.shape[0] > 10_000
+    Image.fromarray(big).save(tmp_path / "big.png")
+    found = segment(load_gray(tmp_path / "big.png"))
+    assert len(found) == 11
+    assert found[0].polygon[:, 0].max() > 0.5 * big.shape[1]
