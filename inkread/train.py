@@ -149,6 +149,52 @@ def collate(items: list[tuple[np.ndarray, list[int]]]):
     return images, widths, targets, lengths
 
 
+def hold_out(lines: list[Line], fraction: float, seed: int) -> tuple[list[Line], list[Line]]:
+    """A fixed random share of the lines for validation, when the user gives none."""
+    if len(lines) < 2:
+        return lines, []
+    count = max(1, round(fraction * len(lines)))
+    held = set(np.random.default_rng(seed).permutation(len(lines))[:count].tolist())
+    return (
+        [x for i, x in enumerate(lines) if i not in held],
+        [x for i, x in enumerate(lines) if i in held],
+    )
+
+
+def encode(
+    lines: LineSet, alphabet: Alphabet, model: CRNN, skipped: Skipped
+) -> tuple[list[np.ndarray], list[list[int]]]:
+    """Label sequences for the lines CTC can learn from; the others are skipped and counted."""
+    images, labels = [], []
+    for image, text, ident in zip(lines.images, lines.texts, lines.ids):
+        try:
+            encoded = alphabet.encode(target_text(text))
+        except KeyError:
+            skipped.add("character outside the alphabet", ident)
+            continue
+        if not encoded:
+            skipped.add("no text", ident)
+        elif not ctc_fits(encoded, int(model.output_lengths(torch.tensor([image.shape[1]])))):
+            skipped.add("text too long for the image (CTC cannot fit it)", ident)
+        else:
+            images.append(image)
+            labels.append(encoded)
+    return images, labels
+
+
+def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
+    """AdamW, without weight decay on biases and normalisation parameters."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    return torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": hyper.weight_decay},
+            {"params": rest, "weight_decay": 0.0},
+        ],
+        lr=hyper.lr,
+    )
+
+
 def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
     warm = min(1.0, (step + 1) / max(hyper.warmup_steps, 1))
     floor = hyper.final_lr_fraction
@@ -227,18 +273,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             + (f" ({skipped.summary()})" if len(skipped) else "")
         )
     if not opts.val:
-        rng = np.random.default_rng(opts.seed)
-        held = (
-            set(
-                rng.permutation(len(train_lines))[
-                    : max(1, round(hyper.val_fraction * len(train_lines)))
-                ].tolist()
-            )
-            if len(train_lines) > 1
-            else set()
-        )
-        val_lines = [x for i, x in enumerate(train_lines) if i in held]
-        train_lines = [x for i, x in enumerate(train_lines) if i not in held]
+        train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
         say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
 
     if alphabet is None:
@@ -272,20 +307,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
     val_set = LineSet.extract(val_lines, config, val_skipped, "cutting validation lines")
-    keep_images, keep_labels = [], []
-    for image, text, ident in zip(train_set.images, train_set.texts, train_set.ids):
-        try:
-            labels = alphabet.encode(target_text(text))
-        except KeyError:
-            skipped.add("character outside the alphabet", ident)
-            continue
-        if not labels:
-            skipped.add("no text", ident)
-        elif not ctc_fits(labels, int(model.output_lengths(torch.tensor([image.shape[1]])))):
-            skipped.add("text too long for the image (CTC cannot fit it)", ident)
-        else:
-            keep_images.append(image)
-            keep_labels.append(labels)
+    keep_images, keep_labels = encode(train_set, alphabet, model, skipped)
     if not keep_images:
         raise InkreadError(f"no usable training lines ({skipped.summary()})")
     if len(skipped):
@@ -302,16 +324,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     widths = [im.shape[1] for im in keep_images]
     batches_per_epoch = math.ceil(len(keep_images) / hyper.batch_size)
     total_steps = hyper.epochs * batches_per_epoch
-    decay, no_decay = [], []
-    for p in model.parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": hyper.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=hyper.lr,
-    )
+    optimizer = make_optimizer(model, hyper)
     if state.get("optimizer"):
         optimizer.load_state_dict(state["optimizer"])
     workers = (
@@ -428,12 +441,15 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             if budget:
                 postfix["left"] = f"{max(budget - elapsed(), 0) / 60:.1f}min"
             bar.set_postfix(postfix, refresh=False)
-            # Leave room for a validation and the saves inside the budget.
-            reserve = (
-                val_seconds * 1.3
-                if val_seconds is not None
-                else len(val_set.images) / max(speed * 2, 1)
-            ) + 15
+            # Leave room for a validation and the saves inside the budget. Until a validation
+            # has been timed, reading is taken to be three times faster than training, once
+            # the speed has settled (the first batches include start-up costs).
+            if val_seconds is not None:
+                reserve = 1.3 * val_seconds + 10
+            elif batch_index - start_batch >= 20:
+                reserve = len(val_set.images) / max(3 * speed, 1) + 10
+            else:
+                reserve = 10
             if budget and elapsed() + reserve >= budget:
                 stop = True
                 break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from inkread.data.images import fit_box, fit_height, ink
+from inkread.data.images import fit_box, fit_height, ink, trim_rows
 from inkread.model.config import ModelConfig
 
 MIN_WIDTH = 8
@@ -13,6 +13,8 @@ MIN_WIDTH = 8
 
 def sized(line: np.ndarray, config: ModelConfig) -> np.ndarray:
     """A line (8-bit gray) at the model's height: its own width, or the fixed box of the seed."""
+    if config.trim:
+        line = trim_rows(line)
     if config.width is not None:
         return fit_box(line, config.height, config.width)
     return fit_height(line, config.height, config.max_width)

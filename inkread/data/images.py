@@ -104,6 +104,18 @@ def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tupl
     return np.where(mask > 0, crop, paper), (int(x0), int(y0))
 
 
+def trim_rows(line: np.ndarray) -> np.ndarray:
+    """Drop the empty paper above and below the writing, so that scaling to the network's
+    height spends the pixels on ink (line polygons are often drawn generously)."""
+    rows = (ink(line) > 0.4).sum(axis=1) > 1
+    found = np.flatnonzero(rows)
+    if len(found) == 0:
+        return line
+    margin = max(2, round(0.08 * line.shape[0]))
+    top, bottom = max(0, found[0] - margin), min(line.shape[0], found[-1] + 1 + margin)
+    return line[top:bottom] if bottom - top < 0.9 * line.shape[0] else line
+
+
 def fit_height(line: np.ndarray, height: int, max_width: int | None = None) -> np.ndarray:
     """Scale a line image to the network's height, keeping its aspect.
 

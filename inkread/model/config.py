@@ -33,6 +33,7 @@ class ModelConfig:
     rnn_layers: int = 1
     dropout: float = 0.0  # before and between the RNN layers
     max_width: int = 2000  # wider lines are squeezed to this (variable width only)
+    trim: bool = False  # cut empty paper above and below the writing before scaling
 
     def __post_init__(self) -> None:
         if not len(self.kernels) == len(self.filters) == len(self.pools):
