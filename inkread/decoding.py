@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,7 +138,20 @@ def with_positions(text: str, log_probs: np.ndarray, alphabet: Alphabet) -> Deco
     return Decoded(text, confidence, chars)
 
 
-@dataclass
+NEG = float("-inf")
+MAX_CANDIDATES = 5  # characters tried per frame, at most (speed; see BENCHMARKS.md)
+
+
+def _lse(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) without leaving Python floats."""
+    if a < b:
+        a, b = b, a
+    if b == NEG:
+        return a
+    return a + math.log1p(math.exp(b - a))
+
+
+@dataclass(slots=True)
 class _Beam:
     blank: float  # log P(prefix, ending in blank)
     label: float  # log P(prefix, ending in its last label)
@@ -161,7 +176,7 @@ class BeamSearch:
         weight: float = 0.5,
         bonus: float = 0.0,
         lexicon: bool = False,
-        prune: float = 1e-3,
+        prune: float = 1e-2,
         keep: int = 1,
     ) -> None:
         self.width, self.lm, self.weight, self.bonus = width, lm, weight, bonus
@@ -184,45 +199,55 @@ class BeamSearch:
         return decoded
 
     def nbest(self, log_probs: np.ndarray, alphabet: Alphabet, k: int) -> list[tuple[str, float]]:
-        """The k likeliest texts with their scores (log probability plus weighted LM)."""
+        """The k likeliest texts with their scores (log probability plus weighted LM).
+
+        Plain Python floats and math: numpy scalars cost more than the arithmetic here.
+        """
         start = self.lm.start() if self.lm is not None else ()
-        beams = {"": _Beam(0.0, -np.inf, 0.0, start)}
-        chars = alphabet.chars
-        for frame in log_probs:
-            candidates = np.flatnonzero(frame[1:] > self.prune) + 1
-            blank = frame[0]
+        beams = {"": _Beam(0.0, NEG, 0.0, start)}
+        chars, index = alphabet.chars, alphabet.index
+        likely = log_probs[:, 1:] > self.prune
+        for row, mask in zip(log_probs.tolist(), likely):
+            candidates = (np.flatnonzero(mask) + 1).tolist()
+            if len(candidates) > MAX_CANDIDATES:
+                candidates = sorted(candidates, key=row.__getitem__)[-MAX_CANDIDATES:]
+            blank = row[0]
             new: dict[str, _Beam] = {}
             for prefix, beam in beams.items():
-                total = np.logaddexp(beam.blank, beam.label)
-                last = alphabet.index[prefix[-1]] if prefix else -1
-                kept = new.get(prefix)
+                total = _lse(beam.blank, beam.label)
+                last = index[prefix[-1]] if prefix else 0
                 stay_blank = total + blank
-                stay_label = beam.label + frame[last] if last > 0 else -np.inf
+                stay_label = beam.label + row[last] if last else NEG
+                kept = new.get(prefix)
                 if kept is None:
                     new[prefix] = _Beam(stay_blank, stay_label, beam.lm, beam.state, beam.word)
                 else:
-                    kept.blank = np.logaddexp(kept.blank, stay_blank)
-                    kept.label = np.logaddexp(kept.label, stay_label)
+                    kept.blank = _lse(kept.blank, stay_blank)
+                    kept.label = _lse(kept.label, stay_label)
                 for c in candidates:
                     ext = self._extend(beam, chars[c - 1])
                     if ext is None:
                         continue
-                    lm, state, word = ext
-                    p = (beam.blank if c == last else total) + frame[c]
+                    p = (beam.blank if c == last else total) + row[c]
                     text = prefix + chars[c - 1]
                     kept = new.get(text)
                     if kept is None:
-                        new[text] = _Beam(-np.inf, p, lm, state, word)
+                        new[text] = _Beam(NEG, p, *ext)
                     else:
-                        kept.label = np.logaddexp(kept.label, p)
-            beams = dict(sorted(new.items(), key=lambda kv: -self._score(kv[1]))[: self.width])
+                        kept.label = _lse(kept.label, p)
+            if len(new) > self.width:
+                new = dict(
+                    heapq.nlargest(self.width, new.items(), key=lambda kv: self._score(kv[1]))
+                )
+            beams = new
         finished = [(text, self._score(beam) + self._finish(beam)) for text, beam in beams.items()]
-        finished = [(t, s) for t, s in finished if s > -np.inf] or finished
+        finished = [(t, s) for t, s in finished if s > NEG] or finished
         finished.sort(key=lambda ts: -ts[1])
         return [(t, float(s)) for t, s in finished[:k]]
 
-    def _score(self, beam: _Beam) -> float:
-        return float(np.logaddexp(beam.blank, beam.label)) + beam.lm
+    @staticmethod
+    def _score(beam: _Beam) -> float:
+        return _lse(beam.blank, beam.label) + beam.lm
 
     def _extend(self, beam: _Beam, char: str):
         """LM score, LM state and unfinished word after appending char; None if forbidden."""

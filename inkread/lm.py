@@ -48,14 +48,21 @@ def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
     vocab |= {EOS, UNK}
     uniform = 1.0 / len(vocab)
 
+    totals = [{c: (sum(f.values()), len(f)) for c, f in level.items()} for level in counts]
+    memo: dict[tuple, float] = {}
+
     def wb(context: tuple, token: str) -> float:
         """P(token | context), interpolated down to the uniform distribution."""
+        key = context + (token,)
+        if key in memo:
+            return memo[key]
         lower = wb(context[1:], token) if context else uniform
         followers = counts[len(context)].get(context)
-        if not followers:
-            return lower
-        total, types = sum(followers.values()), len(followers)
-        return (followers[token] + types * lower) / (total + types)
+        if followers:
+            total, types = totals[len(context)][context]
+            lower = (followers[token] + types * lower) / (total + types)
+        memo[key] = lower
+        return lower
 
     model = NGramModel(order, words)
     for n in range(order):
