@@ -302,6 +302,33 @@ def explain(
     print(f"{text}\t(picture: {out})")
 
 
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="folder for the PNG + .gt.txt pairs")],
+    text: Annotated[
+        list[Path] | None, typer.Option("--text", help="plain text, a line a line")
+    ] = None,
+    data: Annotated[
+        list[str] | None, typer.Option("--data", help="or: transcriptions of DATA")
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, help="lines to render")] = 1000,
+    fonts: Annotated[
+        list[Path] | None, typer.Option("--fonts", help="font files or folders")
+    ] = None,
+    words: Annotated[
+        bool, typer.Option(help="random runs of the corpus' words, not its lines")
+    ] = False,
+    seed: int = 0,
+) -> None:
+    """Render synthetic handwritten lines for pretraining."""
+    from inkread.synth import find_fonts, synthesize
+
+    lines = _corpus(text, data)
+    found = find_fonts(fonts)
+    n = synthesize(lines, out, count, found, seed, words)
+    print(f"{n} lines in {len(found)} fonts: {out}")
+
+
 lm_app = typer.Typer(no_args_is_help=True, help="Language models for beam search.")
 app.add_typer(lm_app, name="lm")
 
@@ -323,8 +350,18 @@ def lm_build(
     ] = False,
 ) -> None:
     """Build an n-gram language model from text or from ground-truth transcriptions."""
-    from inkread.data import read_data
     from inkread.lm import build
+
+    lines = _corpus(texts, data)
+    model = build(lines, order or (3 if words else 6), words)
+    model.save(out)
+    kind = "word" if words else "character"
+    print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}")
+
+
+def _corpus(texts: list[Path] | None, data: list[str] | None) -> list[str]:
+    """Text lines from plain files and from the transcriptions of DATA, for LMs and synth."""
+    from inkread.data import read_data
 
     lines: list[str] = []
     for path in texts or []:
@@ -335,11 +372,8 @@ def lm_build(
     if data:
         lines += [x.text for x in read_data(data)[0] if x.text]
     if not lines:
-        raise InkreadError("give text files or --data to build from")
-    model = build(lines, order or (3 if words else 6), words)
-    model.save(out)
-    kind = "word" if words else "character"
-    print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}")
+        raise InkreadError("no text: give text files or --data")
+    return lines
 
 
 def _warn(message: str) -> None:

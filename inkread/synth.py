@@ -1,0 +1,178 @@
+"""Synthetic handwriting: text lines rendered in handwriting fonts, made to look written.
+
+Each line gets its own font, size, ink and paper tones, slant, baseline wobble, stroke width,
+blur and noise. The output is a folder of PNG + .gt.txt pairs, a DATA form every inkread
+command reads.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from inkread.alphabet import normalize
+from inkread.errors import InkreadError
+
+# Debian's handwriting font packages (fonts-dancingscript, fonts-kristi, ...) install here.
+FONT_ROOT = Path("/usr/share/fonts")
+HANDWRITING = (
+    "dancingscript",
+    "kristi",
+    "breip",
+    "bwht",
+    "fifthhorseman",
+    "femkeklaver",
+    "humor-sans",
+    "klee",
+    "rufscript",
+    "ecolier",
+    "joscelyn",
+    "kaushanscript",
+)
+
+
+def find_fonts(paths: list[Path] | None = None) -> list[Path]:
+    """The given font files (or the fonts in given folders); by default the Debian
+    handwriting fonts installed on this machine."""
+    roots = paths or [FONT_ROOT]
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            found.append(root)
+            continue
+        for f in sorted(root.rglob("*")):
+            if f.suffix.lower() in (".ttf", ".otf") and (
+                paths or any(name in str(f).lower() for name in HANDWRITING)
+            ):
+                found.append(f)
+    if not found:
+        raise InkreadError(
+            "no handwriting fonts found: install Debian's fonts-dancingscript, "
+            "fonts-kristi, ... or give --fonts"
+        )
+    return found
+
+
+def covered(font: Path) -> set[str] | None:
+    """Characters the font has glyphs for; None when that cannot be read (no fontTools)."""
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:
+        return None
+    try:
+        return {chr(c) for c in TTFont(str(font), lazy=True).getBestCmap()}
+    except Exception:  # a font file fontTools cannot parse: let Pillow try it
+        return None
+
+
+def capitals_only(font: Path) -> bool:
+    """Fonts that draw lowercase letters as (small) capitals: their lines get capital labels.
+
+    Each lowercase glyph, scaled to its capital's box, is compared with the capital.
+    """
+    face = ImageFont.truetype(str(font), 48)
+    alike = 0
+    pairs = "abdegqr"
+    for lower, upper in zip(pairs, pairs.upper()):
+        a, b = _glyph(face, lower), _glyph(face, upper)
+        if a is None or b is None:
+            continue
+        a = cv2.resize(a, (b.shape[1], b.shape[0]), interpolation=cv2.INTER_AREA) > 0.5
+        alike += (a & (b > 0.5)).sum() / max((a | (b > 0.5)).sum(), 1) > 0.6
+    return alike > len(pairs) // 2
+
+
+def _glyph(face: ImageFont.FreeTypeFont, char: str) -> np.ndarray | None:
+    mask = face.getmask(char)
+    glyph = np.asarray(mask, dtype=np.float32).reshape(mask.size[1], mask.size[0]) / 255
+    ys, xs = np.nonzero(glyph > 0.5)
+    return glyph[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else None
+
+
+def render(text: str, font: Path, rng: random.Random) -> np.ndarray:
+    """One line of text as an 8-bit gray image that looks written on paper."""
+    size = rng.randint(28, 46)
+    face = ImageFont.truetype(str(font), size)
+    left, top, right, bottom = face.getbbox(text)
+    pad = size
+    canvas = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
+    ImageDraw.Draw(canvas).text((pad - left, pad - top), text, font=face, fill=255)
+    ink = np.asarray(canvas, dtype=np.float32) / 255.0
+
+    h, w = ink.shape
+    shear = rng.uniform(-0.35, 0.25)  # slant: most hands lean right
+    m = np.array([[1.0, -shear, max(0.0, shear) * h], [0.0, 1.0, 0.0]], np.float32)
+    ink = cv2.warpAffine(ink, m, (w + int(abs(shear) * h), h))
+    amplitude, period = rng.uniform(0, 0.08) * size, rng.uniform(3, 12) * size
+    phase = rng.uniform(0, 2 * np.pi)
+    xs = np.arange(ink.shape[1], dtype=np.float32)
+    shift = amplitude * np.sin(2 * np.pi * xs / period + phase)
+    map_x = np.tile(xs, (ink.shape[0], 1))
+    map_y = np.arange(ink.shape[0], dtype=np.float32)[:, None] + shift[None, :]
+    ink = cv2.remap(ink, map_x, map_y.astype(np.float32), cv2.INTER_LINEAR)
+    r = rng.random()
+    if r < 0.25:
+        ink = cv2.dilate(ink, np.ones((2, 2), np.uint8))
+    elif r < 0.4:
+        ink = cv2.erode(ink, np.ones((2, 2), np.uint8))
+    ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.3, 1.2))
+
+    ys, xs_ = np.nonzero(ink > 0.1)
+    if len(ys):
+        margin = int(0.2 * size)
+        ink = ink[
+            max(0, ys.min() - margin) : ys.max() + margin,
+            max(0, xs_.min() - margin) : xs_.max() + margin,
+        ]
+    paper = rng.uniform(170, 245)
+    tone = rng.uniform(10, 110)
+    gradient = np.linspace(0, rng.uniform(-25, 25), ink.shape[1], dtype=np.float32)[None, :]
+    image = paper + gradient - (paper - tone) * ink
+    image += np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(1, 8), image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def lines_of_text(texts: list[str], rng: random.Random, words: bool) -> Iterator[str]:
+    """Corpus lines as they are, or (words=True) random runs of words of line length."""
+    pool = [normalize(" ".join(t.split())) for t in texts if t.strip()]
+    if not pool:
+        raise InkreadError("no text to render")
+    vocabulary = [w for t in pool for w in t.split()]
+    while True:
+        if not words:
+            yield rng.choice(pool)
+            continue
+        target, line = rng.randint(15, 45), []
+        while len(" ".join(line)) < target:
+            line.append(rng.choice(vocabulary))
+        yield " ".join(line)
+
+
+def synthesize(
+    texts: list[str], out: Path, count: int, fonts: list[Path], seed: int = 0, words: bool = False
+) -> int:
+    """Write count lines into out as NNNNNN.png + NNNNNN.gt.txt; returns how many."""
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    coverage = {f: covered(f) for f in fonts}
+    capitals = {f: capitals_only(f) for f in fonts}
+    source = lines_of_text(texts, rng, words)
+    written = attempts = 0
+    while written < count and attempts < 20 * count:
+        attempts += 1
+        text, font = next(source), rng.choice(fonts)
+        if capitals[font]:
+            text = text.upper()
+        if coverage[font] is not None and not set(text.replace(" ", "")) <= coverage[font]:
+            continue  # the font lacks a character: it would draw a box
+        image = render(text, font, rng)
+        name = out / f"{written:06d}"
+        Image.fromarray(image).save(name.with_suffix(".png"), optimize=False)
+        name.with_suffix(".gt.txt").write_text(text + "\n", encoding="utf-8")
+        written += 1
+    return written
