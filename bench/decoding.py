@@ -1,7 +1,8 @@
 """Greedy vs beam vs beam + character LM vs beam + word LM: error rates and lines per second.
 
 The network runs once; each decoder then reads the same frames, so the speed column is the
-decoder's own plus the (shared) network time. LMs are built from the training text.
+decoder's own (beam search spread over the cores) plus the shared network time. LMs are
+built from the training text.
 
     python bench/decoding.py --model default --data ../shared/data/hooker/test.txt \
         --lm-text ../shared/data/hooker/train.txt [--tune ../shared/data/hooker/val.txt]
@@ -16,7 +17,7 @@ import time
 from inkread.data import Skipped, read_data
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.data.lines import line_images
-from inkread.decoding import BeamSearch, greedy
+from inkread.decoding import BeamSearch, decode_all, greedy
 from inkread.lm import build
 from inkread.metrics import error_rates
 from inkread.recognize import Recognizer
@@ -40,7 +41,7 @@ def frames(recognizer: Recognizer, data: list[str]):
 
 def score(decoder, log_probs, refs, alphabet):
     started = time.perf_counter()
-    texts = [decoder(lp, alphabet).text for lp in log_probs]
+    texts = [d.text for d in decode_all(decoder, log_probs, alphabet)]
     seconds = time.perf_counter() - started
     return error_rates(texts, refs), seconds
 
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", required=True)
     parser.add_argument("--lm-text", nargs="+", required=True, help="DATA whose text builds LMs")
     parser.add_argument("--tune", nargs="+", help="DATA to tune LM weight and bonus on")
+    parser.add_argument("--tune-lines", type=int, default=300, help="evenly spread subset")
     parser.add_argument("--width", type=int, default=16)
     args = parser.parse_args()
 
@@ -60,6 +62,8 @@ def main() -> None:
     settings = {"char": (0.4, 0.5), "word": (0.6, 1.0)}
     if args.tune:
         tune_lp, tune_refs, _ = frames(recognizer, args.tune)
+        stride = max(1, len(tune_refs) // args.tune_lines)
+        tune_lp, tune_refs = tune_lp[::stride], tune_refs[::stride]
         for kind, lm in lms.items():
             trials = []
             for weight in (0.2, 0.4, 0.6, 0.8, 1.0):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import heapq
 import math
+import multiprocessing as mp
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,6 +141,7 @@ def with_positions(text: str, log_probs: np.ndarray, alphabet: Alphabet) -> Deco
     return Decoded(text, confidence, chars)
 
 
+Decoder = Callable[[np.ndarray, Alphabet], Decoded]
 NEG = float("-inf")
 MAX_CANDIDATES = 5  # characters tried per frame, at most (speed; see BENCHMARKS.md)
 
@@ -291,3 +295,39 @@ class BeamSearch:
                 return -np.inf
             lm_score, state = ended
         return lm_score - beam.lm + self.weight * self.lm.logp(state, "</s>")
+
+
+_job: tuple[Decoder, Alphabet] | None = None  # what a decoding worker process runs
+
+
+def _start_worker(decoder: Decoder, alphabet: Alphabet) -> None:
+    global _job
+    _job = (decoder, alphabet)
+
+
+def _decode_one(log_probs: np.ndarray) -> Decoded:
+    assert _job is not None
+    return _job[0](log_probs, _job[1])
+
+
+def decode_all(
+    decoder: Decoder, log_probs: list[np.ndarray], alphabet: Alphabet, workers: int = 0
+) -> list[Decoded]:
+    """Decode many lines, spreading a beam search over the CPU cores.
+
+    Beam search is Python and single-threaded, so on a two-core machine it is the
+    bottleneck behind the (multi-threaded) network. Worker processes are forked, so a large
+    language model is shared with them rather than copied through a pipe. Greedy decoding,
+    small jobs and platforms without fork stay in this process.
+    """
+    workers = workers or os.cpu_count() or 1
+    if (
+        decoder is greedy
+        or workers < 2
+        or len(log_probs) < 8 * workers
+        or "fork" not in mp.get_all_start_methods()
+    ):
+        return [decoder(lp, alphabet) for lp in log_probs]
+    context = mp.get_context("fork")
+    with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
+        return pool.map(_decode_one, log_probs, chunksize=max(1, len(log_probs) // (4 * workers)))

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inkread.data import Line, read_data
-from inkread.decoding import greedy
+from inkread.decoding import Decoder, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import char_errors, error_rates
-from inkread.recognize import Decoder, Recognizer
+from inkread.recognize import Recognizer
 
 
 @dataclass

@@ -20,9 +20,9 @@ from inkread.data.images import IMAGE_SUFFIXES, load_gray, to_gray
 from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_x
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes
-from inkread.decoding import words
+from inkread.decoding import Decoder, words
 from inkread.errors import InkreadError
-from inkread.recognize import Decoder, Reading, Recognizer
+from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
 SUFFIX = {

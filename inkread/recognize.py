@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,13 +12,11 @@ import torch
 from inkread.alphabet import Alphabet
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
-from inkread.decoding import Decoded, greedy
+from inkread.decoding import Decoded, Decoder, decode_all, greedy
 from inkread.errors import InkreadError
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN
-
-Decoder = Callable[[np.ndarray, Alphabet], Decoded]
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -88,12 +86,12 @@ class Recognizer:
         self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy
     ) -> list[Decoded]:
         """Lines already sized for this model (see data.batches.sized), results in input order."""
-        results: list[Decoded | None] = [None] * len(images)
+        frames: list[np.ndarray | None] = [None] * len(images)
         for ids in by_width([im.shape[1] for im in images], batch_size):
             batch, widths = to_batch([images[i] for i in ids])
             for i, lp in zip(ids, self.log_probs(batch, widths)):
-                results[i] = decoder(lp, self.alphabet)
-        return results  # type: ignore[return-value]
+                frames[i] = lp
+        return decode_all(decoder, frames, self.alphabet)  # type: ignore[arg-type]
 
     def recognize(
         self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inkread.alphabet import Alphabet
-from inkread.decoding import BeamSearch, align, greedy, with_positions, words
+from inkread.decoding import BeamSearch, align, decode_all, greedy, with_positions, words
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel, build
 
@@ -51,6 +51,18 @@ def test_nbest_is_sorted_and_distinct():
     scores = [s for _, s in best.alternatives]
     assert len(set(texts)) == 3 and scores == sorted(scores, reverse=True)
     assert texts[0] == best.text == "ab"
+
+
+def test_parallel_decoding_returns_every_line_in_order():
+    rng = np.random.default_rng(0)
+    paths = [rng.integers(0, 5, size=rng.integers(3, 30)).tolist() for _ in range(40)]
+    lps = [frames(p, 5, p=0.7) for p in paths]
+    lm = build(["ab c", "abc", "c ba"], 3, words=False)
+    beam = BeamSearch(8, lm, weight=0.5)
+    serial = [beam(lp, ALPHABET) for lp in lps]
+    parallel = decode_all(beam, lps, ALPHABET, workers=2)
+    assert [d.text for d in parallel] == [d.text for d in serial]
+    assert [d.confidence for d in parallel] == pytest.approx([d.confidence for d in serial])
 
 
 def test_alignment_positions_and_word_confidence():
