@@ -17,7 +17,7 @@ import time
 from inkread.data import Skipped, read_data
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.data.lines import line_images
-from inkread.decoding import BeamSearch, decode_all, greedy
+from inkread.decoding import LM_DEFAULTS, BeamSearch, decode_all, greedy
 from inkread.lm import build
 from inkread.metrics import error_rates
 from inkread.recognize import Recognizer
@@ -59,7 +59,7 @@ def main() -> None:
     recognizer = Recognizer.load(args.model, "cpu")
     texts = [x.text for x in read_data(args.lm_text)[0] if x.text]
     lms = {"char": build(texts, 6, False), "word": build(texts, 3, True)}
-    settings = {"char": (0.4, 0.5), "word": (0.6, 1.0)}
+    settings = {"char": LM_DEFAULTS["chars"], "word": LM_DEFAULTS["words"]}
     if args.tune:
         tune_lp, tune_refs, _ = frames(recognizer, args.tune)
         stride = max(1, len(tune_refs) // args.tune_lines)

@@ -36,9 +36,6 @@ LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
 
-# Defaults tuned on the Hooker validation split (BENCHMARKS.md); words vs characters.
-LM_DEFAULTS = {True: (0.4, 3.0), False: (0.6, 1.0)}  # tuned with bench/decoding.py --tune
-
 
 def _decoder(
     name: str,
@@ -49,7 +46,7 @@ def _decoder(
     lexicon: bool = False,
     keep: int = 1,
 ):
-    from inkread.decoding import BeamSearch, greedy
+    from inkread.decoding import LM_DEFAULTS, BeamSearch, greedy
     from inkread.lm import NGramModel
 
     if name == "greedy":
@@ -61,7 +58,7 @@ def _decoder(
     model = NGramModel.load(lm) if lm is not None else None
     if lexicon and (model is None or not model.words):
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
-    w, b = LM_DEFAULTS[bool(model and model.words)]
+    w, b = LM_DEFAULTS["words" if model is not None and model.words else "chars"]
     return BeamSearch(
         width,
         model,

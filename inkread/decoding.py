@@ -142,6 +142,9 @@ def with_positions(text: str, log_probs: np.ndarray, alphabet: Alphabet) -> Deco
 
 
 Decoder = Callable[[np.ndarray, Alphabet], Decoded]
+# LM weight and bonus (per character or per word) when none are given: tuned on the Hooker
+# validation split with bench/decoding.py --tune (BENCHMARKS.md)
+LM_DEFAULTS = {"chars": (0.6, 1.0), "words": (0.4, 3.0)}
 NEG = float("-inf")
 MAX_CANDIDATES = 5  # characters tried per frame, at most (speed; see BENCHMARKS.md)
 
