@@ -1,0 +1,95 @@
+"""Whole pages: line detection against ground truth, and page CER with found vs given lines.
+
+A found line matches a ground-truth line when their polygons' IoU is at least 0.5 (each
+ground-truth line matched once). Page CER compares the page's text in reading order (lines
+joined by newlines) with the ground truth's, once reading the ground-truth polygons and once
+the lines inkread found itself.
+
+    python bench/pages.py --data ../shared/data/hooker/test.txt --model default
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import cv2
+import numpy as np
+
+from inkread.data import Skipped, read_data
+from inkread.data.images import load_gray
+from inkread.metrics import char_errors
+from inkread.recognize import Recognizer
+from inkread.segment import segment
+
+
+def masks(polygons, shape):
+    out = []
+    for polygon in polygons:
+        m = np.zeros(shape, np.uint8)
+        cv2.fillPoly(m, [np.round(polygon).astype(np.int32)], 1)
+        out.append(m.astype(bool))
+    return out
+
+
+def matches(found, truth, shape) -> int:
+    fm, tm = masks([f.polygon for f in found], shape), masks([t.polygon for t in truth], shape)
+    pairs = sorted(
+        (
+            (float((a & b).sum() / max((a | b).sum(), 1)), i, j)
+            for i, a in enumerate(fm)
+            for j, b in enumerate(tm)
+            if (a & b).any()
+        ),
+        reverse=True,
+    )
+    used_f, used_t, n = set(), set(), 0
+    for score, i, j in pairs:
+        if score >= 0.5 and i not in used_f and j not in used_t:
+            used_f.add(i)
+            used_t.add(j)
+            n += 1
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", required=True, help="PAGE/ALTO ground truth")
+    parser.add_argument("--model", default="default")
+    args = parser.parse_args()
+    recognizer = Recognizer.load(args.model, "cpu")
+    lines, _ = read_data(args.data)
+    pages: dict = {}
+    for line in lines:
+        pages.setdefault(line.source, []).append(line)
+    found_n = truth_n = matched = 0
+    errors = {"given lines": 0, "found lines": 0}
+    chars = 0
+    seg_seconds = 0.0
+    for source, truth in pages.items():
+        truth = [t for t in truth if t.polygon is not None]
+        page = load_gray(truth[0].image, truth[0].page_size)
+        started = time.perf_counter()
+        found = segment(page, truth[0].image)
+        seg_seconds += time.perf_counter() - started
+        found_n += len(found)
+        truth_n += len(truth)
+        matched += matches(found, truth, page.shape)
+        reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
+        chars += len(reference)
+        for name, used in (("given lines", truth), ("found lines", found)):
+            read = [r.result.text for r in recognizer.recognize_lines(used, Skipped())]
+            errors[name] += char_errors("\n".join(t for t in read if t), reference)
+        print(f"{source.name}: {len(found)} found / {len(truth)} true lines", flush=True)
+    precision, recall = matched / max(found_n, 1), matched / max(truth_n, 1)
+    print(
+        f"\n{len(pages)} pages, {truth_n} true lines, {found_n} found, {matched} matched "
+        f"(IoU >= 0.5): precision {precision:.1%}, recall {recall:.1%}; "
+        f"segmentation {seg_seconds / len(pages):.2f} s a page"
+    )
+    for name, e in errors.items():
+        print(f"page CER with {name}: {e / chars:.2%}")
+
+
+if __name__ == "__main__":
+    main()

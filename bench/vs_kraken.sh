@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# kraken and inkread side by side: the same Hooker split, the same wall-clock budget, one
+# after the other on the same machine, both evaluated on the test split.
+#
+#   bash bench/vs_kraken.sh [DATA_DIR] [MINUTES] [WORK_DIR]
+#
+# kraken gets its own virtual environment (PyPI kraken 7.1.1 with torch 2.14.0 and
+# torchvision 0.29.1, several GB), its default recognizer (ketos train -f page) and its own
+# test command (ketos test). ketos has no wall-clock budget, so it runs under `timeout`; the
+# newest checkpoint it wrote is the one tested. inkread runs `inkread train --max-minutes`.
+set -euo pipefail
+data="$(cd "${1:-../shared/data/hooker}" && pwd)"
+minutes="${2:-45}"
+work="$(mkdir -p "${3:-runs/vs_kraken}" && cd "${3:-runs/vs_kraken}" && pwd)"
+threads=$(nproc)
+echo "machine: $threads cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); budget $minutes min each" >&2
+
+for split in train val test; do  # absolute paths, as ketos reads its manifests
+    sed "s#^#$data/#" "$data/$split.txt" > "$work/$split.list"
+done
+
+if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
+    python3 -m venv "$work/kraken-venv"
+    "$work/kraken-venv/bin/pip" install -q "kraken==7.1.1" "torch==2.14.0" "torchvision==0.29.1"
+fi
+
+# -- kraken --
+start=$(date +%s)
+( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
+    kraken-venv/bin/ketos train -f page -t train.list -e val.list -o kraken/model \
+    -d cpu --workers "$threads" --threads "$threads" ) > "$work/kraken-train.log" 2>&1 || true
+echo "kraken trained for $(( $(date +%s) - start )) s" >&2
+model=$(ls -t "$work"/kraken/*.mlmodel 2>/dev/null | grep -m1 best || ls -t "$work"/kraken/*.mlmodel | head -1)
+echo "kraken model: $model" >&2
+"$work/kraken-venv/bin/ketos" test -f page -m "$model" -e "$work/test.list" \
+    --workers "$threads" --threads "$threads" > "$work/kraken-test.log" 2>&1
+kraken_cer=$(python3 - "$work/kraken-test.log" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+# ketos test reports character accuracy, e.g. "Average accuracy: 12.34%" or "... 0.1234"
+found = re.findall(r"[Aa]ccuracy[^0-9]*([0-9.]+)\s*(%?)", text)
+value, percent = found[-1]
+accuracy = float(value) / (100 if percent else 1)
+print(f"{1 - accuracy:.4f}")
+EOF
+)
+
+# -- inkread --
+rm -rf "$work/inkread"
+inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
+    --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
+inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json > "$work/inkread-test.json"
+inkread_cer=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['cer'])" "$work/inkread-test.json")
+
+python3 - "$kraken_cer" "$inkread_cer" <<'EOF'
+import sys
+kraken, inkread = map(float, sys.argv[1:])
+print(f"test CER: kraken {kraken:.2%}, inkread {inkread:.2%}; inkread/kraken = {inkread / kraken:.3f}")
+EOF
