@@ -15,7 +15,7 @@ import json
 import time
 
 from inkread.data import Skipped, read_data
-from inkread.data.batches import by_width, sized, to_batch
+from inkread.data.batches import sized
 from inkread.data.lines import line_images
 from inkread.decoding import LM_DEFAULTS, BeamSearch, decode_all, greedy
 from inkread.lm import build
@@ -31,11 +31,7 @@ def frames(recognizer: Recognizer, data: list[str]):
         images.append(sized(crop, recognizer.config))
         refs.append(line.text)
     started = time.perf_counter()
-    out = [None] * len(images)
-    for ids in by_width([im.shape[1] for im in images], 16):
-        batch, widths = to_batch([images[i] for i in ids])
-        for i, lp in zip(ids, recognizer.log_probs(batch, widths)):
-            out[i] = lp
+    out = recognizer.frames(images)
     return out, refs, time.perf_counter() - started
 
 

@@ -143,7 +143,7 @@ def segment_pages(
     """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text."""
     from inkread.data import alto, page
     from inkread.data.xml import to_bytes
-    from inkread.pages import find_lines
+    from inkread.pages import find_lines, image_size
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
@@ -153,17 +153,11 @@ def segment_pages(
         if not image.is_file():
             raise InkreadError("no such file", image)
         lines = find_lines(image)
-        size = lines[0].page_size if lines else _size(image)
+        size = lines[0].page_size if lines else image_size(image)
         target = out / (image.stem + (".xml" if format == "page" else ".alto.xml")) if many else out
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(to_bytes(writer(image, size, lines, {})))
         _warn(f"{image}: {len(lines)} lines -> {target}")
-
-
-def _size(image: Path) -> tuple[int, int]:
-    from inkread.pages import image_size
-
-    return image_size(image)
 
 
 @app.command()

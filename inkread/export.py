@@ -96,6 +96,4 @@ class OnnxRecognizer(Recognizer):
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
         (scores,) = self.session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})
-        out = torch.from_numpy(scores).log_softmax(-1).numpy()
-        lengths = (widths // self.config.width_reduction).clamp(min=1).tolist()
-        return [out[i, : lengths[i]] for i in range(len(lengths))]
+        return self._per_line(torch.from_numpy(scores).log_softmax(-1).numpy(), widths)

@@ -16,7 +16,7 @@ from inkread.decoding import Decoded, Decoder, decode_all, greedy
 from inkread.errors import InkreadError
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
-from inkread.model.network import CRNN
+from inkread.model.network import CRNN, time_steps
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -79,19 +79,26 @@ class Recognizer:
         """Per line, (time, classes) log-probabilities cut to the line's own length."""
         with torch.inference_mode():
             out = self.model(batch.to(self.device), widths).float().log_softmax(-1).cpu().numpy()
-        lengths = (widths // self.config.width_reduction).clamp(min=1).tolist()
+        return self._per_line(out, widths)
+
+    def _per_line(self, out: np.ndarray, widths: torch.Tensor) -> list[np.ndarray]:
+        lengths = time_steps(widths, self.config).tolist()
         return [out[i, : lengths[i]] for i in range(len(lengths))]
 
     def recognize_sized(
         self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy
     ) -> list[Decoded]:
         """Lines already sized for this model (see data.batches.sized), results in input order."""
-        frames: list[np.ndarray | None] = [None] * len(images)
+        return decode_all(decoder, self.frames(images, batch_size), self.alphabet)
+
+    def frames(self, images: list[np.ndarray], batch_size: int = 16) -> list[np.ndarray]:
+        """Each sized line's log-probabilities, in width-sorted batches, in input order."""
+        out: list[np.ndarray | None] = [None] * len(images)
         for ids in by_width([im.shape[1] for im in images], batch_size):
             batch, widths = to_batch([images[i] for i in ids])
             for i, lp in zip(ids, self.log_probs(batch, widths)):
-                frames[i] = lp
-        return decode_all(decoder, frames, self.alphabet)  # type: ignore[arg-type]
+                out[i] = lp
+        return out  # type: ignore[return-value]
 
     def recognize(
         self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy

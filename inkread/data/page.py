@@ -118,11 +118,9 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         for n, word in enumerate(found.words, start=1):
             element = etree.Element(q("Word"), id=f"{line.get('id')}_w{n}")
             etree.SubElement(element, q("Coords"), points=point_list(word.polygon.clip(0)))
-            _equiv(element, q, word.text, word.confidence)
+            element.append(_equiv(q, word.text, word.confidence))
             new.append(element)
-        holder = etree.Element("holder")
-        _equiv(holder, q, found.text, found.confidence)
-        new += list(holder)
+        new.append(_equiv(q, found.text, found.confidence))
         later = next((c for c in line if local(c) in _AFTER_TEXT), None)
         for element in new:
             if later is not None:
@@ -131,9 +129,10 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
                 line.append(element)
 
 
-def _equiv(parent: etree._Element, q, text: str, confidence: float) -> None:
-    equiv = etree.SubElement(parent, q("TextEquiv"), conf=f"{confidence:.4f}")
+def _equiv(q, text: str, confidence: float) -> etree._Element:
+    equiv = etree.Element(q("TextEquiv"), conf=f"{confidence:.4f}")
     etree.SubElement(equiv, q("Unicode")).text = text
+    return equiv
 
 
 NAMESPACE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"

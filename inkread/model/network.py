@@ -51,8 +51,12 @@ class CRNN(nn.Module):
         return self.head(self.dropout(sequence))
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
-        """Time steps each image yields: the max-pools floor the width by their product."""
-        return torch.div(widths, self.config.width_reduction, rounding_mode="floor").clamp(min=1)
+        return time_steps(widths, self.config)
+
+
+def time_steps(widths: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """Time steps each image yields: the max-pools floor the width by their product."""
+    return torch.div(widths, config.width_reduction, rounding_mode="floor").clamp(min=1)
 
 
 class BiRNN(nn.Module):
