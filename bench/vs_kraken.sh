@@ -7,7 +7,8 @@
 # kraken gets its own virtual environment (PyPI kraken 7.1.1 with torch 2.14.0 and
 # torchvision 0.29.1, several GB), its default recognizer (ketos train -f page) and its own
 # test command (ketos test). ketos has no wall-clock budget, so it runs under `timeout`; the
-# newest checkpoint it wrote is the one tested. inkread runs `inkread train --max-minutes`.
+# best weights it converted are tested, or, when the budget ended before that, its newest
+# checkpoint. inkread runs `inkread train --max-minutes`.
 set -euo pipefail
 data="$(cd "${1:-../shared/data/hooker}" && pwd)"
 minutes="${2:-45}"
@@ -23,27 +24,24 @@ if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
     python3 -m venv "$work/kraken-venv"
     "$work/kraken-venv/bin/pip" install -q "kraken==7.1.1" "torch==2.14.0" "torchvision==0.29.1"
 fi
+ketos=("$work/kraken-venv/bin/ketos" -d cpu --workers "$threads" --threads "$threads")
 
 # -- kraken --
+rm -rf "$work/kraken"
 start=$(date +%s)
 ( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
-    kraken-venv/bin/ketos train -f page -t train.list -e val.list -o kraken/model \
-    -d cpu --workers "$threads" --threads "$threads" ) > "$work/kraken-train.log" 2>&1 || true
+    "${ketos[@]}" train -f page -t train.list -e val.list -o kraken ) > "$work/kraken-train.log" 2>&1 || true
 echo "kraken trained for $(( $(date +%s) - start )) s" >&2
-model=$(ls -t "$work"/kraken/*.mlmodel 2>/dev/null | grep -m1 best || ls -t "$work"/kraken/*.mlmodel | head -1)
+model=$(ls -t "$work"/kraken/best_*.safetensors 2>/dev/null | head -1 || true)
+[ -n "$model" ] || model=$(ls -t "$work"/kraken/checkpoint_*.ckpt | head -1)
 echo "kraken model: $model" >&2
-"$work/kraken-venv/bin/ketos" test -f page -m "$model" -e "$work/test.list" \
-    --workers "$threads" --threads "$threads" > "$work/kraken-test.log" 2>&1
-kraken_cer=$(python3 - "$work/kraken-test.log" <<'EOF'
+"${ketos[@]}" test -f page -m "$model" -e "$work/test.list" > "$work/kraken-test.log" 2>&1
+# ketos test's report: "<n>\tCharacters" and "<n>\tErrors", the totals, come first.
+kraken_cer=$(python3 -c '
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
-# ketos test reports character accuracy, e.g. "Average accuracy: 12.34%" or "... 0.1234"
-found = re.findall(r"[Aa]ccuracy[^0-9]*([0-9.]+)\s*(%?)", text)
-value, percent = found[-1]
-accuracy = float(value) / (100 if percent else 1)
-print(f"{1 - accuracy:.4f}")
-EOF
-)
+count = lambda name: int(re.search(rf"^(\d+)\t{name}$", text, re.M).group(1))
+print(round(count("Errors") / count("Characters"), 4))' "$work/kraken-test.log")
 
 # -- inkread --
 rm -rf "$work/inkread"
