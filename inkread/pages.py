@@ -139,10 +139,12 @@ def _render(path: Path):
             yield Image.fromarray(to_gray(frame))
 
 
-def find_lines(image: Path) -> list[Line]:
+def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:
+    """The text lines of a page image; `page` is that image already decoded, if it is."""
     from inkread.segment import segment
 
-    page = load_gray(image)  # upright by EXIF: the coordinates refer to this
+    if page is None:
+        page = load_gray(image)  # upright by EXIF: the coordinates refer to this
     lines = segment(page, image)
     for line in lines:
         line.page_size = (page.shape[1], page.shape[0])
@@ -171,9 +173,13 @@ def transcribe(
 ) -> Iterator[tuple[Document, list[Reading], Skipped]]:
     for doc in documents:
         skipped = Skipped()
+        loaded = None
         if doc.find_lines:
-            doc.lines = find_lines(doc.image)
-        results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
+            loaded = (doc.image, load_gray(doc.image))
+            doc.lines = find_lines(*loaded)
+        results = list(
+            recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder, loaded=loaded)
+        )
         for reason in ("missing image", "unreadable image"):
             if skipped.reasons[reason]:  # a named input that cannot be read is an error
                 raise InkreadError(

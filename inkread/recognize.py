@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -113,10 +114,13 @@ class Recognizer:
         batch_size: int = 16,
         decoder: Decoder = greedy,
         chunk: int = 1024,
+        loaded: tuple[Path, np.ndarray] | None = None,
     ) -> Iterator[Reading]:
-        """Cut, size and read lines from their pages, a chunk at a time to bound memory."""
+        """Cut, size and read lines from their pages, a chunk at a time to bound memory.
+
+        `loaded`: a page already decoded, as line_cuts takes it."""
         pending: list[tuple[Line, np.ndarray, Cut, float, tuple[int, int]]] = []
-        for line, crop, cut in line_cuts(lines, skipped):
+        for line, crop, cut in line_cuts(lines, skipped, loaded):
             image = sized(crop, self.config)
             xscale = content_width(crop, image, self.config) / crop.shape[1]
             pending.append((line, image, cut, xscale, (crop.shape[1], crop.shape[0])))

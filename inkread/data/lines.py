@@ -106,13 +106,15 @@ def line_images(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line,
         yield line, crop
 
 
-def line_cuts(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line, np.ndarray, Cut]]:
+def line_cuts(
+    lines: Iterable[Line], skipped: Skipped, loaded: tuple[Path, np.ndarray] | None = None
+) -> Iterator[tuple[Line, np.ndarray, Cut]]:
     """Cut each line out of its image, loading every page once for its consecutive lines.
 
-    A page that cannot be read skips its lines (counted) instead of ending the run.
+    A page that cannot be read skips its lines (counted) instead of ending the run. `loaded` is
+    a page already decoded (path, image), so that a large scan is not decoded twice.
     """
-    page_path: Path | None = None
-    page: np.ndarray | None = None
+    page_path, page = loaded or (None, None)
     error = ""
     for line in lines:
         if line.image != page_path:
