@@ -47,6 +47,26 @@ def test_two_columns_are_read_column_by_column():
     assert all(f.polygon[:, 0].max() <= page.shape[1] + 5 for f in found[:11])
 
 
+def test_scanner_background_around_the_page_gives_no_lines():
+    """Archive scans show the dark scanner bed around the page, strewn with paper fibres and
+    dust: the local threshold finds that texture as readily as ink, so it must be masked out,
+    even where the bed is most of the image."""
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    h, w = page.shape
+    rng = np.random.default_rng(0)
+    scan = np.full((h + 400, w + 400), 30, np.uint8)
+    for _ in range(4000):
+        centre = (int(rng.integers(0, w + 400)), int(rng.integers(0, h + 400)))
+        cv2.circle(scan, centre, int(rng.integers(1, 4)), int(rng.integers(120, 220)), -1)
+    scan = cv2.GaussianBlur(scan, (0, 0), 1)
+    scan[200 : 200 + h, 200 : 200 + w] = page
+    found = segment(scan)
+    assert len(found) == 11
+    for f in found:
+        assert f.polygon[:, 1].min() >= 190 and f.polygon[:, 1].max() <= 210 + h
+        assert f.polygon[:, 0].min() >= 190 and f.polygon[:, 0].max() <= 210 + w
+
+
 def test_empty_page_has_no_lines():
     assert segment(np.full((800, 600), 230, np.uint8)) == []
 
