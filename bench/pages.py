@@ -3,7 +3,10 @@
 A found line matches a ground-truth line when their polygons' IoU is at least 0.5 (each
 ground-truth line matched once). Page CER compares the page's text in reading order (lines
 joined by newlines) with the ground truth's, once reading the ground-truth polygons and once
-the lines inkread found itself.
+the lines inkread found itself. Collections whose ground truth leaves text out (stamps, printed
+formulae, page numbers, other hands' notes) make found lines look worse than they read, so a
+third figure keeps only the found lines that lie mostly on transcribed lines: the difference
+between the last two is what the untranscribed areas cost.
 
     python bench/pages.py --data ../shared/data/hooker/test.txt --model default
 """
@@ -30,6 +33,17 @@ def masks(polygons, shape):
         cv2.fillPoly(m, [np.round(polygon).astype(np.int32)], 1)
         out.append(m.astype(bool))
     return out
+
+
+def on_transcribed(found, truth, shape) -> list[bool]:
+    """Whether each found line lies, at least half of its area, on ground-truth lines."""
+    transcribed = np.zeros(shape, bool)
+    for m in masks([t.polygon for t in truth], shape):
+        transcribed |= m
+    return [
+        bool((m & transcribed).sum() >= 0.5 * max(m.sum(), 1))
+        for m in masks([f.polygon for f in found], shape)
+    ]
 
 
 def matches(found, truth, shape) -> int:
@@ -63,7 +77,7 @@ def main() -> None:
     for line in lines:
         pages.setdefault(line.source, []).append(line)
     found_n = truth_n = matched = 0
-    errors = {"given lines": 0, "found lines": 0}
+    errors = {"given lines": 0, "found lines": 0, "found lines on transcribed areas": 0}
     chars = 0
     seg_seconds = 0.0
     for source, truth in pages.items():
@@ -77,10 +91,23 @@ def main() -> None:
         matched += matches(found, truth, page.shape)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)
-        for name, used in (("given lines", truth), ("found lines", found)):
-            read = [r.result.text for r in recognizer.recognize_lines(used, Skipped())]
-            errors[name] += char_errors("\n".join(t for t in read if t), reference)
-        print(f"{source.name}: {len(found)} found / {len(truth)} true lines", flush=True)
+        inside = on_transcribed(found, truth, page.shape)
+        given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped())]
+        read = [(r.line, r.result.text) for r in recognizer.recognize_lines(found, Skipped())]
+        kept = {id(f) for f, on in zip(found, inside) if on}
+        cer = {}
+        for name, texts in zip(
+            errors, (given, [t for _, t in read], [t for f, t in read if id(f) in kept])
+        ):
+            e = char_errors("\n".join(t for t in texts if t), reference)
+            errors[name] += e
+            cer[name] = e / max(len(reference), 1)
+        print(
+            f"{source.name}: {len(found)} found ({sum(inside)} on transcribed lines) / "
+            f"{len(truth)} true lines; page CER {cer['given lines']:.1%} given, "
+            f"{cer['found lines']:.1%} found",
+            flush=True,
+        )
     precision, recall = matched / max(found_n, 1), matched / max(truth_n, 1)
     print(
         f"\n{len(pages)} pages, {truth_n} true lines, {found_n} found, {matched} matched "
