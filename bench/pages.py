@@ -35,19 +35,17 @@ def masks(polygons, shape):
     return out
 
 
-def on_transcribed(found, truth, shape) -> list[bool]:
-    """Whether each found line lies, at least half of its area, on ground-truth lines."""
-    transcribed = np.zeros(shape, bool)
-    for m in masks([t.polygon for t in truth], shape):
-        transcribed |= m
+def on_transcribed(fm, tm) -> list[bool]:
+    """Whether each found line (mask) lies, at least half of its area, on ground-truth lines."""
+    transcribed = np.logical_or.reduce(tm) if tm else None
     return [
-        bool((m & transcribed).sum() >= 0.5 * max(m.sum(), 1))
-        for m in masks([f.polygon for f in found], shape)
+        transcribed is not None and bool((m & transcribed).sum() >= 0.5 * max(m.sum(), 1))
+        for m in fm
     ]
 
 
-def matches(found, truth, shape) -> int:
-    fm, tm = masks([f.polygon for f in found], shape), masks([t.polygon for t in truth], shape)
+def matches(fm, tm) -> int:
+    """Found and ground-truth lines (masks) paired one to one at IoU >= 0.5."""
     pairs = sorted(
         (
             (float((a & b).sum() / max((a | b).sum(), 1)), i, j)
@@ -88,10 +86,12 @@ def main() -> None:
         seg_seconds += time.perf_counter() - started
         found_n += len(found)
         truth_n += len(truth)
-        matched += matches(found, truth, page.shape)
+        fm = masks([f.polygon for f in found], page.shape)
+        tm = masks([t.polygon for t in truth], page.shape)
+        matched += matches(fm, tm)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)
-        inside = on_transcribed(found, truth, page.shape)
+        inside = on_transcribed(fm, tm)
         given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped())]
         read = [(r.line, r.result.text) for r in recognizer.recognize_lines(found, Skipped())]
         kept = {id(f) for f, on in zip(found, inside) if on}
