@@ -182,6 +182,17 @@ def encode(
     return images, labels
 
 
+def ctc_losses(
+    scores: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor, target_lengths: torch.Tensor
+) -> torch.Tensor:
+    """Each line's CTC loss per character, so long and short lines weigh the same per label."""
+    log_probs = scores.float().log_softmax(-1).transpose(0, 1)
+    losses = F.ctc_loss(
+        log_probs, targets, lengths, target_lengths, blank=0, reduction="none", zero_infinity=False
+    )
+    return losses / target_lengths.to(scores.device).clamp(min=1)
+
+
 def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
     """AdamW, without weight decay on biases and normalisation parameters."""
     decay = [p for p in model.parameters() if p.ndim > 1]
@@ -200,18 +211,6 @@ def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
     floor = hyper.final_lr_fraction
     cosine = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
     return hyper.lr * warm * cosine
-
-
-def widen_head(model: CRNN, classes: int) -> None:
-    """Grow the output layer for a larger alphabet, keeping the rows already trained."""
-    old = model.head
-    if old.out_features == classes:
-        return
-    new = torch.nn.Linear(old.in_features, classes)
-    with torch.no_grad():
-        new.weight[: old.out_features] = old.weight
-        new.bias[: old.out_features] = old.bias
-    model.head = new
 
 
 def train(opts: Options, say: Callable[[str], None] = print) -> dict:
@@ -295,14 +294,15 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             f"{''.join(sorted(unknown))!r} (they will count as errors)"
         )
 
-    model = CRNN(config, len(alphabet))
     if opts.resume:
+        model = CRNN(config, len(alphabet))
         model.load_state_dict(blob["state_dict"])
     elif init_blob is not None:
-        old_classes = len(init_blob["alphabet"]) + 1
-        model.head = torch.nn.Linear(model.head.in_features, old_classes)
+        model = CRNN(config, len(init_blob["alphabet"]) + 1)
         model.load_state_dict(init_blob["state_dict"])
-        widen_head(model, len(alphabet))
+        model.widen(len(alphabet))
+    else:
+        model = CRNN(config, len(alphabet))
     model.to(device)
 
     train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
@@ -407,19 +407,13 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             lr = learning_rate(hyper, step, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            logits = model(images.to(device, non_blocking=True), widths_b)
-            log_probs = logits.float().log_softmax(-1).transpose(0, 1)
-            lengths = model.output_lengths(widths_b)
-            losses = F.ctc_loss(
-                log_probs,
-                targets.to(device),
-                lengths,
-                target_lengths,
-                blank=0,
-                reduction="none",
-                zero_infinity=False,
-            )
-            losses = losses / target_lengths.to(device).clamp(min=1)
+            columns, lengths = model.columns(images.to(device, non_blocking=True), widths_b)
+            targets = targets.to(device)
+            losses = ctc_losses(model.read(columns, lengths), targets, lengths, target_lengths)
+            if model.shortcut is not None:
+                losses = losses + config.shortcut * ctc_losses(
+                    model.shortcut_scores(columns), targets, lengths, target_lengths
+                )
             finite = torch.isfinite(losses)
             bad += int((~finite).sum())
             batch_index += 1
