@@ -46,11 +46,6 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
         {"height": 32, "rnn_layers": 1, "rnn": "lstm", "dropout": 0.1, "conv_dropout": 0.0},
         {"batch_size": 8, "lr": 2e-3},
     ),
-    # a second, training-only CTC output on the conv features (Retsinas et al. 2022)
-    "h32_lstm1_shortcut": (
-        {"height": 32, "rnn_layers": 1, "rnn": "lstm", "dropout": 0.1, "shortcut": 0.1},
-        {"batch_size": 8, "lr": 2e-3},
-    ),
     "h32_cuts2": (
         {
             "height": 32,

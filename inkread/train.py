@@ -407,13 +407,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             lr = learning_rate(hyper, step, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            columns, lengths = model.columns(images.to(device, non_blocking=True), widths_b)
-            targets = targets.to(device)
-            losses = ctc_losses(model.read(columns, lengths), targets, lengths, target_lengths)
-            if model.shortcut is not None:
-                losses = losses + config.shortcut * ctc_losses(
-                    model.shortcut_scores(columns), targets, lengths, target_lengths
-                )
+            scores = model(images.to(device, non_blocking=True), widths_b)
+            lengths = model.output_lengths(widths_b)
+            losses = ctc_losses(scores, targets.to(device), lengths, target_lengths)
             finite = torch.isfinite(losses)
             bad += int((~finite).sum())
             batch_index += 1

@@ -34,7 +34,6 @@ class ModelConfig:
     dropout: float = 0.0  # before and between the RNN layers
     max_width: int = 2000  # wider lines are squeezed to this (variable width only)
     trim: bool = False  # cut empty paper above and below the writing before scaling
-    shortcut: float = 0.0  # weight of a training-only CTC loss on the conv features (0: none)
 
     def __post_init__(self) -> None:
         if not len(self.kernels) == len(self.filters) == len(self.pools):

@@ -34,27 +34,12 @@ class CRNN(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.rnn = BiRNN(config.rnn, features, config.rnn_hidden, config.rnn_layers, config.dropout)
         self.head = nn.Linear(2 * config.rnn_hidden, num_classes)
-        # A training-only second CTC output straight from the conv features, reading three
-        # columns at a time: its gradient reaches the convolutions without passing through the
-        # RNN, which speeds up early learning (Retsinas et al. 2022, "CTC shortcut").
-        self.shortcut = (
-            nn.Sequential(nn.Dropout(0.5), nn.Conv1d(features, num_classes, 3, padding=1))
-            if config.shortcut
-            else None
-        )
 
     def forward(self, images: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, 1, height, width) images -> (batch, time, classes) unnormalised scores.
 
         widths are the true widths of padded images; without them all columns count.
         """
-        columns, lengths = self.columns(images, widths)
-        return self.read(columns, lengths)
-
-    def columns(
-        self, images: torch.Tensor, widths: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The conv features as a (batch, time, features) sequence, and each line's length."""
         maps = self.cnn(images.contiguous(memory_format=torch.channels_last))
         b, c, h, w = maps.shape
         columns = maps.permute(0, 3, 1, 2).reshape(b, w, c * h)
@@ -62,38 +47,22 @@ class CRNN(nn.Module):
             lengths = torch.full((b,), w, dtype=torch.long, device=images.device)
         else:
             lengths = self.output_lengths(widths.to(images.device)).clamp(max=w)
-        return columns, lengths
-
-    def read(self, columns: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         sequence = self.rnn(self.dropout(columns), lengths)
         return self.head(self.dropout(sequence))
 
-    def shortcut_scores(self, columns: torch.Tensor) -> torch.Tensor:
-        """The shortcut's (batch, time, classes) scores; only training uses them."""
-        return self.shortcut(columns.transpose(1, 2)).transpose(1, 2)
-
     def widen(self, classes: int) -> None:
-        """Grow the outputs for a larger alphabet, keeping the rows already trained."""
-        self.head = _grown(self.head, classes)
-        if self.shortcut is not None:
-            self.shortcut[1] = _grown(self.shortcut[1], classes)
+        """Grow the output layer for a larger alphabet, keeping the rows already trained."""
+        old = self.head
+        if old.out_features == classes:
+            return
+        new = nn.Linear(old.in_features, classes).to(old.weight.device)
+        with torch.no_grad():
+            new.weight[: old.out_features] = old.weight
+            new.bias[: old.out_features] = old.bias
+        self.head = new
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         return time_steps(widths, self.config)
-
-
-def _grown(layer: nn.Linear | nn.Conv1d, classes: int) -> nn.Module:
-    old = layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
-    if old == classes:
-        return layer
-    if isinstance(layer, nn.Linear):
-        new: nn.Module = nn.Linear(layer.in_features, classes)
-    else:
-        new = nn.Conv1d(layer.in_channels, classes, layer.kernel_size, padding=layer.padding)
-    with torch.no_grad():
-        new.weight[:old] = layer.weight
-        new.bias[:old] = layer.bias
-    return new.to(layer.weight.device)
 
 
 def time_steps(widths: torch.Tensor, config: ModelConfig) -> torch.Tensor:
