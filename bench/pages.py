@@ -92,8 +92,12 @@ def main() -> None:
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)
         inside = on_transcribed(fm, tm)
-        given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped())]
-        read = [(r.line, r.result.text) for r in recognizer.recognize_lines(found, Skipped())]
+        loaded = (truth[0].image, page)  # decoded once, for finding and both readings
+        given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped(), loaded=loaded)]
+        read = [
+            (r.line, r.result.text)
+            for r in recognizer.recognize_lines(found, Skipped(), loaded=loaded)
+        ]
         kept = {id(f) for f, on in zip(found, inside) if on}
         cer = {}
         for name, texts in zip(
