@@ -51,6 +51,15 @@ def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_p
     assert len(rows) == 1 + 14 and rows[0].startswith("source\tline\treference\tprediction")
 
 
+def test_bundled_model_reads_a_page_it_never_trained_on(capsys):
+    """`--model default` must work on a fresh install: the weights ship in the package, and
+    they read real cursive from the test split (JDH_2_16_45_003) far better than chance."""
+    capsys.readouterr()
+    assert run_cli("eval", "--model", "default", "--data", PAGE, "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["lines"] == 11 and result["cer"] < 0.25
+
+
 def test_read_line_image_prints_its_text(overfit, capsys):
     capsys.readouterr()
     image = overfit["manifest"].parent / "line0.png"
