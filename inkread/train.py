@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -393,7 +393,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             worker_init_fn=_one_thread,
         )
         bar = tqdm(
-            loader,
+            _started(loader),
             total=len(keyed),
             desc=f"epoch {epoch + 1}/{hyper.epochs}",
             disable=None,
@@ -507,9 +507,24 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     }
 
 
-def _one_thread(_: int) -> None:
-    """Loader processes each use one thread, or N of them oversubscribe the machine N-fold."""
+def _started(loader: torch.utils.data.DataLoader) -> Iterator:
+    """The loader's batches, its processes forked while OpenCV is set to one thread.
+
+    Each process then runs OpenCV single-threaded, or N of them oversubscribe the machine
+    N-fold. Setting it inside a forked process instead deadlocks once the parent has used
+    OpenCV's thread pool (cutting many lines does), as seen on a 16-core GPU machine.
+    """
+    threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
+    try:
+        batches = iter(loader)
+    finally:
+        cv2.setNumThreads(threads)
+    yield from batches
+
+
+def _one_thread(_: int) -> None:
+    """Loader processes each use one torch thread, for the same reason as OpenCV's above."""
     torch.set_num_threads(1)
 
 

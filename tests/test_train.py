@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 
 from conftest import run_cli, write_lines
@@ -170,3 +172,21 @@ def test_empty_training_data_is_a_user_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("inkread: error:") and "no usable training lines" in err
     assert len(err.splitlines()) == 1
+
+
+def test_loader_processes_do_not_hang_after_opencv_threads(tmp_path):
+    """Once OpenCV's thread pool has run in the parent (cutting many lines does it), a forked
+    loader process that reconfigured the pool deadlocked before its first batch (seen on a GPU
+    machine, 2026-11-27). The parent here runs the pool with one large resize, then trains."""
+    manifest = write_lines(tmp_path / "data")
+    warm = "import cv2, numpy as np; cv2.resize(np.zeros((1600, 2400), np.uint8), (1200, 800))"
+    train = (
+        f"from inkread.cli import main; main(['train', '--train', r'{manifest}', '--val', "
+        f"r'{manifest}', '--out', r'{tmp_path / 'run'}', '--epochs', '1', '--batch-size', '2', "
+        "'--workers', '2', '--device', 'cpu'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"{warm}; {train}"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "metrics.jsonl").read_text())["epoch"] == 1
