@@ -177,6 +177,10 @@ def train(
     device: Device = "auto",
     seed: int = 0,
     workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(help="auto | fp32 | bf16 (auto: bf16 on CPUs with native bf16)"),
+    ] = None,
 ) -> None:
     """Train a recognizer on transcribed lines."""
     from inkread.train import Options
@@ -197,6 +201,7 @@ def train(
             device=device,
             seed=seed,
             workers=workers,
+            precision=precision,
         ),
         say=_warn,
     )

@@ -70,6 +70,7 @@ def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
 
 
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path):
+    """In fp32: the other tests train in bf16 where the CPU has it (precision auto)."""
     manifest = write_lines(tmp_path / "data")
     started = time.monotonic()
     assert (
@@ -87,6 +88,8 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path):
             100000,
             "--batch-size",
             2,
+            "--precision",
+            "fp32",
         )
         == 0
     )
