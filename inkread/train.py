@@ -61,6 +61,12 @@ class Hyper:
         return cls(**d)
 
 
+# A step of the line network costs about the same at batch 8 or 32 on a GPU, so larger batches
+# train more lines a second there (H100: about 1,600 against 470, BENCHMARKS.md). A config
+# file's train settings or --batch-size override these.
+GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
+
+
 @dataclass
 class Options:
     """What the user asked for on the command line."""
@@ -267,7 +273,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 )
         else:
             config, train_settings = load_config(opts.preset or "line", opts.config)
-        hyper = Hyper.from_dict(train_settings)
+        on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
+        hyper = Hyper.from_dict({**on_gpu, **train_settings})
         alphabet = None
     if opts.epochs is not None:
         hyper.epochs = opts.epochs
