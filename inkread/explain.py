@@ -25,7 +25,7 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     model = recognizer.model
     maps: list[np.ndarray] = []
     hooks = [
-        m.register_forward_hook(lambda _m, _i, o: maps.append(o[0].detach().cpu().numpy()))
+        m.register_forward_hook(lambda _m, _i, o: maps.append(o[0].detach().float().cpu().numpy()))
         for m in model.cnn
         if isinstance(m, torch.nn.LeakyReLU)
     ]

@@ -32,7 +32,7 @@ from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
 from inkread.model.network import CRNN
-from inkread.recognize import Recognizer, pick_device
+from inkread.recognize import Recognizer, native_bf16, pick_device
 
 
 @dataclass
@@ -217,17 +217,8 @@ def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
 
 
 def mixed_precision(precision: str, device: torch.device) -> bool:
-    """Whether to train in bf16. auto picks it on CPUs with native bf16 arithmetic (AVX-512
-    BF16 or AMX), where it trains a fifth more lines a second and learns as much per step
-    (BENCHMARKS.md). Where bf16 is only emulated, and on GPUs, it is not measured: fp32."""
-    if precision != "auto":
-        return precision == "bf16"
-    if device.type != "cpu":
-        return False
-    try:  # private helpers of torch.cpu; a torch without them gets fp32
-        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    except AttributeError:
-        return False
+    """Whether to train in bf16; auto means where the CPU has it natively (recognize.py)."""
+    return precision == "bf16" or (precision == "auto" and native_bf16(device))
 
 
 def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
@@ -362,8 +353,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if device.type == "cuda":  # TF32 matmuls: near-free speed, no change in what is learnt
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    recognizer = Recognizer(model, alphabet, device=device)
     bf16 = mixed_precision(hyper.precision, device)
+    recognizer = Recognizer(model, alphabet, device=device, precision="bf16" if bf16 else "fp32")
 
     meta = {
         "trained_on": [str(p) for p in opts.train],

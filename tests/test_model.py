@@ -110,3 +110,27 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
         checkpoint.load(bad)
     with pytest.raises(InkreadError, match="no such model file"):
         checkpoint.load(tmp_path / "missing.pt")
+
+
+def test_bf16_reading_matches_fp32(fixtures):
+    """Reading runs in bf16 on CPUs that have it natively: it must read as well as fp32."""
+    from inkread.data import line_images, read_data
+    from inkread.data.batches import sized
+    from inkread.data.lines import Skipped
+    from inkread.metrics import error_rates
+    from inkread.recognize import Recognizer
+
+    lines, _ = read_data([fixtures / "hooker" / "JDH_2_16_45_003.xml"])
+    texts, images = [], []
+    for line, crop in line_images([x for x in lines if x.text], Skipped()):
+        texts.append(line.text)
+        images.append(crop)
+    cer = {}
+    for precision in ("fp32", "bf16"):
+        reader = Recognizer.load("default", "cpu")
+        reader = Recognizer(reader.model, reader.alphabet, device="cpu", precision=precision)
+        sized_images = [sized(im, reader.config) for im in images]
+        found = [r.text for r in reader.recognize_sized(sized_images)]
+        cer[precision] = error_rates(found, texts)["cer"]
+    assert cer["fp32"] < 0.25
+    assert abs(cer["bf16"] - cer["fp32"]) < 0.01

@@ -1,0 +1,49 @@
+"""Reading in fp32 and bf16 side by side: the network alone on lines cut beforehand.
+
+Used to decide where reading runs in bf16 (recognize.native_bf16). Alternates the two precisions
+so that the machine's noise falls on both.
+
+    python bench/precision.py --model default --data ../shared/data/hooker/test.txt --rounds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from inkread.data import line_images, read_data
+from inkread.data.batches import sized
+from inkread.data.lines import Skipped
+from inkread.metrics import error_rates
+from inkread.recognize import Recognizer
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--data", nargs="+", required=True)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+
+    loaded = Recognizer.load(args.model, "cpu")
+    lines, _ = read_data(args.data)
+    texts, images = [], []
+    for line, crop in line_images([x for x in lines if x.text and x.text.strip()], Skipped()):
+        texts.append(line.text)
+        images.append(sized(crop, loaded.config))
+    print(f"{len(images)} lines")
+    for _ in range(args.rounds):
+        for precision in ("fp32", "bf16"):
+            reader = Recognizer(loaded.model, loaded.alphabet, device="cpu", precision=precision)
+            started = time.perf_counter()
+            found = [r.text for r in reader.recognize_sized(images, 32)]
+            seconds = time.perf_counter() - started
+            scores = error_rates(found, texts)
+            print(
+                f"{precision}  CER {scores['cer']:.2%}  WER {scores['wer']:.2%}  "
+                f"{len(images) / seconds:.0f} lines/s"
+            )
+
+
+if __name__ == "__main__":
+    main()
