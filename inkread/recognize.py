@@ -30,6 +30,9 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 def native_bf16(device: torch.device) -> bool:
     """Whether this is a CPU with native bf16 arithmetic (AVX-512 BF16 or AMX). There the
     network reads twice as fast and trains a fifth faster in bf16, with the same CER
@@ -73,7 +76,7 @@ class Recognizer:
         self.alphabet = alphabet
         self.meta = meta or {}
         self.device = torch.device(device)
-        if precision not in ("auto", "fp32", "bf16"):
+        if precision not in PRECISIONS:
             raise InkreadError(f"precision must be auto, fp32 or bf16, not {precision!r}")
         self.bf16 = precision == "bf16" or (precision == "auto" and native_bf16(self.device))
 

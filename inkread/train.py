@@ -32,7 +32,7 @@ from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
 from inkread.model.network import CRNN
-from inkread.recognize import Recognizer, native_bf16, pick_device
+from inkread.recognize import PRECISIONS, Recognizer, native_bf16, pick_device
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Hyper:
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
             raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
-        if d.get("precision", "auto") not in ("auto", "fp32", "bf16"):
+        if d.get("precision", "auto") not in PRECISIONS:
             raise InkreadError(f"precision must be auto, fp32 or bf16, not {d['precision']!r}")
         return cls(**d)
 
