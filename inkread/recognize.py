@@ -78,6 +78,7 @@ class Recognizer:
         self.device = torch.device(device)
         if precision not in PRECISIONS:
             raise InkreadError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        # training autocasts its own steps by this too, so the two always agree
         self.bf16 = precision == "bf16" or (precision == "auto" and native_bf16(self.device))
 
     @property

@@ -32,7 +32,7 @@ from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
 from inkread.model.network import CRNN
-from inkread.recognize import PRECISIONS, Recognizer, native_bf16, pick_device
+from inkread.recognize import PRECISIONS, Recognizer, pick_device
 
 
 @dataclass
@@ -216,11 +216,6 @@ def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
     )
 
 
-def mixed_precision(precision: str, device: torch.device) -> bool:
-    """Whether to train in bf16; auto means where the CPU has it natively (recognize.py)."""
-    return precision == "bf16" or (precision == "auto" and native_bf16(device))
-
-
 def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
     warm = min(1.0, (step + 1) / max(hyper.warmup_steps, 1))
     floor = hyper.final_lr_fraction
@@ -353,8 +348,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if device.type == "cuda":  # TF32 matmuls: near-free speed, no change in what is learnt
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    bf16 = mixed_precision(hyper.precision, device)
-    recognizer = Recognizer(model, alphabet, device=device, precision="bf16" if bf16 else "fp32")
+    recognizer = Recognizer(model, alphabet, device=device, precision=hyper.precision)
+    bf16 = recognizer.bf16  # validation reads in the precision the steps train in
 
     meta = {
         "trained_on": [str(p) for p in opts.train],

@@ -125,11 +125,11 @@ def test_bf16_reading_matches_fp32(fixtures):
     for line, crop in line_images([x for x in lines if x.text], Skipped()):
         texts.append(line.text)
         images.append(crop)
+    loaded = Recognizer.load("default", "cpu")
+    sized_images = [sized(im, loaded.config) for im in images]
     cer = {}
     for precision in ("fp32", "bf16"):
-        reader = Recognizer.load("default", "cpu")
-        reader = Recognizer(reader.model, reader.alphabet, device="cpu", precision=precision)
-        sized_images = [sized(im, reader.config) for im in images]
+        reader = Recognizer(loaded.model, loaded.alphabet, device="cpu", precision=precision)
         found = [r.text for r in reader.recognize_sized(sized_images)]
         cer[precision] = error_rates(found, texts)["cer"]
     assert cer["fp32"] < 0.25
