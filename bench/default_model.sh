@@ -20,17 +20,6 @@ inkread synth --data "$hooker/train.txt" --out "$work/mixlines" --count 4000 \
 inkread train --init "$work/tuned/best.pt" --train "$hooker/train.txt" "$work/mixlines" \
     --val "$hooker/val.txt" --max-minutes "$minutes" --out "$work/mixed"
 inkread eval --model "$work/mixed/best.pt" --data "$hooker/test.txt" --json
-python - "$work/mixed/best.pt" "$work/default.pt" "$minutes" <<'EOF'
-import sys
-
-from inkread.model import checkpoint
-
-model, alphabet, blob = checkpoint.load(sys.argv[1])
-meta = {k: v for k, v in blob["meta"].items() if k not in ("inkread", "saved")}
-meta["recipe"] = (
-    f"bench/default_model.sh: 10 min synthetic, 34 min Hooker, {sys.argv[3]} min Hooker"
-    " + synthetic (handwriting and print fonts)"
-)
-checkpoint.save(sys.argv[2], model, alphabet, meta, half=True)
-EOF
+python "$(dirname "$0")/halve.py" "$work/mixed/best.pt" "$work/default.pt" --recipe \
+    "bench/default_model.sh: 10 min synthetic, 34 min Hooker, $minutes min Hooker + synthetic (handwriting and print fonts)"
 ls -l "$work/default.pt"

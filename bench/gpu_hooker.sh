@@ -55,15 +55,7 @@ for name in big_bf16 big_fp32 line_b32; do
     echo "== $name"
     tail -n 3 "$work/$name.log"
     tail -n 2 "$work/$name/metrics.jsonl"
-    [ -f "$work/$name/best.pt" ] && python3 - "$work/$name/best.pt" "$out/$name.pt" <<'EOF'
-import sys
-
-from inkread.model import checkpoint
-
-model, alphabet, blob = checkpoint.load(sys.argv[1])
-meta = {k: v for k, v in blob["meta"].items() if k not in ("inkread", "saved")}
-checkpoint.save(sys.argv[2], model, alphabet, meta, half=True)
-EOF
+    [ -f "$work/$name/best.pt" ] && python3 bench/halve.py "$work/$name/best.pt" "$out/$name.pt"
 done
 tar -czf "$out/results.tgz" -C "$work" --exclude='*.pt' .
 ls -l "$out"
