@@ -40,7 +40,8 @@ def test_lstm_option():
 def test_widening_for_new_characters_keeps_what_was_learnt():
     torch.manual_seed(0)
     model = CRNN(PRESETS["line"], 10).eval()
-    images, widths = torch.rand(2, 1, 32, 120), torch.tensor([120, 80])
+    images = torch.rand(2, 1, PRESETS["line"].height, 120)
+    widths = torch.tensor([120, 80])
     before = model(images, widths)
     model.widen(13)
     after = model(images, widths)

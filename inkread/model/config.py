@@ -88,10 +88,12 @@ PRESETS: dict[str, ModelConfig] = {
     # The notebook's network: 32x128 word images, 32 time steps, one BiGRU of 256.
     "seed": ModelConfig(),
     # The same family for whole lines: height normalised, width kept, 4 columns a time step.
-    # Height 32 and one RNN layer learn fastest per CPU minute; the LSTM trains 45 % more
-    # lines a second than the GRU on CPU and ends lower in 45 minutes (BENCHMARKS.md).
+    # One RNN layer learns fastest per CPU minute; the LSTM trains 45 % more lines a second
+    # than the GRU on CPU. Height 48 trains 40 % fewer lines a second than 32 but learns so
+    # much more per line that it ends lower in 45 minutes, and lower still when trained to
+    # the end on a small collection (BENCHMARKS.md).
     "line": ModelConfig(
-        height=32,
+        height=48,
         width=None,
         kernels=(3, 3, 3, 3, 3),
         filters=(32, 64, 96, 128, 160),
