@@ -90,7 +90,7 @@ PRESETS: dict[str, ModelConfig] = {
     # The same family for whole lines: height normalised, width kept, 4 columns a time step.
     # One RNN layer learns fastest per CPU minute; the LSTM trains 45 % more lines a second
     # than the GRU on CPU. Height 48 trains 40 % fewer lines a second than 32 but learns so
-    # much more per line that it ends lower in 45 minutes, and lower still when trained to
+    # much more per line that it ends lower in 45 minutes, and further ahead when trained to
     # the end on a small collection (BENCHMARKS.md).
     "line": ModelConfig(
         height=48,
