@@ -5,9 +5,9 @@
 # as well as Hooker. Last, the best checkpoint in half precision: WORK_DIR/default.pt, which is
 # what ships as inkread/models/default.pt.
 # START, if given, is a model trained on real Hooker lines to begin the mixed stage from instead
-# of the synthetic-then-real one (the default since 2026-11-27 began from the 45-minute run of
-# the height-48 preset, with MINUTES 20: docs/models.md) (the synthetic fonts are still taken from WORK_DIR/fonts, which
-# bench/synth_pretrain.sh fills).
+# of the synthetic-then-real one; the synthetic fonts still come from WORK_DIR/fonts, which
+# bench/synth_pretrain.sh fills. The default since 2026-11-27 began from the 45-minute run of
+# the height-48 preset, with MINUTES 20 (docs/models.md).
 #   bash bench/default_model.sh [HOOKER_DIR] [WORK_DIR] [MINUTES] [START] [RECIPE]
 set -euo pipefail
 hooker="${1:-../shared/data/hooker}"

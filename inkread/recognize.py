@@ -33,6 +33,13 @@ def pick_device(device: str = "auto") -> torch.device:
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
+def check_precision(precision: str) -> str:
+    """The one place a precision from a config file, the command line or code is checked."""
+    if precision not in PRECISIONS:
+        raise InkreadError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+    return precision
+
+
 def native_bf16(device: torch.device) -> bool:
     """Whether this is a CPU with native bf16 arithmetic (AVX-512 BF16 or AMX). There the
     network reads twice as fast and trains a fifth faster in bf16, with the same CER
@@ -76,8 +83,7 @@ class Recognizer:
         self.alphabet = alphabet
         self.meta = meta or {}
         self.device = torch.device(device)
-        if precision not in PRECISIONS:
-            raise InkreadError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        check_precision(precision)
         # training autocasts its own steps by this too, so the two always agree
         self.bf16 = precision == "bf16" or (precision == "auto" and native_bf16(self.device))
 

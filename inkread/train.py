@@ -32,7 +32,7 @@ from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
 from inkread.model.network import CRNN
-from inkread.recognize import PRECISIONS, Recognizer, pick_device
+from inkread.recognize import Recognizer, check_precision, pick_device
 
 
 @dataclass
@@ -56,8 +56,7 @@ class Hyper:
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
             raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
-        if d.get("precision", "auto") not in PRECISIONS:
-            raise InkreadError(f"precision must be auto, fp32 or bf16, not {d['precision']!r}")
+        check_precision(d.get("precision", "auto"))
         return cls(**d)
 
 
@@ -267,7 +266,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if opts.batch_size is not None:
         hyper.batch_size = opts.batch_size
     if opts.precision is not None:
-        hyper = Hyper.from_dict({**asdict(hyper), "precision": opts.precision})
+        hyper.precision = check_precision(opts.precision)
     budget = opts.max_minutes * 60 if opts.max_minutes else state.get("budget")
     spent_before = state.get("elapsed", 0.0)
 
