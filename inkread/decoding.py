@@ -115,7 +115,7 @@ def align(log_probs: np.ndarray, labels: list[int]) -> list[tuple[int, int]]:
     path = np.empty(steps, np.int64)
     for t in range(steps - 1, -1, -1):
         path[t] = state
-        state -= back[t, state]
+        state -= int(back[t, state])  # a numpy int8 would make state int8 and overflow
     spans: list[tuple[int, int]] = []
     for t, s in enumerate(path):
         if s % 2 == 1:

@@ -74,6 +74,15 @@ def test_alignment_positions_and_word_confidence():
     assert all(w.confidence == pytest.approx(0.9) for w in found)
 
 
+def test_alignment_of_a_long_line():
+    # More than 63 characters: past what an int8 state index holds (a beam search crash).
+    text = "ab c" * 40
+    path = [x for lab in ALPHABET.encode(text) for x in (lab, 0)]
+    spans = align(frames(path, 5), ALPHABET.encode(text))
+    assert spans == [(2 * i, 2 * i) for i in range(len(text))]
+    assert BeamSearch(8)(frames(path, 5), ALPHABET).text == text
+
+
 @pytest.mark.parametrize("words_", [False, True])
 def test_lm_is_a_distribution_and_survives_arpa(tmp_path, words_):
     lm = build(["the cat sat on the mat", "the dog sat", "a cat ran"], 4, words_)
