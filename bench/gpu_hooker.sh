@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Three Hooker trainings side by side on one GPU, each with the same wall-time budget:
-#   big_bf16  a larger line model (bench/configs/gpu_big.json: height 64, 3 LSTM layers) in bf16
-#   big_fp32  the same model in fp32 (TF32 matmuls): the pair measures mixed precision
-#   line_b32  the line preset at batch 32 (bench/configs/gpu_line_b32.json)
+#   big48_bf16  a larger line model (bench/configs/gpu_big48.json: the line preset's height 48,
+#               filters up to 256, 3 LSTM layers, dropout 0.25) in bf16
+#   big48_fp32  the same model in fp32 (TF32 matmuls): the pair measures mixed precision
+#   big64_bf16  the larger model at height 64 (bench/configs/gpu_big.json) in bf16
 # The runs share the card and the CPU cores, so compare their speeds as ratios within one run.
 # Each best model is written in half precision to OUT_DIR for evaluation elsewhere (a GPU lease
 # is too short to spend on it); logs, metrics and GPU readings go to OUT_DIR/results.tgz.
@@ -32,9 +33,9 @@ run() {
         --workers 4 "$@" >"$work/$name.log" 2>&1
     echo "$name exit $?" >>"$work/status"
 }
-run big_bf16 --config bench/configs/gpu_big.json --precision bf16 &
-run big_fp32 --config bench/configs/gpu_big.json --precision fp32 &
-run line_b32 --config bench/configs/gpu_line_b32.json &
+run big48_bf16 --config bench/configs/gpu_big48.json --precision bf16 &
+run big48_fp32 --config bench/configs/gpu_big48.json --precision fp32 &
+run big64_bf16 --config bench/configs/gpu_big.json --precision bf16 &
 
 # Fail fast: a run that ends in its first minute and a half has crashed; stop them all so the
 # lease is not spent on the rest.
@@ -51,7 +52,7 @@ wait $(jobs -p | grep -v "^$smi$")
 kill $smi
 cat "$work/status"
 
-for name in big_bf16 big_fp32 line_b32; do
+for name in big48_bf16 big48_fp32 big64_bf16; do
     echo "== $name"
     tail -n 3 "$work/$name.log"
     tail -n 2 "$work/$name/metrics.jsonl"

@@ -179,7 +179,7 @@ def train(
     workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,
     precision: Annotated[
         str | None,
-        typer.Option(help="auto | fp32 | bf16 (auto: bf16 on CPUs with native bf16)"),
+        typer.Option(help="auto | fp32 | bf16 (auto: bf16 where the CPU or GPU has it natively)"),
     ] = None,
 ) -> None:
     """Train a recognizer on transcribed lines."""
