@@ -7,7 +7,8 @@
 # START, if given, is a model trained on real Hooker lines to begin the mixed stage from instead
 # of the synthetic-then-real one; the synthetic fonts still come from WORK_DIR/fonts, which
 # bench/synth_pretrain.sh fills. The default since 2026-11-27 began from the 45-minute run of
-# the height-48 preset, with MINUTES 20 (docs/models.md).
+# the height-48 preset, with MINUTES 20 (docs/models.md). The default model carries no language
+# model (--no-char-lm): a Hooker one made it read other text worse (BENCHMARKS.md).
 #   bash bench/default_model.sh [HOOKER_DIR] [WORK_DIR] [MINUTES] [START] [RECIPE]
 set -euo pipefail
 hooker="${1:-../shared/data/hooker}"
@@ -24,7 +25,7 @@ rm -rf "$work/mixlines" "$work/mixed"
 inkread synth --data "$hooker/train.txt" --out "$work/mixlines" --count 4000 \
     --fonts "$work/mixfonts" --seed 2
 inkread train --init "$start" --train "$hooker/train.txt" "$work/mixlines" \
-    --val "$hooker/val.txt" --max-minutes "$minutes" --out "$work/mixed"
+    --val "$hooker/val.txt" --max-minutes "$minutes" --out "$work/mixed" --no-char-lm
 inkread eval --model "$work/mixed/best.pt" --data "$hooker/test.txt" --json
 python "$(dirname "$0")/halve.py" "$work/mixed/best.pt" "$work/default.pt" --recipe \
     "bench/default_model.sh: $first, $minutes min Hooker + synthetic (handwriting and print fonts)"

@@ -1,5 +1,5 @@
 """Copy a checkpoint in half precision, without its training state: what ships or comes back
-from a GPU lease. Optionally records how it was made.
+from a GPU lease. Its language model, if it has one, stays. Optionally records how it was made.
 
     python bench/halve.py runs/x/best.pt out.pt [--recipe "how it was trained"]
 """
@@ -21,7 +21,8 @@ def main() -> None:
     meta = {k: v for k, v in blob["meta"].items() if k not in ("inkread", "saved")}
     if args.recipe:
         meta["recipe"] = args.recipe
-    checkpoint.save(args.out, model, alphabet, meta, half=True)
+    lm = checkpoint.own_lm(blob, args.source)
+    checkpoint.save(args.out, model, alphabet, meta, half=True, lm=lm)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
 # torchvision 0.29.1, several GB), its default recognizer (ketos train -f page) and its own
 # test command (ketos test). ketos has no wall-clock budget, so it runs under `timeout`; the
 # best weights it converted are tested, or, when the budget ended before that, its newest
-# checkpoint. inkread runs `inkread train --max-minutes`.
+# checkpoint. inkread runs `inkread train --max-minutes` and `inkread eval`, which reads with
+# the character language model training stored with the model, and again by best path alone.
 set -euo pipefail
 data="$(cd "${1:-../shared/data/hooker}" && pwd)"
 minutes="${2:-45}"
@@ -48,10 +49,17 @@ rm -rf "$work/inkread"
 inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
     --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
 inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json > "$work/inkread-test.json"
-inkread_cer=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['cer'])" "$work/inkread-test.json")
+# the same model read by best path alone, without the language model training stored with it
+inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json --decoder greedy \
+    > "$work/inkread-test-greedy.json"
 
-python3 - "$kraken_cer" "$inkread_cer" <<'EOF'
-import sys
-kraken, inkread = map(float, sys.argv[1:])
-print(f"test CER: kraken {kraken:.2%}, inkread {inkread:.2%}; inkread/kraken = {inkread / kraken:.3f}")
+python3 - "$kraken_cer" "$work/inkread-test.json" "$work/inkread-test-greedy.json" <<'EOF'
+import json, sys
+kraken = float(sys.argv[1])
+ours, plain = (json.load(open(path)) for path in sys.argv[2:])
+print(
+    f"test CER: kraken {kraken:.2%}, inkread {ours['cer']:.2%} ({ours['decoder']}); "
+    f"inkread/kraken = {ours['cer'] / kraken:.3f}\n"
+    f"inkread by best path alone: {plain['cer']:.2%}; inkread/kraken = {plain['cer'] / kraken:.3f}"
+)
 EOF

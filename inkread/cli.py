@@ -29,7 +29,14 @@ VARIADIC = ("--train", "--val", "--data", "--lines")
 Model = Annotated[str, typer.Option("--model", "-m", help="checkpoint, .onnx file, or 'default'")]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda")]
 BatchSize = Annotated[int, typer.Option(min=1, help="lines per batch")]
-DecoderOpt = Annotated[str, typer.Option("--decoder", help="greedy | beam")]
+DecoderOpt = Annotated[
+    str,
+    typer.Option(
+        "--decoder",
+        help="auto (beam search with the model's own language model if it has one, else "
+        "greedy) | greedy | beam",
+    ),
+]
 LmOpt = Annotated[Path | None, typer.Option("--lm", help="ARPA language model (inkread lm build)")]
 BeamWidth = Annotated[int, typer.Option(min=1, help="beam width")]
 LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
@@ -45,17 +52,21 @@ def _decoder(
     bonus: float | None = None,
     lexicon: bool = False,
     keep: int = 1,
+    own=None,
 ):
+    """`own` is the model's own language model: auto and beam use it when --lm names none."""
     from inkread.decoding import LM_DEFAULTS, BeamSearch, greedy
     from inkread.lm import NGramModel
 
+    if name not in ("auto", "greedy", "beam"):
+        raise InkreadError(f"--decoder must be auto, greedy or beam, not {name!r}")
     if name == "greedy":
         if lm is not None or keep > 1:
             raise InkreadError("--lm and --nbest need --decoder beam")
         return greedy
-    if name != "beam":
-        raise InkreadError(f"--decoder must be greedy or beam, not {name!r}")
-    model = NGramModel.load(lm) if lm is not None else None
+    model = NGramModel.load(lm) if lm is not None else own
+    if name == "auto" and model is None and keep == 1 and not lexicon:
+        return greedy
     if lexicon and (model is None or not model.words):
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
     w, b = LM_DEFAULTS["words" if model is not None and model.words else "chars"]
@@ -83,7 +94,7 @@ def read(
         str, typer.Option("--format", "-f", help="text | json | page | alto | hocr")
     ] = "text",
     out: Annotated[Path | None, typer.Option(help="write one file per input here")] = None,
-    decoder: DecoderOpt = "greedy",
+    decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
     beam_width: BeamWidth = 16,
     lm_weight: LmWeight = None,
@@ -110,8 +121,8 @@ def read(
     documents = open_inputs(inputs, lines, segment)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
-    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest)
     recognizer = Recognizer.load(model, device)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer.lm)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     many = len(documents) > 1
@@ -181,6 +192,13 @@ def train(
         str | None,
         typer.Option(help="auto | fp32 | bf16 (auto: bf16 where the CPU or GPU has it natively)"),
     ] = None,
+    char_lm: Annotated[
+        bool,
+        typer.Option(
+            help="store the training text's character language model with the model, if it "
+            "lowers the validation CER (reading then uses it by default)"
+        ),
+    ] = True,
 ) -> None:
     """Train a recognizer on transcribed lines."""
     from inkread.train import Options
@@ -202,12 +220,15 @@ def train(
             seed=seed,
             workers=workers,
             precision=precision,
+            char_lm=char_lm,
         ),
         say=_warn,
     )
-    cer = summary["best_cer"]
+    cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
     print(
-        f"best validation CER {cer:.2%}; model: {out / 'best.pt'}"
+        f"best validation CER {cer:.2%}"
+        + (f", {lm_cer:.2%} with its character language model" if lm_cer is not None else "")
+        + f"; model: {out / 'best.pt'}"
         if cer == cer and cer != float("inf")
         else f"model: {out / 'best.pt'}"
     )
@@ -217,7 +238,7 @@ def train(
 def evaluate(
     data: Annotated[list[str], typer.Option("--data", help="DATA with ground truth")],
     model: Model = "default",
-    decoder: DecoderOpt = "greedy",
+    decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
     beam_width: BeamWidth = 16,
     lm_weight: LmWeight = None,
@@ -233,8 +254,8 @@ def evaluate(
     from inkread.evaluate import evaluate as run
     from inkread.recognize import Recognizer
 
-    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon)
     recognizer = Recognizer.load(model, device)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer.lm)
     result = run(
         recognizer,
         data,
@@ -250,7 +271,8 @@ def evaluate(
         s = result.summary
         print(
             f"CER {s['cer']:.2%}  WER {s['wer']:.2%}  ({s['lines']} lines, {s['chars']} "
-            f"characters, {s['skipped']} skipped; {s['lines_per_second']:.1f} lines/s)"
+            f"characters, {s['skipped']} skipped; {s['decoder']}, "
+            f"{s['lines_per_second']:.1f} lines/s)"
         )
 
 

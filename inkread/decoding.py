@@ -313,6 +313,17 @@ def _decode_one(log_probs: np.ndarray) -> Decoded:
     return _job[0](log_probs, _job[1])
 
 
+def describe(decoder: Decoder) -> str:
+    """How a result was read, for reports: "greedy", "beam 16 + character 6-gram"."""
+    if not isinstance(decoder, BeamSearch):
+        return "greedy"
+    name = f"beam {decoder.width}"
+    if decoder.lm is not None:
+        kind = "word" if decoder.lm.words else "character"
+        name += f" + {kind} {decoder.lm.order}-gram" + (" lexicon" if decoder.lexicon else "")
+    return name
+
+
 def decode_all(
     decoder: Decoder, log_probs: list[np.ndarray], alphabet: Alphabet, workers: int = 0
 ) -> list[Decoded]:

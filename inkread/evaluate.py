@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inkread.data import Line, read_data
-from inkread.decoding import Decoder, greedy
+from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import char_errors, error_rates
 from inkread.recognize import Recognizer
@@ -67,6 +67,7 @@ def evaluate(
         "skipped": len(skipped),
         "seconds": round(seconds, 3),
         "lines_per_second": round(len(rows) / seconds, 2),
+        "decoder": describe(decoder),
     }
     if len(skipped):
         summary["skipped_reasons"] = dict(skipped.reasons)

@@ -1,8 +1,8 @@
 """ONNX export, and a recognizer that runs the exported file with ONNX Runtime.
 
 The exported graph takes the padded batch and each line's true width, like the PyTorch
-model, so results match it line for line; the alphabet and config travel in the file's
-metadata, so the .onnx file alone is enough to read.
+model, so results match it line for line; the alphabet, config and the model's own language
+model travel in the file's metadata, so the .onnx file alone is enough to read.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 
 from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
+from inkread.lm import NGramModel
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
 from inkread.recognize import Recognizer
@@ -46,11 +47,15 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
     import onnx
 
     graph = onnx.load(str(out))
-    for key, value in {
+    props = {
         "inkread_config": json.dumps(config.to_dict()),
         "inkread_alphabet": json.dumps(alphabet.chars),
         "inkread_meta": json.dumps(blob.get("meta", {}), default=str),
-    }.items():
+    }
+    lm = checkpoint.own_lm(blob, model_spec)
+    if lm is not None:  # so that the .onnx file reads as the checkpoint does
+        props["inkread_lm"] = lm.to_arpa()
+    for key, value in props.items():
         entry = graph.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(graph, str(out))
@@ -60,11 +65,19 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
 class OnnxRecognizer(Recognizer):
     """The same interface as Recognizer, with ONNX Runtime doing the network's work."""
 
-    def __init__(self, session, config: ModelConfig, alphabet: Alphabet, meta: dict) -> None:
+    def __init__(
+        self,
+        session,
+        config: ModelConfig,
+        alphabet: Alphabet,
+        meta: dict,
+        lm: NGramModel | None = None,
+    ) -> None:
         self.session = session
         self._config = config
         self.alphabet = alphabet
         self.meta = meta
+        self.lm = lm
         self.device = torch.device("cpu")
 
     @property
@@ -92,7 +105,8 @@ class OnnxRecognizer(Recognizer):
             raise InkreadError(f"not an inkread ONNX model ({e})", path) from None
         except Exception as e:  # onnxruntime raises its own types for broken files
             raise InkreadError(f"cannot load ONNX model ({type(e).__name__})", path) from None
-        return cls(session, config, alphabet, meta)
+        lm = NGramModel.from_arpa(props["inkread_lm"], path) if "inkread_lm" in props else None
+        return cls(session, config, alphabet, meta, lm)
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
         (scores,) = self.session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})

@@ -119,6 +119,9 @@ class NGramModel:
     # -- ARPA files --
 
     def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_arpa(), encoding="utf-8")
+
+    def to_arpa(self) -> str:
         by_order: dict[int, list[tuple]] = defaultdict(list)
         for gram in self.probs:
             by_order[len(gram)].append(gram)
@@ -133,7 +136,7 @@ class NGramModel:
                     row += f"\t{self.backoffs[gram] / LOG10:.6f}"
                 lines.append(row)
         lines += ["", "\\end\\", ""]
-        Path(path).write_text("\n".join(lines), encoding="utf-8")
+        return "\n".join(lines)
 
     @classmethod
     def load(cls, path: str | Path) -> NGramModel:
@@ -142,14 +145,19 @@ class NGramModel:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise InkreadError(f"cannot read language model ({e})", path) from None
+        return cls.from_arpa(text, path)
+
+    @classmethod
+    def from_arpa(cls, text: str, where: str | Path = "language model") -> NGramModel:
+        """`where` names the file (or checkpoint) in error messages."""
         if "\\data\\" not in text:
-            raise InkreadError("not an ARPA language model (no \\data\\ section)", path)
+            raise InkreadError("not an ARPA language model (no \\data\\ section)", where)
         header, _, body = text.partition("\\data\\")
         orders = [
             int(x.split("=")[0].split()[1]) for x in body.splitlines() if x.startswith("ngram ")
         ]
         if not orders:
-            raise InkreadError("ARPA file lists no n-gram orders", path)
+            raise InkreadError("ARPA file lists no n-gram orders", where)
         model = cls(max(orders), words=CHAR_MARK not in header)
         n = 0
         for raw in body.splitlines():
@@ -159,7 +167,7 @@ class NGramModel:
             elif n and line and not line.startswith("\\"):
                 parts = line.split()
                 if len(parts) < n + 1:
-                    raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", path)
+                    raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", where)
                 gram = tuple(parts[1 : n + 1])
                 model.probs[gram] = float(parts[0]) * LOG10
                 if len(parts) > n + 1:

@@ -16,7 +16,6 @@ from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from inkread import __version__
-from inkread.decoding import greedy
 from inkread.errors import InkreadError
 from inkread.pages import FORMATS, open_inputs, render, transcribe
 from inkread.recognize import Recognizer
@@ -33,6 +32,7 @@ MEDIA = {
 
 def create_app(model: str = "default", device: str = "auto") -> FastAPI:
     recognizer = Recognizer.load(model, device)
+    decoder = recognizer.default_decoder()
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
 
@@ -65,7 +65,7 @@ def create_app(model: str = "default", device: str = "auto") -> FastAPI:
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
                 documents = open_inputs([str(image_path)], xml)
                 with lock:
-                    [(doc, found, _)] = list(transcribe(documents, recognizer, 16, greedy))
+                    [(doc, found, _)] = list(transcribe(documents, recognizer, 16, decoder))
                 body = render(doc, found, format)
             except InkreadError as e:
                 return _error(str(e).replace(tmp + "/", ""))

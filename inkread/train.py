@@ -3,6 +3,10 @@
 The learning rate follows a warm-up and a cosine curve over the run's progress, where
 progress is the larger of steps done and budget spent, so a --max-minutes run anneals
 properly by its deadline instead of being cut off at a high rate.
+
+At the end a character n-gram of the training transcriptions joins best.pt when beam search
+with it reads the validation lines better than best path does: the model then reads with it by
+default (Recognizer.default_decoder).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from inkread.alphabet import Alphabet, normalize
 from inkread.data import Line, Skipped, line_images, read_data
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
+from inkread.decoding import LM_DEFAULTS, BeamSearch, decode_all, greedy
 from inkread.errors import InkreadError
+from inkread.lm import build
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
@@ -64,6 +70,7 @@ class Hyper:
 # train more lines a second there (H100: about 1,600 against 470, BENCHMARKS.md). A config
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
+LM_ORDER = 6  # characters; the order the decoding benchmarks measured (BENCHMARKS.md)
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Options:
     seed: int = 0
     workers: int | None = None
     precision: str | None = None
+    char_lm: bool = True  # offer best.pt the training text's character LM (kept if it helps)
 
 
 @dataclass
@@ -287,6 +295,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
         say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
 
+    lm = build([x.text for x in train_lines], LM_ORDER, words=False) if opts.char_lm else None
     if alphabet is None:
         texts = [target_text(x.text) for x in train_lines]
         if init_blob is not None:
@@ -448,13 +457,18 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             bar.set_postfix(postfix, refresh=False)
             # Leave room for a validation and the saves inside the budget. Until a validation
             # has been timed, reading is taken to be three times faster than training, once
-            # the speed has settled (the first batches include start-up costs).
+            # the speed has settled (the first batches include start-up costs). Offering the
+            # LM at the end reads the validation lines once more and beam-searches them
+            # (about 60 lines/s on two CPU cores).
             if val_seconds is not None:
-                reserve = 1.3 * val_seconds + 10
+                reading = 1.3 * val_seconds
             elif batch_index - start_batch >= 20:
-                reserve = len(val_set.images) / max(3 * speed, 1) + 10
+                reading = len(val_set.images) / max(3 * speed, 1)
             else:
-                reserve = 10
+                reading = 0.0
+            reserve = reading + 10
+            if lm is not None:
+                reserve += reading + len(val_set.images) / 60
             if budget and elapsed() + reserve >= budget:
                 stop = True
                 break
@@ -512,14 +526,48 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     if bad:
         say(f"{bad} training lines gave no usable loss and were skipped in their batches")
+    lm_cer = None
+    if lm is not None and best_path.is_file():
+        lm_cer = offer_lm(best_path, lm, val_set, device, say)
     return {
         "best_cer": best_cer,
+        "lm_cer": lm_cer,
         "epochs": epoch,
         "out": str(out),
         "elapsed": elapsed(),
         "train_lines": len(keep_images),
         "skipped": len(skipped),
     }
+
+
+def offer_lm(
+    best_path: Path, lm, val_set: LineSet, device: torch.device, say: Callable[[str], None]
+) -> float | None:
+    """Store the character LM in best.pt if beam search with it beats best path on the
+    validation lines (both read from the same frames), and return its CER; None if not kept.
+
+    With no validation lines there is nothing to judge by, and the LM is kept: on every
+    collection measured it helped (BENCHMARKS.md)."""
+    if not val_set.images:
+        checkpoint.attach_lm(best_path, lm)
+        return None
+    recognizer = Recognizer.load(best_path, str(device))
+    frames = recognizer.frames(val_set.images, 32)
+    beam = BeamSearch(16, lm, *LM_DEFAULTS["chars"])
+    plain, with_lm = (
+        error_rates([d.text for d in decode_all(dec, frames, recognizer.alphabet)], val_set.texts)
+        for dec in (greedy, beam)
+    )
+    if with_lm["cer"] >= plain["cer"]:
+        say(
+            f"the training text's character language model did not help on validation "
+            f"(CER {with_lm['cer']:.2%} against {plain['cer']:.2%}): best.pt reads without it"
+        )
+        return None
+    checkpoint.attach_lm(
+        best_path, lm, {"val_cer_lm": with_lm["cer"], "val_wer_lm": with_lm["wer"]}
+    )
+    return with_lm["cer"]
 
 
 def _started(loader: torch.utils.data.DataLoader) -> Iterator:

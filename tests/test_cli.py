@@ -237,6 +237,32 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     assert outputs[0] == outputs[1]
 
 
+def test_a_models_own_language_model_reads_by_default(overfit, tmp_path, capsys):
+    import shutil
+
+    from inkread.lm import build
+    from inkread.model import checkpoint
+
+    own = tmp_path / "own.pt"
+    shutil.copy(model(overfit), own)
+    checkpoint.attach_lm(own, build(["Salt Lake City", "Utah", "Aug 7", "My dear Dyer"], 6, False))
+    onnx_file = tmp_path / "own.onnx"
+    assert run_cli("export", "--model", own, "--onnx", onnx_file) == 0
+    capsys.readouterr()
+    results = {}
+    for name, m, flags in (
+        ("auto", own, []),
+        ("greedy", own, ["--decoder", "greedy"]),
+        ("onnx", onnx_file, []),
+    ):
+        assert run_cli("eval", "--model", m, "--data", overfit["manifest"], "--json", *flags) == 0
+        results[name] = json.loads(capsys.readouterr().out)
+    assert results["auto"]["decoder"] == "beam 16 + character 6-gram"
+    assert results["greedy"]["decoder"] == "greedy"
+    assert results["onnx"]["decoder"] == results["auto"]["decoder"]  # the LM travels
+    assert results["onnx"]["cer"] == results["auto"]["cer"]
+
+
 def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     from PIL import Image
 

@@ -193,3 +193,41 @@ def test_loader_processes_do_not_hang_after_opencv_threads(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "run" / "metrics.jsonl").read_text())["epoch"] == 1
+
+
+def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkeypatch):
+    import numpy as np
+    import torch
+
+    from inkread import train as T
+    from inkread.alphabet import Alphabet
+    from inkread.lm import build
+    from inkread.model.config import PRESETS
+    from inkread.model.network import CRNN
+
+    alphabet = Alphabet("ab ")
+    tie = np.log([[1e-6, 0.5, 0.5, 1e-6]])  # 'a' or 'b' at even odds: best path takes 'a'
+    gap = np.log([[1 - 3e-6, 1e-6, 1e-6, 1e-6]])
+    frames = np.concatenate([tie, gap, tie])
+
+    class Stub:  # stands for the trained network: only its frames matter here
+        def __init__(self):
+            self.alphabet = alphabet
+
+        def frames(self, images, batch_size):
+            return [frames for _ in images]
+
+    monkeypatch.setattr(T.Recognizer, "load", lambda *a, **k: Stub())
+    val = T.LineSet([np.zeros((48, 8), np.uint8)], ["bb"], ["line"])
+    said = []
+    for text, helps in (("bb b bbb", True), ("aa a aaa", False)):
+        best = tmp_path / f"{text[0]}.pt"
+        checkpoint.save(best, CRNN(PRESETS["line"], len(alphabet)), alphabet)
+        cer = T.offer_lm(best, build([text], 6, False), val, torch.device("cpu"), said.append)
+        blob = checkpoint.read(best)
+        if helps:
+            assert cer == 0.0 and blob["meta"]["val_cer_lm"] == 0.0
+            assert checkpoint.own_lm(blob) is not None
+        else:  # reads "aa" like best path: no better, so left out
+            assert cer is None and checkpoint.own_lm(blob) is None
+            assert "did not help" in said[-1]

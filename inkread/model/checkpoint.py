@@ -1,4 +1,5 @@
-"""Self-contained checkpoints: weights, architecture, alphabet and provenance in one file.
+"""Self-contained checkpoints: weights, architecture, alphabet and provenance in one file,
+and the character language model of the training text where training made one.
 
 Files are written atomically (temporary file, fsync, rename) so a run killed while saving
 leaves the previous checkpoint intact, and loaded with weights_only so a checkpoint from a
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import torch
 from inkread import __version__
 from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
+from inkread.lm import NGramModel
 from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN
 
@@ -49,6 +52,7 @@ def save(
     meta: dict | None = None,
     train_state: dict | None = None,
     half: bool = False,
+    lm: NGramModel | None = None,
 ) -> None:
     state = model.state_dict()
     if half:  # for shipping: halves the file, and inference converts back to float32
@@ -63,6 +67,8 @@ def save(
     }
     if train_state is not None:
         blob["train_state"] = train_state
+    if lm is not None:
+        blob["lm"] = _packed(lm)
     atomic_save(blob, Path(path))
 
 
@@ -99,6 +105,29 @@ def read(path: str | os.PathLike) -> dict:
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise InkreadError("not an inkread checkpoint", path)
     return blob
+
+
+def attach_lm(path: str | os.PathLike, lm: NGramModel, meta: dict | None = None) -> None:
+    """Add a language model (and notes on it) to a saved checkpoint, atomically."""
+    blob = read(path)
+    blob["lm"] = _packed(lm)
+    blob["meta"].update(meta or {})
+    atomic_save(blob, Path(path))
+
+
+def _packed(lm: NGramModel) -> bytes:
+    return zlib.compress(lm.to_arpa().encode("utf-8"), 6)  # a char 6-gram is MBs of text
+
+
+def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | None:
+    """The language model stored with the weights, if any."""
+    if "lm" not in blob:
+        return None
+    try:
+        text = zlib.decompress(blob["lm"]).decode("utf-8")
+    except (zlib.error, TypeError, UnicodeDecodeError) as e:
+        raise InkreadError(f"damaged language model in checkpoint ({e})", where) from None
+    return NGramModel.from_arpa(text, where)
 
 
 def load(
