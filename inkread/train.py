@@ -33,7 +33,7 @@ from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.decoding import LM_DEFAULTS, BeamSearch, decode_all, greedy
 from inkread.errors import InkreadError
-from inkread.lm import build
+from inkread.lm import NGramModel, build
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
@@ -541,7 +541,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
 
 def offer_lm(
-    best_path: Path, lm, val_set: LineSet, device: torch.device, say: Callable[[str], None]
+    best_path: Path,
+    lm: NGramModel,
+    val_set: LineSet,
+    device: torch.device,
+    say: Callable[[str], None],
 ) -> float | None:
     """Store the character LM in best.pt if beam search with it beats best path on the
     validation lines (both read from the same frames), and return its CER; None if not kept.
