@@ -6,6 +6,7 @@ import heapq
 import math
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -332,7 +333,8 @@ def decode_all(
     Beam search is Python and single-threaded, so on a two-core machine it is the
     bottleneck behind the (multi-threaded) network. Worker processes are forked, so a large
     language model is shared with them rather than copied through a pipe. Greedy decoding,
-    small jobs and platforms without fork stay in this process.
+    small jobs, platforms without fork, and threads other than the main one (a server's
+    request threads: forked from there, the pool hung `inkread serve`) stay in this process.
     """
     workers = workers or os.cpu_count() or 1
     if (
@@ -340,6 +342,7 @@ def decode_all(
         or workers < 2
         or len(log_probs) < 8 * workers
         or "fork" not in mp.get_all_start_methods()
+        or threading.current_thread() is not threading.main_thread()
     ):
         return [decoder(lp, alphabet) for lp in log_probs]
     context = mp.get_context("fork")

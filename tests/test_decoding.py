@@ -65,6 +65,27 @@ def test_parallel_decoding_returns_every_line_in_order():
     assert [d.confidence for d in parallel] == pytest.approx([d.confidence for d in serial])
 
 
+def test_decoding_in_a_request_thread_does_not_fork(monkeypatch):
+    # A pool forked from `inkread serve`'s request thread hung the server; there it must
+    # decode in its own process.
+    import threading
+
+    import inkread.decoding as decoding
+
+    def no_fork(*args):
+        raise AssertionError("forked a pool outside the main thread")
+
+    monkeypatch.setattr(decoding.mp, "get_context", no_fork)
+    rng = np.random.default_rng(1)
+    lps = [frames(rng.integers(0, 5, size=12).tolist(), 5, p=0.7) for _ in range(40)]
+    beam = BeamSearch(8, build(["ab c", "abc"], 3, words=False), weight=0.5)
+    out = []
+    worker = threading.Thread(target=lambda: out.append(decode_all(beam, lps, ALPHABET, 2)))
+    worker.start()
+    worker.join(timeout=60)
+    assert out and [d.text for d in out[0]] == [beam(lp, ALPHABET).text for lp in lps]
+
+
 def test_alignment_positions_and_word_confidence():
     lp = frames([1, 1, 0, 1, 2, 0, 4, 3, 3], 5)
     assert align(lp, ALPHABET.encode("aab c")) == [(0, 1), (3, 3), (4, 4), (6, 6), (7, 8)]
