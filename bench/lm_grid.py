@@ -14,7 +14,7 @@ from decoding import frames, score
 
 from inkread.data import read_data
 from inkread.decoding import LM_DEFAULTS, BeamSearch, greedy
-from inkread.lm import build
+from inkread.lm import ORDERS, build
 from inkread.recognize import Recognizer
 
 
@@ -46,9 +46,9 @@ def main() -> None:
     for width in (16, 32):
         rates = score(BeamSearch(width, best, weight, bonus), test_lp, test_refs, alphabet)[0]
         print(f"test, best setting, width {width}: {rates['cer']:.2%}")
-    default = BeamSearch(16, build(texts, 6, False), *LM_DEFAULTS["chars"])
+    default = BeamSearch(16, build(texts, ORDERS["chars"], False), *LM_DEFAULTS["chars"])
     print(
-        f"test, defaults (6-gram, {LM_DEFAULTS['chars']}): "
+        f"test, defaults ({ORDERS['chars']}-gram, {LM_DEFAULTS['chars']}): "
         f"{score(default, test_lp, test_refs, alphabet)[0]['cer']:.2%}"
     )
 

@@ -368,10 +368,10 @@ def lm_build(
     ] = False,
 ) -> None:
     """Build an n-gram language model from text or from ground-truth transcriptions."""
-    from inkread.lm import build
+    from inkread.lm import ORDERS, build
 
     lines = _corpus(texts, data)
-    model = build(lines, order or (3 if words else 6), words)
+    model = build(lines, order or ORDERS["words" if words else "chars"], words)
     model.save(out)
     kind = "word" if words else "character"
     print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}")

@@ -19,6 +19,7 @@ from inkread.errors import InkreadError
 
 CHAR_MARK = "# inkread character language model"
 SPACE = "<sp>"
+ORDERS = {"chars": 6, "words": 3}  # default n-gram orders: `lm build`, and training's own LM
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 LOG10 = math.log(10)
 

@@ -31,9 +31,9 @@ from inkread.alphabet import Alphabet, normalize
 from inkread.data import Line, Skipped, line_images, read_data
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
-from inkread.decoding import LM_DEFAULTS, BeamSearch, decode_all, greedy
+from inkread.decoding import decode_all, greedy
 from inkread.errors import InkreadError
-from inkread.lm import NGramModel, build
+from inkread.lm import ORDERS, NGramModel, build
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
@@ -70,7 +70,6 @@ class Hyper:
 # train more lines a second there (H100: about 1,600 against 470, BENCHMARKS.md). A config
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
-LM_ORDER = 6  # characters; the order the decoding benchmarks measured (BENCHMARKS.md)
 
 
 @dataclass
@@ -295,7 +294,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
         say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
 
-    lm = build([x.text for x in train_lines], LM_ORDER, words=False) if opts.char_lm else None
+    lm = build([x.text for x in train_lines], ORDERS["chars"], False) if opts.char_lm else None
     if alphabet is None:
         texts = [target_text(x.text) for x in train_lines]
         if init_blob is not None:
@@ -557,10 +556,10 @@ def offer_lm(
         return None
     recognizer = Recognizer.load(best_path, str(device))
     frames = recognizer.frames(val_set.images, 32)
-    beam = BeamSearch(16, lm, *LM_DEFAULTS["chars"])
+    recognizer.lm = lm  # judged with the decoder that reading will then use by default
     plain, with_lm = (
         error_rates([d.text for d in decode_all(dec, frames, recognizer.alphabet)], val_set.texts)
-        for dec in (greedy, beam)
+        for dec in (greedy, recognizer.default_decoder())
     )
     if with_lm["cer"] >= plain["cer"]:
         say(

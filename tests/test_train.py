@@ -217,6 +217,8 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
         def frames(self, images, batch_size):
             return [frames for _ in images]
 
+        default_decoder = T.Recognizer.default_decoder  # reads with self.lm, as the real one
+
     monkeypatch.setattr(T.Recognizer, "load", lambda *a, **k: Stub())
     val = T.LineSet([np.zeros((48, 8), np.uint8)], ["bb"], ["line"])
     said = []
