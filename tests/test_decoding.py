@@ -117,6 +117,15 @@ def test_lm_is_a_distribution_and_survives_arpa(tmp_path, words_):
         assert again.logp(lm.start(), t) == pytest.approx(lm.logp(lm.start(), t), abs=1e-4)
 
 
+def test_lm_judges_a_word_in_a_new_context_by_how_many_contexts_it_follows():
+    # "francisco" is the commonest word but only ever follows "san"; "cat" follows three
+    # words. Kneser-Ney expects "cat", not "francisco", after a word it never saw them after.
+    texts = ["san francisco"] * 6 + ["the cat", "a cat", "my cat", "the dog"]
+    lm = build(texts, 2, words=True)
+    assert lm.logp(("<s>", "dog"), "cat") > lm.logp(("<s>", "dog"), "francisco")
+    assert lm.logp(("<s>", "san"), "francisco") > math.log(0.5)
+
+
 def test_not_an_arpa_file_is_a_user_error(tmp_path):
     (tmp_path / "x.arpa").write_text("hello")
     with pytest.raises(InkreadError, match="x.arpa: not an ARPA language model"):
