@@ -38,7 +38,7 @@ DecoderOpt = Annotated[
     ),
 ]
 LmOpt = Annotated[Path | None, typer.Option("--lm", help="ARPA language model (inkread lm build)")]
-BeamWidth = Annotated[int, typer.Option(min=1, help="beam width")]
+BeamWidth = Annotated[int | None, typer.Option(min=1, help="beam width [default: 32]")]
 LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
@@ -47,7 +47,7 @@ Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabul
 def _decoder(
     name: str,
     lm: Path | None,
-    width: int = 16,
+    width: int | None = None,
     weight: float | None = None,
     bonus: float | None = None,
     lexicon: bool = False,
@@ -55,7 +55,7 @@ def _decoder(
     own=None,
 ):
     """`own` is the model's own language model: auto and beam use it when --lm names none."""
-    from inkread.decoding import LM_DEFAULTS, BeamSearch, greedy
+    from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
     from inkread.lm import NGramModel
 
     if name not in ("auto", "greedy", "beam"):
@@ -71,7 +71,7 @@ def _decoder(
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
     w, b = LM_DEFAULTS["words" if model is not None and model.words else "chars"]
     return BeamSearch(
-        width,
+        width or BEAM_WIDTH,
         model,
         w if weight is None else weight,
         b if bonus is None else bonus,
@@ -96,7 +96,7 @@ def read(
     out: Annotated[Path | None, typer.Option(help="write one file per input here")] = None,
     decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
-    beam_width: BeamWidth = 16,
+    beam_width: BeamWidth = None,
     lm_weight: LmWeight = None,
     lm_bonus: LmBonus = None,
     lexicon: Lexicon = False,
@@ -240,7 +240,7 @@ def evaluate(
     model: Model = "default",
     decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
-    beam_width: BeamWidth = 16,
+    beam_width: BeamWidth = None,
     lm_weight: LmWeight = None,
     lm_bonus: LmBonus = None,
     lexicon: Lexicon = False,

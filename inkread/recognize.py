@@ -13,7 +13,15 @@ import torch
 from inkread.alphabet import Alphabet
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
-from inkread.decoding import LM_DEFAULTS, BeamSearch, Decoded, Decoder, decode_all, greedy
+from inkread.decoding import (
+    BEAM_WIDTH,
+    LM_DEFAULTS,
+    BeamSearch,
+    Decoded,
+    Decoder,
+    decode_all,
+    greedy,
+)
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
 from inkread.model import checkpoint
@@ -109,7 +117,7 @@ class Recognizer:
         model, alphabet, blob = checkpoint.load(spec, dev)
         return cls(model, alphabet, blob.get("meta"), dev, lm=checkpoint.own_lm(blob, spec))
 
-    def default_decoder(self, width: int = 16) -> Decoder:
+    def default_decoder(self, width: int = BEAM_WIDTH) -> Decoder:
         """Beam search with the model's own character LM where it has one, best path otherwise.
 
         Training keeps the LM only when it lowered the validation CER; on the collections

@@ -257,7 +257,7 @@ def test_a_models_own_language_model_reads_by_default(overfit, tmp_path, capsys)
     ):
         assert run_cli("eval", "--model", m, "--data", overfit["manifest"], "--json", *flags) == 0
         results[name] = json.loads(capsys.readouterr().out)
-    assert results["auto"]["decoder"] == "beam 16 + character 6-gram"
+    assert results["auto"]["decoder"] == "beam 32 + character 6-gram"
     assert results["greedy"]["decoder"] == "greedy"
     assert results["onnx"]["decoder"] == results["auto"]["decoder"]  # the LM travels
     assert results["onnx"]["cer"] == results["auto"]["cer"]
