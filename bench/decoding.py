@@ -18,7 +18,7 @@ from inkread.data import Skipped, read_data
 from inkread.data.batches import sized
 from inkread.data.lines import line_images
 from inkread.decoding import LM_DEFAULTS, BeamSearch, decode_all, greedy
-from inkread.lm import build
+from inkread.lm import ORDERS, build
 from inkread.metrics import error_rates
 from inkread.recognize import Recognizer
 
@@ -54,7 +54,10 @@ def main() -> None:
 
     recognizer = Recognizer.load(args.model, "cpu")
     texts = [x.text for x in read_data(args.lm_text)[0] if x.text]
-    lms = {"char": build(texts, 6, False), "word": build(texts, 3, True)}
+    lms = {
+        "char": build(texts, ORDERS["chars"], False),
+        "word": build(texts, ORDERS["words"], True),
+    }
     settings = {"char": LM_DEFAULTS["chars"], "word": LM_DEFAULTS["words"]}
     if args.tune:
         tune_lp, tune_refs, _ = frames(recognizer, args.tune)

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Three Hooker trainings side by side on one GPU, each with the same wall-time budget:
-#   big48_bf16  a larger line model (bench/configs/gpu_big48.json: the line preset's height 48,
-#               filters up to 256, 3 LSTM layers, dropout 0.25) in bf16
-#   big48_fp32  the same model in fp32 (TF32 matmuls): the pair measures mixed precision
-#   big64_bf16  the larger model at height 64 (bench/configs/gpu_big.json) in bf16
-# The runs share the card and the CPU cores, so compare their speeds as ratios within one run.
+# Hooker trainings side by side on one GPU, each in bf16 with the same wall-time budget, one per
+# config file (default: the three of the third lease, below). The runs share the card and the
+# CPU cores (loader processes split between them), so compare speeds as ratios within one run.
 # Each best model is written in half precision to OUT_DIR for evaluation elsewhere (a GPU lease
 # is too short to spend on it); logs, metrics and GPU readings go to OUT_DIR/results.tgz.
 #
-#   bash bench/gpu_hooker.sh DATA_DIR OUT_DIR MINUTES   # from the repository root;
-#                                                       # DATA_DIR holds train.txt, val.txt
+#   bash bench/gpu_hooker.sh DATA_DIR OUT_DIR MINUTES [CONFIG.json[:fp32] ...]
+#       from the repository root; DATA_DIR holds train.txt and val.txt. A run is named after its
+#       config file; ":fp32" trains that one in fp32 (TF32) instead of bf16.
+#
+# Third lease:  gpu_big48.json gpu_big48.json:fp32 gpu_big.json
+# Fourth lease: gpu_big.json gpu_big_d5.json   (dropout 0.25 against 0.5, twice as long)
 set -u
 data=${1:?DATA_DIR}
 out=${2:?OUT_DIR}
 minutes=${3:-7}
+shift $(($# < 3 ? $# : 3))
+[ $# -eq 0 ] && set -- bench/configs/gpu_big48.json bench/configs/gpu_big48.json:fp32 \
+    bench/configs/gpu_big.json
+configs=("$@")
 device=${DEVICE:-cuda}
+cores=$(nproc)
+workers=$(((cores - 2) / ${#configs[@]}))
+[ "$workers" -lt 1 ] && workers=1
 work=$(mktemp -d)
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
@@ -25,17 +33,21 @@ nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 20 
     >"$work/smi.csv" 2>&1 &
 smi=$!
 
-run() {
-    local name=$1
-    shift
-    timeout $((minutes * 60 + 60)) python3 -m inkread train --train "$data/train.txt" \
-        --val "$data/val.txt" --out "$work/$name" --max-minutes "$minutes" --device "$device" \
-        --workers 4 "$@" >"$work/$name.log" 2>&1
-    echo "$name exit $?" >>"$work/status"
-}
-run big48_bf16 --config bench/configs/gpu_big48.json --precision bf16 &
-run big48_fp32 --config bench/configs/gpu_big48.json --precision fp32 &
-run big64_bf16 --config bench/configs/gpu_big.json --precision bf16 &
+names=()
+for spec in "${configs[@]}"; do
+    config=${spec%:fp32}
+    precision=bf16
+    [ "$config" != "$spec" ] && precision=fp32
+    name=$(basename "$config" .json)_$precision
+    names+=("$name")
+    (
+        timeout $((minutes * 60 + 90)) python3 -m inkread train --train "$data/train.txt" \
+            --val "$data/val.txt" --out "$work/$name" --max-minutes "$minutes" \
+            --device "$device" --workers "$workers" --config "$config" \
+            --precision "$precision" >"$work/$name.log" 2>&1
+        echo "$name exit $?" >>"$work/status"
+    ) &
+done
 
 # Fail fast: a run that ends in its first minute and a half has crashed; stop them all so the
 # lease is not spent on the rest.
@@ -52,7 +64,7 @@ wait $(jobs -p | grep -v "^$smi$")
 kill $smi
 cat "$work/status"
 
-for name in big48_bf16 big48_fp32 big64_bf16; do
+for name in "${names[@]}"; do
     echo "== $name"
     tail -n 3 "$work/$name.log"
     tail -n 2 "$work/$name/metrics.jsonl"

@@ -1,0 +1,54 @@
+"""Give an existing checkpoint the character LM that training would give it now: rebuild the
+LM of its training text with the current code and offer it exactly as the end of
+`inkread train` does (kept only if it lowers the validation CER). Used to re-measure models
+trained before a change to the language model, without training them again.
+
+    python bench/relm.py runs/h48_45/best.pt out.pt --train ../shared/data/hooker/train.txt \
+        --val ../shared/data/hooker/val.txt
+    python bench/relm.py runs/lm_poilus/best.pt out.pt --train train.txt   # held-out val, as
+                                                                           # training chose it
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from inkread.data import read_data
+from inkread.lm import ORDERS, build
+from inkread.model import checkpoint
+from inkread.recognize import pick_device
+from inkread.train import Hyper, LineSet, _with_text, hold_out, offer_lm
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("source")
+    ap.add_argument("out")
+    ap.add_argument("--train", nargs="+", required=True)
+    ap.add_argument("--val", nargs="+")
+    ap.add_argument("--seed", type=int, default=0, help="training's --seed (for the hold-out)")
+    args = ap.parse_args()
+
+    train_lines, skipped = read_data(args.train)
+    train_lines = _with_text(train_lines, skipped)
+    if args.val:
+        val_lines, val_skipped = read_data(args.val)
+        val_lines = _with_text(val_lines, val_skipped)
+    else:
+        train_lines, val_lines = hold_out(train_lines, Hyper().val_fraction, args.seed)
+    lm = build([x.text for x in train_lines], ORDERS["chars"], False)
+
+    blob = checkpoint.read(args.source)
+    blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does
+    for key in ("val_cer_lm", "val_wer_lm"):
+        blob["meta"].pop(key, None)
+    checkpoint.atomic_save(blob, Path(args.out))
+    model, _, _ = checkpoint.load(args.out)
+    val_set = LineSet.extract(val_lines, model.config, skipped, "cutting validation lines")
+    cer = offer_lm(Path(args.out), lm, val_set, pick_device("cpu"), print)
+    print(f"{args.out}: " + ("no LM" if cer is None else f"val CER {cer:.2%} with the LM"))
+
+
+if __name__ == "__main__":
+    main()
