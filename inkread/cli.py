@@ -38,7 +38,7 @@ DecoderOpt = Annotated[
     ),
 ]
 LmOpt = Annotated[Path | None, typer.Option("--lm", help="ARPA language model (inkread lm build)")]
-BeamWidth = Annotated[int | None, typer.Option(min=1, help="beam width [default: 32]")]
+BeamWidth = Annotated[int | None, typer.Option(min=1, help="beam width (default 32)")]
 LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]

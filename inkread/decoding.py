@@ -318,7 +318,7 @@ def _decode_one(log_probs: np.ndarray) -> Decoded:
 
 
 def describe(decoder: Decoder) -> str:
-    """How a result was read, for reports: "greedy", "beam 16 + character 6-gram"."""
+    """How a result was read, for reports: "greedy", "beam 32 + character 6-gram"."""
     if not isinstance(decoder, BeamSearch):
         return "greedy"
     name = f"beam {decoder.width}"

@@ -121,7 +121,7 @@ class Recognizer:
         """Beam search with the model's own character LM where it has one, best path otherwise.
 
         Training keeps the LM only when it lowered the validation CER; on the collections
-        measured it removes about a sixth of the errors at half the reading speed (BENCHMARKS.md).
+        measured it removes a fifth of the errors at a third of the reading speed (BENCHMARKS.md).
         """
         if self.lm is None:
             return greedy
