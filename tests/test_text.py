@@ -50,6 +50,9 @@ def test_ctc_feasibility_counts_repeats():
 
 def test_training_targets_drop_invisible_spaces():
     assert target_text("  a  b \n") == "a b"
+    assert target_text("\ufeffa\u200bb \u200b c") == "ab c"
+    persian = "\u0645\u06cc\u200c\u0634\u0648\u062f"  # its zero-width non-joiner shapes it
+    assert target_text(persian) == persian
 
 
 def test_error_rates_follow_the_contract():
