@@ -75,7 +75,7 @@ def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
         if followers:
             total, given = totals[len(context)][context]
             k = followers[token]
-            kept = max(k - discounts[len(context)][min(k, 3)], 0.0) if k else 0.0
+            kept = max(k - discounts[len(context)][min(k, 3)], 0.0)  # unseen: k and d are 0
             lower = (kept + given * lower) / total
         memo[key] = lower
         return lower

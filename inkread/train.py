@@ -300,11 +300,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
         say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
 
-    lm = None
-    if opts.char_lm:  # of what the network writes
-        lm = build([target_text(x.text) for x in train_lines], ORDERS["chars"], False)
+    texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
+    lm = build(texts, ORDERS["chars"], False) if opts.char_lm else None
     if alphabet is None:
-        texts = [target_text(x.text) for x in train_lines]
         if init_blob is not None:
             old = Alphabet(init_blob["alphabet"])
             alphabet = old.extended(texts)
