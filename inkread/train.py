@@ -216,7 +216,8 @@ def ctc_losses(
 
 
 def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
-    """AdamW, without weight decay on biases and normalisation parameters."""
+    """AdamW, without weight decay on biases and normalisation parameters; PyTorch's fused
+    kernel makes the update a single pass (4 % more lines a second on the CPU, BENCHMARKS.md)."""
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
     return torch.optim.AdamW(
@@ -225,6 +226,7 @@ def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
             {"params": rest, "weight_decay": 0.0},
         ],
         lr=hyper.lr,
+        fused=True,
     )
 
 

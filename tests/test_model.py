@@ -19,6 +19,8 @@ def test_seed_is_the_notebook_network():
     assert sum(isinstance(m, nn.LeakyReLU) for m in model.cnn) == 5
     pools = [m.kernel_size for m in model.cnn if isinstance(m, nn.MaxPool2d)]
     assert pools == [(2, 2), (2, 2), (2, 1), (2, 1), (2, 1)]  # height-only after two
+    kinds = [type(m).__name__ for m in model.cnn][:4]
+    assert kinds == ["Conv2d", "BatchNorm2d", "LeakyReLU", "MaxPool2d"]  # the notebook's order
     gru = model.rnn.forward_layers[0]
     assert isinstance(gru, nn.GRU) and gru.hidden_size == 256 and len(model.rnn.forward_layers) == 1
     assert model.head.out_features == 80
@@ -47,6 +49,31 @@ def test_widening_for_new_characters_keeps_what_was_learnt():
     after = model(images, widths)
     assert after.shape[-1] == 13
     assert torch.allclose(before, after[..., :10])
+
+
+def test_pooling_first_is_the_same_function_once_normalisation_is_fixed():
+    """The line preset pools before BatchNorm and LeakyReLU, on a quarter of the values: with
+    fixed statistics and positive scales both are increasing per channel, so max-pooling
+    commutes with them and the network computes exactly what the notebook's order would."""
+    torch.manual_seed(0)
+    config = PRESETS["line"].with_changes(pool_first=False, dropout=0.0)
+    plain, pooled_first = CRNN(config, 20), CRNN(config.with_changes(pool_first=True), 20)
+    for m in plain.cnn:
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.uniform_(0.5, 2.0)
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2.0)
+    pooled_first.rnn.load_state_dict(plain.rnn.state_dict())
+    pooled_first.head.load_state_dict(plain.head.state_dict())
+    for kind in (nn.Conv2d, nn.BatchNorm2d):
+        mine = [m for m in pooled_first.cnn if isinstance(m, kind)]
+        for a, b in zip([m for m in plain.cnn if isinstance(m, kind)], mine, strict=True):
+            b.load_state_dict(a.state_dict())
+    images, widths = torch.rand(2, 1, config.height, 160), torch.tensor([160, 100])
+    expected = plain.eval()(images, widths)
+    assert torch.allclose(pooled_first.eval()(images, widths), expected, atol=1e-5)
+    kinds = [type(m).__name__ for m in pooled_first.cnn][:4]
+    assert kinds == ["Conv2d", "MaxPool2d", "BatchNorm2d", "LeakyReLU"]
 
 
 def test_line_preset_keeps_width():

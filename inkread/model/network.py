@@ -18,13 +18,10 @@ class CRNN(nn.Module):
         blocks: list[nn.Module] = []
         channels = 1
         for kernel, filters, pool in zip(config.kernels, config.filters, config.pools):
-            blocks += [
-                nn.Conv2d(channels, filters, kernel, padding=kernel // 2, bias=False),
-                nn.BatchNorm2d(filters),
-                nn.LeakyReLU(config.negative_slope),
-            ]
-            if tuple(pool) != (1, 1):
-                blocks.append(nn.MaxPool2d(tuple(pool)))
+            conv = nn.Conv2d(channels, filters, kernel, padding=kernel // 2, bias=False)
+            norm = [nn.BatchNorm2d(filters), nn.LeakyReLU(config.negative_slope)]
+            pooling = [nn.MaxPool2d(tuple(pool))] if tuple(pool) != (1, 1) else []
+            blocks += [conv, *pooling, *norm] if config.pool_first else [conv, *norm, *pooling]
             if config.conv_dropout:
                 blocks.append(nn.Dropout2d(config.conv_dropout))
             channels = filters
