@@ -52,7 +52,7 @@ class Hyper:
     final_lr_fraction: float = 0.02
     grad_clip: float = 5.0
     epochs: int = 40
-    augment: bool = True
+    augment: float = 1.0  # share of the lines varied each epoch (true/false: all or none)
     val_fraction: float = 0.05  # held out from --train when no --val is given
     precision: str = "auto"  # auto | fp32 | bf16 (autocast for the forward pass; CTC stays fp32)
     save_minutes: float = 5.0  # last.pt is also written this often inside an epoch
@@ -63,6 +63,11 @@ class Hyper:
         if unknown:
             raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
         check_precision(d.get("precision", "auto"))
+        d = dict(d)
+        share = d.get("augment", 1.0)
+        if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise InkreadError(f"config: augment must be true, false or a share 0-1, not {share!r}")
+        d["augment"] = float(share)
         return cls(**d)
 
 
@@ -144,7 +149,7 @@ class TrainData(torch.utils.data.Dataset):
         self,
         images: list[np.ndarray],
         labels: list[list[int]],
-        augmenting: bool,
+        augmenting: float,
         seed: int,
         keep_width: bool,
     ) -> None:
@@ -157,10 +162,9 @@ class TrainData(torch.utils.data.Dataset):
     def __getitem__(self, key: tuple[int, int]) -> tuple[np.ndarray, list[int]]:
         index, epoch = key
         image = self.images[index]
-        if self.augmenting:
-            image = augment(
-                image, np.random.default_rng((self.seed, epoch, index)), self.keep_width
-            )
+        rng = np.random.default_rng((self.seed, epoch, index))
+        if self.augmenting and rng.random() < self.augmenting:
+            image = augment(image, rng, self.keep_width)
         return image, self.labels[index]
 
 

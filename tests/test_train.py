@@ -233,3 +233,30 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
         else:  # reads "aa" like best path: no better, so left out
             assert cer is None and checkpoint.own_lm(blob) is None
             assert "did not help" in said[-1]
+
+
+def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
+    """The "augment" setting is a share of the lines (true and false, as older configs say,
+    are all or none); the lines left alone are exactly the clean ones."""
+    import numpy as np
+
+    from inkread.train import Hyper, TrainData
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (48, 200), dtype=np.uint8) for _ in range(200)]
+    labels = [[1]] * len(images)
+
+    def changed(share) -> int:
+        data = TrainData(images, labels, Hyper.from_dict({"augment": share}).augment, 0, False)
+        return sum(
+            im.shape != data[(i, 3)][0].shape or (im != data[(i, 3)][0]).any()
+            for i, im in enumerate(images)
+        )
+
+    assert changed(False) == 0 and changed(True) == 200
+    assert 70 < changed(0.5) < 130
+    manifest, config = write_lines(tmp_path / "data"), tmp_path / "c.json"
+    config.write_text('{"train": {"augment": 2}}')
+    assert run_cli("train", "--train", manifest, "--config", config, "--out", tmp_path / "r") == 2
+    err = capsys.readouterr().err.strip()
+    assert "augment must be" in err and len(err.splitlines()) == 1
