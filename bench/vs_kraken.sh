@@ -3,6 +3,7 @@
 # after the other on the same machine, both evaluated on the test split.
 #
 #   bash bench/vs_kraken.sh [DATA_DIR] [MINUTES] [WORK_DIR]
+#   LEGS=kraken bash bench/vs_kraken.sh ...    # one leg only (kraken or inkread)
 #
 # kraken gets its own virtual environment (PyPI kraken 7.1.1 with torch 2.14.0 and
 # torchvision 0.29.1, several GB), its default recognizer (ketos train -f page) and its own
@@ -15,12 +16,14 @@ data="$(cd "${1:-../shared/data/hooker}" && pwd)"
 minutes="${2:-45}"
 work="$(mkdir -p "${3:-runs/vs_kraken}" && cd "${3:-runs/vs_kraken}" && pwd)"
 threads=$(nproc)
+legs=" ${LEGS:-kraken inkread} "
 echo "machine: $threads cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); budget $minutes min each" >&2
 
 for split in train val test; do  # absolute paths, as ketos reads its manifests
     sed "s#^#$data/#" "$data/$split.txt" > "$work/$split.list"
 done
 
+if [[ $legs == *" kraken "* ]]; then
 if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
     python3 -m venv "$work/kraken-venv"
     "$work/kraken-venv/bin/pip" install -q "kraken==7.1.1" "torch==2.14.0" "torchvision==0.29.1"
@@ -43,8 +46,11 @@ import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 count = lambda name: int(re.search(rf"^(\d+)\t{name}$", text, re.M).group(1))
 print(round(count("Errors") / count("Characters"), 4))' "$work/kraken-test.log")
+echo "kraken test CER: $kraken_cer" >&2
+fi
 
 # -- inkread --
+if [[ $legs == *" inkread "* ]]; then
 rm -rf "$work/inkread"
 inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
     --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
@@ -52,6 +58,8 @@ inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json > "$
 # the same model read by best path alone, without the language model training stored with it
 inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json --decoder greedy \
     > "$work/inkread-test-greedy.json"
+fi
+[[ $legs == *" kraken "* && $legs == *" inkread "* ]] || exit 0
 
 python3 - "$kraken_cer" "$work/inkread-test.json" "$work/inkread-test-greedy.json" <<'EOF'
 import json, sys
