@@ -23,7 +23,7 @@ for split in train val test; do  # absolute paths, as ketos reads its manifests
     sed "s#^#$data/#" "$data/$split.txt" > "$work/$split.list"
 done
 
-if [[ $legs == *" kraken "* ]]; then
+if [[ $legs == *" kraken "* ]]; then  # (the kraken leg, to its "fi")
 if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
     python3 -m venv "$work/kraken-venv"
     "$work/kraken-venv/bin/pip" install -q "kraken==7.1.1" "torch==2.14.0" "torchvision==0.29.1"
@@ -50,7 +50,7 @@ echo "kraken test CER: $kraken_cer" >&2
 fi
 
 # -- inkread --
-if [[ $legs == *" inkread "* ]]; then
+if [[ $legs == *" inkread "* ]]; then  # (the inkread leg, to its "fi")
 rm -rf "$work/inkread"
 inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
     --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
