@@ -61,8 +61,10 @@ def main() -> None:
         model = CRNN(config, len(alphabet))
         cut = LineSet.extract(lines, config, skipped, variant)
         images, labels = encode(cut, alphabet, model, skipped)
-        data = TrainData(images, labels, hyper.augment, 0, keep_width=False)
+        data = TrainData(images, labels, hyper.augment, 0, keep_width=config.width is not None)
         order = by_width([im.shape[1] for im in images], hyper.batch_size, np.random.default_rng(0))
+        if len(order) < args.batches + 5:
+            raise SystemExit(f"{len(images)} lines make {len(order)} batches: too few to time")
         optimizer = make_optimizer(model, hyper)
         if how == "unfused":
             groups = [{k: v for k, v in g.items() if k != "fused"} for g in optimizer.param_groups]
