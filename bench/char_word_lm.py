@@ -47,7 +47,7 @@ class CharWordSearch(BeamSearch):
         chars, words = beam.state
         token = SPACE if char == " " else char
         score = beam.lm + self.weight * self.lm.chars.logp(chars, token) + self.bonus
-        chars = (chars + (token,))[-(self.lm.order - 1) :]
+        chars = self._push(chars, token)
         word = beam.word + char if char != " " else ""
         if char == " " and beam.word:
             ended, words = self._word_end(words, beam.word)

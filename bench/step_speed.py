@@ -32,10 +32,10 @@ from inkread.train import (
     TrainData,
     _with_text,
     collate,
-    ctc_losses,
     encode,
     make_optimizer,
     target_text,
+    update,
 )
 
 
@@ -52,6 +52,7 @@ def main() -> None:
     lines = _with_text(lines, skipped)[: args.lines]
     alphabet = Alphabet.from_texts([target_text(x.text) for x in lines])
     hyper = Hyper()
+    clip = hyper.grad_clip
     bf16 = native_bf16(torch.device("cpu"))
     runs = []
     for variant in args.variants:
@@ -78,14 +79,7 @@ def main() -> None:
             for n, batch in enumerate(order[: args.batches + 5]):
                 if n == 5:  # the first steps pay for allocation and oneDNN's kernel choice
                     seen, started = 0, time.perf_counter()
-                images, widths, targets, target_lengths = collate([data[(i, 0)] for i in batch])
-                with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
-                    scores = model(images, widths)
-                loss = ctc_losses(scores, targets, model.output_lengths(widths), target_lengths)
-                optimizer.zero_grad(set_to_none=True)
-                loss.mean().backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), hyper.grad_clip)
-                optimizer.step()
+                update(model, optimizer, collate([data[(i, 0)] for i in batch]), clip, bf16)
                 seen += len(batch)
             speed = seen / (time.perf_counter() - started)
             print(f"round {round_ + 1}, {variant}: {speed:.1f} lines/s", flush=True)

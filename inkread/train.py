@@ -163,7 +163,7 @@ class TrainData(torch.utils.data.Dataset):
         index, epoch = key
         image = self.images[index]
         rng = np.random.default_rng((self.seed, epoch, index))
-        if self.augmenting and rng.random() < self.augmenting:
+        if rng.random() < self.augmenting:
             image = augment(image, rng, self.keep_width)
         return image, self.labels[index]
 
@@ -232,6 +232,34 @@ def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
         lr=hyper.lr,
         fused=True,
     )
+
+
+def update(
+    model: CRNN, optimizer: torch.optim.Optimizer, batch, grad_clip: float, bf16: bool
+) -> tuple[float, int, int]:
+    """One optimiser step on a collated batch: (mean loss, lines learnt from, lines dropped).
+
+    Lines whose loss is not finite are left out of the step; a step whose gradient is not
+    finite is not taken, and its lines count as dropped too.
+    """
+    images, widths, targets, target_lengths = batch
+    device = next(model.parameters()).device
+    with torch.autocast(device.type, torch.bfloat16, enabled=bf16):
+        scores = model(images.to(device, non_blocking=True), widths)
+    lengths = model.output_lengths(widths)
+    losses = ctc_losses(scores, targets.to(device), lengths, target_lengths)
+    finite = torch.isfinite(losses)
+    dropped = int((~finite).sum())
+    if not finite.any():
+        return 0.0, 0, dropped
+    loss = losses[finite].mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    if not torch.isfinite(norm):
+        return 0.0, 0, dropped + len(losses)
+    optimizer.step()
+    return float(loss.detach()), int(finite.sum()), dropped
 
 
 def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
@@ -436,31 +464,18 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         )
         model.train()
         batch_index = start_batch
-        for images, widths_b, targets, target_lengths in bar:
+        for batch in bar:
             progress = max(step / total_steps, elapsed() / budget if budget else 0.0)
             lr = learning_rate(hyper, step, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            with torch.autocast(device.type, torch.bfloat16, enabled=bf16):
-                scores = model(images.to(device, non_blocking=True), widths_b)
-            lengths = model.output_lengths(widths_b)
-            losses = ctc_losses(scores, targets.to(device), lengths, target_lengths)
-            finite = torch.isfinite(losses)
-            bad += int((~finite).sum())
+            loss, learnt, dropped = update(model, optimizer, batch, hyper.grad_clip, bf16)
+            bad += dropped
+            loss_sum += loss * learnt
+            loss_n += learnt
             batch_index += 1
-            if finite.any():
-                loss = losses[finite].mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm = torch.nn.utils.clip_grad_norm_(model.parameters(), hyper.grad_clip)
-                if torch.isfinite(norm):
-                    optimizer.step()
-                    loss_sum += float(loss.detach()) * int(finite.sum())
-                    loss_n += int(finite.sum())
-                else:
-                    bad += len(losses)
             step += 1
-            seen += len(target_lengths)
+            seen += len(batch[3])
             speed = seen / max(time.monotonic() - t0, 1e-9)
             postfix = {"loss": f"{loss_sum / max(loss_n, 1):.3f}", "lines/s": f"{speed:.1f}"}
             if budget:
