@@ -203,7 +203,11 @@ def transcript(reading: Reading) -> Transcript:
             if i + 1 < len(found)
             else min(word.end + 2, steps)
         )
-        polygon = clip_x(outline, reading.frame_x(left), reading.frame_x(right))
+        low, high = sorted((reading.frame_at(left), reading.frame_at(right)))
+        if reading.cut.axis:  # a vertical line: clip between two horizontals
+            polygon = clip_x(outline[:, ::-1], low, high)[:, ::-1]
+        else:
+            polygon = clip_x(outline, low, high)
         if len(polygon) >= 3:
             boxes.append(WordBox(word.text, word.confidence, polygon))
     return Transcript(result.text, result.confidence, boxes)

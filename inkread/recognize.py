@@ -76,9 +76,10 @@ class Reading:
     step: int  # network-input pixels per CTC frame
     size: tuple[int, int]  # width and height of the cut line, in image pixels
 
-    def frame_x(self, frame: float) -> float:
-        """The document x coordinate of a frame's left edge."""
-        return (self.cut.x + frame * self.step / self.xscale) / self.cut.scale[0]
+    def frame_at(self, frame: float) -> float:
+        """The document coordinate of a frame's start, on the axis the line runs along (x, or
+        y for a vertical line: Cut.axis)."""
+        return self.cut.along(frame * self.step / self.xscale)
 
 
 class Recognizer:

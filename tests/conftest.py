@@ -80,3 +80,32 @@ def overfit(tmp_path_factory) -> dict:
         "manifest": manifest,
         "config": config,
     }
+
+
+def turned_page(folder: Path, k: int) -> Path:
+    """The test-split fixture page turned a quarter, image and PAGE XML: k=1 counter-clockwise
+    (its lines then run up the page), k=-1 clockwise (down), as notes written along a margin."""
+    import numpy as np
+    from lxml import etree
+    from PIL import Image
+
+    from inkread.data.images import load_gray
+
+    source = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+    page = load_gray(source.with_suffix(".jpg"))
+    h, w = page.shape
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.rot90(page, k)).save(folder / "turned.png")
+    tree = etree.parse(str(source))
+    for node in tree.iter("{*}Coords", "{*}Baseline"):
+        points = []
+        for pair in node.get("points").split():
+            x, y = (int(v) for v in pair.split(","))
+            points.append(f"{y},{w - 1 - x}" if k == 1 else f"{h - 1 - y},{x}")
+        node.set("points", " ".join(points))
+    [info] = tree.iter("{*}Page")
+    info.set("imageFilename", "turned.png")
+    info.set("imageWidth", str(h))
+    info.set("imageHeight", str(w))
+    tree.write(str(folder / "turned.xml"), encoding="UTF-8", xml_declaration=True)
+    return folder / "turned.xml"

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, SCHEMAS, run_cli
+from conftest import FIXTURES, SCHEMAS, run_cli, turned_page
 from lxml import etree
 from PIL import Image
 
@@ -121,6 +121,44 @@ def test_page_output_has_words_with_coordinates(overfit, tmp_path):
     text = line.find("{*}TextEquiv/{*}Unicode").text
     assert [w.find("{*}TextEquiv/{*}Unicode").text for w in words] == text.split()
     assert all(w.find("{*}Coords").get("points") for w in words)
+
+
+def words_of(xml):
+    """(text, bounding box) of every word, line by line, from a PAGE file."""
+    lines = []
+    for line in etree.parse(str(xml)).iter("{*}TextLine"):
+        words = []
+        for word in line.findall("{*}Word"):
+            points = word.find("{*}Coords").get("points").split()
+            xy = np.array([[float(v) for v in p.split(",")] for p in points])
+            words.append((word.find("{*}TextEquiv/{*}Unicode").text, xy.min(0), xy.max(0)))
+        lines.append(words)
+    return lines
+
+
+@pytest.mark.parametrize("k", [1, -1])
+def test_page_turned_on_its_side_reads_like_the_upright_one(tmp_path, k):
+    """Lines written up or down the page read as well as upright ones, and their words' boxes
+    land where the words are on the turned page."""
+    turned = turned_page(tmp_path / "in", k)
+    for source, out in ((PAGE, tmp_path / "upright"), (turned, tmp_path / "turned")):
+        args = ("read", source, "--model", "default", "--decoder", "greedy", "--format", "page")
+        assert run_cli(*args, "--out", out) == 0
+    upright, sideways = (words_of(next((tmp_path / d).iterdir())) for d in ("upright", "turned"))
+    w, h = Image.open(PAGE.with_suffix(".jpg")).size
+    same = 0
+    for want, got in zip(upright, sideways, strict=True):
+        if [t for t, *_ in want] != [t for t, *_ in got]:
+            continue
+        same += 1
+        for (_, low, high), (_, tlow, thigh) in zip(want, got):
+            # the turned box, turned back to the upright page
+            if k == 1:  # (x, y) -> (y, w - 1 - x)
+                back_low, back_high = (w - 1 - thigh[1], tlow[0]), (w - 1 - tlow[1], thigh[0])
+            else:  # (x, y) -> (h - 1 - y, x)
+                back_low, back_high = (tlow[1], h - 1 - thigh[0]), (thigh[1], h - 1 - tlow[0])
+            assert np.allclose(back_low, low, atol=3) and np.allclose(back_high, high, atol=3)
+    assert same >= 9  # of 11; a few pixels on polygon edges differ, so a letter may
 
 
 @pytest.mark.parametrize(

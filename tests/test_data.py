@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, turned_page
 from PIL import Image
 
 from inkread.data import line_images, read_data
@@ -90,6 +90,30 @@ def test_broken_polygons_are_redrawn_from_baselines():
     for line, crop in crops:
         assert line.polygon[:, 0].max() <= 764 + 1
         assert 10 < crop.shape[0] < 120
+
+
+@pytest.mark.parametrize("k", [1, -1])
+def test_lines_written_up_or_down_the_page_are_cut_upright(tmp_path, k):
+    """Margin notes run up or down the page; their baselines say which way, and the line
+    comes out as if the page had been written upright: the same pixels, but for a few on the
+    polygon's edge, which the mask rasterises a little differently when turned."""
+    upright = line_images(read_data([PAGE])[0], Skipped())
+    turned = line_images(read_data([turned_page(tmp_path, k)])[0], Skipped())
+    for (line, want), (_, got) in zip(upright, turned, strict=True):
+        assert got.shape == want.shape, line.id
+        assert (got != want).mean() < 0.002, line.id
+
+
+def test_right_to_left_baselines_are_not_turned():
+    """A right-to-left script's baseline may be drawn either way, so it says nothing of the
+    writing's direction: only vertical baselines turn a line."""
+    from inkread.data.lines import quarter_turns
+
+    assert quarter_turns(np.array([[500, 90], [10, 100]])) == 0
+    assert quarter_turns(np.array([[10, 100], [500, 90]])) == 0
+    assert quarter_turns(np.array([[40, 10], [45, 600]])) == 1
+    assert quarter_turns(np.array([[40, 600], [45, 10]])) == 3
+    assert quarter_turns(None) == 0
 
 
 def test_cut_polygon_paints_outside_as_paper():

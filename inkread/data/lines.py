@@ -92,12 +92,42 @@ def clip_x(polygon: np.ndarray, left: float, right: float) -> np.ndarray:
 
 @dataclass
 class Cut:
-    """Where a line image came from: its offset in the page image, and the page's scale
-    relative to the coordinates of the document that declared it."""
+    """Where a line image came from: its offset in the page image, the page's scale relative
+    to the coordinates of the document that declared it, and how it was turned upright."""
 
     x: int
     y: int
     scale: tuple[float, float] = (1.0, 1.0)  # image pixels per document unit, x and y
+    turns: int = 0  # quarter turns counter-clockwise (np.rot90) that made it run left to right
+    size: tuple[int, int] = (0, 0)  # width and height of the crop before turning
+
+    @property
+    def axis(self) -> int:
+        """The document axis the text runs along: 0 for x, 1 for y (a vertical line)."""
+        return self.turns % 2
+
+    def along(self, u: float) -> float:
+        """The document coordinate, on `axis`, of a point u pixels into the upright line."""
+        if self.turns == 1:  # written downwards: u grows with y
+            return (self.y + u) / self.scale[1]
+        if self.turns == 3:  # written upwards: u grows as y shrinks
+            return (self.y + self.size[1] - u) / self.scale[1]
+        return (self.x + u) / self.scale[0]
+
+
+def quarter_turns(baseline: np.ndarray | None) -> int:
+    """Quarter turns (np.rot90) that make a vertical line's writing run left to right.
+
+    Letters often carry notes written up or down the margin. The baseline, drawn in the
+    direction of writing, says which way. Lines that run right to left are left alone: a
+    right-to-left script's baseline may be drawn either way, so its direction says nothing.
+    """
+    if baseline is None or len(baseline) < 2:
+        return 0
+    dx, dy = np.asarray(baseline[-1], dtype=float) - np.asarray(baseline[0], dtype=float)
+    if abs(dy) <= abs(dx):
+        return 0
+    return 1 if dy > 0 else 3
 
 
 def line_images(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line, np.ndarray]]:
@@ -138,7 +168,11 @@ def line_cuts(
             skipped.add("empty polygon", f"{line.source}#{line.id}")
             continue
         crop, (x, y) = found
-        yield line, crop, Cut(x, y, scale)
+        turns = quarter_turns(line.baseline)
+        size = (crop.shape[1], crop.shape[0])
+        if turns:
+            crop = np.ascontiguousarray(np.rot90(crop, turns))
+        yield line, crop, Cut(x, y, scale, turns, size)
 
 
 def repair_polygons(lines: list[Line]) -> None:
