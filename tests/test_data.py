@@ -1,6 +1,7 @@
 """Readers yield the right lines, texts and pixels from every DATA form, on real pages."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -102,6 +103,21 @@ def test_lines_written_up_or_down_the_page_are_cut_upright(tmp_path, k):
     for (line, want), (_, got) in zip(upright, turned, strict=True):
         assert got.shape == want.shape, line.id
         assert (got != want).mean() < 0.002, line.id
+
+
+@pytest.mark.parametrize("k", [1, -1])
+def test_vertical_lines_without_polygons_are_cut_around_their_baselines(tmp_path, k):
+    """A line with a baseline but no polygon gets a band around the baseline; a vertical
+    one gets it beside the baseline, on the side its letters stand up to."""
+    turned = turned_page(tmp_path, k)
+    text = turned.read_text(encoding="utf-8")
+    turned.write_text(re.sub(r"(<TextLine[^>]*>\s*)<Coords[^>]*/>", r"\1", text), encoding="utf-8")
+    lines, _ = read_data([turned])
+    upright = [im for _, im in line_images(read_data([PAGE])[0], Skipped())]
+    for (line, got), want in zip(line_images(lines, Skipped()), upright, strict=True):
+        assert abs(got.shape[1] - want.shape[1]) <= 20, line.id  # the baseline is a bit shorter
+        assert 0.6 * want.shape[0] < got.shape[0] < 1.6 * want.shape[0], line.id
+        assert got.mean() < 250, line.id  # ink, not a band of empty paper
 
 
 def test_right_to_left_baselines_are_not_turned():

@@ -183,11 +183,19 @@ def repair_polygons(lines: list[Line]) -> None:
     this the line image would show other lines or nothing. Works on one page's lines.
     """
     good = [x for x in lines if x.polygon is not None and not _misses_baseline(x)]
-    heights = [float(np.ptp(x.polygon[:, 1])) for x in good if len(x.polygon) >= 3]
+    heights = [
+        float(np.ptp(x.polygon[:, 1 - quarter_turns(x.baseline) % 2]))  # across the writing
+        for x in good
+        if len(x.polygon) >= 3
+    ]
     if heights:
         height = float(np.median(heights))
     else:
-        starts = sorted(float(x.baseline[:, 1].mean()) for x in lines if x.baseline is not None)
+        starts = sorted(  # where each baseline lies across the writing
+            float(x.baseline[:, 1 - quarter_turns(x.baseline) % 2].mean())
+            for x in lines
+            if x.baseline is not None
+        )
         gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 2]
         height = float(np.median(gaps)) if gaps else 40.0
     for line in lines:
@@ -200,8 +208,11 @@ def repair_polygons(lines: list[Line]) -> None:
 
 
 def around_baseline(baseline: np.ndarray, above: float, below: float) -> np.ndarray:
-    top = baseline - [0.0, above]
-    bottom = baseline + [0.0, below]
+    """A band around a baseline, reaching further on the side the letters stand up to: above
+    a horizontal line, and beside a vertical one (right of a line written downwards)."""
+    up = {0: (0.0, -1.0), 1: (1.0, 0.0), 3: (-1.0, 0.0)}[quarter_turns(baseline)]
+    top = baseline + np.multiply(up, above)
+    bottom = baseline - np.multiply(up, below)
     return np.vstack([top, bottom[::-1]])
 
 
