@@ -18,7 +18,7 @@ from inkread.data import read_data
 from inkread.lm import ORDERS, build
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
-from inkread.train import Hyper, LineSet, _with_text, hold_out, offer_lm, target_text
+from inkread.train import Hyper, LineSet, hold_out, offer_lm, target_text, with_text
 
 
 def main() -> None:
@@ -31,10 +31,10 @@ def main() -> None:
     args = ap.parse_args()
 
     train_lines, skipped = read_data(args.train)
-    train_lines = _with_text(train_lines, skipped)
+    train_lines = with_text(train_lines, skipped)
     if args.val:
         val_lines, val_skipped = read_data(args.val)
-        val_lines = _with_text(val_lines, val_skipped)
+        val_lines = with_text(val_lines, val_skipped)
     else:
         train_lines, val_lines = hold_out(train_lines, Hyper().val_fraction, args.seed)
     lm = build([target_text(x.text) for x in train_lines], ORDERS["chars"], False)

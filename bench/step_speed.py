@@ -30,12 +30,12 @@ from inkread.train import (
     Hyper,
     LineSet,
     TrainData,
-    _with_text,
     collate,
     encode,
     make_optimizer,
     target_text,
     update,
+    with_text,
 )
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     args = ap.parse_args()
 
     lines, skipped = read_data(args.data)
-    lines = _with_text(lines, skipped)[: args.lines]
+    lines = with_text(lines, skipped)[: args.lines]
     alphabet = Alphabet.from_texts([target_text(x.text) for x in lines])
     hyper = Hyper()
     clip = hyper.grad_clip

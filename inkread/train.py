@@ -323,8 +323,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     # -- Data: read every source, keep lines with text, hold out validation if none given. --
     train_lines, skipped = read_data(opts.train)
     val_lines, val_skipped = read_data(opts.val) if opts.val else ([], Skipped())
-    train_lines = _with_text(train_lines, skipped)
-    val_lines = _with_text(val_lines, val_skipped)
+    train_lines = with_text(train_lines, skipped)
+    val_lines = with_text(val_lines, val_skipped)
     if not train_lines:
         raise InkreadError(
             f"no usable training lines in {' '.join(opts.train)}"
@@ -621,7 +621,9 @@ def _one_thread(_: int) -> None:
     torch.set_num_threads(1)
 
 
-def _with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
+def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
+    """The lines that have a transcription; the others are counted in skipped, not lost
+    silently (a line without text teaches CTC nothing, and scores as nothing)."""
     kept = []
     for line in lines:
         if line.text and line.text.strip():
