@@ -17,7 +17,7 @@ from PIL import Image, ImageSequence
 
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, load_gray, to_gray
-from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_x
+from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes
 from inkread.decoding import Decoder, words
@@ -204,10 +204,7 @@ def transcript(reading: Reading) -> Transcript:
             else min(word.end + 2, steps)
         )
         low, high = sorted((reading.frame_at(left), reading.frame_at(right)))
-        if reading.cut.axis:  # a vertical line: clip between two horizontals
-            polygon = clip_x(outline[:, ::-1], low, high)[:, ::-1]
-        else:
-            polygon = clip_x(outline, low, high)
+        polygon = clip_band(outline, low, high, reading.cut.axis)
         if len(polygon) >= 3:
             boxes.append(WordBox(word.text, word.confidence, polygon))
     return Transcript(result.text, result.confidence, boxes)

@@ -71,10 +71,12 @@ class Transcript:
     words: list[WordBox] = field(default_factory=list)
 
 
-def clip_x(polygon: np.ndarray, left: float, right: float) -> np.ndarray:
-    """The part of a polygon between two vertical lines (Sutherland-Hodgman clipping)."""
-    pts = [tuple(p) for p in polygon]
-    for edge, keep in ((left, lambda x: x >= left), (right, lambda x: x <= right)):
+def clip_band(polygon: np.ndarray, low: float, high: float, axis: int = 0) -> np.ndarray:
+    """The part of a polygon whose coordinate on `axis` lies between low and high: between two
+    vertical lines for axis 0, two horizontal ones for axis 1 (Sutherland-Hodgman clipping)."""
+    order = [axis, 1 - axis]  # the clipped coordinate first, and back at the end
+    pts = [tuple(p) for p in np.asarray(polygon)[:, order]]
+    for edge, keep in ((low, lambda x: x >= low), (high, lambda x: x <= high)):
         out = []
         for i, (x, y) in enumerate(pts):
             px, py = pts[i - 1]
@@ -87,7 +89,7 @@ def clip_x(polygon: np.ndarray, left: float, right: float) -> np.ndarray:
         pts = out
         if not pts:
             break
-    return np.array(pts, dtype=np.float64).reshape(-1, 2)
+    return np.array(pts, dtype=np.float64).reshape(-1, 2)[:, order]
 
 
 @dataclass
@@ -183,18 +185,12 @@ def repair_polygons(lines: list[Line]) -> None:
     this the line image would show other lines or nothing. Works on one page's lines.
     """
     good = [x for x in lines if x.polygon is not None and not _misses_baseline(x)]
-    heights = [
-        float(np.ptp(x.polygon[:, 1 - quarter_turns(x.baseline) % 2]))  # across the writing
-        for x in good
-        if len(x.polygon) >= 3
-    ]
+    heights = [float(np.ptp(x.polygon[:, _across(x)])) for x in good if len(x.polygon) >= 3]
     if heights:
         height = float(np.median(heights))
     else:
-        starts = sorted(  # where each baseline lies across the writing
-            float(x.baseline[:, 1 - quarter_turns(x.baseline) % 2].mean())
-            for x in lines
-            if x.baseline is not None
+        starts = sorted(
+            float(x.baseline[:, _across(x)].mean()) for x in lines if x.baseline is not None
         )
         gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 2]
         height = float(np.median(gaps)) if gaps else 40.0
@@ -205,6 +201,11 @@ def repair_polygons(lines: list[Line]) -> None:
             and (line.polygon is None or _misses_baseline(line))
         ):
             line.polygon = around_baseline(line.baseline, 0.75 * height, 0.3 * height)
+
+
+def _across(line: Line) -> int:
+    """The page axis across the writing: y (1) for a horizontal line, x (0) for a vertical one."""
+    return 1 - quarter_turns(line.baseline) % 2
 
 
 def around_baseline(baseline: np.ndarray, above: float, below: float) -> np.ndarray:
