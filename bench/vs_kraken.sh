@@ -23,41 +23,38 @@ for split in train val test; do  # absolute paths, as ketos reads its manifests
     sed "s#^#$data/#" "$data/$split.txt" > "$work/$split.list"
 done
 
-if [[ $legs == *" kraken "* ]]; then  # (the kraken leg, to its "fi")
-if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
-    python3 -m venv "$work/kraken-venv"
-    "$work/kraken-venv/bin/pip" install -q "kraken==7.1.1" "torch==2.14.0" "torchvision==0.29.1"
-fi
-ketos=("$work/kraken-venv/bin/ketos" -d cpu --workers "$threads" --threads "$threads")
+if [[ $legs == *" kraken "* ]]; then
+    if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
+        python3 -m venv "$work/kraken-venv"
+        "$work/kraken-venv/bin/pip" install -q "kraken==7.1.1" "torch==2.14.0" "torchvision==0.29.1"
+    fi
+    ketos=("$work/kraken-venv/bin/ketos" -d cpu --workers "$threads" --threads "$threads")
 
-# -- kraken --
-rm -rf "$work/kraken"
-start=$(date +%s)
-( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
-    "${ketos[@]}" train -f page -t train.list -e val.list -o kraken ) > "$work/kraken-train.log" 2>&1 || true
-echo "kraken trained for $(( $(date +%s) - start )) s" >&2
-model=$(ls -t "$work"/kraken/best_*.safetensors 2>/dev/null | head -1 || true)
-[ -n "$model" ] || model=$(ls -t "$work"/kraken/checkpoint_*.ckpt | head -1)
-echo "kraken model: $model" >&2
-"${ketos[@]}" test -f page -m "$model" -e "$work/test.list" > "$work/kraken-test.log" 2>&1
-# ketos test's report: "<n>\tCharacters" and "<n>\tErrors", the totals, come first.
-kraken_cer=$(python3 -c '
-import re, sys
-text = open(sys.argv[1], encoding="utf-8").read()
-count = lambda name: int(re.search(rf"^(\d+)\t{name}$", text, re.M).group(1))
-print(round(count("Errors") / count("Characters"), 4))' "$work/kraken-test.log")
-echo "kraken test CER: $kraken_cer" >&2
+    # -- kraken --
+    rm -rf "$work/kraken"
+    start=$(date +%s)
+    ( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
+        "${ketos[@]}" train -f page -t train.list -e val.list -o kraken ) > "$work/kraken-train.log" 2>&1 || true
+    echo "kraken trained for $(( $(date +%s) - start )) s" >&2
+    model=$(ls -t "$work"/kraken/best_*.safetensors 2>/dev/null | head -1 || true)
+    [ -n "$model" ] || model=$(ls -t "$work"/kraken/checkpoint_*.ckpt | head -1)
+    echo "kraken model: $model" >&2
+    "${ketos[@]}" test -f page -m "$model" -e "$work/test.list" > "$work/kraken-test.log" 2>&1
+    # ketos test's report: "<n>\tCharacters" and "<n>\tErrors", the totals, come first.
+    kraken_cer=$(awk -F'\t' '$2 == "Characters" && !c {c = $1} $2 == "Errors" && !e {e = $1}
+        END {printf "%.4f", e / c}' "$work/kraken-test.log")
+    echo "kraken test CER: $kraken_cer" >&2
 fi
 
 # -- inkread --
-if [[ $legs == *" inkread "* ]]; then  # (the inkread leg, to its "fi")
-rm -rf "$work/inkread"
-inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
-    --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
-inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json > "$work/inkread-test.json"
-# the same model read by best path alone, without the language model training stored with it
-inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json --decoder greedy \
-    > "$work/inkread-test-greedy.json"
+if [[ $legs == *" inkread "* ]]; then
+    rm -rf "$work/inkread"
+    inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
+        --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
+    inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json > "$work/inkread-test.json"
+    # the same model read by best path alone, without the language model training stored with it
+    inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json --decoder greedy \
+        > "$work/inkread-test-greedy.json"
 fi
 [[ $legs == *" kraken "* && $legs == *" inkread "* ]] || exit 0
 
