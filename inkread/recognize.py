@@ -175,7 +175,7 @@ class Recognizer:
 
         `loaded`: a page already decoded, as line_cuts takes it."""
         pending: list[tuple[Line, np.ndarray, Cut, float, tuple[int, int]]] = []
-        for line, crop, cut in line_cuts(lines, skipped, loaded):
+        for line, crop, cut in line_cuts(lines, skipped, loaded, self.config.straighten):
             image = sized(crop, self.config)
             xscale = content_width(crop, image, self.config) / crop.shape[1]
             pending.append((line, image, cut, xscale, (crop.shape[1], crop.shape[0])))

@@ -112,7 +112,7 @@ class LineSet:
     ) -> LineSet:
         images, texts, ids = [], [], []
         for line, crop in tqdm(
-            line_images(lines, skipped),
+            line_images(lines, skipped, straight=config.straighten),
             total=len(lines),
             desc=desc,
             disable=None,

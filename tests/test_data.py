@@ -3,6 +3,7 @@
 import io
 import re
 
+import cv2
 import numpy as np
 import pytest
 from conftest import FIXTURES, turned_page
@@ -130,6 +131,46 @@ def test_right_to_left_baselines_are_not_turned():
     assert quarter_turns(np.array([[40, 10], [45, 600]])) == 1
     assert quarter_turns(np.array([[40, 600], [45, 10]])) == 3
     assert quarter_turns(None) == 0
+
+
+def test_straightening_levels_a_sloping_line(tmp_path):
+    """A line written uphill comes out level: its baseline stroke on one row, and the band
+    that held it as tall as the writing, not as the slope."""
+    from inkread.data.lines import Line, line_cuts
+
+    page = np.full((160, 600), 220, np.uint8)
+    base = lambda x: 120 - 0.12 * x  # noqa: E731  rises 72 pixels across the line
+    for x in range(20, 580):
+        page[round(base(x)) - 1 : round(base(x)) + 1, x] = 20  # the stroke along the baseline
+        if x % 30 == 0:
+            page[round(base(x)) - 18 : round(base(x)), x : x + 3] = 20  # letters above it
+    cv2.imwrite(str(tmp_path / "p.png"), page)
+    xs = np.array([0.0, 599.0])
+    baseline = np.stack([xs, base(xs)], axis=1)
+    polygon = np.concatenate([baseline + [0, -24], (baseline + [0, 8])[::-1]])
+    line = Line("l", tmp_path / "p.png", polygon=polygon, baseline=baseline)
+    ((_, tilted, _),) = line_cuts([line], Skipped())
+    ((_, level, cut),) = line_cuts([line], Skipped(), straight=True)
+    assert tilted.shape[0] > 100 and level.shape[1] == tilted.shape[1] == 600
+    assert level.shape[0] <= 40  # the polygon is 32 rows tall
+    lowest = [np.flatnonzero(level[:, x] < 100).max() for x in range(30, 570, 7)]
+    assert np.ptp(lowest) <= 2  # the baseline stroke is level
+    assert cut.x == 0  # positions along the line are still the page's
+
+
+def test_straightening_real_lines_keeps_their_ink():
+    """On a real page every line keeps its width and all its ink, in as few rows or fewer."""
+    lines = read_data([PAGE])[0]
+    plain = line_images(lines, Skipped())
+    straight = line_images(lines, Skipped(), straight=True)
+    shorter = 0
+    for (line, a), (_, b) in zip(plain, straight, strict=True):
+        assert b.shape[1] == a.shape[1] and b.shape[0] <= a.shape[0], line.id
+        ink_a = (255.0 - a).sum() - (255.0 - np.median(a)) * a.size
+        ink_b = (255.0 - b).sum() - (255.0 - np.median(b)) * b.size
+        assert abs(ink_b - ink_a) < 0.1 * abs(ink_a), line.id
+        shorter += b.shape[0] < a.shape[0]
+    assert shorter >= len(lines) // 3
 
 
 def test_cut_polygon_paints_outside_as_paper():

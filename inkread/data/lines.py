@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.images import cut_polygon, load_gray
+from inkread.data.images import cut_polygon, load_gray, straighten
 from inkread.errors import InkreadError
 
 
@@ -132,19 +132,26 @@ def quarter_turns(baseline: np.ndarray | None) -> int:
     return 1 if dy > 0 else 3
 
 
-def line_images(lines: Iterable[Line], skipped: Skipped) -> Iterator[tuple[Line, np.ndarray]]:
+def line_images(
+    lines: Iterable[Line], skipped: Skipped, straight: bool = False
+) -> Iterator[tuple[Line, np.ndarray]]:
     """Cut each line out of its image; see line_cuts."""
-    for line, crop, _ in line_cuts(lines, skipped):
+    for line, crop, _ in line_cuts(lines, skipped, straight=straight):
         yield line, crop
 
 
 def line_cuts(
-    lines: Iterable[Line], skipped: Skipped, loaded: tuple[Path, np.ndarray] | None = None
+    lines: Iterable[Line],
+    skipped: Skipped,
+    loaded: tuple[Path, np.ndarray] | None = None,
+    straight: bool = False,
 ) -> Iterator[tuple[Line, np.ndarray, Cut]]:
     """Cut each line out of its image, loading every page once for its consecutive lines.
 
     A page that cannot be read skips its lines (counted) instead of ending the run. `loaded` is
-    a page already decoded (path, image), so that a large scan is not decoded twice.
+    a page already decoded (path, image), so that a large scan is not decoded twice. With
+    `straight`, lines that have a baseline are straightened along it (columns move only up
+    or down, so positions along the line stay those of the page).
     """
     page_path, page = loaded or (None, None)
     error = ""
@@ -171,6 +178,9 @@ def line_cuts(
             continue
         crop, (x, y) = found
         turns = quarter_turns(line.baseline)
+        if straight and turns == 0 and line.baseline is not None and len(line.baseline) >= 2:
+            shift = np.array([x, y], dtype=np.float64)
+            crop = straighten(crop, line.baseline * scale - shift, line.polygon * scale - shift)
         size = (crop.shape[1], crop.shape[0])
         if turns:
             crop = np.ascontiguousarray(np.rot90(crop, turns))

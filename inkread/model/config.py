@@ -35,6 +35,7 @@ class ModelConfig:
     max_width: int = 2000  # wider lines are squeezed to this (variable width only)
     trim: bool = False  # cut empty paper above and below the writing before scaling
     pool_first: bool = False  # max-pool before BatchNorm and LeakyReLU (cheaper; the seed: after)
+    straighten: bool = False  # shift columns so that a line's baseline runs straight
 
     def __post_init__(self) -> None:
         if not len(self.kernels) == len(self.filters) == len(self.pools):
@@ -94,6 +95,8 @@ PRESETS: dict[str, ModelConfig] = {
     # much more per line that it ends lower in 45 minutes, and further ahead when trained to
     # the end on a small collection (BENCHMARKS.md). Pooling before BatchNorm and LeakyReLU
     # normalises a quarter of the values in the first blocks: 6 % more lines a second.
+    # Straightening lines along their baselines learns a little more per epoch but makes
+    # lines wider: level at equal time on the CPU, so it stays off (BENCHMARKS.md).
     "line": ModelConfig(
         height=48,
         width=None,
