@@ -9,10 +9,44 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from bidi import get_display
+
 
 def normalize(text: str) -> str:
     """NFC is the only normalisation: what the user transcribed is what we learn and score."""
     return unicodedata.normalize("NFC", text)
+
+
+def right_to_left(text: str) -> bool:
+    """Whether a line reads right to left: most of its strong characters are Hebrew, Arabic or
+    another right-to-left script. The majority, not the first letter, decides, because a
+    recognised line's first letter may be a misreading or a number's neighbour."""
+    rtl = ltr = 0
+    for c in text:
+        kind = unicodedata.bidirectional(c)
+        rtl += kind in ("R", "AL")
+        ltr += kind == "L"
+    return rtl > ltr
+
+
+def display_order(text: str) -> str:
+    """The characters in the order they stand on the page, left to right, which is the order
+    CTC reads the line's columns in; transcriptions are stored in reading order (Unicode's
+    logical order), so a Hebrew or Arabic line must be reversed (numbers and Latin words
+    inside it not) before it can be learned. Text without right-to-left letters is returned
+    as it is, so Latin scripts pay nothing.
+
+    The same Unicode bidirectional algorithm turns display order back into reading order
+    (see reading_order), as kraken does; for lines that mix directions at their ends the
+    round trip can move a neutral character such as a number or a full stop."""
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in text):
+        return text
+    return get_display(text, base_dir="R" if right_to_left(text) else "L")
+
+
+def reading_order(text: str) -> str:
+    """What the network wrote (display order) as text to store and compare (reading order)."""
+    return display_order(text)
 
 
 class Alphabet:

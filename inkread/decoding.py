@@ -8,11 +8,11 @@ import multiprocessing as mp
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from inkread.alphabet import Alphabet
+from inkread.alphabet import Alphabet, reading_order
 
 
 @dataclass
@@ -64,7 +64,8 @@ class Word:
 
 
 def words(decoded: Decoded) -> list[Word]:
-    """Whitespace-separated words with their frames and confidences."""
+    """Whitespace-separated words with their frames and confidences, left to right on the
+    page; each word's text is in reading order."""
     found: list[Word] = []
     current: list[Char] = []
     for ch in decoded.chars + [Char(" ", 1.0, -1, -1)]:
@@ -72,7 +73,7 @@ def words(decoded: Decoded) -> list[Word]:
             if current:
                 found.append(
                     Word(
-                        "".join(c.char for c in current),
+                        reading_order("".join(c.char for c in current)),
                         min(c.confidence for c in current),
                         current[0].start,
                         current[-1].end,
@@ -347,7 +348,19 @@ def decode_all(
         or "fork" not in mp.get_all_start_methods()
         or threading.current_thread() is not threading.main_thread()
     ):
-        return [decoder(lp, alphabet) for lp in log_probs]
+        return [in_reading_order(decoder(lp, alphabet)) for lp in log_probs]
     context = mp.get_context("fork")
     with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
-        return pool.map(_decode_one, log_probs, chunksize=max(1, len(log_probs) // (4 * workers)))
+        chunk = max(1, len(log_probs) // (4 * workers))
+        return [in_reading_order(d) for d in pool.map(_decode_one, log_probs, chunksize=chunk)]
+
+
+def in_reading_order(decoded: Decoded) -> Decoded:
+    """The network writes display order, left to right on the page (alphabet.display_order);
+    a right-to-left line's text and alternatives are given back in reading order. Its chars
+    keep their places on the page, left to right, since they carry frames."""
+    text = reading_order(decoded.text)
+    if text == decoded.text and not decoded.alternatives:
+        return decoded
+    alternatives = [(reading_order(t), s) for t, s in decoded.alternatives]
+    return replace(decoded, text=text, alternatives=alternatives)

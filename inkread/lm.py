@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from inkread.alphabet import normalize
+from inkread.alphabet import display_order, normalize
 from inkread.errors import InkreadError
 
 CHAR_MARK = "# inkread character language model"
@@ -25,7 +25,9 @@ FALLBACK = (0.5, 1.0, 1.5)  # Kneser-Ney discounts where the counts cannot estim
 
 
 def tokens(line: str, words: bool) -> list[str]:
-    line = " ".join(normalize(line).split())
+    """A line's tokens in the order the network writes them: display order (alphabet.py),
+    so that beam search can score a right-to-left line as it grows, left to right."""
+    line = " ".join(display_order(normalize(line)).split())
     if words:
         return line.split()
     return [SPACE if c == " " else c for c in line]

@@ -15,12 +15,13 @@ import numpy as np
 from lxml import etree
 from PIL import Image, ImageSequence
 
+from inkread.alphabet import right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, load_gray, to_gray
 from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes
-from inkread.decoding import Decoder, words
+from inkread.decoding import Decoded, Decoder, words
 from inkread.errors import InkreadError
 from inkread.recognize import Reading, Recognizer
 
@@ -190,7 +191,8 @@ def transcribe(
 
 
 def transcript(reading: Reading) -> Transcript:
-    """The line's text with each word's confidence and outline in document coordinates."""
+    """The line's text with each word's confidence and outline in document coordinates, the
+    words in reading order: a right-to-left line's from the right."""
     result = reading.result
     found = words(result)
     outline = line_outline(reading)
@@ -207,6 +209,8 @@ def transcript(reading: Reading) -> Transcript:
         polygon = clip_band(outline, low, high, reading.cut.axis)
         if len(polygon) >= 3:
             boxes.append(WordBox(word.text, word.confidence, polygon))
+    if right_to_left(result.text):
+        boxes.reverse()
     return Transcript(result.text, result.confidence, boxes)
 
 
@@ -259,7 +263,7 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
         t = texts[r.line.id]
         x0, y0, x1, y1 = box([line_outline(r)])
         out.append(
-            f'<span class="ocr_line" id="line_{n}" title="bbox {x0} {y0} {x1} {y1}; '
+            f'<span class="ocr_line" id="line_{n}" dir="auto" title="bbox {x0} {y0} {x1} {y1}; '
             f'x_wconf {round(100 * t.confidence)}" style="left:{x0}px;top:{y0}px">'
         )
         for k, w in enumerate(t.words, start=1):
@@ -287,6 +291,12 @@ def _size_of(doc: Document) -> tuple[int, int]:
     return image_size(doc.image)
 
 
+def _char_confidences(result: Decoded) -> list[float]:
+    """In reading order, as the text is: a right-to-left line's from the right."""
+    found = [round(c.confidence, 3) for c in result.chars]
+    return found[::-1] if right_to_left(result.text) else found
+
+
 def as_json(doc: Document, readings: list[Reading]) -> dict:
     lines = []
     for r in readings:
@@ -296,7 +306,7 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
                 "id": r.line.id,
                 "text": t.text,
                 "confidence": round(t.confidence, 4),
-                "char_confidences": [round(c.confidence, 3) for c in r.result.chars],
+                "char_confidences": _char_confidences(r.result),
                 "polygon": _points(r.line.polygon),
                 "baseline": _points(r.line.baseline),
                 "words": [

@@ -40,7 +40,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         if id(line) in images:
             cell += f"<img src='data:image/png;base64,{_png(images[id(line)])}'><br>"
         cell += (
-            f"<span class='t'>{html.escape(ref)}</span><br><span class='t'>"
+            f"<span class='t' dir='auto'>{html.escape(ref)}</span><br><span class='t' dir='auto'>"
             f"{_diff(ref, pred)}</span>"
         )
         out.append(

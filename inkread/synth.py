@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from inkread.alphabet import normalize
+from inkread.alphabet import display_order, normalize
 from inkread.errors import InkreadError
 
 # Debian's handwriting font packages (fonts-dancingscript, fonts-kristi, ...) install here.
@@ -98,6 +98,8 @@ def render(text: str, font: Path, rng: random.Random) -> np.ndarray:
     """One line of text as an 8-bit gray image that looks written on paper."""
     size = rng.randint(28, 46)
     face = ImageFont.truetype(str(font), size)
+    if face.layout_engine == ImageFont.Layout.BASIC:
+        text = display_order(text)  # Pillow without raqm sets characters left to right as given
     left, top, right, bottom = face.getbbox(text)
     pad = size
     canvas = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from inkread.alphabet import Alphabet, normalize
+from inkread.alphabet import Alphabet, display_order, normalize
 from inkread.data import Line, Skipped, line_images, read_data
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
@@ -125,15 +125,18 @@ class LineSet:
         return cls(images, texts, ids)
 
 
-# Zero-width space, word joiner, byte-order mark: exports carry them (BnF fr. 412: 87 lines
-# with a BOM), but nothing on the page shows them. Joiners that shape a script stay.
-ZERO_WIDTH = re.compile("[\u200b\u2060\ufeff]")
+# Zero-width space, word joiner, byte-order mark and the bidirectional marks and embeddings:
+# exports carry them (BnF fr. 412: 87 lines with a BOM), but nothing on the page shows them.
+# Joiners that shape a script stay.
+ZERO_WIDTH = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def target_text(text: str) -> str:
     """What the network learns to write: edge, repeated and zero-width spaces are invisible
-    on the page. Scoring still compares the transcriptions as they are (CONTRACT.md)."""
-    return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
+    on the page, and CTC reads the columns left to right, so a right-to-left line is learned
+    in display order (alphabet.display_order). Scoring still compares the transcriptions as
+    they are (CONTRACT.md)."""
+    return display_order(re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip())
 
 
 def ctc_fits(labels: list[int], steps: int) -> bool:

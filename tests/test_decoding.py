@@ -130,3 +130,33 @@ def test_not_an_arpa_file_is_a_user_error(tmp_path):
     (tmp_path / "x.arpa").write_text("hello")
     with pytest.raises(InkreadError, match="x.arpa: not an ARPA language model"):
         NGramModel.load(tmp_path / "x.arpa")
+
+
+HEBREW = Alphabet("אבג ")  # alef=1 bet=2 gimel=3 space=4
+
+
+def test_right_to_left_output_is_given_in_reading_order():
+    # The network writes the page left to right: "גב א" there reads "א בג" from the right.
+    lp = frames([3, 0, 2, 4, 1], 5)
+    (decoded,) = decode_all(greedy, [lp], HEBREW)
+    assert decoded.text == "א בג"
+    assert [w.text for w in words(decoded)] == ["בג", "א"]  # left to right, each readable
+    (best,) = decode_all(BeamSearch(8, keep=2), [lp], HEBREW)
+    assert best.text == "א בג" and best.alternatives[0][0] == "א בג"
+
+
+def test_language_model_of_right_to_left_text_scores_it_as_written():
+    # First column: alef or bet at even odds, then a clear bet. The LM knows the word "בא",
+    # which stands on the page as "אב": it must pick alef, in display order.
+    lp = np.log(
+        np.array(
+            [
+                [1e-6, 0.5, 0.5, 1e-6, 1e-6],
+                [0.98, 5e-3, 5e-3, 5e-3, 5e-3],
+                [1e-6, 1e-6, 0.999, 1e-6, 1e-6],
+            ]
+        )
+    )
+    lm = build(["בא", "בא בא"], 3, words=False)
+    (decoded,) = decode_all(BeamSearch(8, lm, weight=1.0), [lp], HEBREW)
+    assert decoded.text == "בא"

@@ -1,6 +1,7 @@
 """Whole pages: finding lines, reading order, hOCR, multi-page files, large scans."""
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,6 +12,10 @@ from PIL import Image
 
 from inkread.data import read_data
 from inkread.data.images import load_gray
+from inkread.data.lines import Cut, Line
+from inkread.decoding import Char, Decoded, in_reading_order
+from inkread.pages import transcript
+from inkread.recognize import Reading
 from inkread.segment import segment
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003"
@@ -132,3 +137,16 @@ def test_very_large_scan_is_handled(tmp_path):
     found = segment(load_gray(tmp_path / "big.png"))
     assert len(found) == 11
     assert found[0].polygon[:, 0].max() > 0.5 * big.shape[1]
+
+
+def test_right_to_left_words_come_in_reading_order_where_they_stand():
+    # "גב א" left to right on the page (frames 0-4, 4 pixels each) reads "א בג" from the right
+    chars = [Char("ג", 0.9, 0, 0), Char("ב", 0.8, 2, 2), Char(" ", 0.9, 3, 3), Char("א", 0.7, 4, 4)]
+    result = in_reading_order(Decoded("גב א", 0.8, chars))
+    line = Line("l1", Path("page.png"), polygon=np.array([[0, 0], [24, 0], [24, 10], [0, 10]]))
+    reading = Reading(line, result, Cut(0, 0), xscale=1.0, step=4, size=(24, 10))
+    found = transcript(reading)
+    assert found.text == "א בג"
+    assert [w.text for w in found.words] == ["א", "בג"]
+    first, second = (w.polygon[:, 0] for w in found.words)
+    assert first.min() > second.max() - 1  # the first word read is the one on the right

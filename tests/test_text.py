@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inkread.alphabet import Alphabet
+from inkread.alphabet import Alphabet, display_order, reading_order, right_to_left
 from inkread.decoding import greedy
 from inkread.metrics import error_rates
 from inkread.train import ctc_fits, target_text
@@ -52,7 +52,17 @@ def test_training_targets_drop_invisible_spaces():
     assert target_text("  a  b \n") == "a b"
     assert target_text("\ufeffa\u200bb \u200b c") == "ab c"
     persian = "\u0645\u06cc\u200c\u0634\u0648\u062f"  # its zero-width non-joiner shapes it
-    assert target_text(persian) == persian
+    assert "\u200c" in target_text(persian)
+    assert target_text("\u200fab\u202a c\u202c") == "ab c"  # bidirectional marks
+
+
+def test_right_to_left_lines_are_learned_as_they_stand_on_the_page():
+    # CTC reads columns left to right: Hebrew letters reversed, the number inside kept
+    assert target_text("שלום 12 עולם.") == ".םלוע 12 םולש"
+    assert target_text("Hooker, J. D. (1860)") == "Hooker, J. D. (1860)"
+    for line in ["שָׁלוֹם עוֹלָם", "بِسْمِ اللَّهِ 12", "ספר (א) 1-2", "ܫܠܡܐ", "abc שלום def"]:
+        assert reading_order(display_order(line)) == line
+    assert right_to_left("ספר (א) abc") and not right_to_left("abc (א) def")
 
 
 def test_error_rates_follow_the_contract():
