@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Right-to-left lines: synthetic Hebrew lines (dictionary words, numbers, punctuation) in the
+# Hebrew print and display fonts Debian packages (culmus, ldco, DejaVu Sans), trained for
+# MINUTES each way: as inkread does (labels in display order, output turned back to reading
+# order) and with labels in reading order, as the transcriptions store them. Prints both
+# test CERs. Needs: apt-get install culmus fonts-ldco hunspell-he.
+#   bash bench/rtl.sh [WORK_DIR] [MINUTES] [LINES]
+set -euo pipefail
+work="${1:-runs/rtl}"
+minutes="${2:-6}"
+lines="${3:-3000}"
+here="$(dirname "$0")"
+rm -rf "$work" && mkdir -p "$work/fonts"
+cp /usr/share/fonts/truetype/culmus/*.[ot]tf /usr/share/fonts/opentype/ldco/*.otf \
+    /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf "$work/fonts/"
+python "$here/rtl.py" corpus /usr/share/hunspell/he_IL.dic "$work/train.txt" 20000 1
+python "$here/rtl.py" corpus /usr/share/hunspell/he_IL.dic "$work/test.txt" 300 2
+inkread synth --text "$work/train.txt" --out "$work/train" --count "$lines" --fonts "$work/fonts" \
+    --seed 1 >&2
+inkread synth --text "$work/test.txt" --out "$work/test" --count 300 --fonts "$work/fonts" \
+    --seed 2 >&2
+inkread train --train "$work/train" --out "$work/display" --max-minutes "$minutes" \
+    --no-char-lm >&2
+python "$here/rtl.py" logical train --train "$work/train" --out "$work/logical" \
+    --max-minutes "$minutes" --no-char-lm >&2
+echo "display order (inkread): $(inkread eval --model "$work/display/best.pt" \
+    --data "$work/test" --json)"
+echo "reading order (labels as stored): $(python "$here/rtl.py" logical eval \
+    --model "$work/logical/best.pt" --data "$work/test" --json)"
