@@ -53,7 +53,6 @@ class Hyper:
     grad_clip: float = 5.0
     epochs: int = 40
     augment: float = 1.0  # share of the lines varied each epoch (true/false: all or none)
-    distort: float = 0.0  # share of the varied lines also warped locally (augment.warp_locally)
     val_fraction: float = 0.05  # held out from --train when no --val is given
     precision: str = "auto"  # auto | fp32 | bf16 (autocast for the forward pass; CTC stays fp32)
     save_minutes: float = 5.0  # last.pt is also written this often inside an epoch
@@ -65,13 +64,10 @@ class Hyper:
             raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
         check_precision(d.get("precision", "auto"))
         d = dict(d)
-        for key in ("augment", "distort"):
-            share = d.get(key, getattr(cls, key))
-            if not isinstance(share, (int, float)) or not 0 <= share <= 1:
-                raise InkreadError(
-                    f"config: {key} must be true, false or a share 0-1, not {share!r}"
-                )
-            d[key] = float(share)
+        share = d.get("augment", 1.0)
+        if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise InkreadError(f"config: augment must be true, false or a share 0-1, not {share!r}")
+        d["augment"] = float(share)
         return cls(**d)
 
 
@@ -159,11 +155,9 @@ class TrainData(torch.utils.data.Dataset):
         augmenting: float,
         seed: int,
         keep_width: bool,
-        distort: float = 0.0,
     ) -> None:
         self.images, self.labels = images, labels
         self.augmenting, self.seed, self.keep_width = augmenting, seed, keep_width
-        self.distort = distort
 
     def __len__(self) -> int:
         return len(self.images)
@@ -173,7 +167,7 @@ class TrainData(torch.utils.data.Dataset):
         image = self.images[index]
         rng = np.random.default_rng((self.seed, epoch, index))
         if rng.random() < self.augmenting:
-            image = augment(image, rng, self.keep_width, self.distort)
+            image = augment(image, rng, self.keep_width)
         return image, self.labels[index]
 
 
@@ -388,12 +382,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     # -- Optimiser, schedule, loader. --
     data = TrainData(
-        keep_images,
-        keep_labels,
-        hyper.augment,
-        opts.seed,
-        keep_width=config.width is not None,
-        distort=hyper.distort,
+        keep_images, keep_labels, hyper.augment, opts.seed, keep_width=config.width is not None
     )
     widths = [im.shape[1] for im in keep_images]
     batches_per_epoch = math.ceil(len(keep_images) / hyper.batch_size)

@@ -260,21 +260,3 @@ def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
     assert run_cli("train", "--train", manifest, "--config", config, "--out", tmp_path / "r") == 2
     err = capsys.readouterr().err.strip()
     assert "augment must be" in err and len(err.splitlines()) == 1
-
-
-def test_local_warp_bends_strokes_and_keeps_the_line():
-    import numpy as np
-
-    from inkread.data.augment import augment, warp_locally
-
-    line = np.full((48, 300), 220, np.uint8)
-    line[8:40, 100:104] = 20  # one upright stroke
-    warped = warp_locally(line, np.random.default_rng(1), 220.0)
-    assert warped.shape == line.shape
-    centres = [np.mean(np.nonzero(warped[y] < 120)[0]) for y in range(12, 36)]
-    assert max(centres) - min(centres) >= 1  # no longer one straight column
-    assert abs((warped < 120).sum() - (line < 120).sum()) < 0.3 * (line < 120).sum()
-    # without it, the random stream and so every augmented line stay what they were
-    plain = augment(line, np.random.default_rng(5))
-    assert (augment(line, np.random.default_rng(5), distort=0.0) == plain).all()
-    assert (augment(line, np.random.default_rng(5), distort=1.0) != plain).any()

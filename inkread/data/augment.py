@@ -11,10 +11,7 @@ import cv2
 import numpy as np
 
 
-def augment(
-    line: np.ndarray, rng: np.random.Generator, keep_width: bool = False, distort: float = 0.0
-) -> np.ndarray:
-    """`distort`: the chance that the line is also warped locally (see warp_locally)."""
+def augment(line: np.ndarray, rng: np.random.Generator, keep_width: bool = False) -> np.ndarray:
     h, w = line.shape
     paper = float(np.median(line))
     shear = rng.uniform(-0.35, 0.35)  # slant, as tan of the angle
@@ -36,8 +33,6 @@ def augment(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=paper,
     )
-    if distort and rng.random() < distort:
-        out = warp_locally(out, rng, paper)
 
     r = rng.random()
     if r < 0.15:
@@ -53,25 +48,3 @@ def augment(
     if rng.random() < 0.3:
         f += rng.normal(0.0, rng.uniform(2, 10), f.shape)
     return np.clip(f, 0, 255).astype(np.uint8)
-
-
-def warp_locally(line: np.ndarray, rng: np.random.Generator, paper: float) -> np.ndarray:
-    """Bend the strokes a little, each stretch of the line its own way: control points every
-    half line height move at random and the image follows them smoothly (the grid distortion
-    of Wigington et al., 2017). Letters then vary in width, height and slant along the line,
-    as they do between hands, which one affine map for the whole line cannot give."""
-    h, w = line.shape
-    step = max(4, h // 2)
-    grid = (h // step + 2, w // step + 2)
-    sigma = 0.04 * h
-    dx, dy = (
-        cv2.resize(
-            rng.normal(0.0, sigma, grid).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
-        )
-        for _ in range(2)
-    )
-    map_x = np.arange(w, dtype=np.float32)[None, :] + dx
-    map_y = np.arange(h, dtype=np.float32)[:, None] + dy
-    return cv2.remap(
-        line, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=paper
-    )
