@@ -27,6 +27,15 @@ app = typer.Typer(
 VARIADIC = ("--train", "--val", "--data", "--lines")
 
 Model = Annotated[str, typer.Option("--model", "-m", help="checkpoint, .onnx file, or 'default'")]
+Models = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="checkpoint, .onnx file, or 'default' (the default); given twice or more, the "
+        "models read together, their probabilities averaged",
+    ),
+]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda")]
 BatchSize = Annotated[int, typer.Option(min=1, help="lines per batch")]
 DecoderOpt = Annotated[
@@ -83,7 +92,7 @@ def _decoder(
 @app.command()
 def read(
     inputs: Annotated[list[str], typer.Argument(help="line images, page XML/ALTO, or folders")],
-    model: Model = "default",
+    model: Models = None,
     lines: Annotated[
         list[str] | None,
         typer.Option(
@@ -112,7 +121,7 @@ def read(
     from tqdm import tqdm
 
     from inkread.pages import FORMATS, SUFFIX, open_inputs, render, transcribe
-    from inkread.recognize import Recognizer
+    from inkread.recognize import load_all
 
     if format not in FORMATS:
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
@@ -121,7 +130,7 @@ def read(
     documents = open_inputs(inputs, lines, segment)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
-    recognizer = Recognizer.load(model, device)
+    recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer.lm)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -237,7 +246,7 @@ def train(
 @app.command(name="eval")
 def evaluate(
     data: Annotated[list[str], typer.Option("--data", help="DATA with ground truth")],
-    model: Model = "default",
+    model: Models = None,
     decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
     beam_width: BeamWidth = None,
@@ -252,9 +261,9 @@ def evaluate(
 ) -> None:
     """Measure CER and WER on transcribed lines."""
     from inkread.evaluate import evaluate as run
-    from inkread.recognize import Recognizer
+    from inkread.recognize import load_all
 
-    recognizer = Recognizer.load(model, device)
+    recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer.lm)
     result = run(
         recognizer,

@@ -275,6 +275,39 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     assert outputs[0] == outputs[1]
 
 
+def test_models_read_together_average_their_probabilities(overfit, tmp_path, capsys):
+    import torch
+
+    from inkread.data.batches import sized, to_batch
+    from inkread.data.images import load_gray
+    from inkread.recognize import Ensemble, Recognizer
+
+    first, second = Recognizer.load("default", "cpu"), Recognizer.load("default", "cpu")
+    with torch.no_grad():
+        for p in second.model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    line = load_gray(FIXTURES / "lines" / "hooker_00.png")
+    batch, widths = to_batch([sized(line, first.config)])
+    a, b = first.log_probs(batch, widths)[0], second.log_probs(batch, widths)[0]
+    both = Ensemble([first, second]).log_probs(batch, widths)[0]
+    assert not np.allclose(a, b)
+    assert np.allclose(np.exp(both), (np.exp(a) + np.exp(b)) / 2, atol=1e-5)
+
+    # on the command line: --model twice, a checkpoint and its ONNX export read as one
+    onnx_file = tmp_path / "m.onnx"
+    assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
+    capsys.readouterr()
+    data = ["--data", overfit["manifest"], "--json", "--decoder", "greedy"]
+    assert run_cli("eval", "--model", model(overfit), *data) == 0
+    alone = json.loads(capsys.readouterr().out)["cer"]
+    assert run_cli("eval", "-m", model(overfit), "-m", onnx_file, *data) == 0
+    assert json.loads(capsys.readouterr().out)["cer"] == pytest.approx(alone, abs=1e-6)
+    # models that do not write the same characters cannot be averaged
+    assert run_cli("eval", "-m", model(overfit), "-m", "default", *data) == 2
+    err = capsys.readouterr().err.strip()
+    assert "same alphabet" in err and len(err.splitlines()) == 1
+
+
 def test_a_models_own_language_model_reads_by_default(overfit, tmp_path, capsys):
     import shutil
 
