@@ -1,6 +1,6 @@
-"""Helpers of bench/rtl.sh: a Hebrew corpus from a word list, and inkread run without the
-right-to-left handling (labels in reading order, as the transcriptions store them), which is
-what the benchmark compares against.
+"""Helpers of bench/rtl.sh: a Hebrew or Arabic corpus from a hunspell word list, and inkread
+run without the right-to-left handling (labels in reading order, as the transcriptions store
+them), which is what the benchmark compares against.
 
     python bench/rtl.py corpus WORDS.dic OUT.txt LINES SEED
     python bench/rtl.py logical inkread-arguments...
@@ -19,7 +19,7 @@ def corpus(words_file: str, out: str, lines: int, seed: int) -> None:
         next(f)  # hunspell's first line is the word count
         for row in f:
             word = row.split("/")[0].strip()
-            if word and '"' not in word and "'" not in word:
+            if word.isalpha():  # no acronyms with quotes, no stray symbols
                 words.append(word)
     text = []
     for _ in range(lines):

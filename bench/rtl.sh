@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Right-to-left lines: synthetic Hebrew lines (dictionary words, numbers, punctuation) in the
-# Hebrew print and display fonts Debian packages (culmus, ldco, DejaVu Sans), trained for
-# MINUTES each way: as inkread does (labels in display order, output turned back to reading
-# order) and with labels in reading order, as the transcriptions store them. Prints both
-# test CERs. Needs: apt-get install culmus fonts-ldco hunspell-he.
-#   bash bench/rtl.sh [WORK_DIR] [MINUTES] [LINES]
+# Right-to-left lines: synthetic Hebrew or Arabic lines (dictionary words, numbers,
+# punctuation) in the print and display fonts Debian packages, trained for MINUTES each way:
+# as inkread does (labels in display order, output turned back to reading order) and with
+# labels in reading order, as the transcriptions store them. Prints both test CERs. Needs:
+#   he: apt-get install culmus fonts-ldco hunspell-he
+#   ar: apt-get install fonts-hosny-amiri fonts-kacst fonts-arabeyes hunspell-ar
+#   bash bench/rtl.sh [WORK_DIR] [MINUTES] [LINES] [he|ar]
 set -euo pipefail
 work="${1:-runs/rtl}"
 minutes="${2:-6}"
 lines="${3:-3000}"
+language="${4:-he}"
 here="$(dirname "$0")"
 rm -rf "$work" && mkdir -p "$work/fonts"
-cp /usr/share/fonts/truetype/culmus/*.[ot]tf /usr/share/fonts/opentype/ldco/*.otf \
-    /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf "$work/fonts/"
-python "$here/rtl.py" corpus /usr/share/hunspell/he_IL.dic "$work/train.txt" 20000 1
-python "$here/rtl.py" corpus /usr/share/hunspell/he_IL.dic "$work/test.txt" 300 2
+if [ "$language" = he ]; then
+    words=/usr/share/hunspell/he_IL.dic
+    cp /usr/share/fonts/truetype/culmus/*.[ot]tf /usr/share/fonts/opentype/ldco/*.otf "$work/fonts/"
+else
+    words=/usr/share/hunspell/ar.dic
+    cp /usr/share/fonts/opentype/fonts-hosny-amiri/Amiri-*.ttf /usr/share/fonts/truetype/kacst/*.ttf \
+        /usr/share/fonts/truetype/fonts-arabeyes/*.ttf "$work/fonts/"
+fi
+cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf "$work/fonts/"
+python "$here/rtl.py" corpus "$words" "$work/train.txt" 20000 1
+python "$here/rtl.py" corpus "$words" "$work/test.txt" 300 2
 inkread synth --text "$work/train.txt" --out "$work/train" --count "$lines" --fonts "$work/fonts" \
     --seed 1 >&2
 inkread synth --text "$work/test.txt" --out "$work/test" --count 300 --fonts "$work/fonts" \
