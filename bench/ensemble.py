@@ -14,7 +14,7 @@ from inkread.data.batches import sized
 from inkread.data.lines import Skipped, line_images
 from inkread.decoding import decode_all, greedy
 from inkread.metrics import error_rates
-from inkread.recognize import Recognizer
+from inkread.recognize import Recognizer, mean_probs
 
 
 def main(data: str, paths: list[str]) -> None:
@@ -34,17 +34,11 @@ def main(data: str, paths: list[str]) -> None:
         }
         print(f"{name}: {cer['best path']:.2%} best path, {cer['with LM']:.2%} with LM")
 
-    def mean(members: list[list[np.ndarray]]) -> list[np.ndarray]:
-        return [
-            np.logaddexp.reduce(np.stack(parts), axis=0) - np.log(len(parts))
-            for parts in zip(*members)
-        ]
-
     for path, f in zip(paths, frames):
         report(path, f)
-    report("all together", mean(frames))
+    report("all together", mean_probs(frames))
     if len(frames) > 2:
-        report("the first two together", mean(frames[:2]))
+        report("the first two together", mean_probs(frames[:2]))
 
 
 if __name__ == "__main__":

@@ -221,12 +221,15 @@ class Ensemble(Recognizer):
         return self.members[0].config
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
-        """The mean of the members' probabilities, as log-probabilities."""
-        each = [m.log_probs(batch, widths) for m in self.members]
-        return [
-            np.logaddexp.reduce(np.stack(parts), axis=0) - np.log(len(parts))
-            for parts in zip(*each)
-        ]
+        return mean_probs([m.log_probs(batch, widths) for m in self.members])
+
+
+def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """Per line, the mean of several models' probabilities, as log-probabilities; `each` is
+    one list of per-line log-probabilities a model."""
+    return [
+        np.logaddexp.reduce(np.stack(parts), axis=0) - np.log(len(parts)) for parts in zip(*each)
+    ]
 
 
 def load_all(specs: list[str], device: str = "auto") -> Recognizer:
