@@ -4,6 +4,11 @@
 #
 #   bash bench/vs_kraken.sh [DATA_DIR] [MINUTES] [WORK_DIR]
 #   LEGS=kraken bash bench/vs_kraken.sh ...    # one leg only (kraken or inkread)
+#   PAGES=50 TO_END=1 bash bench/vs_kraken.sh DATA_DIR 120 WORK_DIR
+#
+# PAGES: train on the first N pages of train.txt only. TO_END=1: each trains until its own
+# default end instead of for a budget (inkread: its 40 epochs; ketos: its early stopping on
+# the validation split), MINUTES then only caps kraken, as a run that a user leaves going.
 #
 # kraken gets its own virtual environment (PyPI kraken 7.1.1 with torch 2.14.0 and
 # torchvision 0.29.1, several GB), its default recognizer (ketos train -f page) and its own
@@ -17,11 +22,16 @@ minutes="${2:-45}"
 work="$(mkdir -p "${3:-runs/vs_kraken}" && cd "${3:-runs/vs_kraken}" && pwd)"
 threads=$(nproc)
 legs=" ${LEGS:-kraken inkread} "
-echo "machine: $threads cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); budget $minutes min each" >&2
+echo "machine: $threads cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); budget $minutes min each${TO_END:+ (cap; each to its own end)}; ${PAGES:-all} training pages" >&2
 
 for split in train val test; do  # absolute paths, as ketos reads its manifests
-    sed "s#^#$data/#" "$data/$split.txt" > "$work/$split.list"
+    sed "s#^#$data/#" "$data/$split.txt" > "$work/$split.txt"
 done
+if [ -n "${PAGES:-}" ]; then
+    head -n "$PAGES" "$work/train.txt" > "$work/train.part.txt" && mv "$work/train.part.txt" "$work/train.txt"
+fi
+budget=(--max-minutes "$minutes")
+[ -n "${TO_END:-}" ] && budget=()
 
 if [[ $legs == *" kraken "* ]]; then
     if [ ! -x "$work/kraken-venv/bin/ketos" ]; then
@@ -34,12 +44,12 @@ if [[ $legs == *" kraken "* ]]; then
     rm -rf "$work/kraken"
     start=$(date +%s)
     ( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
-        "${ketos[@]}" train -f page -t train.list -e val.list -o kraken ) > "$work/kraken-train.log" 2>&1 || true
+        "${ketos[@]}" train -f page -t train.txt -e val.txt -o kraken ) > "$work/kraken-train.log" 2>&1 || true
     echo "kraken trained for $(( $(date +%s) - start )) s" >&2
     model=$(ls -t "$work"/kraken/best_*.safetensors 2>/dev/null | head -1 || true)
     [ -n "$model" ] || model=$(ls -t "$work"/kraken/checkpoint_*.ckpt | head -1)
     echo "kraken model: $model" >&2
-    "${ketos[@]}" test -f page -m "$model" -e "$work/test.list" > "$work/kraken-test.log" 2>&1
+    "${ketos[@]}" test -f page -m "$model" -e "$work/test.txt" > "$work/kraken-test.log" 2>&1
     # ketos test's report: "<n>\tCharacters" and "<n>\tErrors", the totals, come first.
     kraken_cer=$(awk -F'\t' '$2 == "Characters" && !c {c = $1} $2 == "Errors" && !e {e = $1}
         END {printf "%.4f", e / c}' "$work/kraken-test.log")
@@ -49,8 +59,10 @@ fi
 # -- inkread --
 if [[ $legs == *" inkread "* ]]; then
     rm -rf "$work/inkread"
-    inkread train --train "$data/train.txt" --val "$data/val.txt" --out "$work/inkread" \
-        --max-minutes "$minutes" > "$work/inkread-train.log" 2>&1
+    start=$(date +%s)
+    inkread train --train "$work/train.txt" --val "$data/val.txt" --out "$work/inkread" \
+        "${budget[@]}" > "$work/inkread-train.log" 2>&1
+    echo "inkread trained for $(( $(date +%s) - start )) s" >&2
     inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json > "$work/inkread-test.json"
     # the same model read by best path alone, without the language model training stored with it
     inkread eval --model "$work/inkread/best.pt" --data "$data/test.txt" --json --decoder greedy \
