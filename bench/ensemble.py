@@ -17,28 +17,32 @@ from inkread.metrics import error_rates
 from inkread.recognize import Recognizer, mean_probs
 
 
-def main(data: str, paths: list[str]) -> None:
+def transcribed_lines(data: str) -> tuple[list[np.ndarray], list[str]]:
+    """The cut line images of a DATA list that have text, and their transcriptions."""
     lines = [x for x in read_data([data])[0] if x.text and x.text.strip()]
     cut = list(line_images(lines, Skipped()))
-    references = [line.text for line, _ in cut]
+    return [im for _, im in cut], [line.text for line, _ in cut]
+
+
+def report(name: str, per_line: list[np.ndarray], references: list[str], model: Recognizer) -> None:
+    """Prints the CER of per-line log-probabilities by best path and with `model`'s LM."""
+    cer = [
+        error_rates([d.text for d in decode_all(dec, per_line, model.alphabet)], references)["cer"]
+        for dec in (greedy, model.default_decoder())
+    ]
+    print(f"{name}: {cer[0]:.2%} best path, {cer[1]:.2%} with its LM", flush=True)
+
+
+def main(data: str, paths: list[str]) -> None:
+    images, references = transcribed_lines(data)
     models = [Recognizer.load(p, "cpu") for p in paths]
     lm_of = next(m for m in models if m.lm is not None)
-    frames = [m.frames([sized(im, m.config) for _, im in cut], 32) for m in models]
-
-    def report(name: str, per_line: list[np.ndarray]) -> None:
-        cer = {
-            how: error_rates(
-                [d.text for d in decode_all(dec, per_line, lm_of.alphabet)], references
-            )["cer"]
-            for how, dec in (("best path", greedy), ("with LM", lm_of.default_decoder()))
-        }
-        print(f"{name}: {cer['best path']:.2%} best path, {cer['with LM']:.2%} with LM")
-
+    frames = [m.frames([sized(im, m.config) for im in images], 32) for m in models]
     for path, f in zip(paths, frames):
-        report(path, f)
-    report("all together", mean_probs(frames))
+        report(path, f, references, lm_of)
+    report("all together", mean_probs(frames), references, lm_of)
     if len(frames) > 2:
-        report("the first two together", mean_probs(frames[:2]))
+        report("the first two together", mean_probs(frames[:2]), references, lm_of)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,9 @@ import sys
 
 import cv2
 import numpy as np
+from ensemble import report, transcribed_lines  # bench/ensemble.py, beside this script
 
-from inkread.data import read_data
 from inkread.data.batches import sized
-from inkread.data.lines import Skipped, line_images
-from inkread.decoding import decode_all, greedy
-from inkread.metrics import error_rates
 from inkread.recognize import Recognizer, mean_probs
 
 
@@ -51,26 +48,14 @@ AVERAGES = [
 
 
 def main(data: str, path: str) -> None:
-    lines = [x for x in read_data([data])[0] if x.text and x.text.strip()]
-    cut = list(line_images(lines, Skipped()))
-    references = [line.text for line, _ in cut]
+    images, references = transcribed_lines(data)
     model = Recognizer.load(path, "cpu")
-    base = [sized(im, model.config) for _, im in cut]
+    base = [sized(im, model.config) for im in images]
     frames = {name: model.frames([view(im) for im in base], 32) for name, view in VIEWS.items()}
-
-    def report(name: str, per_line: list[np.ndarray]) -> None:
-        cer = [
-            error_rates([d.text for d in decode_all(dec, per_line, model.alphabet)], references)[
-                "cer"
-            ]
-            for dec in (greedy, model.default_decoder())
-        ]
-        print(f"{name}: {cer[0]:.2%} best path, {cer[1]:.2%} with its LM", flush=True)
-
     for name, per_line in frames.items():
-        report(name, per_line)
+        report(name, per_line, references, model)
     for names in AVERAGES:
-        report(" + ".join(names), mean_probs([frames[n] for n in names]))
+        report(" + ".join(names), mean_probs([frames[n] for n in names]), references, model)
 
 
 if __name__ == "__main__":
