@@ -208,6 +208,13 @@ def train(
             "lowers the validation CER (reading then uses it by default)"
         ),
     ] = True,
+    lm_text: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="plain text files whose lines join the transcriptions in that language model "
+            "(more text of the period and language reads better)"
+        ),
+    ] = None,
 ) -> None:
     """Train a recognizer on transcribed lines."""
     from inkread.train import Options
@@ -230,6 +237,7 @@ def train(
             workers=workers,
             precision=precision,
             char_lm=char_lm,
+            lm_text=lm_text or [],
         ),
         say=_warn,
     )
@@ -389,13 +397,9 @@ def lm_build(
 def _corpus(texts: list[Path] | None, data: list[str] | None) -> list[str]:
     """Text lines from plain files and from the transcriptions of DATA, for LMs and synth."""
     from inkread.data import read_data
+    from inkread.lm import read_texts
 
-    lines: list[str] = []
-    for path in texts or []:
-        try:
-            lines += path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InkreadError(f"cannot read text ({e})", path) from None
+    lines = read_texts(texts or [])
     if data:
         lines += [x.text for x in read_data(data)[0] if x.text]
     if not lines:

@@ -33,6 +33,18 @@ def tokens(line: str, words: bool) -> list[str]:
     return [SPACE if c == " " else c for c in line]
 
 
+def read_texts(paths: Iterable[str | Path]) -> list[str]:
+    """The lines of plain UTF-8 text files: more text for a language model than the
+    transcriptions hold (other transcriptions, editions of the period, word lists)."""
+    lines: list[str] = []
+    for path in paths:
+        try:
+            lines += Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InkreadError(f"cannot read text ({e})", path) from None
+    return lines
+
+
 def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
     """Interpolated modified Kneser-Ney estimates, converted to ARPA's probabilities and backoffs.
 

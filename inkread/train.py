@@ -33,7 +33,7 @@ from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.decoding import decode_all, greedy
 from inkread.errors import InkreadError
-from inkread.lm import ORDERS, NGramModel, build
+from inkread.lm import ORDERS, NGramModel, build, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, load_config
@@ -96,6 +96,7 @@ class Options:
     workers: int | None = None
     precision: str | None = None
     char_lm: bool = True  # offer best.pt the training text's character LM (kept if it helps)
+    lm_text: list[Path] = field(default_factory=list)  # more text for that LM
 
 
 @dataclass
@@ -338,7 +339,14 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
 
     texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
-    lm = build(texts, ORDERS["chars"], False) if opts.char_lm else None
+    if opts.lm_text and not opts.char_lm:
+        raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
+    lm = None
+    if opts.char_lm:
+        extra = [target_text(t) for t in read_texts(opts.lm_text)]
+        lm = build(texts + extra, ORDERS["chars"], False)
+        if extra:
+            say(f"language model: the transcriptions and {len(extra)} lines of --lm-text")
     if alphabet is None:
         if init_blob is not None:
             old = Alphabet(init_blob["alphabet"])
@@ -404,6 +412,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     meta = {
         "trained_on": [str(p) for p in opts.train],
         "validated_on": [str(p) for p in opts.val] or "held-out training lines",
+        "lm_text": [str(p) for p in opts.lm_text],
         "train_lines": len(keep_images),
         "val_lines": len(val_set.images),
         "preset": opts.preset or (None if opts.init else "line"),

@@ -235,6 +235,25 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
             assert "did not help" in said[-1]
 
 
+def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatch, capsys):
+    from inkread import train as T
+
+    offered = []
+    monkeypatch.setattr(T, "offer_lm", lambda best, lm, *rest: offered.append(lm))
+    data = write_lines(tmp_path / "data", texts=("Utah",))
+    period = tmp_path / "period.txt"
+    period.write_text("quixotic zephyrs\n" * 3, encoding="utf-8")
+    common = ("train", "--train", data, "--val", data, "--epochs", 1, "--lm-text")
+    assert run_cli(*common, period, "--out", tmp_path / "run") == 0
+    (lm,) = offered
+    assert "U" in lm and "z" in lm  # the transcription's characters and the text's
+    assert lm.logp(tuple("zephy"), "r") > lm.logp(tuple("zephy"), "U")
+
+    assert run_cli(*common, tmp_path / "missing.txt", "--out", tmp_path / "run2") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "missing.txt" in err[-1] and "cannot read text" in err[-1]
+
+
 def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
     """The "augment" setting is a share of the lines (true and false, as older configs say,
     are all or none); the lines left alone are exactly the clean ones."""
