@@ -52,6 +52,9 @@ class Hyper:
     final_lr_fraction: float = 0.02
     grad_clip: float = 5.0
     epochs: int = 40
+    # Small collections get more epochs, up to this many steps (32,000 lines at batch 8): 10
+    # Hooker pages read 60 % of test at 40 epochs, 55 % at 120 (BENCHMARKS.md). 0: off.
+    min_steps: int = 4000
     augment: float = 1.0  # share of the lines varied each epoch (true/false: all or none)
     val_fraction: float = 0.05  # held out from --train when no --val is given
     precision: str = "auto"  # auto | fp32 | bf16 (autocast for the forward pass; CTC stays fp32)
@@ -394,6 +397,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     )
     widths = [im.shape[1] for im in keep_images]
     batches_per_epoch = math.ceil(len(keep_images) / hyper.batch_size)
+    if opts.epochs is None and hyper.epochs * batches_per_epoch < hyper.min_steps:
+        hyper.epochs = math.ceil(hyper.min_steps / batches_per_epoch)
+        say(f"{len(keep_images)} training lines: {hyper.epochs} epochs, {hyper.min_steps} steps")
     total_steps = hyper.epochs * batches_per_epoch
     optimizer = make_optimizer(model, hyper)
     if state.get("optimizer"):

@@ -254,6 +254,20 @@ def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatc
     assert "missing.txt" in err[-1] and "cannot read text" in err[-1]
 
 
+def test_small_collections_train_for_a_minimum_number_of_steps(tmp_path, capsys):
+    """Epochs of a few lines are a few steps: without --epochs, the run is lengthened to
+    min_steps; an explicit --epochs is kept."""
+    manifest, config = write_lines(tmp_path / "data"), tmp_path / "c.json"
+    config.write_text('{"train": {"epochs": 2, "min_steps": 9, "batch_size": 2}}')
+    common = ("train", "--train", manifest, "--val", manifest, "--config", config)
+    for extra, epochs in (((), 3), (("--epochs", 2), 2)):  # 5 lines: 3 batches an epoch
+        run = tmp_path / f"run{epochs}"
+        assert run_cli(*common, "--out", run, *extra) == 0
+        records = (run / "metrics.jsonl").read_text().splitlines()
+        assert [json.loads(r)["epoch"] for r in records] == list(range(1, epochs + 1))
+    assert "5 training lines: 3 epochs, 9 steps" in capsys.readouterr().err
+
+
 def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
     """The "augment" setting is a share of the lines (true and false, as older configs say,
     are all or none); the lines left alone are exactly the clean ones."""
