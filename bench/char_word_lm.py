@@ -17,7 +17,7 @@ from inkread.data import read_data
 from inkread.decoding import LM_DEFAULTS, BeamSearch
 from inkread.lm import BOS, ORDERS, SPACE, build
 from inkread.recognize import Recognizer
-from inkread.train import target_text
+from inkread.train import clean_text
 
 
 class _Both:
@@ -72,7 +72,7 @@ def main() -> None:
 
     recognizer = Recognizer.load(args.model, "cpu")
     alphabet = recognizer.alphabet
-    texts = [target_text(x.text) for x in read_data([args.train])[0] if x.text]
+    texts = [clean_text(x.text) for x in read_data([args.train])[0] if x.text]
     chars, words = build(texts, ORDERS["chars"], False), build(texts, ORDERS["words"], True)
     weight, bonus = LM_DEFAULTS["chars"]
     val_lp, val_refs, _ = frames(recognizer, [args.val])

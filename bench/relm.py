@@ -18,7 +18,7 @@ from inkread.data import read_data
 from inkread.lm import ORDERS, build
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
-from inkread.train import Hyper, LineSet, hold_out, offer_lm, target_text, with_text
+from inkread.train import Hyper, LineSet, clean_text, hold_out, offer_lm, with_text
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
         val_lines = with_text(val_lines, val_skipped)
     else:
         train_lines, val_lines = hold_out(train_lines, Hyper().val_fraction, args.seed)
-    lm = build([target_text(x.text) for x in train_lines], ORDERS["chars"], False)
+    lm = build([clean_text(x.text) for x in train_lines], ORDERS["chars"], False)
 
     blob = checkpoint.read(args.source)
     blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does

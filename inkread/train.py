@@ -135,12 +135,17 @@ class LineSet:
 ZERO_WIDTH = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
+def clean_text(text: str) -> str:
+    """A transcription without what is invisible on the page: edge, repeated and zero-width
+    spaces. Still in reading order: the form language models are built from (lm.tokens)."""
+    return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
+
+
 def target_text(text: str) -> str:
-    """What the network learns to write: edge, repeated and zero-width spaces are invisible
-    on the page, and CTC reads the columns left to right, so a right-to-left line is learned
-    in display order (alphabet.display_order). Scoring still compares the transcriptions as
-    they are (CONTRACT.md)."""
-    return display_order(re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip())
+    """What the network learns to write: CTC reads the columns left to right, so a
+    right-to-left line is learned in display order (alphabet.display_order). Scoring still
+    compares the transcriptions as they are (CONTRACT.md)."""
+    return display_order(clean_text(text))
 
 
 def ctc_fits(labels: list[int], steps: int) -> bool:
@@ -345,9 +350,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if opts.lm_text and not opts.char_lm:
         raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
     lm = None
-    if opts.char_lm:
-        extra = [target_text(t) for t in read_texts(opts.lm_text)]
-        lm = build(texts + extra, ORDERS["chars"], False)
+    if opts.char_lm:  # from reading order, as build() expects: it stores display order
+        extra = read_texts(opts.lm_text)
+        lm_lines = [clean_text(t) for t in [x.text for x in train_lines] + extra]
+        lm = build(lm_lines, ORDERS["chars"], False)
         if extra:
             say(f"language model: the transcriptions and {len(extra)} lines of --lm-text")
     if alphabet is None:

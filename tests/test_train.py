@@ -242,12 +242,14 @@ def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatc
     monkeypatch.setattr(T, "offer_lm", lambda best, lm, *rest: offered.append(lm))
     data = write_lines(tmp_path / "data", texts=("Utah",))
     period = tmp_path / "period.txt"
-    period.write_text("quixotic zephyrs\n" * 3, encoding="utf-8")
+    period.write_text("quixotic zephyrs\n" * 3 + "שלום עולם\n", encoding="utf-8")
     common = ("train", "--train", data, "--val", data, "--epochs", 1, "--lm-text")
     assert run_cli(*common, period, "--out", tmp_path / "run") == 0
     (lm,) = offered
     assert "U" in lm and "z" in lm  # the transcription's characters and the text's
     assert lm.logp(tuple("zephy"), "r") > lm.logp(tuple("zephy"), "U")
+    # Hebrew in the display order the network writes: "שלום" stands on the page as "םולש"
+    assert lm.logp(("ם",), "ו") > lm.logp(("ש",), "ל")
 
     assert run_cli(*common, tmp_path / "missing.txt", "--out", tmp_path / "run2") == 2
     err = capsys.readouterr().err.strip().splitlines()
