@@ -1,10 +1,11 @@
 """Does a character LM built from more text than the training transcriptions read better?
 
 Training stores an LM of its own transcriptions (a few hundred thousand characters). A user
-may hold much more text of the same period and language; `inkread lm build --text` turns any
-text into an LM that `eval --lm` reads with. This measures what that buys: the model's
-validation and test lines read with an LM of the training text alone, of the corpus alone,
-and of both, the training text repeated to weigh it against the corpus.
+may hold much more text of the same period and language: `inkread train --lm-text FILE` adds
+it to that LM, and `inkread lm build FILE --data TRAIN` makes one for `eval --lm`. This
+measures what that buys: the model's validation and test lines read with an LM of the
+training text alone and of the training text with the first N M characters of the corpus,
+the training text repeated to weigh it against the corpus.
 
 The corpus used for Hooker is the GCIDE (Debian's dict-gcide: Webster's 1913 dictionary,
 its definitions and its quotations of 17th-19th century English prose). `--gcide` turns the
