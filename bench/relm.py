@@ -15,10 +15,9 @@ import argparse
 from pathlib import Path
 
 from inkread.data import read_data
-from inkread.lm import ORDERS, build
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
-from inkread.train import Hyper, LineSet, clean_text, hold_out, offer_lm, with_text
+from inkread.train import Hyper, LineSet, hold_out, offer_lm, text_lm, with_text
 
 
 def main() -> None:
@@ -37,7 +36,7 @@ def main() -> None:
         val_lines = with_text(val_lines, val_skipped)
     else:
         train_lines, val_lines = hold_out(train_lines, Hyper().val_fraction, args.seed)
-    lm = build([clean_text(x.text) for x in train_lines], ORDERS["chars"], False)
+    lm = text_lm([x.text for x in train_lines])
 
     blob = checkpoint.read(args.source)
     blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does

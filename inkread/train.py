@@ -148,6 +148,12 @@ def target_text(text: str) -> str:
     return display_order(clean_text(text))
 
 
+def text_lm(transcriptions: list[str]) -> NGramModel:
+    """The character LM training offers best.pt. Built from reading order (clean_text), as
+    lm.build expects: it turns right-to-left lines into the display order the network writes."""
+    return build([clean_text(t) for t in transcriptions], ORDERS["chars"], False)
+
+
 def ctc_fits(labels: list[int], steps: int) -> bool:
     """CTC needs a frame per label plus a blank between repeated labels."""
     repeats = sum(a == b for a, b in zip(labels, labels[1:]))
@@ -332,6 +338,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     def elapsed() -> float:
         return spent_before + time.monotonic() - clock
 
+    if opts.lm_text and not opts.char_lm:
+        raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
+
     # -- Data: read every source, keep lines with text, hold out validation if none given. --
     train_lines, skipped = read_data(opts.train)
     val_lines, val_skipped = read_data(opts.val) if opts.val else ([], Skipped())
@@ -347,13 +356,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
 
     texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
-    if opts.lm_text and not opts.char_lm:
-        raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
     lm = None
-    if opts.char_lm:  # from reading order, as build() expects: it stores display order
+    if opts.char_lm:
         extra = read_texts(opts.lm_text)
-        lm_lines = [clean_text(t) for t in [x.text for x in train_lines] + extra]
-        lm = build(lm_lines, ORDERS["chars"], False)
+        lm = text_lm([x.text for x in train_lines] + extra)
         if extra:
             say(f"language model: the transcriptions and {len(extra)} lines of --lm-text")
     if alphabet is None:
