@@ -3,6 +3,9 @@ the best setting and the defaults give on the test lines.
 
     python bench/lm_grid.py --model runs/h48_45/best.pt --train ../shared/data/hooker/train.txt \
         --val ../shared/data/hooker/val.txt --test ../shared/data/hooker/test.txt
+
+With --own (no --train), the LM the model stores instead, at beam 32: each weight and bonus
+on both the validation and the test lines.
 """
 
 from __future__ import annotations
@@ -20,19 +23,33 @@ from inkread.recognize import Recognizer
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("--model", "--train", "--val", "--test"):
-        parser.add_argument(name, required=True)
+    parser.add_argument("--model", required=True)
+    for name in ("--val", "--test"):
+        parser.add_argument(name, required=True, nargs="+")
+    parser.add_argument("--train", nargs="+")
+    parser.add_argument("--own", action="store_true", help="grid the model's own LM")
     args = parser.parse_args()
+    if not args.own and not args.train:
+        parser.error("--train is needed unless --own")
 
     recognizer = Recognizer.load(args.model, "cpu")
     alphabet = recognizer.alphabet
-    texts = [x.text for x in read_data([args.train])[0] if x.text]
-    val_lp, val_refs, _ = frames(recognizer, [args.val])
-    test_lp, test_refs, _ = frames(recognizer, [args.test])
+    val_lp, val_refs, _ = frames(recognizer, args.val)
+    test_lp, test_refs, _ = frames(recognizer, args.test)
     print(
         f"greedy: val {score(greedy, val_lp, val_refs, alphabet)[0]['cer']:.2%}, "
         f"test {score(greedy, test_lp, test_refs, alphabet)[0]['cer']:.2%}"
     )
+    if args.own:
+        for weight, bonus in itertools.product((0.4, 0.6, 0.8, 1.0), (0.0, 0.5, 1.0, 2.0)):
+            decoder = BeamSearch(32, recognizer.lm, weight, bonus)
+            val, test = (
+                score(decoder, lp, refs, alphabet)[0]["cer"]
+                for lp, refs in ((val_lp, val_refs), (test_lp, test_refs))
+            )
+            print(f"weight {weight} bonus {bonus}: val {val:.2%}, test {test:.2%}", flush=True)
+        return
+    texts = [x.text for x in read_data(args.train)[0] if x.text]
     trials = []
     for order in (5, 6, 8, 10):
         lm = build(texts, order, False)

@@ -1,6 +1,7 @@
 """Give an existing checkpoint the character LM that training would give it now: rebuild the
 LM of its training text with the current code and offer it exactly as the end of
-`inkread train` does (kept only if it lowers the validation CER). Used to re-measure models
+`inkread train` does (at the weight and bonus that read the validation lines best, kept
+only if it lowers the validation CER). Used to re-measure models
 trained before a change to the language model, without training them again.
 
     python bench/relm.py runs/h48_45/best.pt out.pt --train ../shared/data/hooker/train.txt \
@@ -40,7 +41,7 @@ def main() -> None:
 
     blob = checkpoint.read(args.source)
     blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does
-    for key in ("val_cer_lm", "val_wer_lm"):
+    for key in ("val_cer_lm", "val_wer_lm", "lm_weight", "lm_bonus"):
         blob["meta"].pop(key, None)
     checkpoint.atomic_save(blob, Path(args.out))
     model, _, _ = checkpoint.load(args.out)

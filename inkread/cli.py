@@ -63,7 +63,8 @@ def _decoder(
     keep: int = 1,
     own=None,
 ):
-    """`own` is the model's own language model: auto and beam use it when --lm names none."""
+    """`own` reads with its own language model, at the weight and bonus training chose for
+    it: auto and beam use it when --lm names none."""
     from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
     from inkread.lm import NGramModel
 
@@ -73,12 +74,14 @@ def _decoder(
         if lm is not None or keep > 1:
             raise InkreadError("--lm and --nbest need --decoder beam")
         return greedy
-    model = NGramModel.load(lm) if lm is not None else own
+    model = NGramModel.load(lm) if lm is not None else own.lm if own is not None else None
     if name == "auto" and model is None and keep == 1 and not lexicon:
         return greedy
     if lexicon and (model is None or not model.words):
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
     w, b = LM_DEFAULTS["words" if model is not None and model.words else "chars"]
+    if lm is None and own is not None and own.lm is not None:
+        w, b = own.lm_setting()
     return BeamSearch(
         width or BEAM_WIDTH,
         model,
@@ -131,7 +134,7 @@ def read(
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     recognizer = load_all(model or ["default"], device)
-    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer.lm)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     many = len(documents) > 1
@@ -272,7 +275,7 @@ def evaluate(
     from inkread.recognize import load_all
 
     recognizer = load_all(model or ["default"], device)
-    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer.lm)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
     result = run(
         recognizer,
         data,

@@ -148,6 +148,9 @@ Decoder = Callable[[np.ndarray, Alphabet], Decoded]
 # validation split with bench/lm_grid.py and bench/decoding.py --tune, and confirmed on Poilus
 # (BENCHMARKS.md)
 LM_DEFAULTS = {"chars": (0.8, 2.0), "words": (0.4, 3.0)}
+# The character LM's weights and bonuses training tries on the validation lines, the defaults
+# among them: a collection whose words run together wants no bonus for inserting spaces
+LM_GRID = [(w, b) for w in (0.4, 0.8, 1.2) for b in (0.0, 1.0, 2.0, 3.0)]
 # Beams of 32 err 2 % less than 16 (Hooker and Poilus) and read a fifth fewer lines a second.
 BEAM_WIDTH = 32
 NEG = float("-inf")

@@ -126,7 +126,17 @@ class Recognizer:
         """
         if self.lm is None:
             return greedy
-        return BeamSearch(width, self.lm, *LM_DEFAULTS["chars"])
+        return BeamSearch(width, self.lm, *self.lm_setting())
+
+    def lm_setting(self) -> tuple[float, float]:
+        """The weight and bonus for the model's own LM: those training chose on validation,
+        where it did. A collection's conventions move them: BnF fr. 412, whose scribe
+        runs words together, read worse with the defaults (which insert spaces) than without
+        the LM at all (BENCHMARKS.md)."""
+        meta = self.meta or {}
+        if "lm_weight" in meta and "lm_bonus" in meta:
+            return float(meta["lm_weight"]), float(meta["lm_bonus"])
+        return LM_DEFAULTS["chars"]
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
         """Per line, (time, classes) log-probabilities cut to the line's own length."""
@@ -214,7 +224,8 @@ class Ensemble(Recognizer):
                     raise InkreadError(f"models read together must have the same {key}")
         self.members = members
         self.alphabet, self.meta, self.device = first.alphabet, first.meta, first.device
-        self.lm = next((m.lm for m in members if m.lm is not None), None)
+        owner = next((m for m in members if m.lm is not None), first)
+        self.lm, self.lm_setting = owner.lm, owner.lm_setting
 
     @property
     def config(self) -> ModelConfig:

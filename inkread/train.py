@@ -5,8 +5,8 @@ progress is the larger of steps done and budget spent, so a --max-minutes run an
 properly by its deadline instead of being cut off at a high rate.
 
 At the end a character n-gram of the training transcriptions joins best.pt when beam search
-with it reads the validation lines better than best path does: the model then reads with it by
-default (Recognizer.default_decoder).
+with it reads the validation lines better than best path does, at the weight and bonus that
+read them best: the model then reads with it by default (Recognizer.default_decoder).
 """
 
 from __future__ import annotations
@@ -31,7 +31,15 @@ from inkread.alphabet import Alphabet, display_order, normalize
 from inkread.data import Line, Skipped, line_images, read_data
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
-from inkread.decoding import decode_all, greedy
+from inkread.decoding import (
+    BEAM_WIDTH,
+    LM_DEFAULTS,
+    LM_GRID,
+    BeamSearch,
+    Decoder,
+    decode_all,
+    greedy,
+)
 from inkread.errors import InkreadError
 from inkread.lm import ORDERS, NGramModel, build, read_texts
 from inkread.metrics import error_rates
@@ -514,8 +522,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             # Leave room for a validation and the saves inside the budget. Until a validation
             # has been timed, reading is taken to be three times faster than training, once
             # the speed has settled (the first batches include start-up costs). Offering the
-            # LM at the end reads the validation lines once more and beam-searches them
-            # (about 60 lines/s on two CPU cores).
+            # LM at the end reads the validation lines once more and beam-searches them at
+            # each setting of LM_GRID (beam 32: about 90 lines/s on two CPU cores).
             if val_seconds is not None:
                 reading = 1.3 * val_seconds
             elif batch_index - start_batch >= 20:
@@ -524,7 +532,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 reading = 0.0
             reserve = reading + 10
             if lm is not None:
-                reserve += reading + len(val_set.images) / 60
+                reserve += reading + len(LM_GRID) * len(val_set.images) / 80
             if budget and elapsed() + reserve >= budget:
                 stop = True
                 break
@@ -603,30 +611,41 @@ def offer_lm(
     device: torch.device,
     say: Callable[[str], None],
 ) -> float | None:
-    """Store the character LM in best.pt if beam search with it beats best path on the
-    validation lines (both read from the same frames), and return its CER; None if not kept.
+    """Store the character LM in best.pt, with the weight and bonus (LM_GRID) that read the
+    validation lines best, if beam search with it beats best path there (all read from the
+    same frames); return its CER, or None if it is not kept.
 
-    With no validation lines there is nothing to judge by, and the LM is kept: on every
-    collection measured it helped (BENCHMARKS.md)."""
+    The setting is chosen per collection because conventions differ: Hooker's and Poilus's
+    transcriptions space words as print does, BnF fr. 412's runs them together as its scribe
+    did, and the bonus that suits the first inserts spaces into the second (BENCHMARKS.md).
+    With no validation lines there is nothing to judge by, and the LM is kept at the default
+    setting: on every collection measured it helped."""
     if not val_set.images:
         checkpoint.attach_lm(best_path, lm)
         return None
     recognizer = Recognizer.load(best_path, str(device))
     frames = recognizer.frames(val_set.images, 32)
-    recognizer.lm = lm  # judged with the decoder that reading will then use by default
-    plain, with_lm = (
-        error_rates([d.text for d in decode_all(dec, frames, recognizer.alphabet)], val_set.texts)
-        for dec in (greedy, recognizer.default_decoder())
+
+    def read(decoder: Decoder) -> dict[str, float]:
+        return error_rates(
+            [d.text for d in decode_all(decoder, frames, recognizer.alphabet)], val_set.texts
+        )
+
+    plain = read(greedy)
+    tried = {(w, b): read(BeamSearch(BEAM_WIDTH, lm, w, b)) for w, b in LM_GRID}
+    # the lowest CER; on a tie the defaults, then the smaller weight
+    (weight, bonus), with_lm = min(
+        tried.items(), key=lambda t: (t[1]["cer"], t[0] != LM_DEFAULTS["chars"], t[0])
     )
     if with_lm["cer"] >= plain["cer"]:
         say(
             f"the training text's character language model did not help on validation "
-            f"(CER {with_lm['cer']:.2%} against {plain['cer']:.2%}): best.pt reads without it"
+            f"(CER {with_lm['cer']:.2%} at best against {plain['cer']:.2%}): best.pt reads "
+            f"without it"
         )
         return None
-    checkpoint.attach_lm(
-        best_path, lm, {"val_cer_lm": with_lm["cer"], "val_wer_lm": with_lm["wer"]}
-    )
+    meta = {"val_cer_lm": with_lm["cer"], "val_wer_lm": with_lm["wer"]}
+    checkpoint.attach_lm(best_path, lm, {**meta, "lm_weight": weight, "lm_bonus": bonus})
     return with_lm["cer"]
 
 

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 from conftest import run_cli, write_lines
 
@@ -233,6 +234,46 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
         else:  # reads "aa" like best path: no better, so left out
             assert cer is None and checkpoint.own_lm(blob) is None
             assert "did not help" in said[-1]
+
+
+def test_the_lm_is_kept_at_the_weight_and_bonus_that_read_validation_best(tmp_path, monkeypatch):
+    """A space the network half sees (p = 0.25) is written only with a bonus above the
+    defaults'; the validation line has it, so that setting is stored and reading uses it."""
+    import numpy as np
+    import torch
+
+    from inkread import train as T
+    from inkread.alphabet import Alphabet
+    from inkread.decoding import LM_DEFAULTS
+    from inkread.lm import build
+    from inkread.model.config import PRESETS
+    from inkread.model.network import CRNN
+
+    alphabet = Alphabet("ab ")
+
+    def frame(blank=0.0, a=0.0, b=0.0, space=0.0):  # the network's output, classes in order
+        return np.log(np.array([[blank, a, b, space]]) + 1e-6)
+
+    gap = frame(blank=1.0)
+    frames = np.concatenate([frame(a=1.0), gap, frame(blank=0.75, space=0.25), gap, frame(b=1.0)])
+
+    class Stub:
+        alphabet = Alphabet("ab ")
+
+        def frames(self, images, batch_size):
+            return [frames for _ in images]
+
+    monkeypatch.setattr(T.Recognizer, "load", lambda *a, **k: Stub())
+    best = tmp_path / "best.pt"
+    checkpoint.save(best, CRNN(PRESETS["line"], len(alphabet)), alphabet)
+    val = T.LineSet([np.zeros((48, 8), np.uint8)], ["a b"], ["line"])
+    lm = build(["ab a b ab ab"], 6, False)
+    assert T.BeamSearch(32, lm, *LM_DEFAULTS["chars"])(frames, alphabet).text == "ab"
+    assert T.offer_lm(best, lm, val, torch.device("cpu"), print) == 0.0
+    meta = checkpoint.read(best)["meta"]
+    setting = T.Recognizer.lm_setting(SimpleNamespace(meta=meta))
+    assert setting == (meta["lm_weight"], meta["lm_bonus"]) != LM_DEFAULTS["chars"]
+    assert T.BeamSearch(32, lm, *setting)(frames, alphabet).text == "a b"
 
 
 def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatch, capsys):
