@@ -6,12 +6,13 @@
 #   LEGS=kraken bash bench/vs_kraken.sh ...    # one leg only (kraken or inkread)
 #   PAGES=50 TO_END=1 bash bench/vs_kraken.sh DATA_DIR 120 WORK_DIR
 #
-# PAGES: train on the first N pages of train.txt only. TO_END=1: each trains until its own
+# PAGES: train on the first N pages of train.txt only. FORMAT: ketos's input format, page or
+# alto; by default that of the first training file. TO_END=1: each trains until its own
 # default end instead of for a budget (inkread: its 40 epochs; ketos: its early stopping on
 # the validation split), MINUTES then only caps kraken, as a run that a user leaves going.
 #
 # kraken gets its own virtual environment (PyPI kraken 7.1.1 with torch 2.14.0 and
-# torchvision 0.29.1, several GB), its default recognizer (ketos train -f page) and its own
+# torchvision 0.29.1, several GB), its default recognizer (ketos train -f page, or -f alto) and its own
 # test command (ketos test). ketos has no wall-clock budget, so it runs under `timeout`; the
 # best weights it converted are tested, or, when the budget ended before that, its newest
 # checkpoint. inkread runs `inkread train --max-minutes` and `inkread eval`, which reads with
@@ -30,6 +31,7 @@ done
 if [ -n "${PAGES:-}" ]; then
     head -n "$PAGES" "$work/train.txt" > "$work/train.part.txt" && mv "$work/train.part.txt" "$work/train.txt"
 fi
+format="${FORMAT:-$(grep -qs '<alto' "$(head -n 1 "$work/train.txt")" && echo alto || echo page)}"
 budget=(--max-minutes "$minutes")
 [ -n "${TO_END:-}" ] && budget=()
 
@@ -44,12 +46,12 @@ if [[ $legs == *" kraken "* ]]; then
     rm -rf "$work/kraken"
     start=$(date +%s)
     ( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
-        "${ketos[@]}" train -f page -t train.txt -e val.txt -o kraken ) > "$work/kraken-train.log" 2>&1 || true
+        "${ketos[@]}" train -f "$format" -t train.txt -e val.txt -o kraken ) > "$work/kraken-train.log" 2>&1 || true
     echo "kraken trained for $(( $(date +%s) - start )) s" >&2
     model=$(ls -t "$work"/kraken/best_*.safetensors 2>/dev/null | head -1 || true)
     [ -n "$model" ] || model=$(ls -t "$work"/kraken/checkpoint_*.ckpt | head -1)
     echo "kraken model: $model" >&2
-    "${ketos[@]}" test -f page -m "$model" -e "$work/test.txt" > "$work/kraken-test.log" 2>&1
+    "${ketos[@]}" test -f "$format" -m "$model" -e "$work/test.txt" > "$work/kraken-test.log" 2>&1
     # ketos test's report: "<n>\tCharacters" and "<n>\tErrors", the totals, come first.
     kraken_cer=$(awk -F'\t' '$2 == "Characters" && !c {c = $1} $2 == "Errors" && !e {e = $1}
         END {printf "%.4f", e / c}' "$work/kraken-test.log")
