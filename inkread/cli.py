@@ -74,14 +74,17 @@ def _decoder(
         if lm is not None or keep > 1:
             raise InkreadError("--lm and --nbest need --decoder beam")
         return greedy
-    model = NGramModel.load(lm) if lm is not None else own.lm if own is not None else None
+    if lm is not None:
+        model = NGramModel.load(lm)
+        w, b = LM_DEFAULTS["words" if model.words else "chars"]
+    elif own is not None and own.lm is not None:
+        model, (w, b) = own.lm, own.lm_setting()
+    else:
+        model, (w, b) = None, LM_DEFAULTS["chars"]
     if name == "auto" and model is None and keep == 1 and not lexicon:
         return greedy
     if lexicon and (model is None or not model.words):
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
-    w, b = LM_DEFAULTS["words" if model is not None and model.words else "chars"]
-    if lm is None and own is not None and own.lm is not None:
-        w, b = own.lm_setting()
     return BeamSearch(
         width or BEAM_WIDTH,
         model,
