@@ -82,16 +82,17 @@ def overfit(tmp_path_factory) -> dict:
     }
 
 
-def turned_page(folder: Path, k: int) -> Path:
-    """The test-split fixture page turned a quarter, image and PAGE XML: k=1 counter-clockwise
-    (its lines then run up the page), k=-1 clockwise (down), as notes written along a margin."""
+def turned_page(folder: Path, k: int, name: str = "JDH_2_16_45_003") -> Path:
+    """A fixture page (by default the test-split one) turned a quarter, image and PAGE XML:
+    k=1 counter-clockwise (its lines then run up the page), k=-1 clockwise (down), as notes
+    written along a margin."""
     import numpy as np
     from lxml import etree
     from PIL import Image
 
     from inkread.data.images import load_gray
 
-    source = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+    source = FIXTURES / "hooker" / f"{name}.xml"
     page = load_gray(source.with_suffix(".jpg"))
     h, w = page.shape
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import FIXTURES, turned_page
+from lxml import etree
 from PIL import Image
 
 from inkread.data import line_images, read_data
@@ -92,6 +93,34 @@ def test_broken_polygons_are_redrawn_from_baselines():
     for line, crop in crops:
         assert line.polygon[:, 0].max() <= 764 + 1
         assert 10 < crop.shape[0] < 120
+
+
+HUGGING = FIXTURES / "hooker" / "JDH_2_16_98_003.xml"  # two polygons hug their baselines
+
+
+def test_polygons_that_hug_their_baselines_are_redrawn_around_them():
+    """One Hooker line in twenty has a polygon a few pixels high along its baseline: cut as
+    drawn, the image shows only the feet of the letters. Such lines get a band as high as the
+    page's other lines reach; the rest keep their polygons."""
+    lines, _ = read_data([HUGGING])
+    heights = {x.id: crop.shape[0] for x, crop in line_images(lines, Skipped())}
+    assert heights["tr_2_tl_1"] > 45 and heights["l"] > 35  # 25 and 11 pixels as drawn
+    drawn = etree.parse(str(HUGGING))
+    for line in lines:
+        if line.id in ("tr_2_tl_2", "tr_2_tl_3", "tr_1_tl_2", "tr_1_tl_3"):
+            [coords] = drawn.xpath(f"//*[@id='{line.id}']/*[local-name()='Coords']")
+            points = [[int(v) for v in p.split(",")] for p in coords.get("points").split()]
+            assert np.array_equal(line.polygon, np.array(points, dtype=float)), line.id
+
+
+@pytest.mark.parametrize("k", [1, -1])
+def test_hugging_polygons_of_vertical_lines_are_redrawn_beside_them(tmp_path, k):
+    """Up or down the margin, the band goes on the side the letters stand up to."""
+    upright = line_images(read_data([HUGGING])[0], Skipped())
+    turned = line_images(read_data([turned_page(tmp_path, k, HUGGING.stem)])[0], Skipped())
+    for (line, want), (_, got) in zip(upright, turned, strict=True):
+        assert abs(got.shape[0] - want.shape[0]) <= 2 and abs(got.shape[1] - want.shape[1]) <= 2
+        assert abs(float(got.mean()) - float(want.mean())) < 2, line.id
 
 
 @pytest.mark.parametrize("k", [1, -1])
