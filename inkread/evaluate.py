@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inkread.data import Line, read_data
+from inkread.data import Line, read_data, redrawn_note
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import char_errors, error_rates
@@ -38,6 +38,9 @@ def evaluate(
             usable.append(line)
         else:
             skipped.add("no text", f"{line.source}#{line.id}")
+    note = redrawn_note(usable)
+    if note:
+        warn(note)
     unknown = (
         set().union(*(recognizer.alphabet.unknown(x.text) for x in usable)) if usable else set()
     )

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from inkread.alphabet import Alphabet, display_order, normalize
-from inkread.data import Line, Skipped, line_images, read_data
+from inkread.data import Line, Skipped, line_images, read_data, redrawn_note
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.decoding import (
@@ -354,6 +354,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     val_lines, val_skipped = read_data(opts.val) if opts.val else ([], Skipped())
     train_lines = with_text(train_lines, skipped)
     val_lines = with_text(val_lines, val_skipped)
+    for note in (redrawn_note(train_lines), redrawn_note(val_lines)):
+        if note:
+            say(note)
     if not train_lines:
         raise InkreadError(
             f"no usable training lines in {' '.join(opts.train)}"

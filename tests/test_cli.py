@@ -51,6 +51,18 @@ def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_p
     assert len(rows) == 1 + 14 and rows[0].startswith("source\tline\treference\tprediction")
 
 
+def test_eval_says_which_polygons_it_did_not_use(capsys):
+    """A user whose segmentation drew polygons along the baselines must hear of it, with the
+    JSON on stdout untouched."""
+    capsys.readouterr()
+    hugging = FIXTURES / "hooker" / "JDH_2_16_98_003.xml"
+    assert run_cli("eval", "--model", "default", "--data", hugging, "--json") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["lines"] == 6
+    assert "note: 2 line polygons miss or hug their baselines" in err
+    assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
+
+
 def test_bundled_model_reads_a_page_it_never_trained_on(capsys):
     """`--model default` must work on a fresh install: the weights ship in the package, and
     they read real cursive from the test split (JDH_2_16_45_003) far better than chance."""

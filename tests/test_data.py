@@ -10,7 +10,7 @@ from conftest import FIXTURES, turned_page
 from lxml import etree
 from PIL import Image
 
-from inkread.data import line_images, read_data
+from inkread.data import line_images, read_data, redrawn_note
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Skipped
 from inkread.errors import InkreadError
@@ -90,6 +90,7 @@ def test_broken_polygons_are_redrawn_from_baselines():
     skipped = Skipped()
     crops = list(line_images(lines, skipped))
     assert len(skipped) == 0 and len(crops) == len(lines)
+    assert all(x.redrawn for x in lines)  # and train and eval say so
     for line, crop in crops:
         assert line.polygon[:, 0].max() <= 764 + 1
         assert 10 < crop.shape[0] < 120
@@ -105,6 +106,8 @@ def test_polygons_that_hug_their_baselines_are_redrawn_around_them():
     lines, _ = read_data([HUGGING])
     heights = {x.id: crop.shape[0] for x, crop in line_images(lines, Skipped())}
     assert heights["tr_2_tl_1"] > 45 and heights["l"] > 35  # 25 and 11 pixels as drawn
+    assert [x.id for x in lines if x.redrawn] == ["tr_2_tl_1", "l"]
+    assert redrawn_note(lines).startswith("note: 2 line polygons miss or hug their baselines")
     drawn = etree.parse(str(HUGGING))
     for line in lines:
         if line.id in ("tr_2_tl_2", "tr_2_tl_3", "tr_1_tl_2", "tr_1_tl_3"):

@@ -26,6 +26,7 @@ class Line:
     source: Path | None = None  # the XML, manifest or sidecar that declared the line
     page_size: tuple[int, int] | None = None  # (width, height) the coordinates refer to
     region: str | None = None  # id of the text region (block) the line belongs to
+    redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
 
 
 @dataclass
@@ -216,7 +217,20 @@ def repair_polygons(lines: list[Line]) -> None:
         above, below = _band_from_spacing(lines, broken)
     for line in lines:
         if line.baseline is not None and len(line.baseline) >= 2 and id(line) in broken:
+            line.redrawn = line.polygon is not None
             line.polygon = around_baseline(line.baseline, above, below)
+
+
+def redrawn_note(lines: Iterable[Line]) -> str | None:
+    """Tell the user that some of their polygons were not used, so that a segmentation
+    problem in their data is seen rather than silently patched."""
+    moved = [x for x in lines if x.redrawn]
+    if not moved:
+        return None
+    return (
+        f"note: {len(moved)} line polygons miss or hug their baselines; those lines are cut "
+        f"around their baselines instead (e.g. {moved[0].source}#{moved[0].id})"
+    )
 
 
 def _hugs(reach: tuple[float, float], typical: np.ndarray) -> bool:
