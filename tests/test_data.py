@@ -2,6 +2,7 @@
 
 import io
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,7 +13,7 @@ from PIL import Image
 
 from inkread.data import line_images, read_data, redrawn_note
 from inkread.data.images import cut_polygon, load_gray
-from inkread.data.lines import Skipped
+from inkread.data.lines import Line, Skipped, repair_polygons
 from inkread.errors import InkreadError
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
@@ -114,6 +115,22 @@ def test_polygons_that_hug_their_baselines_are_redrawn_around_them():
             [coords] = drawn.xpath(f"//*[@id='{line.id}']/*[local-name()='Coords']")
             points = [[int(v) for v in p.split(",")] for p in coords.get("points").split()]
             assert np.array_equal(line.polygon, np.array(points, dtype=float)), line.id
+
+
+def test_huge_coordinates_do_not_make_the_polygon_check_allocate_their_size():
+    """Coordinates come from a file: a page that declares lines 10^9 units long must still
+    be measured in a moment, and rightly."""
+    base = np.array([[0, 40], [1e9, 40]], dtype=float)
+    tall = np.array([[0, 0], [1e9, 0], [1e9, 50], [0, 50]], dtype=float)
+    flat = np.array([[0, 36], [1e9, 36], [1e9, 42], [0, 42]], dtype=float)
+    lines = [
+        Line(str(i), Path("p.png"), polygon=tall + [0, 60 * i], baseline=base + [0, 60 * i])
+        for i in range(3)
+    ]
+    lines.append(Line("3", Path("p.png"), polygon=flat + [0, 180], baseline=base + [0, 180]))
+    repair_polygons(lines)
+    assert [x.redrawn for x in lines] == [False, False, False, True]
+    assert 45 < np.ptp(lines[3].polygon[:, 1]) < 60  # as high as the others, give or take
 
 
 @pytest.mark.parametrize("k", [1, -1])

@@ -271,6 +271,10 @@ def _reach(line: Line) -> tuple[float, float] | None:
     ]
     frame = np.array([a_of, b_of], dtype=np.float64).T
     polygon, baseline = line.polygon @ frame, line.baseline @ frame
+    # Measured on a raster at most 2,000 cells a side: coordinates come from a file, and a
+    # page's worth of pixels is all the precision this needs.
+    scale = np.minimum(1.0, 2000.0 / np.maximum(np.ptp(polygon, axis=0), 1.0))
+    polygon, baseline = polygon * scale, baseline * scale
     low = polygon.min(axis=0)
     points = np.round(polygon - low).astype(np.int32)
     width, depth = points.max(axis=0) + 1
@@ -284,7 +288,8 @@ def _reach(line: Line) -> tuple[float, float] | None:
     if not used.any():
         return None
     top, bottom = mask.argmax(axis=0), depth - 1 - mask[::-1].argmax(axis=0)
-    return float(np.median((base - top)[used])), float(np.median((bottom - base)[used]))
+    above, below = np.median((base - top)[used]), np.median((bottom - base)[used])
+    return float(above / scale[1]), float(below / scale[1])
 
 
 def _across(line: Line) -> int:
