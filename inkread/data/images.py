@@ -104,6 +104,22 @@ def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tupl
     return np.where(mask > 0, crop, paper), (int(x0), int(y0))
 
 
+def polygon_columns(
+    polygon: np.ndarray, baseline: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of a (height, width) raster: the baseline's row, the polygon's top and
+    bottom rows, and whether the polygon covers the column at all. What straightening a line
+    and judging its polygon against its baseline both look at."""
+    h, w = shape
+    order = np.argsort(baseline[:, 0], kind="stable")
+    base = np.interp(np.arange(w, dtype=np.float64), baseline[order, 0], baseline[order, 1])
+    mask = np.zeros((h, w), dtype=np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 255)
+    inside = mask > 0
+    top, bottom = inside.argmax(axis=0), h - 1 - inside[::-1].argmax(axis=0)
+    return base, top, bottom, inside.any(axis=0)
+
+
 def straighten(crop: np.ndarray, baseline: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """Shift each column so that the baseline runs straight along one row.
 
@@ -114,26 +130,20 @@ def straighten(crop: np.ndarray, baseline: np.ndarray, polygon: np.ndarray) -> n
     letters wobble. baseline and polygon are in crop coordinates.
     """
     h, w = crop.shape
-    xs = np.arange(w, dtype=np.float64)
-    order = np.argsort(baseline[:, 0], kind="stable")
-    base = np.interp(xs, baseline[order, 0], baseline[order, 1])
+    base, top, bottom, has = polygon_columns(polygon, baseline, (h, w))
     window = int(min(w, max(3, h)))
     pad = np.pad(base, (window // 2, window - 1 - window // 2), mode="edge")
     base = np.convolve(pad, np.ones(window) / window, mode="valid")
-    mask = np.zeros((h, w), dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 255)
-    inside = mask > 0
-    has = inside.any(axis=0)
     if not has.any():
         return crop
-    top = np.where(has, inside.argmax(axis=0), base)
-    bottom = np.where(has, h - 1 - inside[::-1].argmax(axis=0), base)
+    top = np.where(has, top, base)
+    bottom = np.where(has, bottom, base)
     up = int(np.ceil(np.max(base - top)))
     down = int(np.ceil(np.max(bottom - base))) + 1
     if up + down >= h or up + down < 2:
         return crop  # already straight, or a baseline that misses the polygon
     map_y = (base[None, :] - up + np.arange(up + down)[:, None]).astype(np.float32)
-    map_x = np.broadcast_to(xs.astype(np.float32), map_y.shape).copy()
+    map_x = np.broadcast_to(np.arange(w, dtype=np.float32), map_y.shape).copy()
     paper = float(np.median(crop))
     return cv2.remap(
         crop, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=paper

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from inkread.data.images import cut_polygon, load_gray, straighten
+from inkread.data.images import cut_polygon, load_gray, polygon_columns, straighten
 from inkread.errors import InkreadError
 
 
@@ -261,9 +260,9 @@ def _reach(line: Line) -> tuple[float, float] | None:
     """How far the polygon reaches above and below its baseline (above: the side the letters
     stand up to), as medians over the baseline's length, in document units; None without a
     polygon and a baseline."""
-    if line.baseline is None or line.polygon is None or len(line.baseline) < 2:
+    if line.baseline is None or line.polygon is None:
         return None
-    if len(line.polygon) < 3:
+    if len(line.baseline) < 2 or len(line.polygon) < 3:
         return None
     # Turn the page so that the writing runs along a and the letters stand up towards -b.
     a_of, b_of = {0: ((1, 0), (0, 1)), 1: ((0, 1), (-1, 0)), 3: ((0, -1), (1, 0))}[
@@ -276,18 +275,13 @@ def _reach(line: Line) -> tuple[float, float] | None:
     scale = np.minimum(1.0, 2000.0 / np.maximum(np.ptp(polygon, axis=0), 1.0))
     polygon, baseline = polygon * scale, baseline * scale
     low = polygon.min(axis=0)
-    points = np.round(polygon - low).astype(np.int32)
-    width, depth = points.max(axis=0) + 1
-    mask = np.zeros((depth, width), dtype=np.uint8)
-    cv2.fillPoly(mask, [points], 1)
+    polygon, baseline = polygon - low, baseline - low
+    width, depth = np.round(polygon).astype(np.int64).max(axis=0) + 1
+    base, top, bottom, used = polygon_columns(polygon, baseline, (depth, width))
     columns = np.arange(width)
-    order = np.argsort(baseline[:, 0], kind="stable")
-    base = np.interp(columns, baseline[order, 0] - low[0], baseline[order, 1] - low[1])
-    used = mask.any(axis=0)
-    used &= (columns >= baseline[:, 0].min() - low[0]) & (columns <= baseline[:, 0].max() - low[0])
+    used &= (columns >= baseline[:, 0].min()) & (columns <= baseline[:, 0].max())
     if not used.any():
         return None
-    top, bottom = mask.argmax(axis=0), depth - 1 - mask[::-1].argmax(axis=0)
     above, below = np.median((base - top)[used]), np.median((bottom - base)[used])
     return float(above / scale[1]), float(below / scale[1])
 
