@@ -183,10 +183,8 @@ class LSTMCharLM:
         lstm = float(self._state(context)[2][self.index.get(token, 3)])
         if self.ngram is None or self.mix >= 1.0:
             return lstm
-        a = math.log(self.mix) + lstm
-        b = math.log1p(-self.mix) + self.ngram.logp(context, token)
-        top = max(a, b)
-        return top + math.log(math.exp(a - top) + math.exp(b - top))
+        ngram = self.ngram.logp(context, token)
+        return float(np.logaddexp(math.log(self.mix) + lstm, math.log1p(-self.mix) + ngram))
 
 
 def evaluate(args: argparse.Namespace) -> None:
