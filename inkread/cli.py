@@ -46,7 +46,10 @@ DecoderOpt = Annotated[
         "greedy) | greedy | beam",
     ),
 ]
-LmOpt = Annotated[Path | None, typer.Option("--lm", help="ARPA language model (inkread lm build)")]
+LmOpt = Annotated[
+    Path | None,
+    typer.Option("--lm", help="language model: ARPA n-gram, or LSTM (inkread lm build --lstm)"),
+]
 BeamWidth = Annotated[int | None, typer.Option(min=1, help="beam width (default 32)")]
 LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
@@ -66,7 +69,7 @@ def _decoder(
     """`own` reads with its own language model, at the weight and bonus training chose for
     it: auto and beam use it when --lm names none."""
     from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
-    from inkread.lm import NGramModel
+    from inkread.lstm_lm import load_lm
 
     if name not in ("auto", "greedy", "beam"):
         raise InkreadError(f"--decoder must be auto, greedy or beam, not {name!r}")
@@ -75,7 +78,7 @@ def _decoder(
             raise InkreadError("--lm and --nbest need --decoder beam")
         return greedy
     if lm is not None:
-        model = NGramModel.load(lm)
+        model = load_lm(lm)
         w, b = LM_DEFAULTS["words" if model.words else "chars"]
     elif own is not None and own.lm is not None:
         model, (w, b) = own.lm, own.lm_setting()
@@ -382,18 +385,49 @@ def lm_build(
     data: Annotated[
         list[str] | None, typer.Option("--data", help="or: transcriptions of DATA")
     ] = None,
-    out: Annotated[Path, typer.Option(help="the ARPA file to write")] = Path("lm.arpa"),
+    out: Annotated[
+        Path, typer.Option(help="the file to write: ARPA, or a torch file with --lstm")
+    ] = Path("lm.arpa"),
     order: Annotated[
         int | None, typer.Option(min=1, help="n-gram order (6 chars, 3 words)")
     ] = None,
     words: Annotated[
         bool, typer.Option("--words", help="a word model (default: characters)")
     ] = False,
+    lstm: Annotated[
+        bool,
+        typer.Option(
+            "--lstm",
+            help="a character LSTM mixed with the 6-gram of the same text: errs less, "
+            "reads slower (BENCHMARKS.md)",
+        ),
+    ] = False,
+    minutes: Annotated[
+        float, typer.Option(min=0.1, help="--lstm: training time (CPU minutes)")
+    ] = 10.0,
+    val: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="--lstm: DATA whose transcriptions choose the best weights "
+            "(default: one line in twenty set aside)"
+        ),
+    ] = None,
 ) -> None:
-    """Build an n-gram language model from text or from ground-truth transcriptions."""
+    """Build a language model from text or from ground-truth transcriptions."""
     from inkread.lm import ORDERS, build
 
     lines = _corpus(texts, data)
+    if lstm:
+        from inkread import lstm_lm
+
+        if words:
+            raise InkreadError("--lstm builds a character model; it does not take --words")
+        held = _corpus(None, val) if val else None
+        model = lstm_lm.train(lines, held, minutes=minutes, say=_warn)
+        model.save(out)
+        bits = model.meta["held_out_bits"]
+        print(f"character LSTM of {len(lines)} lines ({bits:.3f} bits/char held out): {out}")
+        return
     model = build(lines, order or ORDERS["words" if words else "chars"], words)
     model.save(out)
     kind = "word" if words else "character"

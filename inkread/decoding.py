@@ -176,7 +176,8 @@ class _Beam:
 
 
 class BeamSearch:
-    """CTC prefix beam search, optionally guided by a character or word n-gram model.
+    """CTC prefix beam search, optionally guided by a character or word n-gram model, or
+    by a character LSTM (lstm_lm.py), which stands behind the n-gram's interface.
 
     With a word model, words are scored when they end; with lexicon=True they must also be
     in the model's vocabulary (punctuation and digits always pass), the idea of word beam
@@ -219,6 +220,7 @@ class BeamSearch:
         Plain Python floats and math: numpy scalars cost more than the arithmetic here.
         """
         start = self.lm.start() if self.lm is not None else ()
+        prepare = getattr(self.lm, "prepare", None)  # neural LMs score a frame's beams at once
         beams = {"": _Beam(0.0, NEG, 0.0, start)}
         chars, index = alphabet.chars, alphabet.index
         likely = log_probs[:, 1:] > self.prune
@@ -227,6 +229,8 @@ class BeamSearch:
             if len(candidates) > MAX_CANDIDATES:
                 candidates = sorted(candidates, key=row.__getitem__)[-MAX_CANDIDATES:]
             blank = row[0]
+            if prepare is not None and candidates:
+                prepare([beam.state for beam in beams.values()])
             new: dict[str, _Beam] = {}
             for prefix, beam in beams.items():
                 total = _lse(beam.blank, beam.label)
@@ -312,8 +316,13 @@ _job: tuple[Decoder, Alphabet] | None = None  # what a decoding worker process r
 
 
 def _start_worker(decoder: Decoder, alphabet: Alphabet) -> None:
+    """A worker per core: BLAS threads of its own (an LSTM LM's matrix products) would
+    spin against the other workers; with one each, Hooker val read four times faster."""
+    from threadpoolctl import threadpool_limits
+
     global _job
     _job = (decoder, alphabet)
+    threadpool_limits(1)
 
 
 def _decode_one(log_probs: np.ndarray) -> Decoded:
@@ -327,8 +336,7 @@ def describe(decoder: Decoder) -> str:
         return "greedy"
     name = f"beam {decoder.width}"
     if decoder.lm is not None:
-        kind = "word" if decoder.lm.words else "character"
-        name += f" + {kind} {decoder.lm.order}-gram" + (" lexicon" if decoder.lexicon else "")
+        name += f" + {decoder.lm.name}" + (" lexicon" if decoder.lexicon else "")
     return name
 
 

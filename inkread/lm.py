@@ -179,6 +179,10 @@ class NGramModel:
     def start(self) -> tuple:
         return (BOS,)
 
+    @property
+    def name(self) -> str:
+        return f"{'word' if self.words else 'character'} {self.order}-gram"
+
     def __contains__(self, token: str) -> bool:
         return (token,) in self.probs
 

@@ -1,0 +1,278 @@
+"""A character LSTM language model for beam search, mixed with the n-gram of the same text.
+
+An n-gram sees the last five characters; an LSTM sees the whole line so far, so it knows
+which words a half-read word can still become. On Hooker the mixture of the two errs less
+than either alone (BENCHMARKS.md, "A character LSTM language model"). Training is PyTorch;
+reading steps the LSTM in numpy, every new prefix of a CTC frame in one matrix product, as a
+torch call per character costs more than the arithmetic.
+
+The file is a torch pickle of tensors, strings and bytes only, loaded with weights_only.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from inkread.errors import InkreadError
+from inkread.lm import BOS, EOS, UNK, NGramModel, build, tokens
+
+FORMAT = "inkread-lstm-lm/1"
+PAD = "<pad>"
+PATIENCE = 10  # epochs without a better held-out score before a timed run stops early
+MIX = 0.5  # the LSTM's share of the mixture; 0.5 was best on Hooker val (0.3-0.7 tried)
+
+
+class CharLSTM(nn.Module):
+    def __init__(self, symbols: int, hidden: int) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(symbols, 64)
+        self.rnn = nn.LSTM(64, hidden, batch_first=True)
+        self.drop = nn.Dropout(0.2)
+        self.out = nn.Linear(hidden, symbols)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.rnn(self.drop(self.emb(x)))
+        return self.out(self.drop(h))
+
+
+def _batches(lines: list[list[int]], size: int, shuffle: bool):
+    """Padded batches of lines of about the same length (little padding, fast steps)."""
+    order = sorted(range(len(lines)), key=lambda i: len(lines[i]))
+    groups = [order[i : i + size] for i in range(0, len(order), size)]
+    if shuffle:
+        random.shuffle(groups)
+    for group in groups:
+        x = torch.zeros(len(group), max(len(lines[i]) for i in group), dtype=torch.long)
+        for row, i in enumerate(group):
+            x[row, : len(lines[i])] = torch.tensor(lines[i])
+        yield x
+
+
+def train(
+    texts: list[str],
+    held_out: list[str] | None = None,
+    minutes: float = 10.0,
+    epochs: int | None = None,
+    hidden: int = 512,
+    lr: float = 2e-3,
+    seed: int = 0,
+    say: Callable[[str], None] = print,
+) -> LSTMModel:
+    """An LSTM of the lines, with the character 6-gram of the same lines to mix with.
+
+    The learning rate falls on a cosine to the deadline (minutes, or epochs when given), and
+    the weights with the lowest bits per character on the held-out lines are kept; without
+    held-out lines, one line in twenty is set aside for that. A small text overfits long
+    before the deadline (the Hooker transcriptions after 16 epochs, two minutes), so a timed
+    run stops when ten epochs have not improved on the best.
+    """
+    rng = random.Random(seed)
+    random.seed(seed)
+    torch.manual_seed(seed)
+    lines = [t for t in (tokens(x, False) for x in texts) if t]
+    if held_out is None:
+        rng.shuffle(lines)
+        cut = max(1, len(lines) // 20) if len(lines) > 1 else 0
+        held, lines = lines[:cut], lines[cut:]
+    else:
+        held = [t for t in (tokens(x, False) for x in held_out) if t]
+    if not lines:
+        raise InkreadError("no text to train a language model on")
+    vocab = [PAD, BOS, EOS, UNK] + sorted({c for t in lines for c in t})
+    index = {c: i for i, c in enumerate(vocab)}
+
+    def encode(toks: list[str]) -> list[int]:
+        return [1] + [index.get(c, 3) for c in toks] + [2]
+
+    data, held_ids = [encode(t) for t in lines], [encode(t) for t in held]
+    say(f"LSTM LM: {len(data)} lines, {sum(map(len, data))} symbols, {len(held_ids)} held out")
+    model = CharLSTM(len(vocab), hidden)
+    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=0.01)
+    loss_of = nn.CrossEntropyLoss(ignore_index=0, reduction="sum")
+
+    def bits(x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        y = model(x[:, :-1])
+        n = int((x[:, 1:] != 0).sum())
+        return loss_of(y.reshape(-1, y.shape[-1]), x[:, 1:].reshape(-1)) / math.log(2), n
+
+    best, best_state, best_epoch = math.inf, None, 0
+    steps_per_epoch = math.ceil(len(data) / 64)
+    budget, start, step, epoch = minutes * 60, time.time(), 0, 0
+    while True:
+        epoch += 1
+        for x in _batches(data, 64, shuffle=True):
+            if epochs is not None:
+                done = step / (epochs * steps_per_epoch)
+            else:
+                done = min(1.0, (time.time() - start) / budget)
+            for group in opt.param_groups:
+                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * done))
+            total, n = bits(x)
+            opt.zero_grad()
+            (total / n).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            if epochs is None and done >= 1.0:
+                break
+        bpc = _held_out_bits(model, held_ids, bits) if held_ids else -epoch
+        say(f"LSTM LM epoch {epoch}: {bpc:.3f} bits/char held out ({time.time() - start:.0f} s)")
+        if bpc < best:
+            best, best_epoch = bpc, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if epochs is not None and epoch >= epochs:
+            break
+        if epochs is None and time.time() - start >= budget:
+            break
+        if epochs is None and epoch - best_epoch >= PATIENCE:
+            say(f"LSTM LM: no better in {PATIENCE} epochs; stopping")
+            break
+    assert best_state is not None
+    ngram = build(texts, 6, False)
+    return LSTMModel(vocab, hidden, best_state, ngram, MIX, {"held_out_bits": best})
+
+
+def _held_out_bits(model: CharLSTM, held: list[list[int]], bits) -> float:
+    model.eval()
+    with torch.no_grad():
+        sums = [bits(x) for x in _batches(held, 256, shuffle=False)]
+    model.train()
+    return sum(float(s) for s, _ in sums) / max(1, sum(n for _, n in sums))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+class LSTMModel:
+    """The trained LSTM behind NGramModel's interface (words, order, start, logp), so that
+    BeamSearch reads with it as with an n-gram. The context BeamSearch keeps is the whole
+    line so far (order exceeds any line); each prefix's state is stepped once, from its
+    parent's, and BeamSearch's call to prepare() steps a frame's new prefixes together.
+    Mixed with the n-gram, P = mix * P_lstm + (1 - mix) * P_ngram."""
+
+    words = False
+    order = 1_000_000
+
+    def __init__(
+        self,
+        vocab: list[str],
+        hidden: int,
+        state: dict[str, torch.Tensor],
+        ngram: NGramModel | None = None,
+        mix: float = MIX,
+        meta: dict | None = None,
+    ) -> None:
+        self.vocab, self.hidden, self.state = vocab, hidden, state
+        self.ngram, self.mix, self.meta = ngram, mix, meta or {}
+        w = {k: v.float().numpy() for k, v in state.items()}
+        bias = w["rnn.bias_ih_l0"] + w["rnn.bias_hh_l0"]
+        self.inputs = w["emb.weight"] @ w["rnn.weight_ih_l0"].T + bias  # per symbol
+        self.recurrent = np.ascontiguousarray(w["rnn.weight_hh_l0"].T)
+        self.w_out = np.ascontiguousarray(w["out.weight"].T)
+        self.b_out = w["out.bias"]
+        self.index = {c: i for i, c in enumerate(vocab)}
+        self._log_mix = (math.log(mix) if mix > 0 else -math.inf, math.log1p(-min(mix, 1.0)))
+        self._states: dict[tuple, tuple[np.ndarray, np.ndarray, list[float]]] = {}
+
+    def start(self) -> tuple:
+        self._states = {}  # one line at a time: forget the previous line's prefixes
+        return (BOS,)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.index
+
+    @property
+    def name(self) -> str:
+        return "character LSTM" + (f" and {self.ngram.name}" if self.ngram is not None else "")
+
+    def prepare(self, contexts: list[tuple]) -> None:
+        """Step every context not seen yet, in one batch. In beam search their parents were
+        stepped when the characters that made them were scored; others get them first."""
+        todo = [c for c in dict.fromkeys(contexts) if c not in self._states]
+        orphans = [c[:-1] for c in todo if len(c) > 1 and c[:-1] not in self._states]
+        if orphans:
+            self.prepare(orphans)
+        if todo:
+            self._step(todo)
+
+    def _step(self, contexts: list[tuple]) -> None:
+        zeros = np.zeros(self.hidden, np.float32)
+        parents = [self._states.get(c[:-1], (zeros, zeros, None)) for c in contexts]
+        h = np.stack([p[0] for p in parents])
+        c_prev = np.stack([p[1] for p in parents])
+        symbols = [self.index.get(c[-1], 3) for c in contexts]
+        gates = self.inputs[symbols] + h @ self.recurrent
+        i, f, g, o = np.split(gates, 4, axis=1)  # PyTorch's gate order
+        cell = c_prev * _sigmoid(f) + np.tanh(g) * _sigmoid(i)
+        h = np.tanh(cell) * _sigmoid(o)
+        z = h @ self.w_out + self.b_out
+        z -= z.max(axis=1, keepdims=True)
+        z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+        for k, context in enumerate(contexts):
+            self._states[context] = (h[k], cell[k], z[k].tolist())
+
+    def logp(self, context: tuple, token: str) -> float:
+        got = self._states.get(context)
+        if got is None:
+            self.prepare([context])
+            got = self._states[context]
+        lstm = got[2][self.index.get(token, 3)]
+        if self.ngram is None or self.mix >= 1.0:
+            return lstm
+        a = self._log_mix[0] + lstm
+        b = self._log_mix[1] + self.ngram.logp(context, token)
+        if a < b:
+            a, b = b, a
+        return a + math.log1p(math.exp(b - a))
+
+    # -- files --
+
+    def save(self, path: str | Path) -> None:
+        from inkread.model.checkpoint import atomic_save  # lm files are written as models are
+
+        blob = {
+            "format": FORMAT,
+            "vocab": self.vocab,
+            "hidden": self.hidden,
+            "state": {k: v.half() for k, v in self.state.items()},  # halves the file
+            "mix": self.mix,
+            "meta": self.meta,
+        }
+        if self.ngram is not None:
+            blob["ngram"] = zlib.compress(self.ngram.to_arpa().encode("utf-8"), 6)
+        atomic_save(blob, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> LSTMModel:
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # torch raises many types for a file that is not its own
+            first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
+            raise InkreadError(f"not a readable LSTM language model ({first})", path) from None
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise InkreadError("not an inkread LSTM language model", path)
+        ngram = None
+        if "ngram" in blob:
+            ngram = NGramModel.from_arpa(zlib.decompress(blob["ngram"]).decode("utf-8"), path)
+        return cls(blob["vocab"], blob["hidden"], blob["state"], ngram, blob["mix"], blob["meta"])
+
+
+def load_lm(path: str | Path) -> NGramModel | LSTMModel:
+    """An ARPA n-gram or an LSTM model, told apart by content: torch files are zip archives."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            magic = f.read(2)
+    except OSError as e:
+        raise InkreadError(f"cannot read language model ({e.strerror})", path) from None
+    return LSTMModel.load(path) if magic == b"PK" else NGramModel.load(path)

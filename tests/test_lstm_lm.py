@@ -1,0 +1,104 @@
+"""The character LSTM language model: it learns what an n-gram cannot see, reads in beam
+search as the network it was trained as, and travels through its file and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli
+
+from inkread import lstm_lm
+from inkread.alphabet import Alphabet
+from inkread.decoding import BeamSearch
+from inkread.lm import build
+
+# The last letter repeats the first, across more c's than a 6-gram sees.
+LINES = [f"{x}{'c' * k}{x}" for x in "ab" for k in (6, 7, 8)] * 40
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return lstm_lm.train(LINES, epochs=100, hidden=64, lr=5e-3, say=lambda _: None)
+
+
+def alone(model):
+    """The LSTM without the n-gram it is stored with."""
+    return lstm_lm.LSTMModel(model.vocab, model.hidden, model.state)
+
+
+def test_it_remembers_what_an_ngram_forgets(trained):
+    lstm = alone(trained)
+    for first in "ab":
+        context = lstm.start() + (first,) + ("c",) * 6
+        other = "b" if first == "a" else "a"
+        assert lstm.logp(context, first) > lstm.logp(context, other) + 1
+    ngram = build(LINES, 6, False)  # the 6-gram of these lines cannot tell a from b
+    context = ("<s>", "a") + ("c",) * 6
+    assert abs(ngram.logp(context, "a") - ngram.logp(context, "b")) < 0.1
+
+
+def test_numpy_steps_match_the_torch_network(trained):
+    net = lstm_lm.CharLSTM(len(trained.vocab), trained.hidden)
+    net.load_state_dict(trained.state)
+    net.eval()
+    line = ["<s>", "b"] + ["c"] * 7 + ["b", "</s>"]
+    ids = torch.tensor([[trained.index[t] for t in line]])
+    with torch.no_grad():
+        expected = torch.log_softmax(net(ids[:, :-1]), -1)[0]
+    lstm = alone(trained)
+    lstm.start()
+    for t in range(1, len(line)):
+        got = lstm.logp(tuple(line[:t]), line[t])
+        assert got == pytest.approx(float(expected[t - 1, ids[0, t]]), abs=1e-4)
+    # a batch of prefixes steps to the same states as one prefix at a time
+    lstm.start()
+    lstm.prepare([tuple(line[:t]) for t in range(1, len(line))])
+    batched = [lstm.logp(tuple(line[:t]), line[t]) for t in range(1, len(line))]
+    assert batched == pytest.approx(
+        [float(expected[t - 1, ids[0, t]]) for t in range(1, len(line))], abs=1e-4
+    )
+
+
+def test_mixture_is_a_distribution_and_survives_its_file(trained, tmp_path):
+    trained.save(tmp_path / "lm.pt")
+    again = lstm_lm.load_lm(tmp_path / "lm.pt")
+    assert isinstance(again, lstm_lm.LSTMModel) and again.ngram is not None
+    context = again.start() + ("a", "c", "c")
+    tokens = [t for t in again.vocab if t not in ("<pad>", "<s>")]
+    assert sum(np.exp(again.logp(context, t)) for t in tokens) == pytest.approx(1.0, abs=1e-3)
+    trained.start()
+    for t in ("a", "b", "c", "</s>"):  # weights are stored in half precision
+        assert again.logp(context, t) == pytest.approx(trained.logp(context, t), abs=0.02)
+
+
+def test_beam_search_reads_the_ending_the_line_began_with(trained):
+    alphabet = Alphabet("abc")
+    # a clear "b", seven clear "c"s, then a last letter the image leaves at even odds
+    rows = [[1e-6, 1e-6, 1.0, 1e-6]] + [[1e-6, 1e-6, 1e-6, 1.0], [1.0, 1e-6, 1e-6, 1e-6]] * 7
+    rows.append([1e-6, 0.5, 0.5, 1e-6])
+    lp = np.log(np.array(rows) / np.array(rows).sum(1, keepdims=True))
+    assert BeamSearch(8, trained, weight=1.0)(lp, alphabet).text == "b" + "c" * 7 + "b"
+    rows[0] = [1e-6, 1.0, 1e-6, 1e-6]  # the same frames after a clear "a"
+    lp = np.log(np.array(rows) / np.array(rows).sum(1, keepdims=True))
+    assert BeamSearch(8, trained, weight=1.0)(lp, alphabet).text == "a" + "c" * 7 + "a"
+
+
+def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
+    text = tmp_path / "text.txt"
+    text.write_text("\n".join(["My dear Dyer", "Salt Lake City", "Aug 7"] * 30), "utf-8")
+    lm_file = tmp_path / "lm.pt"
+    assert run_cli("lm", "build", text, "--lstm", "--minutes", "0.1", "--out", lm_file) == 0
+    assert "character LSTM of 90 lines" in capsys.readouterr().out
+    model = overfit["run"] / "best.pt"
+    assert (
+        run_cli("eval", "--model", model, "--data", overfit["manifest"], "--json", "--lm", lm_file)
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["decoder"] == "beam 32 + character LSTM and character 6-gram"
+    assert result["lines"] > 0 and 0 <= result["cer"] < 1
+    (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 not really")
+    bad = ["--lm", tmp_path / "bad.pt"]
+    assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *bad) == 2
+    assert "bad.pt: not a readable LSTM language model" in capsys.readouterr().err
