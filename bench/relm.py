@@ -5,7 +5,7 @@ only if it lowers the validation CER). Used to re-measure models
 trained before a change to the language model, without training them again.
 
     python bench/relm.py runs/h48_45/best.pt out.pt --train ../shared/data/hooker/train.txt \
-        --val ../shared/data/hooker/val.txt
+        --val ../shared/data/hooker/val.txt        # --lstm-lm: and the LSTM, as train --lstm-lm
     python bench/relm.py runs/lm_poilus/best.pt out.pt --train train.txt   # held-out val, as
                                                                            # training chose it
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from inkread.data import read_data
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
-from inkread.train import Hyper, LineSet, hold_out, offer_lm, text_lm, with_text
+from inkread.train import Hyper, LineSet, hold_out, offer_lm, offer_lstm_lm, text_lm, with_text
 
 
 def main() -> None:
@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--train", nargs="+", required=True)
     ap.add_argument("--val", nargs="+")
     ap.add_argument("--seed", type=int, default=0, help="training's --seed (for the hold-out)")
+    ap.add_argument("--lstm-lm", action="store_true", help="as train --lstm-lm")
     args = ap.parse_args()
 
     train_lines, skipped = read_data(args.train)
@@ -37,9 +38,11 @@ def main() -> None:
         val_lines = with_text(val_lines, val_skipped)
     else:
         train_lines, val_lines = hold_out(train_lines, Hyper().val_fraction, args.seed)
-    lm = text_lm([x.text for x in train_lines])
+    texts = [x.text for x in train_lines]
+    lm = text_lm(texts)
 
     blob = checkpoint.read(args.source)
+    blob.pop("lstm_lm", None)
     blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does
     for key in ("val_cer_lm", "val_wer_lm", "lm_weight", "lm_bonus"):
         blob["meta"].pop(key, None)
@@ -47,6 +50,9 @@ def main() -> None:
     model, _, _ = checkpoint.load(args.out)
     val_set = LineSet.extract(val_lines, model.config, skipped, "cutting validation lines")
     cer = offer_lm(Path(args.out), lm, val_set, pick_device("cpu"), print)
+    if args.lstm_lm and cer is not None:
+        print(f"val CER {cer:.2%} with the n-gram")
+        cer = offer_lstm_lm(Path(args.out), lm, texts, val_set, pick_device("cpu"), print) or cer
     print(f"{args.out}: " + ("no LM" if cer is None else f"val CER {cer:.2%} with the LM"))
 
 

@@ -224,6 +224,15 @@ def train(
             "(more text of the period and language reads better)"
         ),
     ] = None,
+    lstm_lm: Annotated[
+        bool,
+        typer.Option(
+            "--lstm-lm",
+            help="also train a character LSTM of that text (up to 5 minutes, after the "
+            "budget) and store it with the model if it reads validation better: fewer "
+            "errors, a third of the reading speed",
+        ),
+    ] = False,
 ) -> None:
     """Train a recognizer on transcribed lines."""
     from inkread.train import Options
@@ -247,6 +256,7 @@ def train(
             precision=precision,
             char_lm=char_lm,
             lm_text=lm_text or [],
+            lstm_lm=lstm_lm,
         ),
         say=_warn,
     )

@@ -7,6 +7,8 @@ model travel in the file's metadata, so the .onnx file alone is enough to read.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 from pathlib import Path
@@ -17,6 +19,7 @@ import torch
 from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
+from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
 from inkread.recognize import Recognizer
@@ -53,6 +56,11 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
         "inkread_meta": json.dumps(blob.get("meta", {}), default=str),
     }
     lm = checkpoint.own_lm(blob, model_spec)
+    if isinstance(lm, LSTMModel):  # its weights as base64 of the torch file
+        buffer = io.BytesIO()
+        torch.save(lm.to_dict(), buffer)
+        props["inkread_lstm_lm"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        lm = lm.ngram
     if lm is not None:  # so that the .onnx file reads as the checkpoint does
         props["inkread_lm"] = lm.to_arpa()
     for key, value in props.items():
@@ -71,7 +79,7 @@ class OnnxRecognizer(Recognizer):
         config: ModelConfig,
         alphabet: Alphabet,
         meta: dict,
-        lm: NGramModel | None = None,
+        lm: NGramModel | LSTMModel | None = None,
     ) -> None:
         self.session = session
         self._config = config
@@ -106,6 +114,11 @@ class OnnxRecognizer(Recognizer):
         except Exception as e:  # onnxruntime raises its own types for broken files
             raise InkreadError(f"cannot load ONNX model ({type(e).__name__})", path) from None
         lm = NGramModel.from_arpa(props["inkread_lm"], path) if "inkread_lm" in props else None
+        if "inkread_lstm_lm" in props:
+            saved = base64.b64decode(props["inkread_lstm_lm"])
+            lm = LSTMModel.from_dict(
+                torch.load(io.BytesIO(saved), map_location="cpu", weights_only=True), lm, path
+            )
         return cls(session, config, alphabet, meta, lm)
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:

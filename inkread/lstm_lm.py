@@ -66,12 +66,14 @@ def train(
     lr: float = 2e-3,
     seed: int = 0,
     say: Callable[[str], None] = print,
+    ngram: NGramModel | None = None,
 ) -> LSTMModel:
     """An LSTM of the lines, with the character 6-gram of the same lines to mix with.
 
     The learning rate falls on a cosine to the deadline (minutes, or epochs when given), and
     the weights with the lowest bits per character on the held-out lines are kept; without
-    held-out lines, one line in twenty is set aside for that. A small text overfits long
+    held-out lines, one line in twenty is set aside for that. The n-gram to mix with is
+    the given one, or the character 6-gram of the lines. A small text overfits long
     before the deadline (the Hooker transcriptions after 16 epochs, two minutes), so a timed
     run stops when ten epochs have not improved on the best.
     """
@@ -137,7 +139,7 @@ def train(
             say(f"LSTM LM: no better in {PATIENCE} epochs; stopping")
             break
     assert best_state is not None
-    ngram = build(texts, 6, False)
+    ngram = ngram or build(texts, 6, False)
     return LSTMModel(vocab, hidden, best_state, ngram, MIX, {"held_out_bits": best})
 
 
@@ -237,10 +239,10 @@ class LSTMModel:
 
     # -- files --
 
-    def save(self, path: str | Path) -> None:
-        from inkread.model.checkpoint import atomic_save  # lm files are written as models are
-
-        blob = {
+    def to_dict(self) -> dict:
+        """Tensors, strings and numbers only, for torch.load's weights_only; the n-gram is
+        stored apart by whoever stores this (an ARPA blob, or a checkpoint's own LM)."""
+        return {
             "format": FORMAT,
             "vocab": self.vocab,
             "hidden": self.hidden,
@@ -248,6 +250,19 @@ class LSTMModel:
             "mix": self.mix,
             "meta": self.meta,
         }
+
+    @classmethod
+    def from_dict(
+        cls, blob: object, ngram: NGramModel | None, where: str | Path = "language model"
+    ) -> LSTMModel:
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise InkreadError("not an inkread LSTM language model", where)
+        return cls(blob["vocab"], blob["hidden"], blob["state"], ngram, blob["mix"], blob["meta"])
+
+    def save(self, path: str | Path) -> None:
+        from inkread.model.checkpoint import atomic_save  # lm files are written as models are
+
+        blob = self.to_dict()
         if self.ngram is not None:
             blob["ngram"] = zlib.compress(self.ngram.to_arpa().encode("utf-8"), 6)
         atomic_save(blob, Path(path))
@@ -259,12 +274,10 @@ class LSTMModel:
         except Exception as e:  # torch raises many types for a file that is not its own
             first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
             raise InkreadError(f"not a readable LSTM language model ({first})", path) from None
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise InkreadError("not an inkread LSTM language model", path)
         ngram = None
-        if "ngram" in blob:
+        if isinstance(blob, dict) and "ngram" in blob:
             ngram = NGramModel.from_arpa(zlib.decompress(blob["ngram"]).decode("utf-8"), path)
-        return cls(blob["vocab"], blob["hidden"], blob["state"], ngram, blob["mix"], blob["meta"])
+        return cls.from_dict(blob, ngram, path)
 
 
 def load_lm(path: str | Path) -> NGramModel | LSTMModel:

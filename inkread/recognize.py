@@ -24,6 +24,7 @@ from inkread.decoding import (
 )
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
+from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN, time_steps
@@ -92,7 +93,7 @@ class Recognizer:
         meta: dict | None = None,
         device: torch.device | str = "cpu",
         precision: str = "auto",
-        lm: NGramModel | None = None,
+        lm: NGramModel | LSTMModel | None = None,
     ) -> None:
         self.model = model
         self.alphabet = alphabet

@@ -102,3 +102,28 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     bad = ["--lm", tmp_path / "bad.pt"]
     assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *bad) == 2
     assert "bad.pt: not a readable LSTM language model" in capsys.readouterr().err
+
+
+def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, tmp_path, capsys):
+    import shutil
+
+    from inkread.data import read_data
+    from inkread.model import checkpoint
+
+    texts = [x.text for x in read_data([overfit["manifest"]])[0]]
+    lstm = lstm_lm.train(texts * 10, epochs=3, hidden=32, say=lambda _: None)
+    own = tmp_path / "own.pt"
+    shutil.copy(overfit["run"] / "best.pt", own)
+    checkpoint.attach_lm(own, lstm, {"lm_weight": 0.8, "lm_bonus": 2.0})
+    onnx_file = tmp_path / "own.onnx"
+    assert run_cli("export", "--model", own, "--onnx", onnx_file) == 0
+    capsys.readouterr()
+    results = {}
+    for name, m in (("checkpoint", own), ("onnx", onnx_file)):
+        assert run_cli("eval", "--model", m, "--data", overfit["manifest"], "--json") == 0
+        results[name] = json.loads(capsys.readouterr().out)
+    assert results["checkpoint"]["decoder"] == "beam 32 + character LSTM and character 6-gram"
+    assert results["onnx"]["decoder"] == results["checkpoint"]["decoder"]
+    assert results["onnx"]["cer"] == pytest.approx(results["checkpoint"]["cer"], abs=0.01)
+    checkpoint.attach_lm(own, lstm.ngram)  # an n-gram in its place drops the LSTM
+    assert not isinstance(checkpoint.own_lm(checkpoint.read(own)), lstm_lm.LSTMModel)

@@ -21,6 +21,7 @@ from inkread import __version__
 from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
+from inkread.lstm_lm import LSTMModel
 from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN
 
@@ -107,9 +108,17 @@ def read(path: str | os.PathLike) -> dict:
     return blob
 
 
-def attach_lm(path: str | os.PathLike, lm: NGramModel, meta: dict | None = None) -> None:
-    """Add a language model (and notes on it) to a saved checkpoint, atomically."""
+def attach_lm(
+    path: str | os.PathLike, lm: NGramModel | LSTMModel, meta: dict | None = None
+) -> None:
+    """Add a language model (and notes on it) to a saved checkpoint, atomically. An LSTM is
+    stored beside the n-gram it is mixed with, which stays readable on its own."""
     blob = read(path)
+    blob.pop("lstm_lm", None)
+    if isinstance(lm, LSTMModel):
+        if lm.ngram is None:
+            raise ValueError("an LSTM LM is stored with the n-gram it is mixed with")
+        blob["lstm_lm"], lm = lm.to_dict(), lm.ngram
     blob["lm"] = _packed(lm)
     blob["meta"].update(meta or {})
     atomic_save(blob, Path(path))
@@ -119,15 +128,19 @@ def _packed(lm: NGramModel) -> bytes:
     return zlib.compress(lm.to_arpa().encode("utf-8"), 6)  # a char 6-gram is MBs of text
 
 
-def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | None:
-    """The language model stored with the weights, if any."""
+def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | LSTMModel | None:
+    """The language model stored with the weights, if any: the n-gram, or the LSTM mixed
+    with it where training stored one (train --lstm-lm)."""
     if "lm" not in blob:
         return None
     try:
         text = zlib.decompress(blob["lm"]).decode("utf-8")
     except (zlib.error, TypeError, UnicodeDecodeError) as e:
         raise InkreadError(f"damaged language model in checkpoint ({e})", where) from None
-    return NGramModel.from_arpa(text, where)
+    ngram = NGramModel.from_arpa(text, where)
+    if "lstm_lm" in blob:
+        return LSTMModel.from_dict(blob["lstm_lm"], ngram, where)
+    return ngram
 
 
 def load(
