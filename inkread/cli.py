@@ -426,6 +426,8 @@ def lm_build(
     """Build a language model from text or from ground-truth transcriptions."""
     from inkread.lm import ORDERS, build
 
+    if val and not lstm:
+        raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
     lines = _corpus(texts, data)
     if lstm:
         from inkread import lstm_lm
@@ -436,7 +438,8 @@ def lm_build(
         model = lstm_lm.train(lines, held, minutes=minutes, say=_warn)
         model.save(out)
         bits = model.meta["held_out_bits"]
-        print(f"character LSTM of {len(lines)} lines ({bits:.3f} bits/char held out): {out}")
+        judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""
+        print(f"character LSTM of {len(lines)} lines{judged}: {out}")
         return
     model = build(lines, order or ORDERS["words" if words else "chars"], words)
     model.save(out)

@@ -126,8 +126,13 @@ def train(
             step += 1
             if epochs is None and done >= 1.0:
                 break
-        bpc = _held_out_bits(model, held_ids, bits) if held_ids else -epoch
-        say(f"LSTM LM epoch {epoch}: {bpc:.3f} bits/char held out ({time.time() - start:.0f} s)")
+        took = f"({time.time() - start:.0f} s)"
+        if held_ids:
+            bpc = _held_out_bits(model, held_ids, bits)
+            say(f"LSTM LM epoch {epoch}: {bpc:.3f} bits/char held out {took}")
+        else:  # a one-line text: nothing to judge by, so the last weights are kept
+            bpc = -epoch
+            say(f"LSTM LM epoch {epoch} {took}")
         if bpc < best:
             best, best_epoch = bpc, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -140,7 +145,8 @@ def train(
             break
     assert best_state is not None
     ngram = ngram or build(texts, 6, False)
-    return LSTMModel(vocab, hidden, best_state, ngram, MIX, {"held_out_bits": best})
+    meta = {"held_out_bits": best if held_ids else None}
+    return LSTMModel(vocab, hidden, best_state, ngram, MIX, meta)
 
 
 def _held_out_bits(model: CharLSTM, held: list[list[int]], bits) -> float:
