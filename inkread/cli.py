@@ -230,7 +230,7 @@ def train(
             "--lstm-lm",
             help="also train a character LSTM of that text (up to 5 minutes, after the "
             "budget) and store it with the model if it reads validation better: fewer "
-            "errors, a third of the reading speed",
+            "errors, half the reading speed",
         ),
     ] = False,
 ) -> None:

@@ -671,7 +671,7 @@ def offer_lstm_lm(
     already holds, if beam search with the mixture reads the validation lines better, at
     the weight and bonus chosen for the n-gram. Return its CER, or None if not kept.
 
-    It reads a third as fast as the n-gram and lowered the CER by 3-5 % on Hooker
+    It reads half as fast as the n-gram and lowered the CER by 2-5 % on Hooker
     (BENCHMARKS.md), hence a choice (train --lstm-lm), not the default."""
     recognizer = Recognizer.load(best_path, str(device))
     weight, bonus = recognizer.lm_setting()
