@@ -431,11 +431,16 @@ def lm_build(
     lines = _corpus(texts, data)
     if lstm:
         from inkread import lstm_lm
+        from inkread.lm import read_texts
 
         if words:
             raise InkreadError("--lstm builds a character model; it does not take --words")
         held = _corpus(None, val) if val else None
-        model = lstm_lm.train(lines, held, minutes=minutes, say=_warn)
+        corpus = read_texts(texts or [])
+        own = lines[len(corpus) :]  # the transcriptions, which weigh more
+        ngram = build(lines, ORDERS["chars"], False)
+        lstm_lines = lstm_lm.weighted(corpus, own)
+        model = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_warn, ngram=ngram)
         model.save(out)
         bits = model.meta["held_out_bits"]
         judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""

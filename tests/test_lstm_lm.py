@@ -127,3 +127,17 @@ def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, 
     assert results["onnx"]["cer"] == pytest.approx(results["checkpoint"]["cer"], abs=0.01)
     checkpoint.attach_lm(own, lstm.ngram)  # an n-gram in its place drops the LSTM
     assert not isinstance(checkpoint.own_lm(checkpoint.read(own)), lstm_lm.LSTMModel)
+
+
+def test_threads_reading_at_once_read_as_one_alone(trained):
+    """`serve` decodes requests in threads that share the model's LM."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alphabet = Alphabet("abc")
+    rng = np.random.default_rng(0)
+    lines = [np.log(rng.dirichlet(np.ones(4) * 0.3, size=40)) for _ in range(16)]
+    beam = BeamSearch(8, trained, weight=1.0)
+    alone = [beam.nbest(lp, alphabet, 3) for lp in lines]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda lp: beam.nbest(lp, alphabet, 3), lines * 4))
+    assert together == alone * 4
