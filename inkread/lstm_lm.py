@@ -233,12 +233,15 @@ class LSTMModel:
     def prepare(self, contexts: list[tuple]) -> None:
         """Step every context not seen yet, in one batch. In beam search their parents were
         stepped when the characters that made them were scored; others get them first."""
-        todo = [c for c in dict.fromkeys(contexts) if c not in self._states]
-        orphans = [c[:-1] for c in todo if len(c) > 1 and c[:-1] not in self._states]
-        if orphans:
-            self.prepare(orphans)
-        if todo:
-            self._step(todo)
+        pending = dict.fromkeys(c for c in contexts if c not in self._states)
+        while pending:
+            ready = [c for c in pending if len(c) == 1 or c[:-1] in self._states]
+            if not ready:  # orphans: bring their parents in, nearer the start of the line
+                pending.update(dict.fromkeys(c[:-1] for c in pending))
+                continue
+            self._step(ready)
+            for c in ready:
+                del pending[c]
 
     def _step(self, contexts: list[tuple]) -> None:
         zeros = np.zeros(self.hidden, np.float32)
