@@ -331,6 +331,7 @@ def serve(
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     device: Device = "auto",
+    lm: LmOpt = None,
 ) -> None:
     """Serve recognition over HTTP: POST /read with an image (and optionally its XML)."""
     try:
@@ -339,7 +340,7 @@ def serve(
         from inkread.serve import create_app
     except ImportError:
         raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
-    uvicorn.run(create_app(model, device), host=host, port=port)
+    uvicorn.run(create_app(model, device, str(lm) if lm else None), host=host, port=port)
 
 
 @app.command()

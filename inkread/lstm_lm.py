@@ -208,7 +208,8 @@ class LSTMModel:
         self.b_out = w["out.bias"]
         self.index = {c: i for i, c in enumerate(vocab)}
         self._log_mix = (math.log(mix) if mix > 0 else -math.inf, math.log1p(-min(mix, 1.0)))
-        self._local = threading.local()  # each thread's line: `serve` reads several at once
+        self._local = threading.local()  # each thread's own line: a program's threads may
+        # read with one model at once
 
     def start(self) -> tuple:
         self._local.states = {}  # one line at a time: forget the previous line's prefixes

@@ -16,7 +16,9 @@ from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from inkread import __version__
+from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, describe
 from inkread.errors import InkreadError
+from inkread.lstm_lm import load_lm
 from inkread.pages import FORMATS, open_inputs, render, transcribe
 from inkread.recognize import Recognizer
 
@@ -30,9 +32,14 @@ MEDIA = {
 }
 
 
-def create_app(model: str = "default", device: str = "auto") -> FastAPI:
+def create_app(model: str = "default", device: str = "auto", lm: str | None = None) -> FastAPI:
+    """`lm` (an ARPA or LSTM file) replaces the model's own language model, if any."""
     recognizer = Recognizer.load(model, device)
     decoder = recognizer.default_decoder()
+    if lm is not None:
+        language = load_lm(lm)
+        setting = LM_DEFAULTS["words" if language.words else "chars"]
+        decoder = BeamSearch(BEAM_WIDTH, language, *setting)
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
 
@@ -49,6 +56,7 @@ def create_app(model: str = "default", device: str = "auto") -> FastAPI:
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),
             "trained_on": meta.get("trained_on"),
+            "decoder": describe(decoder),
         }
 
     @app.post("/read")

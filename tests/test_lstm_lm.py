@@ -98,6 +98,15 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["decoder"] == "beam 32 + character LSTM and character 6-gram"
     assert result["lines"] > 0 and 0 <= result["cer"] < 1
+    from fastapi.testclient import TestClient
+
+    from inkread.serve import create_app
+
+    client = TestClient(create_app(str(model), "cpu", str(lm_file)))
+    assert client.get("/model").json()["decoder"] == result["decoder"]
+    image = overfit["manifest"].parent / "line2.png"
+    reply = client.post("/read", files={"image": ("l.png", image.read_bytes())})
+    assert reply.status_code == 200 and reply.json()["lines"][0]["text"]
     (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 not really")
     bad = ["--lm", tmp_path / "bad.pt"]
     assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *bad) == 2
