@@ -9,6 +9,7 @@ with a comment line and write the space as "<sp>".
 from __future__ import annotations
 
 import math
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -207,6 +208,20 @@ class NGramModel:
                 lines.append(row)
         lines += ["", "\\end\\", ""]
         return "\n".join(lines)
+
+    def packed(self) -> bytes:
+        """The ARPA text compressed, as checkpoints and LSTM files hold their n-gram (a
+        character 6-gram is MBs of text)."""
+        return zlib.compress(self.to_arpa().encode("utf-8"), 6)
+
+    @classmethod
+    def from_packed(cls, blob: bytes, where: str | Path, kind: str) -> NGramModel:
+        """`kind` names what holds it in the error message: "checkpoint", "LSTM file"."""
+        try:
+            text = zlib.decompress(blob).decode("utf-8")
+        except (zlib.error, TypeError, UnicodeDecodeError) as e:
+            raise InkreadError(f"damaged language model in {kind} ({e})", where) from None
+        return cls.from_arpa(text, where)
 
     @classmethod
     def load(cls, path: str | Path) -> NGramModel:

@@ -16,7 +16,6 @@ import math
 import random
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -307,7 +306,7 @@ class LSTMModel:
 
         blob = self.to_dict()
         if self.ngram is not None:
-            blob["ngram"] = zlib.compress(self.ngram.to_arpa().encode("utf-8"), 6)
+            blob["ngram"] = self.ngram.packed()
         atomic_save(blob, Path(path))
 
     @classmethod
@@ -319,7 +318,7 @@ class LSTMModel:
             raise InkreadError(f"not a readable LSTM language model ({first})", path) from None
         ngram = None
         if isinstance(blob, dict) and "ngram" in blob:
-            ngram = NGramModel.from_arpa(zlib.decompress(blob["ngram"]).decode("utf-8"), path)
+            ngram = NGramModel.from_packed(blob["ngram"], path, "LSTM file")
         return cls.from_dict(blob, ngram, path)
 
 

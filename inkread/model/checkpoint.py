@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
-import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def save(
     if train_state is not None:
         blob["train_state"] = train_state
     if lm is not None:
-        blob["lm"] = _packed(lm)
+        blob["lm"] = lm.packed()
     atomic_save(blob, Path(path))
 
 
@@ -119,13 +118,9 @@ def attach_lm(
         if lm.ngram is None:
             raise ValueError("an LSTM LM is stored with the n-gram it is mixed with")
         blob["lstm_lm"], lm = lm.to_dict(), lm.ngram
-    blob["lm"] = _packed(lm)
+    blob["lm"] = lm.packed()
     blob["meta"].update(meta or {})
     atomic_save(blob, Path(path))
-
-
-def _packed(lm: NGramModel) -> bytes:
-    return zlib.compress(lm.to_arpa().encode("utf-8"), 6)  # a char 6-gram is MBs of text
 
 
 def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | LSTMModel | None:
@@ -133,11 +128,7 @@ def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | 
     with it where training stored one (train --lstm-lm)."""
     if "lm" not in blob:
         return None
-    try:
-        text = zlib.decompress(blob["lm"]).decode("utf-8")
-    except (zlib.error, TypeError, UnicodeDecodeError) as e:
-        raise InkreadError(f"damaged language model in checkpoint ({e})", where) from None
-    ngram = NGramModel.from_arpa(text, where)
+    ngram = NGramModel.from_packed(blob["lm"], where, "checkpoint")
     if "lstm_lm" in blob:
         return LSTMModel.from_dict(blob["lstm_lm"], ngram, where)
     return ngram
