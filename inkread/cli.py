@@ -340,7 +340,8 @@ def serve(
         from inkread.serve import create_app
     except ImportError:
         raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
-    uvicorn.run(create_app(model, device, str(lm) if lm else None), host=host, port=port)
+    decoder = _decoder("beam", lm) if lm is not None else None
+    uvicorn.run(create_app(model, device, decoder), host=host, port=port)
 
 
 @app.command()

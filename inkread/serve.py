@@ -16,9 +16,8 @@ from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from inkread import __version__
-from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, describe
+from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
-from inkread.lstm_lm import load_lm
 from inkread.pages import FORMATS, open_inputs, render, transcribe
 from inkread.recognize import Recognizer
 
@@ -32,14 +31,12 @@ MEDIA = {
 }
 
 
-def create_app(model: str = "default", device: str = "auto", lm: str | None = None) -> FastAPI:
-    """`lm` (an ARPA or LSTM file) replaces the model's own language model, if any."""
+def create_app(
+    model: str = "default", device: str = "auto", decoder: Decoder | None = None
+) -> FastAPI:
+    """`decoder` (beam search with another language model, say) replaces the model's own."""
     recognizer = Recognizer.load(model, device)
-    decoder = recognizer.default_decoder()
-    if lm is not None:
-        language = load_lm(lm)
-        setting = LM_DEFAULTS["words" if language.words else "chars"]
-        decoder = BeamSearch(BEAM_WIDTH, language, *setting)
+    decoder = decoder or recognizer.default_decoder()
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
 

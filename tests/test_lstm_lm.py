@@ -10,7 +10,7 @@ from conftest import run_cli
 
 from inkread import lstm_lm
 from inkread.alphabet import Alphabet
-from inkread.decoding import BeamSearch
+from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch
 from inkread.lm import build
 
 # The last letter repeats the first, across more c's than a 6-gram sees.
@@ -102,7 +102,8 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
 
     from inkread.serve import create_app
 
-    client = TestClient(create_app(str(model), "cpu", str(lm_file)))
+    decoder = BeamSearch(BEAM_WIDTH, lstm_lm.load_lm(lm_file), *LM_DEFAULTS["chars"])
+    client = TestClient(create_app(str(model), "cpu", decoder))
     assert client.get("/model").json()["decoder"] == result["decoder"]
     image = overfit["manifest"].parent / "line2.png"
     reply = client.post("/read", files={"image": ("l.png", image.read_bytes())})
