@@ -374,7 +374,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if opts.char_lm:
         extra = read_texts(opts.lm_text)
         lm = text_lm([x.text for x in train_lines] + extra)
-        lm_lines = lstm_lm.weighted(extra, [x.text for x in train_lines])
+        if opts.lstm_lm:
+            lm_lines = lstm_lm.weighted(extra, [x.text for x in train_lines])
         if extra:
             say(f"language model: the transcriptions and {len(extra)} lines of --lm-text")
     if alphabet is None:
