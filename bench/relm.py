@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from inkread import torchfile
 from inkread.data import read_data
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
-from inkread.train import Hyper, LineSet, hold_out, offer_lm, offer_lstm_lm, text_lm, with_text
+from inkread.train import Hyper, LineSet, hold_out, offer_lms, text_lm, with_text
 
 
 def main() -> None:
@@ -46,13 +47,11 @@ def main() -> None:
     blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does
     for key in ("val_cer_lm", "val_wer_lm", "lm_weight", "lm_bonus"):
         blob["meta"].pop(key, None)
-    checkpoint.atomic_save(blob, Path(args.out))
+    torchfile.save(blob, args.out)
     model, _, _ = checkpoint.load(args.out)
     val_set = LineSet.extract(val_lines, model.config, skipped, "cutting validation lines")
-    cer = offer_lm(Path(args.out), lm, val_set, pick_device("cpu"), print)
-    if args.lstm_lm and cer is not None:
-        print(f"val CER {cer:.2%} with the n-gram")
-        cer = offer_lstm_lm(Path(args.out), lm, texts, val_set, pick_device("cpu"), print) or cer
+    lstm_lines = texts if args.lstm_lm else None
+    cer = offer_lms(Path(args.out), lm, val_set, pick_device("cpu"), print, lstm_lines)
     print(f"{args.out}: " + ("no LM" if cer is None else f"val CER {cer:.2%} with the LM"))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from inkread import torchfile
 from inkread.errors import InkreadError
 from inkread.lm import BOS, EOS, UNK, NGramModel, build, tokens
 
@@ -302,20 +303,14 @@ class LSTMModel:
         return cls(blob["vocab"], blob["hidden"], blob["state"], ngram, blob["mix"], blob["meta"])
 
     def save(self, path: str | Path) -> None:
-        from inkread.model.checkpoint import atomic_save  # lm files are written as models are
-
         blob = self.to_dict()
         if self.ngram is not None:
             blob["ngram"] = self.ngram.packed()
-        atomic_save(blob, Path(path))
+        torchfile.save(blob, path)
 
     @classmethod
     def load(cls, path: str | Path) -> LSTMModel:
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # torch raises many types for a file that is not its own
-            first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
-            raise InkreadError(f"not a readable LSTM language model ({first})", path) from None
+        blob = torchfile.load(path, "LSTM language model")
         ngram = None
         if isinstance(blob, dict) and "ngram" in blob:
             ngram = NGramModel.from_packed(blob["ngram"], path, "LSTM file")

@@ -1,22 +1,21 @@
 """Self-contained checkpoints: weights, architecture, alphabet and provenance in one file,
 and the character language model of the training text where training made one.
 
-Files are written atomically (temporary file, fsync, rename) so a run killed while saving
-leaves the previous checkpoint intact, and loaded with weights_only so a checkpoint from a
-stranger cannot run code.
+Files are written atomically and loaded with weights_only (inkread.torchfile): a run killed
+while saving leaves the previous checkpoint intact, and a checkpoint from a stranger cannot run
+code.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import torch
 
-from inkread import __version__
+from inkread import __version__, torchfile
 from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
@@ -69,39 +68,12 @@ def save(
         blob["train_state"] = train_state
     if lm is not None:
         blob["lm"] = lm.packed()
-    atomic_save(blob, Path(path))
-
-
-def atomic_save(obj: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    torchfile.save(blob, path)
 
 
 def read(path: str | os.PathLike) -> dict:
     path = resolve(path)
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for a file that is not a checkpoint
-        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
-        raise InkreadError(
-            f"not a readable inkread checkpoint ({type(e).__name__}: {first})", path
-        ) from None
+    blob = torchfile.load(path, "inkread checkpoint")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise InkreadError("not an inkread checkpoint", path)
     return blob
@@ -120,7 +92,7 @@ def attach_lm(
         blob["lstm_lm"], lm = lm.to_dict(), lm.ngram
     blob["lm"] = lm.packed()
     blob["meta"].update(meta or {})
-    atomic_save(blob, Path(path))
+    torchfile.save(blob, path)
 
 
 def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | LSTMModel | None:
