@@ -88,6 +88,7 @@ class Hyper:
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
 LSTM_MINUTES = 5.0  # at most, for train --lstm-lm; Hooker's transcriptions need under 3
+LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
 
 
 @dataclass
@@ -344,6 +345,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if opts.precision is not None:
         hyper.precision = check_precision(opts.precision)
     budget = opts.max_minutes * 60 if opts.max_minutes else state.get("budget")
+    # --lstm-lm's minutes come out of the budget, as --max-minutes bounds the whole run
+    lstm_minutes = min(LSTM_MINUTES, LSTM_SHARE * budget / 60) if budget else LSTM_MINUTES
     spent_before = state.get("elapsed", 0.0)
 
     def elapsed() -> float:
@@ -418,6 +421,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say(f"validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
     if not val_set.images:
         say("warning: no validation lines; best.pt will be the last epoch's model")
+    network_budget = budget  # less, with --lstm-lm, its training and one reading of val
+    if budget and lm_lines:
+        network_budget = max(budget - 60 * lstm_minutes - len(val_set.images) / 30, 1.0)
 
     # -- Optimiser, schedule, loader. --
     data = TrainData(
@@ -511,7 +517,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         model.train()
         batch_index = start_batch
         for batch in bar:
-            progress = max(step / total_steps, elapsed() / budget if budget else 0.0)
+            progress = max(step / total_steps, elapsed() / network_budget if budget else 0.0)
             lr = learning_rate(hyper, step, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -525,7 +531,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             speed = seen / max(time.monotonic() - t0, 1e-9)
             postfix = {"loss": f"{loss_sum / max(loss_n, 1):.3f}", "lines/s": f"{speed:.1f}"}
             if budget:
-                postfix["left"] = f"{max(budget - elapsed(), 0) / 60:.1f}min"
+                postfix["left"] = f"{max(network_budget - elapsed(), 0) / 60:.1f}min"
             bar.set_postfix(postfix, refresh=False)
             # Leave room for a validation and the saves inside the budget. Until a validation
             # has been timed, reading is taken to be three times faster than training, once
@@ -541,7 +547,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             reserve = reading + 10
             if lm is not None:
                 reserve += reading + len(LM_GRID) * len(val_set.images) / 80
-            if budget and elapsed() + reserve >= budget:
+            if budget and elapsed() + reserve >= network_budget:
                 stop = True
                 break
             if time.monotonic() - last_save > hyper.save_minutes * 60:
@@ -600,9 +606,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say(f"{bad} training lines gave no usable loss and were skipped in their batches")
     lm_cer = None
     if lm is not None and best_path.is_file():
-        lm_cer = offer_lm(best_path, lm, val_set, device, say)
-        if opts.lstm_lm and lm_cer is not None:
-            lm_cer = offer_lstm_lm(best_path, lm, lm_lines, val_set, device, say) or lm_cer
+        lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes)
     return {
         "best_cer": best_cer,
         "lm_cer": lm_cer,
@@ -614,24 +618,24 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     }
 
 
-def offer_lm(
+def offer_lms(
     best_path: Path,
-    lm: NGramModel,
+    ngram: NGramModel,
     val_set: LineSet,
     device: torch.device,
     say: Callable[[str], None],
+    lstm_lines: list[str] | None = None,
+    lstm_minutes: float = LSTM_MINUTES,
 ) -> float | None:
-    """Store the character LM in best.pt, with the weight and bonus (LM_GRID) that read the
-    validation lines best, if beam search with it beats best path there (all read from the
-    same frames); return its CER, or None if it is not kept.
+    """Offer best.pt the training text's character n-gram and, given lstm_lines (train
+    --lstm-lm), an LSTM of those lines mixed with it; each is kept only if it reads the
+    validation lines better. Return the validation CER with what was kept, or None.
 
-    The setting is chosen per collection because conventions differ: Hooker's and Poilus's
-    transcriptions space words as print does, BnF fr. 412's runs them together as its scribe
-    did, and the bonus that suits the first inserts spaces into the second (BENCHMARKS.md).
-    With no validation lines there is nothing to judge by, and the LM is kept at the default
-    setting: on every collection measured it helped."""
+    The network reads the validation lines once; every decoder tried reads the same frames.
+    With no validation lines there is nothing to judge by, and the n-gram is kept at the
+    default setting: on every collection measured it helped."""
     if not val_set.images:
-        checkpoint.attach_lm(best_path, lm)
+        checkpoint.attach_lm(best_path, ngram)
         return None
     recognizer = Recognizer.load(best_path, str(device))
     frames = recognizer.frames(val_set.images, 32)
@@ -641,6 +645,28 @@ def offer_lm(
             [d.text for d in decode_all(decoder, frames, recognizer.alphabet)], val_set.texts
         )
 
+    kept = offer_lm(best_path, ngram, read, say)
+    if kept is not None and lstm_lines:
+        kept = (
+            offer_lstm_lm(best_path, ngram, lstm_lines, val_set, read, kept, lstm_minutes, say)
+            or kept
+        )
+    return None if kept is None else kept["val_cer_lm"]
+
+
+def offer_lm(
+    best_path: Path,
+    lm: NGramModel,
+    read: Callable[[Decoder], dict[str, float]],
+    say: Callable[[str], None],
+) -> dict | None:
+    """Store the character LM in best.pt, with the weight and bonus (LM_GRID) that read the
+    validation lines best, if beam search with it beats best path there; return what was
+    stored in its meta, or None.
+
+    The setting is chosen per collection because conventions differ: Hooker's and Poilus's
+    transcriptions space words as print does, BnF fr. 412's runs them together as its scribe
+    did, and the bonus that suits the first inserts spaces into the second (BENCHMARKS.md)."""
     plain = read(greedy)
     tried = {(w, b): read(BeamSearch(BEAM_WIDTH, lm, w, b)) for w, b in LM_GRID}
     # the lowest CER; on a tie the defaults, then the smaller weight
@@ -654,9 +680,14 @@ def offer_lm(
             f"without it"
         )
         return None
-    meta = {"val_cer_lm": with_lm["cer"], "val_wer_lm": with_lm["wer"]}
-    checkpoint.attach_lm(best_path, lm, {**meta, "lm_weight": weight, "lm_bonus": bonus})
-    return with_lm["cer"]
+    meta = {
+        "val_cer_lm": with_lm["cer"],
+        "val_wer_lm": with_lm["wer"],
+        "lm_weight": weight,
+        "lm_bonus": bonus,
+    }
+    checkpoint.attach_lm(best_path, lm, meta)
+    return meta
 
 
 def offer_lstm_lm(
@@ -664,25 +695,23 @@ def offer_lstm_lm(
     ngram: NGramModel,
     lines: list[str],
     val_set: LineSet,
-    device: torch.device,
+    read: Callable[[Decoder], dict[str, float]],
+    stored: dict,
+    minutes: float,
     say: Callable[[str], None],
-) -> float | None:
-    """Train a character LSTM of the LM's text (the transcriptions weighed more than
-    --lm-text; at most LSTM_MINUTES, its best weights chosen on the validation
-    transcriptions) and store it, mixed with the n-gram best.pt already holds, if beam
-    search with the mixture reads the validation lines better at the weight and bonus
-    chosen for the n-gram. Return its CER, or None if not kept.
+) -> dict | None:
+    """Train a character LSTM of the LM's lines (the transcriptions weighed more than
+    --lm-text; at most `minutes`, its best weights chosen on the validation transcriptions)
+    and store it, mixed with the n-gram best.pt holds (`stored` says at what weight and
+    bonus, and its CER), if beam search with the mixture reads the validation lines better
+    there. Return what was stored in the meta, or None.
 
     It reads half as fast as the n-gram and lowered the CER by 1-5 % on Hooker
     (BENCHMARKS.md), hence a choice (train --lstm-lm), not the default."""
-    recognizer = Recognizer.load(best_path, str(device))
-    weight, bonus = recognizer.lm_setting()
-    before = float(recognizer.meta["val_cer_lm"])
+    weight, bonus, before = stored["lm_weight"], stored["lm_bonus"], stored["val_cer_lm"]
     lines, held = [clean_text(t) for t in lines], [clean_text(t) for t in val_set.texts]
-    lstm = lstm_lm.train(lines, held, minutes=LSTM_MINUTES, say=say, ngram=ngram)
-    frames = recognizer.frames(val_set.images, 32)
-    decoded = decode_all(BeamSearch(BEAM_WIDTH, lstm, weight, bonus), frames, recognizer.alphabet)
-    rates = error_rates([d.text for d in decoded], val_set.texts)
+    lstm = lstm_lm.train(lines, held, minutes=minutes, say=say, ngram=ngram)
+    rates = read(BeamSearch(BEAM_WIDTH, lstm, weight, bonus))
     if rates["cer"] >= before:
         say(
             f"the LSTM language model did not help on validation (CER {rates['cer']:.2%} "
@@ -693,9 +722,15 @@ def offer_lstm_lm(
         f"the LSTM language model lowered the validation CER from {before:.2%} (the n-gram "
         f"alone) to {rates['cer']:.2%}: best.pt reads with both"
     )
-    meta = {"val_cer_lm": rates["cer"], "val_wer_lm": rates["wer"], "val_cer_ngram": before}
-    checkpoint.attach_lm(best_path, lstm, {**meta, "lm_weight": weight, "lm_bonus": bonus})
-    return rates["cer"]
+    meta = {
+        "val_cer_lm": rates["cer"],
+        "val_wer_lm": rates["wer"],
+        "val_cer_ngram": before,
+        "lm_weight": weight,
+        "lm_bonus": bonus,
+    }
+    checkpoint.attach_lm(best_path, lstm, meta)
+    return meta
 
 
 def _started(loader: torch.utils.data.DataLoader) -> Iterator:

@@ -7,6 +7,7 @@ import sys
 import time
 from types import SimpleNamespace
 
+import pytest
 from conftest import run_cli, write_lines
 
 from inkread.model import checkpoint
@@ -70,8 +71,14 @@ def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
     assert state["epoch"] == 102 and state["step"] == 102 * 3
 
 
-def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path):
-    """In fp32: the other tests train in bf16 where the CPU has it (precision auto)."""
+@pytest.mark.parametrize("lstm", [False, True])
+def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
+    """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The
+    LSTM LM of --lstm-lm trains inside the budget too, taking its minutes from the network's,
+    even when it uses them all (here it would otherwise stop early, as the text is small)."""
+    from inkread import lstm_lm
+
+    monkeypatch.setattr(lstm_lm, "PATIENCE", 10**6)
     manifest = write_lines(tmp_path / "data")
     started = time.monotonic()
     assert (
@@ -91,11 +98,13 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path):
             2,
             "--precision",
             "fp32",
+            *(["--lstm-lm"] if lstm else []),
         )
         == 0
     )
     assert time.monotonic() - started < 0.25 * 60 + 5
     assert checkpoint.load(tmp_path / "run" / "best.pt")
+    assert ("LSTM LM epoch" in capsys.readouterr().err) == lstm
 
 
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
@@ -226,7 +235,7 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
     for text, helps in (("bb b bbb", True), ("aa a aaa", False)):
         best = tmp_path / f"{text[0]}.pt"
         checkpoint.save(best, CRNN(PRESETS["line"], len(alphabet)), alphabet)
-        cer = T.offer_lm(best, build([text], 6, False), val, torch.device("cpu"), said.append)
+        cer = T.offer_lms(best, build([text], 6, False), val, torch.device("cpu"), said.append)
         blob = checkpoint.read(best)
         if helps:
             assert cer == 0.0 and blob["meta"]["val_cer_lm"] == 0.0
@@ -269,7 +278,7 @@ def test_the_lm_is_kept_at_the_weight_and_bonus_that_read_validation_best(tmp_pa
     val = T.LineSet([np.zeros((48, 8), np.uint8)], ["a b"], ["line"])
     lm = build(["ab a b ab ab"], 6, False)
     assert T.BeamSearch(32, lm, *LM_DEFAULTS["chars"])(frames, alphabet).text == "ab"
-    assert T.offer_lm(best, lm, val, torch.device("cpu"), print) == 0.0
+    assert T.offer_lms(best, lm, val, torch.device("cpu"), print) == 0.0
     meta = checkpoint.read(best)["meta"]
     setting = T.Recognizer.lm_setting(SimpleNamespace(meta=meta))
     assert setting == (meta["lm_weight"], meta["lm_bonus"]) != LM_DEFAULTS["chars"]
@@ -280,7 +289,7 @@ def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatc
     from inkread import train as T
 
     offered = []
-    monkeypatch.setattr(T, "offer_lm", lambda best, lm, *rest: offered.append(lm))
+    monkeypatch.setattr(T, "offer_lms", lambda best, lm, *rest: offered.append(lm))
     data = write_lines(tmp_path / "data", texts=("Utah",))
     period = tmp_path / "period.txt"
     period.write_text("quixotic zephyrs\n" * 3 + "שלום עולם\n", encoding="utf-8")
