@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("--train", nargs="+", required=True)
     ap.add_argument("--val", nargs="+")
     ap.add_argument("--seed", type=int, default=0, help="training's --seed (for the hold-out)")
-    ap.add_argument("--lstm-lm", action="store_true", help="as train --lstm-lm")
+    ap.add_argument("--lstm-lm", action="store_true", help="and the LSTM, as train does by default")
     args = ap.parse_args()
 
     train_lines, skipped = read_data(args.train)

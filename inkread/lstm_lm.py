@@ -129,14 +129,14 @@ def train(
 
     best, best_state, best_epoch = math.inf, None, 0
     steps_per_epoch = math.ceil(len(data) / 64)
-    budget, start, step, epoch = minutes * 60, time.time(), 0, 0
+    budget, start, step, epoch = minutes * 60, time.monotonic(), 0, 0
     while True:
         epoch += 1
         for x in _batches(data, 64, shuffle=True):
             if epochs is not None:
                 done = step / (epochs * steps_per_epoch)
             else:
-                done = min(1.0, (time.time() - start) / budget)
+                done = min(1.0, (time.monotonic() - start) / budget)
             for group in opt.param_groups:
                 group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * done))
             total, n = bits(x)
@@ -147,7 +147,7 @@ def train(
             step += 1
             if epochs is None and done >= 1.0:
                 break
-        took = f"({time.time() - start:.0f} s)"
+        took = f"({time.monotonic() - start:.0f} s)"
         if held_ids:
             bpc = _held_out_bits(model, held_ids, bits)
             say(f"LSTM LM epoch {epoch}: {bpc:.3f} bits/char held out {took}")
@@ -159,7 +159,7 @@ def train(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if epochs is not None and epoch >= epochs:
             break
-        if epochs is None and time.time() - start >= budget:
+        if epochs is None and time.monotonic() - start >= budget:
             break
         if epochs is None and epoch - best_epoch >= PATIENCE:
             say(f"LSTM LM: no better in {PATIENCE} epochs; stopping")

@@ -98,7 +98,7 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
             2,
             "--precision",
             "fp32",
-            *(["--lstm-lm"] if lstm else []),
+            "--lstm-lm" if lstm else "--no-lstm-lm",
         )
         == 0
     )
