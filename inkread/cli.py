@@ -227,9 +227,9 @@ def train(
     lstm_lm: Annotated[
         bool,
         typer.Option(
-            help="also train a character LSTM of that text (up to 5 minutes, and a tenth "
-            "of --max-minutes) and store it with the n-gram if it reads validation better: "
-            "fewer errors, a third of the reading speed",
+            help="also train a character LSTM of that text, where it has 100,000 characters "
+            "or more (up to 5 minutes, and a tenth of --max-minutes), and store it with the "
+            "n-gram if it reads validation better: fewer errors, a third of the reading speed",
         ),
     ] = True,
 ) -> None:
