@@ -90,7 +90,7 @@ class Hyper:
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
 LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need under 3
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
-# The LSTM LM is trained only on more text than this (characters): on Hooker's 0.16 M it
+# The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
 # erred 4 % less than the 6-gram alone, on 50 pages' 24,000 no less (BENCHMARKS.md)
 LSTM_MIN_TEXT = 100_000
 
