@@ -379,11 +379,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
     lm, lm_lines = None, []
     if opts.char_lm:
-        extra = read_texts(opts.lm_text)
-        lm = text_lm([x.text for x in train_lines] + extra)
-        size = sum(len(x.text) for x in train_lines) + sum(map(len, extra))
+        own, extra = [x.text for x in train_lines], read_texts(opts.lm_text)
+        lm = text_lm(own + extra)
+        size = sum(map(len, own + extra))
         if opts.lstm_lm and size >= LSTM_MIN_TEXT:
-            lm_lines = lstm_lm.weighted(extra, [x.text for x in train_lines])
+            lm_lines = lstm_lm.weighted(extra, own)
         elif opts.lstm_lm:
             say(
                 f"language model: {size:,} characters of text, too few for an LSTM to read "
@@ -739,11 +739,10 @@ def offer_lstm_lm(
         f"alone) to {rates['cer']:.2%}: best.pt reads with both"
     )
     meta = {
+        **stored,
         "val_cer_lm": rates["cer"],
         "val_wer_lm": rates["wer"],
         "val_cer_ngram": before,
-        "lm_weight": weight,
-        "lm_bonus": bonus,
     }
     checkpoint.attach_lm(best_path, lstm, meta)
     return meta
