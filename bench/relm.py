@@ -29,7 +29,9 @@ def main() -> None:
     ap.add_argument("--train", nargs="+", required=True)
     ap.add_argument("--val", nargs="+")
     ap.add_argument("--seed", type=int, default=0, help="training's --seed (for the hold-out)")
-    ap.add_argument("--lstm-lm", action="store_true", help="and the LSTM, as train does by default")
+    ap.add_argument(
+        "--lstm-lm", action="store_true", help="and the LSTM (train: on 100,000 characters or more)"
+    )
     args = ap.parse_args()
 
     train_lines, skipped = read_data(args.train)
