@@ -62,7 +62,14 @@ def main() -> None:
         model = CRNN(config, len(alphabet))
         cut = LineSet.extract(lines, config, skipped, variant)
         images, labels = encode(cut, alphabet, model, skipped)
-        data = TrainData(images, labels, hyper.augment, 0, keep_width=config.width is not None)
+        data = TrainData(
+            images,
+            labels,
+            hyper.augment,
+            0,
+            keep_width=config.width is not None,
+            width_reduction=config.width_reduction,
+        )
         order = by_width([im.shape[1] for im in images], hyper.batch_size, np.random.default_rng(0))
         if len(order) < args.batches + 5:
             raise SystemExit(f"{len(images)} lines make {len(order)} batches: too few to time")

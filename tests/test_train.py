@@ -324,6 +324,22 @@ def test_small_collections_train_for_a_minimum_number_of_steps(tmp_path, capsys)
     assert "5 training lines: 3 epochs, 9 steps" in capsys.readouterr().err
 
 
+def test_augmentation_never_narrows_a_line_past_what_ctc_can_fit():
+    """A line whose text fills its frames must stay learnable when varied: one infinite CTC
+    loss in a batch makes the gradient of the whole batch NaN, and the step is lost."""
+    import numpy as np
+
+    from inkread.train import TrainData, ctc_fits
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (48, 200), dtype=np.uint8) for _ in range(100)]
+    labels = [[1, 2] * 25] * len(images)  # 50 labels, 50 frames at a width reduction of 4
+    data = TrainData(images, labels, 1.0, 0, False, width_reduction=4)
+    items = [data[(i, 0)] for i in range(len(images))]
+    assert all(ctc_fits(lab, im.shape[1] // 4) for im, lab in items)
+    assert sum(im.shape != (48, 200) for im, _ in items) > 10  # others still change width
+
+
 def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
     """The "augment" setting is a share of the lines (true and false, as older configs say,
     are all or none); the lines left alone are exactly the clean ones."""
@@ -336,7 +352,8 @@ def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
     labels = [[1]] * len(images)
 
     def changed(share) -> int:
-        data = TrainData(images, labels, Hyper.from_dict({"augment": share}).augment, 0, False)
+        share = Hyper.from_dict({"augment": share}).augment
+        data = TrainData(images, labels, share, 0, False, width_reduction=4)
         return sum(
             im.shape != data[(i, 3)][0].shape or (im != data[(i, 3)][0]).any()
             for i, im in enumerate(images)
