@@ -301,7 +301,7 @@ def update(
     loss.backward()
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     if not torch.isfinite(norm):
-        return 0.0, 0, dropped + len(losses)
+        return 0.0, 0, len(losses)
     optimizer.step()
     return float(loss.detach()), int(finite.sum()), dropped
 
