@@ -10,6 +10,7 @@
 # alto; by default that of the first training file. TO_END=1: each trains until its own
 # default end instead of for a budget (inkread: its 40 epochs; ketos: its early stopping on
 # the validation split), MINUTES then only caps kraken, as a run that a user leaves going.
+# KRAKEN_FLAGS: more `ketos train` options, e.g. "-B 16 --augment" (the default: none).
 #
 # kraken gets its own virtual environment (PyPI kraken 7.1.1 with torch 2.14.0 and
 # torchvision 0.29.1, several GB), its default recognizer (ketos train -f page, or -f alto) and its own
@@ -46,7 +47,7 @@ if [[ $legs == *" kraken "* ]]; then
     rm -rf "$work/kraken"
     start=$(date +%s)
     ( cd "$work" && timeout --signal=INT --kill-after=120 "${minutes}m" \
-        "${ketos[@]}" train -f "$format" -t train.txt -e val.txt -o kraken ) > "$work/kraken-train.log" 2>&1 || true
+        "${ketos[@]}" train -f "$format" -t train.txt -e val.txt -o kraken ${KRAKEN_FLAGS:-} ) > "$work/kraken-train.log" 2>&1 || true
     echo "kraken trained for $(( $(date +%s) - start )) s" >&2
     model=$(ls -t "$work"/kraken/best_*.safetensors 2>/dev/null | head -1 || true)
     [ -n "$model" ] || model=$(ls -t "$work"/kraken/checkpoint_*.ckpt | head -1)
