@@ -11,6 +11,7 @@ from lxml import etree
 from PIL import Image
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+POILUS = FIXTURES / "poilus" / "TestamentsDePoilus_will_AD78_0054-0.xml"
 WITH_EMPTY = FIXTURES / "hooker" / "JDH_2_16_175_004.xml"
 
 
@@ -174,15 +175,17 @@ def test_page_turned_on_its_side_reads_like_the_upright_one(tmp_path, k):
 
 
 @pytest.mark.parametrize(
-    "source,fmt,xsd",
+    "source,fmt,xsd,count",
     [
-        (PAGE, "page", "page-2013-07-15.xsd"),  # written back into its own schema
-        (FIXTURES / "alto" / "escriptorium_v4.xml", "alto", "alto-4-4.xsd"),
-        (PAGE, "alto", "alto-4-4.xsd"),  # converted
-        (FIXTURES / "alto" / "escriptorium_v4.xml", "page", "page-2019-07-15.xsd"),
+        (PAGE, "page", "page-2013-07-15.xsd", 11),  # written back into its own schema
+        (FIXTURES / "alto" / "escriptorium_v4.xml", "alto", "alto-4-4.xsd", 11),
+        (PAGE, "alto", "alto-4-4.xsd", 11),  # converted
+        (FIXTURES / "alto" / "escriptorium_v4.xml", "page", "page-2019-07-15.xsd", 11),
+        (POILUS, "alto", "alto-4-4.xsd", 20),  # eScriptorium's own export, Tags and all
+        (POILUS, "page", "page-2019-07-15.xsd", 20),
     ],
 )
-def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt, xsd):
+def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt, xsd, count):
     assert (
         run_cli("read", source, "--model", model(overfit), "--format", fmt, "--out", tmp_path) == 0
     )
@@ -193,10 +196,10 @@ def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt,
     schema(xsd).assertValid(tree)
     if fmt == "page":
         lines = tree.findall(".//{*}TextLine")
-        assert len(lines) == 11
+        assert len(lines) == count
         assert all(x.find("{*}TextEquiv/{*}Unicode") is not None for x in lines)
     else:
-        assert len(tree.findall(".//{*}TextLine")) == 11
+        assert len(tree.findall(".//{*}TextLine")) == count
         assert tree.findall(".//{*}String")
 
 

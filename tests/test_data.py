@@ -18,6 +18,7 @@ from inkread.errors import InkreadError
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
 FIRST = "proposed for a Royal Medal"
+POILUS = FIXTURES / "poilus" / "TestamentsDePoilus_will_AD78_0054-0.xml"
 
 
 def texts(paths):
@@ -32,6 +33,26 @@ def test_page_2013_reads_lines_in_order_with_polygons():
     assert lines[1].text == "in the previous year, & hence"  # &amp; unescaped
     assert lines[0].polygon.shape[1] == 2 and lines[0].baseline is not None
     assert lines[0].image.name == "JDH_2_16_45_003.jpg"
+
+
+def test_a_real_escriptorium_export_reads_whole():
+    """eScriptorium's own ALTO (Tags, TAGREFS, an ALTO 4.2 schemaLocation, polygons with
+    repeated points), not one we wrote: every line, in order, with its accents and
+    typographic apostrophes, and a crop that holds ink."""
+    lines, skipped = read_data([POILUS])
+    assert len(lines) == 20 and len(skipped) == 0
+    assert [lines[i].text for i in (0, 1, 4, 11, 19)] == [
+        "Ceci est mon testament",
+        "qui révoque toute disposition",
+        "Lieutenant au 17^e d’Infanterie",
+        "qu’en usufruit.",
+        "Gabriel Bouland",
+    ]
+    assert lines[0].id == "eSc_line_76567a4e" and lines[0].baseline is not None
+    crops = [crop for _, crop in line_images(lines, skipped)]
+    assert len(crops) == 20 and len(skipped) == 0
+    assert all(30 <= c.shape[0] <= 200 and c.shape[1] > 3 * c.shape[0] for c in crops)
+    assert all(c.min() < 80 for c in crops)  # ink, not blank paper
 
 
 @pytest.mark.parametrize(
