@@ -3,9 +3,11 @@
 A collection such as an HTR-United data set holds many writers; splitting its pages at random
 puts one hand on both sides, and the test CER then flatters. Here every page whose name shares
 the part before the last '-' (TestamentsDePoilus_will_AD78_0005-0.xml and -1.xml: one will, one
-hand) goes to the same split. Pages whose image is missing are left out and counted.
+hand) goes to the same split; with `--by folder`, every page of a folder does (HTR-United's
+"1-per-folder" collections). Pages whose image is missing are left out and counted.
 
     python bench/split_by_document.py /work/data/poilus --val 0.1 --test 0.2
+    python bench/split_by_document.py /work/data/CREMMA-MSS-18 --by folder
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ def main() -> None:
     p.add_argument("--val", type=float, default=0.1)
     p.add_argument("--test", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--by", choices=["name", "folder"], default="name")
     a = p.parse_args()
     docs: dict[str, list[Path]] = defaultdict(list)
     missing = 0
     for xml in sorted(a.root.rglob("*.xml")):
-        if not any(xml.with_suffix(s).exists() for s in (".jpg", ".png", ".tif")):
+        if not any(xml.with_suffix(s).exists() for s in (".jpg", ".jpeg", ".png", ".tif")):
             missing += 1
             continue
-        docs[xml.stem.rsplit("-", 1)[0]].append(xml)
+        doc = xml.parent.as_posix() if a.by == "folder" else xml.stem.rsplit("-", 1)[0]
+        docs[doc].append(xml)
     names = sorted(docs)
     random.Random(a.seed).shuffle(names)
     n_test, n_val = round(len(names) * a.test), round(len(names) * a.val)
