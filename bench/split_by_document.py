@@ -17,6 +17,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+from inkread.data.images import IMAGE_SUFFIXES
+
 
 def main() -> None:
     p = argparse.ArgumentParser(
@@ -31,7 +33,7 @@ def main() -> None:
     docs: dict[str, list[Path]] = defaultdict(list)
     missing = 0
     for xml in sorted(a.root.rglob("*.xml")):
-        if not any(xml.with_suffix(s).exists() for s in (".jpg", ".jpeg", ".png", ".tif")):
+        if not any(xml.with_suffix(s).exists() for s in IMAGE_SUFFIXES):
             missing += 1
             continue
         doc = xml.parent.as_posix() if a.by == "folder" else xml.stem.rsplit("-", 1)[0]
