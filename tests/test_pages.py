@@ -52,6 +52,55 @@ def test_two_columns_are_read_column_by_column():
     assert all(f.polygon[:, 0].max() <= page.shape[1] + 5 for f in found[:11])
 
 
+def test_lines_that_drift_are_not_merged_in_pairs():
+    """On this page the row profile repeats a little more strongly every second line than
+    every line; taking the strongest repeat as the spacing merged the lines in pairs (10
+    found, none of them a true line)."""
+    page_xml = FIXTURES / "hooker" / "JDH_2_16_155_001.xml"
+    page = load_gray(page_xml.with_suffix(".jpg"))
+    truth, _ = read_data([page_xml])
+    found = segment(page)
+    assert 18 <= len(found) <= 23 and len(truth) == 22
+    matched = sum(max(iou(f.polygon, t.polygon, page.shape) for t in truth) >= 0.5 for f in found)
+    assert matched >= 15
+
+
+def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other():
+    """Two typed columns less than a line spacing apart, with a fold and a handwritten word in
+    the gutter (tapuscorpus, half size): each column is read top to bottom, the left first,
+    and no found line runs across the gutter."""
+    page_xml = FIXTURES / "tapuscorpus" / "24_ac2b1_default.xml"
+    page = load_gray(page_xml.with_suffix(".jpg"))
+    truth, _ = read_data([page_xml])
+    scale = page.shape[1] / truth[0].page_size[0]
+    found = segment(page)
+    assert len(truth) == 65 and 60 <= len(found) <= 70
+    matched = sum(
+        max(iou(f.polygon, t.polygon * scale, page.shape) for t in truth) >= 0.5 for f in found
+    )
+    assert matched >= 55
+    regions = [f.region for f in found]
+    left, right = regions[0], regions[-1]
+    assert left != right and regions == sorted(regions, key=[left, right].index)
+    gutter = 0.54 * page.shape[1]  # between the columns, by eye
+    assert all(f.polygon[:, 0].max() < gutter for f in found if f.region == left)
+    assert all(f.polygon[:, 0].min() > gutter for f in found if f.region == right)
+
+
+def test_a_few_lines_with_word_gaps_in_line_stay_whole():
+    """A narrow gutter parts columns only along many lines: three lines whose word gaps
+    happen to line up (as in typewriting) are three lines, not six halves."""
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    bottom = int(max(t.polygon[:, 1].max() for t in truth[:3]))
+    top = int(min(t.polygon[:, 1].min() for t in truth[:3]))
+    lines = page[top - 10 : bottom + 10]
+    middle = lines.shape[1] // 2
+    paper = np.full((lines.shape[0], 37), np.median(page), np.uint8)  # 0.7 line spacings
+    found = segment(np.hstack([lines[:, :middle], paper, lines[:, middle:]]))
+    assert len(found) == 3 and len({f.region for f in found}) == 1
+
+
 def test_scanner_background_around_the_page_gives_no_lines():
     """Archive scans show the dark scanner bed around the page, strewn with paper fibres and
     dust: the local threshold finds that texture as readily as ink, so it must be masked out,
