@@ -27,6 +27,7 @@ COLUMN_GAP = 1.5
 # this much writing (inked rows) along each side of it. Word gaps in a few lines of
 # typewriting can line up; they do not run down a whole column.
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
+RULE, RULE_CROSSED = 4.0, 0.4  # a vertical rule this long that the writing avoids parts columns
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
 
 
@@ -45,13 +46,15 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
         if scale < 1
         else page
     )
-    ink = _ink(small)
+    binary = _threshold(small)
+    ink = _ink(small, binary)
     height = _char_height(ink)
     if height is None:
         return []
     spacing = _spacing(ink, height)
     lines: list[Line] = []
-    for r, (x0, x1) in enumerate(_columns(ink, spacing), start=1):
+    rules = _rules(binary, spacing)
+    for r, (x0, x1) in enumerate(_columns(ink, spacing, rules), start=1):
         for f in _strong(_lines(ink[:, x0:x1], spacing), small[:, x0:x1], ink[:, x0:x1]):
             lines.append(
                 Line(
@@ -82,9 +85,9 @@ def _strong(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[Found
     return [f for f, s in zip(found, strength) if s >= cut]
 
 
-def _columns(ink: np.ndarray, spacing: float) -> list[tuple[int, int]]:
+def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[int, int]]:
     """Columns and margins: stretches of page between vertical gaps that no writing crosses
-    (specks and scanner shadows aside), read left to right."""
+    (specks and scanner shadows aside) or vertical rules, read left to right."""
     used = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same") > 0.015 * ink.shape[0]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], used.astype(np.int8), [0]])))
     runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))  # inked stretches
@@ -102,12 +105,13 @@ def _columns(ink: np.ndarray, spacing: float) -> list[tuple[int, int]]:
                 parts.append((left, end))
                 left = start
         parts.append((left, zone[-1]))
-    pad = int(spacing / 2)
-    return [
+    pad = int(spacing / 2)  # room for the first and last letters' strokes; a rule needs none
+    padded = [
         (max(0, a - pad), min(ink.shape[1], b + pad))
         for a, b in parts
         if ink[:, a:b].sum() > 3 * spacing
     ]
+    return [cut for part in padded for cut in _ruled(ink, spacing, part, rules)]
 
 
 def _gutter(ink: np.ndarray, spacing: float, left: int, end: int, start: int, right: int) -> bool:
@@ -124,15 +128,57 @@ def _gutter(ink: np.ndarray, spacing: float, left: int, end: int, start: int, ri
     )
 
 
-def _ink(gray: np.ndarray) -> np.ndarray:
-    """Ink as 1, paper as 0: a local threshold, without specks, page-edge shadows and the
-    texture of whatever is not paper (the scanner's dark background, torn edges)."""
+def _ruled(
+    ink: np.ndarray, spacing: float, part: tuple[int, int], rules: list[int]
+) -> list[tuple[int, int]]:
+    """A column cut at the vertical rules inside it that have writing on both sides: ruled
+    columns and tables may be written right up to the rule, leaving no gutter."""
+    left, right = part
+    cuts = []
+    for x in rules:
+        inside = left + 2 * spacing < x < right - 2 * spacing
+        if inside and ink[:, left:x].sum() > 3 * spacing and ink[:, x:right].sum() > 3 * spacing:
+            cuts.append((left, x))
+            left = x + 1
+    return [*cuts, (left, right)]
+
+
+def _rules(binary: np.ndarray, spacing: float) -> list[int]:
+    """Where vertical rules run down the page that the writing keeps clear of, left to right:
+    RULE line spacings or more unbroken, with less than RULE_CROSSED as much writing along
+    them as on either side. A fold through a column is as long and as straight, but the lines
+    run on across it."""
+    length = max(3, int(RULE * spacing))
+    tall = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    xs = np.flatnonzero(tall.sum(axis=0) >= length)
+    groups = np.split(xs, np.flatnonzero(np.diff(xs) > 3) + 1) if len(xs) else []
+    writing = (binary & (1 - cv2.dilate(tall, np.ones((1, 5), np.uint8)))).sum(axis=0)
+    near, beside = max(3, int(0.4 * spacing)), int(3 * spacing)
+    rules = []
+    for group in groups:
+        x = int(group.mean())
+        along = writing[max(0, x - near) : x + near + 1].mean()
+        sides = np.concatenate(
+            [writing[max(0, x - beside) : max(0, x - near)], writing[x + near + 1 : x + beside]]
+        )
+        if len(sides) and along < RULE_CROSSED * sides.mean():
+            rules.append(x)
+    return rules
+
+
+def _threshold(gray: np.ndarray) -> np.ndarray:
+    """Ink and everything else dark as 1, paper as 0: a local threshold."""
     blur = cv2.GaussianBlur(gray, (0, 0), 1.0)
     block = max(15, (min(gray.shape) // 30) | 1)
-    ink = cv2.adaptiveThreshold(
+    return cv2.adaptiveThreshold(
         blur, 1, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, 12
     )
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+
+
+def _ink(gray: np.ndarray, binary: np.ndarray) -> np.ndarray:
+    """Ink as 1, paper as 0: the threshold without specks, rules, page-edge shadows and the
+    texture of whatever is not paper (the scanner's dark background, torn edges)."""
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     h, w = gray.shape
     not_paper = _not_paper(gray)
     keep = np.zeros(count, bool)

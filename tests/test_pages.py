@@ -101,6 +101,35 @@ def test_a_few_lines_with_word_gaps_in_line_stay_whole():
     assert len(found) == 3 and len({f.region for f in found}) == 1
 
 
+def _text_block(page: np.ndarray) -> np.ndarray:
+    """The page cut to its writing, so that two copies side by side leave no margin between."""
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    corners = np.vstack([t.polygon for t in truth])
+    (x0, y0), (x1, y1) = corners.min(axis=0).astype(int), corners.max(axis=0).astype(int)
+    return page[y0:y1, x0:x1]
+
+
+def test_a_vertical_rule_parts_columns_written_up_to_it():
+    """Ruled two-column manuscripts (CREMMA-MSS-18) are written right up to the rule: no
+    gutter, but the writing stays clear of the rule."""
+    block = _text_block(load_gray(PAGE.with_suffix(".jpg")))
+    paper = np.full((block.shape[0], 6), np.median(block), np.uint8)
+    rule = np.full((block.shape[0], 3), 40, np.uint8)
+    found = segment(np.hstack([block, paper, rule, paper, block]))
+    assert len(found) == 22
+    assert len({f.region for f in found[:11]}) == 1 and found[0].region != found[-1].region
+    assert all(f.polygon[:, 0].max() <= block.shape[1] + 8 for f in found[:11])
+
+
+def test_a_fold_through_the_lines_does_not_part_them():
+    """A fold is as long and straight as a rule, but the lines run on across it."""
+    page = load_gray(PAGE.with_suffix(".jpg")).copy()
+    middle = page.shape[1] // 2
+    page[:, middle : middle + 3] = np.minimum(page[:, middle : middle + 3], 60)
+    found = segment(page)
+    assert len(found) == 11 and len({f.region for f in found}) == 1
+
+
 def test_scanner_background_around_the_page_gives_no_lines():
     """Archive scans show the dark scanner bed around the page, strewn with paper fibres and
     dust: the local threshold finds that texture as readily as ink, so it must be masked out,
