@@ -4,7 +4,9 @@ Ink is smoothed much more along the writing than across it, so every line become
 of density whose core is its x-height band. Each ridge gives a line: its baseline is the
 lower edge of the band, its polygon the band widened by the writing's own ascender and
 descender height, kept clear of its neighbours. Columns and margin notes are the stretches of
-page between vertical gaps that no ink crosses; they are read left to right, each top to bottom.
+page between vertical gaps that no ink crosses (narrow ones only between columns of many lines)
+or vertical rules that the writing keeps clear of; they are read left to right, each top to
+bottom.
 """
 
 from __future__ import annotations
@@ -295,7 +297,7 @@ def _spacing(ink: np.ndarray, height: float) -> float:
     """The distance between lines: the first peak of the row profile's autocorrelation that is
     nearly as high as the highest. Regular lines give a peak at every multiple of their
     spacing, and where they drift the second or third can top the first by a little; taking
-    it would merge the lines in pairs or threes (13 of 273 Hooker training pages)."""
+    it merged the lines in pairs or threes on 9 of the 273 Hooker training pages."""
     profile = ink.sum(axis=1).astype(np.float64)
     profile = np.convolve(profile, np.ones(3) / 3, mode="same")
     profile -= profile.mean()
