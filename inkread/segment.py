@@ -6,7 +6,7 @@ lower edge of the band, its polygon the band widened by the writing's own ascend
 descender height, kept clear of its neighbours. Columns and margin notes are the stretches of
 page between vertical gaps that no ink crosses (narrow ones only between columns of many lines)
 or vertical rules that the writing keeps clear of; they are read left to right, each top to
-bottom.
+bottom, after a title centred over them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ COLUMN_GAP = 1.5
 # typewriting can line up; they do not run down a whole column.
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
 RULE, RULE_CROSSED = 4.0, 0.4  # a vertical rule this long that the writing avoids parts columns
+TITLE_GAP = 0.5  # the halves of a title cut at the gutter are this close (_titles)
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
 
 
@@ -54,17 +55,24 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     if height is None:
         return []
     spacing = _spacing(ink, height)
-    lines: list[Line] = []
     rules = _rules(binary, spacing)
-    for r, (x0, x1) in enumerate(_columns(ink, spacing, rules), start=1):
-        for f in _strong(_lines(ink[:, x0:x1], spacing), small[:, x0:x1], ink[:, x0:x1]):
+    columns = [
+        [
+            _moved(f, x0)
+            for f in _strong(_lines(ink[:, x0:x1], spacing), small[:, x0:x1], ink[:, x0:x1])
+        ]
+        for x0, x1 in _columns(ink, spacing, rules)
+    ]
+    lines: list[Line] = []
+    for r, region in enumerate(_titles(columns, spacing, rules), start=1):
+        for f in region:
             lines.append(
                 Line(
                     id=f"r{r}l{len(lines) + 1}",
                     image=image,
                     source=image,
-                    polygon=(f.polygon + [x0, 0]) / scale,
-                    baseline=(f.baseline + [x0, 0]) / scale,
+                    polygon=f.polygon / scale,
+                    baseline=f.baseline / scale,
                     region=f"r{r}",
                 )
             )
@@ -85,6 +93,49 @@ def _strong(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[Found
         strength.append(paper - float(np.percentile(values, 10)) if len(values) else 0.0)
     cut = 0.5 * float(np.median(strength))
     return [f for f, s in zip(found, strength) if s >= cut]
+
+
+def _moved(f: Found, dx: int) -> Found:
+    x0, y0, x1, y1 = f.box
+    return Found(f.baseline + [dx, 0], f.polygon + [dx, 0], (x0 + dx, y0, x1 + dx, y1))
+
+
+def _titles(columns: list[list[Found]], spacing: float, rules: list[int]) -> list[list[Found]]:
+    """The columns' lines as regions, a title centred over neighbouring columns first, in one
+    piece: the gutter cuts it in two, since one line of ink does not fill a gap between
+    columns. Its halves are the first lines of neighbouring columns, level with each other and
+    no further apart than TITLE_GAP (the title's own letter or word spacing); the first lines
+    of two columns of running text are a gutter apart, and a rule between them parts them."""
+    columns = [list(c) for c in columns if c]
+    titles: list[Found] = []
+    title: Found | None = None  # a title whose right end is in the column at hand
+    for left, right in zip(columns, columns[1:]):
+        a, b = title or (left[0] if left else None), right[0]
+        if a is not None and _halves(a, b, spacing, rules):
+            if title is None:
+                left.remove(a)
+            right.remove(b)
+            title = _joined(a, b)
+        else:
+            titles += [title] if title else []
+            title = None
+    titles += [title] if title else []
+    return [[t] for t in titles] + [c for c in columns if c]
+
+
+def _halves(a: Found, b: Found, spacing: float, rules: list[int]) -> bool:
+    level = abs(a.baseline[-1, 1] - b.baseline[0, 1]) <= 0.3 * spacing
+    close = b.box[0] - a.box[2] <= TITLE_GAP * spacing
+    return level and close and not any(a.box[2] <= x <= b.box[0] for x in rules)
+
+
+def _joined(a: Found, b: Found) -> Found:
+    """One line from a left and a right piece: the polygons' upper edges run left to right,
+    their lower edges back."""
+    na, nb = len(a.baseline), len(b.baseline)
+    polygon = np.vstack([a.polygon[:na], b.polygon[:nb], b.polygon[nb:], a.polygon[na:]])
+    box = (a.box[0], min(a.box[1], b.box[1]), b.box[2], max(a.box[3], b.box[3]))
+    return Found(np.vstack([a.baseline, b.baseline]), polygon, box)
 
 
 def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[int, int]]:

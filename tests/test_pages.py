@@ -67,8 +67,8 @@ def test_lines_that_drift_are_not_merged_in_pairs():
 
 def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other():
     """Two typed columns less than a line spacing apart, with a fold and a handwritten word in
-    the gutter (tapuscorpus, half size): each column is read top to bottom, the left first,
-    and no found line runs across the gutter."""
+    the gutter (tapuscorpus, half size): the title centred over both is one line, read first;
+    then each column top to bottom, the left first, and no other line runs across the gutter."""
     page_xml = FIXTURES / "tapuscorpus" / "24_ac2b1_default.xml"
     page = load_gray(page_xml.with_suffix(".jpg"))
     truth, _ = read_data([page_xml])
@@ -78,13 +78,18 @@ def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other()
     matched = sum(
         max(iou(f.polygon, t.polygon * scale, page.shape) for t in truth) >= 0.5 for f in found
     )
-    assert matched >= 55
-    regions = [f.region for f in found]
+    assert matched >= 56
+    title, *body = found
+    (heading,) = [t for t in truth if t.text == "PARALLELISME"]
+    assert iou(title.polygon, heading.polygon * scale, page.shape) >= 0.75
+    regions = [f.region for f in body]
     left, right = regions[0], regions[-1]
-    assert left != right and regions == sorted(regions, key=[left, right].index)
+    assert title.region not in regions and left != right
+    assert regions == sorted(regions, key=[left, right].index)
     gutter = 0.54 * page.shape[1]  # between the columns, by eye
-    assert all(f.polygon[:, 0].max() < gutter for f in found if f.region == left)
-    assert all(f.polygon[:, 0].min() > gutter for f in found if f.region == right)
+    assert title.polygon[:, 0].min() < gutter < title.polygon[:, 0].max()
+    assert all(f.polygon[:, 0].max() < gutter for f in body if f.region == left)
+    assert all(f.polygon[:, 0].min() > gutter for f in body if f.region == right)
 
 
 def test_a_few_lines_with_word_gaps_in_line_stay_whole():
@@ -119,6 +124,16 @@ def test_a_vertical_rule_parts_columns_written_up_to_it():
     assert len(found) == 22
     assert len({f.region for f in found[:11]}) == 1 and found[0].region != found[-1].region
     assert all(f.polygon[:, 0].max() <= block.shape[1] + 8 for f in found[:11])
+
+
+def test_the_first_lines_of_columns_a_gutter_apart_are_not_a_title():
+    """A title cut at the gutter is joined again, but the level first lines of two columns
+    of running text, less than a line spacing apart, stay in their columns."""
+    block = _text_block(load_gray(PAGE.with_suffix(".jpg")))
+    paper = np.full((block.shape[0], 48), np.median(block), np.uint8)  # 0.9 line spacings
+    found = segment(np.hstack([block, paper, block]))
+    assert len(found) == 22
+    assert len({f.region for f in found[:11]}) == 1 and found[0].region != found[-1].region
 
 
 def test_a_fold_through_the_lines_does_not_part_them():
