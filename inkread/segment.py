@@ -162,9 +162,14 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
     padded = [
         (max(0, a - pad), min(ink.shape[1], b + pad))
         for a, b in parts
-        if ink[:, a:b].sum() > 3 * spacing
+        if _written(ink, a, b, spacing)
     ]
     return [cut for part in padded for cut in _ruled(ink, spacing, part, rules)]
+
+
+def _written(ink: np.ndarray, left: int, right: int, spacing: float) -> bool:
+    """Whether the stretch holds writing, more than specks: a few letters' worth of ink."""
+    return bool(ink[:, left:right].sum() > 3 * spacing)
 
 
 def _gutter(ink: np.ndarray, spacing: float, left: int, end: int, start: int, right: int) -> bool:
@@ -190,7 +195,7 @@ def _ruled(
     cuts = []
     for x in rules:
         inside = left + 2 * spacing < x < right - 2 * spacing
-        if inside and ink[:, left:x].sum() > 3 * spacing and ink[:, x:right].sum() > 3 * spacing:
+        if inside and _written(ink, left, x, spacing) and _written(ink, x, right, spacing):
             cuts.append((left, x))
             left = x + 1
     return [*cuts, (left, right)]

@@ -30,13 +30,17 @@ def iou(a, b, shape):
     return (masks[0] & masks[1]).sum() / max((masks[0] | masks[1]).sum(), 1)
 
 
+def matched(found, truth, shape, scale=1.0) -> int:
+    """Found lines that lie on a true line (IoU >= 0.5); truth given at scale 1/scale."""
+    return sum(max(iou(f.polygon, t.polygon * scale, shape) for t in truth) >= 0.5 for f in found)
+
+
 def test_finds_the_lines_of_a_real_page():
     page = load_gray(PAGE.with_suffix(".jpg"))
     found = segment(page)
     truth, _ = read_data([PAGE.with_suffix(".xml")])
     assert len(found) == len(truth) == 11
-    matched = sum(max(iou(f.polygon, t.polygon, page.shape) for t in truth) >= 0.5 for f in found)
-    assert matched >= 9
+    assert matched(found, truth, page.shape) >= 9
     tops = [f.baseline[:, 1].mean() for f in found]
     assert tops == sorted(tops)  # one column: top to bottom
     assert all(f.baseline[0, 0] < f.baseline[-1, 0] for f in found)
@@ -61,8 +65,7 @@ def test_lines_that_drift_are_not_merged_in_pairs():
     truth, _ = read_data([page_xml])
     found = segment(page)
     assert 18 <= len(found) <= 23 and len(truth) == 22
-    matched = sum(max(iou(f.polygon, t.polygon, page.shape) for t in truth) >= 0.5 for f in found)
-    assert matched >= 15
+    assert matched(found, truth, page.shape) >= 15
 
 
 def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other():
@@ -75,10 +78,7 @@ def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other()
     scale = page.shape[1] / truth[0].page_size[0]
     found = segment(page)
     assert len(truth) == 65 and 60 <= len(found) <= 70
-    matched = sum(
-        max(iou(f.polygon, t.polygon * scale, page.shape) for t in truth) >= 0.5 for f in found
-    )
-    assert matched >= 56
+    assert matched(found, truth, page.shape, scale) >= 56
     title, *body = found
     (heading,) = [t for t in truth if t.text == "PARALLELISME"]
     assert iou(title.polygon, heading.polygon * scale, page.shape) >= 0.75
