@@ -130,7 +130,11 @@ def align(log_probs: np.ndarray, labels: list[int]) -> list[tuple[int, int]]:
 
 
 def with_positions(text: str, log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
-    labels = alphabet.encode(text)
+    """Where and how sure each character of text is; text is the network's own characters.
+
+    They are mapped one by one, not normalised: a letter and a combining mark the network
+    wrote apart may compose under NFC into a character the alphabet does not have."""
+    labels = [alphabet.index[c] for c in text]
     spans = align(log_probs, labels)
     if len(spans) != len(labels):  # the text cannot be read from these frames at all
         return Decoded(text, 0.0, [])

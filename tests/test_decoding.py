@@ -25,6 +25,17 @@ def test_beam_without_lm_agrees_with_greedy_on_clear_input():
     assert BeamSearch(8)(lp, ALPHABET).text == greedy(lp, ALPHABET).text == "aab c"
 
 
+def test_beam_reads_a_letter_and_a_combining_mark_it_has_no_composed_form_for():
+    """Medieval Latin writes abbreviations as combining marks (CREMMA Medii Aevi: "I" and
+    U+0303). Under NFC the two compose to one character, "\u0128", that the alphabet lacks;
+    placing the beam's text on the frames must not normalise it, or it fails there."""
+    alphabet = Alphabet(["I", "\u0303"])
+    lp = frames([1, 0, 2], 3)
+    decoded = BeamSearch(8)(lp, alphabet)
+    assert decoded.text == "I\u0303" == greedy(lp, alphabet).text
+    assert [(c.char, c.start, c.end) for c in decoded.chars] == [("I", 0, 0), ("\u0303", 2, 2)]
+
+
 def test_beam_sums_paths_that_greedy_cannot():
     # Each frame alone prefers blank, but "a" is likelier than "" summed over its paths.
     lp = np.log(np.array([[0.6, 0.4, 1e-9, 1e-9, 1e-9]] * 2) + 1e-12)
