@@ -635,7 +635,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say(f"{bad} training lines gave no usable loss and were skipped in their batches")
     lm_cer = None
     if lm is not None and best_path.is_file():
-        lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes)
+        # a hundredth of the budget for what the clock does not see: imports, the last save
+        left = 0.99 * budget - elapsed() if budget else None
+        lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left)
     return {
         "best_cer": best_cer,
         "lm_cer": lm_cer,
@@ -655,10 +657,16 @@ def offer_lms(
     say: Callable[[str], None],
     lstm_lines: list[str] | None = None,
     lstm_minutes: float = LSTM_MINUTES,
+    seconds_left: float | None = None,
 ) -> float | None:
     """Offer best.pt the training text's character n-gram and, given lstm_lines (train
     --lstm-lm), an LSTM of those lines mixed with it; each is kept only if it reads the
     validation lines better. Return the validation CER with what was kept, or None.
+
+    Given seconds_left of a budget, the LSTM trains for no longer than what the n-gram's
+    grid leaves, less its own reading of val (three n-gram readings): the network's
+    share was set by estimates, and with an LSTM that used all its minutes they ran a
+    30-minute budget on CREMMA Medii Aevi 4 s over.
 
     The network reads the validation lines once; every decoder tried reads the same frames.
     With no validation lines there is nothing to judge by, and the n-gram is kept at the
@@ -666,6 +674,7 @@ def offer_lms(
     if not val_set.images:
         checkpoint.attach_lm(best_path, ngram)
         return None
+    started = time.monotonic()
     recognizer = Recognizer.load(best_path, str(device))
     frames = recognizer.frames(val_set.images, 32)
 
@@ -675,6 +684,13 @@ def offer_lms(
         )
 
     kept = offer_lm(best_path, ngram, read, say)
+    if kept is not None and lstm_lines and seconds_left is not None:
+        spent = time.monotonic() - started  # the network's reading and len(LM_GRID) + 1 more
+        reading = 3 * spent / (len(LM_GRID) + 1)
+        lstm_minutes = min(lstm_minutes, (seconds_left - spent - reading) / 60)
+        if lstm_minutes <= 0:
+            say("no time left in the budget for an LSTM language model: best.pt keeps the n-gram")
+            lstm_lines = None
     if kept is not None and lstm_lines:
         kept = (
             offer_lstm_lm(best_path, ngram, lstm_lines, val_set, read, kept, lstm_minutes, say)

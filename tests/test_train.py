@@ -249,15 +249,13 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
             assert "did not help" in said[-1]
 
 
-def test_the_lm_is_kept_at_the_weight_and_bonus_that_read_validation_best(tmp_path, monkeypatch):
-    """A space the network half sees (p = 0.25) is written only with a bonus above the
-    defaults'; the validation line has it, so that setting is stored and reading uses it."""
+def half_seen_space(tmp_path, monkeypatch):
+    """A network (stubbed: its frames) that half sees the space of the validation line
+    "a b" (p = 0.25), a checkpoint for it, and an LM of text with spaces in it."""
     import numpy as np
-    import torch
 
     from inkread import train as T
     from inkread.alphabet import Alphabet
-    from inkread.decoding import LM_DEFAULTS
     from inkread.lm import build
     from inkread.model.config import PRESETS
     from inkread.model.network import CRNN
@@ -280,13 +278,41 @@ def test_the_lm_is_kept_at_the_weight_and_bonus_that_read_validation_best(tmp_pa
     best = tmp_path / "best.pt"
     checkpoint.save(best, CRNN(PRESETS["line"], len(alphabet)), alphabet)
     val = T.LineSet([np.zeros((48, 8), np.uint8)], ["a b"], ["line"])
-    lm = build(["ab a b ab ab"], 6, False)
+    return best, build(["ab a b ab ab"], 6, False), val, frames, alphabet
+
+
+def test_the_lm_is_kept_at_the_weight_and_bonus_that_read_validation_best(tmp_path, monkeypatch):
+    """A space the network half sees is written only with a bonus above the defaults'; the
+    validation line has it, so that setting is stored and reading uses it."""
+    import torch
+
+    from inkread import train as T
+    from inkread.decoding import LM_DEFAULTS
+
+    best, lm, val, frames, alphabet = half_seen_space(tmp_path, monkeypatch)
     assert T.BeamSearch(32, lm, *LM_DEFAULTS["chars"])(frames, alphabet).text == "ab"
     assert T.offer_lms(best, lm, val, torch.device("cpu"), print) == 0.0
     meta = checkpoint.read(best)["meta"]
     setting = T.Recognizer.lm_setting(SimpleNamespace(meta=meta))
     assert setting == (meta["lm_weight"], meta["lm_bonus"]) != LM_DEFAULTS["chars"]
     assert T.BeamSearch(32, lm, *setting)(frames, alphabet).text == "a b"
+
+
+def test_the_lstm_lm_gets_only_what_the_budget_has_left(tmp_path, monkeypatch):
+    """The network's share of a budget rests on estimates (on CREMMA Medii Aevi they ran a
+    30-minute run 4 s over); the LSTM's minutes are cut to what the n-gram's grid left,
+    and with nothing left no LSTM is trained."""
+    import torch
+
+    from inkread import train as T
+
+    best, lm, val, _, _ = half_seen_space(tmp_path, monkeypatch)
+    given, said = [], []
+    monkeypatch.setattr(T, "offer_lstm_lm", lambda *args: given.append(args[6]))
+    for left in (10**6, 60.0, 0.0):
+        T.offer_lms(best, lm, val, torch.device("cpu"), said.append, ["ab a b"], 5.0, left)
+    assert given[0] == 5.0 and 0.5 < given[1] < 1.0 and len(given) == 2
+    assert "no time left in the budget" in said[-1]
 
 
 def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatch, capsys):
