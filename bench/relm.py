@@ -32,6 +32,9 @@ def main() -> None:
     ap.add_argument(
         "--lstm-lm", action="store_true", help="and the LSTM (train: on 100,000 characters or more)"
     )
+    ap.add_argument(
+        "--lstm-minutes", type=float, default=5.0, help="its time (train: a tenth of the budget)"
+    )
     args = ap.parse_args()
 
     train_lines, skipped = read_data(args.train)
@@ -53,7 +56,9 @@ def main() -> None:
     model, _, _ = checkpoint.load(args.out)
     val_set = LineSet.extract(val_lines, model.config, skipped, "cutting validation lines")
     lstm_lines = texts if args.lstm_lm else None
-    cer = offer_lms(Path(args.out), lm, val_set, pick_device("cpu"), print, lstm_lines)
+    cer = offer_lms(
+        Path(args.out), lm, val_set, pick_device("cpu"), print, lstm_lines, args.lstm_minutes
+    )
     print(f"{args.out}: " + ("no LM" if cer is None else f"val CER {cer:.2%} with the LM"))
 
 
