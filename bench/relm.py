@@ -19,7 +19,15 @@ from inkread import torchfile
 from inkread.data import read_data
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
-from inkread.train import Hyper, LineSet, hold_out, offer_lms, text_lm, with_text
+from inkread.train import (
+    LSTM_MINUTES,
+    Hyper,
+    LineSet,
+    hold_out,
+    offer_lms,
+    text_lm,
+    with_text,
+)
 
 
 def main() -> None:
@@ -33,7 +41,10 @@ def main() -> None:
         "--lstm-lm", action="store_true", help="and the LSTM (train: on 100,000 characters or more)"
     )
     ap.add_argument(
-        "--lstm-minutes", type=float, default=5.0, help="its time (train: a tenth of the budget)"
+        "--lstm-minutes",
+        type=float,
+        default=LSTM_MINUTES,
+        help="its time (train: a tenth of the budget)",
     )
     args = ap.parse_args()
 
