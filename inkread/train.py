@@ -88,6 +88,9 @@ class Hyper:
 # train more lines a second there (H100: about 1,600 against 470, BENCHMARKS.md). A config
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
+# An LSTM reading of val takes this many n-gram readings: 2.7 on Hooker, 4.0 on the longer
+# lines and many abbreviation marks of CREMMA Medii Aevi (BENCHMARKS.md)
+LSTM_READING = 5.0
 LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need under 3
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
 # The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
@@ -664,9 +667,9 @@ def offer_lms(
     validation lines better. Return the validation CER with what was kept, or None.
 
     Given seconds_left of a budget, the LSTM trains for no longer than what the n-gram's
-    grid leaves, less its own reading of val (three n-gram readings): the network's
-    share was set by estimates, and with an LSTM that used all its minutes they ran a
-    30-minute budget on CREMMA Medii Aevi 4 s over.
+    grid leaves, less its own reading of val (LSTM_READING n-gram readings): the
+    network's share was set by estimates, and with an LSTM that used all its minutes they
+    ran a 30-minute budget on CREMMA Medii Aevi 4 s over.
 
     The network reads the validation lines once; every decoder tried reads the same frames.
     With no validation lines there is nothing to judge by, and the n-gram is kept at the
@@ -686,7 +689,7 @@ def offer_lms(
     kept = offer_lm(best_path, ngram, read, say)
     if kept is not None and lstm_lines and seconds_left is not None:
         spent = time.monotonic() - started  # the network's reading and len(LM_GRID) + 1 more
-        reading = 3 * spent / (len(LM_GRID) + 1)
+        reading = LSTM_READING * spent / (len(LM_GRID) + 1)
         lstm_minutes = min(lstm_minutes, (seconds_left - spent - reading) / 60)
         if lstm_minutes <= 0:
             say("no time left in the budget for an LSTM language model: best.pt keeps the n-gram")
