@@ -14,7 +14,7 @@ import json
 
 from decoding import frames, score
 
-from inkread.decoding import BeamSearch
+from inkread.decoding import LM_DEFAULTS, BeamSearch
 from inkread.lstm_lm import load_lm
 from inkread.recognize import Recognizer
 
@@ -25,8 +25,8 @@ def main() -> None:
     parser.add_argument("--lm", required=True, help="ARPA n-gram or LSTM file")
     parser.add_argument("--data", nargs="+", required=True)
     parser.add_argument("--widths", nargs="+", type=int, default=[8, 16, 32])
-    parser.add_argument("--weight", type=float, default=0.8)
-    parser.add_argument("--bonus", type=float, default=2.0)
+    parser.add_argument("--weight", type=float, default=LM_DEFAULTS["chars"][0])
+    parser.add_argument("--bonus", type=float, default=LM_DEFAULTS["chars"][1])
     parser.add_argument("--ngram-too", action="store_true", help="its n-gram alone as well")
     args = parser.parse_args()
 
