@@ -88,6 +88,10 @@ class Hyper:
 # train more lines a second there (H100: about 1,600 against 470, BENCHMARKS.md). A config
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
+# Beam search with an n-gram reads about this many lines a second (beam 32, two CPU cores:
+# 90 on Hooker, 65 on CREMMA Medii Aevi). Until a reading has been timed, the budget is
+# planned with it.
+NGRAM_LINES_PER_S = 80
 # An LSTM reading of val takes this many n-gram readings: 2.7 on Hooker, 4.0 on the longer
 # lines and many abbreviation marks of CREMMA Medii Aevi (BENCHMARKS.md)
 LSTM_READING = 5.0
@@ -446,7 +450,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say("warning: no validation lines; best.pt will be the last epoch's model")
     network_budget = budget  # less the LSTM LM's training and its reading of val
     if budget and lm_lines:
-        network_budget = max(budget - 60 * lstm_minutes - len(val_set.images) / 30, 1.0)
+        lstm_reading = LSTM_READING * len(val_set.images) / NGRAM_LINES_PER_S
+        network_budget = max(budget - 60 * lstm_minutes - lstm_reading, 1.0)
 
     # -- Optimiser, schedule, loader. --
     data = TrainData(
@@ -569,7 +574,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             # has been timed, reading is taken to be three times faster than training, once
             # the speed has settled (the first batches include start-up costs). Offering the
             # LM at the end reads the validation lines once more and beam-searches them at
-            # each setting of LM_GRID (beam 32: about 90 lines/s on two CPU cores).
+            # each setting of LM_GRID.
             if val_seconds is not None:
                 reading = 1.3 * val_seconds
             elif batch_index - start_batch >= 20:
@@ -578,7 +583,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 reading = 0.0
             reserve = reading + 10
             if lm is not None:
-                reserve += reading + len(LM_GRID) * len(val_set.images) / 80
+                reserve += reading + len(LM_GRID) * len(val_set.images) / NGRAM_LINES_PER_S
             if budget and elapsed() + reserve >= network_budget:
                 stop = True
                 break
