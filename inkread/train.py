@@ -88,12 +88,13 @@ class Hyper:
 # train more lines a second there (H100: about 1,600 against 470, BENCHMARKS.md). A config
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
-# Beam search with an n-gram reads about this many lines a second (beam 32, two CPU cores:
-# 90 on Hooker, 65 on CREMMA Medii Aevi). Until a reading has been timed, the budget is
-# planned with it.
-NGRAM_LINES_PER_S = 80
-# An LSTM reading of val takes this many n-gram readings: 2.7 on Hooker, 4.0 on the longer
-# lines and many abbreviation marks of CREMMA Medii Aevi (BENCHMARKS.md)
+# Beam search (beam 32) with an n-gram reads about this many characters of val a second on
+# two CPU cores: 4,350 on Hooker, 3,680 on CREMMA Medii Aevi and on LECTAUREP's table cells,
+# which it reads at 156, 71 and 202 lines a second. Until a reading has been timed, the
+# budget is planned with it, a fifth below the slowest.
+NGRAM_CHARS_PER_S = 3000
+# An LSTM reading of val takes this many n-gram readings: 2.7-3.0 on Hooker, 3.3 on
+# LECTAUREP, 4.0 on the long lines and many abbreviation marks of CREMMA Medii Aevi
 LSTM_READING = 5.0
 LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need under 3
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
@@ -448,10 +449,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         say(f"validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
     if not val_set.images:
         say("warning: no validation lines; best.pt will be the last epoch's model")
+    ngram_reading = sum(len(t) for t in val_set.texts) / NGRAM_CHARS_PER_S  # seconds
     network_budget = budget  # less the LSTM LM's training and its reading of val
     if budget and lm_lines:
-        lstm_reading = LSTM_READING * len(val_set.images) / NGRAM_LINES_PER_S
-        network_budget = max(budget - 60 * lstm_minutes - lstm_reading, 1.0)
+        network_budget = max(budget - 60 * lstm_minutes - LSTM_READING * ngram_reading, 1.0)
 
     # -- Optimiser, schedule, loader. --
     data = TrainData(
@@ -583,7 +584,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 reading = 0.0
             reserve = reading + 10
             if lm is not None:
-                reserve += reading + len(LM_GRID) * len(val_set.images) / NGRAM_LINES_PER_S
+                reserve += reading + len(LM_GRID) * ngram_reading
             if budget and elapsed() + reserve >= network_budget:
                 stop = True
                 break
