@@ -12,13 +12,12 @@ there is one.
 from __future__ import annotations
 
 import argparse
-import time
 
-from inkread.data import read_data
-from inkread.decoding import BEAM_WIDTH, BeamSearch, decode_all
+from decoding import frames, score
+
+from inkread.decoding import BEAM_WIDTH, BeamSearch
 from inkread.lstm_lm import load_lm
 from inkread.recognize import Recognizer
-from inkread.train import LineSet
 
 
 def main() -> None:
@@ -32,22 +31,16 @@ def main() -> None:
     if lm is None:
         raise SystemExit(f"{args.model}: no language model of its own; give --lm")
     ngram = getattr(lm, "ngram", None) or lm
-    lines, skipped = read_data(args.data)
-    val = LineSet.extract(lines, r.config, skipped, "cutting lines")
-    frames = r.frames(val.images, 32)
-    chars = sum(len(t or "") for t in val.texts)
-    n_frames = sum(len(f) for f in frames)
-    weight, bonus = r.lm_setting()
+    log_probs, refs, _ = frames(r, args.data)
+    chars, n_frames = sum(map(len, refs)), sum(map(len, log_probs))
 
     def timed(model) -> float:
-        start = time.monotonic()
-        decode_all(BeamSearch(BEAM_WIDTH, model, weight, bonus), frames, r.alphabet)
-        return time.monotonic() - start
+        return score(BeamSearch(BEAM_WIDTH, model, *r.lm_setting()), log_probs, refs, r.alphabet)[1]
 
     seconds = timed(ngram)
     print(
-        f"{len(val.images)} lines, {chars} characters, {n_frames} frames; n-gram: {seconds:.1f} s, "
-        f"{len(val.images) / seconds:.0f} lines/s, {chars / seconds:.0f} characters/s, "
+        f"{len(refs)} lines, {chars} characters, {n_frames} frames; n-gram: {seconds:.1f} s, "
+        f"{len(refs) / seconds:.0f} lines/s, {chars / seconds:.0f} characters/s, "
         f"{n_frames / seconds:.0f} frames/s"
     )
     if lm is not ngram:
