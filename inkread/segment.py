@@ -30,6 +30,7 @@ COLUMN_GAP = 1.5
 # typewriting can line up; they do not run down a whole column.
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
 RULE, RULE_CROSSED = 4.0, 0.4  # a vertical rule this long that the writing avoids parts columns
+RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing (_without_rules)
 TITLE_GAP = 0.5  # the halves of a title cut at the gutter are this close (_titles)
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
 
@@ -55,6 +56,7 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     if height is None:
         return []
     spacing = _spacing(ink, height)
+    ink = _without_rules(ink, spacing)
     rules = _rules(binary, spacing)
     columns = [
         [
@@ -194,7 +196,7 @@ def _ruled(
     left, right = part
     cuts = []
     for x in rules:
-        inside = left + 2 * spacing < x < right - 2 * spacing
+        inside = left + spacing < x < right - spacing  # a table's date column: 2 spacings
         if inside and _written(ink, left, x, spacing) and _written(ink, x, right, spacing):
             cuts.append((left, x))
             left = x + 1
@@ -210,7 +212,12 @@ def _rules(binary: np.ndarray, spacing: float) -> list[int]:
     tall = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
     xs = np.flatnonzero(tall.sum(axis=0) >= length)
     groups = np.split(xs, np.flatnonzero(np.diff(xs) > 3) + 1) if len(xs) else []
-    writing = (binary & (1 - cv2.dilate(tall, np.ones((1, 5), np.uint8)))).sum(axis=0)
+    # writing is what is left without the rules: printed forms' rules break up where the ink is
+    # thin, and their pieces (a line spacing or more) and the horizontal rules crossing them
+    # would count as writing along every rule of a table
+    pieces = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((max(3, int(spacing)), 1), np.uint8))
+    across = binary - _without_rules(binary, spacing)
+    writing = (binary & (1 - cv2.dilate(pieces | across, np.ones((1, 5), np.uint8)))).sum(axis=0)
     near, beside = max(3, int(0.4 * spacing)), int(3 * spacing)
     rules = []
     for group in groups:
@@ -222,6 +229,14 @@ def _rules(binary: np.ndarray, spacing: float) -> list[int]:
         if len(sides) and along < RULE_CROSSED * sides.mean():
             rules.append(x)
     return rules
+
+
+def _without_rules(ink: np.ndarray, spacing: float) -> np.ndarray:
+    """Ink without horizontal rules (a form's rules between entries, underlining): each would
+    be found as a line of its own. No stroke of writing runs level for RULE_ACROSS spacings."""
+    length = max(3, int(RULE_ACROSS * spacing))
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    return ink & (1 - cv2.dilate(rules, np.ones((3, 1), np.uint8)))
 
 
 def _threshold(gray: np.ndarray) -> np.ndarray:
