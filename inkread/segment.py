@@ -29,7 +29,7 @@ COLUMN_GAP = 1.5
 # this much writing (inked rows) along each side of it. Word gaps in a few lines of
 # typewriting can line up; they do not run down a whole column.
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
-RULE, RULE_CROSSED = 4.0, 0.4  # a vertical rule this long that the writing avoids parts columns
+RULE, RULE_CROSSED = 4.0, 0.35  # a vertical rule this long that the writing avoids parts columns
 RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing (_without_rules)
 TITLE_GAP = 0.5  # the halves of a title cut at the gutter are this close (_titles)
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
@@ -205,9 +205,9 @@ def _ruled(
 
 def _rules(binary: np.ndarray, spacing: float) -> list[int]:
     """Where vertical rules run down the page that the writing keeps clear of, left to right:
-    RULE line spacings or more unbroken, with less than RULE_CROSSED as much writing along
-    them as on either side. A fold through a column is as long and as straight, but the lines
-    run on across it."""
+    RULE line spacings or more unbroken, with less than RULE_CROSSED as much writing close
+    along one of its sides as further off. A fold through a column is as long and as straight,
+    but the lines run on across it, close on both sides."""
     length = max(3, int(RULE * spacing))
     tall = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
     xs = np.flatnonzero(tall.sum(axis=0) >= length)
@@ -222,7 +222,11 @@ def _rules(binary: np.ndarray, spacing: float) -> list[int]:
     rules = []
     for group in groups:
         x = int(group.mean())
-        along = writing[max(0, x - near) : x + near + 1].mean()
+        left, right = writing[max(0, x - near) : x], writing[x + 1 : x + near + 1]
+        if not len(left) or not len(right):
+            continue  # the page's edge
+        # the lesser side: a cell's text may hug a rule on one side, a fold's lines cross both
+        along = min(left.mean(), right.mean())
         sides = np.concatenate(
             [writing[max(0, x - beside) : max(0, x - near)], writing[x + near + 1 : x + beside]]
         )
