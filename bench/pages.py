@@ -43,14 +43,6 @@ def masks(polygons, shape) -> list[tuple[int, int, np.ndarray]]:
     return out
 
 
-def _scale(line, shape) -> np.ndarray:
-    """From the line's coordinates to the image's pixels: an export may describe the page at
-    another size than the scan it comes with (a fixture scaled down, a IIIF derivative)."""
-    if not line.page_size:
-        return np.ones(2)
-    return np.array([shape[1] / line.page_size[0], shape[0] / line.page_size[1]])
-
-
 def _inter(a, b) -> int:
     """Pixels two cropped masks share."""
     (ax, ay, am), (bx, by, bm) = a, b
@@ -135,7 +127,7 @@ def main() -> None:
         found_n += len(found)
         truth_n += len(truth)
         fm = masks([f.polygon for f in found], page.shape)
-        tm = masks([t.polygon * _scale(t, page.shape) for t in truth], page.shape)
+        tm = masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
         matched += matches(fm, tm)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)

@@ -152,7 +152,7 @@ def test_a_ruled_table_is_found_cell_by_cell():
     truth, _ = read_data([TABLE.with_suffix(".xml")])
     found = segment(page)
     assert 65 <= len(found) <= 85  # 81 true lines; 63 found before, 28 of them wrong
-    assert matched(found, truth, page.shape, page.shape[1] / truth[0].page_size[0]) >= 50  # 35
+    assert matched(found, truth, page.shape, truth[0].scale_to(page.shape)) >= 50  # 35
 
 
 def test_the_first_lines_of_columns_a_gutter_apart_are_not_a_title():

@@ -27,6 +27,13 @@ class Line:
     region: str | None = None  # id of the text region (block) the line belongs to
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
 
+    def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:
+        """From the line's coordinates to the pixels of its image, of shape (height, width):
+        the XML may have been made for a scaled copy of the image, and the image decides."""
+        if not self.page_size or self.page_size == (shape[1], shape[0]):
+            return (1.0, 1.0)
+        return (shape[1] / self.page_size[0], shape[0] / self.page_size[1])
+
 
 @dataclass
 class Skipped:
@@ -169,10 +176,7 @@ def line_cuts(
         if line.polygon is None:
             yield line, page, Cut(0, 0)
             continue
-        scale = (1.0, 1.0)
-        if line.page_size and line.page_size != (page.shape[1], page.shape[0]):
-            # The XML was made for a scaled copy of this image: follow the image.
-            scale = (page.shape[1] / line.page_size[0], page.shape[0] / line.page_size[1])
+        scale = line.scale_to(page.shape)
         found = cut_polygon(page, line.polygon * scale)
         if found is None:
             skipped.add("empty polygon", f"{line.source}#{line.id}")
