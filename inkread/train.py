@@ -89,9 +89,9 @@ class Hyper:
 # file's train settings or --batch-size override these.
 GPU_SETTINGS = {"batch_size": 32, "lr": 3e-3}
 # Beam search (beam 32) with an n-gram reads about this many characters of val a second on
-# two CPU cores: 4,350 on Hooker, 3,680 on CREMMA Medii Aevi and on LECTAUREP's table cells,
-# which it reads at 156, 71 and 202 lines a second. Until a reading has been timed, the
-# budget is planned with it, a fifth below the slowest.
+# two CPU cores: 4,350 on Hooker, 3,680 on CREMMA Medii Aevi, 3,570-3,920 on LECTAUREP's table
+# cells, which it reads at 156, 71 and 202 lines a second. Until a reading has been timed,
+# the budget is planned with it, a sixth below the slowest.
 NGRAM_CHARS_PER_S = 3000
 # An LSTM reading of val takes this many n-gram readings: 2.7-3.0 on Hooker, 3.3 on
 # LECTAUREP, 4.0 on the long lines and many abbreviation marks of CREMMA Medii Aevi
