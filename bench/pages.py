@@ -43,16 +43,18 @@ def masks(polygons, shape) -> list[tuple[int, int, np.ndarray]]:
     return out
 
 
-def _inter(a, b) -> int:
-    """Pixels two cropped masks share."""
-    (ax, ay, am), (bx, by, bm) = a, b
-    x0, y0 = max(ax, bx), max(ay, by)
-    x1, y1 = min(ax + am.shape[1], bx + bm.shape[1]), min(ay + am.shape[0], by + bm.shape[0])
-    if x1 <= x0 or y1 <= y0:
-        return 0
-    return int(
-        (am[y0 - ay : y1 - ay, x0 - ax : x1 - ax] & bm[y0 - by : y1 - by, x0 - bx : x1 - bx]).sum()
-    )
+def overlaps(fm, tm) -> np.ndarray:
+    """Pixels each found line (row) shares with each true line (column), cropped masks."""
+    shared = np.zeros((len(fm), len(tm)), np.int64)
+    for i, (ax, ay, am) in enumerate(fm):
+        for j, (bx, by, bm) in enumerate(tm):
+            x0, y0 = max(ax, bx), max(ay, by)
+            x1 = min(ax + am.shape[1], bx + bm.shape[1])
+            y1 = min(ay + am.shape[0], by + bm.shape[0])
+            if x1 > x0 and y1 > y0:
+                a = am[y0 - ay : y1 - ay, x0 - ax : x1 - ax]
+                shared[i, j] = (a & bm[y0 - by : y1 - by, x0 - bx : x1 - bx]).sum()
+    return shared
 
 
 def on_transcribed(fm, tm, shape) -> list[bool]:
@@ -68,28 +70,27 @@ def on_transcribed(fm, tm, shape) -> list[bool]:
     ]
 
 
-def truth_order(fm, tm) -> list[tuple[int, int]]:
-    """Where each found line (mask) falls in the ground truth's reading order: after the true
-    line it overlaps most, or last if it overlaps none. A table read column by column is in
-    no ground truth's row order, so page CER mixes how well lines are found and read with the
-    order they are read in; read in this order, only the first two count."""
-    order = []
-    for i, a in enumerate(fm):
-        shared = [_inter(a, b) for b in tm]
-        best = int(np.argmax(shared)) if shared and max(shared) else len(tm)
-        order.append((best, i))
-    return order
+def truth_order(shared: np.ndarray) -> np.ndarray:
+    """The found lines in the ground truth's reading order, each after the true line it
+    overlaps most (last if none). A table read column by column is in no ground truth's row
+    order, so page CER mixes how well lines are found and read with the order they are read
+    in; read in this order, only the first two count."""
+    if not shared.size:
+        return np.arange(len(shared))
+    best = np.where(shared.max(axis=1) > 0, shared.argmax(axis=1), shared.shape[1])
+    return np.argsort(best, kind="stable")
 
 
-def matches(fm, tm) -> int:
+def matches(fm, tm, shared: np.ndarray) -> int:
     """Found and ground-truth lines (masks) paired one to one at IoU >= 0.5."""
-    pairs = []
-    for i, a in enumerate(fm):
-        for j, b in enumerate(tm):
-            shared = _inter(a, b)
-            if shared:
-                pairs.append((shared / (a[2].sum() + b[2].sum() - shared), i, j))
-    pairs.sort(reverse=True)
+    areas_f, areas_t = [m.sum() for *_, m in fm], [m.sum() for *_, m in tm]
+    pairs = sorted(
+        (
+            (shared[i, j] / (areas_f[i] + areas_t[j] - shared[i, j]), i, j)
+            for i, j in zip(*np.nonzero(shared))
+        ),
+        reverse=True,
+    )
     used_f, used_t, n = set(), set(), 0
     for score, i, j in pairs:
         if score >= 0.5 and i not in used_f and j not in used_t:
@@ -128,7 +129,8 @@ def main() -> None:
         truth_n += len(truth)
         fm = masks([f.polygon for f in found], page.shape)
         tm = masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
-        matched += matches(fm, tm)
+        shared = overlaps(fm, tm)
+        matched += matches(fm, tm, shared)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)
         inside = on_transcribed(fm, tm, page.shape)
@@ -139,8 +141,7 @@ def main() -> None:
             for r in recognizer.recognize_lines(found, Skipped(), loaded=loaded)
         ]
         kept = {id(f) for f, on in zip(found, inside) if on}
-        order = truth_order(fm, tm)
-        ordered = [t for _, (_, t) in sorted(zip(order, read), key=lambda pair: pair[0])]
+        ordered = [read[i][1] for i in truth_order(shared)]
         cer = {}
         for name, texts in zip(
             errors,

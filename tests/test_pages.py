@@ -39,16 +39,9 @@ def matched(found, truth, shape, scale=1.0) -> int:
             (a.min(axis=0) <= b.max(axis=0)).all() and (b.min(axis=0) <= a.max(axis=0)).all()
         )
 
+    scaled = [t.polygon * scale for t in truth]
     return sum(
-        max(
-            [
-                iou(f.polygon, t.polygon * scale, shape)
-                for t in truth
-                if meet(f.polygon, t.polygon * scale)
-            ]
-            or [0]
-        )
-        >= 0.5
+        max([iou(f.polygon, t, shape) for t in scaled if meet(f.polygon, t)] or [0]) >= 0.5
         for f in found
     )
 
