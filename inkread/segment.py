@@ -31,6 +31,8 @@ COLUMN_GAP = 1.5
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
 RULE, RULE_CROSSED = 4.0, 0.35  # a vertical rule this long that the writing avoids parts columns
 RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing (_without_rules)
+RULE_DOWN = 1.0  # nor is a stroke this long straight down: an edge, a fold, a rule's piece
+LONE_GAP = 1.0  # a mark this far beyond a line's end is not the line's (_ink_extent)
 TITLE_GAP = 0.5  # the halves of a title cut at the gutter are this close (_titles)
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
 
@@ -215,9 +217,8 @@ def _rules(binary: np.ndarray, spacing: float) -> list[int]:
     # writing is what is left without the rules: printed forms' rules break up where the ink is
     # thin, and their pieces (a line spacing or more) and the horizontal rules crossing them
     # would count as writing along every rule of a table
-    pieces = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((max(3, int(spacing)), 1), np.uint8))
-    across = binary - _without_rules(binary, spacing)
-    writing = (binary & (1 - cv2.dilate(pieces | across, np.ones((1, 5), np.uint8)))).sum(axis=0)
+    ruled = binary - _without_rules(binary, spacing)
+    writing = (binary & (1 - cv2.dilate(ruled, np.ones((1, 5), np.uint8)))).sum(axis=0)
     near, beside = max(3, int(0.4 * spacing)), int(3 * spacing)
     rules = []
     for group in groups:
@@ -236,11 +237,18 @@ def _rules(binary: np.ndarray, spacing: float) -> list[int]:
 
 
 def _without_rules(ink: np.ndarray, spacing: float) -> np.ndarray:
-    """Ink without horizontal rules (a form's rules between entries, underlining): each would
-    be found as a line of its own. No stroke of writing runs level for RULE_ACROSS spacings."""
-    length = max(3, int(RULE_ACROSS * spacing))
-    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    return ink & (1 - cv2.dilate(rules, np.ones((3, 1), np.uint8)))
+    """Ink without rules. A horizontal one (a form's rule between entries, underlining) would
+    be found as a line of its own; the pieces of a vertical one (a page's edge, a fold, a
+    table's rule, broken where the ink is thin) drew the lines beside them on across the empty
+    paper to reach them. No stroke of writing runs level for RULE_ACROSS spacings, nor
+    straight down for RULE_DOWN: that would reach into the next line."""
+    across = max(3, int(RULE_ACROSS * spacing))
+    down = max(3, int(RULE_DOWN * spacing))
+    level = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, across), np.uint8))
+    upright = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
+    level = cv2.dilate(level, np.ones((3, 1), np.uint8))
+    upright = cv2.dilate(upright, np.ones((1, 3), np.uint8))
+    return ink & (1 - (level | upright))
 
 
 def _threshold(gray: np.ndarray) -> np.ndarray:
@@ -393,7 +401,8 @@ def _spacing(ink: np.ndarray, height: float) -> float:
 def _ink_extent(
     ink: np.ndarray, xs: np.ndarray, ridge: np.ndarray, spacing: float
 ) -> tuple[float, float]:
-    """Where the line's own ink starts and ends along its ridge."""
+    """Where the line's own ink starts and ends along its ridge: a lone mark LONE_GAP or more
+    beyond either end (a speck of the page's edge, a fold's dot) is not the line's."""
     h = ink.shape[0]
     band = max(1, int(spacing / 4))
     cols = [
@@ -405,6 +414,11 @@ def _ink_extent(
     ]
     if not cols:
         return 0.0, 0.0
+    gap = LONE_GAP * spacing
+    while len(cols) > 1 and cols[1] - cols[0] > gap:
+        cols = cols[1:]
+    while len(cols) > 1 and cols[-1] - cols[-2] > gap:
+        cols = cols[:-1]
     return float(cols[0]), float(cols[-1] + band)
 
 

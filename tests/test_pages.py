@@ -167,6 +167,20 @@ def test_a_fold_through_the_lines_does_not_part_them():
     assert len(found) == 11 and len({f.region for f in found}) == 1
 
 
+def test_a_page_edge_beside_the_writing_does_not_draw_the_lines_on_to_it():
+    """A page's edge or a fold a line spacing beyond the writing, broken into pieces where
+    it is faint: the lines end where their writing ends, and the edge is no line of its own
+    (before, seven lines ran on 90 pixels to it and a twelfth line was found on it)."""
+    page = load_gray(PAGE.with_suffix(".jpg")).copy()
+    plain = segment(page)
+    for top in range(0, page.shape[0], 66):  # the writing ends at x = 583, a spacing is 53
+        page[top : top + 60, 662:664] = 90
+    edged = segment(page)
+    assert len(edged) == len(plain) == 11
+    for a, b in zip(plain, edged):
+        assert abs(b.polygon[:, 0].max() - a.polygon[:, 0].max()) <= 2
+
+
 def test_scanner_background_around_the_page_gives_no_lines():
     """Archive scans show the dark scanner bed around the page, strewn with paper fibres and
     dust: the local threshold finds that texture as readily as ink, so it must be masked out,
