@@ -22,7 +22,7 @@ from inkread.data.lines import Line
 WORK_HEIGHT = 1600  # pages are analysed at about this height, then scaled back
 # a line's polygon reaches this far above and below its density ridge (mid x-height), in
 # line spacings, unless a neighbour is closer
-ASCENT, DESCENT = 0.45, 0.40  # chosen on the Hooker val pages: BENCHMARKS.md
+ASCENT, DESCENT = 0.50, 0.45  # chosen on Hooker and LECTAUREP val, by text read: BENCHMARKS.md
 # Columns, in line spacings: a gap this wide always parts them (margin notes, columns) ...
 COLUMN_GAP = 1.5
 # ... and a narrower gutter does between two columns of running text, each this wide, with
