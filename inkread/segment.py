@@ -38,6 +38,13 @@ HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spa
 # lines slanted up to this many degrees are levelled before the spacing is read, where that
 # sharpens the row profile this much (its variance)
 SLANT, LEVELLED = 6, 2.0
+BASELINE = 0.2  # a line's baseline lies this many spacings below its density ridge
+# a mark whose middle is this many line spacings from every found line, and no taller than
+# this, belongs to a line of its own (_unclaimed)
+UNCLAIMED, UNCLAIMED_HEIGHT = 0.65, 0.8
+# lines fainter than this part of the page's typical line are show-through or smudges; those
+# traced in what the lines leave over must be darker still (_lines)
+FAINT, LEFT = 0.5, 0.9
 
 
 @dataclass
@@ -64,10 +71,7 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     ink = _without_rules(ink, spacing)
     rules = _rules(binary, spacing)
     columns = [
-        [
-            _moved(f, x0)
-            for f in _strong(_lines(ink[:, x0:x1], spacing), small[:, x0:x1], ink[:, x0:x1])
-        ]
+        [_moved(f, x0) for f in _lines(ink[:, x0:x1], spacing, small[:, x0:x1])]
         for x0, x1 in _columns(ink, spacing, rules)
     ]
     lines: list[Line] = []
@@ -86,11 +90,9 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     return lines
 
 
-def _strong(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[Found]:
-    """Without lines much fainter than the rest: show-through from the back of thin paper
-    and pencil smudges, which a local threshold finds as readily as the writing itself."""
-    if len(found) < 3:
-        return found
+def _strengths(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[float]:
+    """How much darker than the paper each line's ink is: show-through from the back of thin
+    paper and pencil smudges are found by a local threshold as readily as the writing."""
     paper = float(np.median(gray[ink == 0])) if (ink == 0).any() else 255.0
     strength = []
     for f in found:
@@ -98,8 +100,7 @@ def _strong(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[Found
         cv2.fillPoly(mask, [np.round(f.polygon).astype(np.int32)], 1)
         values = gray[(mask > 0) & (ink > 0)]
         strength.append(paper - float(np.percentile(values, 10)) if len(values) else 0.0)
-    cut = 0.5 * float(np.median(strength))
-    return [f for f, s in zip(found, strength) if s >= cut]
+    return strength
 
 
 def _moved(f: Found, dx: int) -> Found:
@@ -312,12 +313,65 @@ def _char_height(ink: np.ndarray) -> float | None:
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def _lines(ink: np.ndarray, spacing: float) -> list[Found]:
-    """Trace one ridge of along-the-line ink density per text line."""
-    density = cv2.GaussianBlur(
-        ink.astype(np.float32), (0, 0), sigmaX=1.2 * spacing, sigmaY=0.25 * spacing
-    )
+def _lines(ink: np.ndarray, spacing: float, gray: np.ndarray) -> list[Found]:
+    """One line per ridge of along-the-line ink density, without lines much fainter than the
+    rest; and then one per ridge of the ink that those lines leave over: a word set close
+    above a line (a speaker's name in a typescript, an insertion) blurs into that line's
+    shoulder and gives no ridge of its own until the line is taken away. What is left over
+    is mostly show-through between the lines, so it must be as dark as the lines are."""
+    density = _density(ink, spacing)
     floor = 0.15 * float(np.percentile(density, 99.5))
+    found = _fitted(_tracks(density, ink, spacing, floor), ink.shape, spacing)
+    if len(found) < 3:
+        return found
+    strength = _strengths(found, gray, ink)
+    typical = float(np.median(strength))
+    found = [f for f, s in zip(found, strength) if s >= FAINT * typical]
+    left = _unclaimed(ink, found, spacing)
+    if not left.any():
+        return found
+    extra = _fitted(_tracks(_density(left, spacing), left, spacing, floor), ink.shape, spacing)
+    extra = [f for f, s in zip(extra, _strengths(extra, gray, ink)) if s >= LEFT * typical]
+    return _fitted(found + extra, ink.shape, spacing) if extra else found
+
+
+def _density(ink: np.ndarray, spacing: float) -> np.ndarray:
+    """The ink blurred along the lines. Blurred band by band, only the rows with ink within
+    the blur's reach (four sigmas): what the lines leave over is a few marks, and this blur
+    is the costliest step of finding lines."""
+    sigma_x, sigma_y = 1.2 * spacing, 0.25 * spacing
+    reach = int(4 * sigma_y) + 2
+    rows = ink.any(axis=1).astype(np.uint8).reshape(-1, 1)
+    near = cv2.dilate(rows, np.ones((2 * reach + 1, 1), np.uint8)).ravel()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], near, [0]])))
+    density = np.zeros(ink.shape, np.float32)
+    for y0, y1 in zip(edges[::2], edges[1::2]):
+        density[y0:y1] = cv2.GaussianBlur(
+            ink[y0:y1].astype(np.float32), (0, 0), sigmaX=sigma_x, sigmaY=sigma_y
+        )
+    return density
+
+
+def _unclaimed(ink: np.ndarray, found: list[Found], spacing: float) -> np.ndarray:
+    """The marks, no taller than a line's own, whose middle lies further than UNCLAIMED
+    spacings from every found line's ridge at that place: a line's accents, dots and
+    descenders lie closer."""
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    cx, cy = centroids[:, 0], centroids[:, 1]
+    nearest = np.full(count, np.inf)
+    for f in found:
+        ridge = np.interp(cx, f.baseline[:, 0], f.baseline[:, 1]) - BASELINE * spacing
+        beside = (cx >= f.box[0] - spacing) & (cx <= f.box[2] + spacing)
+        nearest = np.where(beside, np.minimum(nearest, np.abs(ridge - cy)), nearest)
+    keep = (nearest > UNCLAIMED * spacing) & (
+        stats[:, cv2.CC_STAT_HEIGHT] <= UNCLAIMED_HEIGHT * spacing
+    )
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
+def _tracks(density: np.ndarray, ink: np.ndarray, spacing: float, floor: float) -> list[Found]:
+    """Follow each ridge of the density left to right; its polygon is its ridge for now."""
     step = max(2, int(spacing / 4))
     tracks: list[list[tuple[float, float]]] = []
     open_tracks: list[int] = []
@@ -364,7 +418,7 @@ def _lines(ink: np.ndarray, spacing: float) -> list[Found]:
         xs = np.concatenate([[left], xs[keep], [right]])
         found.append(
             Found(
-                np.column_stack([xs, ys + 0.2 * spacing]),
+                np.column_stack([xs, ys + BASELINE * spacing]),
                 np.column_stack([xs, ys]),
                 (
                     int(left),
@@ -374,8 +428,6 @@ def _lines(ink: np.ndarray, spacing: float) -> list[Found]:
                 ),
             )
         )
-    found.sort(key=lambda f: f.box[1])
-    _fit_polygons(found, ink.shape, spacing)
     return found
 
 
@@ -448,29 +500,35 @@ def _ink_extent(
     return float(cols[0]), float(cols[-1] + band)
 
 
-def _fit_polygons(found: list[Found], shape: tuple[int, int], spacing: float) -> None:
-    """Each line's band reaches up for ascenders and down for descenders, stopping halfway
-    to the ridges of the lines above and below it."""
+def _fitted(found: list[Found], shape: tuple[int, int], spacing: float) -> list[Found]:
+    """The lines top to bottom, each band reaching ASCENT up for ascenders and down for
+    descenders, stopping halfway to the ridge of the line below. Its top is not stopped by
+    the line above: a crop that takes in some of that line's descenders reads better than
+    one that cuts off its own ascenders (the heights were chosen by text read this way)."""
+    found.sort(key=lambda f: f.box[1])
     h, w = shape
-    for i, f in enumerate(found):
-        ridge = f.polygon[:, 1]  # set by _lines: the density ridge, mid x-height
+    ridges = [f.baseline[:, 1] - BASELINE * spacing for f in found]  # mid x-height
+    for f, ridge in zip(found, ridges):
         xs = f.baseline[:, 0]
-        up = ridge - ASCENT * spacing
         down = ridge + DESCENT * spacing
-        for j, other in enumerate(found):
-            if j == i or other.box[2] < f.box[0] or other.box[0] > f.box[2]:
+        lowest = ridge.max() + 2 * DESCENT * spacing  # a line further down stops nothing
+        for other, their_ridge in zip(found, ridges):
+            if (
+                other is f
+                or other.box[2] < f.box[0]
+                or other.box[0] > f.box[2]
+                or their_ridge.max() <= ridge.min()
+                or their_ridge.min() >= lowest
+            ):
                 continue
-            theirs = np.interp(
-                xs, other.polygon[:, 0], other.polygon[:, 1], left=np.nan, right=np.nan
-            )
-            valid = ~np.isnan(theirs)
-            mid = (ridge + np.nan_to_num(theirs)) / 2
-            up = np.where(valid & (theirs < ridge), np.maximum(up, mid), up)
-            down = np.where(valid & (theirs > ridge), np.minimum(down, mid), down)
+            theirs = np.interp(xs, other.baseline[:, 0], their_ridge, left=np.nan, right=np.nan)
+            below = ~np.isnan(theirs) & (theirs > ridge)
+            down = np.where(below, np.minimum(down, (ridge + np.nan_to_num(theirs)) / 2), down)
         f.polygon = np.vstack(
             [
-                np.column_stack([xs, up.clip(0, h - 1)]),
+                np.column_stack([xs, (ridge - ASCENT * spacing).clip(0, h - 1)]),
                 np.column_stack([xs, down.clip(0, h - 1)])[::-1],
             ]
         )
         f.polygon[:, 0] = f.polygon[:, 0].clip(0, w - 1)
+    return found

@@ -90,15 +90,20 @@ def test_lines_written_uphill_are_not_merged_in_pairs():
     assert 18 <= len(segment(uphill)) <= 23  # 22 true lines
 
 
+def _typescript(name: str):
+    """A tapuscorpus page (half size), its ground truth, the truth's scale to it, and the
+    lines found on it."""
+    page_xml = FIXTURES / "tapuscorpus" / f"{name}.xml"
+    page = load_gray(page_xml.with_suffix(".jpg"))
+    truth, _ = read_data([page_xml])
+    return page, truth, page.shape[1] / truth[0].page_size[0], segment(page)
+
+
 def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other():
     """Two typed columns less than a line spacing apart, with a fold and a handwritten word in
     the gutter (tapuscorpus, half size): the title centred over both is one line, read first;
     then each column top to bottom, the left first, and no other line runs across the gutter."""
-    page_xml = FIXTURES / "tapuscorpus" / "24_ac2b1_default.xml"
-    page = load_gray(page_xml.with_suffix(".jpg"))
-    truth, _ = read_data([page_xml])
-    scale = page.shape[1] / truth[0].page_size[0]
-    found = segment(page)
+    page, truth, scale, found = _typescript("24_ac2b1_default")
     assert len(truth) == 65 and 60 <= len(found) <= 70
     assert matched(found, truth, page.shape, scale) >= 56
     title, *body = found
@@ -112,6 +117,26 @@ def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other()
     assert title.polygon[:, 0].min() < gutter < title.polygon[:, 0].max()
     assert all(f.polygon[:, 0].max() < gutter for f in body if f.region == left)
     assert all(f.polygon[:, 0].min() > gutter for f in body if f.region == right)
+
+
+def test_a_word_set_close_above_a_line_is_a_line_of_its_own():
+    """A play in typescript (tapuscorpus, half size): the speaker's name "Moi" is typed in
+    the gap above the speech, closer to it than to the line before, and gave no density
+    ridge of its own beside the line's. Before the lines' leftover ink was traced, one of
+    the page's seven was found; reading order puts each between its neighbours."""
+    page, truth, scale, found = _typescript("32_3b05d_default")
+    assert len(truth) == 88 and 82 <= len(found) <= 92
+    assert matched(found, truth, page.shape, scale) >= 78  # 75 before
+    names = [t for t in truth if t.text == "Moi"]
+    assert len(names) == 7
+    best = [max(found, key=lambda f: iou(f.polygon, t.polygon * scale, page.shape)) for t in names]
+    assert (
+        sum(iou(f.polygon, t.polygon * scale, page.shape) >= 0.5 for f, t in zip(best, names)) >= 5
+    )
+    for f in best:
+        i = found.index(f)
+        above, below = found[i - 1], found[i + 1]
+        assert above.polygon[:, 1].mean() < f.polygon[:, 1].mean() < below.polygon[:, 1].mean()
 
 
 def test_a_few_lines_with_word_gaps_in_line_stay_whole():
