@@ -6,7 +6,8 @@ lower edge of the band, its polygon the band widened by the writing's own ascend
 descender height, kept clear of its neighbours. Columns and margin notes are the stretches of
 page between vertical gaps that no ink crosses (narrow ones only between columns of many lines)
 or vertical rules that the writing keeps clear of; they are read left to right, each top to
-bottom, after a title centred over them.
+bottom, after a title centred over them. Notes written up or down the margin are left
+out, so that the lines beside them do not run into them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spa
 # lines slanted up to this many degrees are levelled before the spacing is read, where that
 # sharpens the row profile this much (its variance)
 SLANT, LEVELLED = 6, 2.0
+# writing turned a quarter (_upright), unless its rows repeat this strongly with the lines
+UPRIGHT, UPRIGHT_LENGTH, STACKED = 2.0, 4.0, 0.35
 BASELINE = 0.2  # a line's baseline lies this many spacings below its density ridge
 # a mark whose middle is this many line spacings from every found line, and no taller than
 # this, belongs to a line of its own (_unclaimed)
@@ -69,6 +72,7 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
         return []
     spacing = _spacing(ink, height)
     ink = _without_rules(ink, spacing)
+    ink = ink & (1 - _upright(ink, spacing))
     rules = _rules(binary, spacing)
     columns = [
         [_moved(f, x0) for f in _lines(ink[:, x0:x1], spacing, small[:, x0:x1])]
@@ -253,6 +257,51 @@ def _without_rules(ink: np.ndarray, spacing: float) -> np.ndarray:
     level = cv2.dilate(level, np.ones((3, 1), np.uint8))
     upright = cv2.dilate(upright, np.ones((1, 3), np.uint8))
     return ink & (1 - (level | upright))
+
+
+def _upright(ink: np.ndarray, spacing: float) -> np.ndarray:
+    """Writing that runs up or down the page (a note along the margin) as 1: where the ink's
+    strokes, seen at the scale of a line, change across the page rather than down it (the
+    structure tensor), in a patch at least UPRIGHT_LENGTH spacings tall and twice as tall
+    as wide. An upright hand's strokes make a word or two look so; never a column. Worked
+    out at about eight pixels a line spacing, which is all a line's scale needs."""
+    h, w = ink.shape
+    factor = max(1.0, spacing / 8)
+    small = cv2.resize(
+        ink.astype(np.float32),
+        (max(1, round(w / factor)), max(1, round(h / factor))),
+        interpolation=cv2.INTER_AREA,
+    )
+    spacing /= factor
+    blurred = cv2.GaussianBlur(small, (0, 0), 0.3 * spacing)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1)
+    across = cv2.GaussianBlur(gx * gx, (0, 0), spacing)
+    down = cv2.GaussianBlur(gy * gy, (0, 0), spacing)
+    turned = ((small > 0) & (across > UPRIGHT * down)).astype(np.uint8)
+    reach = max(3, int(0.5 * spacing)) | 1
+    patches = cv2.morphologyEx(turned, cv2.MORPH_CLOSE, np.ones((reach, reach), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    keep = np.zeros(count, bool)
+    for i in range(1, count):
+        px, py, pw, ph = stats[i, :4]
+        if ph >= UPRIGHT_LENGTH * spacing and ph >= 2 * pw:
+            inside = small[py : py + ph, px : px + pw] * (labels[py : py + ph, px : px + pw] == i)
+            keep[i] = _rhythm(inside.sum(axis=1), spacing) < STACKED
+    mask = keep[labels].astype(np.uint8)
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST) & ink
+
+
+def _rhythm(profile: np.ndarray, spacing: float) -> float:
+    """How strongly a profile repeats at the line spacing (its autocorrelation, at most 1):
+    the first letters of lines stacked down a margin repeat with the lines; a note written
+    down the margin does not."""
+    p = profile - profile.mean()
+    energy = float((p * p).sum())
+    lags = range(max(1, int(0.9 * spacing)), min(len(p) - 1, int(1.12 * spacing)) + 1)
+    if energy <= 0 or not len(lags):
+        return 0.0
+    return max(float((p[:-lag] * p[lag:]).sum()) / energy for lag in lags)
 
 
 def _threshold(gray: np.ndarray) -> np.ndarray:

@@ -139,6 +139,16 @@ def test_a_word_set_close_above_a_line_is_a_line_of_its_own():
         assert above.polygon[:, 1].mean() < f.polygon[:, 1].mean() < below.polygon[:, 1].mean()
 
 
+def test_a_note_written_down_the_margin_is_not_drawn_into_the_lines_beside_it():
+    """A Hooker letter's lower half (JDH_2_16_163_001, validation split) with two lines
+    written down its left margin, touching the starts of the text's lines: the lines were
+    found running across the note from the page's edge; now they start where they do."""
+    page = load_gray(FIXTURES / "hooker" / "JDH_2_16_163_001_lower.jpg")
+    found = segment(page)
+    assert 12 <= len(found) <= 14  # 13 lines of text
+    assert all(f.polygon[:, 0].min() > 80 for f in found)  # the note ends near x = 95
+
+
 def test_a_few_lines_with_word_gaps_in_line_stay_whole():
     """A narrow gutter parts columns only along many lines: three lines whose word gaps
     happen to line up (as in typewriting) are three lines, not six halves."""
