@@ -409,7 +409,7 @@ def _unclaimed(ink: np.ndarray, found: list[Found], spacing: float) -> np.ndarra
     cx, cy = centroids[:, 0], centroids[:, 1]
     nearest = np.full(count, np.inf)
     for f in found:
-        ridge = np.interp(cx, f.baseline[:, 0], f.baseline[:, 1]) - BASELINE * spacing
+        ridge = np.interp(cx, f.baseline[:, 0], _ridge(f, spacing))
         beside = (cx >= f.box[0] - spacing) & (cx <= f.box[2] + spacing)
         nearest = np.where(beside, np.minimum(nearest, np.abs(ridge - cy)), nearest)
     keep = (nearest > UNCLAIMED * spacing) & (
@@ -417,6 +417,11 @@ def _unclaimed(ink: np.ndarray, found: list[Found], spacing: float) -> np.ndarra
     )
     keep[0] = False
     return keep[labels].astype(np.uint8)
+
+
+def _ridge(f: Found, spacing: float) -> np.ndarray:
+    """The line's density ridge (mid x-height) along its baseline's points."""
+    return f.baseline[:, 1] - BASELINE * spacing
 
 
 def _tracks(density: np.ndarray, ink: np.ndarray, spacing: float, floor: float) -> list[Found]:
@@ -556,7 +561,7 @@ def _fitted(found: list[Found], shape: tuple[int, int], spacing: float) -> list[
     one that cuts off its own ascenders (the heights were chosen by text read this way)."""
     found.sort(key=lambda f: f.box[1])
     h, w = shape
-    ridges = [f.baseline[:, 1] - BASELINE * spacing for f in found]  # mid x-height
+    ridges = [_ridge(f, spacing) for f in found]
     for f, ridge in zip(found, ridges):
         xs = f.baseline[:, 0]
         down = ridge + DESCENT * spacing
