@@ -3,11 +3,13 @@
 Ink is smoothed much more along the writing than across it, so every line becomes a ridge
 of density whose core is its x-height band. Each ridge gives a line: its baseline is the
 lower edge of the band, its polygon the band widened by the writing's own ascender and
-descender height, kept clear of its neighbours. Columns and margin notes are the stretches of
-page between vertical gaps that no ink crosses (narrow ones only between columns of many lines)
-or vertical rules that the writing keeps clear of; they are read left to right, each top to
-bottom, after a title centred over them. Notes written up or down the margin are left
-out, so that the lines beside them do not run into them.
+descender height, kept clear of its neighbours. The spacing is the rhythm of the page's row
+profile, or the distance of the rows of writing within the lines where that traced them in
+pairs. Columns and margin notes are the stretches of page between vertical gaps that no ink
+crosses (narrow ones only between columns of many lines) or vertical rules that the writing
+keeps clear of; they are read left to right, each top to bottom, after a title centred over
+them. Notes written up or down the margin are left out, so that the lines beside them do
+not run into them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spa
 SLANT, LEVELLED = 6, 2.0
 # writing turned a quarter (_upright), unless its rows repeat this strongly with the lines
 UPRIGHT, UPRIGHT_LENGTH, STACKED = 2.0, 4.0, 0.35
+# a found line holds two rows of writing when a second row this strong beside the strongest
+# has a gap across to it this empty; when such lines make up this share of the lines' length,
+# they were traced in pairs (_paired)
+TWO_ROWS, ROWS_GAP, PAIRED = 0.3, 0.5, 0.3
 BASELINE = 0.2  # a line's baseline lies this many spacings below its density ridge
 # a mark whose middle is this many line spacings from every found line, and no taller than
 # this, belongs to a line of its own (_unclaimed)
@@ -71,13 +77,11 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     if height is None:
         return []
     spacing = _spacing(ink, height)
-    ink = _without_rules(ink, spacing)
-    ink = ink & (1 - _upright(ink, spacing))
-    rules = _rules(binary, spacing)
-    columns = [
-        [_moved(f, x0) for f in _lines(ink[:, x0:x1], spacing, small[:, x0:x1])]
-        for x0, x1 in _columns(ink, spacing, rules)
-    ]
+    columns, rules, writing = _traced(ink, binary, small, spacing)
+    closer = _paired([f for c in columns for f in c], writing, spacing, height)
+    if closer:
+        spacing = closer
+        columns, rules, _ = _traced(ink, binary, small, spacing)
     lines: list[Line] = []
     for r, region in enumerate(_titles(columns, spacing, rules), start=1):
         for f in region:
@@ -92,6 +96,59 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
                 )
             )
     return lines
+
+
+def _traced(
+    ink: np.ndarray, binary: np.ndarray, gray: np.ndarray, spacing: float
+) -> tuple[list[list[Found]], list[int], np.ndarray]:
+    """The lines of each column, the page's vertical rules, and the ink that lines were traced
+    in: without rules and writing turned a quarter, which depend on the spacing."""
+    ink = _without_rules(ink, spacing)
+    ink = ink & (1 - _upright(ink, spacing))
+    rules = _rules(binary, spacing)
+    columns = [
+        [_moved(f, x0) for f in _lines(ink[:, x0:x1], spacing, gray[:, x0:x1])]
+        for x0, x1 in _columns(ink, spacing, rules)
+    ]
+    return columns, rules, ink
+
+
+def _paired(found: list[Found], ink: np.ndarray, spacing: float, height: float) -> float | None:
+    """The spacing, where lines were traced in pairs: the row profile's rhythm can be twice
+    the lines' own (a double-spaced form whose paragraphs are single-spaced, long lines
+    alternating with short ones) and then one line is traced between each two. Such a line
+    holds two rows of writing with a clear gap between them across its ridge; a line's own
+    ascenders and descenders leave no such gap. Where those lines make up PAIRED of the lines'
+    length, the spacing is the rows' distance."""
+    reach = int(0.55 * spacing)  # the line's band, none of its neighbours'
+    offsets = np.arange(-reach, reach + 1)[:, None]
+    paired = total = 0
+    distances = []
+    for f in found:
+        xs = np.arange(max(int(f.baseline[0, 0]), 0), min(int(f.baseline[-1, 0]), ink.shape[1]))
+        if len(xs) < 2:
+            continue
+        ridge = np.round(np.interp(xs, f.baseline[:, 0], _ridge(f, spacing))).astype(int)
+        rows = ridge[None, :] + offsets
+        inside = (rows >= 0) & (rows < ink.shape[0])
+        band = np.where(inside, ink[np.clip(rows, 0, ink.shape[0] - 1), xs[None, :]], 0)
+        rows_ink = band.sum(axis=1, dtype=np.float64)[:, None]  # along the ridge, row by row
+        profile = cv2.GaussianBlur(rows_ink, (0, 0), 0.1, sigmaY=max(1.0, height / 10)).ravel()
+        total += len(xs)
+        top = int(np.argmax(profile))
+        peaks = np.flatnonzero((profile[1:-1] > profile[:-2]) & (profile[1:-1] >= profile[2:])) + 1
+        peaks = peaks[np.abs(peaks - top) >= height]  # another row: rows are no closer
+        if not len(peaks):
+            continue
+        other = int(peaks[np.argmax(profile[peaks])])
+        lo, hi = sorted((top, other))
+        if (
+            profile[other] >= TWO_ROWS * profile[top]
+            and profile[lo : hi + 1].min() < ROWS_GAP * profile[other]
+        ):
+            paired += len(xs)
+            distances.append(hi - lo)
+    return float(np.median(distances)) if total and paired >= PAIRED * total else None
 
 
 def _strengths(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[float]:

@@ -139,6 +139,21 @@ def test_a_word_set_close_above_a_line_is_a_line_of_its_own():
         assert above.polygon[:, 1].mean() < f.polygon[:, 1].mean() < below.polygon[:, 1].mean()
 
 
+def test_a_paragraph_of_long_and_short_lines_is_not_read_in_pairs():
+    """A typed advertisement (tapuscorpus, half size): each of its four items is a long line
+    and a short one, so the row profile repeats every two lines and the spacing came out
+    twice the lines' own; one line was traced between each two, and none of the seven was
+    found. A line holding two rows with a gap between them tells the spacing was too wide."""
+    page, truth, scale, found = _typescript("bljd_DSN355_00006")
+    assert len(truth) == 11 and 10 <= len(found) <= 14
+    assert matched(found, truth, page.shape, scale) >= 8  # 0 before
+    body = [t for t in truth if t.text.startswith("- ")]
+    body = truth[truth.index(body[0]) : truth.index(body[-1]) + 1]
+    assert len(body) == 7
+    for t in body:
+        assert max(iou(f.polygon, t.polygon * scale, page.shape) for f in found) >= 0.5, t.text
+
+
 def test_a_note_written_down_the_margin_is_not_drawn_into_the_lines_beside_it():
     """A Hooker letter's lower half (JDH_2_16_163_001, validation split) with two lines
     written down its left margin, touching the starts of the text's lines: the lines were
