@@ -54,6 +54,9 @@ UNCLAIMED, UNCLAIMED_HEIGHT = 0.65, 0.8
 # lines fainter than this part of the page's typical line are show-through or smudges; those
 # traced in what the lines leave over must be darker still (_lines)
 FAINT, LEFT = 0.5, 0.9
+# a line with less than this share of its ink in marks this many spacings tall is a dotted
+# rule or a row of specks (_lettered)
+SPECK, LETTERED = 0.15, 0.2
 
 
 @dataclass
@@ -427,7 +430,9 @@ def _lines(ink: np.ndarray, spacing: float, gray: np.ndarray) -> list[Found]:
     is mostly show-through between the lines, so it must be as dark as the lines are."""
     density = _density(ink, spacing)
     floor = 0.15 * float(np.percentile(density, 99.5))
-    found = _fitted(_tracks(density, ink, spacing, floor), ink.shape, spacing)
+    found = _lettered(
+        _fitted(_tracks(density, ink, spacing, floor), ink.shape, spacing), ink, spacing
+    )
     if len(found) < 3:
         return found
     strength = _strengths(found, gray, ink)
@@ -437,8 +442,32 @@ def _lines(ink: np.ndarray, spacing: float, gray: np.ndarray) -> list[Found]:
     if not left.any():
         return found
     extra = _fitted(_tracks(_density(left, spacing), left, spacing, floor), ink.shape, spacing)
+    extra = _lettered(extra, ink, spacing)
     extra = [f for f, s in zip(extra, _strengths(extra, gray, ink)) if s >= LEFT * typical]
     return _fitted(found + extra, ink.shape, spacing) if extra else found
+
+
+def _lettered(found: list[Found], ink: np.ndarray, spacing: float) -> list[Found]:
+    """The lines with letters in them: a dotted rule (the ruled paper of a form) or a row of
+    specks is traced as readily as writing, and then read as a line of junk. Its marks are
+    all tiny, where even a line of small letters has a good part of its ink (LETTERED) in
+    marks at least SPECK spacings tall."""
+    if not found:
+        return found
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tall = stats[:, cv2.CC_STAT_HEIGHT] >= SPECK * spacing
+    tall[0] = False
+    kept = []
+    for f in found:
+        x0, y0 = np.floor(f.polygon.min(axis=0)).astype(int).clip(0)
+        x1, y1 = np.minimum(np.ceil(f.polygon.max(axis=0)).astype(int) + 1, ink.shape[::-1])
+        mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
+        cv2.fillPoly(mask, [np.round(f.polygon - [x0, y0]).astype(np.int32)], 1)
+        marks = labels[y0:y1, x0:x1][mask > 0]
+        marks = marks[marks > 0]
+        if len(marks) and tall[marks].mean() >= LETTERED:
+            kept.append(f)
+    return kept
 
 
 def _density(ink: np.ndarray, spacing: float) -> np.ndarray:

@@ -154,6 +154,20 @@ def test_a_paragraph_of_long_and_short_lines_is_not_read_in_pairs():
         assert max(iou(f.polygon, t.polygon * scale, page.shape) for f in found) >= 0.5, t.text
 
 
+def test_the_dotted_rules_of_a_form_are_not_lines():
+    """A will on ruled paper (Testaments de Poilus, test split, half size): the rules are
+    rows of dots, traced like lines of writing and read as junk. The lower third of the page
+    is ruled and empty (9 lines were found there); the will's lines are all found."""
+    page_xml = FIXTURES / "poilus" / "TestamentsDePoilus_will_AN_0215-0.xml"
+    page = load_gray(page_xml.with_suffix(".jpg"))
+    truth, _ = read_data([page_xml])
+    found = segment(page)
+    assert len(truth) == 11 and len(found) <= 30  # 44 before
+    assert matched(found, truth, page.shape, page.shape[1] / truth[0].page_size[0]) >= 9
+    empty = (0.72 * page.shape[0], 0.92 * page.shape[0])  # below the judge's signature
+    assert not [f for f in found if empty[0] < f.polygon[:, 1].mean() < empty[1]]
+
+
 def test_a_note_written_down_the_margin_is_not_drawn_into_the_lines_beside_it():
     """A Hooker letter's lower half (JDH_2_16_163_001, validation split) with two lines
     written down its left margin, touching the starts of the text's lines: the lines were
