@@ -10,6 +10,9 @@ between the last two is what the untranscribed areas cost. A fourth reads the fo
 in the ground truth's order (each after the true line it overlaps most), so that a table read
 column by column, where the ground truth goes row by row, is judged on its lines alone.
 
+`inkread eval --find-lines` gives the found lines' figures as a user runs them; this script
+adds the given lines' and the transcribed areas' for comparison.
+
     python bench/pages.py --data ../shared/data/hooker/test.txt --model default
 """
 
@@ -18,43 +21,13 @@ from __future__ import annotations
 import argparse
 import time
 
-import cv2
 import numpy as np
 
 from inkread.data import Skipped, read_data
 from inkread.data.images import load_gray
-from inkread.metrics import char_errors
+from inkread.metrics import char_errors, line_masks, matches, overlaps, truth_order
 from inkread.recognize import Recognizer
 from inkread.segment import segment
-
-
-def masks(polygons, shape) -> list[tuple[int, int, np.ndarray]]:
-    """Each polygon's filled mask, cropped to its box (left, top, mask): whole-page masks of a
-    table's hundreds of lines cost gigabytes and minutes a page."""
-    out = []
-    for polygon in polygons:
-        points = np.round(polygon).astype(np.int32)
-        x0, y0 = np.clip(points.min(axis=0), 0, None)
-        x1, y1 = np.minimum(points.max(axis=0) + 1, [shape[1], shape[0]])
-        m = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
-        if m.size:
-            cv2.fillPoly(m, [(points - [x0, y0]).astype(np.int32)], 1)
-        out.append((int(x0), int(y0), m.astype(bool)))
-    return out
-
-
-def overlaps(fm, tm) -> np.ndarray:
-    """Pixels each found line (row) shares with each true line (column), cropped masks."""
-    shared = np.zeros((len(fm), len(tm)), np.int64)
-    for i, (ax, ay, am) in enumerate(fm):
-        for j, (bx, by, bm) in enumerate(tm):
-            x0, y0 = max(ax, bx), max(ay, by)
-            x1 = min(ax + am.shape[1], bx + bm.shape[1])
-            y1 = min(ay + am.shape[0], by + bm.shape[0])
-            if x1 > x0 and y1 > y0:
-                a = am[y0 - ay : y1 - ay, x0 - ax : x1 - ax]
-                shared[i, j] = (a & bm[y0 - by : y1 - by, x0 - bx : x1 - bx]).sum()
-    return shared
 
 
 def on_transcribed(fm, tm, shape) -> list[bool]:
@@ -68,36 +41,6 @@ def on_transcribed(fm, tm, shape) -> list[bool]:
         )
         for x, y, m in fm
     ]
-
-
-def truth_order(shared: np.ndarray) -> np.ndarray:
-    """The found lines in the ground truth's reading order, each after the true line it
-    overlaps most (last if none). A table read column by column is in no ground truth's row
-    order, so page CER mixes how well lines are found and read with the order they are read
-    in; read in this order, only the first two count."""
-    if not shared.size:
-        return np.arange(len(shared))
-    best = np.where(shared.max(axis=1) > 0, shared.argmax(axis=1), shared.shape[1])
-    return np.argsort(best, kind="stable")
-
-
-def matches(fm, tm, shared: np.ndarray) -> int:
-    """Found and ground-truth lines (masks) paired one to one at IoU >= 0.5."""
-    areas_f, areas_t = [m.sum() for *_, m in fm], [m.sum() for *_, m in tm]
-    pairs = sorted(
-        (
-            (shared[i, j] / (areas_f[i] + areas_t[j] - shared[i, j]), i, j)
-            for i, j in zip(*np.nonzero(shared))
-        ),
-        reverse=True,
-    )
-    used_f, used_t, n = set(), set(), 0
-    for score, i, j in pairs:
-        if score >= 0.5 and i not in used_f and j not in used_t:
-            used_f.add(i)
-            used_t.add(j)
-            n += 1
-    return n
 
 
 def main() -> None:
@@ -127,8 +70,8 @@ def main() -> None:
         seg_seconds += time.perf_counter() - started
         found_n += len(found)
         truth_n += len(truth)
-        fm = masks([f.polygon for f in found], page.shape)
-        tm = masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
+        fm = line_masks([f.polygon for f in found], page.shape)
+        tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
         shared = overlaps(fm, tm)
         matched += matches(fm, tm, shared)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
