@@ -284,26 +284,50 @@ def evaluate(
     report: Annotated[Path | None, typer.Option(help="write an HTML report")] = None,
     batch_size: BatchSize = 16,
     device: Device = "auto",
+    find_lines: Annotated[
+        bool,
+        typer.Option(
+            "--find-lines",
+            help="read whole pages as `read` does, finding the lines itself: page CER and "
+            "WER, and how many true lines were found",
+        ),
+    ] = False,
 ) -> None:
-    """Measure CER and WER on transcribed lines."""
+    """Measure CER and WER on transcribed lines, or on whole pages with --find-lines."""
     from inkread.evaluate import evaluate as run
+    from inkread.evaluate import evaluate_pages
     from inkread.recognize import load_all
 
+    if find_lines and report is not None:
+        raise InkreadError(
+            "--report shows lines as the ground truth draws them: not with --find-lines"
+        )
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
-    result = run(
-        recognizer,
-        data,
-        decoder=dec,
-        batch_size=batch_size,
-        predictions=predictions,
-        report=report,
-        warn=_warn,
-    )
-    if as_json:
-        print(json.dumps(result.summary))
+    if find_lines:
+        result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_warn)
     else:
-        s = result.summary
+        result = run(
+            recognizer,
+            data,
+            decoder=dec,
+            batch_size=batch_size,
+            predictions=predictions,
+            report=report,
+            warn=_warn,
+        )
+    s = result.summary
+    if as_json:
+        print(json.dumps(s))
+    elif find_lines:
+        print(
+            f"page CER {s['cer']:.2%}  WER {s['wer']:.2%}  (in the ground truth's line order: "
+            f"CER {s['cer_truth_order']:.2%}; {s['pages']} page{'s' * (s['pages'] != 1)}, "
+            f"{s['chars']} characters; "
+            f"{s['lines_matched']} of {s['lines']} true lines found, {s['lines_found']} "
+            f"lines in all; {s['decoder']}, {s['pages_per_second']:.2f} pages/s)"
+        )
+    else:
         print(
             f"CER {s['cer']:.2%}  WER {s['wer']:.2%}  ({s['lines']} lines, {s['chars']} "
             f"characters, {s['skipped']} skipped; {s['decoder']}, "

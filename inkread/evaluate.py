@@ -1,17 +1,21 @@
-"""How good is a model on transcribed data: the contract's CER/WER, per-line predictions."""
+"""How good is a model on transcribed data: the contract's CER/WER, per-line predictions; and
+whole pages read as `inkread read` reads them, lines found by inkread itself."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inkread.data import Line, read_data, redrawn_note
+from inkread.data import Line, Skipped, read_data, redrawn_note
+from inkread.data.images import load_gray
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
-from inkread.metrics import char_errors, error_rates
+from inkread.metrics import char_errors, error_rates, line_masks, matches, overlaps, truth_order
+from inkread.pages import find_lines
 from inkread.recognize import Recognizer
 
 
@@ -61,19 +65,7 @@ def evaluate(
         )
     if len(skipped):
         warn(f"warning: {skipped.summary()}")
-    rates = error_rates([p for _, _, p in rows], [r for _, r, _ in rows])
-    summary = {
-        "cer": round(rates["cer"], 6),
-        "wer": round(rates["wer"], 6),
-        "lines": len(rows),
-        "chars": rates["chars"],
-        "skipped": len(skipped),
-        "seconds": round(seconds, 3),
-        "lines_per_second": round(len(rows) / seconds, 2),
-        "decoder": describe(decoder),
-    }
-    if len(skipped):
-        summary["skipped_reasons"] = dict(skipped.reasons)
+    summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder)
     if predictions is not None:
         write_predictions(predictions, rows)
     if report is not None:
@@ -81,6 +73,112 @@ def evaluate(
 
         write_report(report, summary, rows)
     return Evaluation(summary, rows)
+
+
+def evaluate_pages(
+    recognizer: Recognizer,
+    data: list[str],
+    decoder: Decoder = greedy,
+    batch_size: int = 16,
+    predictions: Path | None = None,
+    warn: Callable[[str], None] = print,
+) -> Evaluation:
+    """Each page of the ground truth read as `inkread read` reads a page image: inkread finds
+    the lines itself and reads them in its own order. CER and WER compare each page's text,
+    lines joined by line breaks, with the ground truth's; the line breaks count, so a line
+    missed, split or merged costs what it costs a reader. How many true lines were found (a
+    found line on a true one at polygon IoU 0.5 or more) tells the line finder's share of the
+    errors; and the same text in the ground truth's order (each found line after the true
+    line it lies on most) tells the reading order's: a table read column by column where the
+    ground truth goes row by row, a margin note read after the letter."""
+    started = time.perf_counter()
+    lines, skipped = read_data(data)
+    pages: dict[Path, list[Line]] = {}
+    for line in lines:
+        if line.polygon is None or line.page_size is None:
+            skipped.add("no page polygon", f"{line.source}#{line.id}")
+        else:
+            pages.setdefault(line.source, []).append(line)
+    if not pages:
+        raise InkreadError(
+            f"no page with line polygons in {' '.join(data)}: --find-lines reads pages "
+            "from their PAGE or ALTO ground truth"
+        )
+    rows: list[tuple[Line, str, str]] = []
+    in_truth_order: list[str] = []
+    found_n = truth_n = matched = 0
+    for truth in pages.values():
+        image = truth[0].image
+        try:
+            page = load_gray(image, truth[0].page_size)
+        except InkreadError as e:  # lose the page, not the run, as reading lines does
+            reason = "missing image" if "not found" in str(e) else "unreadable image"
+            skipped.add(reason, image, len(truth))
+            continue
+        found = find_lines(image, page)
+        texts = {
+            r.line.id: r.result.text
+            for r in recognizer.recognize_lines(
+                found, Skipped(), batch_size, decoder, loaded=(image, page)
+            )
+        }
+        fm = line_masks([f.polygon for f in found], page.shape)
+        tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
+        shared = overlaps(fm, tm)
+        found_n, truth_n = found_n + len(found), truth_n + len(truth)
+        matched += matches(fm, tm, shared)
+        reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
+        read = [texts.get(f.id, "") for f in found]
+        rows.append((dataclasses.replace(truth[0], id="page"), reference, _joined(read)))
+        in_truth_order.append(_joined([read[i] for i in truth_order(shared)]))
+    seconds = time.perf_counter() - started
+    if not rows:
+        raise InkreadError(f"no page image could be read ({skipped.summary()})")
+    if len(skipped):
+        warn(f"warning: {skipped.summary()}")
+    ordered = error_rates(in_truth_order, [r for _, r, _ in rows])
+    counts = {
+        "cer_truth_order": round(ordered["cer"], 6),
+        "pages": len(rows),
+        "lines": truth_n,
+        "lines_found": found_n,
+        "lines_matched": matched,
+        "precision": round(matched / max(found_n, 1), 6),
+        "recall": round(matched / max(truth_n, 1), 6),
+    }
+    summary = _summary(rows, counts, skipped, seconds, decoder, per_second="pages")
+    if predictions is not None:
+        write_predictions(predictions, rows)
+    return Evaluation(summary, rows)
+
+
+def _summary(
+    rows: list[tuple[Line, str, str]],
+    counts: dict,
+    skipped: Skipped,
+    seconds: float,
+    decoder: Decoder,
+    per_second: str = "lines",
+) -> dict:
+    """The contract's fields around the counts of what was read (lines, or pages)."""
+    rates = error_rates([p for _, _, p in rows], [r for _, r, _ in rows])
+    summary = {
+        "cer": round(rates["cer"], 6),
+        "wer": round(rates["wer"], 6),
+        **counts,
+        "chars": rates["chars"],
+        "skipped": len(skipped),
+        "seconds": round(seconds, 3),
+        f"{per_second}_per_second": round(len(rows) / seconds, 3),
+        "decoder": describe(decoder),
+    }
+    if len(skipped):
+        summary["skipped_reasons"] = dict(skipped.reasons)
+    return summary
+
+
+def _joined(texts: list[str]) -> str:
+    return "\n".join(t for t in texts if t)
 
 
 def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:

@@ -64,6 +64,40 @@ def test_eval_says_which_polygons_it_did_not_use(capsys):
     assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
 
 
+def test_eval_find_lines_scores_a_page_as_read_reads_it(capsys):
+    """`eval --find-lines` reads a page as `inkread read page.jpg` does, lines found by
+    inkread itself, and scores the page's text, lines joined by line breaks, against the
+    ground truth's: its errors are those of what `read` printed."""
+    from inkread.data import read_data
+    from inkread.metrics import char_errors
+
+    page = FIXTURES / "hooker" / "JDH_2_16_155_001.xml"
+    capsys.readouterr()
+    assert run_cli("eval", "--data", page, "--find-lines", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pages"] == 1 and result["lines"] == 22
+    assert 17 <= result["lines_found"] <= 23 and result["lines_matched"] >= 13
+    assert result["precision"] == pytest.approx(
+        result["lines_matched"] / result["lines_found"], abs=1e-6
+    )
+    assert run_cli("read", page.with_suffix(".jpg")) == 0
+    printed = capsys.readouterr().out.rstrip("\n")
+    truth, _ = read_data([page])
+    reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
+    assert result["chars"] == len(reference)
+    assert result["cer"] == pytest.approx(
+        char_errors(printed, reference) / len(reference), abs=1e-6
+    )
+    assert result["cer"] < 0.25 and result["cer_truth_order"] <= result["cer"] + 0.01
+
+
+def test_eval_find_lines_needs_pages(capsys):
+    """Line images have no page to find lines on: one clear line, status 2."""
+    capsys.readouterr()
+    assert run_cli("eval", "--data", FIXTURES / "lines", "--find-lines") == 2
+    assert "no page with line polygons" in capsys.readouterr().err
+
+
 def test_bundled_model_reads_a_page_it_never_trained_on(capsys):
     """`--model default` must work on a fresh install: the weights ship in the package, and
     they read real cursive from the test split (JDH_2_16_45_003) far better than chance."""
