@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from inkread.alphabet import normalize
+from inkread.data.images import box_mask
 
 Mask = tuple[int, int, np.ndarray]  # a line's filled polygon: left, top, mask of its box
 
@@ -43,18 +43,8 @@ def error_rates(predictions: Sequence[str], references: Sequence[str]) -> dict[s
 
 
 def line_masks(polygons: Sequence[np.ndarray], shape: tuple[int, ...]) -> list[Mask]:
-    """Each polygon's filled mask, cropped to its box (left, top, mask): whole-page masks of a
-    table's hundreds of lines cost gigabytes and minutes a page."""
-    out = []
-    for polygon in polygons:
-        points = np.round(polygon).astype(np.int32)
-        x0, y0 = np.clip(points.min(axis=0), 0, None)
-        x1, y1 = np.minimum(points.max(axis=0) + 1, [shape[1], shape[0]])
-        m = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
-        if m.size:
-            cv2.fillPoly(m, [(points - [x0, y0]).astype(np.int32)], 1)
-        out.append((int(x0), int(y0), m.astype(bool)))
-    return out
+    """Each polygon filled in its box (left, top, mask)."""
+    return [box_mask(polygon, shape) for polygon in polygons]
 
 
 def overlaps(fm: list[Mask], tm: list[Mask]) -> np.ndarray:

@@ -14,12 +14,14 @@ not run into them.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from inkread.data.images import box_mask
 from inkread.data.lines import Line
 
 WORK_HEIGHT = 1600  # pages are analysed at about this height, then scaled back
@@ -161,9 +163,9 @@ def _strengths(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[fl
     paper = float(np.median(gray[ink == 0])) if (ink == 0).any() else 255.0
     strength = []
     for f in found:
-        mask = np.zeros(ink.shape, np.uint8)
-        cv2.fillPoly(mask, [np.round(f.polygon).astype(np.int32)], 1)
-        values = gray[(mask > 0) & (ink > 0)]
+        x0, y0, mask = box_mask(f.polygon, ink.shape)
+        y1, x1 = y0 + mask.shape[0], x0 + mask.shape[1]
+        values = gray[y0:y1, x0:x1][mask & (ink[y0:y1, x0:x1] > 0)]
         strength.append(paper - float(np.percentile(values, 10)) if len(values) else 0.0)
     return strength
 
@@ -460,11 +462,8 @@ def _lettered(found: list[Found], ink: np.ndarray, spacing: float) -> list[Found
     tall[0] = False
     kept = []
     for f in found:
-        x0, y0 = np.floor(f.polygon.min(axis=0)).astype(int).clip(0)
-        x1, y1 = np.minimum(np.ceil(f.polygon.max(axis=0)).astype(int) + 1, ink.shape[::-1])
-        mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
-        cv2.fillPoly(mask, [np.round(f.polygon - [x0, y0]).astype(np.int32)], 1)
-        marks = labels[y0:y1, x0:x1][mask > 0]
+        x0, y0, mask = box_mask(f.polygon, ink.shape)
+        marks = labels[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]][mask]
         marks = marks[marks > 0]
         if len(marks) and tall[marks].mean() >= LETTERED:
             kept.append(f)
@@ -534,24 +533,29 @@ def _tracks(density: np.ndarray, ink: np.ndarray, spacing: float, floor: float) 
             )
             + 1
         )
-        taken: set[int] = set()
-        for y in peaks:
-            best, dist = None, 0.5 * spacing
-            for t in open_tracks:
-                if t in taken:
-                    continue
-                tx, ty = tracks[t][-1]
-                if abs(ty - y) < dist:
-                    best, dist = t, abs(ty - y)
+        # each peak, top down, joins the nearest open track less than half a spacing away
+        # that no peak of this column joined yet (the earlier opened one of two as near);
+        # the open tracks sorted by height, so that only those within reach are looked at
+        order = sorted(range(len(open_tracks)), key=lambda i: tracks[open_tracks[i]][-1][1])
+        heights = [tracks[open_tracks[i]][-1][1] for i in order]
+        taken: set[int] = set()  # places in open_tracks
+        opened = len(tracks)  # tracks that start in this column are opened after it
+        for y in peaks.tolist():
+            best: tuple[float, int] | None = None
+            lo = bisect.bisect_right(heights, y - 0.5 * spacing)
+            hi = bisect.bisect_left(heights, y + 0.5 * spacing)
+            for k in range(lo, hi):
+                if order[k] not in taken:
+                    best = min(best or (np.inf, 0), (abs(heights[k] - y), order[k]))
             if best is None:
                 tracks.append([(x, float(y))])
-                open_tracks.append(len(tracks) - 1)
-                taken.add(len(tracks) - 1)
             else:
-                tracks[best].append((x, float(y)))
-                taken.add(best)
+                tracks[open_tracks[best[1]]].append((x, float(y)))
+                taken.add(best[1])
+        open_tracks += range(opened, len(tracks))
         open_tracks = [t for t in open_tracks if x - tracks[t][-1][0] <= 6 * step]
     found = []
+    counts = cv2.integral(ink)
     for track in tracks:
         pts = np.array(track)
         if pts[-1, 0] - pts[0, 0] < 1.0 * spacing:
@@ -559,7 +563,7 @@ def _tracks(density: np.ndarray, ink: np.ndarray, spacing: float, floor: float) 
         xs, ridge = pts[:, 0], pts[:, 1]
         if len(xs) >= 4:  # straight or gently curved, not every wobble of the ridge
             ridge = np.polyval(np.polyfit(xs, ridge, 2 if len(xs) > 12 else 1), xs)
-        left, right = _ink_extent(ink, xs, ridge, spacing)
+        left, right = _ink_extent(counts, xs, ridge, spacing)
         if right - left < 0.8 * spacing:
             continue
         keep = (xs > left) & (xs < right)
@@ -628,19 +632,22 @@ def _levelled(ink: np.ndarray) -> np.ndarray:
 
 
 def _ink_extent(
-    ink: np.ndarray, xs: np.ndarray, ridge: np.ndarray, spacing: float
+    counts: np.ndarray, xs: np.ndarray, ridge: np.ndarray, spacing: float
 ) -> tuple[float, float]:
     """Where the line's own ink starts and ends along its ridge: a lone mark LONE_GAP or more
-    beyond either end (a speck of the page's edge, a fold's dot) is not the line's."""
-    h = ink.shape[0]
+    beyond either end (a speck of the page's edge, a fold's dot) is not the line's. `counts`
+    is the ink's integral image (cv2.integral), which tells whether a box holds ink in four
+    lookups."""
+    h, w = counts.shape[0] - 1, counts.shape[1] - 1
     band = max(1, int(spacing / 4))
-    cols = [
-        x
-        for x, y in zip(xs, ridge)
-        if ink[
-            int(max(0, y - 0.3 * spacing)) : int(min(h, y + 0.3 * spacing)), int(x) : int(x) + band
-        ].any()
-    ]
+    top = np.maximum(0, ridge - 0.3 * spacing).astype(int)
+    bottom = np.minimum(h, ridge + 0.3 * spacing).astype(int)
+    left = xs.astype(int)
+    right = np.minimum(left + band, w)
+    inked = (bottom > top) & (
+        counts[bottom, right] - counts[top, right] - counts[bottom, left] + counts[top, left] > 0
+    )
+    cols = xs[inked].tolist()
     if not cols:
         return 0.0, 0.0
     gap = LONE_GAP * spacing

@@ -77,6 +77,19 @@ def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) ->
     return to_gray(upright)
 
 
+def box_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, np.ndarray]:
+    """The polygon filled in its box on a page of this shape: the box's left and top, and the
+    mask (bool). A page-sized mask a line costs more than most of what is done with it (a
+    table's hundreds of lines: gigabytes)."""
+    points = np.round(polygon).astype(np.int32)
+    x0, y0 = points.min(axis=0).clip(0)
+    x1, y1 = np.minimum(points.max(axis=0) + 1, [shape[1], shape[0]])
+    mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
+    if mask.size:
+        cv2.fillPoly(mask, [points - [x0, y0]], 1)
+    return int(x0), int(y0), mask.astype(bool)
+
+
 def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
     """The polygon's bounding box, with everything outside the polygon painted as paper.
 
