@@ -216,7 +216,15 @@ def _joined(a: Found, b: Found) -> Found:
 def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[int, int]]:
     """Columns and margins: stretches of page between vertical gaps that no writing crosses
     (specks and scanner shadows aside) or vertical rules, read left to right."""
-    used = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same") > 0.015 * ink.shape[0]
+    # written: more ink down the page than 1.5 % of its height, which specks do not reach;
+    # or on a page of a line or two, which do not reach it either, half what its inkiest
+    # stretches hold
+    profile = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same")
+    inked = profile[profile > 0]
+    floor = 0.015 * ink.shape[0]
+    if len(inked):
+        floor = min(floor, 0.5 * float(np.percentile(inked, 90)))
+    used = profile > floor
     edges = np.flatnonzero(np.diff(np.concatenate([[0], used.astype(np.int8), [0]])))
     runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))  # inked stretches
     zones: list[list[int]] = []

@@ -11,7 +11,7 @@ from lxml import etree
 from PIL import Image
 
 from inkread.data import read_data
-from inkread.data.images import load_gray
+from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line
 from inkread.decoding import Char, Decoded, in_reading_order
 from inkread.pages import transcript
@@ -166,6 +166,26 @@ def test_the_dotted_rules_of_a_form_are_not_lines():
     assert matched(found, truth, page.shape, page.shape[1] / truth[0].page_size[0]) >= 9
     empty = (0.72 * page.shape[0], 0.92 * page.shape[0])  # below the judge's signature
     assert not [f for f in found if empty[0] < f.polygon[:, 1].mean() < empty[1]]
+
+
+def test_a_page_with_a_single_line_of_writing_has_that_line():
+    """A page that holds one or two lines (a card, an envelope, a page's last lines): columns
+    were the stretches whose ink passed a share of the page's height, which one line of
+    cursive never reaches, and no line was found. Real lines of a Hooker page, each cut by
+    its polygon, set on blank paper."""
+    page = load_gray(FIXTURES / "hooker" / "JDH_2_16_155_001.jpg")
+    truth, _ = read_data([FIXTURES / "hooker" / "JDH_2_16_155_001.xml"])
+    long_lines = [t for t in truth if t.text and len(t.text) > 20][:2]
+    for n in (1, 2):
+        blank = np.full((1100, 850), int(np.median(page)), np.uint8)
+        for k, t in enumerate(long_lines[:n]):
+            crop, _ = cut_polygon(page, t.polygon * t.scale_to(page.shape))
+            h, w = crop.shape
+            blank[150 + 55 * k : 150 + 55 * k + h, 60 : 60 + w] = crop
+        found = segment(blank)
+        assert len(found) == n  # none before
+        for f in found:  # each the whole line, not a piece of it
+            assert f.baseline[0, 0] < 80 and f.baseline[-1, 0] > 480
 
 
 def test_a_note_written_down_the_margin_is_not_drawn_into_the_lines_beside_it():
