@@ -439,41 +439,40 @@ def _lines(ink: np.ndarray, spacing: float, gray: np.ndarray) -> list[Found]:
     above a line (a speaker's name in a typescript, an insertion) blurs into that line's
     shoulder and gives no ridge of its own until the line is taken away. What is left over
     is mostly show-through between the lines, so it must be as dark as the lines are."""
+    marks = cv2.connectedComponentsWithStats(ink, connectivity=8)  # for both filters below
     density = _density(ink, spacing)
     floor = 0.15 * float(np.percentile(density, 99.5))
     found = _lettered(
-        _fitted(_tracks(density, ink, spacing, floor), ink.shape, spacing), ink, spacing
+        _fitted(_tracks(density, ink, spacing, floor), ink.shape, spacing), marks, spacing
     )
     if len(found) < 3:
         return found
     strength = _strengths(found, gray, ink)
     typical = float(np.median(strength))
     found = [f for f, s in zip(found, strength) if s >= FAINT * typical]
-    left = _unclaimed(ink, found, spacing)
+    left = _unclaimed(marks, found, spacing)
     if not left.any():
         return found
     extra = _fitted(_tracks(_density(left, spacing), left, spacing, floor), ink.shape, spacing)
-    extra = _lettered(extra, ink, spacing)
+    extra = _lettered(extra, marks, spacing)
     extra = [f for f, s in zip(extra, _strengths(extra, gray, ink)) if s >= LEFT * typical]
     return _fitted(found + extra, ink.shape, spacing) if extra else found
 
 
-def _lettered(found: list[Found], ink: np.ndarray, spacing: float) -> list[Found]:
+def _lettered(found: list[Found], marks: tuple, spacing: float) -> list[Found]:
     """The lines with letters in them: a dotted rule (the ruled paper of a form) or a row of
     specks is traced as readily as writing, and then read as a line of junk. Its marks are
     all tiny, where even a line of small letters has a good part of its ink (LETTERED) in
-    marks at least SPECK spacings tall."""
-    if not found:
-        return found
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    marks at least SPECK spacings tall. `marks`: the ink's connected components (cv2)."""
+    _, labels, stats, _ = marks
     tall = stats[:, cv2.CC_STAT_HEIGHT] >= SPECK * spacing
     tall[0] = False
     kept = []
     for f in found:
-        x0, y0, mask = box_mask(f.polygon, ink.shape)
-        marks = labels[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]][mask]
-        marks = marks[marks > 0]
-        if len(marks) and tall[marks].mean() >= LETTERED:
+        x0, y0, mask = box_mask(f.polygon, labels.shape)
+        inside = labels[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]][mask]
+        inside = inside[inside > 0]
+        if len(inside) and tall[inside].mean() >= LETTERED:
             kept.append(f)
     return kept
 
@@ -505,11 +504,11 @@ def _density(ink: np.ndarray, spacing: float) -> np.ndarray:
     return density
 
 
-def _unclaimed(ink: np.ndarray, found: list[Found], spacing: float) -> np.ndarray:
-    """The marks, no taller than a line's own, whose middle lies further than UNCLAIMED
-    spacings from every found line's ridge at that place: a line's accents, dots and
-    descenders lie closer."""
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+def _unclaimed(marks: tuple, found: list[Found], spacing: float) -> np.ndarray:
+    """The marks (the ink's connected components, cv2), no taller than a line's own, whose
+    middle lies further than UNCLAIMED spacings from every found line's ridge at that place:
+    a line's accents, dots and descenders lie closer."""
+    count, labels, stats, centroids = marks
     cx, cy = centroids[:, 0], centroids[:, 1]
     nearest = np.full(count, np.inf)
     for f in found:
