@@ -60,6 +60,11 @@ ALONG = 16  # columns a line spacing, enough for the density along the lines (_d
 # a line with less than this share of its ink in marks this many spacings tall is a dotted
 # rule or a row of specks (_lettered)
 SPECK, LETTERED = 0.15, 0.2
+# the local threshold's offset in gray levels: OFFSET where the darkest ink (the DEEPEST
+# percentile of how much darker than its surround a pixel is) lies more than OFFSET / PALE
+# below the paper, and otherwise in proportion; but at least GRAIN times the paper's grain
+# (the spread of the lighter half around the median) (_threshold)
+OFFSET, PALE, DEEPEST, GRAIN = 12.0, 1 / 3, 99.9, 3.0
 
 
 @dataclass
@@ -380,8 +385,17 @@ def _threshold(gray: np.ndarray) -> np.ndarray:
     blur = cv2.GaussianBlur(gray, (0, 0), 1.0)
     block = max(15, (min(gray.shape) // 30) | 1)
     return cv2.adaptiveThreshold(
-        blur, 1, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, 12
+        blur, 1, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, _offset(blur, block)
     )
+
+
+def _offset(blur: np.ndarray, block: int) -> float:
+    """How much darker than its surround ink must be: fixed for ink of ordinary contrast, less
+    for faded ink or pencil, which a fixed offset cuts down to the cores of the darkest strokes
+    or to nothing; but not down into the paper's grain. Every third pixel each way is enough."""
+    darker = cv2.GaussianBlur(blur, (block, block), 0).astype(np.float32) - blur
+    light, paper, deepest = np.percentile(darker[::3, ::3], [25, 50, DEEPEST])
+    return float(np.clip(PALE * (deepest - paper), GRAIN * (paper - light), OFFSET))
 
 
 def _ink(gray: np.ndarray, binary: np.ndarray) -> np.ndarray:
