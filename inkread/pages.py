@@ -18,14 +18,18 @@ from PIL import Image, ImageSequence
 from inkread.alphabet import right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, load_gray, to_gray
-from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band
+from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band, line_cuts
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes
-from inkread.decoding import Decoded, Decoder, words
+from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError
 from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
+# A found line read with less confidence than MIRROR_DOUBT (mean character confidence) whose
+# mirror image reads at least MIRROR_GAIN surer, MIRROR_SURE sure, and with MIRROR_CHARS
+# characters, is the other side's writing showing through (without_show_through).
+MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.7, 0.1, 0.75, 6
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -181,6 +185,8 @@ def transcribe(
         results = list(
             recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder, loaded=loaded)
         )
+        if loaded is not None:
+            results = without_show_through(results, recognizer, loaded, batch_size)
         for reason in ("missing image", "unreadable image"):
             if skipped.reasons[reason]:  # a named input that cannot be read is an error
                 raise InkreadError(
@@ -188,6 +194,31 @@ def transcribe(
                     doc.image,
                 )
         yield doc, results, skipped
+
+
+def without_show_through(
+    readings: list[Reading],
+    recognizer: Recognizer,
+    loaded: tuple[Path, np.ndarray],
+    batch_size: int = 16,
+) -> list[Reading]:
+    """The lines that inkread found, less those that are the writing on the other side of the
+    leaf showing through the paper. On thin paper that can be as dark as the writing itself,
+    and no measure of the ink tells it apart; but it is mirror-written, so the recognizer reads
+    it surely only once the line is flipped left to right, where the page's own writing turns
+    to scrawl. Only lines read with some doubt are read again (BENCHMARKS.md, "Show-through")."""
+    doubtful = [r.line for r in readings if r.result.confidence < MIRROR_DOUBT]
+    cuts = list(line_cuts(doubtful, Skipped(), loaded, recognizer.config.straighten))
+    crops = [crop for _, crop, _ in cuts]
+    # both ways by best path: a language model's beam would not judge them alike
+    both = recognizer.recognize(crops + [c[:, ::-1] for c in crops], batch_size, greedy)
+    through = {
+        id(line)
+        for (line, _, _), seen, mirrored in zip(cuts, both, both[len(crops) :])
+        if mirrored.confidence >= max(MIRROR_SURE, seen.confidence + MIRROR_GAIN)
+        and len(mirrored.text.replace(" ", "")) >= MIRROR_CHARS
+    }
+    return [r for r in readings if id(r.line) not in through]
 
 
 def transcript(reading: Reading) -> Transcript:
