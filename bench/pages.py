@@ -10,8 +10,11 @@ between the last two is what the untranscribed areas cost. A fourth reads the fo
 in the ground truth's order (each after the true line it overlaps most), so that a table read
 column by column, where the ground truth goes row by row, is judged on its lines alone.
 
-`inkread eval --find-lines` gives the found lines' figures as a user runs them; this script
-adds the given lines' and the transcribed areas' for comparison.
+`inkread eval --find-lines` gives the found lines' figures as a user runs them (the lines that
+show through from the other side left out, as `read` leaves them); this script adds the given
+lines' and the transcribed areas' for comparison. With `--lines-from DIR`, another tool's
+lines for each page (DIR/<the ground truth's file name>, PAGE or ALTO, as kraken's `segment
+-bl` writes them: bench/vs_kraken_lines.sh) are scored the same way, read in their own order.
 
     python bench/pages.py --data ../shared/data/hooker/test.txt --model default
 """
@@ -19,13 +22,17 @@ adds the given lines' and the transcribed areas' for comparison.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
+from pathlib import Path
 
 import numpy as np
 
 from inkread.data import Skipped, read_data
 from inkread.data.images import load_gray
+from inkread.data.sources import read_xml
 from inkread.metrics import char_errors, line_masks, matches, overlaps, truth_order
+from inkread.pages import without_show_through
 from inkread.recognize import Recognizer
 from inkread.segment import segment
 
@@ -47,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="PAGE/ALTO ground truth")
     parser.add_argument("--model", default="default")
+    parser.add_argument("--lines-from", type=Path, help="another tool's lines, a file a page")
     args = parser.parse_args()
     recognizer = Recognizer.load(args.model, "cpu")
     lines, _ = read_data(args.data)
@@ -60,6 +68,9 @@ def main() -> None:
         "found lines on transcribed areas": 0,
         "found lines in the ground truth's order": 0,
     }
+    if args.lines_from:
+        errors |= {"its lines": 0, "its lines in the ground truth's order": 0}
+    its_n = its_matched = 0
     chars = 0
     seg_seconds = 0.0
     for source, truth in pages.items():
@@ -68,35 +79,49 @@ def main() -> None:
         started = time.perf_counter()
         found = segment(page, truth[0].image)
         seg_seconds += time.perf_counter() - started
-        found_n += len(found)
         truth_n += len(truth)
-        fm = line_masks([f.polygon for f in found], page.shape)
         tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
-        shared = overlaps(fm, tm)
-        matched += matches(fm, tm, shared)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)
-        inside = on_transcribed(fm, tm, page.shape)
         loaded = (truth[0].image, page)  # decoded once, for finding and both readings
         given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped(), loaded=loaded)]
-        read = [
-            (r.line, r.result.text)
-            for r in recognizer.recognize_lines(found, Skipped(), loaded=loaded)
-        ]
+        readings = list(recognizer.recognize_lines(found, Skipped(), loaded=loaded))
+        readings = without_show_through(readings, recognizer, loaded)
+        found = [r.line for r in readings]
+        fm = line_masks([f.polygon for f in found], page.shape)
+        shared = overlaps(fm, tm)
+        found_n += len(found)
+        matched += matches(fm, tm, shared)
+        inside = on_transcribed(fm, tm, page.shape)
+        read = [(r.line, r.result.text) for r in readings]
         kept = {id(f) for f, on in zip(found, inside) if on}
         ordered = [read[i][1] for i in truth_order(shared)]
+        texts_of = [given, [t for _, t in read], [t for f, t in read if id(f) in kept], ordered]
+        if args.lines_from:
+            its = [
+                dataclasses.replace(x, image=truth[0].image)
+                for x in read_xml(args.lines_from / source.name)
+            ]
+            im = line_masks([x.polygon * x.scale_to(page.shape) for x in its], page.shape)
+            its_shared = overlaps(im, tm)
+            its_n += len(its)
+            its_matched += matches(im, tm, its_shared)
+            its_texts = {
+                id(r.line): r.result.text
+                for r in recognizer.recognize_lines(its, Skipped(), loaded=loaded)
+            }
+            its_read = [its_texts.get(id(x), "") for x in its]  # "" where a line cannot be cut
+            texts_of += [its_read, [its_read[i] for i in truth_order(its_shared)]]
         cer = {}
-        for name, texts in zip(
-            errors,
-            (given, [t for _, t in read], [t for f, t in read if id(f) in kept], ordered),
-        ):
+        for name, texts in zip(errors, texts_of):
             e = char_errors("\n".join(t for t in texts if t), reference)
             errors[name] += e
             cer[name] = e / max(len(reference), 1)
         print(
             f"{source.name}: {len(found)} found ({sum(inside)} on transcribed lines) / "
             f"{len(truth)} true lines; page CER {cer['given lines']:.1%} given, "
-            f"{cer['found lines']:.1%} found",
+            f"{cer['found lines']:.1%} found"
+            + (f", {cer['its lines']:.1%} its lines" if args.lines_from else ""),
             flush=True,
         )
     precision, recall = matched / max(found_n, 1), matched / max(truth_n, 1)
@@ -105,6 +130,11 @@ def main() -> None:
         f"(IoU >= 0.5): precision {precision:.1%}, recall {recall:.1%}; "
         f"segmentation {seg_seconds / len(pages):.2f} s a page"
     )
+    if args.lines_from:
+        print(
+            f"its lines: {its_n} found, {its_matched} matched: precision "
+            f"{its_matched / max(its_n, 1):.1%}, recall {its_matched / max(truth_n, 1):.1%}"
+        )
     for name, e in errors.items():
         print(f"page CER with {name}: {e / chars:.2%}")
 
