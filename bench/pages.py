@@ -32,7 +32,7 @@ from inkread.data import Skipped, read_data
 from inkread.data.images import load_gray
 from inkread.data.sources import read_xml
 from inkread.metrics import char_errors, line_masks, matches, overlaps, truth_order
-from inkread.pages import without_show_through
+from inkread.pages import readable
 from inkread.recognize import Recognizer
 from inkread.segment import segment
 
@@ -86,7 +86,7 @@ def main() -> None:
         loaded = (truth[0].image, page)  # decoded once, for finding and both readings
         given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped(), loaded=loaded)]
         readings = list(recognizer.recognize_lines(found, Skipped(), loaded=loaded))
-        readings = without_show_through(readings, recognizer, loaded)
+        readings = readable(readings, recognizer, loaded)
         found = [r.line for r in readings]
         fm = line_masks([f.polygon for f in found], page.shape)
         shared = overlaps(fm, tm)

@@ -15,7 +15,7 @@ from inkread.data.images import load_gray
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import char_errors, error_rates, line_masks, matches, overlaps, truth_order
-from inkread.pages import find_lines, without_show_through
+from inkread.pages import find_lines, readable
 from inkread.recognize import Recognizer
 
 
@@ -120,7 +120,7 @@ def evaluate_pages(
         read = list(
             recognizer.recognize_lines(found, Skipped(), batch_size, decoder, loaded=loaded)
         )
-        kept = without_show_through(read, recognizer, loaded, batch_size)
+        kept = readable(read, recognizer, loaded, batch_size)
         through = {id(r.line) for r in read} - {id(r.line) for r in kept}
         found = [f for f in found if id(f) not in through]
         texts = {r.line.id: r.result.text for r in kept}

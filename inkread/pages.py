@@ -28,8 +28,10 @@ from inkread.recognize import Reading, Recognizer
 FORMATS = ("text", "json", "page", "alto", "hocr")
 # A found line read with less confidence than MIRROR_DOUBT (mean character confidence) whose
 # mirror image reads at least MIRROR_GAIN surer, MIRROR_SURE sure, and with MIRROR_CHARS
-# characters, is the other side's writing showing through (without_show_through).
+# characters, is the other side's writing showing through; one read as at most SPECK_CHARS
+# characters, less sure than SPECK_SURE, is a speck, a rule's end or an ornament (readable).
 MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.7, 0.1, 0.75, 6
+SPECK_SURE, SPECK_CHARS = 0.5, 4
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -186,7 +188,7 @@ def transcribe(
             recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder, loaded=loaded)
         )
         if loaded is not None:
-            results = without_show_through(results, recognizer, loaded, batch_size)
+            results = readable(results, recognizer, loaded, batch_size)
         for reason in ("missing image", "unreadable image"):
             if skipped.reasons[reason]:  # a named input that cannot be read is an error
                 raise InkreadError(
@@ -196,29 +198,32 @@ def transcribe(
         yield doc, results, skipped
 
 
-def without_show_through(
+def readable(
     readings: list[Reading],
     recognizer: Recognizer,
     loaded: tuple[Path, np.ndarray],
     batch_size: int = 16,
 ) -> list[Reading]:
-    """The lines that inkread found, less those that are the writing on the other side of the
-    leaf showing through the paper. On thin paper that can be as dark as the writing itself,
-    and no measure of the ink tells it apart; but it is mirror-written, so the recognizer reads
-    it surely only once the line is flipped left to right, where the page's own writing turns
-    to scrawl. Only lines read with some doubt are read again (BENCHMARKS.md, "Show-through")."""
+    """The lines that inkread found, less those that are not the page's writing: the other
+    side's showing through the paper, and specks, rules and ornaments. Show-through can be as
+    dark as the writing itself, and no measure of the ink tells it apart; but it is
+    mirror-written, so the recognizer reads it surely only once the line is flipped left to
+    right, where the page's own writing turns to scrawl. What is not writing at all reads as
+    a few unsure characters. Only lines read with some doubt are read again, both ways, by
+    best path (BENCHMARKS.md, "Show-through" and "Specks")."""
     doubtful = [r.line for r in readings if r.result.confidence < MIRROR_DOUBT]
     cuts = list(line_cuts(doubtful, Skipped(), loaded, recognizer.config.straighten))
     crops = [crop for _, crop, _ in cuts]
     # both ways by best path: a language model's beam would not judge them alike
     both = recognizer.recognize(crops + [c[:, ::-1] for c in crops], batch_size, greedy)
-    through = {
-        id(line)
-        for (line, _, _), seen, mirrored in zip(cuts, both, both[len(crops) :])
-        if mirrored.confidence >= max(MIRROR_SURE, seen.confidence + MIRROR_GAIN)
-        and len(mirrored.text.replace(" ", "")) >= MIRROR_CHARS
-    }
-    return [r for r in readings if id(r.line) not in through]
+    dropped = set()
+    for (line, _, _), seen, mirrored in zip(cuts, both, both[len(crops) :]):
+        through = mirrored.confidence >= max(MIRROR_SURE, seen.confidence + MIRROR_GAIN)
+        through = through and len(mirrored.text.replace(" ", "")) >= MIRROR_CHARS
+        speck = seen.confidence < SPECK_SURE and len(seen.text.replace(" ", "")) <= SPECK_CHARS
+        if through or speck:
+            dropped.add(id(line))
+    return [r for r in readings if id(r.line) not in dropped]
 
 
 def transcript(reading: Reading) -> Transcript:
