@@ -121,8 +121,8 @@ def evaluate_pages(
             recognizer.recognize_lines(found, Skipped(), batch_size, decoder, loaded=loaded)
         )
         kept = readable(read, recognizer, loaded, batch_size)
-        through = {id(r.line) for r in read} - {id(r.line) for r in kept}
-        found = [f for f in found if id(f) not in through]
+        dropped = {id(r.line) for r in read} - {id(r.line) for r in kept}
+        found = [f for f in found if id(f) not in dropped]
         texts = {r.line.id: r.result.text for r in kept}
         fm = line_masks([f.polygon for f in found], page.shape)
         tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
