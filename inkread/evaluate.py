@@ -15,7 +15,7 @@ from inkread.data.images import load_gray
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import char_errors, error_rates, line_masks, matches, overlaps, truth_order
-from inkread.pages import find_lines, readable
+from inkread.pages import read_page
 from inkread.recognize import Recognizer
 
 
@@ -115,14 +115,8 @@ def evaluate_pages(
             reason = "missing image" if "not found" in str(e) else "unreadable image"
             skipped.add(reason, image, len(truth))
             continue
-        found = find_lines(image, page)
-        loaded = (image, page)
-        read = list(
-            recognizer.recognize_lines(found, Skipped(), batch_size, decoder, loaded=loaded)
-        )
-        kept = readable(read, recognizer, loaded, batch_size)
-        dropped = {id(r.line) for r in read} - {id(r.line) for r in kept}
-        found = [f for f in found if id(f) not in dropped]
+        kept = read_page(image, page, recognizer, batch_size, decoder)
+        found = [r.line for r in kept]
         texts = {r.line.id: r.result.text for r in kept}
         fm = line_masks([f.polygon for f in found], page.shape)
         tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)

@@ -32,6 +32,10 @@ FORMATS = ("text", "json", "page", "alto", "hocr")
 # characters, less sure than SPECK_SURE, is a speck, a rule's end or an ornament (readable).
 MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.7, 0.1, 0.75, 6
 SPECK_SURE, SPECK_CHARS = 0.5, 4
+# A page whose found lines read less sure than TURNED_DOUBT (mean character confidence over
+# the page) is also read turned a quarter either way, and turned if that reads TURNED_GAIN
+# surer (read_page).
+TURNED_DOUBT, TURNED_GAIN = 0.6, 0.15
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -180,15 +184,11 @@ def transcribe(
 ) -> Iterator[tuple[Document, list[Reading], Skipped]]:
     for doc in documents:
         skipped = Skipped()
-        loaded = None
         if doc.find_lines:
-            loaded = (doc.image, load_gray(doc.image))
-            doc.lines = find_lines(*loaded)
-        results = list(
-            recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder, loaded=loaded)
-        )
-        if loaded is not None:
-            results = readable(results, recognizer, loaded, batch_size)
+            results = read_page(doc.image, load_gray(doc.image), recognizer, batch_size, decoder)
+            doc.lines = [r.line for r in results]
+        else:
+            results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
         for reason in ("missing image", "unreadable image"):
             if skipped.reasons[reason]:  # a named input that cannot be read is an error
                 raise InkreadError(
@@ -196,6 +196,60 @@ def transcribe(
                     doc.image,
                 )
         yield doc, results, skipped
+
+
+def read_page(
+    image: Path,
+    page: np.ndarray,
+    recognizer: Recognizer,
+    batch_size: int = 16,
+    decoder: Decoder = greedy,
+) -> list[Reading]:
+    """The lines that inkread finds on a page image, read, less those that are not writing
+    (readable). A page scanned sideways gives lines that read as scrawl, so a page that reads
+    with little confidence is tried turned a quarter either way, and its lines are those of
+    the way the model reads surest by a clear margin; they keep the page's own coordinates,
+    running down or up it, and are turned upright to be read as margin notes are."""
+    readings = _read_turned(image, page, 0, recognizer, batch_size, decoder)
+    sure = _sureness(readings)
+    if sure < TURNED_DOUBT:
+        turned = [_read_turned(image, page, t, recognizer, batch_size, decoder) for t in (1, 3)]
+        best = max(turned, key=_sureness)
+        if _sureness(best) >= sure + TURNED_GAIN:
+            return best
+    return readings
+
+
+def _read_turned(
+    image: Path, page: np.ndarray, turns: int, recognizer: Recognizer, batch_size: int, decoder
+) -> list[Reading]:
+    """The page's lines found on it turned `turns` quarters counter-clockwise (np.rot90)."""
+    lines = find_lines(image, np.ascontiguousarray(np.rot90(page, turns)))
+    height, width = page.shape
+    for line in lines:
+        line.polygon = _unturned(line.polygon, turns, width, height)
+        line.baseline = _unturned(line.baseline, turns, width, height)
+        line.page_size = (width, height)
+    loaded = (image, page)
+    read = list(recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded))
+    return readable(read, recognizer, loaded, batch_size)
+
+
+def _unturned(points: np.ndarray | None, turns: int, width: int, height: int) -> np.ndarray | None:
+    """Points of the page turned `turns` quarters counter-clockwise, on the page as it is."""
+    if points is None or turns == 0:
+        return points
+    x, y = points[:, 0], points[:, 1]
+    if turns == 1:  # the turned page's x runs down the page, its y from the right edge
+        return np.stack([width - 1 - y, x], axis=1)
+    return np.stack([y, height - 1 - x], axis=1)  # turns == 3: x runs up, y from the left
+
+
+def _sureness(readings: list[Reading]) -> float:
+    """Mean character confidence over a page: lines read as nothing weigh nothing."""
+    chars = sum(len(r.result.text) for r in readings)
+    sure = sum(r.result.confidence * len(r.result.text) for r in readings)
+    return sure / chars if chars else 0.0
 
 
 def readable(

@@ -397,6 +397,30 @@ def test_specks_and_the_ends_of_rules_are_not_read_as_lines():
     assert matched([r.line for r in kept], truth, page.shape, scale) == 10
 
 
+def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
+    """A page scanned a quarter turned gives lines that read as scrawl; read turned back it
+    reads as the upright page does, and the lines keep the scan's own coordinates (PAGE XML
+    baselines running down or up the scan, as margin notes do)."""
+    upright = load_gray(PAGE.with_suffix(".jpg"))
+    capsys.readouterr()
+    assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
+    expected = capsys.readouterr().out
+    for turns in (1, 3):  # a quarter counter-clockwise, and clockwise
+        scan = tmp_path / f"turned{turns}.png"
+        Image.fromarray(np.ascontiguousarray(np.rot90(upright, turns))).save(scan)
+        assert run_cli("read", scan) == 0
+        assert capsys.readouterr().out == expected
+        assert run_cli("read", scan, "--format", "page", "--out", tmp_path) == 0
+        xml = etree.parse(str(tmp_path / f"turned{turns}.page.xml"))
+        ns = {"p": xml.getroot().nsmap[None]}
+        baselines = xml.findall(".//p:TextLine/p:Baseline", ns)
+        assert len(baselines) == 11
+        for b in baselines:
+            points = np.array([p.split(",") for p in b.get("points").split()], float)
+            dx, dy = points[-1] - points[0]
+            assert abs(dy) > 5 * abs(dx) and (dy > 0) == (turns == 3)  # clockwise: runs down
+
+
 def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys):
     pytest.importorskip("pypdfium2")
     line = Image.open(overfit["manifest"].parent / "line0.png")
