@@ -35,7 +35,7 @@ SPECK_SURE, SPECK_CHARS = 0.5, 4
 # A page whose found lines read less sure than TURNED_DOUBT (mean character confidence over
 # the page) is also read turned a quarter either way, and turned if that reads TURNED_GAIN
 # surer (read_page).
-TURNED_DOUBT, TURNED_GAIN = 0.6, 0.15
+TURNED_DOUBT, TURNED_GAIN = 0.7, 0.15
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -216,8 +216,8 @@ def read_page(
         turned = [_read_turned(image, page, t, recognizer, batch_size, decoder) for t in (1, 3)]
         best = max(turned, key=_sureness)
         if _sureness(best) >= sure + TURNED_GAIN:
-            return best
-    return readings
+            readings = best
+    return readable(readings, recognizer, (image, page), batch_size)
 
 
 def _read_turned(
@@ -231,8 +231,7 @@ def _read_turned(
         line.baseline = _unturned(line.baseline, turns, width, height)
         line.page_size = (width, height)
     loaded = (image, page)
-    read = list(recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded))
-    return readable(read, recognizer, loaded, batch_size)
+    return list(recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded))
 
 
 def _unturned(points: np.ndarray | None, turns: int, width: int, height: int) -> np.ndarray | None:
