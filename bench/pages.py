@@ -10,9 +10,9 @@ between the last two is what the untranscribed areas cost. A fourth reads the fo
 in the ground truth's order (each after the true line it overlaps most), so that a table read
 column by column, where the ground truth goes row by row, is judged on its lines alone.
 
-`inkread eval --find-lines` gives the found lines' figures as a user runs them (the lines that
-show through from the other side left out, as `read` leaves them); this script adds the given
-lines' and the transcribed areas' for comparison. With `--lines-from DIR`, another tool's
+`inkread eval --find-lines` gives the found lines' figures as a user runs them (found and read
+by `pages.read_page`, as `read` does, here too); this script adds the given lines' and the
+transcribed areas' for comparison. With `--lines-from DIR`, another tool's
 lines for each page (DIR/<the ground truth's file name>, PAGE or ALTO, as kraken's `segment
 -bl` writes them: bench/vs_kraken_lines.sh) are scored the same way, read in their own order.
 
@@ -32,9 +32,8 @@ from inkread.data import Skipped, read_data
 from inkread.data.images import load_gray
 from inkread.data.sources import read_xml
 from inkread.metrics import char_errors, line_masks, matches, overlaps, truth_order
-from inkread.pages import readable
+from inkread.pages import read_page
 from inkread.recognize import Recognizer
-from inkread.segment import segment
 
 
 def on_transcribed(fm, tm, shape) -> list[bool]:
@@ -72,21 +71,19 @@ def main() -> None:
         errors |= {"its lines": 0, "its lines in the ground truth's order": 0}
     its_n = its_matched = 0
     chars = 0
-    seg_seconds = 0.0
+    read_seconds = 0.0
     for source, truth in pages.items():
         truth = [t for t in truth if t.polygon is not None]
         page = load_gray(truth[0].image, truth[0].page_size)
-        started = time.perf_counter()
-        found = segment(page, truth[0].image)
-        seg_seconds += time.perf_counter() - started
         truth_n += len(truth)
         tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
         chars += len(reference)
         loaded = (truth[0].image, page)  # decoded once, for finding and both readings
         given = [r.result.text for r in recognizer.recognize_lines(truth, Skipped(), loaded=loaded)]
-        readings = list(recognizer.recognize_lines(found, Skipped(), loaded=loaded))
-        readings = readable(readings, recognizer, loaded)
+        started = time.perf_counter()
+        readings = read_page(truth[0].image, page, recognizer)
+        read_seconds += time.perf_counter() - started
         found = [r.line for r in readings]
         fm = line_masks([f.polygon for f in found], page.shape)
         shared = overlaps(fm, tm)
@@ -128,7 +125,7 @@ def main() -> None:
     print(
         f"\n{len(pages)} pages, {truth_n} true lines, {found_n} found, {matched} matched "
         f"(IoU >= 0.5): precision {precision:.1%}, recall {recall:.1%}; "
-        f"segmentation {seg_seconds / len(pages):.2f} s a page"
+        f"lines found and read in {read_seconds / len(pages):.2f} s a page"
     )
     if args.lines_from:
         print(

@@ -116,15 +116,13 @@ def evaluate_pages(
             skipped.add(reason, image, len(truth))
             continue
         kept = read_page(image, page, recognizer, batch_size, decoder)
-        found = [r.line for r in kept]
-        texts = {r.line.id: r.result.text for r in kept}
-        fm = line_masks([f.polygon for f in found], page.shape)
+        fm = line_masks([r.line.polygon for r in kept], page.shape)
         tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)
         shared = overlaps(fm, tm)
-        found_n, truth_n = found_n + len(found), truth_n + len(truth)
+        found_n, truth_n = found_n + len(kept), truth_n + len(truth)
         matched += matches(fm, tm, shared)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
-        read = [texts.get(f.id, "") for f in found]
+        read = [r.result.text for r in kept]
         rows.append((dataclasses.replace(truth[0], id="page"), reference, _joined(read)))
         in_truth_order.append(_joined([read[i] for i in truth_order(shared)]))
     seconds = time.perf_counter() - started
