@@ -12,6 +12,7 @@ from pathlib import Path
 
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
+from inkread.data.lines import load_failure
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import char_errors, error_rates, line_masks, matches, overlaps, truth_order
@@ -112,8 +113,7 @@ def evaluate_pages(
         try:
             page = load_gray(image, truth[0].page_size)
         except InkreadError as e:  # lose the page, not the run, as reading lines does
-            reason = "missing image" if "not found" in str(e) else "unreadable image"
-            skipped.add(reason, image, len(truth))
+            skipped.add(load_failure(e), image, len(truth))
             continue
         kept = read_page(image, page, recognizer, batch_size, decoder)
         fm = line_masks([r.line.polygon for r in kept], page.shape)

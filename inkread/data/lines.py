@@ -148,6 +148,11 @@ def line_images(
         yield line, crop
 
 
+def load_failure(e: InkreadError) -> str:
+    """What a page image that load_gray refused is counted as skipped for."""
+    return "missing image" if "not found" in str(e) else "unreadable image"
+
+
 def line_cuts(
     lines: Iterable[Line],
     skipped: Skipped,
@@ -169,7 +174,7 @@ def line_cuts(
             try:
                 page = load_gray(line.image, line.page_size)
             except InkreadError as e:
-                error = "missing image" if "not found" in str(e) else "unreadable image"
+                error = load_failure(e)
         if page is None:
             skipped.add(error, line.image)
             continue
