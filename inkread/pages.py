@@ -33,9 +33,9 @@ FORMATS = ("text", "json", "page", "alto", "hocr")
 MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.7, 0.1, 0.75, 6
 SPECK_SURE, SPECK_CHARS = 0.5, 4
 # A page whose found lines read less sure than TURNED_DOUBT (mean character confidence over
-# the page) is also read turned a quarter either way, and turned if that reads TURNED_GAIN
-# surer (read_page).
-TURNED_DOUBT, TURNED_GAIN = 0.7, 0.15
+# the page, by best path) is also read turned a quarter either way, and turned if that reads
+# TURNED_GAIN surer (read_page).
+TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -209,29 +209,54 @@ def read_page(
     (readable). A page scanned sideways gives lines that read as scrawl, so a page that reads
     with little confidence is tried turned a quarter either way, and its lines are those of
     the way the model reads surest by a clear margin; they keep the page's own coordinates,
-    running down or up it, and are turned upright to be read as margin notes are."""
+    running down or up it, and are turned upright to be read as margin notes are. Sureness is
+    measured by best path whatever the decoder, so that a page is turned or not alike however
+    it is read (BENCHMARKS.md, "Pages scanned a quarter turned")."""
     readings = _read_turned(image, page, 0, recognizer, batch_size, decoder)
-    sure = _sureness(readings)
+    sure = _sureness([r.best_path for r in readings])
     if sure < TURNED_DOUBT:
-        turned = [_read_turned(image, page, t, recognizer, batch_size, decoder) for t in (1, 3)]
-        best = max(turned, key=_sureness)
-        if _sureness(best) >= sure + TURNED_GAIN:
-            readings = best
+        turns, turned_sure = _sideways(image, page, recognizer, batch_size)
+        if turned_sure >= sure + TURNED_GAIN:
+            readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
     return readable(readings, recognizer, (image, page), batch_size)
 
 
+def _sideways(
+    image: Path, page: np.ndarray, recognizer: Recognizer, batch_size: int
+) -> tuple[int, float]:
+    """The quarter turn (1 or 3) that reads the page surer, and how sure. Lines run across the
+    page turned either way alike, so they are found once, on it turned one way, and read by
+    best path as they are and turned half round: finding costs more than reading."""
+    cuts = line_cuts(_found_turned(image, page, 1), Skipped(), (image, page))
+    crops = [crop for _, crop, _ in cuts]
+    down = recognizer.recognize(crops, batch_size)
+    up = recognizer.recognize([crop[::-1, ::-1] for crop in crops], batch_size)
+    return max((1, _sureness(down)), (3, _sureness(up)), key=lambda turned: turned[1])
+
+
 def _read_turned(
-    image: Path, page: np.ndarray, turns: int, recognizer: Recognizer, batch_size: int, decoder
+    image: Path,
+    page: np.ndarray,
+    turns: int,
+    recognizer: Recognizer,
+    batch_size: int,
+    decoder: Decoder,
 ) -> list[Reading]:
-    """The page's lines found on it turned `turns` quarters counter-clockwise (np.rot90)."""
+    lines = _found_turned(image, page, turns)
+    loaded = (image, page)
+    return list(recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded))
+
+
+def _found_turned(image: Path, page: np.ndarray, turns: int) -> list[Line]:
+    """The page's lines found on it turned `turns` quarters counter-clockwise (np.rot90), in
+    the page's own coordinates."""
     lines = find_lines(image, np.ascontiguousarray(np.rot90(page, turns)))
     height, width = page.shape
     for line in lines:
         line.polygon = _unturned(line.polygon, turns, width, height)
         line.baseline = _unturned(line.baseline, turns, width, height)
         line.page_size = (width, height)
-    loaded = (image, page)
-    return list(recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded))
+    return lines
 
 
 def _unturned(points: np.ndarray | None, turns: int, width: int, height: int) -> np.ndarray | None:
@@ -244,11 +269,10 @@ def _unturned(points: np.ndarray | None, turns: int, width: int, height: int) ->
     return np.stack([y, height - 1 - x], axis=1)  # turns == 3: x runs up, y from the left
 
 
-def _sureness(readings: list[Reading]) -> float:
+def _sureness(results: list[Decoded]) -> float:
     """Mean character confidence over a page: lines read as nothing weigh nothing."""
-    chars = sum(len(r.result.text) for r in readings)
-    sure = sum(r.result.confidence * len(r.result.text) for r in readings)
-    return sure / chars if chars else 0.0
+    chars = sum(len(r.text) for r in results)
+    return sum(r.confidence * len(r.text) for r in results) / chars if chars else 0.0
 
 
 def readable(
@@ -262,15 +286,16 @@ def readable(
     dark as the writing itself, and no measure of the ink tells it apart; but it is
     mirror-written, so the recognizer reads it surely only once the line is flipped left to
     right, where the page's own writing turns to scrawl. What is not writing at all reads as
-    a few unsure characters. Only lines read with some doubt are read again, both ways, by
-    best path (BENCHMARKS.md, "Show-through" and "Specks")."""
-    doubtful = [r.line for r in readings if r.result.confidence < MIRROR_DOUBT]
-    cuts = list(line_cuts(doubtful, Skipped(), loaded, recognizer.config.straighten))
-    crops = [crop for _, crop, _ in cuts]
-    # both ways by best path: a language model's beam would not judge them alike
-    both = recognizer.recognize(crops + [c[:, ::-1] for c in crops], batch_size, greedy)
+    a few unsure characters. Lines read by best path with some doubt are read again mirrored,
+    by best path too: a language model's beam would not judge the two alike (BENCHMARKS.md,
+    "Show-through" and "Specks")."""
+    doubtful = {id(r.line): r.best_path for r in readings if r.best_path.confidence < MIRROR_DOUBT}
+    lines = [r.line for r in readings if id(r.line) in doubtful]
+    cuts = list(line_cuts(lines, Skipped(), loaded, recognizer.config.straighten))
+    flipped = recognizer.recognize([crop[:, ::-1] for _, crop, _ in cuts], batch_size, greedy)
     dropped = set()
-    for (line, _, _), seen, mirrored in zip(cuts, both, both[len(crops) :]):
+    for (line, _, _), mirrored in zip(cuts, flipped):
+        seen = doubtful[id(line)]
         through = mirrored.confidence >= max(MIRROR_SURE, seen.confidence + MIRROR_GAIN)
         through = through and len(mirrored.text.replace(" ", "")) >= MIRROR_CHARS
         speck = seen.confidence < SPECK_SURE and len(seen.text.replace(" ", "")) <= SPECK_CHARS

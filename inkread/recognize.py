@@ -76,6 +76,14 @@ class Reading:
     xscale: float  # network-input pixels per pixel of the cut line
     step: int  # network-input pixels per CTC frame
     size: tuple[int, int]  # width and height of the cut line, in image pixels
+    # the line read by best path too, where `result` was read otherwise: a language model's
+    # beam reads with less confidence, and a page's judgements of doubt (pages.read_page)
+    # must mean the same whichever decoder reads it
+    plain: Decoded | None = None
+
+    @property
+    def best_path(self) -> Decoded:
+        return self.plain or self.result
 
     def frame_at(self, frame: float) -> float:
         """The document coordinate of a frame's start, on the axis the line runs along (x, or
@@ -196,10 +204,12 @@ class Recognizer:
         yield from self._flush(pending, batch_size, decoder)
 
     def _flush(self, pending, batch_size, decoder):
-        results = self.recognize_sized([p[1] for p in pending], batch_size, decoder)
+        frames = self.frames([p[1] for p in pending], batch_size)
+        results = decode_all(decoder, frames, self.alphabet)
+        plain = results if decoder is greedy else decode_all(greedy, frames, self.alphabet)
         step = self.config.width_reduction
-        for (line, _, cut, xscale, size), result in zip(pending, results):
-            yield Reading(line, result, cut, xscale, step, size)
+        for (line, _, cut, xscale, size), result, best in zip(pending, results, plain):
+            yield Reading(line, result, cut, xscale, step, size, None if best is result else best)
 
 
 # What decides a line's input image and its frames: models that share these read the same

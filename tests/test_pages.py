@@ -13,8 +13,9 @@ from PIL import Image
 from inkread.data import read_data
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped
-from inkread.decoding import Char, Decoded, in_reading_order
-from inkread.pages import find_lines, readable, transcript
+from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
+from inkread.lm import build
+from inkread.pages import find_lines, read_page, readable, transcript
 from inkread.recognize import Reading, Recognizer
 from inkread.segment import segment
 
@@ -419,6 +420,19 @@ def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
             points = np.array([p.split(",") for p in b.get("points").split()], float)
             dx, dy = points[-1] - points[0]
             assert abs(dy) > 5 * abs(dx) and (dy > 0) == (turns == 3)  # clockwise: runs down
+
+
+def test_a_sideways_page_is_turned_alike_whichever_decoder_reads_it():
+    """Whether a page is turned is judged by best path: a language model's beam reads even
+    an upright page with less confidence, and must not change which way a page is read."""
+    recognizer = Recognizer.load("default", "cpu")
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    beam = BeamSearch(8, build([t.text for t in truth], 6, False), *LM_DEFAULTS["chars"])
+    image, upright = PAGE.with_suffix(".jpg"), load_gray(PAGE.with_suffix(".jpg"))
+    expected = [r.result.text for r in read_page(image, upright, recognizer, decoder=beam)]
+    for turns in (1, 3):
+        scan = np.ascontiguousarray(np.rot90(upright, turns))
+        assert [r.result.text for r in read_page(image, scan, recognizer, decoder=beam)] == expected
 
 
 def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys):
