@@ -39,14 +39,9 @@ from inkread.recognize import Recognizer
 def on_transcribed(fm, tm, shape) -> list[bool]:
     """Whether each found line (mask) lies, at least half of its area, on ground-truth lines."""
     transcribed = np.zeros(shape, bool)
-    for x, y, m in tm:
-        transcribed[y : y + m.shape[0], x : x + m.shape[1]] |= m
-    return [
-        bool(
-            (m & transcribed[y : y + m.shape[0], x : x + m.shape[1]]).sum() >= 0.5 * max(m.sum(), 1)
-        )
-        for x, y, m in fm
-    ]
+    for t in tm:
+        t.on(transcribed)[t.mask] = True
+    return [bool((f.mask & f.on(transcribed)).sum() >= 0.5 * max(f.mask.sum(), 1)) for f in fm]
 
 
 def main() -> None:

@@ -9,9 +9,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from inkread.alphabet import normalize
-from inkread.data.images import box_mask
-
-Mask = tuple[int, int, np.ndarray]  # a line's filled polygon: left, top, mask of its box
+from inkread.data.images import BoxMask, box_mask
 
 
 def char_errors(prediction: str, reference: str) -> int:
@@ -42,12 +40,12 @@ def error_rates(predictions: Sequence[str], references: Sequence[str]) -> dict[s
     }
 
 
-def line_masks(polygons: Sequence[np.ndarray], shape: tuple[int, ...]) -> list[Mask]:
+def line_masks(polygons: Sequence[np.ndarray], shape: tuple[int, ...]) -> list[BoxMask]:
     """Each polygon filled in its box (left, top, mask)."""
     return [box_mask(polygon, shape) for polygon in polygons]
 
 
-def overlaps(fm: list[Mask], tm: list[Mask]) -> np.ndarray:
+def overlaps(fm: list[BoxMask], tm: list[BoxMask]) -> np.ndarray:
     """Pixels each found line (row) shares with each true line (column), cropped masks."""
     shared = np.zeros((len(fm), len(tm)), np.int64)
     for i, (ax, ay, am) in enumerate(fm):
@@ -72,9 +70,9 @@ def truth_order(shared: np.ndarray) -> np.ndarray:
     return np.argsort(best, kind="stable")
 
 
-def matches(fm: list[Mask], tm: list[Mask], shared: np.ndarray) -> int:
+def matches(fm: list[BoxMask], tm: list[BoxMask], shared: np.ndarray) -> int:
     """Found and ground-truth lines (masks) paired one to one at IoU >= 0.5."""
-    areas_f, areas_t = [m.sum() for *_, m in fm], [m.sum() for *_, m in tm]
+    areas_f, areas_t = [f.mask.sum() for f in fm], [t.mask.sum() for t in tm]
     pairs = sorted(
         (
             (shared[i, j] / (areas_f[i] + areas_t[j] - shared[i, j]), i, j)

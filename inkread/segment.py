@@ -168,9 +168,8 @@ def _strengths(found: list[Found], gray: np.ndarray, ink: np.ndarray) -> list[fl
     paper = float(np.median(gray[ink == 0])) if (ink == 0).any() else 255.0
     strength = []
     for f in found:
-        x0, y0, mask = box_mask(f.polygon, ink.shape)
-        y1, x1 = y0 + mask.shape[0], x0 + mask.shape[1]
-        values = gray[y0:y1, x0:x1][mask & (ink[y0:y1, x0:x1] > 0)]
+        box = box_mask(f.polygon, ink.shape)
+        values = box.on(gray)[box.mask & (box.on(ink) > 0)]
         strength.append(paper - float(np.percentile(values, 10)) if len(values) else 0.0)
     return strength
 
@@ -483,8 +482,8 @@ def _lettered(found: list[Found], marks: tuple, spacing: float) -> list[Found]:
     tall[0] = False
     kept = []
     for f in found:
-        x0, y0, mask = box_mask(f.polygon, labels.shape)
-        inside = labels[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]][mask]
+        box = box_mask(f.polygon, labels.shape)
+        inside = box.on(labels)[box.mask]
         inside = inside[inside > 0]
         if len(inside) and tall[inside].mean() >= LETTERED:
             kept.append(f)

@@ -7,12 +7,13 @@ whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
 
@@ -25,7 +26,7 @@ def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     """Open an image, checking its size from the header before the pixels are decoded."""
     path = Path(path)
     if not path.is_file():
-        raise InkreadError("image not found", path)
+        raise MissingFile("image not found", path)
     try:
         image = Image.open(path)
         width, height = image.size
@@ -77,17 +78,29 @@ def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) ->
     return to_gray(upright)
 
 
-def box_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, np.ndarray]:
-    """The polygon filled in its box on a page of this shape: the box's left and top, and the
-    mask (bool). A page-sized mask a line costs more than most of what is done with it (a
-    table's hundreds of lines: gigabytes)."""
+class BoxMask(NamedTuple):
+    """A polygon filled in its box on a page: the box's left and top, and the mask (bool). A
+    page-sized mask a line costs more than most of what is done with it (a table's hundreds
+    of lines: gigabytes)."""
+
+    x: int
+    y: int
+    mask: np.ndarray
+
+    def on(self, page: np.ndarray) -> np.ndarray:
+        """The part of a page-sized array under the mask's box (a view, the mask's shape)."""
+        return page[self.y : self.y + self.mask.shape[0], self.x : self.x + self.mask.shape[1]]
+
+
+def box_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> BoxMask:
+    """The polygon filled in its box on a page of this shape."""
     points = np.round(polygon).astype(np.int32)
     x0, y0 = points.min(axis=0).clip(0)
     x1, y1 = np.minimum(points.max(axis=0) + 1, [shape[1], shape[0]])
     mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
     if mask.size:
         cv2.fillPoly(mask, [points - [x0, y0]], 1)
-    return int(x0), int(y0), mask.astype(bool)
+    return BoxMask(int(x0), int(y0), mask.astype(bool))
 
 
 def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
