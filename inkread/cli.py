@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 
 app = typer.Typer(
     add_completion=False,
@@ -180,7 +180,7 @@ def segment_pages(
     writer = page.new_document if format == "page" else alto.new_document
     for image in images:
         if not image.is_file():
-            raise InkreadError("no such file", image)
+            raise MissingFile("no such file", image)
         lines = find_lines(image)
         size = lines[0].page_size if lines else image_size(image)
         target = out / (image.stem + (".xml" if format == "page" else ".alto.xml")) if many else out

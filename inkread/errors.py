@@ -15,3 +15,8 @@ class InkreadError(Exception):
     def __init__(self, message: str, path: str | PathLike | None = None) -> None:
         self.path = None if path is None else str(path)
         super().__init__(f"{self.path}: {message}" if self.path else message)
+
+
+class MissingFile(InkreadError):
+    """A path that names no file. A run that skips it counts it apart from files it could
+    not read: a moved folder of images is a different fix from a corrupt scan."""

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from inkread.alphabet import Alphabet
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
@@ -102,7 +102,7 @@ class OnnxRecognizer(Recognizer):
             ) from None
         path = Path(spec)
         if not path.is_file():
-            raise InkreadError("no such model file", path)
+            raise MissingFile("no such model file", path)
         try:
             session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
             props = session.get_modelmeta().custom_metadata_map

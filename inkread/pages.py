@@ -22,7 +22,7 @@ from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band, li
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes
 from inkread.decoding import Decoded, Decoder, greedy, words
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
@@ -81,7 +81,7 @@ def open_inputs(
                 raise InkreadError("folder holds no XML or images", path)
             paths += found
         elif not path.exists():
-            raise InkreadError("no such file or folder", path)
+            raise MissingFile("no such file or folder", path)
         else:
             paths += pages_of(path)
     images = [p for p in paths if p.suffix.lower() != ".xml"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from inkread.data.images import cut_polygon, load_gray, polygon_columns, straighten
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 
 
 @dataclass
@@ -150,7 +150,7 @@ def line_images(
 
 def load_failure(e: InkreadError) -> str:
     """What a page image that load_gray refused is counted as skipped for."""
-    return "missing image" if "not found" in str(e) else "unreadable image"
+    return "missing image" if isinstance(e, MissingFile) else "unreadable image"
 
 
 def line_cuts(

@@ -14,7 +14,7 @@ from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import parse
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 
 SIDECAR = ".gt.txt"
 IMAGE_VARIANTS = (
@@ -29,7 +29,7 @@ def read_data(paths: Iterable[str | Path]) -> tuple[list[Line], Skipped]:
     for path in paths:
         path = Path(path)
         if not path.exists():
-            raise InkreadError("no such file or folder", path)
+            raise MissingFile("no such file or folder", path)
         lines += _read(path, skipped, seen=set(), top=True)
     return _unique(lines, skipped), skipped
 
@@ -56,7 +56,7 @@ def _read(path: Path, skipped: Skipped, seen: set[Path], top: bool = False) -> l
         if top:
             raise
         reason = "malformed XML" if "malformed XML" in str(e) else "unreadable file"
-        if "not found" in str(e) or "no such file" in str(e):
+        if isinstance(e, MissingFile):
             reason = "missing file"
         skipped.add(reason, e)
         return []
@@ -70,7 +70,7 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     if path.is_dir():
         return _folder(path, skipped, seen)
     if not path.is_file():
-        raise InkreadError("no such file or folder", path)
+        raise MissingFile("no such file or folder", path)
     name = path.name.lower()
     if name.endswith(".xml"):
         return read_xml(path)

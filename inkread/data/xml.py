@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 
 
 def _parser() -> etree.XMLParser:
@@ -28,7 +28,7 @@ def _parser() -> etree.XMLParser:
 def parse(path: str | Path) -> etree._ElementTree:
     path = Path(path)
     if not path.is_file():
-        raise InkreadError("file not found", path)
+        raise MissingFile("file not found", path)
     try:
         return etree.parse(str(path), _parser())
     except etree.XMLSyntaxError as e:
