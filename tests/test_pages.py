@@ -15,6 +15,7 @@ from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.lm import build
+from inkread.metrics import char_errors
 from inkread.pages import find_lines, read_page, readable, transcript
 from inkread.recognize import Reading, Recognizer
 from inkread.segment import segment
@@ -70,6 +71,27 @@ def test_the_lines_of_a_page_in_faded_ink_are_found():
     truth, _ = read_data([PAGE.with_suffix(".xml")])
     assert len(found) == 11
     assert matched(found, truth, page.shape) >= 9
+
+
+def test_the_lines_of_a_page_in_faded_ink_are_read_as_well_as_before_it_faded():
+    """Each line's contrast is stretched, but no further than 48 gray levels, since on most
+    pages a line so pale is not writing; on a faded page it is all the writing, and the
+    network saw it as half-erased strokes in grain. The real page faded to 15 %: its lines
+    read at 32 % CER against 18 % before it faded, until the faint page was deepened."""
+    image = PAGE.with_suffix(".jpg")
+    page = load_gray(image).astype(np.float32)
+    grain = np.random.default_rng(0).normal(0, 2, page.shape)
+    paper = np.percentile(page, 90)
+    faded = np.clip(paper - 0.15 * (paper - page) + grain, 0, 255).astype(np.uint8)
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    recognizer = Recognizer.load("default", "cpu")
+
+    def cer(sheet: np.ndarray) -> float:
+        readings = recognizer.recognize_lines(truth, Skipped(), loaded=(image, sheet))
+        errors = sum(char_errors(r.result.text, r.line.text) for r in readings)
+        return errors / sum(len(t.text) for t in truth)
+
+    assert cer(faded) <= cer(page.astype(np.uint8)) + 0.05
 
 
 def test_two_columns_are_read_column_by_column():

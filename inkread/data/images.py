@@ -215,6 +215,27 @@ def fit_box(line: np.ndarray, height: int, width: int) -> np.ndarray:
     return box
 
 
+# Gray levels between a page's paper and its darkest ink (the 0.1th percentile) under which
+# the page is faint, and the most its ink is darkened by (deepened).
+FAINT_DEPTH, MOST_DEEPENED = 80.0, 4.0
+
+
+def deepened(page: np.ndarray) -> np.ndarray:
+    """A faint page (faded ink, pencil, a pale scan) with its ink darkened, the paper left as
+    it is, before lines are cut from it. ink() stretches each line's contrast but no further
+    than 48 gray levels, since on most pages a line so pale is not writing (show-through, the
+    facing page's edge); on a faint page it is all the writing. No page of the six real
+    collections on disk is this faint (BENCHMARKS.md, "Faded ink and pencil")."""
+    sample = page[::3, ::3]
+    paper = float(np.median(sample))
+    depth = paper - float(np.percentile(sample, 0.1))
+    if depth >= FAINT_DEPTH or depth <= 0:
+        return page
+    gain = min(FAINT_DEPTH / depth, MOST_DEEPENED)
+    darker = paper - (paper - page.astype(np.float32)) * gain
+    return np.clip(darker, 0, 255).astype(np.uint8)
+
+
 def ink(line: np.ndarray) -> np.ndarray:
     """Float image with paper at 0 and ink towards 1, contrast stretched per line.
 

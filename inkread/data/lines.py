@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.images import cut_polygon, load_gray, polygon_columns, straighten
+from inkread.data.images import cut_polygon, deepened, load_gray, polygon_columns, straighten
 from inkread.errors import InkreadError, MissingFile
 
 
@@ -167,10 +167,10 @@ def line_cuts(
     or down, so positions along the line stay those of the page).
     """
     page_path, page = loaded or (None, None)
-    error = ""
+    error, sheet = "", None  # sheet: the page deepened, made when a line is cut from it
     for line in lines:
         if line.image != page_path:
-            page_path, page, error = line.image, None, ""
+            page_path, page, error, sheet = line.image, None, "", None
             try:
                 page = load_gray(line.image, line.page_size)
             except InkreadError as e:
@@ -181,8 +181,10 @@ def line_cuts(
         if line.polygon is None:
             yield line, page, Cut(0, 0)
             continue
-        scale = line.scale_to(page.shape)
-        found = cut_polygon(page, line.polygon * scale)
+        if sheet is None:
+            sheet = deepened(page)
+        scale = line.scale_to(sheet.shape)
+        found = cut_polygon(sheet, line.polygon * scale)
         if found is None:
             skipped.add("empty polygon", f"{line.source}#{line.id}")
             continue
