@@ -32,9 +32,12 @@ FORMATS = ("text", "json", "page", "alto", "hocr")
 # characters, less sure than SPECK_SURE, is a speck, a rule's end or an ornament (readable).
 MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.7, 0.1, 0.75, 6
 SPECK_SURE, SPECK_CHARS = 0.5, 4
-# A page whose found lines read less sure than TURNED_DOUBT (mean character confidence over
-# the page, by best path) is also read turned a quarter either way, and turned if that reads
-# TURNED_GAIN surer (read_page).
+# A page whose found lines read less sure than UPSIDE_DOUBT (mean character confidence over
+# the page, by best path) is also read turned half round, and less sure than TURNED_DOUBT a
+# quarter either way; it is turned if that reads UPSIDE_GAIN or TURNED_GAIN surer (read_page).
+# Turned half round, the lines read are the same (its UPSIDE_LINES longest), and a smaller
+# gain tells.
+UPSIDE_DOUBT, UPSIDE_GAIN, UPSIDE_LINES = 0.9, 0.05, 8
 TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
 SUFFIX = {
     "text": ".txt",
@@ -206,32 +209,47 @@ def read_page(
     decoder: Decoder = greedy,
 ) -> list[Reading]:
     """The lines that inkread finds on a page image, read, less those that are not writing
-    (readable). A page scanned sideways gives lines that read as scrawl, so a page that reads
-    with little confidence is tried turned a quarter either way, and its lines are those of
-    the way the model reads surest by a clear margin; they keep the page's own coordinates,
-    running down or up it, and are turned upright to be read as margin notes are. Sureness is
-    measured by best path whatever the decoder, so that a page is turned or not alike however
-    it is read (BENCHMARKS.md, "Pages scanned a quarter turned")."""
+    (readable). A page scanned sideways or upside down gives lines that read as scrawl, so a
+    page that reads with some doubt is tried turned half round and, with more doubt, a
+    quarter either way; its lines are those of the way the model reads surest by a clear
+    margin. They keep the page's own coordinates, their baselines running down, up or back
+    along it, and are turned upright to be read. Sureness is measured by best path whatever
+    the decoder, so that a page is turned or not alike however it is read (BENCHMARKS.md,
+    "Pages scanned a quarter turned" and "Upside down")."""
     readings = _read_turned(image, page, 0, recognizer, batch_size, decoder)
     sure = _sureness([r.best_path for r in readings])
+    tried = {}  # turns: (sureness, the gain over the upright reading that turns the page)
+    if sure < UPSIDE_DOUBT:
+        longest = sorted(readings, key=lambda r: len(r.best_path.text), reverse=True)
+        lines = [r.line for r in longest[:UPSIDE_LINES]]
+        tried[2] = (_read_crops(lines, (image, page), recognizer, batch_size, True), UPSIDE_GAIN)
     if sure < TURNED_DOUBT:
-        turns, turned_sure = _sideways(image, page, recognizer, batch_size)
-        if turned_sure >= sure + TURNED_GAIN:
-            readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
+        lines = _found_turned(image, page, 1)
+        for turns, half in ((1, False), (3, True)):
+            turned = _read_crops(lines, (image, page), recognizer, batch_size, half)
+            tried[turns] = (turned, TURNED_GAIN)
+    better = {turns: s for turns, (s, gain) in tried.items() if s >= sure + gain}
+    if better:
+        turns = max(better, key=lambda t: better[t])
+        readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
     return readable(readings, recognizer, (image, page), batch_size)
 
 
-def _sideways(
-    image: Path, page: np.ndarray, recognizer: Recognizer, batch_size: int
-) -> tuple[int, float]:
-    """The quarter turn (1 or 3) that reads the page surer, and how sure. Lines run across the
-    page turned either way alike, so they are found once, on it turned one way, and read by
-    best path as they are and turned half round: finding costs more than reading."""
-    cuts = line_cuts(_found_turned(image, page, 1), Skipped(), (image, page))
-    crops = [crop for _, crop, _ in cuts]
-    down = recognizer.recognize(crops, batch_size)
-    up = recognizer.recognize([crop[::-1, ::-1] for crop in crops], batch_size)
-    return max((1, _sureness(down)), (3, _sureness(up)), key=lambda turned: turned[1])
+def _read_crops(
+    lines: list[Line],
+    loaded: tuple[Path, np.ndarray],
+    recognizer: Recognizer,
+    batch_size: int,
+    half: bool,
+) -> float:
+    """How surely lines read by best path, as they are cut or turned half round. Lines run
+    across a page turned either way alike, so a page is tried turned half round by reading
+    the lines found upright so, and turned a quarter clockwise by reading so the lines found
+    turned a quarter counter-clockwise: finding costs more than reading."""
+    crops = [crop for _, crop, _ in line_cuts(lines, Skipped(), loaded)]
+    if half:
+        crops = [crop[::-1, ::-1] for crop in crops]
+    return _sureness(recognizer.recognize(crops, batch_size))
 
 
 def _read_turned(
@@ -256,6 +274,7 @@ def _found_turned(image: Path, page: np.ndarray, turns: int) -> list[Line]:
         line.polygon = _unturned(line.polygon, turns, width, height)
         line.baseline = _unturned(line.baseline, turns, width, height)
         line.page_size = (width, height)
+        line.upside_down = turns == 2
     return lines
 
 
@@ -266,6 +285,8 @@ def _unturned(points: np.ndarray | None, turns: int, width: int, height: int) ->
     x, y = points[:, 0], points[:, 1]
     if turns == 1:  # the turned page's x runs down the page, its y from the right edge
         return np.stack([width - 1 - y, x], axis=1)
+    if turns == 2:  # its x runs from the right edge, its y from the bottom
+        return np.stack([width - 1 - x, height - 1 - y], axis=1)
     return np.stack([y, height - 1 - x], axis=1)  # turns == 3: x runs up, y from the left
 
 

@@ -421,14 +421,15 @@ def test_specks_and_the_ends_of_rules_are_not_read_as_lines():
 
 
 def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
-    """A page scanned a quarter turned gives lines that read as scrawl; read turned back it
-    reads as the upright page does, and the lines keep the scan's own coordinates (PAGE XML
-    baselines running down or up the scan, as margin notes do)."""
+    """A page scanned a quarter turned or upside down gives lines that read as scrawl; read
+    turned back it reads as the upright page does, and the lines keep the scan's own
+    coordinates (PAGE XML baselines running down or up the scan, as margin notes do, or
+    back along it)."""
     upright = load_gray(PAGE.with_suffix(".jpg"))
     capsys.readouterr()
     assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
     expected = capsys.readouterr().out
-    for turns in (1, 3):  # a quarter counter-clockwise, and clockwise
+    for turns in (1, 3, 2):  # a quarter counter-clockwise, clockwise, and upside down
         scan = tmp_path / f"turned{turns}.png"
         Image.fromarray(np.ascontiguousarray(np.rot90(upright, turns))).save(scan)
         assert run_cli("read", scan) == 0
@@ -441,7 +442,10 @@ def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
         for b in baselines:
             points = np.array([p.split(",") for p in b.get("points").split()], float)
             dx, dy = points[-1] - points[0]
-            assert abs(dy) > 5 * abs(dx) and (dy > 0) == (turns == 3)  # clockwise: runs down
+            if turns == 2:  # runs right to left
+                assert abs(dx) > 5 * abs(dy) and dx < 0
+            else:
+                assert abs(dy) > 5 * abs(dx) and (dy > 0) == (turns == 3)  # clockwise: runs down
 
 
 def test_a_sideways_page_is_turned_alike_whichever_decoder_reads_it():

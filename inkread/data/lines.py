@@ -26,6 +26,10 @@ class Line:
     page_size: tuple[int, int] | None = None  # (width, height) the coordinates refer to
     region: str | None = None  # id of the text region (block) the line belongs to
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
+    # found on a page scanned upside down (pages.read_page): cut turned half round. Its
+    # baseline runs right to left, which alone would not say so: a right-to-left script's
+    # baseline may be drawn either way (quarter_turns)
+    upside_down: bool = False
 
     def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:
         """From the line's coordinates to the pixels of its image, of shape (height, width):
@@ -122,6 +126,8 @@ class Cut:
             return (self.y + u) / self.scale[1]
         if self.turns == 3:  # written upwards: u grows as y shrinks
             return (self.y + self.size[1] - u) / self.scale[1]
+        if self.turns == 2:  # upside down: u grows as x shrinks
+            return (self.x + self.size[0] - u) / self.scale[0]
         return (self.x + u) / self.scale[0]
 
 
@@ -189,7 +195,7 @@ def line_cuts(
             skipped.add("empty polygon", f"{line.source}#{line.id}")
             continue
         crop, (x, y) = found
-        turns = quarter_turns(line.baseline)
+        turns = 2 if line.upside_down else quarter_turns(line.baseline)
         if straight and turns == 0 and line.baseline is not None and len(line.baseline) >= 2:
             shift = np.array([x, y], dtype=np.float64)
             crop = straighten(crop, line.baseline * scale - shift, line.polygon * scale - shift)
