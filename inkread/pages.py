@@ -218,17 +218,19 @@ def read_page(
     "Pages scanned a quarter turned" and "Upside down")."""
     readings = _read_turned(image, page, 0, recognizer, batch_size, decoder)
     sure = _sureness([r.best_path for r in readings])
-    tried = {}  # turns: (sureness, the gain over the upright reading that turns the page)
+    tried = {}  # turns: how much surer the page reads turned so, less the gain that turns it
     if sure < UPSIDE_DOUBT:
         longest = sorted(readings, key=lambda r: len(r.best_path.text), reverse=True)
-        lines = [r.line for r in longest[:UPSIDE_LINES]]
-        tried[2] = (_read_crops(lines, (image, page), recognizer, batch_size, True), UPSIDE_GAIN)
+        longest = longest[:UPSIDE_LINES]
+        lines = [r.line for r in longest]
+        flipped = _read_crops(lines, (image, page), recognizer, batch_size, True)
+        tried[2] = flipped - _sureness([r.best_path for r in longest]) - UPSIDE_GAIN
     if sure < TURNED_DOUBT:
         lines = _found_turned(image, page, 1)
-        for turns, half in ((1, False), (3, True)):
-            turned = _read_crops(lines, (image, page), recognizer, batch_size, half)
-            tried[turns] = (turned, TURNED_GAIN)
-    better = {turns: s for turns, (s, gain) in tried.items() if s >= sure + gain}
+        for turns, half_round in ((1, False), (3, True)):
+            turned = _read_crops(lines, (image, page), recognizer, batch_size, half_round)
+            tried[turns] = turned - sure - TURNED_GAIN
+    better = {turns: margin for turns, margin in tried.items() if margin >= 0}
     if better:
         turns = max(better, key=lambda t: better[t])
         readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
