@@ -220,15 +220,15 @@ def read_page(
     sure = _sureness([r.best_path for r in readings])
     tried = {}  # turns: how much surer the page reads turned so, less the gain that turns it
     if sure < UPSIDE_DOUBT:
-        longest = sorted(readings, key=lambda r: len(r.best_path.text), reverse=True)
-        longest = longest[:UPSIDE_LINES]
+        by_length = sorted(readings, key=lambda r: len(r.best_path.text), reverse=True)
+        longest = by_length[:UPSIDE_LINES]
         lines = [r.line for r in longest]
-        flipped = _read_crops(lines, (image, page), recognizer, batch_size, True)
+        flipped = _read_sureness(lines, (image, page), recognizer, batch_size, True)
         tried[2] = flipped - _sureness([r.best_path for r in longest]) - UPSIDE_GAIN
     if sure < TURNED_DOUBT:
         lines = _found_turned(image, page, 1)
         for turns, half_round in ((1, False), (3, True)):
-            turned = _read_crops(lines, (image, page), recognizer, batch_size, half_round)
+            turned = _read_sureness(lines, (image, page), recognizer, batch_size, half_round)
             tried[turns] = turned - sure - TURNED_GAIN
     better = {turns: margin for turns, margin in tried.items() if margin >= 0}
     if better:
@@ -237,7 +237,7 @@ def read_page(
     return readable(readings, recognizer, (image, page), batch_size)
 
 
-def _read_crops(
+def _read_sureness(
     lines: list[Line],
     loaded: tuple[Path, np.ndarray],
     recognizer: Recognizer,
