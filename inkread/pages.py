@@ -7,7 +7,7 @@ import copy
 import html
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,39 +219,53 @@ def read_page(
     readings = _read_turned(image, page, 0, recognizer, batch_size, decoder)
     sure = _sureness([r.best_path for r in readings])
     tried = {}  # turns: how much surer the page reads turned so, less the gain that turns it
+    loaded = (image, page)
     if sure < UPSIDE_DOUBT:
         by_length = sorted(readings, key=lambda r: len(r.best_path.text), reverse=True)
         longest = by_length[:UPSIDE_LINES]
-        lines = [r.line for r in longest]
-        flipped = _read_sureness(lines, (image, page), recognizer, batch_size, True)
-        tried[2] = flipped - _sureness([r.best_path for r in longest]) - UPSIDE_GAIN
+        flipped = _read_flipped([r.line for r in longest], loaded, recognizer, batch_size, _half)
+        upright = [r.best_path for r in longest]
+        tried[2] = _sureness([read for _, read in flipped]) - _sureness(upright) - UPSIDE_GAIN
     if sure < TURNED_DOUBT:
+        # Lines run across a page turned either way alike: they are found once, turned a
+        # quarter counter-clockwise, and read as found and turned half round (clockwise).
         lines = _found_turned(image, page, 1)
-        for turns, half_round in ((1, False), (3, True)):
-            turned = _read_sureness(lines, (image, page), recognizer, batch_size, half_round)
-            tried[turns] = turned - sure - TURNED_GAIN
+        for turns, flip in ((1, _as_cut), (3, _half)):
+            turned = _read_flipped(lines, loaded, recognizer, batch_size, flip)
+            tried[turns] = _sureness([read for _, read in turned]) - sure - TURNED_GAIN
     better = {turns: margin for turns, margin in tried.items() if margin >= 0}
     if better:
         turns = max(better, key=lambda t: better[t])
         readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
-    return readable(readings, recognizer, (image, page), batch_size)
+    return readable(readings, recognizer, loaded, batch_size)
 
 
-def _read_sureness(
+def _as_cut(crop: np.ndarray) -> np.ndarray:
+    return crop
+
+
+def _half(crop: np.ndarray) -> np.ndarray:
+    """Turned half round."""
+    return crop[::-1, ::-1]
+
+
+def _mirrored(crop: np.ndarray) -> np.ndarray:
+    return crop[:, ::-1]
+
+
+def _read_flipped(
     lines: list[Line],
     loaded: tuple[Path, np.ndarray],
     recognizer: Recognizer,
     batch_size: int,
-    half: bool,
-) -> float:
-    """How surely lines read by best path, as they are cut or turned half round. Lines run
-    across a page turned either way alike, so a page is tried turned half round by reading
-    the lines found upright so, and turned a quarter clockwise by reading so the lines found
-    turned a quarter counter-clockwise: finding costs more than reading."""
-    crops = [crop for _, crop, _ in line_cuts(lines, Skipped(), loaded)]
-    if half:
-        crops = [crop[::-1, ::-1] for crop in crops]
-    return _sureness(recognizer.recognize(crops, batch_size))
+    flip: Callable[[np.ndarray], np.ndarray],
+) -> list[tuple[Line, Decoded]]:
+    """Lines cut from their page, flipped, and read by best path: how the page's judgements
+    (which way up, show-through) read a line another way than it was found. Finding costs
+    more than reading, so the lines are those already found."""
+    cuts = list(line_cuts(lines, Skipped(), loaded, recognizer.config.straighten))
+    read = recognizer.recognize([flip(crop) for _, crop, _ in cuts], batch_size, greedy)
+    return [(line, result) for (line, _, _), result in zip(cuts, read)]
 
 
 def _read_turned(
@@ -314,10 +328,8 @@ def readable(
     "Show-through" and "Specks")."""
     doubtful = {id(r.line): r.best_path for r in readings if r.best_path.confidence < MIRROR_DOUBT}
     lines = [r.line for r in readings if id(r.line) in doubtful]
-    cuts = list(line_cuts(lines, Skipped(), loaded, recognizer.config.straighten))
-    flipped = recognizer.recognize([crop[:, ::-1] for _, crop, _ in cuts], batch_size, greedy)
     dropped = set()
-    for (line, _, _), mirrored in zip(cuts, flipped):
+    for line, mirrored in _read_flipped(lines, loaded, recognizer, batch_size, _mirrored):
         seen = doubtful[id(line)]
         through = mirrored.confidence >= max(MIRROR_SURE, seen.confidence + MIRROR_GAIN)
         through = through and len(mirrored.text.replace(" ", "")) >= MIRROR_CHARS
