@@ -85,7 +85,8 @@ def overfit(tmp_path_factory) -> dict:
 def turned_page(folder: Path, k: int, name: str = "JDH_2_16_45_003") -> Path:
     """A fixture page (by default the test-split one) turned a quarter, image and PAGE XML:
     k=1 counter-clockwise (its lines then run up the page), k=-1 clockwise (down), as notes
-    written along a margin."""
+    written along a margin; k=2 upside down, its region's orientation saying so in radians,
+    as Transkribus writes it."""
     import numpy as np
     from lxml import etree
     from PIL import Image
@@ -102,11 +103,14 @@ def turned_page(folder: Path, k: int, name: str = "JDH_2_16_45_003") -> Path:
         points = []
         for pair in node.get("points").split():
             x, y = (int(v) for v in pair.split(","))
-            points.append(f"{y},{w - 1 - x}" if k == 1 else f"{h - 1 - y},{x}")
+            turned = {1: (y, w - 1 - x), -1: (h - 1 - y, x), 2: (w - 1 - x, h - 1 - y)}[k]
+            points.append(",".join(map(str, turned)))
         node.set("points", " ".join(points))
+    for region in tree.iter("{*}TextRegion"):
+        region.set("orientation", "3.1415927" if k == 2 else "0.0")
     [info] = tree.iter("{*}Page")
     info.set("imageFilename", "turned.png")
-    info.set("imageWidth", str(h))
-    info.set("imageHeight", str(w))
+    info.set("imageWidth", str(w if k == 2 else h))
+    info.set("imageHeight", str(h if k == 2 else w))
     tree.write(str(folder / "turned.xml"), encoding="UTF-8", xml_declaration=True)
     return folder / "turned.xml"

@@ -164,11 +164,13 @@ def test_hugging_polygons_of_vertical_lines_are_redrawn_beside_them(tmp_path, k)
         assert abs(float(got.mean()) - float(want.mean())) < 2, line.id
 
 
-@pytest.mark.parametrize("k", [1, -1])
+@pytest.mark.parametrize("k", [1, -1, 2])
 def test_lines_written_up_or_down_the_page_are_cut_upright(tmp_path, k):
     """Margin notes run up or down the page; their baselines say which way, and the line
     comes out as if the page had been written upright: the same pixels, but for a few on the
-    polygon's edge, which the mask rasterises a little differently when turned."""
+    polygon's edge, which the mask rasterises a little differently when turned. An upside-down
+    page's baselines run right to left, as a right-to-left script's may: its region's
+    orientation says which it is."""
     upright = line_images(read_data([PAGE])[0], Skipped())
     turned = line_images(read_data([turned_page(tmp_path, k)])[0], Skipped())
     for (line, want), (_, got) in zip(upright, turned, strict=True):
@@ -189,6 +191,19 @@ def test_vertical_lines_without_polygons_are_cut_around_their_baselines(tmp_path
         assert abs(got.shape[1] - want.shape[1]) <= 20, line.id  # the baseline is a bit shorter
         assert 0.6 * want.shape[0] < got.shape[0] < 1.6 * want.shape[0], line.id
         assert got.mean() < 250, line.id  # ink, not a band of empty paper
+
+
+def test_alto_rotation_is_inherited_and_overridden(tmp_path):
+    """ALTO's ROTATION on the page holds for every block that does not say otherwise."""
+    source = FIXTURES / "alto" / "escriptorium_v4.xml"
+    text = source.read_text(encoding="utf-8").replace("<Page ", '<Page ROTATION="180" ', 1)
+    (tmp_path / source.name).write_text(text, encoding="utf-8")
+    lines, _ = read_data([tmp_path / source.name])
+    assert lines and all(line.upside_down for line in lines)
+    text = text.replace('<TextBlock ID="eSc_textblock_1"', '<TextBlock ID="b" ROTATION="0"')
+    (tmp_path / source.name).write_text(text, encoding="utf-8")
+    lines, _ = read_data([tmp_path / source.name])
+    assert lines and not any(line.upside_down for line in lines)
 
 
 def test_right_to_left_baselines_are_not_turned():

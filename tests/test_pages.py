@@ -424,7 +424,7 @@ def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
     """A page scanned a quarter turned or upside down gives lines that read as scrawl; read
     turned back it reads as the upright page does, and the lines keep the scan's own
     coordinates (PAGE XML baselines running down or up the scan, as margin notes do, or
-    back along it)."""
+    back along it). The XML written says so, and read again reads the same."""
     upright = load_gray(PAGE.with_suffix(".jpg"))
     capsys.readouterr()
     assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
@@ -446,6 +446,11 @@ def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
                 assert abs(dx) > 5 * abs(dy) and dx < 0
             else:
                 assert abs(dy) > 5 * abs(dx) and (dy > 0) == (turns == 3)  # clockwise: runs down
+        assert run_cli("read", scan, "--format", "alto", "--out", tmp_path) == 0
+        capsys.readouterr()
+        for written in (f"turned{turns}.page.xml", f"turned{turns}.alto.xml"):
+            assert run_cli("read", tmp_path / written) == 0
+            assert capsys.readouterr().out == expected, written
 
 
 def test_a_sideways_page_is_turned_alike_whichever_decoder_reads_it():

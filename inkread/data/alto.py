@@ -14,6 +14,7 @@ from inkread.data.xml import (
     child,
     children,
     descendants,
+    half_turned,
     local,
     outline,
     point_list,
@@ -94,6 +95,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 source=path,
                 page_size=size,
                 region=line.getparent().get("ID") if line.getparent() is not None else None,
+                upside_down=half_turned(line, "ROTATION"),
             )
         )
     repair_polygons(lines)
@@ -165,6 +167,8 @@ def new_document(
         block = etree.SubElement(
             space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box(outlines))
         )
+        if all(line.upside_down for line in members):
+            block.set("ROTATION", "180")
         for line, shape in zip(members, outlines):
             element = etree.SubElement(
                 block, q("TextLine"), ID=xml_id(line.id, "l"), **_position(box([shape]))

@@ -26,9 +26,10 @@ class Line:
     page_size: tuple[int, int] | None = None  # (width, height) the coordinates refer to
     region: str | None = None  # id of the text region (block) the line belongs to
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
-    # found on a page scanned upside down (pages.read_page): cut turned half round. Its
-    # baseline runs right to left, which alone would not say so: a right-to-left script's
-    # baseline may be drawn either way (quarter_turns)
+    # found on a page scanned upside down (pages.read_page), or in a region the XML says is
+    # (xml.half_turned): cut turned half round. Its baseline runs right to left, which alone
+    # would not say so: a right-to-left script's baseline may be drawn either way
+    # (quarter_turns)
     upside_down: bool = False
 
     def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from inkread.data.xml import (
     child,
     children,
     descendants,
+    half_turned,
     local,
     outline,
     point_list,
@@ -88,6 +89,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                     region=region.get("id")
                     if region is not None and local(region) == "TextRegion"
                     else None,
+                    upside_down=half_turned(line, "orientation"),
                 ),
             )
         )
@@ -169,6 +171,8 @@ def new_document(
         outlines = [outline(line.polygon, size) for line in members]
         x0, y0, x1, y1 = box(outlines)
         region = etree.SubElement(page, q("TextRegion"), id=rid)
+        if all(line.upside_down for line in members):
+            region.set("orientation", "180")
         etree.SubElement(
             region,
             q("Coords"),

@@ -6,6 +6,7 @@ broken file ends in one line naming it.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -65,6 +66,21 @@ def points(text: str | None) -> np.ndarray | None:
     if len(values) < 4 or len(values) % 2:
         return None
     return np.array(values, dtype=np.float64).reshape(-1, 2)
+
+
+def half_turned(element: etree._Element, name: str) -> bool:
+    """Whether the nearest of element and its ancestors that gives an angle `name` says its
+    writing stands upside down on the image: PAGE's orientation (clockwise, to set it right)
+    and ALTO's ROTATION (counter-clockwise, inherited) agree at 180. Transkribus writes
+    radians there (3.1415927). Turned so, a line's baseline runs right to left, which alone
+    would not say so (Line.upside_down)."""
+    while element is not None and element.get(name) is None:
+        element = element.getparent()
+    try:
+        angle = abs(float(element.get(name))) if element is not None else 0.0
+    except ValueError:
+        return False
+    return angle >= 135 or abs(angle - math.pi) < 1e-3
 
 
 def resolve_image(xml_path: Path, name: str | None) -> Path:
