@@ -8,7 +8,7 @@ import html
 import json
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +17,10 @@ from PIL import Image, ImageSequence
 
 from inkread.alphabet import right_to_left
 from inkread.data import alto, page
-from inkread.data.images import IMAGE_SUFFIXES, load_gray, to_gray
+from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, load_gray, to_gray
 from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band, line_cuts
 from inkread.data.sources import xml_lines
-from inkread.data.xml import box, parse, to_bytes
+from inkread.data.xml import box, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
 from inkread.recognize import Reading, Recognizer
@@ -58,6 +58,9 @@ class Document:
     xml: etree._ElementTree | None = None
     kind: str = "image"  # image | page | alto
     find_lines: bool = False  # a page image without XML: segment it when it is read
+    # the text regions of an XML that holds no lines yet, as outlines (Line.polygon): lines
+    # are found in each when it is read, and written into it (read_regions)
+    regions: list[Line] = field(default_factory=list)
 
 
 def open_inputs(
@@ -175,11 +178,16 @@ def _xml_document(xml_path: Path, path: Path, image: Path | None = None) -> Docu
     tree = parse(xml_path)
     lines = xml_lines(xml_path, tree.getroot())
     kind = "page" if page.is_page(tree.getroot()) else "alto"
+    # only in a file of no lines: eScriptorium's exports hold empty regions beside lines that
+    # belong to none (a stamp, a zone whose lines lie in its dummy block)
+    regions = (
+        [] if lines else (page if kind == "page" else alto).empty_regions(xml_path, tree.getroot())
+    )
     if image is not None:
-        for line in lines:
+        for line in lines + regions:
             line.image = image
-    image = image or (lines[0].image if lines else xml_path)
-    return Document(path, image, lines, tree, kind)
+    image = image or next((x.image for x in lines + regions), xml_path)
+    return Document(path, image, lines, tree, kind, regions=regions)
 
 
 def transcribe(
@@ -192,6 +200,17 @@ def transcribe(
             doc.lines = [r.line for r in results]
         else:
             results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
+        if doc.xml is not None and not doc.lines and not doc.regions:
+            skipped.add("XML with no lines or text regions (read its image instead)", doc.path)
+        if doc.regions:
+            try:
+                sheet = load_gray(doc.image)
+            except MissingFile:
+                skipped.add("missing image", doc.image)
+            else:
+                found = read_regions(doc.image, sheet, doc.regions, recognizer, batch_size, decoder)
+                results += found
+                doc.lines = doc.lines + [r.line for r in found]
         for reason in ("missing image", "unreadable image"):
             if skipped.reasons[reason]:  # a named input that cannot be read is an error
                 raise InkreadError(
@@ -238,6 +257,39 @@ def read_page(
         turns = max(better, key=lambda t: better[t])
         readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
     return readable(readings, recognizer, loaded, batch_size)
+
+
+def read_regions(
+    image: Path,
+    page: np.ndarray,
+    regions: list[Line],
+    recognizer: Recognizer,
+    batch_size: int = 16,
+    decoder: Decoder = greedy,
+) -> list[Reading]:
+    """Lines found in each region of a layout that has none yet, and read, less those that are
+    not writing (readable). Each region is cut out with its surroundings painted as paper, so
+    that its lines stop at its edges: the regions are the user's word on where the columns,
+    notes and titles are. The page is taken to be upright, as whoever drew the regions saw it."""
+    from inkread.segment import segment
+
+    lines = []
+    for region in regions:
+        scale = np.array(region.scale_to(page.shape))
+        cut = cut_polygon(page, region.polygon * scale)
+        if cut is None:
+            continue
+        crop, corner = cut
+        for n, line in enumerate(segment(crop, image), start=1):
+            line.id = xml_id(f"{region.id}_l{n}", "l")
+            line.polygon = (line.polygon + corner) / scale
+            line.baseline = (line.baseline + corner) / scale
+            line.region, line.source = region.region, region.source
+            line.page_size = region.page_size
+            lines.append(line)
+    loaded = (image, page)
+    readings = recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded)
+    return readable(list(readings), recognizer, loaded, batch_size)
 
 
 def _as_cut(crop: np.ndarray) -> np.ndarray:
@@ -380,7 +432,10 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         return hocr(doc, readings, texts)
     if doc.xml is not None and doc.kind == fmt:
         root = copy.deepcopy(doc.xml.getroot())
-        (page if fmt == "page" else alto).fill(root, texts)
+        writer = page if fmt == "page" else alto
+        empty = {region.region for region in doc.regions}
+        writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
+        writer.fill(root, texts)
         return to_bytes(root)
     size = _size_of(doc)
     writer = page.new_document if fmt == "page" else alto.new_document

@@ -507,3 +507,47 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     assert [w.text for w in found.words] == ["א", "בג"]
     first, second = (w.polygon[:, 0] for w in found.words)
     assert first.min() > second.max() - 1  # the first word read is the one on the right
+
+
+@pytest.mark.parametrize("fmt", ["page", "alto"])
+def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, fmt):
+    """A layout drawn in eScriptorium or Transkribus has regions and no lines yet: `read` finds
+    the lines inside each region, none reaching outside it, reads them, and writes them into
+    the regions of the user's own file, which reads back the same."""
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    h, w = page.shape
+    top = round(max(t.polygon[:, 1].max() for t in truth[:3])) + 5  # round the first 3 lines
+    Image.fromarray(page).save(tmp_path / "page.png")
+    assert run_cli("read", tmp_path / "page.png", "--format", fmt, "--out", tmp_path) == 0
+    tree = etree.parse(str(tmp_path / f"page.{fmt}.xml"))
+    for line in list(tree.iter("{*}TextLine")):
+        line.getparent().remove(line)
+    [region, *others] = tree.iter("{*}TextRegion" if fmt == "page" else "{*}TextBlock")
+    for other in others:
+        other.getparent().remove(other)
+    if fmt == "page":
+        region.find("{*}Coords").set("points", f"0,0 {w - 1},0 {w - 1},{top} 0,{top}")
+    else:
+        region.attrib.update({"HPOS": "0", "VPOS": "0", "WIDTH": str(w - 1), "HEIGHT": str(top)})
+    tree.write(str(tmp_path / "layout.xml"))
+    capsys.readouterr()
+    assert run_cli("read", tmp_path / "layout.xml", "--format", fmt, "--out", tmp_path / "o") == 0
+    written = etree.parse(str(tmp_path / "o" / f"layout.{fmt}.xml"))
+    schema = SCHEMAS / ("page-2019-07-15.xsd" if fmt == "page" else "alto-4-4.xsd")
+    etree.XMLSchema(etree.parse(str(schema))).assertValid(written)
+    lines = [x for x in read_data([tmp_path / "o" / f"layout.{fmt}.xml"])[0] if x.text]
+    assert len(lines) == 3
+    assert all(x.polygon[:, 1].max() <= top + 1 for x in lines)
+    reference = "\n".join(t.text for t in truth[:3])
+    assert char_errors("\n".join(x.text for x in lines), reference) < 0.3 * len(reference)
+    capsys.readouterr()
+    assert run_cli("read", tmp_path / "layout.xml") == 0
+    first = capsys.readouterr().out
+    (tmp_path / "o" / "page.png").symlink_to(tmp_path / "page.png")
+    assert run_cli("read", tmp_path / "o" / f"layout.{fmt}.xml") == 0
+    assert capsys.readouterr().out == first == "".join(x.text + "\n" for x in lines)
+    region.getparent().remove(region)  # nothing left to read in: said, not silent
+    tree.write(str(tmp_path / "empty.xml"))
+    assert run_cli("read", tmp_path / "empty.xml") == 0
+    assert "no lines or text regions" in capsys.readouterr().err

@@ -73,7 +73,8 @@ def _text(line: etree._Element) -> str | None:
     return text or None
 
 
-def read(path: Path, root: etree._Element) -> list[Line]:
+def _page(path: Path, root: etree._Element) -> tuple[Path, tuple[int, int] | None]:
+    """The page's image, and the size in pixels its coordinates refer to."""
     scale = _scale(root)
     name = next((e.text for e in descendants(root, "fileName")), None)
     image = resolve_image(path, name.strip() if name else None)
@@ -81,6 +82,12 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     size = None
     if page is not None and _float(page, "WIDTH") and _float(page, "HEIGHT"):
         size = (round(_float(page, "WIDTH") * scale), round(_float(page, "HEIGHT") * scale))
+    return image, size
+
+
+def read(path: Path, root: etree._Element) -> list[Line]:
+    scale = _scale(root)
+    image, size = _page(path, root)
     lines = []
     for n, line in enumerate(descendants(root, "TextLine")):
         polygon = _polygon(line)
@@ -100,6 +107,43 @@ def read(path: Path, root: etree._Element) -> list[Line]:
         )
     repair_polygons(lines)
     return lines
+
+
+def empty_regions(path: Path, root: etree._Element) -> list[Line]:
+    """The text blocks that hold no lines (a layout not yet segmented), in the file's order,
+    each as a Line of its outline for lines to be found in."""
+    scale = _scale(root)
+    image, size = _page(path, root)
+    found = []
+    for n, block in enumerate(descendants(root, "TextBlock")):
+        outline = _polygon(block)
+        if outline is not None and not children(block, "TextLine"):
+            bid = block.get("ID", f"block{n}")
+            outline = outline * scale
+            found.append(Line(bid, image, polygon=outline, source=path, page_size=size, region=bid))
+    return found
+
+
+def add_lines(root: etree._Element, lines: list[Line]) -> None:
+    """Write lines found in a text block (empty_regions) into it."""
+    ns = etree.QName(root).namespace
+    tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    scale = _scale(root)
+    blocks = {b.get("ID"): b for b in descendants(root, "TextBlock")}
+    for line in lines:
+        baseline = None if line.baseline is None else line.baseline / scale
+        _line_element(blocks[line.region], tag, line.id, line.polygon / scale, baseline)
+
+
+def _line_element(
+    block: etree._Element, tag, line_id: str, shape: np.ndarray, baseline: np.ndarray | None
+) -> None:
+    shape = shape.clip(0)
+    element = etree.SubElement(block, tag("TextLine"), ID=line_id, **_position(box([shape])))
+    if baseline is not None:
+        element.set("BASELINE", point_list(baseline.clip(0)))
+    polygon = etree.SubElement(etree.SubElement(element, tag("Shape")), tag("Polygon"))
+    polygon.set("POINTS", point_list(shape))
 
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
@@ -170,13 +214,8 @@ def new_document(
         if all(line.upside_down for line in members):
             block.set("ROTATION", "180")
         for line, shape in zip(members, outlines):
-            element = etree.SubElement(
-                block, q("TextLine"), ID=xml_id(line.id, "l"), **_position(box([shape]))
-            )
-            if line.baseline is not None:
-                element.set("BASELINE", point_list(outline(line.baseline, size)))
-            polygon = etree.SubElement(etree.SubElement(element, q("Shape")), q("Polygon"))
-            polygon.set("POINTS", point_list(shape))
+            baseline = None if line.baseline is None else outline(line.baseline, size)
+            _line_element(block, q, xml_id(line.id, "l"), shape, baseline)
     fill(root, {xml_id(k, "l"): v for k, v in texts.items()})
     return root
 

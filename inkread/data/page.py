@@ -61,14 +61,20 @@ def _region_order(root: etree._Element) -> dict[str, int]:
     return order
 
 
-def read(path: Path, root: etree._Element) -> list[Line]:
-    page = next((e for e in root if local(e) == "Page"), None)
-    if page is None:
-        return []
+def _page(path: Path, root: etree._Element) -> tuple[etree._Element, Path, tuple[int, int] | None]:
+    """The Page element, its image, and the size its coordinates refer to."""
+    page = next(e for e in root if local(e) == "Page")
     image = resolve_image(path, page.get("imageFilename"))
     size = None
     if page.get("imageWidth", "").isdigit() and page.get("imageHeight", "").isdigit():
         size = (int(page.get("imageWidth")), int(page.get("imageHeight")))
+    return page, image, size
+
+
+def read(path: Path, root: etree._Element) -> list[Line]:
+    if not children(root, "Page"):
+        return []
+    page, image, size = _page(path, root)
     order = _region_order(root)
     found = []
     for n, line in enumerate(descendants(page, "TextLine")):
@@ -97,6 +103,46 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     lines = [line for _, _, line in found]
     repair_polygons(lines)
     return lines
+
+
+def empty_regions(path: Path, root: etree._Element) -> list[Line]:
+    """The text regions that hold no lines (a layout drawn in eScriptorium or Transkribus, not
+    yet segmented), in reading order, each as a Line of its outline for lines to be found in."""
+    if not children(root, "Page"):
+        return []
+    page, image, size = _page(path, root)
+    order = _region_order(root)
+    found = []
+    for n, region in enumerate(descendants(page, "TextRegion")):
+        outline = _coords(region, "Coords")
+        if outline is None or len(outline) < 3 or descendants(region, "TextLine"):
+            continue
+        if any(e is not region for e in descendants(region, "TextRegion")):
+            continue  # its inner regions are taken one by one
+        rid = region.get("id", f"region{n}")
+        empty = Line(rid, image, polygon=outline, source=path, page_size=size, region=rid)
+        found.append((order.get(rid, len(order)), n, empty))
+    found.sort(key=lambda t: t[:2])
+    return [region for _, _, region in found]
+
+
+def add_lines(root: etree._Element, lines: list[Line]) -> None:
+    """Write lines found in a region (empty_regions) into it, after its own parts and inner
+    regions and before its text, as the schema orders them."""
+    ns = etree.QName(root).namespace
+    q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
+    regions = {r.get("id"): r for r in descendants(root, "TextRegion")}
+    for line in lines:
+        region = regions[line.region]
+        element = etree.Element(q("TextLine"), id=line.id)
+        etree.SubElement(element, q("Coords"), points=point_list(line.polygon.clip(0)))
+        if line.baseline is not None:
+            etree.SubElement(element, q("Baseline"), points=point_list(line.baseline.clip(0)))
+        later = next((c for c in region if local(c) in ("TextEquiv", "TextStyle")), None)
+        if later is not None:
+            later.addprevious(element)
+        else:
+            region.append(element)
 
 
 _AFTER_TEXT = ("TextStyle", "UserDefined", "Labels")
