@@ -12,7 +12,9 @@ column by column, where the ground truth goes row by row, is judged on its lines
 
 `inkread eval --find-lines` gives the found lines' figures as a user runs them (found and read
 by `pages.read_page`, as `read` does, here too); this script adds the given lines' and the
-transcribed areas' for comparison. With `--lines-from DIR`, another tool's
+transcribed areas' for comparison. With `--in-regions`, lines are also found inside the
+ground truth's own text regions (its lines taken out), as `read` finds them in a layout drawn
+in eScriptorium or Transkribus (pages.read_regions). With `--lines-from DIR`, another tool's
 lines for each page (DIR/<the ground truth's file name>, PAGE or ALTO, as kraken's `segment
 -bl` writes them: bench/vs_kraken_lines.sh) are scored the same way, read in their own order.
 
@@ -28,11 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data import Skipped, read_data
+from inkread.data import Skipped, alto, read_data
+from inkread.data import page as page_xml
 from inkread.data.images import load_gray
 from inkread.data.sources import read_xml
+from inkread.data.xml import descendants, parse
 from inkread.metrics import char_errors, line_masks, matches, overlaps, truth_order
-from inkread.pages import read_page
+from inkread.pages import read_page, read_regions
 from inkread.recognize import Recognizer
 
 
@@ -44,11 +48,24 @@ def on_transcribed(fm, tm, shape) -> list[bool]:
     return [bool((f.mask & f.on(transcribed)).sum() >= 0.5 * max(f.mask.sum(), 1)) for f in fm]
 
 
+def regions_of(source: Path, image: Path) -> list:
+    """The ground truth's text regions, as a layout without its lines."""
+    root = parse(source).getroot()
+    for line in descendants(root, "TextLine"):
+        line.getparent().remove(line)
+    reader = page_xml if page_xml.is_page(root) else alto
+    found = reader.empty_regions(source, root)
+    for region in found:
+        region.image = image
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="PAGE/ALTO ground truth")
     parser.add_argument("--model", default="default")
     parser.add_argument("--lines-from", type=Path, help="another tool's lines, a file a page")
+    parser.add_argument("--in-regions", action="store_true", help="also find lines in its regions")
     args = parser.parse_args()
     recognizer = Recognizer.load(args.model, "cpu")
     lines, _ = read_data(args.data)
@@ -64,7 +81,10 @@ def main() -> None:
     }
     if args.lines_from:
         errors |= {"its lines": 0, "its lines in the ground truth's order": 0}
+    if args.in_regions:
+        errors |= {"lines in its regions": 0, "lines in its regions in the ground truth's order": 0}
     its_n = its_matched = 0
+    in_n = in_matched = 0
     chars = 0
     read_seconds = 0.0
     for source, truth in pages.items():
@@ -104,6 +124,16 @@ def main() -> None:
             }
             its_read = [its_texts.get(id(x), "") for x in its]  # "" where a line cannot be cut
             texts_of += [its_read, [its_read[i] for i in truth_order(its_shared)]]
+        if args.in_regions:
+            inside_regions = read_regions(
+                truth[0].image, page, regions_of(source, truth[0].image), recognizer
+            )
+            rm = line_masks([r.line.polygon for r in inside_regions], page.shape)
+            in_shared = overlaps(rm, tm)
+            in_n += len(inside_regions)
+            in_matched += matches(rm, tm, in_shared)
+            in_read = [r.result.text for r in inside_regions]
+            texts_of += [in_read, [in_read[i] for i in truth_order(in_shared)]]
         cer = {}
         for name, texts in zip(errors, texts_of):
             e = char_errors("\n".join(t for t in texts if t), reference)
@@ -126,6 +156,11 @@ def main() -> None:
         print(
             f"its lines: {its_n} found, {its_matched} matched: precision "
             f"{its_matched / max(its_n, 1):.1%}, recall {its_matched / max(truth_n, 1):.1%}"
+        )
+    if args.in_regions:
+        print(
+            f"lines in its regions: {in_n} found, {in_matched} matched: precision "
+            f"{in_matched / max(in_n, 1):.1%}, recall {in_matched / max(truth_n, 1):.1%}"
         )
     for name, e in errors.items():
         print(f"page CER with {name}: {e / chars:.2%}")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from lxml import etree
 from PIL import Image, ImageSequence
@@ -268,28 +269,56 @@ def read_regions(
     decoder: Decoder = greedy,
 ) -> list[Reading]:
     """Lines found in each region of a layout that has none yet, and read, less those that are
-    not writing (readable). Each region is cut out with its surroundings painted as paper, so
-    that its lines stop at its edges: the regions are the user's word on where the columns,
-    notes and titles are. The page is taken to be upright, as whoever drew the regions saw it."""
-    from inkread.segment import segment
+    not writing (readable). Each region is cut out, a line spacing wider all round, with its
+    surroundings painted as paper, and keeps the lines whose baseline's middle lies in it: the
+    regions are the user's word on where the columns, notes and titles are, but drawn by hand
+    their edges may run through a line's ascenders or its end, and neighbours may overlap
+    (Transkribus's Hooker regions do both; BENCHMARKS.md, "Lines in a layout's regions"). A
+    line found in two such regions is kept in the one it lies deeper in. The page is taken to
+    be upright, as whoever drew the regions saw it."""
+    from inkread.segment import line_spacing, segment
 
-    lines = []
+    reach = round(line_spacing(page) or 0)
+    found = []  # (how deep in its region the baseline's middle lies, line), in reading order
     for region in regions:
         scale = np.array(region.scale_to(page.shape))
-        cut = cut_polygon(page, region.polygon * scale)
+        outline = (region.polygon * scale).astype(np.float32)
+        cut = cut_polygon(page, outline, reach)
         if cut is None:
             continue
         crop, corner = cut
         for n, line in enumerate(segment(crop, image), start=1):
+            line.polygon, line.baseline = line.polygon + corner, line.baseline + corner
+            x, y = line.baseline[len(line.baseline) // 2]
+            depth = cv2.pointPolygonTest(outline, (float(x), float(y)), True)
+            if depth < 0:
+                continue  # another region's, or none's
             line.id = xml_id(f"{region.id}_l{n}", "l")
-            line.polygon = (line.polygon + corner) / scale
-            line.baseline = (line.baseline + corner) / scale
             line.region, line.source = region.region, region.source
-            line.page_size = region.page_size
-            lines.append(line)
+            found.append((depth, line))
+    kept: list[Line] = []
+    for _, line in sorted(found, key=lambda f: -f[0]):
+        if not any(_same_line(line.baseline, other.baseline, reach) for other in kept):
+            kept.append(line)
+    lines = [line for _, line in found if any(line is k for k in kept)]
+    for line, region in ((x, next(r for r in regions if r.region == x.region)) for x in lines):
+        scale = np.array(region.scale_to(page.shape))
+        line.polygon, line.baseline = line.polygon / scale, line.baseline / scale
+        line.page_size = region.page_size
     loaded = (image, page)
     readings = recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded)
     return readable(list(readings), recognizer, loaded, batch_size)
+
+
+def _same_line(a: np.ndarray, b: np.ndarray, spacing: float) -> bool:
+    """Whether two level baselines (x rising) trace one line: along most of the shorter, under
+    a third of a line spacing apart."""
+    low, high = max(a[0, 0], b[0, 0]), min(a[-1, 0], b[-1, 0])
+    if high - low < 0.5 * min(a[-1, 0] - a[0, 0], b[-1, 0] - b[0, 0]):
+        return False
+    xs = np.linspace(low, high, 16)
+    apart = np.abs(np.interp(xs, a[:, 0], a[:, 1]) - np.interp(xs, b[:, 0], b[:, 1]))
+    return bool(apart.mean() < spacing / 3)
 
 
 def _as_cut(crop: np.ndarray) -> np.ndarray:

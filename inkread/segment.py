@@ -76,15 +76,7 @@ class Found:
 
 def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     """Text lines of an 8-bit gray page, in reading order, each with region, baseline, polygon."""
-    scale = min(1.0, WORK_HEIGHT / page.shape[0])
-    small = (
-        cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        if scale < 1
-        else page
-    )
-    binary = _threshold(small)
-    ink = _ink(small, binary)
-    height = _char_height(ink)
+    scale, small, binary, ink, height = _measured(page)
     if height is None:
         return []
     spacing = _spacing(ink, height)
@@ -107,6 +99,26 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
                 )
             )
     return lines
+
+
+def line_spacing(page: np.ndarray) -> float | None:
+    """The distance between the page's lines, in its pixels; None where it shows no writing."""
+    scale, _, _, ink, height = _measured(page)
+    return None if height is None else _spacing(ink, height) / scale
+
+
+def _measured(page: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float | None]:
+    """The page at the working size (and that size's scale), its threshold, its ink, and the
+    height of its letters."""
+    scale = min(1.0, WORK_HEIGHT / page.shape[0])
+    small = (
+        cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else page
+    )
+    binary = _threshold(small)
+    ink = _ink(small, binary)
+    return scale, small, binary, ink, _char_height(ink)
 
 
 def _traced(

@@ -1,5 +1,6 @@
 """Whole pages: finding lines, reading order, hOCR, multi-page files, large scans."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -512,12 +513,14 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
 @pytest.mark.parametrize("fmt", ["page", "alto"])
 def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, fmt):
     """A layout drawn in eScriptorium or Transkribus has regions and no lines yet: `read` finds
-    the lines inside each region, none reaching outside it, reads them, and writes them into
-    the regions of the user's own file, which reads back the same."""
+    the lines of each region, reads them, and writes them into the regions of the user's own
+    file, which reads back the same. Regions drawn by hand overlap and run through lines: here
+    two bands meet across the middle of the second line, and every line is read once."""
     truth, _ = read_data([PAGE.with_suffix(".xml")])
     page = load_gray(PAGE.with_suffix(".jpg"))
     h, w = page.shape
-    top = round(max(t.polygon[:, 1].max() for t in truth[:3])) + 5  # round the first 3 lines
+    middle = round(truth[1].baseline[:, 1].mean())  # the bands overlap 10 pixels round it
+    bottom = round(truth[2].polygon[:, 1].max()) + 5  # the fourth line is in neither
     Image.fromarray(page).save(tmp_path / "page.png")
     assert run_cli("read", tmp_path / "page.png", "--format", fmt, "--out", tmp_path) == 0
     tree = etree.parse(str(tmp_path / f"page.{fmt}.xml"))
@@ -526,10 +529,15 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     [region, *others] = tree.iter("{*}TextRegion" if fmt == "page" else "{*}TextBlock")
     for other in others:
         other.getparent().remove(other)
-    if fmt == "page":
-        region.find("{*}Coords").set("points", f"0,0 {w - 1},0 {w - 1},{top} 0,{top}")
-    else:
-        region.attrib.update({"HPOS": "0", "VPOS": "0", "WIDTH": str(w - 1), "HEIGHT": str(top)})
+    second = copy.deepcopy(region)
+    region.addnext(second)
+    for band, (y0, y1) in zip((region, second), ((0, middle + 5), (middle - 5, bottom))):
+        band.set("id" if fmt == "page" else "ID", f"band{y0}")
+        if fmt == "page":
+            band.find("{*}Coords").set("points", f"0,{y0} {w - 1},{y0} {w - 1},{y1} 0,{y1}")
+        else:
+            band.attrib.update({"HPOS": "0", "VPOS": str(y0), "WIDTH": str(w - 1)})
+            band.set("HEIGHT", str(y1 - y0))
     tree.write(str(tmp_path / "layout.xml"))
     capsys.readouterr()
     assert run_cli("read", tmp_path / "layout.xml", "--format", fmt, "--out", tmp_path / "o") == 0
@@ -538,7 +546,7 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     etree.XMLSchema(etree.parse(str(schema))).assertValid(written)
     lines = [x for x in read_data([tmp_path / "o" / f"layout.{fmt}.xml"])[0] if x.text]
     assert len(lines) == 3
-    assert all(x.polygon[:, 1].max() <= top + 1 for x in lines)
+    assert lines[0].region == "band0" and lines[2].region == f"band{middle - 5}"
     reference = "\n".join(t.text for t in truth[:3])
     assert char_errors("\n".join(x.text for x in lines), reference) < 0.3 * len(reference)
     capsys.readouterr()
@@ -547,7 +555,8 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     (tmp_path / "o" / "page.png").symlink_to(tmp_path / "page.png")
     assert run_cli("read", tmp_path / "o" / f"layout.{fmt}.xml") == 0
     assert capsys.readouterr().out == first == "".join(x.text + "\n" for x in lines)
-    region.getparent().remove(region)  # nothing left to read in: said, not silent
+    for band in (region, second):  # nothing left to read in: said, not silent
+        band.getparent().remove(band)
     tree.write(str(tmp_path / "empty.xml"))
     assert run_cli("read", tmp_path / "empty.xml") == 0
     assert "no lines or text regions" in capsys.readouterr().err

@@ -103,8 +103,11 @@ def box_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> BoxMask:
     return BoxMask(int(x0), int(y0), mask.astype(bool))
 
 
-def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
-    """The polygon's bounding box, with everything outside the polygon painted as paper.
+def cut_polygon(
+    page: np.ndarray, polygon: np.ndarray, reach: int = 0
+) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The polygon's bounding box, with everything outside the polygon painted as paper; with
+    `reach`, the polygon widened by that many pixels all round.
 
     Coordinates are clipped to the page (real exports have small negative ones). The paper
     colour is the crop's median, which follows uneven lighting better than a page-wide value.
@@ -115,8 +118,8 @@ def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tupl
     pts = np.round(np.asarray(polygon, dtype=np.float64)).astype(np.int64)
     pts[:, 0] = pts[:, 0].clip(0, w - 1)
     pts[:, 1] = pts[:, 1].clip(0, h - 1)
-    x0, y0 = pts.min(axis=0)
-    x1, y1 = pts.max(axis=0) + 1
+    x0, y0 = (pts.min(axis=0) - reach).clip(0)
+    x1, y1 = np.minimum(pts.max(axis=0) + 1 + reach, [w, h])
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
     crop = page[y0:y1, x0:x1]
@@ -124,6 +127,8 @@ def cut_polygon(page: np.ndarray, polygon: np.ndarray) -> tuple[np.ndarray, tupl
         return crop.copy(), (int(x0), int(y0))
     mask = np.zeros(crop.shape, dtype=np.uint8)
     cv2.fillPoly(mask, [(pts - [x0, y0]).astype(np.int32)], 255)
+    if reach:
+        mask = cv2.dilate(mask, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
     if not mask.any():
         return None
     paper = np.uint8(np.median(crop))
