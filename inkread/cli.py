@@ -165,27 +165,40 @@ def read(
 
 @app.command(name="segment")
 def segment_pages(
-    images: Annotated[list[Path], typer.Argument(help="page images")],
+    images: Annotated[
+        list[Path], typer.Argument(help="page images, or PAGE/ALTO layouts of regions")
+    ],
     out: Annotated[Path, typer.Option(help="the XML file (one page) or a folder")],
     format: Annotated[str, typer.Option("--format", "-f", help="page | alto")] = "page",
 ) -> None:
-    """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text."""
+    """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text; a
+    layout's lines are written into its regions, in its own format."""
     from inkread.data import alto, page
     from inkread.data.xml import to_bytes
-    from inkread.pages import find_lines, image_size
+    from inkread.pages import find_lines, image_size, open_inputs, segmented_layout
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     many = len(images) > 1 or out.is_dir() or not out.suffix
-    writer = page.new_document if format == "page" else alto.new_document
     for image in images:
         if not image.is_file():
             raise MissingFile("no such file", image)
-        lines = find_lines(image)
-        size = lines[0].page_size if lines else image_size(image)
-        target = out / (image.stem + (".xml" if format == "page" else ".alto.xml")) if many else out
+        kind = format
+        if image.suffix.lower() == ".xml":
+            [doc] = open_inputs([str(image)])
+            root, lines = segmented_layout(doc)
+            kind = doc.kind
+        else:
+            lines = find_lines(image)
+            size = lines[0].page_size if lines else image_size(image)
+            writer = page.new_document if format == "page" else alto.new_document
+            root = writer(image, size, lines, {})
+        name = image.name.split(".")[0] + (".xml" if kind == "page" else ".alto.xml")
+        target = out / name if many else out
+        if target.resolve() == image.resolve():
+            raise InkreadError("output would overwrite the input", target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(to_bytes(writer(image, size, lines, {})))
+        target.write_bytes(to_bytes(root))
         _warn(f"{image}: {len(lines)} lines -> {target}")
 
 

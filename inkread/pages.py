@@ -268,14 +268,24 @@ def read_regions(
     batch_size: int = 16,
     decoder: Decoder = greedy,
 ) -> list[Reading]:
-    """Lines found in each region of a layout that has none yet, and read, less those that are
-    not writing (readable). Each region is cut out, a line spacing wider all round, with its
-    surroundings painted as paper, and keeps the lines whose baseline's middle lies in it: the
-    regions are the user's word on where the columns, notes and titles are, but drawn by hand
-    their edges may run through a line's ascenders or its end, and neighbours may overlap
-    (Transkribus's Hooker regions do both; BENCHMARKS.md, "Lines in a layout's regions"). A
-    line found in two such regions is kept in the one it lies deeper in. The page is taken to
-    be upright, as whoever drew the regions saw it."""
+    """The lines found in each region of a layout that has none yet (find_in_regions), read,
+    less those that are not writing (readable)."""
+    lines = find_in_regions(image, page, regions)
+    loaded = (image, page)
+    readings = recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded)
+    return readable(list(readings), recognizer, loaded, batch_size)
+
+
+def find_in_regions(image: Path, page: np.ndarray, regions: list[Line]) -> list[Line]:
+    """The lines of each region of a layout that has none yet, in the regions' coordinates.
+
+    Each region is cut out, a line spacing wider all round, with its surroundings painted as
+    paper, and keeps the lines whose baseline's middle lies in it: the regions are the user's
+    word on where the columns, notes and titles are, but drawn by hand their edges may run
+    through a line's ascenders or its end, and neighbours may overlap (Transkribus's Hooker
+    regions do both; BENCHMARKS.md, "Lines in a layout's regions"). A line found in two such
+    regions is kept in the one it lies deeper in. The page is taken to be upright, as whoever
+    drew the regions saw it."""
     from inkread.segment import line_spacing, segment
 
     reach = round(line_spacing(page) or 0)
@@ -305,9 +315,18 @@ def read_regions(
         scale = np.array(region.scale_to(page.shape))
         line.polygon, line.baseline = line.polygon / scale, line.baseline / scale
         line.page_size = region.page_size
-    loaded = (image, page)
-    readings = recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded)
-    return readable(list(readings), recognizer, loaded, batch_size)
+    return lines
+
+
+def segmented_layout(doc: Document) -> tuple[etree._Element, list[Line]]:
+    """A copy of a layout's XML with the lines found in its regions written in, and those
+    lines: `inkread segment` of a layout, which reads nothing and so keeps every line."""
+    if doc.xml is None or not doc.regions:
+        raise InkreadError("has lines already, or no text regions to find them in", doc.path)
+    lines = find_in_regions(doc.image, load_gray(doc.image), doc.regions)
+    root = copy.deepcopy(doc.xml.getroot())
+    (page if doc.kind == "page" else alto).add_lines(root, lines)
+    return root, lines
 
 
 def _same_line(a: np.ndarray, b: np.ndarray, spacing: float) -> bool:

@@ -338,13 +338,17 @@ def test_empty_page_has_no_lines():
     assert segment(np.full((800, 600), 230, np.uint8)) == []
 
 
-def test_segment_command_writes_valid_page_xml(tmp_path):
+@pytest.mark.parametrize("fmt", ["page", "alto"])
+def test_segment_command_writes_valid_xml(tmp_path, fmt):
+    """ALTO wants a String in every TextLine, even one not read yet."""
     out = tmp_path / "p.xml"
-    assert run_cli("segment", PAGE.with_suffix(".jpg"), "--out", out) == 0
+    assert run_cli("segment", PAGE.with_suffix(".jpg"), "--out", out, "--format", fmt) == 0
     tree = etree.parse(str(out))
-    etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2019-07-15.xsd"))).assertValid(tree)
-    assert len(tree.findall(".//{*}TextLine")) == 11
-    assert all(x.find("{*}Baseline") is not None for x in tree.findall(".//{*}TextLine"))
+    schema = SCHEMAS / ("page-2019-07-15.xsd" if fmt == "page" else "alto-4-4.xsd")
+    etree.XMLSchema(etree.parse(str(schema))).assertValid(tree)
+    lines = tree.findall(".//{*}TextLine")
+    assert len(lines) == 11
+    assert all(x.find("{*}Baseline") is not None or x.get("BASELINE") for x in lines)
 
 
 def test_read_page_image_without_xml(overfit, capsys, tmp_path):
@@ -539,6 +543,10 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
             band.attrib.update({"HPOS": "0", "VPOS": str(y0), "WIDTH": str(w - 1)})
             band.set("HEIGHT", str(y1 - y0))
     tree.write(str(tmp_path / "layout.xml"))
+    assert run_cli("segment", tmp_path / "layout.xml", "--out", tmp_path / "s") == 0
+    segmented = etree.parse(str(next((tmp_path / "s").iterdir())))
+    assert len(segmented.findall(".//{*}TextLine")) == 3  # in the layout's own format
+    assert segmented.getroot().tag == tree.getroot().tag
     capsys.readouterr()
     assert run_cli("read", tmp_path / "layout.xml", "--format", fmt, "--out", tmp_path / "o") == 0
     written = etree.parse(str(tmp_path / "o" / f"layout.{fmt}.xml"))

@@ -144,6 +144,7 @@ def _line_element(
         element.set("BASELINE", point_list(baseline.clip(0)))
     polygon = etree.SubElement(etree.SubElement(element, tag("Shape")), tag("Polygon"))
     polygon.set("POINTS", point_list(shape))
+    etree.SubElement(element, tag("String"), CONTENT="")  # the schema wants one; fill replaces it
 
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
