@@ -19,7 +19,7 @@ from PIL import Image, ImageSequence
 from inkread.alphabet import right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, load_gray, to_gray
-from inkread.data.lines import Line, Skipped, Transcript, WordBox, clip_band, line_cuts
+from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_band, line_cuts
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
@@ -59,9 +59,9 @@ class Document:
     xml: etree._ElementTree | None = None
     kind: str = "image"  # image | page | alto
     find_lines: bool = False  # a page image without XML: segment it when it is read
-    # the text regions of an XML that holds no lines yet, as outlines (Line.polygon): lines
-    # are found in each when it is read, and written into it (read_regions)
-    regions: list[Line] = field(default_factory=list)
+    # the text regions of an XML that holds no lines yet: lines are found in each when it is
+    # read, and written into it (read_regions)
+    regions: list[Region] = field(default_factory=list)
 
 
 def open_inputs(
@@ -263,7 +263,7 @@ def read_page(
 def read_regions(
     image: Path,
     page: np.ndarray,
-    regions: list[Line],
+    regions: list[Region],
     recognizer: Recognizer,
     batch_size: int = 16,
     decoder: Decoder = greedy,
@@ -276,7 +276,7 @@ def read_regions(
     return readable(list(readings), recognizer, loaded, batch_size)
 
 
-def find_in_regions(image: Path, page: np.ndarray, regions: list[Line]) -> list[Line]:
+def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> list[Line]:
     """The lines of each region of a layout that has none yet, in the regions' coordinates.
 
     Each region is cut out, a line spacing wider all round, with its surroundings painted as
@@ -284,34 +284,38 @@ def find_in_regions(image: Path, page: np.ndarray, regions: list[Line]) -> list[
     word on where the columns, notes and titles are, but drawn by hand their edges may run
     through a line's ascenders or its end, and neighbours may overlap (Transkribus's Hooker
     regions do both; BENCHMARKS.md, "Lines in a layout's regions"). A line found in two such
-    regions is kept in the one it lies deeper in. The page is taken to be upright, as whoever
-    drew the regions saw it."""
+    regions is kept in the one it lies deeper in. A region is taken to stand as its XML says
+    (Region.turns), else upright, as whoever drew it saw it."""
     from inkread.segment import line_spacing, segment
 
     reach = round(line_spacing(page) or 0)
     found = []  # (how deep in its region the baseline's middle lies, line), in reading order
     for region in regions:
         scale = np.array(region.scale_to(page.shape))
-        outline = (region.polygon * scale).astype(np.float32)
+        outline = (region.outline * scale).astype(np.float32)
         cut = cut_polygon(page, outline, reach)
         if cut is None:
             continue
         crop, corner = cut
-        for n, line in enumerate(segment(crop, image), start=1):
-            line.polygon, line.baseline = line.polygon + corner, line.baseline + corner
+        turned = np.ascontiguousarray(np.rot90(crop, region.turns))
+        height, width = crop.shape
+        for n, line in enumerate(segment(turned, image), start=1):
+            line.polygon = _unturned(line.polygon, region.turns, width, height) + corner
+            line.baseline = _unturned(line.baseline, region.turns, width, height) + corner
             x, y = line.baseline[len(line.baseline) // 2]
             depth = cv2.pointPolygonTest(outline, (float(x), float(y)), True)
             if depth < 0:
                 continue  # another region's, or none's
             line.id = xml_id(f"{region.id}_l{n}", "l")
-            line.region, line.source = region.region, region.source
+            line.region, line.source = region.id, region.source
+            line.upside_down = region.turns == 2
             found.append((depth, line))
     kept: list[Line] = []
     for _, line in sorted(found, key=lambda f: -f[0]):
         if not any(_same_line(line.baseline, other.baseline, reach) for other in kept):
             kept.append(line)
     lines = [line for _, line in found if any(line is k for k in kept)]
-    for line, region in ((x, next(r for r in regions if r.region == x.region)) for x in lines):
+    for line, region in ((x, next(r for r in regions if r.id == x.region)) for x in lines):
         scale = np.array(region.scale_to(page.shape))
         line.polygon, line.baseline = line.polygon / scale, line.baseline / scale
         line.page_size = region.page_size
@@ -330,8 +334,11 @@ def segmented_layout(doc: Document) -> tuple[etree._Element, list[Line]]:
 
 
 def _same_line(a: np.ndarray, b: np.ndarray, spacing: float) -> bool:
-    """Whether two level baselines (x rising) trace one line: along most of the shorter, under
-    a third of a line spacing apart."""
+    """Whether two baselines trace one line: along most of the shorter, under a third of a
+    line spacing apart. Lines running up or down the page are compared along it."""
+    if np.ptp(a[:, 1]) > np.ptp(a[:, 0]):
+        a, b = a[:, ::-1], b[:, ::-1]
+    a, b = a[np.argsort(a[:, 0])], b[np.argsort(b[:, 0])]
     low, high = max(a[0, 0], b[0, 0]), min(a[-1, 0], b[-1, 0])
     if high - low < 0.5 * min(a[-1, 0] - a[0, 0], b[-1, 0] - b[0, 0]):
         return False
@@ -481,7 +488,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     if doc.xml is not None and doc.kind == fmt:
         root = copy.deepcopy(doc.xml.getroot())
         writer = page if fmt == "page" else alto
-        empty = {region.region for region in doc.regions}
+        empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
         return to_bytes(root)

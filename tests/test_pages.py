@@ -568,3 +568,34 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     tree.write(str(tmp_path / "empty.xml"))
     assert run_cli("read", tmp_path / "empty.xml") == 0
     assert "no lines or text regions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["page", "alto"])
+def test_a_layout_region_turned_as_its_xml_says_is_read_upright(tmp_path, capsys, fmt):
+    """A region whose XML says its writing stands a quarter turned (PAGE orientation 90:
+    turn it so much clockwise to set it right; ALTO ROTATION 90: it stands turned so much
+    counter-clockwise) is read as the upright page is."""
+    capsys.readouterr()
+    assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
+    expected = capsys.readouterr().out
+    upright = load_gray(PAGE.with_suffix(".jpg"))
+    Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1))).save(tmp_path / "up.png")
+    w, h = upright.shape  # of the turned scan
+    if fmt == "page":
+        ns = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+        layout = (
+            f'<PcGts xmlns="{ns}"><Page imageFilename="up.png" imageWidth="{w}" '
+            f'imageHeight="{h}"><TextRegion id="r" orientation="90"><Coords '
+            f'points="0,0 {w - 1},0 {w - 1},{h - 1} 0,{h - 1}"/></TextRegion></Page></PcGts>'
+        )
+    else:
+        layout = (
+            '<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Description>'
+            "<MeasurementUnit>pixel</MeasurementUnit><sourceImageInformation><fileName>up.png"
+            f'</fileName></sourceImageInformation></Description><Layout><Page ID="p" WIDTH="{w}"'
+            f' HEIGHT="{h}" PHYSICAL_IMG_NR="1"><PrintSpace><TextBlock ID="r" ROTATION="90" '
+            f'HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}"/></PrintSpace></Page></Layout></alto>'
+        )
+    (tmp_path / "layout.xml").write_text(layout, encoding="utf-8")
+    assert run_cli("read", tmp_path / "layout.xml") == 0
+    assert capsys.readouterr().out == expected

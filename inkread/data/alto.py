@@ -8,18 +8,18 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
-from inkread.data.lines import Line, Transcript, group_by_region, repair_polygons
+from inkread.data.lines import Line, Region, Transcript, group_by_region, repair_polygons
 from inkread.data.xml import (
     box,
     child,
     children,
     descendants,
-    half_turned,
     local,
     outline,
     point_list,
     points,
     resolve_image,
+    upright_turns,
     xml_id,
 )
 
@@ -102,16 +102,15 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 source=path,
                 page_size=size,
                 region=line.getparent().get("ID") if line.getparent() is not None else None,
-                upside_down=half_turned(line, "ROTATION"),
+                upside_down=upright_turns(line, "ROTATION") == 2,
             )
         )
     repair_polygons(lines)
     return lines
 
 
-def empty_regions(path: Path, root: etree._Element) -> list[Line]:
-    """The text blocks that hold no lines (a layout not yet segmented), in the file's order,
-    each as a Line of its outline for lines to be found in."""
+def empty_regions(path: Path, root: etree._Element) -> list[Region]:
+    """The text blocks that hold no lines (a layout not yet segmented), in the file's order."""
     scale = _scale(root)
     image, size = _page(path, root)
     found = []
@@ -119,8 +118,8 @@ def empty_regions(path: Path, root: etree._Element) -> list[Line]:
         outline = _polygon(block)
         if outline is not None and not children(block, "TextLine"):
             bid = block.get("ID", f"block{n}")
-            outline = outline * scale
-            found.append(Line(bid, image, polygon=outline, source=path, page_size=size, region=bid))
+            turns = upright_turns(block, "ROTATION")
+            found.append(Region(bid, image, outline * scale, path, size, turns))
     return found
 
 

@@ -27,17 +27,39 @@ class Line:
     region: str | None = None  # id of the text region (block) the line belongs to
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
     # found on a page scanned upside down (pages.read_page), or in a region the XML says is
-    # (xml.half_turned): cut turned half round. Its baseline runs right to left, which alone
+    # (xml.upright_turns): cut turned half round. Its baseline runs right to left, which alone
     # would not say so: a right-to-left script's baseline may be drawn either way
     # (quarter_turns)
     upside_down: bool = False
 
     def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:
-        """From the line's coordinates to the pixels of its image, of shape (height, width):
-        the XML may have been made for a scaled copy of the image, and the image decides."""
-        if not self.page_size or self.page_size == (shape[1], shape[0]):
-            return (1.0, 1.0)
-        return (shape[1] / self.page_size[0], shape[0] / self.page_size[1])
+        """From the line's coordinates to the pixels of its image, of shape (height, width)."""
+        return scale_between(self.page_size, shape)
+
+
+@dataclass
+class Region:
+    """A text region of a layout that holds no lines yet (drawn in eScriptorium or
+    Transkribus): where lines are to be found (pages.find_in_regions)."""
+
+    id: str
+    image: Path
+    outline: np.ndarray  # (N, 2) x, y in the XML's coordinates
+    source: Path
+    page_size: tuple[int, int] | None = None
+    turns: int = 0  # quarter turns counter-clockwise (np.rot90) that set its writing upright
+
+    def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:
+        return scale_between(self.page_size, shape)
+
+
+def scale_between(size: tuple[int, int] | None, shape: tuple[int, ...]) -> tuple[float, float]:
+    """From coordinates made for an image of `size` (width, height) to the pixels of one of
+    `shape` (height, width): the XML may have been made for a scaled copy of the image, and
+    the image decides."""
+    if not size or size == (shape[1], shape[0]):
+        return (1.0, 1.0)
+    return (shape[1] / size[0], shape[0] / size[1])
 
 
 @dataclass

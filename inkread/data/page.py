@@ -9,18 +9,18 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
-from inkread.data.lines import Line, Transcript, group_by_region, repair_polygons
+from inkread.data.lines import Line, Region, Transcript, group_by_region, repair_polygons
 from inkread.data.xml import (
     box,
     child,
     children,
     descendants,
-    half_turned,
     local,
     outline,
     point_list,
     points,
     resolve_image,
+    upright_turns,
     xml_id,
 )
 
@@ -95,7 +95,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                     region=region.get("id")
                     if region is not None and local(region) == "TextRegion"
                     else None,
-                    upside_down=half_turned(line, "orientation"),
+                    upside_down=upright_turns(line, "orientation") == 2,
                 ),
             )
         )
@@ -105,9 +105,9 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     return lines
 
 
-def empty_regions(path: Path, root: etree._Element) -> list[Line]:
+def empty_regions(path: Path, root: etree._Element) -> list[Region]:
     """The text regions that hold no lines (a layout drawn in eScriptorium or Transkribus, not
-    yet segmented), in reading order, each as a Line of its outline for lines to be found in."""
+    yet segmented), in reading order."""
     if not children(root, "Page"):
         return []
     page, image, size = _page(path, root)
@@ -120,8 +120,10 @@ def empty_regions(path: Path, root: etree._Element) -> list[Line]:
         if any(e is not region for e in descendants(region, "TextRegion")):
             continue  # its inner regions are taken one by one
         rid = region.get("id", f"region{n}")
-        empty = Line(rid, image, polygon=outline, source=path, page_size=size, region=rid)
-        found.append((order.get(rid, len(order)), n, empty))
+        turns = upright_turns(region, "orientation")
+        found.append(
+            (order.get(rid, len(order)), n, Region(rid, image, outline, path, size, turns))
+        )
     found.sort(key=lambda t: t[:2])
     return [region for _, _, region in found]
 

@@ -68,19 +68,22 @@ def points(text: str | None) -> np.ndarray | None:
     return np.array(values, dtype=np.float64).reshape(-1, 2)
 
 
-def half_turned(element: etree._Element, name: str) -> bool:
-    """Whether the nearest of element and its ancestors that gives an angle `name` says its
-    writing stands upside down on the image: PAGE's orientation (clockwise, to set it right)
-    and ALTO's ROTATION (counter-clockwise, inherited) agree at 180. Transkribus writes
-    radians there (3.1415927). Turned so, a line's baseline runs right to left, which alone
-    would not say so (Line.upside_down)."""
+def upright_turns(element: etree._Element, name: str) -> int:
+    """The quarter turns counter-clockwise (np.rot90) that set upright the writing of element,
+    as the nearest of it and its ancestors that gives an angle `name` says: PAGE's orientation
+    (the turn clockwise that corrects it) and ALTO's ROTATION (the writing's own turn
+    counter-clockwise, inherited) mean the same. Transkribus writes radians there (1.5707964,
+    3.1415927, 4.712389); angles between quarters are skew, left to the line cutter."""
     while element is not None and element.get(name) is None:
         element = element.getparent()
     try:
-        angle = abs(float(element.get(name))) if element is not None else 0.0
+        angle = float(element.get(name)) if element is not None else 0.0
     except ValueError:
-        return False
-    return angle >= 135 or abs(angle - math.pi) < 1e-3
+        return 0
+    quarters = angle / (math.pi / 2)
+    if angle and abs(angle) <= 2 * math.pi and abs(quarters - round(quarters)) < 1e-3:
+        return -round(quarters) % 4  # radians
+    return -round(angle / 90) % 4
 
 
 def resolve_image(xml_path: Path, name: str | None) -> Path:
