@@ -34,6 +34,7 @@ COLUMN_GAP = 1.5
 # this much writing (inked rows) along each side of it. Word gaps in a few lines of
 # typewriting can line up; they do not run down a whole column.
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
+VALLEY = 0.25  # ... or where the writing thins to this part of its inkiest stretches'
 RULE, RULE_CROSSED = 4.0, 0.35  # a vertical rule this long that the writing avoids parts columns
 RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing (_without_rules)
 RULE_DOWN = 1.0  # nor is a stroke this long straight down: an edge, a fold, a rule's piece
@@ -257,6 +258,16 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
                 parts.append((left, end))
                 left = start
         parts.append((left, zone[-1]))
+    low = VALLEY * float(np.percentile(inked, 90)) if len(inked) else 0.0
+    parts = [
+        piece
+        for part in parts
+        for piece in (
+            [part]
+            if _table(part, rules, spacing)
+            else _at_valleys(ink, profile, part, low, spacing)
+        )
+    ]
     pad = int(spacing / 2)  # room for the first and last letters' strokes; a rule needs none
     padded = [
         (max(0, a - pad), min(ink.shape[1], b + pad))
@@ -264,6 +275,33 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
         if _written(ink, a, b, spacing)
     ]
     return [cut for part in padded for cut in _ruled(ink, spacing, part, rules)]
+
+
+def _at_valleys(
+    ink: np.ndarray, profile: np.ndarray, part: tuple[int, int], low: float, spacing: float
+) -> list[tuple[int, int]]:
+    """A column parted where its writing thins, over half a line spacing, to under `low` and
+    runs on either side as a gutter's columns do (_gutter): a book's narrow gutter, crossed
+    by the pen's flourishes, glosses between the columns and specks, leaves no gap. It is
+    parted at the valley's thinnest, so that no line's end is cut off."""
+    left, right = part
+    width = max(1, int(spacing / 2)) | 1
+    smooth = np.convolve(profile[left:right], np.ones(width) / width, mode="same")
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], (smooth < low).astype(np.int8), [0]])))
+    pieces = []
+    for a, b in zip((edges[::2] + left).tolist(), (edges[1::2] + left).tolist()):
+        if a > left and b < right and _gutter(ink, spacing, left, a, b, right):
+            cut = a + int(np.argmin(profile[a:b]))
+            pieces.append((left, cut))
+            left = cut
+    return [*pieces, (left, right)]
+
+
+def _table(part: tuple[int, int], rules: list[int], spacing: float) -> bool:
+    """Whether vertical rules part the stretch into a table's columns (two or more inside it,
+    not at its edges): its rules, not where its writing thins, are where its cells end."""
+    left, right = part
+    return sum(left + 2 * spacing < x < right - 2 * spacing for x in rules) >= 2
 
 
 def _written(ink: np.ndarray, left: int, right: int, spacing: float) -> bool:
