@@ -87,8 +87,12 @@ def main() -> None:
     in_n = in_matched = 0
     chars = 0
     read_seconds = 0.0
-    for source, truth in pages.items():
+    for source, truth in list(pages.items()):
         truth = [t for t in truth if t.polygon is not None]
+        if not any(t.text and t.text.strip() for t in truth):
+            print(f"{source.name}: no text, left out (a page not transcribed)")
+            del pages[source]
+            continue
         page = load_gray(truth[0].image, truth[0].page_size)
         truth_n += len(truth)
         tm = line_masks([t.polygon * t.scale_to(page.shape) for t in truth], page.shape)

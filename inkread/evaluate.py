@@ -108,7 +108,10 @@ def evaluate_pages(
     rows: list[tuple[Line, str, str]] = []
     in_truth_order: list[str] = []
     found_n = truth_n = matched = 0
-    for truth in pages.values():
+    for source, truth in pages.items():
+        if not any(t.text and t.text.strip() for t in truth):  # not transcribed: nothing to
+            skipped.add("page without text", source, len(truth))  # score what is read against
+            continue
         image = truth[0].image
         try:
             page = load_gray(image, truth[0].page_size)

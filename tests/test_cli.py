@@ -91,6 +91,27 @@ def test_eval_find_lines_scores_a_page_as_read_reads_it(capsys):
     assert result["cer"] < 0.25 and result["cer_truth_order"] <= result["cer"] + 0.01
 
 
+def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
+    """A page whose lines carry no text (CREMMA Medii Aevi's val split holds one) would
+    count everything read on it as errors; it is left out, and said so."""
+    import shutil
+
+    from lxml import etree
+
+    page = FIXTURES / "hooker" / "JDH_2_16_155_001.xml"
+    shutil.copy(page.with_suffix(".jpg"), tmp_path / page.with_suffix(".jpg").name)
+    tree = etree.parse(str(page))
+    for equiv in list(tree.iter("{*}TextEquiv")):
+        equiv.getparent().remove(equiv)
+    tree.write(str(tmp_path / "blank.xml"))
+    capsys.readouterr()
+    assert run_cli("eval", "--data", page, tmp_path / "blank.xml", "--find-lines", "--json") == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert result["pages"] == 1 and result["skipped"] == 22
+    assert "22 page without text" in err
+
+
 def test_eval_find_lines_needs_pages(capsys):
     """Line images have no page to find lines on: one clear line, status 2."""
     capsys.readouterr()
