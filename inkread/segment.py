@@ -34,6 +34,7 @@ COLUMN_GAP = 1.5
 # this much writing (inked rows) along each side of it. Word gaps in a few lines of
 # typewriting can line up; they do not run down a whole column.
 GUTTER, GUTTER_COLUMN, GUTTER_ROWS = 0.5, 5.0, 4.0
+SLIVER_GAP = 1.0  # ... or a sliver of writing at the scan's edge beyond a gap this wide (_sliver)
 VALLEY = 0.25  # ... or where the writing thins to this part of its inkiest stretches'
 RULE, RULE_CROSSED = 4.0, 0.35  # a vertical rule this long that the writing avoids parts columns
 RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing (_without_rules)
@@ -250,14 +251,21 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
             zones[-1] += [a, b]  # the same column: its runs' edges, in order
         else:
             zones.append([a, b])
+    dense = 0.5 * float(np.percentile(inked, 90)) if len(inked) else 0.0
     parts = []
     for zone in zones:
-        left = zone[0]
+        left, right = zone[0], zone[-1]
         for end, start in zip(zone[1:-1:2], zone[2::2]):  # each gap inside the zone
-            if _gutter(ink, spacing, left, end, start, zone[-1]):
+            sliver = _sliver(profile, dense, spacing, zone[0], end, start, zone[-1])
+            if sliver == "left":  # the facing page's: its lines are left out
+                left = start
+            elif sliver == "right":
+                right = end
+                break
+            elif _gutter(ink, spacing, left, end, start, zone[-1]):
                 parts.append((left, end))
                 left = start
-        parts.append((left, zone[-1]))
+        parts.append((left, right))
     low = VALLEY * float(np.percentile(inked, 90)) if len(inked) else 0.0
     parts = [
         piece
@@ -275,6 +283,25 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
         if _written(ink, a, b, spacing)
     ]
     return [cut for part in padded for cut in _ruled(ink, spacing, part, rules)]
+
+
+def _sliver(
+    profile: np.ndarray, dense: float, spacing: float, left: int, end: int, start: int, right: int
+) -> str:
+    """Which side of the gap from end to start ("left", "right", or "") is a sliver of the
+    facing page at the scan's edge: running text (its columns inked as `dense`ly as the
+    page's inkiest) narrower than a column, beyond a clear gap a line spacing wide (a book's
+    binding, scanned open). Its lines would run on into the page's own, and its words are
+    cut off by the scan: they are the facing page's to read. A register's column of numbers
+    by the scan's edge is not inked so densely."""
+    if start - end < SLIVER_GAP * spacing:
+        return ""
+    narrow, edge = GUTTER_COLUMN * spacing, spacing / 2
+    if right - start < narrow and right >= len(profile) - edge:
+        return "right" if np.median(profile[start:right]) >= dense else ""
+    if end - left < narrow and left <= edge:
+        return "left" if np.median(profile[left:end]) >= dense else ""
+    return ""
 
 
 def _at_valleys(

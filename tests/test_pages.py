@@ -601,21 +601,39 @@ def test_a_layout_region_turned_as_its_xml_says_is_read_upright(tmp_path, capsys
     assert capsys.readouterr().out == expected
 
 
+def _book_column() -> np.ndarray:
+    """The fixture page's longer lines, set one under another as in a book's column."""
+    truth, _ = read_data([PAGE.with_suffix(".xml")])
+    page = load_gray(PAGE.with_suffix(".jpg"))
+    x0 = int(min(t.polygon[:, 0].min() for t in truth))
+    x1 = int(max(t.polygon[:, 0].max() for t in truth))
+    bands = [
+        page[int(t.baseline[:, 1].mean()) - 40 : int(t.baseline[:, 1].mean()) + 15, x0:x1]
+        for t in truth
+        if len(t.text) > 12
+    ]
+    return np.vstack(bands + bands)
+
+
+def test_the_facing_pages_sliver_at_the_scans_edge_is_left_out():
+    """A book scanned open shows, past the binding, a sliver of the facing page's text cut
+    off by the scan's edge. A line spacing or so away, its lines ran on into the page's own
+    (CREMMA Medii Aevi val UBL_Ms758_230v: 40 lines, each read with the facing page's
+    letters at its end); they are the facing page's to read, and are left out."""
+    column = _book_column()
+    paper = np.full((column.shape[0], 45), np.uint8(np.median(column)), np.uint8)
+    lines = segment(np.hstack([column, paper, column[:, :110]]))
+    edge = column.shape[1] + 45
+    assert len(lines) == 18
+    assert all(x.polygon[:, 0].max() < edge for x in lines)
+
+
 def test_columns_are_parted_at_a_narrow_gutter_that_flourishes_cross():
     """A book's two columns, set closer than a line spacing, with the pen's strokes and
     glosses straying into the gutter between them: no gap runs clear down the page, but the
     writing thins there to a valley, and the columns' lines are found apart (CREMMA Medii Aevi
     val: 640 -> 703 of 749 lines right, BENCHMARKS.md)."""
-    truth, _ = read_data([PAGE.with_suffix(".xml")])
-    page = load_gray(PAGE.with_suffix(".jpg"))
-    x0 = int(min(t.polygon[:, 0].min() for t in truth))
-    x1 = int(max(t.polygon[:, 0].max() for t in truth))
-    bands = [  # the page's longer lines, set one under the other as in a book's column
-        page[int(t.baseline[:, 1].mean()) - 40 : int(t.baseline[:, 1].mean()) + 15, x0:x1]
-        for t in truth
-        if len(t.text) > 12
-    ]
-    column = np.vstack(bands + bands)
+    column = _book_column()
     gutter = np.full((column.shape[0], 30), np.uint8(np.median(column)), np.uint8)
     rng = np.random.default_rng(0)
     for y in range(30, column.shape[0] - 30, 110):
