@@ -6,6 +6,7 @@ whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import NamedTuple
 
@@ -221,8 +222,11 @@ def fit_box(line: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 # Gray levels between a page's paper and its darkest ink (the 0.1th percentile) under which
-# the page is faint, and the most its ink is darkened by (deepened).
+# the page is faint, and the most its ink is darkened by (deepened). They are read off about
+# DEEPENED_SAMPLE of its pixels, every third at most: it is worked out each time lines are
+# cut from a page, several times a page, and a 22-megapixel scan took 29 ms a time.
 FAINT_DEPTH, MOST_DEEPENED = 80.0, 4.0
+DEEPENED_SAMPLE = 250_000
 
 
 def deepened(page: np.ndarray) -> np.ndarray:
@@ -231,9 +235,9 @@ def deepened(page: np.ndarray) -> np.ndarray:
     than 48 gray levels, since on most pages a line so pale is not writing (show-through, the
     facing page's edge); on a faint page it is all the writing. No page of the six real
     collections on disk is this faint (BENCHMARKS.md, "Faded ink and pencil")."""
-    sample = page[::3, ::3]
-    paper = float(np.median(sample))
-    depth = paper - float(np.percentile(sample, 0.1))
+    step = max(3, round(math.sqrt(page.size / DEEPENED_SAMPLE)))  # a large scan: a coarser look
+    paper, darkest = (float(v) for v in np.percentile(page[::step, ::step], [50, 0.1]))
+    depth = paper - darkest
     if depth >= FAINT_DEPTH or depth <= 0:
         return page
     gain = min(FAINT_DEPTH / depth, MOST_DEEPENED)
