@@ -239,19 +239,17 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
     # stretches hold
     profile = np.convolve(ink.sum(axis=0), np.ones(3) / 3, mode="same")
     inked = profile[profile > 0]
+    inkiest = float(np.percentile(inked, 90)) if len(inked) else 0.0
     floor = 0.015 * ink.shape[0]
     if len(inked):
-        floor = min(floor, 0.5 * float(np.percentile(inked, 90)))
-    used = profile > floor
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], used.astype(np.int8), [0]])))
-    runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))  # inked stretches
+        floor = min(floor, 0.5 * inkiest)
     zones: list[list[int]] = []
-    for a, b in runs:
+    for a, b in _runs(profile > floor):  # inked stretches
         if zones and a - zones[-1][-1] <= COLUMN_GAP * spacing:
             zones[-1] += [a, b]  # the same column: its runs' edges, in order
         else:
             zones.append([a, b])
-    dense = 0.5 * float(np.percentile(inked, 90)) if len(inked) else 0.0
+    dense = 0.5 * inkiest
     parts = []
     for zone in zones:
         left, right = zone[0], zone[-1]
@@ -266,7 +264,7 @@ def _columns(ink: np.ndarray, spacing: float, rules: list[int]) -> list[tuple[in
                 parts.append((left, end))
                 left = start
         parts.append((left, right))
-    low = VALLEY * float(np.percentile(inked, 90)) if len(inked) else 0.0
+    low = VALLEY * inkiest
     parts = [
         piece
         for part in parts
@@ -314,9 +312,8 @@ def _at_valleys(
     left, right = part
     width = max(1, int(spacing / 2)) | 1
     smooth = np.convolve(profile[left:right], np.ones(width) / width, mode="same")
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], (smooth < low).astype(np.int8), [0]])))
     pieces = []
-    for a, b in zip((edges[::2] + left).tolist(), (edges[1::2] + left).tolist()):
+    for a, b in ((a + left, b + left) for a, b in _runs(smooth < low)):
         if a > left and b < right and _gutter(ink, spacing, left, a, b, right):
             cut = a + int(np.argmin(profile[a:b]))
             pieces.append((left, cut))
@@ -329,6 +326,12 @@ def _table(part: tuple[int, int], rules: list[int], spacing: float) -> bool:
     not at its edges): its rules, not where its writing thins, are where its cells end."""
     left, right = part
     return sum(left + 2 * spacing < x < right - 2 * spacing for x in rules) >= 2
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """The stretches [start, end) where a 1-D array of flags holds."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
 def _written(ink: np.ndarray, left: int, right: int, spacing: float) -> bool:
@@ -577,11 +580,10 @@ def _density(ink: np.ndarray, spacing: float) -> np.ndarray:
     reach = int(4 * sigma_y) + 2
     rows = ink.any(axis=1).astype(np.uint8).reshape(-1, 1)
     near = cv2.dilate(rows, np.ones((2 * reach + 1, 1), np.uint8)).ravel()
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], near, [0]])))
     density = np.zeros(ink.shape, np.float32)
     width = ink.shape[1]
     narrow = max(1, round(width * ALONG / spacing))  # columns kept: ALONG a spacing
-    for y0, y1 in zip(edges[::2], edges[1::2]):
+    for y0, y1 in _runs(near > 0):
         band = ink[y0:y1].astype(np.float32)
         if narrow < width:
             band = cv2.resize(band, (narrow, y1 - y0), interpolation=cv2.INTER_AREA)
