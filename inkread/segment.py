@@ -313,7 +313,7 @@ def _at_valleys(
     width = max(1, int(spacing / 2)) | 1
     smooth = np.convolve(profile[left:right], np.ones(width) / width, mode="same")
     pieces = []
-    for a, b in ((a + left, b + left) for a, b in _runs(smooth < low)):
+    for a, b in [(a + left, b + left) for a, b in _runs(smooth < low)]:
         if a > left and b < right and _gutter(ink, spacing, left, a, b, right):
             cut = a + int(np.argmin(profile[a:b]))
             pieces.append((left, cut))
