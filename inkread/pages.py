@@ -286,10 +286,10 @@ def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> lis
     regions do both; BENCHMARKS.md, "Lines in a layout's regions"). A line found in two such
     regions is kept in the one it lies deeper in. A region is taken to stand as its XML says
     (Region.turns), else upright, as whoever drew it saw it."""
-    from inkread.segment import line_spacing, segment
+    from inkread.segment import line_spacing
 
     reach = round(line_spacing(page) or 0)
-    found = []  # (how deep in its region the baseline's middle lies, line), in reading order
+    found = []  # (how deep in its region, its baseline in page pixels, line), in reading order
     for region in regions:
         scale = np.array(region.scale_to(page.shape))
         outline = (region.outline * scale).astype(np.float32)
@@ -297,29 +297,22 @@ def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> lis
         if cut is None:
             continue
         crop, corner = cut
-        turned = np.ascontiguousarray(np.rot90(crop, region.turns))
-        height, width = crop.shape
-        for n, line in enumerate(segment(turned, image), start=1):
-            line.polygon = _unturned(line.polygon, region.turns, width, height) + corner
-            line.baseline = _unturned(line.baseline, region.turns, width, height) + corner
-            x, y = line.baseline[len(line.baseline) // 2]
+        for n, line in enumerate(_found_on(crop, region.turns, image), start=1):
+            baseline = line.baseline + corner
+            x, y = baseline[len(baseline) // 2]
             depth = cv2.pointPolygonTest(outline, (float(x), float(y)), True)
             if depth < 0:
                 continue  # another region's, or none's
+            line.polygon, line.baseline = (line.polygon + corner) / scale, baseline / scale
             line.id = xml_id(f"{region.id}_l{n}", "l")
-            line.region, line.source = region.id, region.source
-            line.upside_down = region.turns == 2
-            found.append((depth, line))
-    kept: list[Line] = []
-    for _, line in sorted(found, key=lambda f: -f[0]):
-        if not any(_same_line(line.baseline, other.baseline, reach) for other in kept):
-            kept.append(line)
-    lines = [line for _, line in found if any(line is k for k in kept)]
-    for line, region in ((x, next(r for r in regions if r.id == x.region)) for x in lines):
-        scale = np.array(region.scale_to(page.shape))
-        line.polygon, line.baseline = line.polygon / scale, line.baseline / scale
-        line.page_size = region.page_size
-    return lines
+            line.region, line.source, line.page_size = region.id, region.source, region.page_size
+            found.append((depth, baseline, line))
+    kept: list[tuple[np.ndarray, Line]] = []
+    for _, baseline, line in sorted(found, key=lambda f: -f[0]):
+        if not any(_same_line(baseline, other, reach) for other, _ in kept):
+            kept.append((baseline, line))
+    ids = {id(line) for _, line in kept}
+    return [line for _, _, line in found if id(line) in ids]
 
 
 def segmented_layout(doc: Document) -> tuple[etree._Element, list[Line]]:
@@ -391,12 +384,22 @@ def _read_turned(
 def _found_turned(image: Path, page: np.ndarray, turns: int) -> list[Line]:
     """The page's lines found on it turned `turns` quarters counter-clockwise (np.rot90), in
     the page's own coordinates."""
-    lines = find_lines(image, np.ascontiguousarray(np.rot90(page, turns)))
+    lines = _found_on(page, turns, image)
+    for line in lines:
+        line.page_size = (page.shape[1], page.shape[0])
+    return lines
+
+
+def _found_on(page: np.ndarray, turns: int, image: Path) -> list[Line]:
+    """The lines of a page (or a region's cut) found on it turned `turns` quarters
+    counter-clockwise, in its own pixels; turned half round, they are cut so to be read."""
+    from inkread.segment import segment
+
+    lines = segment(np.ascontiguousarray(np.rot90(page, turns)), image)
     height, width = page.shape
     for line in lines:
         line.polygon = _unturned(line.polygon, turns, width, height)
         line.baseline = _unturned(line.baseline, turns, width, height)
-        line.page_size = (width, height)
         line.upside_down = turns == 2
     return lines
 
