@@ -20,3 +20,9 @@ class InkreadError(Exception):
 class MissingFile(InkreadError):
     """A path that names no file. A run that skips it counts it apart from files it could
     not read: a moved folder of images is a different fix from a corrupt scan."""
+
+
+class NotLineData(InkreadError):
+    """An XML file that is neither PAGE nor ALTO: the METS and metadata files that exports
+    (Transkribus's) keep beside the pages. Named on its own it is an error; found in a
+    folder it is passed over."""

@@ -23,7 +23,7 @@ from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MissingFile, NotLineData
 from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
@@ -74,6 +74,7 @@ def open_inputs(
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
+    in_folders: set[Path] = set()  # XML found in a folder, where METS and metadata may lie too
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
@@ -87,6 +88,7 @@ def open_inputs(
             if not found:
                 raise InkreadError("folder holds no XML or images", path)
             paths += found
+            in_folders.update(found)
         elif not path.exists():
             raise MissingFile("no such file or folder", path)
         else:
@@ -100,7 +102,11 @@ def open_inputs(
     documents = []
     for path in paths:
         if path.suffix.lower() == ".xml":
-            documents.append(_xml_document(path, path))
+            try:
+                documents.append(_xml_document(path, path))
+            except NotLineData:
+                if path not in in_folders:
+                    raise
         elif path in pairs:
             documents.append(_xml_document(Path(pairs[path]), path, image=path))
         elif segment == "yes" or (segment == "auto" and looks_like_page(path)):

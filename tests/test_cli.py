@@ -128,6 +128,19 @@ def test_bundled_model_reads_a_page_it_never_trained_on(capsys):
     assert result["lines"] == 11 and result["cer"] < 0.25
 
 
+def test_read_a_transkribus_export_folder(tmp_path, capsys):
+    """Its METS and metadata XML are passed over, and its pages' images found one folder up
+    from their XML; named on its own, such an XML is an error."""
+    from test_data import transkribus_export
+
+    doc = transkribus_export(tmp_path)
+    capsys.readouterr()
+    assert run_cli("read", doc) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "prosores for a Royal Medal"
+    assert run_cli("read", doc / "metadata.xml") == 2
+    assert "metadata.xml: XML root <trpDocMetadata> is neither" in capsys.readouterr().err
+
+
 def test_read_line_image_prints_its_text(overfit, capsys):
     capsys.readouterr()
     image = overfit["manifest"].parent / "line0.png"

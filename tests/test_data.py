@@ -286,6 +286,39 @@ def test_missing_and_corrupt_images_are_skipped_and_counted(tmp_path):
     assert skipped.reasons == {"unreadable image": 1, "missing image": 1}
 
 
+def transkribus_export(tmp_path):
+    """A document as Transkribus exports it: the images in its folder, their PAGE XML in
+    `page/`, and METS and metadata XML beside them."""
+    doc = tmp_path / "Hooker letters"
+    (doc / "page").mkdir(parents=True)
+    (doc / "page" / PAGE.name).write_bytes(PAGE.read_bytes())
+    (doc / "JDH_2_16_45_003.jpg").write_bytes(PAGE.with_suffix(".jpg").read_bytes())
+    (doc / "mets.xml").write_text('<mets:mets xmlns:mets="http://www.loc.gov/METS/"/>')
+    (doc / "metadata.xml").write_text("<trpDocMetadata><title>Hooker</title></trpDocMetadata>")
+    return doc
+
+
+def test_a_transkribus_export_reads_with_its_images_one_folder_up(tmp_path):
+    doc = transkribus_export(tmp_path)
+    lines, skipped = read_data([doc])
+    assert len(lines) == 11 and len(skipped) == 0 and lines[0].text == FIRST
+    assert lines[0].image == doc / "JDH_2_16_45_003.jpg"
+    crops = [crop for _, crop in line_images(lines, skipped)]
+    beside = [crop for _, crop in line_images(*read_data([PAGE]))]
+    assert len(skipped) == 0 and all(np.array_equal(a, b) for a, b in zip(crops, beside))
+    assert len(crops) == 11
+
+
+def test_an_xml_naming_no_image_is_paired_with_its_namesake(tmp_path):
+    root = etree.parse(str(PAGE)).getroot()
+    for node in root.iter("{*}Page"):
+        del node.attrib["imageFilename"]
+    (tmp_path / "scan.xml").write_bytes(etree.tostring(root))
+    Image.open(PAGE.with_suffix(".jpg")).save(tmp_path / "scan.png")
+    lines, skipped = read_data([tmp_path / "scan.xml"])
+    assert len(lines) == 11 and lines[0].image == tmp_path / "scan.png"
+
+
 def test_user_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text("<PcGts><Page>", encoding="utf-8")

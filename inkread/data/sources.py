@@ -14,7 +14,7 @@ from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import parse
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MissingFile, NotLineData
 
 SIDECAR = ".gt.txt"
 IMAGE_VARIANTS = (
@@ -96,7 +96,7 @@ def xml_lines(path: Path, root) -> list[Line]:
         return page.read(path, root)
     if alto.is_alto(root):
         return alto.read(path, root)
-    raise InkreadError(f"XML root <{root.tag}> is neither PAGE nor ALTO", path)
+    raise NotLineData(f"XML root <{root.tag}> is neither PAGE nor ALTO", path)
 
 
 def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
@@ -112,10 +112,10 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         elif name.endswith(".xml"):
             try:
                 lines += read_xml(path)
+            except NotLineData:
+                pass
             except InkreadError as e:
-                if "malformed" in str(e):
-                    skipped.add("malformed XML", e)
-                # other XML (METS, settings) is simply not line data
+                skipped.add("malformed XML" if "malformed" in str(e) else "unreadable XML", e)
     return lines
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
+from inkread.data.images import IMAGE_SUFFIXES
 from inkread.errors import InkreadError, MissingFile
 
 
@@ -87,16 +88,21 @@ def upright_turns(element: etree._Element, name: str) -> int:
 
 
 def resolve_image(xml_path: Path, name: str | None) -> Path:
-    """The page image an XML names: as written, else the same file name beside the XML.
-
-    Exports name images by absolute paths of the machine that made them, or by URLs.
-    """
-    if not name:
-        return xml_path.with_suffix(".jpg")
-    as_written = (xml_path.parent / name) if not name.startswith(("http:", "https:")) else None
-    if as_written is not None and as_written.is_file():
-        return as_written
-    return xml_path.parent / Path(name.replace("\\", "/")).name
+    """The page image an XML names: as written, else that file name beside the XML, else one
+    folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
+    folders. Exports name images by absolute paths of the machine that made them, or by URLs.
+    An XML that names none is taken to share its image's name. Where none is found, the path
+    beside the XML, for the message that names what is missing."""
+    folders = (xml_path.parent, xml_path.parent.parent)
+    if name:
+        base = Path(name.replace("\\", "/")).name
+        beside = xml_path.parent / base
+        written = [] if name.startswith(("http:", "https:")) else [xml_path.parent / name]
+        candidates = written + [folder / base for folder in folders]
+    else:
+        beside = xml_path.with_suffix(".jpg")
+        candidates = [f / (xml_path.stem + s) for f in folders for s in IMAGE_SUFFIXES]
+    return next((c for c in candidates if c.is_file()), beside)
 
 
 def to_bytes(root: etree._Element) -> bytes:
