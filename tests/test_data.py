@@ -309,14 +309,26 @@ def test_a_transkribus_export_reads_with_its_images_one_folder_up(tmp_path):
     assert len(crops) == 11
 
 
-def test_an_xml_naming_no_image_is_paired_with_its_namesake(tmp_path):
+def test_an_image_kept_in_another_format_is_found_and_its_coordinates_scaled(tmp_path):
+    """The XML names a JPEG (or nothing); the folder holds the page as a PNG of half the size."""
     root = etree.parse(str(PAGE)).getroot()
+    (tmp_path / "named.xml").write_bytes(etree.tostring(root))
     for node in root.iter("{*}Page"):
         del node.attrib["imageFilename"]
     (tmp_path / "scan.xml").write_bytes(etree.tostring(root))
-    Image.open(PAGE.with_suffix(".jpg")).save(tmp_path / "scan.png")
-    lines, skipped = read_data([tmp_path / "scan.xml"])
-    assert len(lines) == 11 and lines[0].image == tmp_path / "scan.png"
+    full = Image.open(PAGE.with_suffix(".jpg"))
+    half = full.resize((full.width // 2, full.height // 2))
+    half.save(tmp_path / "JDH_2_16_45_003.png")
+    half.save(tmp_path / "scan.png")
+    reference = [crop for _, crop in line_images(*read_data([PAGE]))]
+    for xml in ("named.xml", "scan.xml"):
+        lines, skipped = read_data([tmp_path / xml])
+        assert len(lines) == 11 and lines[0].image.suffix == ".png"
+        crops = [crop for _, crop in line_images(lines, skipped)]
+        assert len(crops) == 11 and len(skipped) == 0
+        for crop, ref in zip(crops, reference):
+            assert abs(crop.shape[0] - ref.shape[0] / 2) <= 2
+            assert abs(crop.shape[1] - ref.shape[1] / 2) <= 2
 
 
 def test_user_errors_name_the_file(tmp_path):

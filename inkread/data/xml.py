@@ -90,9 +90,11 @@ def upright_turns(element: etree._Element, name: str) -> int:
 def resolve_image(xml_path: Path, name: str | None) -> Path:
     """The page image an XML names: as written, else that file name beside the XML, else one
     folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
-    folders. Exports name images by absolute paths of the machine that made them, or by URLs.
-    An XML that names none is taken to share its image's name. Where none is found, the path
-    beside the XML, for the message that names what is missing."""
+    folders; else an image of the same name in another format (a TIFF master kept as JPEG:
+    the coordinates are scaled to its size). Exports name images by absolute paths of the
+    machine that made them, or by URLs. An XML that names none is taken to share its
+    image's name. Where none is found, the path beside the XML, for the message that names
+    what is missing."""
     folders = (xml_path.parent, xml_path.parent.parent)
     if name:
         base = Path(name.replace("\\", "/")).name
@@ -101,7 +103,9 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
         candidates = written + [folder / base for folder in folders]
     else:
         beside = xml_path.with_suffix(".jpg")
-        candidates = [f / (xml_path.stem + s) for f in folders for s in IMAGE_SUFFIXES]
+        candidates = []
+    stem = Path(beside.name).stem if name else xml_path.stem
+    candidates += [folder / (stem + s) for folder in folders for s in IMAGE_SUFFIXES]
     return next((c for c in candidates if c.is_file()), beside)
 
 
