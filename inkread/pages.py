@@ -23,7 +23,7 @@ from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_
 from inkread.data.sources import xml_lines
 from inkread.data.xml import box, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
-from inkread.errors import InkreadError, MissingFile, NotLineData
+from inkread.errors import InkreadError, MissingFile
 from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
@@ -74,11 +74,10 @@ def open_inputs(
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
-    in_folders: set[Path] = set()  # XML found in a folder, where METS and metadata may lie too
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml")
+            found = [p for p in sorted(path.rglob("*")) if _is_line_data(p)]
             found = found or [
                 page
                 for p in sorted(path.rglob("*"))
@@ -86,9 +85,8 @@ def open_inputs(
                 for page in pages_of(p)
             ]
             if not found:
-                raise InkreadError("folder holds no XML or images", path)
+                raise InkreadError("folder holds no PAGE or ALTO XML and no images", path)
             paths += found
-            in_folders.update(found)
         elif not path.exists():
             raise MissingFile("no such file or folder", path)
         else:
@@ -102,11 +100,7 @@ def open_inputs(
     documents = []
     for path in paths:
         if path.suffix.lower() == ".xml":
-            try:
-                documents.append(_xml_document(path, path))
-            except NotLineData:
-                if path not in in_folders:
-                    raise
+            documents.append(_xml_document(path, path))
         elif path in pairs:
             documents.append(_xml_document(Path(pairs[path]), path, image=path))
         elif segment == "yes" or (segment == "auto" and looks_like_page(path)):
@@ -114,6 +108,18 @@ def open_inputs(
         else:
             documents.append(Document(path, path, [Line(id=path.stem, image=path, source=path)]))
     return documents
+
+
+def _is_line_data(path: Path) -> bool:
+    """PAGE or ALTO XML, not the METS and metadata that exports (Transkribus's) keep beside
+    the pages. Malformed XML counts, to be reported when it is read."""
+    if path.suffix.lower() != ".xml":
+        return False
+    try:
+        root = parse(path).getroot()
+    except InkreadError:
+        return True
+    return page.is_page(root) or alto.is_alto(root)
 
 
 _RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run

@@ -139,6 +139,9 @@ def test_read_a_transkribus_export_folder(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[0] == "prosores for a Royal Medal"
     assert run_cli("read", doc / "metadata.xml") == 2
     assert "metadata.xml: XML root <trpDocMetadata> is neither" in capsys.readouterr().err
+    (doc / "page" / "JDH_2_16_45_003.xml").unlink()  # images and METS only: the images are read
+    assert run_cli("read", doc) == 0
+    assert "Royal Medal" in capsys.readouterr().out
 
 
 def test_read_line_image_prints_its_text(overfit, capsys):
