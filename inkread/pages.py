@@ -31,7 +31,7 @@ FORMATS = ("text", "json", "page", "alto", "hocr")
 # mirror image reads at least MIRROR_GAIN surer, MIRROR_SURE sure, and with MIRROR_CHARS
 # characters, is the other side's writing showing through; one read as at most SPECK_CHARS
 # characters, less sure than SPECK_SURE, is a speck, a rule's end or an ornament (readable).
-MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.7, 0.1, 0.75, 6
+MIRROR_DOUBT, MIRROR_GAIN, MIRROR_SURE, MIRROR_CHARS = 0.75, 0.1, 0.75, 6
 SPECK_SURE, SPECK_CHARS = 0.5, 4
 # A page whose found lines read less sure than UPSIDE_DOUBT (mean character confidence over
 # the page, by best path) is also read turned half round, and less sure than TURNED_DOUBT a

@@ -136,7 +136,7 @@ def test_read_a_transkribus_export_folder(tmp_path, capsys):
     doc = transkribus_export(tmp_path)
     capsys.readouterr()
     assert run_cli("read", doc) == 0
-    assert capsys.readouterr().out.splitlines()[0] == "prosores for a Royal Medal"
+    assert "Royal Medal" in capsys.readouterr().out.splitlines()[0]
     assert run_cli("read", doc / "metadata.xml") == 2
     assert "metadata.xml: XML root <trpDocMetadata> is neither" in capsys.readouterr().err
     (doc / "page" / "JDH_2_16_45_003.xml").unlink()  # images and METS only: the images are read
