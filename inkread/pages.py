@@ -20,7 +20,7 @@ from inkread.alphabet import right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, load_gray, to_gray
 from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_band, line_cuts
-from inkread.data.sources import xml_lines
+from inkread.data.sources import is_line_data, xml_lines
 from inkread.data.xml import box, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
@@ -116,10 +116,9 @@ def _is_line_data(path: Path) -> bool:
     if path.suffix.lower() != ".xml":
         return False
     try:
-        root = parse(path).getroot()
+        return is_line_data(parse(path).getroot())
     except InkreadError:
         return True
-    return page.is_page(root) or alto.is_alto(root)
 
 
 _RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run

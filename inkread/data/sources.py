@@ -92,11 +92,14 @@ def read_xml(path: Path) -> list[Line]:
 
 
 def xml_lines(path: Path, root) -> list[Line]:
-    if page.is_page(root):
-        return page.read(path, root)
-    if alto.is_alto(root):
-        return alto.read(path, root)
-    raise NotLineData(f"XML root <{root.tag}> is neither PAGE nor ALTO", path)
+    if not is_line_data(root):
+        raise NotLineData(f"XML root <{root.tag}> is neither PAGE nor ALTO", path)
+    return (page if page.is_page(root) else alto).read(path, root)
+
+
+def is_line_data(root) -> bool:
+    """PAGE or ALTO, not the METS and metadata that exports keep beside the pages."""
+    return page.is_page(root) or alto.is_alto(root)
 
 
 def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:

@@ -104,8 +104,7 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
     else:
         beside = xml_path.with_suffix(".jpg")
         candidates = []
-    stem = Path(beside.name).stem if name else xml_path.stem
-    candidates += [folder / (stem + s) for folder in folders for s in IMAGE_SUFFIXES]
+    candidates += [folder / (beside.stem + s) for folder in folders for s in IMAGE_SUFFIXES]
     return next((c for c in candidates if c.is_file()), beside)
 
 
