@@ -35,6 +35,7 @@ from inkread.data import page as page_xml
 from inkread.data.images import load_gray
 from inkread.data.sources import read_xml
 from inkread.data.xml import descendants, parse
+from inkread.evaluate import transcribed
 from inkread.metrics import char_errors, line_masks, matches, overlaps, truth_order
 from inkread.pages import read_page, read_regions
 from inkread.recognize import Recognizer
@@ -42,10 +43,10 @@ from inkread.recognize import Recognizer
 
 def on_transcribed(fm, tm, shape) -> list[bool]:
     """Whether each found line (mask) lies, at least half of its area, on ground-truth lines."""
-    transcribed = np.zeros(shape, bool)
+    covered = np.zeros(shape, bool)
     for t in tm:
-        t.on(transcribed)[t.mask] = True
-    return [bool((f.mask & f.on(transcribed)).sum() >= 0.5 * max(f.mask.sum(), 1)) for f in fm]
+        t.on(covered)[t.mask] = True
+    return [bool((f.mask & f.on(covered)).sum() >= 0.5 * max(f.mask.sum(), 1)) for f in fm]
 
 
 def regions_of(source: Path, image: Path) -> list:
@@ -89,7 +90,7 @@ def main() -> None:
     read_seconds = 0.0
     for source, truth in list(pages.items()):
         truth = [t for t in truth if t.polygon is not None]
-        if not any(t.text and t.text.strip() for t in truth):
+        if not transcribed(truth):
             print(f"{source.name}: no text, left out (a page not transcribed)")
             del pages[source]
             continue

@@ -109,8 +109,8 @@ def evaluate_pages(
     in_truth_order: list[str] = []
     found_n = truth_n = matched = 0
     for source, truth in pages.items():
-        if not any(t.text and t.text.strip() for t in truth):  # not transcribed: nothing to
-            skipped.add("page without text", source, len(truth))  # score what is read against
+        if not transcribed(truth):  # nothing to score what is read against
+            skipped.add("page without text", source, len(truth))
             continue
         image = truth[0].image
         try:
@@ -147,6 +147,12 @@ def evaluate_pages(
     if predictions is not None:
         write_predictions(predictions, rows)
     return Evaluation(summary, rows)
+
+
+def transcribed(truth: list[Line]) -> bool:
+    """Whether a page's ground-truth lines carry any text: a page not transcribed yet is left
+    out of page scores, or what is read on it would all count as insertions."""
+    return any(t.text and t.text.strip() for t in truth)
 
 
 def _summary(

@@ -170,14 +170,9 @@ def _render(path: Path):
 
 def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:
     """The text lines of a page image; `page` is that image already decoded, if it is."""
-    from inkread.segment import segment
-
     if page is None:
         page = load_gray(image)  # upright by EXIF: the coordinates refer to this
-    lines = segment(page, image)
-    for line in lines:
-        line.page_size = (page.shape[1], page.shape[0])
-    return lines
+    return _found_turned(image, page, 0)
 
 
 def looks_like_page(path: Path) -> bool:
