@@ -26,14 +26,20 @@ app = typer.Typer(
 # Options that take several values, as in `--train a.xml b.xml` (a shell glob, say).
 VARIADIC = ("--train", "--val", "--data", "--lines")
 
-Model = Annotated[str, typer.Option("--model", "-m", help="checkpoint, .onnx file, or 'default'")]
+Model = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", help="checkpoint, .onnx file, or a bundled model: default | generic"
+    ),
+]
 Models = Annotated[
     list[str] | None,
     typer.Option(
         "--model",
         "-m",
-        help="checkpoint, .onnx file, or 'default' (the default); given twice or more, the "
-        "models read together, their probabilities averaged",
+        help="checkpoint, .onnx file, or a bundled model: default (the default) | generic "
+        "(many hands); given twice or more, the models read together, their probabilities "
+        "averaged",
     ),
 ]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda")]
@@ -215,7 +221,9 @@ def train(
     max_minutes: Annotated[float | None, typer.Option(min=0.1, help="wall-time budget")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1)] = None,
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
-    init: Annotated[str | None, typer.Option(help="model to fine-tune, e.g. default")] = None,
+    init: Annotated[
+        str | None, typer.Option(help="model to fine-tune: default, generic or a checkpoint")
+    ] = None,
     device: Device = "auto",
     seed: int = 0,
     workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,

@@ -24,7 +24,7 @@ from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN
 
 FORMAT = "inkread-checkpoint/1"
-BUNDLED = ("default",)
+BUNDLED = ("default", "generic")  # docs/models.md says what each was trained on
 
 
 def bundled_path(name: str) -> Path:
