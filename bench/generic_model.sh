@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A default model of many hands: the bundled default (Hooker's English cursive, with synthetic
+# The bundled model of many hands, generic: the bundled default (Hooker's English cursive, with synthetic
 # handwriting and print) trained on, for MINUTES, with three HTR-United collections of French
 # added (soldiers' wills of 1914-18 in 96 hands, 18th-century manuscripts, typewriting), their
 # text rendered in handwriting and print fonts as well, so that it reads more than one hand
