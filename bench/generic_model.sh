@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The bundled model of many hands, generic: the bundled default (Hooker's English cursive, with synthetic
-# handwriting and print) trained on, for MINUTES, with three HTR-United collections of French
-# added (soldiers' wills of 1914-18 in 96 hands, 18th-century manuscripts, typewriting), their
-# text rendered in handwriting and print fonts as well, so that it reads more than one hand
-# out of the box and is a broader start for --init. Each collection's train.txt / val.txt as
-# bench/split_by_document.py writes them; the typewriting's pages that mark handwritten notes
-# as "~~~" are left out, so that the model never learns to write that for a hand it cannot read.
+# The bundled model of many hands, generic: the bundled default (Hooker's English cursive,
+# with synthetic handwriting and print) trained on, for MINUTES, with three HTR-United
+# collections of French added (soldiers' wills of 1914-18 in 96 hands, 18th-century
+# manuscripts, typewriting), their text rendered in handwriting and print fonts as well, so
+# that it reads more than one hand out of the box and is a broader start for --init. Each
+# collection's train.txt / val.txt as bench/split_by_document.py writes them; the
+# typewriting's pages that mark handwritten notes as "~~~" are left out, so that the model
+# never learns to write that for a hand it cannot read.
 # WORK/generic.pt is what ships as inkread/models/generic.pt, its meta's paths replaced by the
 # collections' names and commits (docs/models.md).
 #   bash bench/generic_model.sh HOOKER POILUS MSS18 TAPUSCORPUS WORK [MINUTES]
