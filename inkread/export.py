@@ -26,6 +26,10 @@ from inkread.recognize import Recognizer
 
 
 def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
+    try:  # torch.onnx writes the file through it; without it a plain install got a traceback
+        import onnx
+    except ImportError:
+        raise InkreadError("exporting to ONNX needs onnx: pip install 'inkread[onnx]'") from None
     model, alphabet, blob = checkpoint.load(model_spec)
     config = model.config
     width = config.width or 4 * config.height
@@ -47,8 +51,6 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
         opset_version=17,
         dynamo=False,
     )
-    import onnx
-
     graph = onnx.load(str(out))
     props = {
         "inkread_config": json.dumps(config.to_dict()),

@@ -351,6 +351,14 @@ def test_installed_command_runs(overfit):
     assert done.stderr.strip() == "inkread: error: nope.png: no such file or folder"
 
 
+def test_export_without_onnx_installed_says_which_extra(tmp_path, capsys, monkeypatch):
+    """`pip install .` leaves the onnx extra out: export says what to install, no traceback."""
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    assert run_cli("export", "--model", "default", "--onnx", tmp_path / "m.onnx") == 2
+    assert "pip install 'inkread[onnx]'" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
+
+
 def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     onnx_file = tmp_path / "m.onnx"
     assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
