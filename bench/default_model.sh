@@ -5,8 +5,7 @@
 # as well as Hooker. Last, the best checkpoint in half precision: WORK_DIR/default.pt, which is
 # what ships as inkread/models/default.pt.
 # START, if given, is a model trained on real Hooker lines to begin the mixed stage from instead
-# of the synthetic-then-real one; the synthetic fonts still come from WORK_DIR/fonts, which
-# bench/synth_pretrain.sh fills. The default since 2026-11-27 began from the 45-minute run of
+# of the synthetic-then-real one. The default since 2026-11-27 began from the 45-minute run of
 # the height-48 preset, with MINUTES 20 (docs/models.md). The default model carries no language
 # model (--no-char-lm): a Hooker one made it read other text worse (BENCHMARKS.md).
 #   bash bench/default_model.sh [HOOKER_DIR] [WORK_DIR] [MINUTES] [START] [RECIPE]
@@ -17,10 +16,7 @@ minutes="${3:-30}"
 start="${4:-$work/tuned/best.pt}"
 first="${5:-10 min synthetic, 34 min Hooker}"
 [ -f "$start" ] || bash bench/synth_pretrain.sh "$hooker" "$work"
-mkdir -p "$work/mixfonts"
-cp "$work"/fonts/* "$work/mixfonts/"
-# print: DejaVu Sans, Sans Mono and Sans Condensed (DejaVu Serif stays unseen for evaluation)
-cp /usr/share/fonts/truetype/dejavu/DejaVuSans*.ttf "$work/mixfonts/"
+bash "$(dirname "$0")/training_fonts.sh" "$work/mixfonts" --print
 rm -rf "$work/mixlines" "$work/mixed"
 inkread synth --data "$hooker/train.txt" --out "$work/mixlines" --count 4000 \
     --fonts "$work/mixfonts" --seed 2

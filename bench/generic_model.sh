@@ -12,11 +12,7 @@
 #   bash bench/generic_model.sh HOOKER POILUS MSS18 TAPUSCORPUS WORK [MINUTES]
 set -euo pipefail
 hooker="$1" poilus="$2" mss="$3" tapus="$4" work="$5" minutes="${6:-60}"
-mkdir -p "$work/fonts"
-for family in dancingscript kristi breip fifthhorseman femkeklaver klee ecolier-court kaushanscript; do
-    cp /usr/share/fonts/*/"$family"/* "$work/fonts/"
-done
-cp /usr/share/fonts/truetype/dejavu/DejaVuSans*.ttf "$work/fonts/"
+bash "$(dirname "$0")/training_fonts.sh" "$work/fonts" --print
 python - "$tapus" "$work/tapus_train.txt" <<'PY'
 import sys
 from pathlib import Path

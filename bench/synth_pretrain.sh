@@ -7,11 +7,7 @@
 set -euo pipefail
 hooker="${1:-../shared/data/hooker}"
 work="${2:-runs/synth_pretrain}"
-mkdir -p "$work/fonts"
-# the other families (bwht, joscelyn, humor-sans, rufscript) stay unseen for bench/synthetic_eval.sh
-for family in dancingscript kristi breip fifthhorseman femkeklaver klee ecolier-court kaushanscript; do
-    cp /usr/share/fonts/*/"$family"/* "$work/fonts/"
-done
+bash "$(dirname "$0")/training_fonts.sh" "$work/fonts"
 start=$(date +%s)
 inkread synth --data "$hooker/train.txt" --out "$work/lines" --count 12000 --fonts "$work/fonts" --seed 1
 inkread train --train "$work/lines" --val "$hooker/val.txt" --preset line --max-minutes 10 \
