@@ -214,7 +214,7 @@ class Recognizer:
 
 # What decides a line's input image and its frames: models that share these read the same
 # frames, and only then can their probabilities be averaged frame by frame.
-SAME_INPUT = ("height", "width", "max_width", "trim", "straighten", "width_reduction")
+SAME_INPUT = ("height", "width", "max_width", "stretch", "trim", "straighten", "width_reduction")
 
 
 class Ensemble(Recognizer):

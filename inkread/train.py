@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -101,6 +101,9 @@ LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM
 # The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
 # erred 4 % less than the 6-gram alone, on 50 pages' 24,000 no less (BENCHMARKS.md)
 LSTM_MIN_TEXT = 100_000
+# The share of its frames the median training line's text may need; lines are widened until
+# it does (choose_stretch)
+DENSITY = 0.45
 
 
 @dataclass
@@ -178,10 +181,29 @@ def text_lm(transcriptions: list[str]) -> NGramModel:
     return build([clean_text(t) for t in transcriptions], ORDERS["chars"], False)
 
 
+def ctc_length(labels: Sequence) -> int:
+    """The frames CTC needs: one a label, and a blank between repeated labels."""
+    return len(labels) + sum(a == b for a, b in zip(labels, labels[1:]))
+
+
 def ctc_fits(labels: list[int], steps: int) -> bool:
-    """CTC needs a frame per label plus a blank between repeated labels."""
-    repeats = sum(a == b for a, b in zip(labels, labels[1:]))
-    return len(labels) + repeats <= steps
+    return ctc_length(labels) <= steps
+
+
+def choose_stretch(lines: LineSet, width_reduction: int) -> float:
+    """How much wider than its height-scaled aspect a line goes into the network, so that the
+    median line's text needs at most DENSITY of its frames; in quarters, at most 3.
+
+    Latin hands need 0.24-0.40 of them (Hooker 0.31, Bronod's notarial hand 0.40) and are left
+    as they are; Arabic written with its vowels needs 0.58, and 8 % of its lines do not fit
+    at all (BENCHMARKS.md, "Scripts denser than Latin")."""
+    ratios = [
+        ctc_length(target_text(text)) / max(image.shape[1] // width_reduction, 1)
+        for image, text in zip(lines.images, lines.texts)
+        if target_text(text)
+    ]
+    need = float(np.median(ratios)) / DENSITY if ratios else 1.0
+    return 1.0 if need <= 1 else min(math.ceil(need * 4) / 4, 3.0)
 
 
 class TrainData(torch.utils.data.Dataset):
@@ -427,18 +449,25 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             f"{''.join(sorted(unknown))!r} (they will count as errors)"
         )
 
+    train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
+    if config.stretch is None or init_blob is not None:  # as wide as the script needs
+        before = config.stretch or 1.0
+        stretch = max(before, choose_stretch(train_set, config.width_reduction))
+        config = config.with_changes(stretch=stretch)
+        if stretch != before:
+            say(
+                f"lines widened {stretch:g} times: this script writes more characters "
+                "to a line's height than CTC's frames comfortably hold"
+            )
+            train_set = LineSet.extract(train_lines, config, Skipped(), "widening training lines")
     if opts.resume:
-        model = CRNN(config, len(alphabet))
-        model.load_state_dict(blob["state_dict"])
+        model = checkpoint.network(blob, last_path)
     elif init_blob is not None:
-        model = CRNN(config, len(init_blob["alphabet"]) + 1)
-        model.load_state_dict(init_blob["state_dict"])
+        model = checkpoint.network(init_blob, opts.init, config)
         model.widen(len(alphabet))
     else:
         model = CRNN(config, len(alphabet))
     model.to(device)
-
-    train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
     val_set = LineSet.extract(val_lines, config, val_skipped, "cutting validation lines")
     keep_images, keep_labels = encode(train_set, alphabet, model, skipped)
     if not keep_images:

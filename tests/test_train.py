@@ -43,6 +43,7 @@ def test_checkpoint_records_what_it_was_trained_on(overfit):
         sorted(set("".join(["Salt Lake City", "Utah", "Aug 7", "My dear Dyer", "of July 13"])))
     )
     assert "train_state" in checkpoint.read(overfit["run"] / "last.pt")
+    assert blob["config"]["stretch"] == 1.0  # Latin lines go in at their own aspect
 
 
 def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
@@ -392,3 +393,45 @@ def test_augment_share_varies_that_share_of_the_lines(tmp_path, capsys):
     assert run_cli("train", "--train", manifest, "--config", config, "--out", tmp_path / "r") == 2
     err = capsys.readouterr().err.strip()
     assert "augment must be" in err and len(err.splitlines()) == 1
+
+
+def test_a_script_denser_than_latin_is_widened_until_ctc_has_room():
+    """Arabic written with its vowels needs about twice the frames per line height that Latin
+    hands do; at Latin's width 8 % of such lines cannot be fit at all (BENCHMARKS.md)."""
+    import numpy as np
+
+    from inkread.data.batches import sized
+    from inkread.model.config import PRESETS
+    from inkread.train import LineSet, choose_stretch
+
+    def lines(text: str, width: int) -> LineSet:
+        return LineSet([np.zeros((48, width), np.uint8)] * 3, [text] * 3, ["a", "b", "c"])
+
+    latin = "My dear Dyer, your letter of July 13"  # 36 characters, 100 frames
+    vocalised = "وَالسَّلَامُ عَلى رَسُولهِ المَبْعُوثِ لبَيان الحَلَالِ"  # 55 characters, 100 frames
+    assert choose_stretch(lines(latin, 400), 4) == 1.0
+    assert choose_stretch(lines(vocalised, 400), 4) == 1.25  # 0.55 of its frames / 0.45
+    assert choose_stretch(lines(vocalised, 200), 4) == 2.5
+    assert choose_stretch(lines(vocalised, 20), 4) == 3.0  # at most
+
+    widened = PRESETS["line"].with_changes(stretch=1.5)
+    assert sized(np.zeros((96, 800), np.uint8), widened).shape == (48, 600)
+    assert sized(np.zeros((96, 800), np.uint8), PRESETS["line"]).shape == (48, 400)
+
+
+def test_a_widened_model_keeps_its_stretch_and_reads_with_it(tmp_path, capsys):
+    """Lines squeezed to a third of their width stand for a dense script: training widens
+    them, stores the stretch in the checkpoint, and reading widens new lines the same way."""
+    from PIL import Image
+
+    manifest = write_lines(tmp_path / "data")
+    for png in manifest.parent.glob("*.png"):
+        image = Image.open(png)
+        image.resize((image.width // 3, image.height)).save(png)
+    config = tmp_path / "c.json"
+    config.write_text('{"train": {"epochs": 1, "min_steps": 1}}')
+    run = tmp_path / "run"
+    assert run_cli("train", "--train", manifest, "--config", config, "--out", run) == 0
+    assert "lines widened 2" in capsys.readouterr().err
+    assert checkpoint.read(run / "best.pt")["config"]["stretch"] >= 2
+    assert run_cli("read", manifest.parent / "line0.png", "--model", run / "best.pt") == 0

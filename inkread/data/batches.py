@@ -12,12 +12,13 @@ MIN_WIDTH = 8
 
 
 def sized(line: np.ndarray, config: ModelConfig) -> np.ndarray:
-    """A line (8-bit gray) at the model's height: its own width, or the fixed box of the seed."""
+    """A line (8-bit gray) at the model's height: its own width, or the fixed box of the seed.
+    A stretch not yet chosen (None: a preset before training) is none."""
     if config.trim:
         line = trim_rows(line)
     if config.width is not None:
         return fit_box(line, config.height, config.width)
-    return fit_height(line, config.height, config.max_width)
+    return fit_height(line, config.height, config.max_width, config.stretch or 1.0)
 
 
 def to_batch(images: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -194,14 +194,17 @@ def trim_rows(line: np.ndarray) -> np.ndarray:
     return line[top:bottom] if bottom - top < 0.9 * line.shape[0] else line
 
 
-def fit_height(line: np.ndarray, height: int, max_width: int | None = None) -> np.ndarray:
-    """Scale a line image to the network's height, keeping its aspect.
+def fit_height(
+    line: np.ndarray, height: int, max_width: int | None = None, stretch: float = 1.0
+) -> np.ndarray:
+    """Scale a line image to the network's height, keeping its aspect widened by `stretch`.
 
     Lines wider than max_width (usually broken, flat polygons) are squeezed horizontally
-    rather than cropped, so no text is lost.
+    rather than cropped, so no text is lost. A stretch above 1 gives scripts that write more
+    characters to a line's height than Latin (Arabic with its vowels) the frames CTC needs.
     """
     h, w = line.shape
-    new_w = max(1, round(w * height / h))
+    new_w = max(1, round(w * height / h * stretch))
     if max_width is not None:
         new_w = min(new_w, max_width)
     interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR

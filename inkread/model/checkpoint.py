@@ -76,7 +76,24 @@ def read(path: str | os.PathLike) -> dict:
     blob = torchfile.load(path, "inkread checkpoint")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise InkreadError("not an inkread checkpoint", path)
+    kinds = {"config": dict, "alphabet": list, "state_dict": dict, "meta": dict}
+    broken = [key for key, kind in kinds.items() if not isinstance(blob.get(key), kind)]
+    if broken:
+        raise InkreadError(f"broken inkread checkpoint (no {', '.join(broken)})", path)
     return blob
+
+
+def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = None) -> CRNN:
+    """The checkpoint's network with its weights, or one line saying that they do not fit.
+    `config` replaces the stored one where only how lines are sized differs (stretch)."""
+    try:
+        config = config or ModelConfig.from_dict(blob["config"])
+        model = CRNN(config, len(blob["alphabet"]) + 1)
+        model.load_state_dict(blob["state_dict"])
+    except (RuntimeError, TypeError, ValueError) as e:
+        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise InkreadError(f"broken inkread checkpoint ({first})", path) from None
+    return model
 
 
 def attach_lm(
@@ -111,7 +128,4 @@ def load(
 ) -> tuple[CRNN, Alphabet, dict]:
     """The model in eval mode, its alphabet, and the whole checkpoint dict (meta, train_state)."""
     blob = read(path)
-    alphabet = Alphabet(blob["alphabet"])
-    model = CRNN(ModelConfig.from_dict(blob["config"]), len(alphabet))
-    model.load_state_dict(blob["state_dict"])
-    return model.to(device).eval(), alphabet, blob
+    return network(blob, path).to(device).eval(), Alphabet(blob["alphabet"]), blob

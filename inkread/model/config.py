@@ -33,6 +33,9 @@ class ModelConfig:
     rnn_layers: int = 1
     dropout: float = 0.0  # before and between the RNN layers
     max_width: int = 2000  # wider lines are squeezed to this (variable width only)
+    # widen lines by this at the model's height (variable width only); None in a preset: as
+    # much as the training lines need (train.choose_stretch)
+    stretch: float | None = 1.0
     trim: bool = False  # cut empty paper above and below the writing before scaling
     pool_first: bool = False  # max-pool before BatchNorm and LeakyReLU (cheaper; the seed: after)
     straighten: bool = False  # shift columns so that a line's baseline runs straight
@@ -42,6 +45,15 @@ class ModelConfig:
             raise InkreadError("config: kernels, filters and pools must have the same length")
         if self.rnn not in ("gru", "lstm"):
             raise InkreadError(f"config: rnn must be 'gru' or 'lstm', not {self.rnn!r}")
+        counts = (self.height, self.rnn_hidden, self.rnn_layers, self.max_width, self.width or 1)
+        if min(counts + self.kernels + self.filters + sum(self.pools, ())) < 1:
+            raise InkreadError(
+                "config: sizes, counts, kernels, filters and pooling factors must be 1 or more"
+            )
+        if not (0 <= self.dropout < 1 and 0 <= self.conv_dropout < 1):
+            raise InkreadError("config: dropout and conv_dropout must be at least 0 and below 1")
+        if self.stretch is not None and not 0 < self.stretch <= 4:
+            raise InkreadError(f"config: stretch must be above 0 and at most 4, not {self.stretch}")
         if self.height % self.height_reduction:
             raise InkreadError(
                 f"config: height {self.height} is not divisible by the pooling "
@@ -110,6 +122,7 @@ PRESETS: dict[str, ModelConfig] = {
         rnn_layers=1,
         dropout=0.1,
         pool_first=True,
+        stretch=None,
     ),
 }
 
