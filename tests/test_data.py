@@ -387,3 +387,66 @@ def test_exif_rotation_is_honoured(tmp_path):
     assert load_gray(tmp_path / "r.jpg").shape == (40, 10)
     # coordinates made for the stored pixels keep them unrotated
     assert load_gray(tmp_path / "r.jpg", expected_size=(40, 10)).shape == (10, 40)
+
+
+def page_variant(tmp_path: Path, edit) -> Path:
+    """The fixture page with its XML changed by edit(text), its image beside it."""
+    xml = tmp_path / PAGE.name
+    xml.write_text(edit(PAGE.read_text(encoding="utf-8")), encoding="utf-8")
+    (tmp_path / "JDH_2_16_45_003.jpg").write_bytes(PAGE.with_suffix(".jpg").read_bytes())
+    return xml
+
+
+def test_a_page_size_of_zero_or_nan_is_ignored_not_fatal(tmp_path):
+    """A size in the XML that cannot be one is left out: the image's own size stands."""
+    zero = page_variant(tmp_path, lambda x: x.replace('imageWidth="682"', 'imageWidth="0"'))
+    lines, _ = read_data([zero])
+    images = list(line_images(lines, Skipped()))
+    assert len(images) == 11 and images[0][0].text == FIRST
+    turned = page_variant(tmp_path, lambda x: x.replace("<Page ", '<Page orientation="nan" '))
+    assert len(list(line_images(read_data([turned])[0], Skipped()))) == 11
+
+
+def test_a_line_without_polygon_or_baseline_is_skipped_not_read_as_the_page(tmp_path):
+    def strip_first(xml: str) -> str:
+        start = xml.index("<TextLine")
+        line = xml[start : xml.index("</TextLine>", start)]
+        bare = re.sub(r"<Coords[^>]*/>|<Baseline[^>]*/>", "", line)
+        return xml.replace(line, bare)
+
+    lines, _ = read_data([page_variant(tmp_path, strip_first)])
+    skipped = Skipped()
+    cut = [line.text for line, _ in line_images(lines, skipped)]
+    assert FIRST not in cut and len(cut) == 10
+    assert "1 no polygon or baseline" in skipped.summary()
+
+
+def test_text_with_unicode_line_separators_stays_one_line(tmp_path):
+    """str.splitlines would cut a transcription at U+2028 or U+0085 and read the rest as
+    another manifest row."""
+    image = FIXTURES / "lines" / "hooker_00.png"
+    (tmp_path / "a.png").write_bytes(image.read_bytes())
+    (tmp_path / "b.png").write_bytes(image.read_bytes())
+    (tmp_path / "a.tsv").write_text("a.png\tproposed for\u2028a Royal\x85Medal\n", encoding="utf-8")
+    (tmp_path / "b.gt.txt").write_text("proposed\u2028for", encoding="utf-8")
+    lines, skipped = read_data([tmp_path / "a.tsv", tmp_path / "b.gt.txt"])
+    assert [x.text for x in lines] == ["proposed for\u2028a Royal\x85Medal", "proposed\u2028for"]
+    assert not len(skipped)
+
+
+def test_a_comment_inside_a_transcription_does_not_cut_it(tmp_path):
+    xml = page_variant(
+        tmp_path, lambda x: x.replace(FIRST, "proposed <!-- sic -->for a Royal Medal")
+    )
+    assert read_data([xml])[0][0].text == FIRST
+
+
+def test_an_iam_tree_inside_a_folder_is_found(tmp_path):
+    import shutil
+
+    shutil.copytree(FIXTURES / "iam", tmp_path / "iam")
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path)
+    shutil.copy(FIXTURES / "lines" / "hooker_00.gt.txt", tmp_path)
+    alone, _ = read_data([FIXTURES / "iam"])
+    lines, _ = read_data([tmp_path])
+    assert len(lines) == len(alone) + 1 and len(alone) > 1

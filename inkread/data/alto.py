@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from inkread.data.xml import (
     child,
     children,
     descendants,
+    line_keys,
     local,
     outline,
     point_list,
@@ -38,9 +40,10 @@ def _scale(root: etree._Element) -> float:
 
 def _float(element: etree._Element, name: str) -> float | None:
     try:
-        return float(element.get(name, ""))
+        value = float(element.get(name, ""))
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def _box(element: etree._Element) -> np.ndarray | None:
@@ -82,6 +85,7 @@ def _page(path: Path, root: etree._Element) -> tuple[Path, tuple[int, int] | Non
     size = None
     if page is not None and _float(page, "WIDTH") and _float(page, "HEIGHT"):
         size = (round(_float(page, "WIDTH") * scale), round(_float(page, "HEIGHT") * scale))
+        size = size if min(size) >= 1 else None
     return image, size
 
 
@@ -89,12 +93,13 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     scale = _scale(root)
     image, size = _page(path, root)
     lines = []
-    for n, line in enumerate(descendants(root, "TextLine")):
+    elements = descendants(root, "TextLine")
+    for line, key in zip(elements, line_keys(elements, "ID")):
         polygon = _polygon(line)
         baseline = points(line.get("BASELINE")) if line.get("BASELINE") else None
         lines.append(
             Line(
-                id=line.get("ID", f"line{n}"),
+                id=key,
                 image=image,
                 text=_text(line),
                 polygon=None if polygon is None else polygon * scale,
@@ -151,8 +156,9 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     ns = etree.QName(root).namespace
     tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
     scale = _scale(root)
-    for line in descendants(root, "TextLine"):
-        found = texts.get(line.get("ID"))
+    elements = descendants(root, "TextLine")
+    for line, key in zip(elements, line_keys(elements, "ID")):
+        found = texts.get(key)
         if found is None:
             continue
         for old in children(line, "String") + children(line, "SP") + children(line, "HYP"):

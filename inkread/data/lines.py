@@ -32,6 +32,16 @@ class Line:
     # (quarter_turns)
     upside_down: bool = False
 
+    @property
+    def shapeless(self) -> bool:
+        """Declared in a PAGE or ALTO file with neither polygon nor baseline: where on the
+        page it lies is unknown, and the whole page is not it."""
+        return (
+            self.polygon is None
+            and self.source is not None
+            and self.source.suffix.lower() == ".xml"
+        )
+
     def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:
         """From the line's coordinates to the pixels of its image, of shape (height, width)."""
         return scale_between(self.page_size, shape)
@@ -207,7 +217,10 @@ def line_cuts(
         if page is None:
             skipped.add(error, line.image)
             continue
-        if line.polygon is None:
+        if line.shapeless:
+            skipped.add("no polygon or baseline", f"{line.source}#{line.id}")
+            continue
+        if line.polygon is None:  # a line image: all of it
             yield line, page, Cut(0, 0)
             continue
         if sheet is None:

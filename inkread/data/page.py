@@ -15,6 +15,7 @@ from inkread.data.xml import (
     child,
     children,
     descendants,
+    line_keys,
     local,
     outline,
     point_list,
@@ -45,7 +46,8 @@ def _text(element: etree._Element) -> str | None:
     if equivs:
         equivs.sort(key=lambda e: int(e.get("index", "0")) if e.get("index", "0").isdigit() else 0)
         unicode = child(equivs[0], "Unicode")
-        return unicode.text if unicode is not None and unicode.text else None
+        text = unicode.xpath("string()") if unicode is not None else ""  # past comments
+        return text or None
     words = [_text(w) for w in children(element, "Word")]
     words = [w for w in words if w]
     return " ".join(words) if words else None
@@ -66,8 +68,9 @@ def _page(path: Path, root: etree._Element) -> tuple[etree._Element, Path, tuple
     page = next(e for e in root if local(e) == "Page")
     image = resolve_image(path, page.get("imageFilename"))
     size = None
-    if page.get("imageWidth", "").isdigit() and page.get("imageHeight", "").isdigit():
-        size = (int(page.get("imageWidth")), int(page.get("imageHeight")))
+    width, height = page.get("imageWidth", ""), page.get("imageHeight", "")
+    if width.isdigit() and height.isdigit() and int(width) and int(height):
+        size = (int(width), int(height))
     return page, image, size
 
 
@@ -77,7 +80,8 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     page, image, size = _page(path, root)
     order = _region_order(root)
     found = []
-    for n, line in enumerate(descendants(page, "TextLine")):
+    elements = descendants(page, "TextLine")
+    for n, (line, key) in enumerate(zip(elements, line_keys(elements, "id"))):
         region = line.getparent()
         rank = order.get(region.get("id", ""), len(order)) if region is not None else len(order)
         found.append(
@@ -85,7 +89,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 rank,
                 n,
                 Line(
-                    id=line.get("id", f"line{n}"),
+                    id=key,
                     image=image,
                     text=_text(line),
                     polygon=_coords(line, "Coords"),
@@ -158,15 +162,18 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     """
     ns = etree.QName(root).namespace
     q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
-    for line in descendants(root, "TextLine"):
-        found = texts.get(line.get("id"))
+    elements = descendants(root, "TextLine")
+    for line, key in zip(elements, line_keys(elements, "id")):
+        found = texts.get(key)
         if found is None:
             continue
+        if not line.get("id"):  # the schema requires one
+            line.set("id", key)
         for old in children(line, "TextEquiv") + children(line, "Word"):
             line.remove(old)
         new = []
         for n, word in enumerate(found.words, start=1):
-            element = etree.Element(q("Word"), id=f"{line.get('id')}_w{n}")
+            element = etree.Element(q("Word"), id=f"{key}_w{n}")
             etree.SubElement(element, q("Coords"), points=point_list(word.polygon.clip(0)))
             element.append(_equiv(q, word.text, word.confidence))
             new.append(element)

@@ -7,6 +7,7 @@ thousand good ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -102,15 +103,24 @@ def is_line_data(root) -> bool:
     return page.is_page(root) or alto.is_alto(root)
 
 
-def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
-    ascii_dir = folder / "ascii"
+def _iam_kind(folder: Path) -> str | None:
+    """Whether folder is an IAM tree, and of which index: lines rather than words."""
     for which in ("lines", "words"):
-        if (ascii_dir / f"{which}.txt").is_file() and (folder / which).is_dir():
-            return _iam(folder, which, skipped)
+        if (folder / "ascii" / f"{which}.txt").is_file() and (folder / which).is_dir():
+            return which
+    return None
+
+
+def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
+    which = _iam_kind(folder)
+    if which:
+        return _iam(folder, which, skipped)
     lines: list[Line] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.name.lower()
-        if name.endswith(SIDECAR) or name.endswith(".tsv"):
+        if path.parent.name == "ascii" and name == f"{_iam_kind(path.parent.parent)}.txt":
+            lines += _iam(path.parent.parent, name[:-4], skipped)  # an IAM tree inside
+        elif name.endswith(SIDECAR) or name.endswith(".tsv"):
             lines += _read(path, skipped, seen)
         elif name.endswith(".xml"):
             try:
@@ -197,8 +207,11 @@ def _read_text(path: Path) -> str:
 
 
 def _text_lines(path: Path) -> list[str]:
+    """The file's lines, split at line feeds and carriage returns only: str.splitlines also
+    splits at U+0085, U+2028 and form feeds, which a transcription may hold."""
     try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
+        lines = re.split(r"\r\n|\r|\n", path.read_text(encoding="utf-8-sig"))
+        return lines[:-1] if lines[-1] == "" else lines
     except UnicodeDecodeError as e:
         raise InkreadError(f"not UTF-8 text ({e.reason} at byte {e.start})", path) from None
     except OSError as e:

@@ -56,6 +56,23 @@ def descendants(element: etree._Element, name: str) -> list[etree._Element]:
     return [e for e in element.iter() if local(e) == name]
 
 
+def line_keys(lines: list[etree._Element], attribute: str) -> list[str]:
+    """A key for each TextLine that no other line of the file shares: its id, or where it has
+    none (ALTO's IDs are optional) or repeats one, its place among the lines. Reading and
+    writing back both key lines so, and recognised text goes to the line it was read from."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for n, line in enumerate(lines):
+        key = line.get(attribute)
+        if not key or key in seen:
+            key = f"line{n}"
+            while key in seen:
+                key += "_"
+        seen.add(key)
+        keys.append(key)
+    return keys
+
+
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -80,6 +97,8 @@ def upright_turns(element: etree._Element, name: str) -> int:
     try:
         angle = float(element.get(name)) if element is not None else 0.0
     except ValueError:
+        return 0
+    if not math.isfinite(angle):
         return 0
     quarters = angle / (math.pi / 2)
     if angle and abs(angle) <= 2 * math.pi and abs(quarters - round(quarters)) < 1e-3:
