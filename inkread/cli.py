@@ -135,7 +135,15 @@ def read(
     """Read handwriting: print or write the text of each input."""
     from tqdm import tqdm
 
-    from inkread.pages import FORMATS, SUFFIX, open_inputs, render, transcribe
+    from inkread.pages import (
+        FORMATS,
+        SUFFIX,
+        open_inputs,
+        output_names,
+        render,
+        shown_path,
+        transcribe,
+    )
     from inkread.recognize import load_all
 
     if format not in FORMATS:
@@ -149,6 +157,7 @@ def read(
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
     many = len(documents) > 1
     results = transcribe(documents, recognizer, batch_size, dec)
     for doc, found, skipped in tqdm(
@@ -158,13 +167,14 @@ def read(
             _warn(f"{doc.path}: {skipped.summary()}")
         data = render(doc, found, format)
         if out is not None:
-            target = out / (doc.path.name.split(".")[0] + SUFFIX[format])
+            target = out / f"{names[doc.path]}{SUFFIX[format]}"
             if target.resolve() == doc.path.resolve():
                 raise InkreadError("output would overwrite the input", target)
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         else:
             if many and format == "text":
-                sys.stdout.write(f"==> {doc.path} <==\n")
+                sys.stdout.write(f"==> {shown_path(doc.path)} <==\n")
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
 
@@ -181,12 +191,12 @@ def segment_pages(
     layout's lines are written into its regions, in its own format."""
     from inkread.data import alto, page
     from inkread.data.xml import to_bytes
-    from inkread.pages import find_lines, image_size, open_inputs, segmented_layout
+    from inkread.pages import find_lines, image_size, open_inputs, output_names, segmented_layout
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     many = len(images) > 1 or out.is_dir() or not out.suffix
-    for image in images:
+    for image, stem in zip(images, output_names(images)):
         if not image.is_file():
             raise MissingFile("no such file", image)
         kind = format
@@ -199,8 +209,7 @@ def segment_pages(
             size = lines[0].page_size if lines else image_size(image)
             writer = page.new_document if format == "page" else alto.new_document
             root = writer(image, size, lines, {})
-        name = image.name.split(".")[0] + (".xml" if kind == "page" else ".alto.xml")
-        target = out / name if many else out
+        target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == image.resolve():
             raise InkreadError("output would overwrite the input", target)
         target.parent.mkdir(parents=True, exist_ok=True)

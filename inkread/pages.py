@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -122,6 +123,30 @@ def _is_line_data(path: Path) -> bool:
 
 
 _RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run
+_PAGE_OF: dict[Path, Path] = {}  # each such page's file -> its name beside the PDF or TIFF
+
+
+def shown_path(path: Path) -> Path:
+    """The path to tell the user: a PDF's or TIFF's page as if it lay beside it, not the
+    temporary file it was rendered to."""
+    return _PAGE_OF.get(path, path)
+
+
+def output_names(paths: list[Path]) -> list[Path]:
+    """Where each input's result goes below --out, without the format's suffix: its name, or
+    where inputs share one (a Transkribus export's doc1/page/0001.xml and doc2/page/0001.xml,
+    page.jpg beside page.png), its path below their common folder, so that none overwrites
+    another."""
+    full = [shown_path(p).resolve() for p in paths]
+    names = [Path(p.name.split(".")[0]) for p in full]
+    if len(set(names)) < len(names):
+        root = Path(os.path.commonpath([p.parent for p in full]))
+        names = [p.parent.relative_to(root) / p.name.split(".")[0] for p in full]
+        if len(set(names)) < len(names):
+            names = [p.relative_to(root) for p in full]
+    return names
+
+
 PDF_DPI = 300
 
 
@@ -144,6 +169,7 @@ def pages_of(path: Path) -> list[Path]:
     for n, image in enumerate(_render(path), start=1):
         target = Path(folder.name) / f"{path.stem}_p{n:03d}.png"
         image.save(target)
+        _PAGE_OF[target] = path.parent / target.name
         out.append(target)
     return out
 

@@ -1,6 +1,7 @@
 """The command line as a user meets it: outputs, formats that validate, one-line errors."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -483,3 +484,47 @@ def test_http_service_reads_uploads(overfit):
     assert page.status_code == 200 and page.text.count("<TextLine") == 11
     bad = client.post("/read", files={"image": ("x.png", b"not an image")})
     assert bad.status_code == 400 and "cannot read" in bad.json()["error"]
+    odd = client.post("/read", files={"image": ("..", image.read_bytes())})  # a client's name
+    assert odd.status_code == 200 and odd.json()["file"] == "image"  # not a path on the server
+
+
+def test_inputs_of_one_name_are_written_apart(tmp_path, capsys):
+    """A Transkribus export of two documents holds doc1/page/0001.xml and doc2/page/0001.xml:
+    their results must not overwrite each other."""
+    for doc in ("doc1", "doc2"):
+        (tmp_path / "in" / doc).mkdir(parents=True)
+        for source in (PAGE, PAGE.with_suffix(".jpg")):
+            (tmp_path / "in" / doc / source.name).write_bytes(source.read_bytes())
+    out = tmp_path / "out"
+    assert run_cli("read", tmp_path / "in", "--format", "page", "--out", out) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.xml"))
+    assert written == [f"{d}/JDH_2_16_45_003.page.xml" for d in ("doc1", "doc2")]
+
+
+@pytest.mark.parametrize("edit", ["no ids", "one id twice"])
+def test_lines_without_ids_or_with_repeated_ones_get_their_own_text(tmp_path, edit):
+    """ALTO's line IDs are optional and some exports repeat PAGE's; text read from a line
+    must be written back into that line, not another or none."""
+    xml = PAGE.read_text(encoding="utf-8")
+    ids = re.findall(r'<TextLine id="([^"]+)"', xml)
+    for n, ident in enumerate(ids):
+        xml = xml.replace(
+            f'<TextLine id="{ident}"',
+            "<TextLine" if edit == "no ids" else f'<TextLine id="{ids[n - n % 2]}"',
+        )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / PAGE.name).write_text(xml, encoding="utf-8")
+    (tmp_path / "in" / PAGE.with_suffix(".jpg").name).write_bytes(
+        PAGE.with_suffix(".jpg").read_bytes()
+    )
+
+    def texts(source, out):
+        assert run_cli("read", source, "--format", "page", "--out", out) == 0
+        root = etree.parse(str(next(out.iterdir())))
+        ns = {"p": root.getroot().nsmap[None]}
+        return [
+            line.findtext("p:TextEquiv/p:Unicode", namespaces=ns)
+            for line in root.iterfind(".//p:TextLine", ns)
+        ]
+
+    assert texts(tmp_path / "in" / PAGE.name, tmp_path / "o1") == texts(PAGE, tmp_path / "o2")
