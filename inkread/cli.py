@@ -6,6 +6,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 from pathlib import Path
@@ -234,7 +235,7 @@ def train(
         str | None, typer.Option(help="model to fine-tune: default, generic or a checkpoint")
     ] = None,
     device: Device = "auto",
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
     workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,
     precision: Annotated[
         str | None,
@@ -332,6 +333,9 @@ def evaluate(
         raise InkreadError(
             "--report shows lines as the ground truth draws them: not with --find-lines"
         )
+    for target in (predictions, report):  # fail now, not after the whole evaluation
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
     if find_lines:
@@ -394,7 +398,15 @@ def serve(
     except ImportError:
         raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
     decoder = _decoder("beam", lm) if lm is not None else None
-    uvicorn.run(create_app(model, device, decoder), host=host, port=port)
+    app = create_app(model, device, decoder)
+    try:  # a port in use or a host that is not this machine's: one line, not uvicorn's log
+        with socket.create_server((host, port)):
+            pass
+    except (OSError, OverflowError) as e:
+        raise InkreadError(
+            f"cannot listen on {host}:{port} ({getattr(e, 'strerror', e)})"
+        ) from None
+    uvicorn.run(app, host=host, port=port)
 
 
 @app.command()
@@ -405,8 +417,11 @@ def explain(
 ) -> None:
     """Draw what the network sees: feature maps of each conv block and the CTC alignment."""
     from inkread.explain import explain as draw
+    from inkread.pages import looks_like_page
     from inkread.recognize import Recognizer
 
+    if image.is_file() and looks_like_page(image):
+        _warn(f"warning: {image} looks like a page; explain draws one line, the whole image")
     text = draw(image, Recognizer.load(model, "cpu"), out)
     print(f"{text}\t(picture: {out})")
 
@@ -555,6 +570,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(getattr(e, "exit_code", 2))
     except InkreadError as e:
         print(f"inkread: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as e:  # a path the user gave that cannot be written or made: one line
+        if e.filename is None:
+            raise
+        print(f"inkread: error: {e.filename}: {e.strerror or e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inkread.alphabet import normalize
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure
@@ -190,4 +191,5 @@ def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(["source", "line", "reference", "prediction", "errors", "chars"])
         for line, ref, pred in rows:
-            writer.writerow([line.source, line.id, ref, pred, char_errors(pred, ref), len(ref)])
+            chars = len(normalize(ref))  # counted as the CER counts them (NFC)
+            writer.writerow([line.source, line.id, ref, pred, char_errors(pred, ref), chars])

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
 from inkread.decoding import greedy
+from inkread.errors import InkreadError
 from inkread.recognize import Recognizer
 
 CHANNELS = 8  # feature maps shown per block
@@ -20,9 +21,11 @@ ROW = 28  # pixel height of each row in the picture
 
 def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:
     """Write the picture to out; returns the recognised text."""
+    model = getattr(recognizer, "model", None)
+    if model is None:  # an ONNX file runs as one opaque graph
+        raise InkreadError("explain needs a checkpoint (.pt) or a bundled model, not ONNX")
     line = sized(load_gray(image_path), recognizer.config)
     batch, widths = to_batch([line])
-    model = recognizer.model
     maps: list[np.ndarray] = []
     hooks = [
         m.register_forward_hook(lambda _m, _i, o: maps.append(o[0].detach().float().cpu().numpy()))
@@ -60,7 +63,8 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     for ch in decoded.chars:  # each character under the frames CTC gave it
         x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
         draw.text((x - 3, y), ch.char, fill=0, font=font)
-    canvas.save(out)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(out, format="PNG")  # whatever the name ends in
     return decoded.text
 
 

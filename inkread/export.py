@@ -105,8 +105,18 @@ class OnnxRecognizer(Recognizer):
         path = Path(spec)
         if not path.is_file():
             raise MissingFile("no such model file", path)
+        cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+        if device == "cuda" and not cuda:
+            raise InkreadError(
+                "--device cuda: this onnxruntime has no CUDA (pip install onnxruntime-gpu)"
+            )
+        if device not in ("auto", "cpu", "cuda"):
+            raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
+        providers = ["CPUExecutionProvider"]
+        if cuda and device != "cpu":
+            providers.insert(0, "CUDAExecutionProvider")
         try:
-            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            session = onnxruntime.InferenceSession(str(path), providers=providers)
             props = session.get_modelmeta().custom_metadata_map
             config = ModelConfig.from_dict(json.loads(props["inkread_config"]))
             alphabet = Alphabet(json.loads(props["inkread_alphabet"]))

@@ -19,7 +19,7 @@ from PIL import Image, ImageSequence
 
 from inkread.alphabet import right_to_left
 from inkread.data import alto, page
-from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, load_gray, to_gray
+from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, image_size, load_gray, to_gray
 from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_band, line_cuts
 from inkread.data.sources import is_line_data, xml_lines
 from inkread.data.xml import box, parse, to_bytes, xml_id
@@ -622,11 +622,3 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
 
 def _points(polygon: np.ndarray | None) -> list | None:
     return None if polygon is None else polygon.round(1).tolist()
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except (OSError, ValueError) as e:
-        raise InkreadError(f"cannot read image ({e})", path) from None

@@ -122,7 +122,7 @@ class Recognizer:
         if str(spec).lower().endswith(".onnx"):
             from inkread.export import OnnxRecognizer
 
-            return OnnxRecognizer.load(spec)
+            return OnnxRecognizer.load(spec, device)
         dev = pick_device(device)
         model, alphabet, blob = checkpoint.load(spec, dev)
         return cls(model, alphabet, blob.get("meta"), dev, lm=checkpoint.own_lm(blob, spec))

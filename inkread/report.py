@@ -19,7 +19,7 @@ SHOWN = 200  # lines with images; the rest of the table is text only
 
 
 def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -> None:
-    ranked = sorted(rows, key=lambda r: -char_errors(r[2], r[1]) / max(len(r[1]), 1))
+    ranked = sorted(rows, key=lambda r: -char_errors(r[2], r[1]) / max(len(normalize(r[1])), 1))
     images = {
         id(line): crop for line, crop in line_images([r[0] for r in ranked[:SHOWN]], Skipped())
     }
@@ -45,7 +45,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         )
         out.append(
             f"<tr><td>{html.escape(str(line.source))}#{html.escape(line.id)}</td>"
-            f"<td>{errors / max(len(ref), 1):.0%}</td><td>{cell}</td></tr>"
+            f"<td>{errors / max(len(normalize(ref)), 1):.0%}</td><td>{cell}</td></tr>"
         )
     out.append("</table>")
     path.write_text("\n".join(out), encoding="utf-8")

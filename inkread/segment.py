@@ -69,6 +69,9 @@ SPECK, LETTERED = 0.15, 0.2
 OFFSET, PALE, DEEPEST, GRAIN = 12.0, 1 / 3, 99.9, 3.0
 
 
+SMALLEST = 16  # pixels across: an image narrower or lower than this holds no line to find
+
+
 @dataclass
 class Found:
     baseline: np.ndarray  # (N, 2) page coordinates, left to right
@@ -78,6 +81,8 @@ class Found:
 
 def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     """Text lines of an 8-bit gray page, in reading order, each with region, baseline, polygon."""
+    if min(page.shape) < SMALLEST:
+        return []
     scale, small, binary, ink, height = _measured(page)
     if height is None:
         return []
@@ -105,6 +110,8 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
 
 def line_spacing(page: np.ndarray) -> float | None:
     """The distance between the page's lines, in its pixels; None where it shows no writing."""
+    if min(page.shape) < SMALLEST:
+        return None
     scale, _, _, ink, height = _measured(page)
     return None if height is None else _spacing(ink, height) / scale
 

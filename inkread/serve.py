@@ -66,21 +66,27 @@ def create_app(
             return _error(f"format must be one of {', '.join(FORMATS)}")
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                image_path = _save(image, Path(tmp), "image")
+                image_path = _save(image, Path(tmp) / "image", "image")
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
                 documents = open_inputs([str(image_path)], xml)
                 with lock:
                     [(doc, found, _)] = list(transcribe(documents, recognizer, 16, decoder))
                 body = render(doc, found, format)
             except InkreadError as e:
-                return _error(str(e).replace(tmp + "/", ""))
-        return Response(body, media_type=MEDIA[format])
+                return _error(_unplaced(str(e), tmp))
+        # the files were the client's uploads: named as uploaded, not where they lay here
+        return Response(_unplaced(body.decode("utf-8"), tmp), media_type=MEDIA[format])
 
     return app
 
 
+def _unplaced(text: str, tmp: str) -> str:
+    return text.replace(f"{tmp}/image/", "").replace(f"{tmp}/xml/", "")
+
+
 def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
-    name = Path(upload.filename or fallback).name or fallback
+    name = Path(upload.filename or fallback).name
+    name = fallback if name in ("", ".", "..") else name
     folder.mkdir(exist_ok=True)
     path = folder / name
     data = upload.file.read(MAX_UPLOAD + 1)

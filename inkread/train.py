@@ -50,6 +50,9 @@ from inkread.model.config import ModelConfig, load_config
 from inkread.model.network import CRNN
 from inkread.recognize import Recognizer, check_precision, pick_device
 
+# Hyper's settings that must be above zero (the others may be zero)
+POSITIVE = ("batch_size", "lr", "epochs", "val_fraction", "save_minutes")
+
 
 @dataclass
 class Hyper:
@@ -72,11 +75,29 @@ class Hyper:
 
     @classmethod
     def from_dict(cls, d: dict) -> Hyper:
+        if not isinstance(d, dict):
+            raise InkreadError(f'config: "train" must be an object of settings, not {d!r}')
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
             raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
         check_precision(d.get("precision", "auto"))
         d = dict(d)
+        for name in sorted(set(d) - {"precision", "augment"}):
+            value, whole = d[name], isinstance(getattr(cls, name), int)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+                or (name in POSITIVE and value == 0)
+                or (whole and value != int(value))
+            ):
+                kind = ("whole " if whole else "") + "number"
+                least = "above 0" if name in POSITIVE else "0 or more"
+                raise InkreadError(
+                    f"config: train setting {name} must be a {kind} {least}, not {value!r}"
+                )
+            d[name] = int(value) if whole else float(value)
         share = d.get("augment", 1.0)
         if not isinstance(share, (int, float)) or not 0 <= share <= 1:
             raise InkreadError(f"config: augment must be true, false or a share 0-1, not {share!r}")
@@ -352,7 +373,12 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     # -- Where we start: a fresh network, a resumed run, or a model to fine-tune. --
     state: dict = {}
+    begun: dict = {}  # a resumed run's meta: what it was begun as
     init_blob = None
+    if out.exists() and not out.is_dir():
+        raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
+    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
+        stale.unlink(missing_ok=True)
     if opts.resume:
         if not last_path.is_file():
             raise InkreadError("--resume: no last.pt here to resume from", out)
@@ -361,6 +387,14 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         config = ModelConfig.from_dict(blob["config"])
         hyper = Hyper.from_dict(state.get("hyper", {}))
         alphabet = Alphabet(blob["alphabet"])
+        begun = blob.get("meta") or {}
+        if opts.preset or opts.config:
+            say("warning: --resume goes on as the run began; --preset/--config are ignored")
+        if begun.get("trained_on", [str(p) for p in opts.train]) != [str(p) for p in opts.train]:
+            say(
+                f"warning: --resume: the run began on {' '.join(begun['trained_on'])} and goes "
+                f"on with {' '.join(opts.train)}"
+            )
     else:
         if last_path.is_file():
             raise InkreadError(
@@ -411,6 +445,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise InkreadError(
             f"no usable training lines in {' '.join(opts.train)}"
             + (f" ({skipped.summary()})" if len(skipped) else "")
+        )
+    if opts.val and not val_lines:
+        raise InkreadError(
+            f"no usable validation lines in {' '.join(opts.val)}"
+            + (f" ({val_skipped.summary()})" if len(val_skipped) else "")
         )
     if not opts.val:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
@@ -523,6 +562,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "hyper": asdict(hyper),
         "precision": "bf16" if bf16 else "fp32",
     }
+    if opts.resume:  # what the run was begun as
+        meta.update({k: begun[k] for k in ("preset", "init") if k in begun})
     epoch = state.get("epoch", 0)
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)
@@ -658,8 +699,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         start_batch = 0 if complete else batch_index
         save_last(start_batch)
         last_save = time.monotonic()
-        with metrics_path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        append_metrics(metrics_path, record)
         if sys.stderr.isatty():  # pipes stay quiet; metrics.jsonl has every epoch
             tqdm.write(
                 f"epoch {record['epoch']}: loss {record['train_loss']:.3f}  val CER "
@@ -685,6 +725,20 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "train_lines": len(keep_images),
         "skipped": len(skipped),
     }
+
+
+def append_metrics(path: Path, record: dict) -> None:
+    """One object an epoch: the record of an epoch cut short (by the budget, or a kill after
+    a mid-epoch save) is replaced when a resumed run finishes that epoch."""
+    rows = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    if rows and json.loads(rows[-1]).get("epoch") == record["epoch"]:
+        rows[-1] = json.dumps(record)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        os.replace(tmp, path)  # a kill now leaves the old file whole
+        return
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 def offer_lms(
@@ -721,7 +775,8 @@ def offer_lms(
             [d.text for d in decode_all(decoder, frames, recognizer.alphabet)], val_set.texts
         )
 
-    kept = offer_lm(best_path, ngram, read, say)
+    deadline = None if seconds_left is None else started + seconds_left
+    kept = offer_lm(best_path, ngram, read, say, deadline)
     if kept is not None and lstm_lines and seconds_left is not None:
         spent = time.monotonic() - started  # the network's reading and len(LM_GRID) + 1 more
         reading = LSTM_READING * spent / (len(LM_GRID) + 1)
@@ -742,16 +797,26 @@ def offer_lm(
     lm: NGramModel,
     read: Callable[[Decoder], dict[str, float]],
     say: Callable[[str], None],
+    deadline: float | None = None,
 ) -> dict | None:
     """Store the character LM in best.pt, with the weight and bonus (LM_GRID) that read the
     validation lines best, if beam search with it beats best path there; return what was
-    stored in its meta, or None.
+    stored in its meta, or None. The default setting is tried first, and no setting is begun
+    that would end past the deadline (time.monotonic()): beam search over a network that has
+    learnt little reads twenty times slower than the budget plans for.
 
     The setting is chosen per collection because conventions differ: Hooker's and Poilus's
     transcriptions space words as print does, BnF fr. 412's runs them together as its scribe
     did, and the bonus that suits the first inserts spaces into the second (BENCHMARKS.md)."""
     plain = read(greedy)
-    tried = {(w, b): read(BeamSearch(BEAM_WIDTH, lm, w, b)) for w, b in LM_GRID}
+    tried = {}
+    for w, b in sorted(LM_GRID, key=lambda setting: setting != LM_DEFAULTS["chars"]):
+        begun = time.monotonic()
+        tried[(w, b)] = read(BeamSearch(BEAM_WIDTH, lm, w, b))
+        if deadline is not None and 2 * time.monotonic() - begun > deadline:
+            if len(tried) < len(LM_GRID):
+                say(f"the budget left time for {len(tried)} of {len(LM_GRID)} LM settings")
+            break
     # the lowest CER; on a tie the defaults, then the smaller weight
     (weight, bonus), with_lm = min(
         tried.items(), key=lambda t: (t[1]["cer"], t[0] != LM_DEFAULTS["chars"], t[0])

@@ -320,12 +320,24 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["read", "{page}", "--model", "nope.pt"], "nope.pt: no such model file"),
         (["eval", "--data", "{page}", "--model", "{corrupt}"], "not a readable inkread checkpoint"),
         (["train", "--epochs", "3"], "Missing option '--train'"),
+        (["train", "--train", "{page}", "--config", "{lr}"], "lr must be a number above 0"),
+        (["train", "--train", "{page}", "--val", "{empty}"], "no usable validation lines"),
+        (["read", "{page}", "--format", "page", "--out", "{lr}"], "c.json: File exists"),
+        (["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"], "c.json: File exists"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     (tmp_path / "bad.xml").write_text("<PcGts><Page>", encoding="utf-8")
-    values = {"corrupt": tmp_path / "broken.png", "malformed": tmp_path / "bad.xml", "page": PAGE}
+    (tmp_path / "c.json").write_text('{"train": {"lr": "fast"}}', encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    values = {
+        "corrupt": tmp_path / "broken.png",
+        "malformed": tmp_path / "bad.xml",
+        "page": PAGE,
+        "lr": tmp_path / "c.json",
+        "empty": tmp_path / "empty",
+    }
     args = [a.format(**values) for a in args]
     if "--model" not in args and args[0] != "train":
         args += ["--model", str(model(overfit))]

@@ -450,3 +450,27 @@ def test_an_iam_tree_inside_a_folder_is_found(tmp_path):
     alone, _ = read_data([FIXTURES / "iam"])
     lines, _ = read_data([tmp_path])
     assert len(lines) == len(alone) + 1 and len(alone) > 1
+
+
+def test_an_image_too_large_to_decode_is_refused_from_its_header(tmp_path):
+    """A PNG a few bytes long may claim 30,000 x 30,000 pixels; it is refused before Pillow
+    warns or decodes anything."""
+    import struct
+    import warnings
+    import zlib
+
+    from inkread.data.images import image_size
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+    (tmp_path / "bomb.png").write_bytes(png)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InkreadError, match="more than the 300,000,000 pixels allowed"):
+            image_size(tmp_path / "bomb.png")
+        with pytest.raises(InkreadError, match="more than the 300,000,000 pixels allowed"):
+            load_gray(tmp_path / "bomb.png")

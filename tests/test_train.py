@@ -302,7 +302,7 @@ def test_the_lm_is_kept_at_the_weight_and_bonus_that_read_validation_best(tmp_pa
 def test_the_lstm_lm_gets_only_what_the_budget_has_left(tmp_path, monkeypatch):
     """The network's share of a budget rests on estimates (on CREMMA Medii Aevi they ran a
     30-minute run 4 s over); the LSTM's minutes are cut to what the n-gram's grid left,
-    and with nothing left no LSTM is trained."""
+    and with nothing left the grid is cut short and no LSTM is trained."""
     import torch
 
     from inkread import train as T
@@ -313,7 +313,8 @@ def test_the_lstm_lm_gets_only_what_the_budget_has_left(tmp_path, monkeypatch):
     for left in (10**6, 60.0, 0.0):
         T.offer_lms(best, lm, val, torch.device("cpu"), said.append, ["ab a b"], 5.0, left)
     assert given[0] == 5.0 and 0.5 < given[1] < 1.0 and len(given) == 2
-    assert "no time left in the budget" in said[-1]
+    # with nothing left, the n-gram is judged at its default setting alone, and no LSTM trains
+    assert "the budget left time for 1 of 12 LM settings" in said[-2]
 
 
 def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatch, capsys):
@@ -435,3 +436,35 @@ def test_a_widened_model_keeps_its_stretch_and_reads_with_it(tmp_path, capsys):
     assert "lines widened 2" in capsys.readouterr().err
     assert checkpoint.read(run / "best.pt")["config"]["stretch"] >= 2
     assert run_cli("read", manifest.parent / "line0.png", "--model", run / "best.pt") == 0
+
+
+def test_an_epoch_cut_short_and_finished_on_resume_has_one_record(tmp_path):
+    from inkread.train import append_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    append_metrics(path, {"epoch": 1, "val_cer": 0.5})
+    append_metrics(path, {"epoch": 2, "val_cer": 0.4, "complete": False})  # the budget ended
+    append_metrics(path, {"epoch": 2, "val_cer": 0.3})  # --resume finished it
+    append_metrics(path, {"epoch": 3, "val_cer": 0.2})
+    records = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [(r["epoch"], r["val_cer"]) for r in records] == [(1, 0.5), (2, 0.3), (3, 0.2)]
+
+
+def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
+    """Beam search over a network that has learnt little reads many times slower than the
+    budget plans for; the settings left untried when time runs out are not read."""
+    from inkread.decoding import LM_DEFAULTS, BeamSearch
+    from inkread.train import offer_lm
+
+    read_settings = []
+
+    def read(decoder):
+        time.sleep(0.05)
+        if isinstance(decoder, BeamSearch):
+            read_settings.append((decoder.weight, decoder.bonus))
+        return {"cer": 0.5, "wer": 0.9}
+
+    said = []
+    offer_lm(tmp_path / "best.pt", None, read, said.append, deadline=time.monotonic() + 0.18)
+    assert read_settings[0] == LM_DEFAULTS["chars"] and 1 <= len(read_settings) <= 3
+    assert "the budget left time for" in said[-2]

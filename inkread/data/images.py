@@ -7,6 +7,7 @@ whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,32 +22,41 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".j
 # A 10,000 x 14,000 scan is 140 Mpx; beyond this we refuse before decoding anything.
 MAX_PIXELS = 300_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pillow's lower default
+ORIENTATION = 0x0112  # the EXIF tag
 
 
-def open_image(path: str | Path, exif: bool = True) -> Image.Image:
-    """Open an image, checking its size from the header before the pixels are decoded."""
+def image_size(path: str | Path, exif: bool = True) -> tuple[int, int]:
+    """Width and height from the file's header alone (as its EXIF orientation turns them);
+    an image too large to decode safely is refused here, before any pixel is."""
     path = Path(path)
     if not path.is_file():
         raise MissingFile("image not found", path)
     try:
-        image = Image.open(path)
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise InkreadError(
-                f"image is {width}x{height} pixels, more than the {MAX_PIXELS:,} allowed", path
-            )
-        image.load()
+        with warnings.catch_warnings():  # Pillow's own warning, for what is refused below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                turned = exif and image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+    except Image.DecompressionBombError:
+        width, height, turned = math.inf, 1, False
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise InkreadError(f"cannot read image ({e})", path) from None
+    if width * height > MAX_PIXELS:
+        raise InkreadError(f"image is more than the {MAX_PIXELS:,} pixels allowed", path)
+    return (height, width) if turned else (width, height)
+
+
+def open_image(path: str | Path, exif: bool = True) -> Image.Image:
+    """Open an image, checking its size from the header before the pixels are decoded."""
+    image_size(path, exif=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            image.load()
         if exif:
             image = ImageOps.exif_transpose(image)
-    except InkreadError:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as e:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InkreadError(f"cannot read image ({e})", path) from None
     return image
 

@@ -143,9 +143,14 @@ def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfi
         if not isinstance(overrides, dict):
             raise InkreadError("config must be a JSON object", path)
         preset = overrides.pop("preset", preset)
+        if not isinstance(preset, str):
+            raise InkreadError(f"config: preset must be a name, not {preset!r}", path)
         train = overrides.pop("train", {})
     if preset not in PRESETS:
         raise InkreadError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
     base = PRESETS[preset].to_dict()
     base.update(overrides)
-    return ModelConfig.from_dict(base), train
+    try:
+        return ModelConfig.from_dict(base), train
+    except (TypeError, ValueError) as e:  # a setting of the wrong kind: "height": "tall"
+        raise InkreadError(f"config: a setting has the wrong type ({e})", path) from None
