@@ -191,8 +191,9 @@ def segment_pages(
     """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text; a
     layout's lines are written into its regions, in its own format."""
     from inkread.data import alto, page
+    from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
-    from inkread.pages import find_lines, image_size, open_inputs, output_names, segmented_layout
+    from inkread.pages import find_lines, open_inputs, output_names, segmented_layout
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
