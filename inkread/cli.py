@@ -403,10 +403,8 @@ def serve(
     try:  # a port in use or a host that is not this machine's: one line, not uvicorn's log
         with socket.create_server((host, port)):
             pass
-    except (OSError, OverflowError) as e:
-        raise InkreadError(
-            f"cannot listen on {host}:{port} ({getattr(e, 'strerror', e)})"
-        ) from None
+    except OSError as e:
+        raise InkreadError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
     uvicorn.run(app, host=host, port=port)
 
 

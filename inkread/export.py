@@ -22,7 +22,7 @@ from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
-from inkread.recognize import Recognizer
+from inkread.recognize import Recognizer, check_device
 
 
 def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
@@ -106,12 +106,10 @@ class OnnxRecognizer(Recognizer):
         if not path.is_file():
             raise MissingFile("no such model file", path)
         cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-        if device == "cuda" and not cuda:
+        if check_device(device) == "cuda" and not cuda:
             raise InkreadError(
                 "--device cuda: this onnxruntime has no CUDA (pip install onnxruntime-gpu)"
             )
-        if device not in ("auto", "cpu", "cuda"):
-            raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
         providers = ["CPUExecutionProvider"]
         if cuda and device != "cpu":
             providers.insert(0, "CUDAExecutionProvider")

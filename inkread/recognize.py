@@ -30,13 +30,18 @@ from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN, time_steps
 
 
+def check_device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda"):
+        raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
+    return device
+
+
 def pick_device(device: str = "auto") -> torch.device:
+    check_device(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         raise InkreadError("--device cuda: no CUDA device is available")
-    if device not in ("cpu", "cuda"):
-        raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
     return torch.device(device)
 
 

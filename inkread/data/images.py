@@ -25,6 +25,14 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pill
 ORIENTATION = 0x0112  # the EXIF tag
 
 
+def _pillow_open(path: Path) -> Image.Image:
+    """Image.open without Pillow's warning for a large image: image_size refuses those itself,
+    in one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
 def image_size(path: str | Path, exif: bool = True) -> tuple[int, int]:
     """Width and height from the file's header alone (as its EXIF orientation turns them);
     an image too large to decode safely is refused here, before any pixel is."""
@@ -32,11 +40,9 @@ def image_size(path: str | Path, exif: bool = True) -> tuple[int, int]:
     if not path.is_file():
         raise MissingFile("image not found", path)
     try:
-        with warnings.catch_warnings():  # Pillow's own warning, for what is refused below
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
-                turned = exif and image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+        with _pillow_open(path) as image:
+            width, height = image.size
+            turned = exif and image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
     except Image.DecompressionBombError:
         width, height, turned = math.inf, 1, False
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
@@ -50,10 +56,8 @@ def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     """Open an image, checking its size from the header before the pixels are decoded."""
     image_size(path, exif=False)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            image.load()
+        image = _pillow_open(path)
+        image.load()
         if exif:
             image = ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
