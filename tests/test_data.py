@@ -331,6 +331,25 @@ def test_an_image_kept_in_another_format_is_found_and_its_coordinates_scaled(tmp
             assert abs(crop.shape[1] - ref.shape[1] / 2) <= 2
 
 
+def test_an_image_named_as_another_system_writes_it_is_found(tmp_path):
+    """Windows changes the case, macOS decomposes accents, a URL quotes the space."""
+    root = etree.parse(str(PAGE)).getroot()
+    image = PAGE.with_suffix(".jpg").read_bytes()
+    for written, on_disk in [
+        ("Scan 003.JPG", "scan 003.jpg"),
+        ("Re\u0301gistre%20003.jpg", "R\u00e9gistre 003.tif"),
+    ]:
+        folder = tmp_path / on_disk.split()[0]
+        folder.mkdir()
+        for node in root.iter("{*}Page"):
+            node.set("imageFilename", written)
+        (folder / "page.xml").write_bytes(etree.tostring(root))
+        (folder / on_disk).write_bytes(image)
+        lines, skipped = read_data([folder / "page.xml"])
+        assert lines[0].image == folder / on_disk and len(lines) == 11
+        assert len(list(line_images(lines, skipped))) == 11 and len(skipped) == 0
+
+
 def test_user_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text("<PcGts><Page>", encoding="utf-8")

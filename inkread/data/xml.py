@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 from lxml import etree
@@ -110,7 +112,8 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
     """The page image an XML names: as written, else that file name beside the XML, else one
     folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
     folders; else an image of the same name in another format (a TIFF master kept as JPEG:
-    the coordinates are scaled to its size). Exports name images by absolute paths of the
+    the coordinates are scaled to its size); else one whose name differs only as names do
+    between systems (`_loosely_named`). Exports name images by absolute paths of the
     machine that made them, or by URLs. An XML that names none is taken to share its
     image's name. Where none is found, the path beside the XML, for the message that names
     what is missing."""
@@ -124,7 +127,30 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
         beside = xml_path.with_suffix(".jpg")
         candidates = []
     candidates += [folder / (beside.stem + s) for folder in folders for s in IMAGE_SUFFIXES]
-    return next((c for c in candidates if c.is_file()), beside)
+    found = next((c for c in candidates if c.is_file()), None)
+    return found or (_loosely_named(folders, beside.name) if name else None) or beside
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", unquote(name)).casefold()
+
+
+def _loosely_named(folders: tuple[Path, ...], name: str) -> Path | None:
+    """The image whose name differs from the one written only as the same name does when it
+    crosses systems: in case (Windows), in Unicode normalisation (macOS writes names
+    decomposed), or URL-quoted (%20 for a space), with the same or another image suffix."""
+    wanted, stem = _fold(name), _fold(Path(name).stem)
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir()):
+            folded = _fold(entry.name)
+            same = folded == wanted or (
+                _fold(entry.stem) == stem and folded.endswith(IMAGE_SUFFIXES)
+            )
+            if same and entry.is_file():
+                return entry
+    return None
 
 
 def to_bytes(root: etree._Element) -> bytes:
