@@ -75,10 +75,11 @@ def open_inputs(
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
+    parsed: dict[Path, etree._ElementTree] = {}  # what telling XML apart read, kept to reuse
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            found = [p for p in sorted(path.rglob("*")) if _is_line_data(p)]
+            found = [p for p in sorted(path.rglob("*")) if _is_line_data(p, parsed)]
             found = found or [
                 page
                 for p in sorted(path.rglob("*"))
@@ -101,7 +102,7 @@ def open_inputs(
     documents = []
     for path in paths:
         if path.suffix.lower() == ".xml":
-            documents.append(_xml_document(path, path))
+            documents.append(_xml_document(path, path, tree=parsed.pop(path, None)))
         elif path in pairs:
             documents.append(_xml_document(Path(pairs[path]), path, image=path))
         elif segment == "yes" or (segment == "auto" and looks_like_page(path)):
@@ -111,15 +112,16 @@ def open_inputs(
     return documents
 
 
-def _is_line_data(path: Path) -> bool:
+def _is_line_data(path: Path, parsed: dict[Path, etree._ElementTree]) -> bool:
     """PAGE or ALTO XML, not the METS and metadata that exports (Transkribus's) keep beside
     the pages. Malformed XML counts, to be reported when it is read."""
     if path.suffix.lower() != ".xml":
         return False
     try:
-        return is_line_data(parse(path).getroot())
+        parsed[path] = parse(path)
     except InkreadError:
         return True
+    return is_line_data(parsed[path].getroot())
 
 
 _RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run
@@ -207,8 +209,13 @@ def looks_like_page(path: Path) -> bool:
     return height >= 300 and width < 3 * height
 
 
-def _xml_document(xml_path: Path, path: Path, image: Path | None = None) -> Document:
-    tree = parse(xml_path)
+def _xml_document(
+    xml_path: Path,
+    path: Path,
+    image: Path | None = None,
+    tree: etree._ElementTree | None = None,
+) -> Document:
+    tree = tree if tree is not None else parse(xml_path)
     lines = xml_lines(xml_path, tree.getroot())
     kind = "page" if page.is_page(tree.getroot()) else "alto"
     # only in a file of no lines: eScriptorium's exports hold empty regions beside lines that

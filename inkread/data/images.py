@@ -33,30 +33,39 @@ def _pillow_open(path: Path) -> Image.Image:
         return Image.open(path)
 
 
-def image_size(path: str | Path, exif: bool = True) -> tuple[int, int]:
-    """Width and height from the file's header alone (as its EXIF orientation turns them);
-    an image too large to decode safely is refused here, before any pixel is."""
-    path = Path(path)
+def _opened(path: Path) -> Image.Image:
+    """The image with only its header read; one too large to decode safely is refused here,
+    before any pixel is."""
     if not path.is_file():
         raise MissingFile("image not found", path)
     try:
-        with _pillow_open(path) as image:
-            width, height = image.size
-            turned = exif and image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+        image = _pillow_open(path)
     except Image.DecompressionBombError:
-        width, height, turned = math.inf, 1, False
+        image = None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InkreadError(f"cannot read image ({e})", path) from None
-    if width * height > MAX_PIXELS:
+    if image is None or image.width * image.height > MAX_PIXELS:
+        if image is not None:
+            image.close()
         raise InkreadError(f"image is more than the {MAX_PIXELS:,} pixels allowed", path)
+    return image
+
+
+def image_size(path: str | Path, exif: bool = True) -> tuple[int, int]:
+    """Width and height from the file's header alone (as its EXIF orientation turns them)."""
+    with _opened(Path(path)) as image:
+        try:
+            turned = exif and image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+        except (OSError, SyntaxError, ValueError) as e:
+            raise InkreadError(f"cannot read image ({e})", path) from None
+        width, height = image.size
     return (height, width) if turned else (width, height)
 
 
 def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     """Open an image, checking its size from the header before the pixels are decoded."""
-    image_size(path, exif=False)
+    image = _opened(Path(path))
     try:
-        image = _pillow_open(path)
         image.load()
         if exif:
             image = ImageOps.exif_transpose(image)
