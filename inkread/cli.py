@@ -16,6 +16,10 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread.errors import InkreadError, MissingFile
+from inkread.models import BUNDLED
+
+NAMES = " | ".join(BUNDLED)  # for the help: default | generic
+DESCRIBED = "; ".join(f"{name}: {what}" for name, what in BUNDLED.items())
 
 app = typer.Typer(
     add_completion=False,
@@ -29,18 +33,15 @@ VARIADIC = ("--train", "--val", "--data", "--lines")
 
 Model = Annotated[
     str,
-    typer.Option(
-        "--model", "-m", help="checkpoint, .onnx file, or a bundled model: default | generic"
-    ),
+    typer.Option("--model", "-m", help=f"checkpoint, .onnx file, or a bundled model: {NAMES}"),
 ]
 Models = Annotated[
     list[str] | None,
     typer.Option(
         "--model",
         "-m",
-        help="checkpoint, .onnx file, or a bundled model: default (the default) | generic "
-        "(many hands); given twice or more, the models read together, their probabilities "
-        "averaged",
+        help=f"checkpoint, .onnx file, or a bundled model ({DESCRIBED}); given twice or more, "
+        "the models read together, their probabilities averaged",
     ),
 ]
 Device = Annotated[str, typer.Option(help="auto | cpu | cuda")]
@@ -233,7 +234,7 @@ def train(
     batch_size: Annotated[int | None, typer.Option(min=1)] = None,
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
     init: Annotated[
-        str | None, typer.Option(help="model to fine-tune: default, generic or a checkpoint")
+        str | None, typer.Option(help=f"model to fine-tune: a checkpoint, or {NAMES}")
     ] = None,
     device: Device = "auto",
     seed: Annotated[int, typer.Option(min=0)] = 0,

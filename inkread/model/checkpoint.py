@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -22,13 +21,9 @@ from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
 from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN
+from inkread.models import BUNDLED, bundled_path
 
 FORMAT = "inkread-checkpoint/1"
-BUNDLED = ("default", "generic")  # docs/models.md says what each was trained on
-
-
-def bundled_path(name: str) -> Path:
-    return Path(str(resources.files("inkread") / "models" / f"{name}.pt"))
 
 
 def resolve(spec: str | os.PathLike) -> Path:
