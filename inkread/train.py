@@ -125,6 +125,10 @@ LSTM_MIN_TEXT = 100_000
 # The share of its frames the median training line's text may need; lines are widened until
 # it does (choose_stretch)
 DENSITY = 0.45
+# --init warns when more than this share of the training text's characters are new to the
+# model: Arabic-script manuscripts from the English cursive model erred more than from
+# scratch in the same 20 minutes (33.5 % against 30.7 %, BENCHMARKS.md)
+NEW_SCRIPT = 0.5
 
 
 @dataclass
@@ -478,6 +482,12 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 say(
                     f"alphabet extended by {len(alphabet) - len(old)} characters: "
                     f"{''.join(alphabet.chars[len(old) - 1 :])!r}"
+                )
+            written = "".join(texts)
+            if sum(c not in old for c in written) > NEW_SCRIPT * len(written):
+                say(
+                    f"warning: most of this text's characters are new to {opts.init}: for a "
+                    "script it has not learnt, training from scratch (no --init) may do better"
                 )
         else:
             alphabet = Alphabet.from_texts(texts)

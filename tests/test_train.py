@@ -133,7 +133,16 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     old = checkpoint.read(overfit["run"] / "best.pt")["alphabet"]
     new = checkpoint.read(tmp_path / "run" / "best.pt")["alphabet"]
     assert new[: len(old)] == old and set(new[len(old) :]) == set("Iaeplmrvsd") - set(old)
-    assert "alphabet extended" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "alphabet extended" in err and "training from scratch" not in err
+
+    # the same line transcribed in a script the model has never seen: advised to start afresh
+    greek = data.with_name("greek.tsv")
+    image = data.read_text(encoding="utf-8").split("\t")[0]
+    greek.write_text(f"{image}\tΙ αμ ϐερυ πλεασεδ\n", encoding="utf-8")
+    args = ("train", "--train", greek, "--val", greek, "--out", tmp_path / "greek", "--epochs", 1)
+    assert run_cli(*args, "--init", overfit["run"] / "best.pt") == 0
+    assert "training from scratch (no --init) may do better" in capsys.readouterr().err
 
 
 def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
