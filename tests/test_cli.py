@@ -221,6 +221,10 @@ def test_page_output_has_words_with_coordinates(overfit, tmp_path):
     text = line.find("{*}TextEquiv/{*}Unicode").text
     assert [w.find("{*}TextEquiv/{*}Unicode").text for w in words] == text.split()
     assert all(w.find("{*}Coords").get("points") for w in words)
+    # the region's own text (Transkribus writes one) is what was read, not the old transcript
+    region = line.getparent()
+    read = [x.find("{*}TextEquiv/{*}Unicode").text or "" for x in region.findall("{*}TextLine")]
+    assert region.find("{*}TextEquiv/{*}Unicode").text == "\n".join(read)
 
 
 def words_of(xml):

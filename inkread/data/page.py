@@ -163,10 +163,12 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     ns = etree.QName(root).namespace
     q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
     elements = descendants(root, "TextLine")
+    filled = []
     for line, key in zip(elements, line_keys(elements, "id")):
         found = texts.get(key)
         if found is None:
             continue
+        filled.append(line)
         if not line.get("id"):  # the schema requires one
             line.set("id", key)
         for old in children(line, "TextEquiv") + children(line, "Word"):
@@ -184,6 +186,25 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
                 later.addprevious(element)
             else:
                 line.append(element)
+    for region in {line.getparent() for line in filled}:
+        _region_text(q, region)
+
+
+def _region_text(q, region: etree._Element) -> None:
+    """A region's own text is its lines' joined (as Transkribus writes it); left as it was,
+    it would still hold the transcription the lines were read to replace."""
+    lines = children(region, "TextLine")
+    if local(region) != "TextRegion" or not lines:
+        return
+    for old in children(region, "TextEquiv"):
+        region.remove(old)
+    text = "\n".join(
+        next((e.xpath("string(*[local-name()='Unicode'])") for e in children(x, "TextEquiv")), "")
+        for x in lines
+    )
+    equiv = etree.Element(q("TextEquiv"))
+    etree.SubElement(equiv, q("Unicode")).text = text
+    lines[-1].addnext(equiv)
 
 
 def _equiv(q, text: str, confidence: float) -> etree._Element:
