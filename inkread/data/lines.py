@@ -255,7 +255,11 @@ def repair_polygons(lines: list[Line]) -> None:
     """
     reach = {id(x): _reach(x) for x in lines if not _misses_baseline(x)}
     known = np.array([r for r in reach.values() if r is not None]).reshape(-1, 2)
-    typical = np.median(known, axis=0) if len(known) else np.zeros(2)
+    baselined = sum(x.baseline is not None and len(x.baseline) >= 2 for x in lines)
+    # a few polygons that fit where most miss say nothing of the page (one of 25 drawn
+    # across the whole page made every line's band the page's height)
+    trusted = len(known) > 0 and 2 * len(known) >= baselined
+    typical = np.median(known, axis=0) if trusted else np.zeros(2)
     broken = {
         id(x)
         for x in lines
@@ -295,17 +299,14 @@ def _hugs(reach: tuple[float, float], typical: np.ndarray) -> bool:
 
 def _band_from_spacing(lines: list[Line], broken: set[int]) -> tuple[float, float]:
     """Above and below the baseline when no polygon on the page can be trusted to say: from
-    the polygons' heights, else from the distance between baselines."""
+    the distance between baselines, else (a page of one line) from the polygons' heights."""
+    starts = sorted(
+        float(x.baseline[:, _across(x)].mean()) for x in lines if x.baseline is not None
+    )
+    gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 2]
     good = [x for x in lines if x.polygon is not None and id(x) not in broken]
     heights = [float(np.ptp(x.polygon[:, _across(x)])) for x in good if len(x.polygon) >= 3]
-    if heights:
-        height = float(np.median(heights))
-    else:
-        starts = sorted(
-            float(x.baseline[:, _across(x)].mean()) for x in lines if x.baseline is not None
-        )
-        gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 2]
-        height = float(np.median(gaps)) if gaps else 40.0
+    height = float(np.median(gaps or heights or [40.0]))
     return 0.75 * height, 0.3 * height
 
 
