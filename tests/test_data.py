@@ -144,6 +144,18 @@ def test_one_odd_line_does_not_set_the_band_of_a_page_of_broken_polygons(tmp_pat
 HUGGING = FIXTURES / "hooker" / "JDH_2_16_98_003.xml"  # two polygons hug their baselines
 
 
+def test_a_polygon_of_two_points_is_redrawn_around_its_baseline(tmp_path):
+    """Two points outline nothing: cut as drawn the line was a 10-pixel square, read blank."""
+    root = etree.parse(str(HUGGING)).getroot()
+    root.xpath("//*[@id='tr_2_tl_2']/*[local-name()='Coords']")[0].set("points", "10,10 20,20")
+    (tmp_path / HUGGING.name).write_bytes(etree.tostring(root))
+    shutil.copy(HUGGING.with_suffix(".jpg"), tmp_path)
+    lines, _ = read_data([tmp_path / HUGGING.name])
+    heights = {x.id: crop.shape for x, crop in line_images(lines, Skipped())}
+    assert [x.id for x in lines if x.redrawn] == ["tr_2_tl_1", "tr_2_tl_2", "l"]
+    assert heights["tr_2_tl_2"][0] > 35 and heights["tr_2_tl_2"][1] > 300
+
+
 def test_polygons_that_hug_their_baselines_are_redrawn_around_them():
     """One Hooker line in twenty has a polygon a few pixels high along its baseline: cut as
     drawn, the image shows only the feet of the letters. Such lines get a band as high as the

@@ -264,6 +264,7 @@ def repair_polygons(lines: list[Line]) -> None:
         id(x)
         for x in lines
         if x.polygon is None
+        or len(x.polygon) < 3  # a segment or a point outlines nothing
         or id(x) not in reach
         or (reach[id(x)] is not None and _hugs(reach[id(x)], typical))
     }
