@@ -429,6 +429,11 @@ def test_images_of_every_kind_become_8bit_gray(tmp_path):
     deep.save(tmp_path / "b.png")
     g = load_gray(tmp_path / "b.png")
     assert g.dtype == np.uint8 and g.min() == 0 and g.max() == 255
+    twelve = np.linspace(0, 4095, 30000).reshape(100, 300).astype(np.uint16)
+    twelve[0, 0] = 65535  # a hot pixel
+    Image.fromarray(twelve).save(tmp_path / "c.png")
+    g = load_gray(tmp_path / "c.png")
+    assert g[50, 150] in range(120, 136) and g[99, 299] == 255  # the 12 bits span the grays
 
 
 def test_exif_rotation_is_honoured(tmp_path):

@@ -75,11 +75,13 @@ def open_image(path: str | Path, exif: bool = True) -> Image.Image:
 
 
 def to_gray(image: Image.Image) -> np.ndarray:
-    """8-bit grayscale; transparency becomes white paper, 16-bit is rescaled, not clipped."""
+    """8-bit grayscale; transparency becomes white paper; 16-bit and float are rescaled from
+    the range nearly all their pixels span (one hot pixel at 65535 in a 12-bit scan would
+    otherwise crush the rest to a few grays)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(image, dtype=np.float64)
-        lo, hi = float(a.min()), float(a.max())
-        return ((a - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+        lo, hi = (float(v) for v in np.percentile(a, [0.01, 99.99]))
+        return ((a.clip(lo, hi) - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
