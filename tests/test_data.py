@@ -99,6 +99,13 @@ def test_txt_list_is_relative_to_its_folder(tmp_path):
     lines, skipped = read_data([listing])
     assert len(lines) == 11
     assert skipped.reasons["missing file"] == 1
+    # written on Windows: its separators are backslashes
+    (tmp_path / "sub" / "pages").mkdir()
+    shutil.copy(PAGE, tmp_path / "sub" / "pages")
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "sub" / "pages")
+    listing.write_text(f"pages\\{PAGE.name}\r\n", encoding="utf-8")
+    lines, skipped = read_data([listing])
+    assert len(lines) == 11 and len(skipped) == 0
 
 
 def test_empty_lines_are_counted_not_dropped():

@@ -137,8 +137,17 @@ def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     for raw in _text_lines(path):
         entry = raw.strip()
         if entry and not entry.startswith("#"):
-            lines += _read(path.parent / entry, skipped, seen)
+            lines += _read(_beside(path, entry), skipped, seen)
     return lines
+
+
+def _beside(listing: Path, entry: str) -> Path:
+    """An entry of a list or manifest, relative to it; written on Windows (sub\\page.xml),
+    its separators are read as folders where no file has the name as written."""
+    path = listing.parent / entry
+    if "\\" in entry and not path.exists():
+        return listing.parent / entry.replace("\\", "/")
+    return path
 
 
 def _manifest(path: Path, skipped: Skipped) -> list[Line]:
@@ -155,7 +164,7 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
         lines.append(
             Line(
                 id=f"{path.name}:{n}",
-                image=path.parent / image.strip(),
+                image=_beside(path, image.strip()),
                 text=text or None,
                 source=path,
             )
