@@ -37,7 +37,7 @@ class CRNN(nn.Module):
 
         widths are the true widths of padded images; without them all columns count.
         """
-        maps = self.cnn(images.contiguous(memory_format=torch.channels_last))
+        maps = self.features(images.contiguous(memory_format=torch.channels_last), widths)
         b, c, h, w = maps.shape
         columns = maps.permute(0, 3, 1, 2).reshape(b, w, c * h)
         if widths is None:
@@ -46,6 +46,26 @@ class CRNN(nn.Module):
             lengths = self.output_lengths(widths.to(images.device)).clamp(max=w)
         sequence = self.rnn(self.dropout(columns), lengths)
         return self.head(self.dropout(sequence))
+
+    def features(self, images: torch.Tensor, widths: torch.Tensor | None) -> torch.Tensor:
+        """The conv blocks' maps, each block's output cleared past the line's end again.
+
+        Padding is paper (zeros), but a block's normalisation turns it into something else,
+        which the next block's kernels then read at the line's right end: the same line read
+        different text in different batches. Cleared, padding looks like the zeros a line
+        read alone is padded with, in every batch, in training and in reading alike."""
+        if widths is None:
+            return self.cnn(images)
+        widths = widths.to(images.device)
+        x, reduction = images, 1
+        for layer in self.cnn:
+            x = layer(x)
+            if isinstance(layer, nn.MaxPool2d):
+                reduction *= layer.kernel_size[1]
+            elif isinstance(layer, nn.LeakyReLU):  # a block's end
+                line = torch.arange(x.shape[3], device=x.device) < (widths // reduction)[:, None]
+                x = x * line[:, None, None, :].to(x.dtype)
+        return x
 
     def widen(self, classes: int) -> None:
         """Grow the output layer for a larger alphabet, keeping the rows already trained."""
