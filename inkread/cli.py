@@ -6,6 +6,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
 import time
@@ -174,6 +175,9 @@ def read(
                 raise InkreadError("output would overwrite the input", target)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
+                # a PDF's or TIFF's page exists only for this run: the XML names it beside it
+                shutil.copyfile(doc.image, target.parent / doc.image.name)
         else:
             if many and format == "text":
                 sys.stdout.write(f"==> {shown_path(doc.path)} <==\n")
@@ -198,7 +202,10 @@ def segment_pages(
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
+    images = [found for image in images for found in _images_in(image)]
     many = len(images) > 1 or out.is_dir() or not out.suffix
+    if len(images) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
+        raise InkreadError(f"--out: {len(images)} pages need a folder, not one XML file", out)
     for image, stem in zip(images, output_names(images)):
         if not image.is_file():
             raise MissingFile("no such file", image)
@@ -218,6 +225,18 @@ def segment_pages(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(to_bytes(root))
         _warn(f"{image}: {len(lines)} lines -> {target}")
+
+
+def _images_in(path: Path) -> list[Path]:
+    """A folder given to segment: the page images in it."""
+    from inkread.data.images import IMAGE_SUFFIXES
+
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.name.lower().endswith(IMAGE_SUFFIXES))
+    if not found:
+        raise InkreadError("folder holds no images", path)
+    return found
 
 
 @app.command()
@@ -337,6 +356,8 @@ def evaluate(
         )
     for target in (predictions, report):  # fail now, not after the whole evaluation
         if target is not None:
+            if target.is_dir():
+                raise InkreadError("is a folder: name the file to write", target)
             target.parent.mkdir(parents=True, exist_ok=True)
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)

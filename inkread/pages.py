@@ -8,6 +8,7 @@ import html
 import json
 import os
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,12 +67,17 @@ class Document:
 
 
 def open_inputs(
-    inputs: list[str], lines_xml: list[str] | None = None, segment: str = "auto"
+    inputs: list[str],
+    lines_xml: list[str] | None = None,
+    segment: str = "auto",
+    rendered: Path | None = None,
 ) -> list[Document]:
     """Each input is an XML file, an image (paired with --lines XML in order), or a folder.
 
     An image without XML is one text line, or a page whose lines inkread finds itself:
-    segment is "yes", "no", or "auto" (pages are images not much wider than tall).
+    segment is "yes", "no", or "auto" (pages are images not much wider than tall). The pages
+    of PDFs and multi-page TIFFs are rendered into `rendered` (the server's request folder),
+    or else into a folder kept for the rest of the run.
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
@@ -84,7 +90,7 @@ def open_inputs(
                 page
                 for p in sorted(path.rglob("*"))
                 if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))
-                for page in pages_of(p)
+                for page in pages_of(p, rendered)
             ]
             if not found:
                 raise InkreadError("folder holds no PAGE or ALTO XML and no images", path)
@@ -92,7 +98,7 @@ def open_inputs(
         elif not path.exists():
             raise MissingFile("no such file or folder", path)
         else:
-            paths += pages_of(path)
+            paths += pages_of(path, rendered)
     images = [p for p in paths if p.suffix.lower() != ".xml"]
     if lines_xml and len(lines_xml) != len(images):
         raise InkreadError(
@@ -152,7 +158,7 @@ def output_names(paths: list[Path]) -> list[Path]:
 PDF_DPI = 300
 
 
-def pages_of(path: Path) -> list[Path]:
+def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     """A PDF or multi-page TIFF as one image file per page; anything else as itself."""
     suffix = path.suffix.lower()
     if suffix not in (".pdf", ".tif", ".tiff"):
@@ -165,13 +171,16 @@ def pages_of(path: Path) -> list[Path]:
             raise InkreadError(f"cannot read image ({e})", path) from None
         if count == 1:
             return [path]
-    folder = tempfile.TemporaryDirectory(prefix="inkread-pages-")
-    _RENDERED.append(folder)
+    kept = into is None
+    if kept:
+        _RENDERED.append(tempfile.TemporaryDirectory(prefix="inkread-pages-"))
+        into = Path(_RENDERED[-1].name)
     out = []
     for n, image in enumerate(_render(path), start=1):
-        target = Path(folder.name) / f"{path.stem}_p{n:03d}.png"
+        target = into / f"{path.stem}_p{n:03d}.png"
         image.save(target)
-        _PAGE_OF[target] = path.parent / target.name
+        if kept:
+            _PAGE_OF[target] = path.parent / target.name
         out.append(target)
     return out
 
@@ -508,8 +517,36 @@ def transcript(reading: Reading) -> Transcript:
         if len(polygon) >= 3:
             boxes.append(WordBox(word.text, word.confidence, polygon))
     if right_to_left(result.text):
-        boxes.reverse()
+        boxes = _right_to_left_order(boxes)
     return Transcript(result.text, result.confidence, boxes)
+
+
+def _right_to_left_order(boxes: list[WordBox]) -> list[WordBox]:
+    """Words left to right on the page as a right-to-left line reads them: from the right,
+    except that a run of left-to-right words inside it ("New York") reads from its left, as
+    the line's text does. Numbers and punctuation between such words belong to their run."""
+    kinds = [_direction(box.text) for box in reversed(boxes)]
+    ordered, n = list(reversed(boxes)), 0
+    while n < len(ordered):
+        if kinds[n] != "L":
+            n += 1
+            continue
+        end = n
+        for m in range(n + 1, len(ordered)):
+            if kinds[m] == "R":
+                break
+            if kinds[m] == "L":
+                end = m
+        ordered[n : end + 1] = ordered[n : end + 1][::-1]
+        n = end + 1
+    return ordered
+
+
+def _direction(text: str) -> str:
+    """R for a word with right-to-left letters, L for one with only left-to-right letters,
+    N for numbers and punctuation."""
+    kinds = {unicodedata.bidirectional(c) for c in text}
+    return "R" if kinds & {"R", "AL"} else "L" if "L" in kinds else "N"
 
 
 def line_outline(reading: Reading) -> np.ndarray:
@@ -624,7 +661,7 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
             lines[-1]["nbest"] = [
                 {"text": text, "score": round(score, 3)} for text, score in r.result.alternatives
             ]
-    return {"file": str(doc.path), "image": str(doc.image), "lines": lines}
+    return {"file": str(shown_path(doc.path)), "image": str(shown_path(doc.image)), "lines": lines}
 
 
 def _points(polygon: np.ndarray | None) -> list | None:

@@ -68,7 +68,12 @@ def create_app(
             try:
                 image_path = _save(image, Path(tmp) / "image", "image")
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
-                documents = open_inputs([str(image_path)], xml)
+                documents = open_inputs([str(image_path)], xml, rendered=image_path.parent)
+                if len(documents) != 1:
+                    raise InkreadError(
+                        f"{len(documents)} pages: send a PDF's or TIFF's pages one per request",
+                        image_path,
+                    )
                 with lock:
                     [(doc, found, _)] = list(transcribe(documents, recognizer, 16, decoder))
                 body = render(doc, found, format)

@@ -1,9 +1,12 @@
 """The command line as a user meets it: outputs, formats that validate, one-line errors."""
 
+import io
 import json
 import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -328,6 +331,7 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["train", "--train", "{page}", "--val", "{empty}"], "no usable validation lines"),
         (["read", "{page}", "--format", "page", "--out", "{lr}"], "c.json: File exists"),
         (["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"], "c.json: File exists"),
+        (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
@@ -502,6 +506,14 @@ def test_http_service_reads_uploads(overfit):
     assert bad.status_code == 400 and "cannot read" in bad.json()["error"]
     odd = client.post("/read", files={"image": ("..", image.read_bytes())})  # a client's name
     assert odd.status_code == 200 and odd.json()["file"] == "image"  # not a path on the server
+    # a TIFF of two pages: one clear refusal, and its pages not left on the server's disk
+    pages = io.BytesIO()
+    line = Image.open(image)
+    line.save(pages, format="TIFF", save_all=True, append_images=[line])
+    rendered = set(Path(tempfile.gettempdir()).glob("inkread-pages-*"))
+    two = client.post("/read", files={"image": ("two.tif", pages.getvalue())})
+    assert two.status_code == 400 and "2 pages" in two.json()["error"]
+    assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
 
 
 def test_inputs_of_one_name_are_written_apart(tmp_path, capsys):

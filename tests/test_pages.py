@@ -11,6 +11,7 @@ from conftest import FIXTURES, SCHEMAS, run_cli
 from lxml import etree
 from PIL import Image
 
+from inkread.alphabet import display_order
 from inkread.data import read_data
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped
@@ -351,6 +352,17 @@ def test_segment_command_writes_valid_xml(tmp_path, fmt):
     assert all(x.find("{*}Baseline") is not None or x.get("BASELINE") for x in lines)
 
 
+def test_segment_takes_a_folder_and_will_not_write_two_pages_to_one_file(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        (tmp_path / "in" / name).write_bytes(PAGE.with_suffix(".jpg").read_bytes())
+    assert run_cli("segment", tmp_path / "in", "--out", tmp_path / "two.xml") == 2
+    assert "2 pages need a folder" in capsys.readouterr().err
+    assert not (tmp_path / "two.xml").exists()
+    assert run_cli("segment", tmp_path / "in", "--out", tmp_path / "out") == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.xml", "b.xml"]
+
+
 def test_read_page_image_without_xml(overfit, capsys, tmp_path):
     capsys.readouterr()
     model = overfit["run"] / "best.pt"
@@ -488,6 +500,23 @@ def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys)
         )
         out = capsys.readouterr().out
         assert out.count("==> ") == 2, out
+    # written as PAGE, each page's XML names an image that is there, and reads again
+    model = ("--model", overfit["run"] / "best.pt", "--segment", "no")
+    assert (
+        run_cli("read", tmp_path / "two.tif", *model, "--format", "page", "--out", tmp_path / "x")
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
+        "two_p001.page.xml",
+        "two_p001.png",
+        "two_p002.page.xml",
+        "two_p002.png",
+    ]
+    assert run_cli("read", tmp_path / "x" / "two_p002.page.xml", *model) == 0
+    assert run_cli("read", tmp_path / "two.pdf", *model, "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["image"] == str(
+        tmp_path / "two_p002.png"
+    )
 
 
 def test_very_large_scan_is_handled(tmp_path):
@@ -512,6 +541,17 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     assert [w.text for w in found.words] == ["א", "בג"]
     first, second = (w.polygon[:, 0] for w in found.words)
     assert first.min() > second.max() - 1  # the first word read is the one on the right
+
+    # "New York" inside a Hebrew line stands left to right on the page, and reads so
+    on_page = display_order("שלום לכם 12 בעיר New York")
+    assert on_page.startswith("New York ")
+    chars = [Char(c, 0.9, 2 * n, 2 * n) for n, c in enumerate(on_page)]
+    result = in_reading_order(Decoded(on_page, 0.9, chars))
+    wide = np.array([[0, 0], [420, 0], [420, 10], [0, 10]])
+    reading = Reading(Line("l2", Path("p.png"), polygon=wide), result, Cut(0, 0), 1.0, 8, (420, 10))
+    found = transcript(reading)
+    assert found.text == "שלום לכם 12 בעיר New York"
+    assert [w.text for w in found.words] == found.text.split()
 
 
 @pytest.mark.parametrize("fmt", ["page", "alto"])
