@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -382,27 +383,19 @@ def test_export_without_onnx_installed_says_which_extra(tmp_path, capsys, monkey
 
 def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     onnx_file = tmp_path / "m.onnx"
-    assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
+    assert not [w for w in caught if "batch_size" in str(w.message)]  # it does not apply
     capsys.readouterr()
     outputs = []
-    for m in (model(overfit), onnx_file):
-        assert (
-            run_cli(
-                "eval",
-                "--model",
-                m,
-                "--data",
-                overfit["manifest"],
-                "--json",
-                "--predictions",
-                tmp_path / "p.tsv",
-            )
-            == 0
-        )
+    for m, batch in ((model(overfit), 16), (onnx_file, 16), (onnx_file, 1)):
+        args = ("--json", "--predictions", tmp_path / "p.tsv", "--batch-size", batch)
+        assert run_cli("eval", "--model", m, "--data", overfit["manifest"], *args) == 0
         outputs.append(
             (json.loads(capsys.readouterr().out)["cer"], (tmp_path / "p.tsv").read_text())
         )
-    assert outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1] == outputs[2]
 
 
 def test_models_read_together_average_their_probabilities(overfit, tmp_path, capsys):
