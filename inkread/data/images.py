@@ -25,37 +25,31 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pill
 ORIENTATION = 0x0112  # the EXIF tag
 
 
-def _pillow_open(path: Path) -> Image.Image:
-    """Image.open without Pillow's warning for a large image: image_size refuses those itself,
-    in one line."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return Image.open(path)
-
-
 def _opened(path: Path) -> Image.Image:
     """The image with only its header read; one too large to decode safely is refused here,
-    before any pixel is."""
+    before any pixel is, in one line (and without Pillow's warning)."""
     if not path.is_file():
         raise MissingFile("image not found", path)
+    too_large = f"image is more than the {MAX_PIXELS:,} pixels allowed"
     try:
-        image = _pillow_open(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
     except Image.DecompressionBombError:
-        image = None
+        raise InkreadError(too_large, path) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InkreadError(f"cannot read image ({e})", path) from None
-    if image is None or image.width * image.height > MAX_PIXELS:
-        if image is not None:
-            image.close()
-        raise InkreadError(f"image is more than the {MAX_PIXELS:,} pixels allowed", path)
+    if image.width * image.height > MAX_PIXELS:
+        image.close()
+        raise InkreadError(too_large, path)
     return image
 
 
-def image_size(path: str | Path, exif: bool = True) -> tuple[int, int]:
+def image_size(path: str | Path) -> tuple[int, int]:
     """Width and height from the file's header alone (as its EXIF orientation turns them)."""
     with _opened(Path(path)) as image:
         try:
-            turned = exif and image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+            turned = image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
         except (OSError, SyntaxError, ValueError) as e:
             raise InkreadError(f"cannot read image ({e})", path) from None
         width, height = image.size

@@ -305,8 +305,8 @@ def _band_from_spacing(lines: list[Line], broken: set[int]) -> tuple[float, floa
         float(x.baseline[:, _across(x)].mean()) for x in lines if x.baseline is not None
     )
     gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 2]
-    good = [x for x in lines if x.polygon is not None and id(x) not in broken]
-    heights = [float(np.ptp(x.polygon[:, _across(x)])) for x in good if len(x.polygon) >= 3]
+    good = [x for x in lines if id(x) not in broken]  # each with a polygon of 3 points or more
+    heights = [float(np.ptp(x.polygon[:, _across(x)])) for x in good]
     height = float(np.median(gaps or heights or [40.0]))
     return 0.75 * height, 0.3 * height
 
