@@ -131,7 +131,7 @@ def evaluate_pages(
         in_truth_order.append(_joined([read[i] for i in truth_order(shared)]))
     seconds = time.perf_counter() - started
     if not rows:
-        raise InkreadError(f"no page image could be read ({skipped.summary()})")
+        raise InkreadError(f"no page with text could be read ({skipped.summary()})")
     if len(skipped):
         warn(f"warning: {skipped.summary()}")
     ordered = error_rates(in_truth_order, [r for _, r, _ in rows])

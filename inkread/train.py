@@ -46,7 +46,7 @@ from inkread.errors import InkreadError
 from inkread.lm import ORDERS, NGramModel, build, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
-from inkread.model.config import ModelConfig, load_config
+from inkread.model.config import ModelConfig, in_file, load_config
 from inkread.model.network import CRNN
 from inkread.recognize import Recognizer, check_precision, pick_device
 
@@ -418,7 +418,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         else:
             config, train_settings = load_config(opts.preset or "line", opts.config)
         on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
-        hyper = Hyper.from_dict({**on_gpu, **train_settings})
+        try:
+            hyper = Hyper.from_dict({**on_gpu, **train_settings})
+        except InkreadError as e:
+            raise in_file(e, opts.config) from None
         alphabet = None
     if opts.epochs is not None:
         hyper.epochs = opts.epochs

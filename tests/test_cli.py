@@ -327,8 +327,12 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["train", "--train", "{page}", "--preset", "huge"], "unknown preset 'huge'"),
         (["read", "{page}", "--model", "nope.pt"], "nope.pt: no such model file"),
         (["eval", "--data", "{page}", "--model", "{corrupt}"], "not a readable inkread checkpoint"),
+        (["train", "--train", "{page}", "--init", "{onnx}"], "m.onnx: an exported ONNX model"),
         (["train", "--epochs", "3"], "Missing option '--train'"),
-        (["train", "--train", "{page}", "--config", "{lr}"], "lr must be a number above 0"),
+        (
+            ["train", "--train", "{page}", "--config", "{lr}"],
+            "c.json: config: train setting lr must be a number",
+        ),
         (["train", "--train", "{page}", "--val", "{empty}"], "no usable validation lines"),
         (["read", "{page}", "--format", "page", "--out", "{lr}"], "c.json: File exists"),
         (["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"], "c.json: File exists"),
@@ -340,12 +344,14 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     (tmp_path / "bad.xml").write_text("<PcGts><Page>", encoding="utf-8")
     (tmp_path / "c.json").write_text('{"train": {"lr": "fast"}}', encoding="utf-8")
     (tmp_path / "empty").mkdir()
+    (tmp_path / "m.onnx").write_bytes(b"\x08\x07")
     values = {
         "corrupt": tmp_path / "broken.png",
         "malformed": tmp_path / "bad.xml",
         "page": PAGE,
         "lr": tmp_path / "c.json",
         "empty": tmp_path / "empty",
+        "onnx": tmp_path / "m.onnx",
     }
     args = [a.format(**values) for a in args]
     if "--model" not in args and args[0] != "train":

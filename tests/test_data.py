@@ -474,17 +474,24 @@ def test_a_page_size_of_zero_or_nan_is_ignored_not_fatal(tmp_path):
 
 
 def test_a_line_without_polygon_or_baseline_is_skipped_not_read_as_the_page(tmp_path):
-    def strip_first(xml: str) -> str:
-        start = xml.index("<TextLine")
-        line = xml[start : xml.index("</TextLine>", start)]
-        bare = re.sub(r"<Coords[^>]*/>|<Baseline[^>]*/>", "", line)
-        return xml.replace(line, bare)
+    def strip_first(xml: str, count: int = 1) -> str:
+        for _ in range(count):
+            start = [m.start() for m in re.finditer("<TextLine", xml)][_]
+            line = xml[start : xml.index("</TextLine>", start)]
+            bare = re.sub(r"<Coords[^>]*/>|<Baseline[^>]*/>", "", line)
+            xml = xml.replace(line, bare)
+        return xml
 
     lines, _ = read_data([page_variant(tmp_path, strip_first)])
     skipped = Skipped()
     cut = [line.text for line, _ in line_images(lines, skipped)]
     assert FIRST not in cut and len(cut) == 10
     assert "1 no polygon or baseline" in skipped.summary()
+    # two such lines on a page are two lines without a place, not one line met twice
+    lines, read_skipped = read_data([page_variant(tmp_path, lambda x: strip_first(x, 2))])
+    skipped = Skipped()
+    assert len(list(line_images(lines, skipped))) == 9
+    assert "2 no polygon or baseline" in skipped.summary() and not read_skipped.reasons
 
 
 def test_text_with_unicode_line_separators_stays_one_line(tmp_path):

@@ -40,7 +40,11 @@ def _unique(lines: list[Line], skipped: Skipped) -> list[Line]:
     seen: set = set()
     kept = []
     for line in lines:
-        key = (str(line.image.resolve()), None if line.polygon is None else line.polygon.tobytes())
+        if line.shapeless:  # no place on the page to tell it by; skipped later as such
+            where: object = line.id
+        else:
+            where = None if line.polygon is None else line.polygon.tobytes()
+        key = (str(line.image.resolve()), where)
         if key in seen:
             skipped.add("duplicate line", f"{line.source}#{line.id}")
             continue

@@ -68,6 +68,12 @@ def save(
 
 def read(path: str | os.PathLike) -> dict:
     path = resolve(path)
+    if path.suffix.lower() == ".onnx":  # torch's unpickling error would not say what to do
+        raise InkreadError(
+            "an exported ONNX model only reads (read, eval, serve); "
+            "train and export need the .pt checkpoint it was exported from",
+            path,
+        )
     blob = torchfile.load(path, "inkread checkpoint")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise InkreadError("not an inkread checkpoint", path)

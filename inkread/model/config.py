@@ -154,3 +154,10 @@ def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfi
         return ModelConfig.from_dict(base), train
     except (TypeError, ValueError) as e:  # a setting of the wrong kind: "height": "tall"
         raise InkreadError(f"config: a setting has the wrong type ({e})", path) from None
+    except InkreadError as e:
+        raise in_file(e, path) from None
+
+
+def in_file(error: InkreadError, path: str | Path | None) -> InkreadError:
+    """The error naming the config file it came from, so a user knows which file to mend."""
+    return error if error.path or path is None else InkreadError(str(error), path)
