@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -153,7 +153,7 @@ def read(
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
-    documents = open_inputs(inputs, lines, segment)
+    documents = open_inputs(inputs, lines, segment, warn=_warn)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     recognizer = load_all(model or ["default"], device)
@@ -198,45 +198,35 @@ def segment_pages(
     from inkread.data import alto, page
     from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
-    from inkread.pages import find_lines, open_inputs, output_names, segmented_layout
+    from inkread.pages import find_lines, open_inputs, output_names, segmented_layout, shown_path
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
-    images = [found for image in images for found in _images_in(image)]
-    many = len(images) > 1 or out.is_dir() or not out.suffix
-    if len(images) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
-        raise InkreadError(f"--out: {len(images)} pages need a folder, not one XML file", out)
-    for image, stem in zip(images, output_names(images)):
-        if not image.is_file():
-            raise MissingFile("no such file", image)
+    documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn)
+    many = len(documents) > 1 or out.is_dir() or not out.suffix
+    if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
+        raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
+    for doc, stem in zip(documents, output_names([d.path for d in documents])):
         kind = format
-        if image.suffix.lower() == ".xml":
-            [doc] = open_inputs([str(image)])
+        if doc.find_lines:
+            lines = find_lines(doc.image)
+            size = lines[0].page_size if lines else image_size(doc.image)
+            writer = page.new_document if format == "page" else alto.new_document
+            root = writer(doc.image, size, lines, {})
+        elif doc.regions or len(documents) == 1:
             root, lines = segmented_layout(doc)
             kind = doc.kind
-        else:
-            lines = find_lines(image)
-            size = lines[0].page_size if lines else image_size(image)
-            writer = page.new_document if format == "page" else alto.new_document
-            root = writer(image, size, lines, {})
+        else:  # among many, a page segmented already is left as it is
+            _warn(f"{doc.path}: has lines already, or no text regions to find them in: passed over")
+            continue
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
-        if target.resolve() == image.resolve():
+        if target.resolve() == doc.path.resolve():
             raise InkreadError("output would overwrite the input", target)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(to_bytes(root))
-        _warn(f"{image}: {len(lines)} lines -> {target}")
-
-
-def _images_in(path: Path) -> list[Path]:
-    """A folder given to segment: the page images in it."""
-    from inkread.data.images import IMAGE_SUFFIXES
-
-    if not path.is_dir():
-        return [path]
-    found = sorted(p for p in path.rglob("*") if p.name.lower().endswith(IMAGE_SUFFIXES))
-    if not found:
-        raise InkreadError("folder holds no images", path)
-    return found
+        if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
+            shutil.copyfile(doc.image, target.parent / doc.image.name)
+        _warn(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
 
 
 @app.command()

@@ -71,6 +71,7 @@ def open_inputs(
     lines_xml: list[str] | None = None,
     segment: str = "auto",
     rendered: Path | None = None,
+    warn: Callable[[str], None] = lambda note: None,
 ) -> list[Document]:
     """Each input is an XML file, an image (paired with --lines XML in order), or a folder.
 
@@ -81,20 +82,21 @@ def open_inputs(
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
+    unpaired: dict[Path, list[Path]] = {}  # a folder of XML: its images, some perhaps without
     parsed: dict[Path, etree._ElementTree] = {}  # what telling XML apart read, kept to reuse
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            found = [p for p in sorted(path.rglob("*")) if _is_line_data(p, parsed)]
-            found = found or [
-                page
-                for p in sorted(path.rglob("*"))
-                if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))
-                for page in pages_of(p, rendered)
-            ]
-            if not found:
+            listing = sorted(path.rglob("*"))
+            xml = [p for p in listing if _is_line_data(p, parsed)]
+            media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
+            if not xml and not media:
                 raise InkreadError("folder holds no PAGE or ALTO XML and no images", path)
-            paths += found
+            paths += xml
+            if xml:  # its images are read through their XML; those that have none, alone
+                unpaired[path] = media
+            else:
+                paths += [page for p in media for page in pages_of(p, rendered)]
         elif not path.exists():
             raise MissingFile("no such file or folder", path)
         else:
@@ -115,7 +117,33 @@ def open_inputs(
             documents.append(Document(path, path, [], find_lines=True))
         else:
             documents.append(Document(path, path, [Line(id=path.stem, image=path, source=path)]))
-    return documents
+    return documents + _without_xml(unpaired, documents, segment, rendered, warn)
+
+
+def _without_xml(
+    folders: dict[Path, list[Path]],
+    documents: list[Document],
+    segment: str,
+    rendered: Path | None,
+    warn: Callable[[str], None],
+) -> list[Document]:
+    """The images of folders of XML that no XML names (pages not transcribed or segmented
+    yet), read as images given alone are. An XML names its image in one format where the
+    folder may keep it in another (a TIFF master beside its JPEG), so a name it claims
+    claims every format."""
+    claimed = {(d.image.resolve().parent, d.image.stem.lower()) for d in documents}
+    alone = []
+    for folder, media in folders.items():
+        found = [p for p in media if (p.resolve().parent, p.stem.lower()) not in claimed]
+        if found:
+            some = (
+                "1 image that no XML names is"
+                if len(found) == 1
+                else f"{len(found)} images that no XML names are"
+            )
+            warn(f"{folder}: {some} taken as an image alone")
+        alone += open_inputs([str(p) for p in found], segment=segment, rendered=rendered)
+    return alone
 
 
 def _is_line_data(path: Path, parsed: dict[Path, etree._ElementTree]) -> bool:
@@ -227,6 +255,9 @@ def _xml_document(
     tree = tree if tree is not None else parse(xml_path)
     lines = xml_lines(xml_path, tree.getroot())
     kind = "page" if page.is_page(tree.getroot()) else "alto"
+    bare = None if lines else (page if kind == "page" else alto).bare_page(xml_path, tree.getroot())
+    if bare is not None:  # not segmented yet: as its image alone, written as a new document
+        return Document(path, image or bare, [], kind=kind, find_lines=True)
     # only in a file of no lines: eScriptorium's exports hold empty regions beside lines that
     # belong to none (a stamp, a zone whose lines lie in its dummy block)
     regions = (
@@ -250,7 +281,7 @@ def transcribe(
         else:
             results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
         if doc.xml is not None and not doc.lines and not doc.regions:
-            skipped.add("XML with no lines or text regions (read its image instead)", doc.path)
+            skipped.add("XML with regions but no lines or text regions", doc.path)
         if doc.regions:
             try:
                 sheet = load_gray(doc.image)

@@ -18,7 +18,7 @@ from inkread.data.lines import Cut, Line, Skipped
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.lm import build
 from inkread.metrics import char_errors
-from inkread.pages import find_lines, read_page, readable, transcript
+from inkread.pages import find_lines, open_inputs, read_page, readable, transcript
 from inkread.recognize import Reading, Recognizer
 from inkread.segment import segment
 
@@ -363,6 +363,47 @@ def test_segment_takes_a_folder_and_will_not_write_two_pages_to_one_file(tmp_pat
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.xml", "b.xml"]
 
 
+def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, capsys):
+    """Each page of a multi-page TIFF gets its XML with its image beside; a page whose
+    lines are drawn already is passed over with a note, not the end of the run."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for suffix in (".xml", ".jpg"):
+        (folder / PAGE.name).with_suffix(suffix).write_bytes(PAGE.with_suffix(suffix).read_bytes())
+    gray = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    gray.save(folder / "scan.tif", save_all=True, append_images=[gray])
+    assert run_cli("segment", folder, "--out", tmp_path / "out") == 0
+    assert "has lines already" in capsys.readouterr().err
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["scan_p001.png", "scan_p001.xml", "scan_p002.png", "scan_p002.xml"]
+    page = etree.parse(str(tmp_path / "out" / "scan_p002.xml")).find(".//{*}Page")
+    assert page.get("imageFilename") == "scan_p002.png"
+    assert len(page.findall(".//{*}TextLine")) == 11
+
+
+def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_path):
+    """A collection part transcribed: the pages with XML are read through it, the rest, and
+    an XML of a page not segmented yet (no region at all), as page images."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for suffix in (".xml", ".jpg"):
+        (folder / PAGE.name).with_suffix(suffix).write_bytes(PAGE.with_suffix(suffix).read_bytes())
+    for name in ("other.jpg", "bare.jpg"):
+        (folder / name).write_bytes(PAGE.with_suffix(".jpg").read_bytes())
+    xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+    start, end = xml.index(">", xml.index("<Page ")) + 1, xml.index("</Page>")
+    bare = xml[:start] + xml[end:]
+    (folder / "bare.xml").write_text(bare.replace(PAGE.name + ".jpg", "bare.jpg"), "utf-8")
+    notes: list[str] = []
+    documents = open_inputs([str(folder)], warn=notes.append)
+    assert [(d.path.name, d.image.name, d.find_lines, len(d.lines)) for d in documents] == [
+        ("JDH_2_16_45_003.xml", "JDH_2_16_45_003.jpg", False, 11),
+        ("bare.xml", "bare.jpg", True, 0),
+        ("other.jpg", "other.jpg", True, 0),
+    ]
+    assert notes == [f"{folder}: 1 image that no XML names is taken as an image alone"]
+
+
 def test_read_page_image_without_xml(overfit, capsys, tmp_path):
     capsys.readouterr()
     model = overfit["run"] / "best.pt"
@@ -603,11 +644,19 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     (tmp_path / "o" / "page.png").symlink_to(tmp_path / "page.png")
     assert run_cli("read", tmp_path / "o" / f"layout.{fmt}.xml") == 0
     assert capsys.readouterr().out == first == "".join(x.text + "\n" for x in lines)
-    for band in (region, second):  # nothing left to read in: said, not silent
-        band.getparent().remove(band)
+    second.getparent().remove(second)  # a picture alone, nothing to read in: said, not silent
+    region.tag = region.tag.replace("TextRegion", "ImageRegion").replace(
+        "TextBlock", "Illustration"
+    )
     tree.write(str(tmp_path / "empty.xml"))
     assert run_cli("read", tmp_path / "empty.xml") == 0
-    assert "no lines or text regions" in capsys.readouterr().err
+    assert "regions but no lines or text regions" in capsys.readouterr().err
+    region.getparent().remove(region)  # no region at all: not segmented yet, read as its image
+    tree.write(str(tmp_path / "bare.xml"))
+    assert run_cli("read", tmp_path / "page.png") == 0
+    whole = capsys.readouterr().out
+    assert run_cli("read", tmp_path / "bare.xml") == 0
+    assert capsys.readouterr().out == whole and len(whole.splitlines()) == 11
 
 
 @pytest.mark.parametrize("fmt", ["page", "alto"])

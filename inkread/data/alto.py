@@ -128,6 +128,17 @@ def empty_regions(path: Path, root: etree._Element) -> list[Region]:
     return found
 
 
+LAYOUT = ("TextBlock", "ComposedBlock", "Illustration", "GraphicalElement", "TextLine")
+
+
+def bare_page(path: Path, root: etree._Element) -> Path | None:
+    """The image of a page that declares no block of any kind yet, whose lines are found on
+    the whole of it; None for a page that declares its layout (page.bare_page)."""
+    if any(descendants(root, name) for name in LAYOUT):
+        return None
+    return _page(path, root)[0]
+
+
 def add_lines(root: etree._Element, lines: list[Line]) -> None:
     """Write lines found in a text block (empty_regions) into it."""
     ns = etree.QName(root).namespace

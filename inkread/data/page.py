@@ -132,6 +132,18 @@ def empty_regions(path: Path, root: etree._Element) -> list[Region]:
     return [region for _, _, region in found]
 
 
+def bare_page(path: Path, root: etree._Element) -> Path | None:
+    """The image of a page that declares nothing on it yet, no region of any kind (an
+    eScriptorium page exported before segmenting), whose lines are found on the whole of it;
+    None for a page that declares its layout."""
+    pages = children(root, "Page")
+    if not pages or any(
+        local(e).endswith("Region") or local(e) == "TextLine" for e in pages[0].iter()
+    ):
+        return None
+    return _page(path, root)[1]
+
+
 def add_lines(root: etree._Element, lines: list[Line]) -> None:
     """Write lines found in a region (empty_regions) into it, after its own parts and inner
     regions and before its text, as the schema orders them."""
