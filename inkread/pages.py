@@ -42,6 +42,9 @@ SPECK_SURE, SPECK_CHARS = 0.5, 4
 # gain tells.
 UPSIDE_DOUBT, UPSIDE_GAIN, UPSIDE_LINES = 0.9, 0.05, 8
 TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
+# --lines XML whose page is more than SHAPE_SLACK wider or narrower for its height than the
+# image is of another page (a scan's edge trimmed differs by less)
+SHAPE_SLACK = 0.05
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -112,7 +115,7 @@ def open_inputs(
         if path.suffix.lower() == ".xml":
             documents.append(_xml_document(path, path, tree=parsed.pop(path, None)))
         elif path in pairs:
-            documents.append(_xml_document(Path(pairs[path]), path, image=path))
+            documents.append(_paired(Path(pairs[path]), path, warn))
         elif segment == "yes" or (segment == "auto" and looks_like_page(path)):
             documents.append(Document(path, path, [], find_lines=True))
         else:
@@ -246,28 +249,44 @@ def looks_like_page(path: Path) -> bool:
     return height >= 300 and width < 3 * height
 
 
-def _xml_document(
-    xml_path: Path,
-    path: Path,
-    image: Path | None = None,
-    tree: etree._ElementTree | None = None,
-) -> Document:
+def _xml_document(xml_path: Path, path: Path, tree: etree._ElementTree | None = None) -> Document:
     tree = tree if tree is not None else parse(xml_path)
     lines = xml_lines(xml_path, tree.getroot())
     kind = "page" if page.is_page(tree.getroot()) else "alto"
     bare = None if lines else (page if kind == "page" else alto).bare_page(xml_path, tree.getroot())
     if bare is not None:  # not segmented yet: as its image alone, written as a new document
-        return Document(path, image or bare, [], kind=kind, find_lines=True)
+        return Document(path, bare, [], kind=kind, find_lines=True)
     # only in a file of no lines: eScriptorium's exports hold empty regions beside lines that
     # belong to none (a stamp, a zone whose lines lie in its dummy block)
     regions = (
         [] if lines else (page if kind == "page" else alto).empty_regions(xml_path, tree.getroot())
     )
-    if image is not None:
-        for line in lines + regions:
-            line.image = image
-    image = image or next((x.image for x in lines + regions), xml_path)
+    image = next((x.image for x in lines + regions), xml_path)
     return Document(path, image, lines, tree, kind, regions=regions)
+
+
+def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Document:
+    """An image read with the lines of an XML given apart (--lines), scaled from the page
+    size the XML gives to the image's. XML that names another image, or gives a page of
+    another shape, is most likely another page's (two lists in different orders): said,
+    as the lines would be cut from the wrong places without a sign."""
+    doc = _xml_document(xml_path, image)
+    named, doc.image = doc.image, image
+    for line in doc.lines + doc.regions:
+        line.image = image
+    if image.stem.casefold() not in (named.stem.casefold(), xml_path.stem.casefold()):
+        warn(f"warning: {image}: --lines {xml_path} is the XML of {named.name}")
+    size = next((x.page_size for x in doc.lines + doc.regions if x.page_size), None)
+    try:
+        w, h = image_size(image)
+    except InkreadError:  # reported when it is read
+        return doc
+    if size and abs(size[0] / size[1] - w / h) > SHAPE_SLACK * w / h:
+        warn(
+            f"warning: {image}: --lines {xml_path} gives a page of {size[0]}x{size[1]}, "
+            f"not the shape of this image ({w}x{h}); its lines are stretched to fit"
+        )
+    return doc
 
 
 def transcribe(

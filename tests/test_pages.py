@@ -404,6 +404,24 @@ def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_p
     assert notes == [f"{folder}: 1 image that no XML names is taken as an image alone"]
 
 
+def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
+    """--lines pairs images and XML in order; two lists sorted differently pair each image
+    with another page's lines, which would be cut from the wrong places without a sign."""
+    other = FIXTURES / "hooker" / "JDH_2_16_40_001.xml"
+    notes: list[str] = []
+    [doc] = open_inputs([str(PAGE.with_suffix(".jpg"))], [str(other)], warn=notes.append)
+    assert doc.image == PAGE.with_suffix(".jpg") and doc.lines[0].image == doc.image
+    assert notes == [f"warning: {doc.image}: --lines {other} is the XML of JDH_2_16_40_001.jpg"]
+    sideways = tmp_path / "JDH_2_16_45_003.png"
+    Image.open(PAGE.with_suffix(".jpg")).transpose(Image.Transpose.ROTATE_90).save(sideways)
+    notes.clear()
+    open_inputs([str(sideways)], [str(PAGE.with_suffix(".xml"))], warn=notes.append)
+    assert len(notes) == 1 and "not the shape of this image" in notes[0]
+    notes.clear()
+    open_inputs([str(PAGE.with_suffix(".jpg"))], [str(PAGE.with_suffix(".xml"))], warn=notes.append)
+    assert notes == []
+
+
 def test_read_page_image_without_xml(overfit, capsys, tmp_path):
     capsys.readouterr()
     model = overfit["run"] / "best.pt"
