@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -18,12 +20,18 @@ from inkread.errors import InkreadError
 
 
 def save(obj: object, path: str | os.PathLike) -> None:
+    write_whole(path, lambda f: torch.save(obj, f))
+
+
+def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """The file as `write` writes it, or as it was: never half of it (also the metrics that a
+    resumed run rewrites)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not

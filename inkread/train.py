@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from inkread import lstm_lm
+from inkread import lstm_lm, torchfile
 from inkread.alphabet import Alphabet, display_order, normalize
 from inkread.data import Line, Skipped, line_images, read_data, redrawn_note
 from inkread.data.augment import augment
@@ -746,9 +746,7 @@ def append_metrics(path: Path, record: dict) -> None:
     rows = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     if rows and json.loads(rows[-1]).get("epoch") == record["epoch"]:
         rows[-1] = json.dumps(record)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        os.replace(tmp, path)  # a kill now leaves the old file whole
+        torchfile.write_whole(path, lambda f: f.write(("\n".join(rows) + "\n").encode("utf-8")))
         return
     with path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
