@@ -421,6 +421,8 @@ def segmented_layout(doc: Document) -> tuple[etree._Element, list[Line]]:
     lines = find_in_regions(doc.image, load_gray(doc.image), doc.regions)
     root = copy.deepcopy(doc.xml.getroot())
     (page if doc.kind == "page" else alto).add_lines(root, lines)
+    if doc.kind == "page":
+        page.within_schema(root)
     return root, lines
 
 
@@ -620,6 +622,8 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
+        if fmt == "page":
+            page.within_schema(root)
         return to_bytes(root)
     size = _size_of(doc)
     writer = page.new_document if fmt == "page" else alto.new_document

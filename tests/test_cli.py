@@ -281,13 +281,23 @@ def test_page_turned_on_its_side_reads_like_the_upright_one(tmp_path, k):
     ],
 )
 def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt, xsd, count):
-    assert (
-        run_cli("read", source, "--model", model(overfit), "--format", fmt, "--out", tmp_path) == 0
-    )
-    [written] = list(tmp_path.iterdir())
+    """Transkribus's PAGE does not validate: its own metadata element, empty Relations,
+    points off the page's edge. eScriptorium refuses such a file, so it is written back
+    valid (as the Hooker pages are, with Relations on 16 of 30 test pages)."""
+    if source == PAGE:
+        xml = PAGE.read_text(encoding="utf-8").replace(
+            "</ReadingOrder>", "</ReadingOrder><Relations/>"
+        )
+        start = xml.index('points="', xml.index("<TextLine")) + len('points="')
+        source = tmp_path / "in" / PAGE.name
+        source.parent.mkdir()
+        source.write_text(xml[:start] + "-3," + xml[xml.index(",", start) + 1 :], "utf-8")
+        source.with_suffix(".jpg").symlink_to(PAGE.with_suffix(".jpg"))
+        assert not schema("page-2013-07-15.xsd").validate(etree.parse(str(source)))
+    out = tmp_path / "out"
+    assert run_cli("read", source, "--model", model(overfit), "--format", fmt, "--out", out) == 0
+    [written] = list(out.iterdir())
     tree = etree.parse(str(written))
-    if fmt == "page" and source == PAGE:
-        tree = _without_transkribus(tree)
     schema(xsd).assertValid(tree)
     if fmt == "page":
         lines = tree.findall(".//{*}TextLine")
@@ -296,16 +306,6 @@ def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt,
     else:
         assert len(tree.findall(".//{*}TextLine")) == count
         assert tree.findall(".//{*}String")
-
-
-def _without_transkribus(tree):
-    """The Hooker export carries Transkribus' own metadata element, which PAGE does not know."""
-    for el in tree.findall(".//{*}TranskribusMetadata"):
-        el.getparent().remove(el)
-    for el in tree.iter():  # and some slightly negative coordinates
-        if el.get("points"):
-            el.set("points", el.get("points").replace("-", ""))
-    return tree
 
 
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):

@@ -166,6 +166,21 @@ def add_lines(root: etree._Element, lines: list[Line]) -> None:
 _AFTER_TEXT = ("TextStyle", "UserDefined", "Labels")
 
 
+def within_schema(root: etree._Element) -> None:
+    """Mend what Transkribus writes and the PAGE schema forbids, as eScriptorium refuses a
+    file that does not validate: its own TranskribusMetadata element (Transkribus reads a
+    page without it), Relations with no Relation, and points a pixel or two off the page's
+    left or top edge."""
+    for element in list(root.iter()):
+        name = local(element)
+        if name == "TranskribusMetadata" or (name == "Relations" and not len(element)):
+            element.getparent().remove(element)
+        elif name in ("Coords", "Baseline") and "-" in element.get("points", ""):
+            found = points(element.get("points"))
+            if found is not None:
+                element.set("points", point_list(found.clip(0)))
+
+
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     """Write recognised text, words and confidences into each TextLine named in texts.
 
