@@ -507,6 +507,16 @@ def test_text_with_unicode_line_separators_stays_one_line(tmp_path):
     assert not len(skipped)
 
 
+def test_a_manifest_row_of_three_columns_is_skipped_not_learnt_as_text(tmp_path):
+    """Tabs become spaces in what is learnt, so a third column (a split, a score) would be
+    learnt as the end of the line's text."""
+    (tmp_path / "a.png").write_bytes((FIXTURES / "lines" / "hooker_00.png").read_bytes())
+    (tmp_path / "a.tsv").write_text("a.png\tproposed\ttrain\na.png\tproposed\n", "utf-8")
+    lines, skipped = read_data([tmp_path / "a.tsv"])
+    assert [x.text for x in lines] == ["proposed"]
+    assert "1 manifest line of more than two columns" in skipped.summary()
+
+
 def test_a_comment_inside_a_transcription_does_not_cut_it(tmp_path):
     xml = page_variant(
         tmp_path, lambda x: x.replace(FIRST, "proposed <!-- sic -->for a Royal Medal")

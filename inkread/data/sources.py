@@ -163,6 +163,9 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
         if not sep:
             skipped.add("manifest line without a tab", f"{path}:{n}")
             continue
+        if "\t" in text:  # a third column (a split, a score) would be learnt as text
+            skipped.add("manifest line of more than two columns", f"{path}:{n}")
+            continue
         if n == 1 and image.strip().lower() in ("image", "image_path", "path", "file"):
             continue  # a header row
         lines.append(
