@@ -633,6 +633,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
 def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -> bytes:
     """hOCR: HTML that search engines and OCR viewers index, with the page image behind."""
     size = _size_of(doc)
+    title = f"image {_quote(doc.image.name)}; bbox 0 0 {size[0]} {size[1]}"  # escaped below
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>'
@@ -642,8 +643,7 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
         '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word">',
         "<style>.ocr_page{position:relative}.ocr_line{position:absolute;white-space:pre;"
         "color:#a00;font-size:12px}</style></head><body>",
-        f'<div class="ocr_page" id="page_1" title="image {_quote(doc.image.name)}; '
-        f'bbox 0 0 {size[0]} {size[1]}">',
+        f'<div class="ocr_page" id="page_1" title="{html.escape(title)}">',
     ]
     region = None
     for n, r in enumerate(readings, start=1):

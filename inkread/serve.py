@@ -7,18 +7,20 @@ curl -F image=@page.jpg -F lines=@page.xml -F format=page http://127.0.0.1:8000/
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, File, Form, UploadFile
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from inkread import __version__
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
-from inkread.pages import FORMATS, open_inputs, render, transcribe
+from inkread.pages import FORMATS, Document, open_inputs, render, transcribe
 from inkread.recognize import Recognizer
 
 MAX_UPLOAD = 64 * 1024 * 1024
@@ -64,34 +66,70 @@ def create_app(
     ) -> Response:
         if format not in FORMATS:
             return _error(f"format must be one of {', '.join(FORMATS)}")
+        notes: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 image_path = _save(image, Path(tmp) / "image", "image")
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
-                documents = open_inputs([str(image_path)], xml, rendered=image_path.parent)
+                documents = open_inputs(
+                    [str(image_path)], xml, rendered=image_path.parent, warn=notes.append
+                )
                 if len(documents) != 1:
                     raise InkreadError(
                         f"{len(documents)} pages: send a PDF's or TIFF's pages one per request",
                         image_path,
                     )
+                _uploaded_only(documents[0], Path(tmp))
                 with lock:
-                    [(doc, found, _)] = list(transcribe(documents, recognizer, 16, decoder))
+                    [(doc, found, skipped)] = list(transcribe(documents, recognizer, 16, decoder))
+                if len(skipped):
+                    notes.append(f"warning: {skipped.summary()}")
                 body = render(doc, found, format)
             except InkreadError as e:
                 return _error(_unplaced(str(e), tmp))
-        # the files were the client's uploads: named as uploaded, not where they lay here
-        return Response(_unplaced(body.decode("utf-8"), tmp), media_type=MEDIA[format])
+            # the files were the client's uploads: named as uploaded, not where they lay here
+            text = _unplaced(body.decode("utf-8"), tmp)
+            notes = [_unplaced(note, tmp) for note in notes]
+        if format == "json":
+            text = json.dumps({**json.loads(text), "warnings": notes}, ensure_ascii=False)
+        headers = {"X-Inkread-Warnings": _ascii(" | ".join(notes))} if notes else None
+        return Response(text, media_type=MEDIA[format], headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    def malformed(request: Request, e: RequestValidationError) -> JSONResponse:
+        """A field missing or of the wrong kind, said as every other error is, without
+        echoing the upload back."""
+        said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
+        return _error("; ".join(said) or "malformed request")
 
     return app
 
 
+def _uploaded_only(doc: Document, tmp: Path) -> None:
+    """An uploaded XML names its page image, which may be any path on this machine
+    (/etc/..., ../..): the server reads only what the request sent, and says the same
+    whether such a file exists here or not."""
+    for path in {doc.image} | {x.image for x in doc.lines + doc.regions}:
+        if not (path.resolve().is_relative_to(tmp.resolve()) and path.is_file()):
+            raise InkreadError(
+                f"the XML's page image {path.name!r} was not sent: send the image as "
+                "'image' and its XML as 'lines'"
+            )
+
+
 def _unplaced(text: str, tmp: str) -> str:
-    return text.replace(f"{tmp}/image/", "").replace(f"{tmp}/xml/", "")
+    return text.replace(f"{tmp}/image/", "").replace(f"{tmp}/xml/", "").replace(f"{tmp}/", "")
+
+
+def _ascii(text: str) -> str:
+    """HTTP headers hold Latin-1 only; file names need not."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     name = Path(upload.filename or fallback).name
-    name = fallback if name in ("", ".", "..") else name
+    if name in ("", ".", "..") or "\x00" in name or len(name.encode("utf-8")) > 200:
+        name = fallback + "".join(c for c in Path(name).suffix[:8] if c.isalnum() or c == ".")
     folder.mkdir(exist_ok=True)
     path = folder / name
     data = upload.file.read(MAX_UPLOAD + 1)

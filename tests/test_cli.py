@@ -513,6 +513,26 @@ def test_http_service_reads_uploads(overfit):
     two = client.post("/read", files={"image": ("two.tif", pages.getvalue())})
     assert two.status_code == 400 and "2 pages" in two.json()["error"]
     assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
+    # an uploaded XML that names a file on the server's disk: refused, read or not
+    for name in (str(PAGE.with_suffix(".jpg")), "../../etc/passwd", "/no/such.jpg"):
+        xml = PAGE.read_bytes().replace(b"JDH_2_16_45_003.jpg", name.encode())
+        taken = client.post("/read", files={"image": ("p.xml", xml)})
+        assert taken.status_code == 400 and "was not sent" in taken.json()["error"]
+    # names a client chose: markup, a NUL, too long for a file system
+    for name in ('a"><img src=x onerror=alert(1)>.png', "a\x00b.png", "x" * 300 + ".png"):
+        hocr = client.post(
+            "/read", data={"format": "hocr"}, files={"image": (name, image.read_bytes())}
+        )
+        assert hocr.status_code == 200 and not etree.HTML(hocr.text).findall(".//img")
+    missing = client.post("/read", data={"format": "text"})
+    assert missing.status_code == 400 and missing.json() == {"error": "image: Field required"}
+    # what the command line warns of is said too
+    other = client.post(
+        "/read",
+        files={"image": ("p.jpg", image.read_bytes()), "lines": ("p.xml", PAGE.read_bytes())},
+    )
+    assert "not the shape of this image" in " ".join(other.json()["warnings"])
+    assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
 
 
 def test_inputs_of_one_name_are_written_apart(tmp_path, capsys):

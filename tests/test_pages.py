@@ -443,7 +443,9 @@ def test_read_page_image_without_xml(overfit, capsys, tmp_path):
     )
     hocr = (tmp_path / "JDH_2_16_45_003.hocr.html").read_text(encoding="utf-8")
     assert hocr.count('class="ocr_line"') == 11 and "ocrx_word" in hocr
-    etree.fromstring(hocr.encode(), etree.HTMLParser())  # well-formed enough for browsers
+    parsed = etree.fromstring(hocr.encode(), etree.HTMLParser())  # as browsers read it
+    [page] = parsed.findall(".//div[@class='ocr_page']")
+    assert page.get("title") == 'image "JDH_2_16_45_003.jpg"; bbox 0 0 682 1073'
 
 
 def test_writing_showing_through_from_the_other_side_is_not_read(capsys):
