@@ -119,6 +119,7 @@ NGRAM_CHARS_PER_S = 3000
 LSTM_READING = 5.0
 LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need under 3
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
+GRID_SHARE = 0.2  # time kept for the LM's settings (LM_GRID): at most this part of a budget
 # The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
 # erred 4 % less than the 6-gram alone, on 50 pages' 24,000 no less (BENCHMARKS.md)
 LSTM_MIN_TEXT = 100_000
@@ -433,6 +434,16 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     # the LSTM LM's minutes come out of the budget, as --max-minutes bounds the whole run
     lstm_minutes = min(LSTM_MINUTES, LSTM_SHARE * budget / 60) if budget else LSTM_MINUTES
     spent_before = state.get("elapsed", 0.0)
+    if opts.resume:
+        left = (
+            f", {max(budget - spent_before, 0) / 60:.1f} of its {budget / 60:g} minutes left"
+            if budget
+            else ""
+        )
+        say(
+            f"resuming at epoch {state.get('epoch', 0) + 1}, batch {state.get('batch', 0)}, "
+            f"after {spent_before / 60:.1f} minutes{left}"
+        )
 
     def elapsed() -> float:
         return spent_before + time.monotonic() - clock
@@ -655,19 +666,20 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 postfix["left"] = f"{max(network_budget - elapsed(), 0) / 60:.1f}min"
             bar.set_postfix(postfix, refresh=False)
             # Leave room for a validation and the saves inside the budget. Until a validation
-            # has been timed, reading is taken to be three times faster than training, once
-            # the speed has settled (the first batches include start-up costs). Offering the
+            # has been timed, reading is taken to be three times faster than training (the
+            # first batches include start-up costs, which err on the safe side). Offering the
             # LM at the end reads the validation lines once more and beam-searches them at
             # each setting of LM_GRID.
             if val_seconds is not None:
                 reading = 1.3 * val_seconds
-            elif batch_index - start_batch >= 20:
+            elif batch_index - start_batch >= 3:
                 reading = len(val_set.images) / max(3 * speed, 1)
             else:
                 reading = 0.0
             reserve = reading + 10
-            if lm is not None:
-                reserve += reading + len(LM_GRID) * ngram_reading
+            if lm is not None:  # all of LM_GRID but in short budgets, where fewer fit
+                grid = min(len(LM_GRID) * ngram_reading, GRID_SHARE * (budget or math.inf))
+                reserve += reading + max(ngram_reading, grid)
             if budget and elapsed() + reserve >= network_budget:
                 stop = True
                 break
@@ -744,7 +756,9 @@ def append_metrics(path: Path, record: dict) -> None:
     """One object an epoch: the record of an epoch cut short (by the budget, or a kill after
     a mid-epoch save) is replaced when a resumed run finishes that epoch."""
     rows = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    if rows and json.loads(rows[-1]).get("epoch") == record["epoch"]:
+    last = json.loads(rows[-1]) if rows else {}
+    if last.get("epoch") == record["epoch"]:  # its seconds are both parts'
+        record = {**record, "seconds": round(last.get("seconds", 0) + record["seconds"], 1)}
         rows[-1] = json.dumps(record)
         torchfile.write_whole(path, lambda f: f.write(("\n".join(rows) + "\n").encode("utf-8")))
         return
@@ -776,6 +790,9 @@ def offer_lms(
     default setting: on every collection measured it helped."""
     if not val_set.images:
         checkpoint.attach_lm(best_path, ngram)
+        return None
+    if seconds_left is not None and seconds_left <= 0:
+        say("no time left in the budget to try the character LM: best.pt reads without it")
         return None
     started = time.monotonic()
     recognizer = Recognizer.load(best_path, str(device))

@@ -7,7 +7,9 @@ import sys
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import torch
 from conftest import run_cli, write_lines
 
 from inkread.model import checkpoint
@@ -110,6 +112,19 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     assert checkpoint.load(tmp_path / "run" / "best.pt")
     err = capsys.readouterr().err
     assert ("LSTM LM epoch" in err) == lstm and ("too few for an LSTM" in err) != lstm
+
+
+def test_no_lm_tried_past_the_budget(tmp_path):
+    """Trying the LM reads the validation lines twice, with beam search over a network that
+    has learnt little twenty times slower than planned: past the budget it is not begun
+    (a one-minute run took 136 s)."""
+    from inkread.train import LineSet, offer_lms, text_lm
+
+    said: list[str] = []
+    val = LineSet([np.zeros((48, 96), np.uint8)], ["a line"], ["l1"])
+    best = tmp_path / "best.pt"  # not read: nothing is loaded once the time is spent
+    kept = offer_lms(best, text_lm(["a line"]), val, torch.device("cpu"), said.append, None, 1, 0.0)
+    assert kept is None and "no time left in the budget" in said[0] and not best.exists()
 
 
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
@@ -451,12 +466,17 @@ def test_an_epoch_cut_short_and_finished_on_resume_has_one_record(tmp_path):
     from inkread.train import append_metrics
 
     path = tmp_path / "metrics.jsonl"
-    append_metrics(path, {"epoch": 1, "val_cer": 0.5})
-    append_metrics(path, {"epoch": 2, "val_cer": 0.4, "complete": False})  # the budget ended
-    append_metrics(path, {"epoch": 2, "val_cer": 0.3})  # --resume finished it
-    append_metrics(path, {"epoch": 3, "val_cer": 0.2})
+    append_metrics(path, {"epoch": 1, "val_cer": 0.5, "seconds": 10.0})
+    # the budget ended, then --resume finished it: one record, of the time of both parts
+    append_metrics(path, {"epoch": 2, "val_cer": 0.4, "seconds": 7.0, "complete": False})
+    append_metrics(path, {"epoch": 2, "val_cer": 0.3, "seconds": 4.5})
+    append_metrics(path, {"epoch": 3, "val_cer": 0.2, "seconds": 10.0})
     records = [json.loads(x) for x in path.read_text().splitlines()]
-    assert [(r["epoch"], r["val_cer"]) for r in records] == [(1, 0.5), (2, 0.3), (3, 0.2)]
+    assert [(r["epoch"], r["val_cer"], r["seconds"]) for r in records] == [
+        (1, 0.5, 10.0),
+        (2, 0.3, 11.5),
+        (3, 0.2, 10.0),
+    ]
 
 
 def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
