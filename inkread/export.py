@@ -25,6 +25,22 @@ from inkread.model import checkpoint
 from inkread.model.config import ModelConfig
 from inkread.recognize import Recognizer, check_device
 
+# For those who run the file without inkread (docs/onnx.md has a whole example): in the
+# file, as tools such as Netron show a model's doc_string.
+USAGE = (
+    "inkread text-line recognizer (CNN, BiLSTM, CTC). Input 'images': float32 (batch, 1, "
+    "height, width), each line scaled to inkread_config's height (aspect kept, widened by its "
+    "stretch, at most max_width), then per line 1 - paper at 0 and ink towards 1: "
+    "clip((p80 - gray) / max(p80 - p1, 48), 0, 1) with p80 and p1 the line's 80th and 1st "
+    "percentiles of 8-bit gray; lines padded on the right with 0. Input 'widths': int64 "
+    "(batch), each line's width before padding. Output 'scores': (batch, frames, classes) "
+    "logits; line i has widths[i] // inkread_width_reduction frames (at least 1), the rest is "
+    "padding. Class 0 is the CTC blank, class c the character inkread_alphabet[c - 1]: take "
+    "the best class of each frame, merge repeats, drop blanks. Right-to-left text comes out "
+    "as it stands on the page (left to right). inkread_lm is the model's character n-gram "
+    "(ARPA) for beam search, used by `inkread read --model this.onnx`."
+)
+
 
 def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
     try:  # torch.onnx writes the file through it; without it a plain install got a traceback
@@ -58,10 +74,13 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
             dynamo=False,
         )
     graph = onnx.load(str(out))
+    graph.doc_string = USAGE
     props = {
         "inkread_config": json.dumps(config.to_dict()),
         "inkread_alphabet": json.dumps(alphabet.chars),
+        "inkread_width_reduction": str(config.width_reduction),
         "inkread_meta": json.dumps(blob.get("meta", {}), default=str),
+        "inkread_usage": USAGE,
     }
     lm = checkpoint.own_lm(blob, model_spec)
     if isinstance(lm, LSTMModel):  # its weights as base64 of the torch file

@@ -319,6 +319,18 @@ def transcribe(
         yield doc, results, skipped
 
 
+def read_image(
+    image: str | os.PathLike, recognizer: Recognizer, decoder: Decoder | None = None
+) -> list[Reading]:
+    """A page image read from Python as `inkread read page.jpg` reads it: its lines found,
+    read with the model's own language model (decoder=None), in reading order. Each
+    Reading holds the line (its polygon and baseline on the page) and the text; transcript()
+    gives its words with their polygons."""
+    path = Path(image)
+    decoder = recognizer.default_decoder() if decoder is None else decoder
+    return read_page(path, load_gray(path), recognizer, decoder=decoder)
+
+
 def read_page(
     image: Path,
     page: np.ndarray,

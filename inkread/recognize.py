@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from inkread.alphabet import Alphabet
 from inkread.data.batches import by_width, sized, to_batch
+from inkread.data.images import as_gray
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import (
     BEAM_WIDTH,
@@ -181,10 +183,20 @@ class Recognizer:
         return out  # type: ignore[return-value]
 
     def recognize(
-        self, images: list[np.ndarray], batch_size: int = 16, decoder: Decoder = greedy
+        self,
+        images: Sequence[np.ndarray | Image.Image | str | os.PathLike],
+        batch_size: int = 16,
+        decoder: Decoder | None = None,
     ) -> list[Decoded]:
-        """8-bit grayscale line images of any size."""
-        return self.recognize_sized([sized(im, self.config) for im in images], batch_size, decoder)
+        """Text lines of any size, as paths, PIL images or arrays (data.images.as_gray), read
+        as `inkread read` reads them: with the model's own language model where it has one
+        (decoder=None), so that the library and the command line agree. A whole page reads
+        as nothing here; pages.read_image finds its lines first."""
+        if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike)):
+            raise InkreadError("recognize takes a list of line images, not one image")
+        decoder = self.default_decoder() if decoder is None else decoder
+        lines = [sized(as_gray(im), self.config) for im in images]
+        return self.recognize_sized(lines, batch_size, decoder)
 
     def recognize_lines(
         self,

@@ -404,6 +404,24 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     assert outputs[0] == outputs[1] == outputs[2]
 
 
+def test_the_documented_onnx_example_reads_as_inkread_does(overfit, tmp_path, capsys):
+    """docs/onnx.md tells how to run an exported model without inkread; its example must
+    read as `inkread read --decoder greedy` does."""
+    doc = (Path(__file__).parent.parent / "docs" / "onnx.md").read_text(encoding="utf-8")
+    script = tmp_path / "read_onnx.py"
+    script.write_text(doc.split("```python\n")[1].split("```")[0], encoding="utf-8")
+    onnx_file = tmp_path / "m.onnx"
+    assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
+    lines = sorted(str(p) for p in (FIXTURES / "lines").glob("hooker_*.png"))
+    capsys.readouterr()
+    assert run_cli("read", "--model", onnx_file, "--decoder", "greedy", *lines) == 0
+    printed = [x for x in capsys.readouterr().out.splitlines() if not x.startswith("==> ")]
+    alone = subprocess.run(
+        [sys.executable, script, onnx_file, *lines], capture_output=True, text=True, check=True
+    )
+    assert alone.stdout.splitlines() == printed and len(printed) == 4
+
+
 def test_models_read_together_average_their_probabilities(overfit, tmp_path, capsys):
     import torch
 

@@ -16,6 +16,7 @@ from inkread.data import read_data
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
+from inkread.errors import InkreadError
 from inkread.lm import build
 from inkread.metrics import char_errors
 from inkread.pages import find_lines, open_inputs, read_page, readable, transcript
@@ -420,6 +421,26 @@ def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
     notes.clear()
     open_inputs([str(PAGE.with_suffix(".jpg"))], [str(PAGE.with_suffix(".xml"))], warn=notes.append)
     assert notes == []
+
+
+def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys):
+    """From Python: lines as paths, PIL images or arrays of any common kind, and pages, read
+    with the model's own LM as `inkread read` reads them."""
+    from inkread import Recognizer, read_image
+
+    line = FIXTURES / "lines" / "hooker_00.png"
+    gray = np.asarray(Image.open(line).convert("L"))
+    held = [line, Image.open(line), gray, gray / 255.0, np.dstack([gray] * 3), gray * 257.0]
+    model = Recognizer.load("default")
+    assert run_cli("read", line) == 0
+    printed = capsys.readouterr().out.strip()
+    assert [d.text for d in model.recognize(held)] == [printed] * len(held)
+    for wrong in (gray, [np.zeros((0, 0), np.uint8)], [np.zeros((4, 4, 2), np.uint8)]):
+        with pytest.raises(InkreadError):
+            model.recognize(wrong)
+    assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
+    page = [r.result.text for r in read_image(PAGE.with_suffix(".jpg"), model)]
+    assert "".join(t + "\n" for t in page) == capsys.readouterr().out and len(page) == 11
 
 
 def test_read_page_image_without_xml(overfit, capsys, tmp_path):

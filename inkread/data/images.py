@@ -7,6 +7,7 @@ whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -83,6 +84,33 @@ def to_gray(image: Image.Image) -> np.ndarray:
         paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, image)
     return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def as_gray(image: np.ndarray | Image.Image | str | os.PathLike) -> np.ndarray:
+    """A line image as the network takes it, from whatever a caller of the library holds: a
+    path, a PIL image, or an array of gray, RGB or RGBA, of 8 or 16 bits, or of floats from
+    0 to 1 (as scikit-image and torchvision give them)."""
+    if isinstance(image, (str, os.PathLike)):
+        return load_gray(image)
+    if isinstance(image, Image.Image):
+        return to_gray(image)
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))) or a.size == 0:
+        raise InkreadError(f"a line image is gray (H, W) or colour (H, W, 3 or 4), not {a.shape}")
+    if a.dtype == bool:  # as PIL's mode "1": true is white
+        a = a.astype(np.uint8) * 255
+    elif a.dtype.kind == "f":
+        a = np.nan_to_num(a.astype(np.float64))
+        top = float(a.max(initial=0))
+        scale = 255 if top <= 1 else (255 / top if top > 255 else 1)  # 0-1, 0-255 or wider
+        a = (a * scale).clip(0, 255).astype(np.uint8)
+    elif a.dtype != np.uint8 and a.ndim == 2:
+        return to_gray(Image.fromarray(a.astype(np.int32), mode="I"))  # rescaled as 16-bit is
+    elif a.dtype != np.uint8:
+        a = (a.astype(np.float64) * 255 / max(float(a.max()), 1)).astype(np.uint8)
+    return a if a.ndim == 2 else to_gray(Image.fromarray(a))
 
 
 def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) -> np.ndarray:
