@@ -558,7 +558,8 @@ def readable(
         speck = seen.confidence < SPECK_SURE and len(seen.text.replace(" ", "")) <= SPECK_CHARS
         if through or speck:
             dropped.add(id(line))
-    return [r for r in readings if id(r.line) not in dropped]
+    # and a line read as nothing at all (a rule, the page's edge): nothing to write
+    return [r for r in readings if id(r.line) not in dropped and r.result.text.strip()]
 
 
 def transcript(reading: Reading) -> Transcript:

@@ -519,6 +519,20 @@ def test_specks_and_the_ends_of_rules_are_not_read_as_lines():
     assert matched([r.line for r in kept], truth, page.shape, scale) == 10
 
 
+def test_a_found_line_read_as_nothing_is_not_written():
+    """A rule or the page's edge can be read surely as nothing at all; written out it would
+    be an empty line in the PAGE or ALTO file, skipped as untranscribed when read back."""
+    import dataclasses
+
+    image = PAGE.with_suffix(".jpg")
+    page = load_gray(image)
+    recognizer = Recognizer.load("default", "cpu")
+    found = find_lines(image, page)[:3]
+    read = list(recognizer.recognize_lines(found, Skipped(), loaded=(image, page)))
+    blank = dataclasses.replace(read[1], result=Decoded("", 0.98, []), plain=None)
+    assert readable([read[0], blank, read[2]], recognizer, (image, page)) == [read[0], read[2]]
+
+
 def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
     """A page scanned a quarter turned or upside down gives lines that read as scrawl; read
     turned back it reads as the upright page does, and the lines keep the scan's own
