@@ -22,7 +22,7 @@ from inkread.alphabet import right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, image_size, load_gray, to_gray
 from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_band, line_cuts
-from inkread.data.sources import is_line_data, xml_lines
+from inkread.data.sources import is_line_data, is_list, listed, xml_lines
 from inkread.data.xml import box, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
@@ -87,7 +87,11 @@ def open_inputs(
     paths: list[Path] = []
     unpaired: dict[Path, list[Path]] = {}  # a folder of XML: its images, some perhaps without
     parsed: dict[Path, etree._ElementTree] = {}  # what telling XML apart read, kept to reuse
-    for raw in inputs:
+    # a .txt list (test.txt) stands for the files it names
+    named = [
+        [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
+    ]
+    for raw in [entry for entries in named for entry in entries]:
         path = Path(raw)
         if path.is_dir():
             listing = sorted(path.rglob("*"))
@@ -147,6 +151,10 @@ def _without_xml(
             warn(f"{folder}: {some} taken as an image alone")
         alone += open_inputs([str(p) for p in found], segment=segment, rendered=rendered)
     return alone
+
+
+def _is_file_list(path: Path) -> bool:
+    return path.is_file() and is_list(path)
 
 
 def _is_line_data(path: Path, parsed: dict[Path, etree._ElementTree]) -> bool:

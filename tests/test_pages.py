@@ -405,6 +405,21 @@ def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_p
     assert notes == [f"{folder}: 1 image that no XML names is taken as an image alone"]
 
 
+def test_a_txt_list_is_read_as_the_files_it_names(tmp_path):
+    """The lists that train and eval take (test.txt) are read by read and segment too, in
+    their order, relative to the list."""
+    listing = tmp_path / "sub" / "test.txt"
+    listing.parent.mkdir()
+    listing.write_text(f"# the test pages\n../{PAGE.name}.xml\n\n../other.jpg\n", "utf-8")
+    for name in (PAGE.name + ".xml", PAGE.name + ".jpg", "other.jpg"):
+        (tmp_path / name).write_bytes((PAGE.parent / name.replace("other", PAGE.name)).read_bytes())
+    documents = open_inputs([str(listing)])
+    assert [(d.path.name, len(d.lines), d.find_lines) for d in documents] == [
+        (PAGE.name + ".xml", 11, False),
+        ("other.jpg", 0, True),
+    ]
+
+
 def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
     """--lines pairs images and XML in order; two lists sorted differently pair each image
     with another page's lines, which would be cut from the wrong places without a sign."""

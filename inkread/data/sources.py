@@ -137,12 +137,19 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
-    lines: list[Line] = []
-    for raw in _text_lines(path):
-        entry = raw.strip()
-        if entry and not entry.startswith("#"):
-            lines += _read(_beside(path, entry), skipped, seen)
-    return lines
+    return [line for entry in listed(path) for line in _read(entry, skipped, seen)]
+
+
+def is_list(path: Path) -> bool:
+    """A .txt list of files, not a line's transcription (.gt.txt) or IAM's ascii files."""
+    name = path.name.lower()
+    return name.endswith(".txt") and not name.endswith(SIDECAR) and path.parent.name != "ascii"
+
+
+def listed(path: Path) -> list[Path]:
+    """The files a .txt list names, one a line, relative to it; # begins a comment."""
+    entries = (raw.strip() for raw in _text_lines(path))
+    return [_beside(path, entry) for entry in entries if entry and not entry.startswith("#")]
 
 
 def _beside(listing: Path, entry: str) -> Path:
