@@ -507,6 +507,17 @@ def test_text_with_unicode_line_separators_stays_one_line(tmp_path):
     assert not len(skipped)
 
 
+def test_two_xml_files_of_one_page_in_a_folder_are_read_once(tmp_path):
+    """read --format page and --format alto written into one folder: each line once."""
+    for suffix in (".xml", ".jpg"):
+        source = FIXTURES / "hooker" / f"JDH_2_16_45_003{suffix}"
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    shutil.copy(tmp_path / "JDH_2_16_45_003.xml", tmp_path / "JDH_2_16_45_003.copy.xml")
+    lines, skipped = read_data([tmp_path])
+    assert len(lines) == 11 and {x.source.name for x in lines} == {"JDH_2_16_45_003.copy.xml"}
+    assert "11 another XML of the same page image" in skipped.summary()
+
+
 def test_a_manifest_row_of_three_columns_is_skipped_not_learnt_as_text(tmp_path):
     """Tabs become spaces in what is learnt, so a third column (a split, a score) would be
     learnt as the end of the line's text."""

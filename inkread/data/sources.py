@@ -133,7 +133,22 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
                 pass
             except InkreadError as e:
                 skipped.add("malformed XML" if "malformed" in str(e) else "unreadable XML", e)
-    return lines
+    return _one_xml_a_page(lines, skipped)
+
+
+def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
+    """A folder may hold two XML files of one page (its PAGE and ALTO written side by side,
+    an export and a corrected copy): the first, by name, is read and the other's lines are
+    skipped, not learnt or scored twice."""
+    first: dict[Path, Path] = {}
+    kept = []
+    for line in lines:
+        xml = line.source is not None and line.source.suffix.lower() == ".xml"
+        if xml and first.setdefault(line.image.resolve(), line.source) != line.source:
+            skipped.add("another XML of the same page image", f"{line.source}#{line.id}")
+        else:
+            kept.append(line)
+    return kept
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
