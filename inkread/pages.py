@@ -23,7 +23,7 @@ from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, image_size, load_gray, to_gray
 from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_band, line_cuts
 from inkread.data.sources import is_line_data, is_list, listed, xml_lines
-from inkread.data.xml import box, parse, to_bytes, xml_id
+from inkread.data.xml import box, descendants, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
 from inkread.recognize import Reading, Recognizer
@@ -648,17 +648,32 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         return to_bytes(root)
     size = _size_of(doc)
     writer = page.new_document if fmt == "page" else alto.new_document
-    return to_bytes(writer(doc.image, size, [r.line for r in readings], texts))
+    return to_bytes(writer(_image_named(doc, size), size, [r.line for r in readings], texts))
+
+
+def _image_named(doc: Document, size: tuple[int, int]) -> Path:
+    """The image a document in the other format names: the one read, unless the XML's
+    coordinates are those of another size of it (a TIFF master, read from a smaller JPEG
+    copy), whose name the XML gave; a tool that placed those coordinates on the copy would
+    put every line in the wrong place."""
+    if doc.xml is None or image_size(doc.image) == size:
+        return doc.image
+    root = doc.xml.getroot()
+    named = [p.get("imageFilename") for p in descendants(root, "Page")]
+    named += [f.text for f in descendants(root, "fileName")]
+    name = next((n.strip() for n in named if n and n.strip()), None)
+    return Path(name.replace("\\", "/")) if name else doc.image
 
 
 def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -> bytes:
     """hOCR: HTML that search engines and OCR viewers index, with the page image behind."""
     size = _size_of(doc)
-    title = f"image {_quote(doc.image.name)}; bbox 0 0 {size[0]} {size[1]}"  # escaped below
+    image = _image_named(doc, size)
+    title = f"image {_quote(image.name)}; bbox 0 0 {size[0]} {size[1]}"  # escaped below
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>'
-        + html.escape(doc.image.name)
+        + html.escape(image.name)
         + "</title>",
         '<meta name="ocr-system" content="inkread">',
         '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word">',

@@ -371,6 +371,13 @@ def test_an_image_kept_in_another_format_is_found_and_its_coordinates_scaled(tmp
         for crop, ref in zip(crops, reference):
             assert abs(crop.shape[0] - ref.shape[0] / 2) <= 2
             assert abs(crop.shape[1] - ref.shape[1] / 2) <= 2
+    # written in the other format, the coordinates stay the master's: so does the name
+    from inkread.pages import open_inputs, render
+
+    [doc] = open_inputs([str(tmp_path / "named.xml")])
+    written = etree.fromstring(render(doc, [], "alto"))
+    assert written.findtext(".//{*}fileName") == "JDH_2_16_45_003.jpg"
+    assert written.find(".//{*}Page").get("WIDTH") == "682"
 
 
 def test_an_image_named_as_another_system_writes_it_is_found(tmp_path):
