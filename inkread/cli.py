@@ -167,7 +167,7 @@ def read(
         results, total=len(documents), disable=None if many else True, unit="file", desc="reading"
     ):
         if len(skipped):
-            _warn(f"{doc.path}: {skipped.summary()}")
+            _warn(f"warning: {doc.path}: {skipped.summary()}")
         data = render(doc, found, format)
         if out is not None:
             target = out / f"{names[doc.path]}{SUFFIX[format]}"
@@ -217,7 +217,7 @@ def segment_pages(
             root, lines = segmented_layout(doc)
             kind = doc.kind
         else:  # among many, a page segmented already is left as it is
-            _warn(f"{doc.path}: has lines already, or no text regions to find them in: passed over")
+            _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")
             continue
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
@@ -226,7 +226,7 @@ def segment_pages(
         target.write_bytes(to_bytes(root))
         if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
             shutil.copyfile(doc.image, target.parent / doc.image.name)
-        _warn(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
+        _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
 
 
 @app.command()
@@ -299,7 +299,7 @@ def train(
             lm_text=lm_text or [],
             lstm_lm=lstm_lm,
         ),
-        say=_warn,
+        say=_say,
     )
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
     print(
@@ -352,7 +352,7 @@ def evaluate(
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
     if find_lines:
-        result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_warn)
+        result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_say)
     else:
         result = run(
             recognizer,
@@ -361,7 +361,7 @@ def evaluate(
             batch_size=batch_size,
             predictions=predictions,
             report=report,
-            warn=_warn,
+            warn=_say,
         )
     s = result.summary
     if as_json:
@@ -521,7 +521,7 @@ def lm_build(
         own = lines[len(corpus) :]  # the transcriptions, which weigh more
         ngram = build(lines, ORDERS["chars"], False)
         lstm_lines = lstm_lm.weighted(corpus, own)
-        model = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_warn, ngram=ngram)
+        model = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)
         model.save(out)
         bits = model.meta["held_out_bits"]
         judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""
@@ -548,6 +548,17 @@ def _corpus(texts: list[Path] | None, data: list[str] | None) -> list[str]:
 
 def _warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _say(message: str) -> None:
+    """What long work tells as it goes: its warnings always, the rest on a terminal only,
+    as the contract keeps pipes quiet but for warnings and the final result."""
+    if message.startswith("warning:") or _on_terminal():
+        _warn(message)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _expand_variadic(argv: list[str]) -> list[str]:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from inkread.alphabet import normalize
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
@@ -55,10 +57,10 @@ def evaluate(
             f"warning: the references use characters the model cannot write: "
             f"{''.join(sorted(unknown))!r}"
         )
-    rows = [
-        (r.line, r.line.text, r.result.text)
-        for r in recognizer.recognize_lines(usable, skipped, batch_size, decoder)
-    ]
+    read = recognizer.recognize_lines(usable, skipped, batch_size, decoder)
+    # a bar on a terminal, none in pipes (disable=None)
+    bar = tqdm(read, total=len(usable), desc="evaluating", unit="line", disable=None, leave=False)
+    rows = [(r.line, r.line.text, r.result.text) for r in bar]
     seconds = time.perf_counter() - started
     if not rows:
         raise InkreadError(
@@ -109,7 +111,8 @@ def evaluate_pages(
     rows: list[tuple[Line, str, str]] = []
     in_truth_order: list[str] = []
     found_n = truth_n = matched = 0
-    for source, truth in pages.items():
+    bar = tqdm(pages.items(), desc="evaluating", unit="page", disable=None, leave=False)
+    for source, truth in bar:
         if not transcribed(truth):  # nothing to score what is read against
             skipped.add("page without text", source, len(truth))
             continue
@@ -144,7 +147,7 @@ def evaluate_pages(
         "precision": round(matched / max(found_n, 1), 6),
         "recall": round(matched / max(truth_n, 1), 6),
     }
-    summary = _summary(rows, counts, skipped, seconds, decoder, per_second="pages")
+    summary = _summary(rows, counts, skipped, seconds, decoder)
     if predictions is not None:
         write_predictions(predictions, rows)
     return Evaluation(summary, rows)
@@ -162,9 +165,9 @@ def _summary(
     skipped: Skipped,
     seconds: float,
     decoder: Decoder,
-    per_second: str = "lines",
 ) -> dict:
-    """The contract's fields around the counts of what was read (lines, or pages)."""
+    """The contract's fields around the counts of what was read (lines, and pages where
+    whole pages were)."""
     rates = error_rates([p for _, _, p in rows], [r for _, r, _ in rows])
     summary = {
         "cer": round(rates["cer"], 6),
@@ -173,7 +176,8 @@ def _summary(
         "chars": rates["chars"],
         "skipped": len(skipped),
         "seconds": round(seconds, 3),
-        f"{per_second}_per_second": round(len(rows) / seconds, 3),
+        "lines_per_second": round(counts["lines"] / seconds, 3),
+        **({"pages_per_second": round(counts["pages"] / seconds, 3)} if "pages" in counts else {}),
         "decoder": describe(decoder),
     }
     if len(skipped):

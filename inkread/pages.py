@@ -148,7 +148,7 @@ def _without_xml(
                 if len(found) == 1
                 else f"{len(found)} images that no XML names are"
             )
-            warn(f"{folder}: {some} taken as an image alone")
+            warn(f"warning: {folder}: {some} taken as an image alone")
         alone += open_inputs([str(p) for p in found], segment=segment, rendered=rendered)
     return alone
 

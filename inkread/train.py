@@ -508,8 +508,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     unknown = set().union(*(alphabet.unknown(x.text) for x in val_lines)) if val_lines else set()
     if unknown:
         say(
-            f"warning: validation text has characters the training text never uses: "
-            f"{''.join(sorted(unknown))!r} (they will count as errors)"
+            f"warning: validation text has characters the model cannot write (none of its "
+            f"training text uses them): {''.join(sorted(unknown))!r} (they will count as errors)"
         )
 
     train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
@@ -536,9 +536,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if not keep_images:
         raise InkreadError(f"no usable training lines ({skipped.summary()})")
     if len(skipped):
-        say(f"training data: {len(keep_images)} lines, {skipped.summary()}")
+        say(f"warning: training data: {len(keep_images)} lines, {skipped.summary()}")
     if len(val_skipped):
-        say(f"validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
+        say(f"warning: validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
     if not val_set.images:
         say("warning: no validation lines; best.pt will be the last epoch's model")
     ngram_reading = sum(len(t) for t in val_set.texts) / NGRAM_CHARS_PER_S  # seconds
@@ -735,7 +735,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             )
 
     if bad:
-        say(f"{bad} training lines gave no usable loss and were skipped in their batches")
+        say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
     lm_cer = None
     if lm is not None and best_path.is_file():
         # a hundredth of the budget for what the clock does not see: imports, the last save

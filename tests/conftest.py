@@ -11,6 +11,13 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(autouse=True)
+def at_a_terminal(monkeypatch):
+    """Commands tell what they do as on a user's terminal; in pipes they keep quiet but for
+    warnings and results (test_train.py tests that)."""
+    monkeypatch.setattr("inkread.cli._on_terminal", lambda: True)
+
+
 OVERFIT_TEXTS = ("Salt Lake City", "Utah", "Aug 7", "My dear Dyer", "of July 13")
 # Small-data settings: no dropout or augmentation, a short warm-up, a high rate.
 OVERFIT_CONFIG = (

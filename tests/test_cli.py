@@ -81,6 +81,7 @@ def test_eval_find_lines_scores_a_page_as_read_reads_it(capsys):
     assert run_cli("eval", "--data", page, "--find-lines", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["pages"] == 1 and result["lines"] == 22
+    assert result["lines_per_second"] == pytest.approx(22 / result["seconds"], rel=0.01)
     assert 17 <= result["lines_found"] <= 23 and result["lines_matched"] >= 13
     assert result["precision"] == pytest.approx(
         result["lines_matched"] / result["lines_found"], abs=1e-6

@@ -402,7 +402,7 @@ def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_p
         ("bare.xml", "bare.jpg", True, 0),
         ("other.jpg", "other.jpg", True, 0),
     ]
-    assert notes == [f"{folder}: 1 image that no XML names is taken as an image alone"]
+    assert notes == [f"warning: {folder}: 1 image that no XML names is taken as an image alone"]
 
 
 def test_a_txt_list_is_read_as_the_files_it_names(tmp_path):

@@ -347,9 +347,10 @@ def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatc
     assert "missing.txt" in err[-1] and "cannot read text" in err[-1]
 
 
-def test_small_collections_train_for_a_minimum_number_of_steps(tmp_path, capsys):
+def test_small_collections_train_for_a_minimum_number_of_steps(tmp_path, capsys, monkeypatch):
     """Epochs of a few lines are a few steps: without --epochs, the run is lengthened to
-    min_steps; an explicit --epochs is kept."""
+    min_steps; an explicit --epochs is kept. It says so on a terminal; in a pipe it keeps
+    quiet but for warnings and the result (CONTRACT.md)."""
     manifest, config = write_lines(tmp_path / "data"), tmp_path / "c.json"
     config.write_text('{"train": {"epochs": 2, "min_steps": 9, "batch_size": 2}}')
     common = ("train", "--train", manifest, "--val", manifest, "--config", config)
@@ -358,7 +359,13 @@ def test_small_collections_train_for_a_minimum_number_of_steps(tmp_path, capsys)
         assert run_cli(*common, "--out", run, *extra) == 0
         records = (run / "metrics.jsonl").read_text().splitlines()
         assert [json.loads(r)["epoch"] for r in records] == list(range(1, epochs + 1))
-    assert "5 training lines: 3 epochs, 9 steps" in capsys.readouterr().err
+        told = capsys.readouterr().err
+        assert ("5 training lines: 3 epochs, 9 steps" in told) == (not extra)
+    monkeypatch.setattr("inkread.cli._on_terminal", lambda: False)
+    assert run_cli(*common, "--out", tmp_path / "piped") == 0
+    said = capsys.readouterr()
+    assert all(x.startswith("warning:") for x in said.err.splitlines()), said.err
+    assert said.out.startswith("best validation CER")
 
 
 def test_augmentation_never_narrows_a_line_past_what_ctc_can_fit():
