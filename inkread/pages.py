@@ -318,12 +318,16 @@ def transcribe(
                 found = read_regions(doc.image, sheet, doc.regions, recognizer, batch_size, decoder)
                 results += found
                 doc.lines = doc.lines + [r.line for r in found]
-        for reason in ("missing image", "unreadable image"):
-            if skipped.reasons[reason]:  # a named input that cannot be read is an error
-                raise InkreadError(
-                    reason.replace("missing", "no such").replace("unreadable", "cannot read"),
-                    doc.image,
-                )
+        if skipped.reasons["missing image"]:  # a named input that cannot be read is an error
+            # an XML names its image by file name (as inkread writes it), to lie beside it
+            hint = (
+                ""
+                if doc.xml is None
+                else f" (named by {doc.path.name}: put it beside, or give it with --lines)"
+            )
+            raise MissingFile(f"no such image{hint}", doc.image)
+        if skipped.reasons["unreadable image"]:
+            raise InkreadError("cannot read image", doc.image)
         yield doc, results, skipped
 
 
