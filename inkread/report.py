@@ -16,6 +16,7 @@ from inkread.data.lines import Line, Skipped, line_images
 from inkread.metrics import char_errors
 
 SHOWN = 200  # lines with images; the rest of the table is text only
+SHOWN_WIDTH, SHOWN_HEIGHT = 900, 120  # pixels: what the page shows of a line
 
 
 def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -> None:
@@ -27,7 +28,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         "<!doctype html><meta charset='utf-8'><title>inkread evaluation</title>",
         "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 8px;vertical-align:top}"
         "tr:nth-child(even){background:#f4f4f4}del{background:#fbb}ins{background:#bfb;"
-        "text-decoration:none}img{max-width:900px}.t{font-family:serif;font-size:1.1em}</style>",
+        "text-decoration:none}img{max-width:100%}.t{font-family:serif;font-size:1.1em}</style>",
         f"<h1>CER {summary['cer']:.2%} &middot; WER {summary['wer']:.2%}</h1>",
         f"<p>{summary['lines']} lines, {summary['chars']} characters, {summary['skipped']} "
         f"skipped, {summary['lines_per_second']:.1f} lines/s. Worst lines first; "
@@ -66,6 +67,13 @@ def _diff(ref: str, pred: str) -> str:
 
 
 def _png(crop) -> str:
+    """At most as large as the page shows it: full-resolution scans made a report of five
+    pages 25 MB."""
+    image = Image.fromarray(crop)
+    scale = min(1.0, SHOWN_WIDTH / image.width, SHOWN_HEIGHT / image.height)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    Image.fromarray(crop).save(buf, format="PNG", optimize=True)
+    image.save(buf, format="PNG", optimize=True)
     return base64.b64encode(buf.getvalue()).decode("ascii")

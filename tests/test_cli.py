@@ -1,5 +1,6 @@
 """The command line as a user meets it: outputs, formats that validate, one-line errors."""
 
+import base64
 import io
 import json
 import re
@@ -498,6 +499,10 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert run_cli("eval", "--model", model(overfit), "--data", PAGE, "--report", report) == 0
     html = report.read_text(encoding="utf-8")
     assert html.count("<tr>") == 1 + 11 and html.count("data:image/png;base64") == 11
+    from inkread.report import _png
+
+    scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown
+    assert Image.open(io.BytesIO(base64.b64decode(_png(scan)))).size == (900, 90)
     assert "<del>" in html or "<ins>" in html  # an unseen page cannot be read perfectly
 
 
