@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -580,9 +581,13 @@ def main(argv: list[str] | None = None) -> None:
     args = _expand_variadic(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
     started = time.monotonic()
+    # killed politely (a scheduler's TERM), end as on Ctrl-C: temporary files go, a
+    # checkpoint being written is left whole
+    before = signal.signal(signal.SIGTERM, _terminated)
     try:
         code = command.main(args=args, prog_name="inkread", standalone_mode=False)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
         sys.exit(130)
     except TyperException as e:  # a usage error: unknown, missing or malformed option
         ctx = getattr(e, "ctx", None)
@@ -598,7 +603,12 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"inkread: error: {e.filename}: {e.strerror or e}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    if code == 130:  # what click returns for Ctrl-C in some of its versions
         print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -3,10 +3,13 @@
 import base64
 import io
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -557,6 +560,29 @@ def test_http_service_reads_uploads(overfit):
     )
     assert "not the shape of this image" in " ".join(other.json()["warnings"])
     assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
+
+
+def test_a_run_killed_politely_leaves_no_temporary_pages(tmp_path):
+    """A scheduler's TERM ends a run as Ctrl-C does: the pages rendered from a TIFF for the
+    run are removed, not left in the temporary folder."""
+    gray = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    gray.save(tmp_path / "scan.tif", save_all=True, append_images=[gray] * 7)
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "inkread", "read", tmp_path / "scan.tif"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "tmp").glob("inkread-pages-*/*.png")):
+        assert run.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(60) == 130 and "interrupted" in run.stderr.read()
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def test_inputs_of_one_name_are_written_apart(tmp_path, capsys):
