@@ -6,6 +6,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -611,4 +612,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _terminated(signum: int, frame: object) -> None:
+    if os.getpid() != _STARTED_IN:  # a forked worker (the decoding pool): it just ends
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
     raise KeyboardInterrupt
+
+
+_STARTED_IN = os.getpid()

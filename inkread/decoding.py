@@ -7,7 +7,8 @@ import math
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -345,7 +346,11 @@ def describe(decoder: Decoder) -> str:
 
 
 def decode_all(
-    decoder: Decoder, log_probs: list[np.ndarray], alphabet: Alphabet, workers: int = 0
+    decoder: Decoder,
+    log_probs: list[np.ndarray],
+    alphabet: Alphabet,
+    workers: int = 0,
+    deadline: float | None = None,
 ) -> list[Decoded]:
     """Decode many lines, spreading a beam search over the CPU cores.
 
@@ -354,8 +359,19 @@ def decode_all(
     language model is shared with them rather than copied through a pipe. Greedy decoding,
     small jobs, platforms without fork, and threads other than the main one (a server's
     request threads: forked from there, the pool hung `inkread serve`) stay in this process.
+    Past the deadline (time.monotonic()) it stops with TimeoutError: beam search over a
+    network that has learnt little is many times slower than over one that has.
     """
     workers = workers or os.cpu_count() or 1
+
+    def on_time(decoded: Iterable[Decoded]) -> list[Decoded]:
+        out = []
+        for d in decoded:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("decoding ran past its deadline")
+            out.append(in_reading_order(d))
+        return out
+
     if (
         decoder is greedy
         or workers < 2
@@ -363,11 +379,11 @@ def decode_all(
         or "fork" not in mp.get_all_start_methods()
         or threading.current_thread() is not threading.main_thread()
     ):
-        return [in_reading_order(decoder(lp, alphabet)) for lp in log_probs]
+        return on_time(decoder(lp, alphabet) for lp in log_probs)
     context = mp.get_context("fork")
     with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
         chunk = max(1, len(log_probs) // (4 * workers))
-        return [in_reading_order(d) for d in pool.map(_decode_one, log_probs, chunksize=chunk)]
+        return on_time(pool.imap(_decode_one, log_probs, chunksize=chunk))
 
 
 def in_reading_order(decoded: Decoded) -> Decoded:

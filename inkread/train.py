@@ -740,6 +740,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if lm is not None and best_path.is_file():
         # a hundredth of the budget for what the clock does not see: imports, the last save
         left = 0.99 * budget - elapsed() if budget else None
+        if left is not None and val_seconds and left < val_seconds:
+            left = 0.0  # its reading of the validation lines alone would run past the end
         lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left)
     return {
         "best_cer": best_cer,
@@ -798,12 +800,13 @@ def offer_lms(
     recognizer = Recognizer.load(best_path, str(device))
     frames = recognizer.frames(val_set.images, 32)
 
-    def read(decoder: Decoder) -> dict[str, float]:
-        return error_rates(
-            [d.text for d in decode_all(decoder, frames, recognizer.alphabet)], val_set.texts
-        )
-
     deadline = None if seconds_left is None else started + seconds_left
+
+    def read(decoder: Decoder) -> dict[str, float]:
+        """Past the budget's end, TimeoutError (decode_all)."""
+        found = decode_all(decoder, frames, recognizer.alphabet, deadline=deadline)
+        return error_rates([d.text for d in found], val_set.texts)
+
     kept = offer_lm(best_path, ngram, read, say, deadline)
     if kept is not None and lstm_lines and seconds_left is not None:
         spent = time.monotonic() - started  # the network's reading and len(LM_GRID) + 1 more
@@ -829,22 +832,29 @@ def offer_lm(
 ) -> dict | None:
     """Store the character LM in best.pt, with the weight and bonus (LM_GRID) that read the
     validation lines best, if beam search with it beats best path there; return what was
-    stored in its meta, or None. The default setting is tried first, and no setting is begun
-    that would end past the deadline (time.monotonic()): beam search over a network that has
-    learnt little reads twenty times slower than the budget plans for.
+    stored in its meta, or None. The default setting is tried first, no setting is begun
+    that would end past the deadline (time.monotonic()), and one that runs past it is
+    stopped: beam search over a network that has learnt little reads twenty times slower
+    than the budget plans for.
 
     The setting is chosen per collection because conventions differ: Hooker's and Poilus's
     transcriptions space words as print does, BnF fr. 412's runs them together as its scribe
     did, and the bonus that suits the first inserts spaces into the second (BENCHMARKS.md)."""
-    plain = read(greedy)
     tried = {}
-    for w, b in sorted(LM_GRID, key=lambda setting: setting != LM_DEFAULTS["chars"]):
-        begun = time.monotonic()
-        tried[(w, b)] = read(BeamSearch(BEAM_WIDTH, lm, w, b))
-        if deadline is not None and 2 * time.monotonic() - begun > deadline:
-            if len(tried) < len(LM_GRID):
-                say(f"the budget left time for {len(tried)} of {len(LM_GRID)} LM settings")
-            break
+    try:
+        plain = read(greedy)
+        for w, b in sorted(LM_GRID, key=lambda setting: setting != LM_DEFAULTS["chars"]):
+            begun = time.monotonic()
+            tried[(w, b)] = read(BeamSearch(BEAM_WIDTH, lm, w, b))
+            if deadline is not None and 2 * time.monotonic() - begun > deadline:
+                break  # the next would end past it
+    except TimeoutError:  # the budget ended while reading
+        pass
+    if not tried:
+        say("no time left in the budget to try the character LM: best.pt reads without it")
+        return None
+    if len(tried) < len(LM_GRID):
+        say(f"the budget left time for {len(tried)} of {len(LM_GRID)} LM settings")
     # the lowest CER; on a tie the defaults, then the smaller weight
     (weight, bonus), with_lm = min(
         tried.items(), key=lambda t: (t[1]["cer"], t[0] != LM_DEFAULTS["chars"], t[0])
@@ -889,7 +899,11 @@ def offer_lstm_lm(
     weight, bonus, before = stored["lm_weight"], stored["lm_bonus"], stored["val_cer_lm"]
     lines, held = [clean_text(t) for t in lines], [clean_text(t) for t in val_set.texts]
     lstm = lstm_lm.train(lines, held, minutes=minutes, say=say, ngram=ngram)
-    rates = read(BeamSearch(BEAM_WIDTH, lstm, weight, bonus))
+    try:
+        rates = read(BeamSearch(BEAM_WIDTH, lstm, weight, bonus))
+    except TimeoutError:
+        say("the budget ended before the LSTM language model was judged: best.pt keeps the n-gram")
+        return None
     if rates["cer"] >= before:
         say(
             f"the LSTM language model did not help on validation (CER {rates['cer']:.2%} "

@@ -585,6 +585,26 @@ def test_a_run_killed_politely_leaves_no_temporary_pages(tmp_path):
     assert not list((tmp_path / "tmp").iterdir())
 
 
+def test_term_ends_a_forked_worker_at_once_without_a_traceback():
+    """The decoding pool's workers are forked with the command's TERM handler and ended
+    with TERM: there the handler must end them, not raise KeyboardInterrupt in each."""
+    from inkread import cli
+
+    ready, go = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        signal.signal(signal.SIGTERM, cli._terminated)
+        os.write(go, b"x")
+        try:
+            time.sleep(30)
+        finally:
+            os._exit(3)  # reached only if the handler raised
+    os.read(ready, 1)
+    os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+
+
 def test_inputs_of_one_name_are_written_apart(tmp_path, capsys):
     """A Transkribus export of two documents holds doc1/page/0001.xml and doc2/page/0001.xml:
     their results must not overwrite each other."""

@@ -1,6 +1,7 @@
 """Beam search, language models, alignment: decoding with language knowledge."""
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -74,6 +75,10 @@ def test_parallel_decoding_returns_every_line_in_order():
     parallel = decode_all(beam, lps, ALPHABET, workers=2)
     assert [d.text for d in parallel] == [d.text for d in serial]
     assert [d.confidence for d in parallel] == pytest.approx([d.confidence for d in serial])
+    # past its deadline, in workers or in process, it stops rather than reads on
+    for workers in (2, 1):
+        with pytest.raises(TimeoutError):
+            decode_all(beam, lps, ALPHABET, workers=workers, deadline=time.monotonic() - 1)
 
 
 def test_decoding_in_a_request_thread_does_not_fork(monkeypatch):

@@ -486,3 +486,12 @@ def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
     offer_lm(tmp_path / "best.pt", None, read, said.append, deadline=time.monotonic() + 0.18)
     assert read_settings[0] == LM_DEFAULTS["chars"] and 1 <= len(read_settings) <= 3
     assert "the budget left time for" in said[-2]
+
+    def too_slow(decoder):  # the budget ends inside the first setting's reading
+        if isinstance(decoder, BeamSearch):
+            raise TimeoutError
+        return {"cer": 0.5, "wer": 0.9}
+
+    assert offer_lm(tmp_path / "best.pt", None, too_slow, said.append, deadline=0.0) is None
+    assert "no time left in the budget to try the character LM" in said[-1]
+    assert not (tmp_path / "best.pt").exists()
