@@ -351,6 +351,11 @@ def test_segment_command_writes_valid_xml(tmp_path, fmt):
     lines = tree.findall(".//{*}TextLine")
     assert len(lines) == 11
     assert all(x.find("{*}Baseline") is not None or x.get("BASELINE") for x in lines)
+    if fmt == "alto":  # "x y x y": eScriptorium's importer reads no other form
+        for shape in [x.get("BASELINE") for x in lines] + [
+            p.get("POINTS") for p in tree.iter("{*}Polygon")
+        ]:
+            assert len([float(v) for v in shape.split(" ")]) % 2 == 0
 
 
 def test_segment_takes_a_folder_and_will_not_write_two_pages_to_one_file(tmp_path, capsys):

@@ -155,10 +155,12 @@ def _line_element(
 ) -> None:
     shape = shape.clip(0)
     element = etree.SubElement(block, tag("TextLine"), ID=line_id, **_position(box([shape])))
+    # "x y x y", as eScriptorium and kraken write them: eScriptorium's importer reads
+    # no other form (the schema allows both and recommends "x,y x,y")
     if baseline is not None:
-        element.set("BASELINE", point_list(baseline.clip(0)))
+        element.set("BASELINE", point_list(baseline.clip(0), " "))
     polygon = etree.SubElement(etree.SubElement(element, tag("Shape")), tag("Polygon"))
-    polygon.set("POINTS", point_list(shape))
+    polygon.set("POINTS", point_list(shape, " "))
     etree.SubElement(element, tag("String"), CONTENT="")  # the schema wants one; fill replaces it
 
 
