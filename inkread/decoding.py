@@ -6,6 +6,7 @@ import heapq
 import math
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -328,6 +329,9 @@ def _start_worker(decoder: Decoder, alphabet: Alphabet) -> None:
     global _job
     _job = (decoder, alphabet)
     threadpool_limits(1)
+    # the pool ends its workers with TERM; a handler the command set for itself, copied
+    # by the fork, could keep one alive and the pool waiting for it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _decode_one(log_probs: np.ndarray) -> Decoded:
