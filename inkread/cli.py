@@ -463,6 +463,12 @@ def synth(
     lines = _corpus(text, data)
     found = find_fonts(fonts)
     n = synthesize(lines, out, count, found, seed, words)
+    if n == 0:
+        raise InkreadError(
+            "no line could be drawn: no font has all of a line's characters (--fonts)"
+        )
+    if n < count:
+        _warn(f"warning: {count - n} of {count} lines not drawn: the fonts lack their characters")
     print(f"{n} lines in {len(found)} fonts: {out}")
 
 

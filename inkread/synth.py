@@ -34,6 +34,7 @@ HANDWRITING = (
     "joscelyn",
     "kaushanscript",
 )
+LONGEST = 120  # characters of a rendered line; longer corpus lines are cut at spaces
 
 
 def find_fonts(paths: list[Path] | None = None) -> list[Path]:
@@ -148,8 +149,10 @@ def render(text: str, font: Path, rng: random.Random) -> np.ndarray:
 
 
 def lines_of_text(texts: list[str], rng: random.Random, words: bool) -> Iterator[str]:
-    """Corpus lines as they are, or (words=True) random runs of words of line length."""
-    pool = [normalize(" ".join(t.split())) for t in texts if t.strip()]
+    """Corpus lines as they are, or (words=True) random runs of words of line length. A
+    text of a paragraph a line is cut into lines of at most LONGEST characters, at spaces:
+    a line of a thousand would be drawn wider than OpenCV can warp."""
+    pool = [cut for t in texts if t.strip() for cut in _cut(normalize(" ".join(t.split())))]
     if not pool:
         raise InkreadError("no text to render")
     vocabulary = [w for t in pool for w in t.split()]
@@ -163,11 +166,23 @@ def lines_of_text(texts: list[str], rng: random.Random, words: bool) -> Iterator
         yield " ".join(line)
 
 
+def _cut(text: str) -> list[str]:
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > LONGEST:
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}" if line else word[:LONGEST]
+    return lines + [line]
+
+
 def synthesize(
     texts: list[str], out: Path, count: int, fonts: list[Path], seed: int = 0, words: bool = False
 ) -> int:
     """Write count lines into out as NNNNNN.png + NNNNNN.gt.txt; returns how many."""
     rng = random.Random(seed)
+    if out.is_dir() and next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
+        raise InkreadError("already holds lines (*.gt.txt): give an empty or new --out", out)
     out.mkdir(parents=True, exist_ok=True)
     coverage = {f: covered(f) for f in fonts}
     capitals = {f: capitals_only(f) for f in fonts}

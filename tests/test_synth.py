@@ -43,6 +43,23 @@ def test_synth_writes_a_readable_data_folder(tmp_path):
 
 
 @needs_fonts
+def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
+    """A text of a paragraph a line (drawn whole, wider than OpenCV warps: a traceback), a
+    script no font covers (nothing drawn, and success said), a folder written before (its
+    lines mixed with the new ones)."""
+    text = tmp_path / "t.txt"
+    text.write_text(" ".join(["paragraph"] * 300) + "\n", encoding="utf-8")
+    assert run_cli("synth", "--text", text, "--out", tmp_path / "a", "--count", 3) == 0
+    lines, _ = read_data([tmp_path / "a"])
+    assert len(lines) == 3 and all(len(x.text) <= 120 for x in lines)
+    assert run_cli("synth", "--text", text, "--out", tmp_path / "a", "--count", 3) == 2
+    assert "already holds lines" in capsys.readouterr().err
+    text.write_text("\u16a0\u16a2\u16a6 \u16b1\u16b2\n", encoding="utf-8")  # runes
+    assert run_cli("synth", "--text", text, "--out", tmp_path / "b", "--count", 3) == 2
+    assert "no line could be drawn" in capsys.readouterr().err
+
+
+@needs_fonts
 def test_small_capital_fonts_are_recognised():
     names = {f.name: capitals_only(f) for f in FONTS}
     if "BecauseWeBuild-Regular.otf" in names:
