@@ -44,8 +44,12 @@ def display_order(text: str) -> str:
     return get_display(text, base_dir="R" if right_to_left(text) else "L")
 
 
-def reading_order(text: str) -> str:
-    """What the network wrote (display order) as text to store and compare (reading order)."""
+def reading_order(text: str, in_right_to_left: bool | None = None) -> str:
+    """What the network wrote (display order) as text to store and compare (reading order).
+    A word of a right-to-left line is turned as its line is (in_right_to_left): alone,
+    "(1850)" has no letter to say which way it reads, and its brackets would stay mirrored."""
+    if in_right_to_left:
+        return get_display(text, base_dir="R")
     return display_order(text)
 
 

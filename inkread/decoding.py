@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from inkread.alphabet import Alphabet, reading_order
+from inkread.alphabet import Alphabet, reading_order, right_to_left
 
 
 @dataclass
@@ -70,12 +70,13 @@ def words(decoded: Decoded) -> list[Word]:
     page; each word's text is in reading order."""
     found: list[Word] = []
     current: list[Char] = []
+    rtl = right_to_left(decoded.text)
     for ch in decoded.chars + [Char(" ", 1.0, -1, -1)]:
         if ch.char.isspace():
             if current:
                 found.append(
                     Word(
-                        reading_order("".join(c.char for c in current)),
+                        reading_order("".join(c.char for c in current), rtl),
                         min(c.confidence for c in current),
                         current[0].start,
                         current[-1].end,

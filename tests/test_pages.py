@@ -658,16 +658,18 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     first, second = (w.polygon[:, 0] for w in found.words)
     assert first.min() > second.max() - 1  # the first word read is the one on the right
 
-    # "New York" inside a Hebrew line stands left to right on the page, and reads so
-    on_page = display_order("שלום לכם 12 בעיר New York")
-    assert on_page.startswith("New York ")
-    chars = [Char(c, 0.9, 2 * n, 2 * n) for n, c in enumerate(on_page)]
-    result = in_reading_order(Decoded(on_page, 0.9, chars))
-    wide = np.array([[0, 0], [420, 0], [420, 10], [0, 10]])
-    reading = Reading(Line("l2", Path("p.png"), polygon=wide), result, Cut(0, 0), 1.0, 8, (420, 10))
-    found = transcript(reading)
-    assert found.text == "שלום לכם 12 בעיר New York"
-    assert [w.text for w in found.words] == found.text.split()
+    # "New York" inside a Hebrew line stands left to right on the page, and reads so; a
+    # word of brackets and digits alone reads as its line does, its brackets not mirrored
+    for text in ("שלום לכם 12 בעיר New York", "שלום (1850) {בעיר} [3]"):
+        on_page = display_order(text)
+        chars = [Char(c, 0.9, 2 * n, 2 * n) for n, c in enumerate(on_page)]
+        result = in_reading_order(Decoded(on_page, 0.9, chars))
+        wide = np.array([[0, 0], [420, 0], [420, 10], [0, 10]])
+        line = Line("l2", Path("p.png"), polygon=wide)
+        found = transcript(Reading(line, result, Cut(0, 0), 1.0, 8, (420, 10)))
+        assert found.text == text
+        assert [w.text for w in found.words] == found.text.split()
+    assert display_order("שלום לכם 12 בעיר New York").startswith("New York ")
 
 
 @pytest.mark.parametrize("fmt", ["page", "alto"])
