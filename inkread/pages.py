@@ -305,6 +305,8 @@ def transcribe(
         if doc.find_lines:
             results = read_page(doc.image, load_gray(doc.image), recognizer, batch_size, decoder)
             doc.lines = [r.line for r in results]
+            if not results:  # said, not an empty result that looks like success
+                skipped.add("page where no line of writing was found", doc.path)
         else:
             results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
         if doc.xml is not None and not doc.lines and not doc.regions:

@@ -336,8 +336,12 @@ def test_scanner_background_around_the_page_gives_no_lines():
         assert f.polygon[:, 0].min() >= 190 and f.polygon[:, 0].max() <= 210 + w
 
 
-def test_empty_page_has_no_lines():
+def test_empty_page_has_no_lines(tmp_path, capsys):
     assert segment(np.full((800, 600), 230, np.uint8)) == []
+    Image.fromarray(np.full((1100, 800), 235, np.uint8)).save(tmp_path / "blank.png")
+    assert run_cli("read", tmp_path / "blank.png", "--format", "json") == 0  # said, not silent
+    said = capsys.readouterr()
+    assert json.loads(said.out)["lines"] == [] and "no line of writing was found" in said.err
 
 
 @pytest.mark.parametrize("fmt", ["page", "alto"])
