@@ -238,13 +238,16 @@ class NGramModel:
         if "\\data\\" not in text:
             raise InkreadError("not an ARPA language model (no \\data\\ section)", where)
         header, _, body = text.partition("\\data\\")
-        orders = [
-            int(x.split("=")[0].split()[1]) for x in body.splitlines() if x.startswith("ngram ")
-        ]
-        if not orders:
+        counts = {}
+        for x in body.splitlines():
+            if x.startswith("ngram ") and "=" in x:
+                order, _, count = x[len("ngram ") :].partition("=")
+                if order.strip().isdigit() and count.strip().isdigit():
+                    counts[int(order)] = int(count)
+        if not counts:
             raise InkreadError("ARPA file lists no n-gram orders", where)
-        model = cls(max(orders), words=CHAR_MARK not in header)
-        n = 0
+        model = cls(max(counts), words=CHAR_MARK not in header)
+        n, read = 0, dict.fromkeys(counts, 0)
         for raw in body.splitlines():
             line = raw.strip()
             if line.startswith("\\") and line.endswith("-grams:"):
@@ -253,8 +256,18 @@ class NGramModel:
                 parts = line.split()
                 if len(parts) < n + 1:
                     raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", where)
-                gram = tuple(parts[1 : n + 1])
-                model.probs[gram] = float(parts[0]) * LOG10
-                if len(parts) > n + 1:
-                    model.backoffs[gram] = float(parts[n + 1]) * LOG10
+                gram = tuple(SPACE if t == "<space>" else t for t in parts[1 : n + 1])
+                try:
+                    model.probs[gram] = float(parts[0]) * LOG10
+                    if len(parts) > n + 1:
+                        model.backoffs[gram] = float(parts[n + 1]) * LOG10
+                except ValueError:
+                    raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", where) from None
+                read[n] = read.get(n, 0) + 1
+        short = [k for k, count in counts.items() if read.get(k, 0) < count]
+        if short or "\\end\\" not in body:
+            raise InkreadError("ARPA file cut short (fewer n-grams than its header lists)", where)
+        if model.words and CHAR_MARK not in header:  # made elsewhere (KenLM, PyLaia)
+            tokens = [g[0] for g in model.probs if len(g) == 1 and g[0] not in (BOS, EOS, UNK)]
+            model.words = sum(len(t) == 1 or t == SPACE for t in tokens) < 0.9 * len(tokens)
         return model

@@ -9,7 +9,7 @@ import pytest
 from inkread.alphabet import Alphabet
 from inkread.decoding import BeamSearch, align, decode_all, greedy, with_positions, words
 from inkread.errors import InkreadError
-from inkread.lm import NGramModel, build
+from inkread.lm import SPACE, NGramModel, build
 
 
 def frames(path, classes, p=0.9):
@@ -146,6 +146,23 @@ def test_not_an_arpa_file_is_a_user_error(tmp_path):
     (tmp_path / "x.arpa").write_text("hello")
     with pytest.raises(InkreadError, match="x.arpa: not an ARPA language model"):
         NGramModel.load(tmp_path / "x.arpa")
+
+
+def test_a_character_arpa_made_elsewhere_reads_as_one(tmp_path):
+    """KenLM or PyLaia write no inkread header, and PyLaia's space is <space>: the model is
+    a character model still, not a word model under which beam search does nothing. A file
+    cut short, or with a number that is none, is said, not read as a weaker model."""
+    text = build(["the cat sat on the mat", "a cat ran"], 3, words=False).to_arpa()
+    elsewhere = "\n".join(x for x in text.splitlines() if not x.startswith("#"))
+    (tmp_path / "c.arpa").write_text(elsewhere.replace("<sp>", "<space>"), encoding="utf-8")
+    lm = NGramModel.load(tmp_path / "c.arpa")
+    assert not lm.words and (SPACE,) in lm.probs
+    cut = elsewhere[: elsewhere.index("\\3-grams:") + 30]
+    bad = elsewhere.replace("\n-", "\nx", 1)
+    for broken, said in ((cut, "cut short"), (bad, "malformed")):
+        (tmp_path / "b.arpa").write_text(broken, encoding="utf-8")
+        with pytest.raises(InkreadError, match=said):
+            NGramModel.load(tmp_path / "b.arpa")
 
 
 HEBREW = Alphabet("אבג ")  # alef=1 bet=2 gimel=3 space=4
