@@ -593,9 +593,8 @@ def main(argv: list[str] | None = None) -> None:
     before = signal.signal(signal.SIGTERM, _terminated)
     try:
         code = command.main(args=args, prog_name="inkread", standalone_mode=False)
-    except (typer.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-        print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C or TERM, which click may also return
+        code = 130
     except TyperException as e:  # a usage error: unknown, missing or malformed option
         ctx = getattr(e, "ctx", None)
         hint = f" (see inkread {ctx.info_name} --help)" if ctx and ctx.parent else ""
@@ -612,7 +611,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     finally:
         signal.signal(signal.SIGTERM, before)
-    if code == 130:  # what click returns for Ctrl-C in some of its versions
+    if code == 130:
         print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 
