@@ -485,8 +485,9 @@ def lm_build(
         list[str] | None, typer.Option("--data", help="or: transcriptions of DATA")
     ] = None,
     out: Annotated[
-        Path, typer.Option(help="the file to write: ARPA, or a torch file with --lstm")
-    ] = Path("lm.arpa"),
+        Path | None,
+        typer.Option(help="the file to write: ARPA (lm.arpa), or with --lstm a torch file (lm.pt)"),
+    ] = None,
     order: Annotated[
         int | None, typer.Option(min=1, help="n-gram order (6 chars, 3 words)")
     ] = None,
@@ -517,6 +518,7 @@ def lm_build(
 
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
+    out = out or Path("lm.pt" if lstm else "lm.arpa")
     lines = _corpus(texts, data)
     if lstm:
         from inkread import lstm_lm
