@@ -866,6 +866,12 @@ def offer_lm(
             f"without it"
         )
         return None
+    if plain["cer"] >= 1.0:
+        # the network alone does no better than writing nothing: a beam over it writes the
+        # training text's likeliest run of characters (a 3-minute Arabic-script run read
+        # every line as one made-up word, "79 %" against 100 %), so nothing is gained
+        say("the network reads nothing yet: best.pt reads without the character language model")
+        return None
     meta = {
         "val_cer_lm": with_lm["cer"],
         "val_wer_lm": with_lm["wer"],

@@ -233,7 +233,8 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
     alphabet = Alphabet("ab ")
     tie = np.log([[1e-6, 0.5, 0.5, 1e-6]])  # 'a' or 'b' at even odds: best path takes 'a'
     gap = np.log([[1 - 3e-6, 1e-6, 1e-6, 1e-6]])
-    frames = np.concatenate([tie, gap, tie])
+    clear = np.log([[1e-6, 1e-6, 1 - 3e-6, 1e-6]])  # a 'b' it reads: not a network of nothing
+    frames = np.concatenate([tie, gap, tie, gap, clear])
 
     class Stub:  # stands for the trained network: only its frames matter here
         def __init__(self):
@@ -245,7 +246,7 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
         default_decoder = T.Recognizer.default_decoder  # reads with self.lm, as the real one
 
     monkeypatch.setattr(T.Recognizer, "load", lambda *a, **k: Stub())
-    val = T.LineSet([np.zeros((48, 8), np.uint8)], ["bb"], ["line"])
+    val = T.LineSet([np.zeros((48, 8), np.uint8)], ["bbb"], ["line"])
     said = []
     for text, helps in (("bb b bbb", True), ("aa a aaa", False)):
         best = tmp_path / f"{text[0]}.pt"
@@ -255,7 +256,7 @@ def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkey
         if helps:
             assert cer == 0.0 and blob["meta"]["val_cer_lm"] == 0.0
             assert checkpoint.own_lm(blob) is not None
-        else:  # reads "aa" like best path: no better, so left out
+        else:  # reads "aab" like best path: no better, so left out
             assert cer is None and checkpoint.own_lm(blob) is None
             assert "did not help" in said[-1]
 
@@ -495,3 +496,9 @@ def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
     assert offer_lm(tmp_path / "best.pt", None, too_slow, said.append, deadline=0.0) is None
     assert "no time left in the budget to try the character LM" in said[-1]
     assert not (tmp_path / "best.pt").exists()
+
+    def unlearnt(decoder):  # a network that reads nothing: the LM writes its own text
+        return {"cer": 0.8 if isinstance(decoder, BeamSearch) else 1.0, "wer": 1.0}
+
+    assert offer_lm(tmp_path / "best.pt", None, unlearnt, said.append) is None
+    assert "reads nothing yet" in said[-1] and not (tmp_path / "best.pt").exists()
