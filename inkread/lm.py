@@ -247,7 +247,7 @@ class NGramModel:
         if not counts:
             raise InkreadError("ARPA file lists no n-gram orders", where)
         model = cls(max(counts), words=CHAR_MARK not in header)
-        n, read = 0, dict.fromkeys(counts, 0)
+        n, read = 0, dict.fromkeys(counts, 0)  # n-grams found, by order
         for raw in body.splitlines():
             line = raw.strip()
             if line.startswith("\\") and line.endswith("-grams:"):
@@ -264,10 +264,9 @@ class NGramModel:
                 except ValueError:
                     raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", where) from None
                 read[n] = read.get(n, 0) + 1
-        short = [k for k, count in counts.items() if read.get(k, 0) < count]
-        if short or "\\end\\" not in body:
+        if any(read[k] < count for k, count in counts.items()) or "\\end\\" not in body:
             raise InkreadError("ARPA file cut short (fewer n-grams than its header lists)", where)
-        if model.words and CHAR_MARK not in header:  # made elsewhere (KenLM, PyLaia)
+        if model.words:  # no inkread header: made elsewhere (KenLM, PyLaia), told by its words
             tokens = [g[0] for g in model.probs if len(g) == 1 and g[0] not in (BOS, EOS, UNK)]
             model.words = sum(len(t) == 1 or t == SPACE for t in tokens) < 0.9 * len(tokens)
         return model
