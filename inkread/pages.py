@@ -381,7 +381,18 @@ def read_page(
     if better:
         turns = max(better, key=lambda t: better[t])
         readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
-    return readable(readings, recognizer, loaded, batch_size)
+    return _in_reading_order(readable(readings, recognizer, loaded, batch_size))
+
+
+def _in_reading_order(readings: list[Reading]) -> list[Reading]:
+    """A page's readings in found order, its columns from the right where most of its
+    writing reads right to left."""
+    from inkread.segment import columns_from_right
+
+    if not right_to_left("".join(r.result.text for r in readings)):
+        return readings
+    by_line = {id(r.line): r for r in readings}
+    return [by_line[id(line)] for line in columns_from_right([r.line for r in readings])]
 
 
 def read_regions(

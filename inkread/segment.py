@@ -41,6 +41,7 @@ RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing 
 RULE_DOWN = 1.0  # nor is a stroke this long straight down: an edge, a fold, a rule's piece
 LONE_GAP = 1.0  # a mark this far beyond a line's end is not the line's (_ink_extent)
 TITLE_GAP = 0.5  # the halves of a title cut at the gutter are this close (_titles)
+TITLE = "t"  # region ids of titles (t1, t2, ...); columns are r1, r2, ... in order
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
 # lines slanted up to this many degrees are levelled before the spacing is read, where that
 # sharpens the row profile this much (its variance)
@@ -92,20 +93,35 @@ def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
     if closer:
         spacing = closer
         columns, rules, _ = _traced(ink, binary, small, spacing)
+    titles, columns = _titles(columns, spacing, rules)
+    named = [(f"{TITLE}{n}", [t]) for n, t in enumerate(titles, start=1)]
+    named += [(f"r{n}", column) for n, column in enumerate(columns, start=1)]
     lines: list[Line] = []
-    for r, region in enumerate(_titles(columns, spacing, rules), start=1):
-        for f in region:
+    for region, found in named:
+        for f in found:
             lines.append(
                 Line(
-                    id=f"r{r}l{len(lines) + 1}",
+                    id=f"{region}l{len(lines) + 1}",
                     image=image,
                     source=image,
                     polygon=f.polygon / scale,
                     baseline=f.baseline / scale,
-                    region=f"r{r}",
+                    region=region,
                 )
             )
     return lines
+
+
+def columns_from_right(lines: list[Line]) -> list[Line]:
+    """A page's lines as a right-to-left script reads them: titles first still, then the
+    columns from the right. Only a reading of the lines tells which way the script runs, so
+    segment orders columns left to right and the reader turns them (pages.read_page)."""
+    regions: dict[str | None, list[Line]] = {}
+    for line in lines:
+        regions.setdefault(line.region, []).append(line)
+    titles = [r for r in regions if r and r.startswith(TITLE)]
+    columns = [r for r in regions if r not in titles]
+    return [line for r in titles + columns[::-1] for line in regions[r]]
 
 
 def line_spacing(page: np.ndarray) -> float | None:
@@ -200,12 +216,15 @@ def _moved(f: Found, dx: int) -> Found:
     return Found(f.baseline + [dx, 0], f.polygon + [dx, 0], (x0 + dx, y0, x1 + dx, y1))
 
 
-def _titles(columns: list[list[Found]], spacing: float, rules: list[int]) -> list[list[Found]]:
-    """The columns' lines as regions, a title centred over neighbouring columns first, in one
-    piece: the gutter cuts it in two, since one line of ink does not fill a gap between
-    columns. Its halves are the first lines of neighbouring columns, level with each other and
-    no further apart than TITLE_GAP (the title's own letter or word spacing); the first lines
-    of two columns of running text are a gutter apart, and a rule between them parts them."""
+def _titles(
+    columns: list[list[Found]], spacing: float, rules: list[int]
+) -> tuple[list[Found], list[list[Found]]]:
+    """The titles centred over neighbouring columns, and the columns' other lines. A title
+    comes in one piece, though the gutter cuts it in two, since one line of ink does not fill
+    a gap between columns. Its halves are the first lines of neighbouring columns, level with
+    each other and no further apart than TITLE_GAP (the title's own letter or word spacing);
+    the first lines of two columns of running text are a gutter apart, and a rule between
+    them parts them."""
     columns = [list(c) for c in columns if c]
     titles: list[Found] = []
     title: Found | None = None  # a title whose right end is in the column at hand
@@ -220,7 +239,7 @@ def _titles(columns: list[list[Found]], spacing: float, rules: list[int]) -> lis
             titles += [title] if title else []
             title = None
     titles += [title] if title else []
-    return [[t] for t in titles] + [c for c in columns if c]
+    return titles, [c for c in columns if c]
 
 
 def _halves(a: Found, b: Found, spacing: float, rules: list[int]) -> bool:

@@ -19,7 +19,14 @@ from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_
 from inkread.errors import InkreadError
 from inkread.lm import build
 from inkread.metrics import char_errors
-from inkread.pages import find_lines, open_inputs, read_page, readable, transcript
+from inkread.pages import (
+    _in_reading_order,
+    find_lines,
+    open_inputs,
+    read_page,
+    readable,
+    transcript,
+)
 from inkread.recognize import Reading, Recognizer
 from inkread.segment import segment
 
@@ -157,6 +164,28 @@ def test_typescript_columns_a_narrow_gutter_apart_are_read_one_after_the_other()
     assert title.polygon[:, 0].min() < gutter < title.polygon[:, 0].max()
     assert all(f.polygon[:, 0].max() < gutter for f in body if f.region == left)
     assert all(f.polygon[:, 0].min() > gutter for f in body if f.region == right)
+
+
+def test_a_right_to_left_page_is_read_from_its_right_column():
+    """The line finder cannot tell which way a script runs, so it orders columns left to
+    right; once the page reads right to left, its title still comes first, then the right
+    column top to bottom, then the left. A left-to-right page keeps the found order."""
+    page, _, _, found = _typescript("24_ac2b1_default")
+    gutter = 0.54 * page.shape[1]
+
+    def read(text: str) -> list[Line]:
+        readings = [
+            Reading(line, Decoded(text, 0.9, []), Cut(0, 0), 1.0, 4, (10, 10)) for line in found
+        ]
+        return [r.line for r in _in_reading_order(readings)]
+
+    assert read("Parallelisme") == found
+    title, *body = read("שלום לכם")
+    assert title is found[0] and sorted(body, key=found.index) == found[1:]
+    sides = [line.polygon[:, 0].min() > gutter for line in body]
+    assert sides == sorted(sides, reverse=True) and sides[0] and not sides[-1]
+    tops = [line.polygon[:, 1].min() for line in body if line.region == body[0].region]
+    assert tops == sorted(tops)
 
 
 def test_a_word_set_close_above_a_line_is_a_line_of_its_own():
