@@ -12,9 +12,10 @@ from conftest import FIXTURES, turned_page
 from lxml import etree
 from PIL import Image
 
-from inkread.data import line_images, read_data, redrawn_note
+from inkread.data import alto, line_images, page, read_data, redrawn_note
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Line, Skipped, repair_polygons
+from inkread.data.xml import to_bytes
 from inkread.errors import InkreadError
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
@@ -575,3 +576,31 @@ def test_an_image_too_large_to_decode_is_refused_from_its_header(tmp_path):
             image_size(tmp_path / "bomb.png")
         with pytest.raises(InkreadError, match="more than the 300,000,000 pixels allowed"):
             load_gray(tmp_path / "bomb.png")
+
+
+def test_region_and_line_types_cross_between_page_and_alto(tmp_path):
+    """eScriptorium types its blocks and lines with ALTO tags ("MainZone", "NumberingZone",
+    "DefaultLine:Typewritten"), Transkribus its regions with PAGE's type or a custom
+    structure: a document written in the other format keeps them, and validates."""
+    source = FIXTURES / "tapuscorpus" / "24_ac2b1_default.xml"
+    (tmp_path / "24.jpg").symlink_to(source.with_suffix(".jpg"))
+    lines, _ = read_data([source])
+    kinds = [(x.region_kind, x.kind) for x in lines]
+    assert set(kinds) == {
+        ("MainZone", "DefaultLine:Typewritten"),
+        ("NumberingZone", "DefaultLine:Typewritten"),
+    }
+    lines[0].region_kind = "heading"  # one of PAGE's own region types
+    kinds[0] = ("heading", kinds[0][1])
+    lines[0].region = "title"
+    schemas = {"page": "page-2019-07-15.xsd", "alto": "alto-4-4.xsd"}
+    for fmt in ("page", "alto", "page"):
+        writer = page if fmt == "page" else alto
+        tree = writer.new_document(Path("24.jpg"), lines[0].page_size, lines, {})
+        xsd = etree.XMLSchema(etree.parse(str(FIXTURES.parent / "schemas" / schemas[fmt])))
+        xsd.assertValid(tree)
+        (tmp_path / f"24.{fmt}.xml").write_bytes(to_bytes(tree))
+        lines, _ = read_data([tmp_path / f"24.{fmt}.xml"])
+        assert [(x.region_kind, x.kind) for x in lines] == kinds
+    regions = etree.parse(str(tmp_path / "24.page.xml")).findall(".//{*}TextRegion")
+    assert regions[0].get("type") == "heading" and regions[1].get("type") is None

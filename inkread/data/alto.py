@@ -89,14 +89,32 @@ def _page(path: Path, root: etree._Element) -> tuple[Path, tuple[int, int] | Non
     return image, size
 
 
+def _tags(root: etree._Element) -> dict[str, str]:
+    """The labels of the file's tags by ID: eScriptorium types its blocks and lines with
+    OtherTags ("MainZone", "DefaultLine") that their TAGREFS name."""
+    return {
+        tag.get("ID"): tag.get("LABEL")
+        for tags in descendants(root, "Tags")
+        for tag in tags
+        if tag.get("ID") and tag.get("LABEL")
+    }
+
+
+def _tagged(element: etree._Element | None, tags: dict[str, str]) -> str | None:
+    refs = [] if element is None else element.get("TAGREFS", "").split()
+    return next((tags[ref] for ref in refs if ref in tags), None)
+
+
 def read(path: Path, root: etree._Element) -> list[Line]:
     scale = _scale(root)
     image, size = _page(path, root)
+    tags = _tags(root)
     lines = []
     elements = descendants(root, "TextLine")
     for line, key in zip(elements, line_keys(elements, "ID")):
         polygon = _polygon(line)
         baseline = points(line.get("BASELINE")) if line.get("BASELINE") else None
+        block = line.getparent()
         lines.append(
             Line(
                 id=key,
@@ -106,7 +124,9 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 baseline=None if baseline is None else baseline * scale,
                 source=path,
                 page_size=size,
-                region=line.getparent().get("ID") if line.getparent() is not None else None,
+                region=block.get("ID") if block is not None else None,
+                kind=_tagged(line, tags),
+                region_kind=_tagged(block, tags),
                 upside_down=upright_turns(line, "ROTATION") == 2,
             )
         )
@@ -152,7 +172,7 @@ def add_lines(root: etree._Element, lines: list[Line]) -> None:
 
 def _line_element(
     block: etree._Element, tag, line_id: str, shape: np.ndarray, baseline: np.ndarray | None
-) -> None:
+) -> etree._Element:
     shape = shape.clip(0)
     element = etree.SubElement(block, tag("TextLine"), ID=line_id, **_position(box([shape])))
     # "x y x y", as eScriptorium and kraken write them: eScriptorium's importer reads
@@ -162,6 +182,7 @@ def _line_element(
     polygon = etree.SubElement(etree.SubElement(element, tag("Shape")), tag("Polygon"))
     polygon.set("POINTS", point_list(shape, " "))
     etree.SubElement(element, tag("String"), CONTENT="")  # the schema wants one; fill replaces it
+    return element
 
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
@@ -215,6 +236,8 @@ def new_document(
         q("softwareName"),
     )
     software.text = f"inkread {__version__}"
+    groups = group_by_region(lines)
+    refs = _new_tags(root, q, [g[0].region_kind for _, g in groups], [x.kind for x in lines])
     w, h = size
     page = etree.SubElement(
         etree.SubElement(root, q("Layout")),
@@ -225,18 +248,40 @@ def new_document(
         PHYSICAL_IMG_NR="1",
     )
     space = etree.SubElement(page, q("PrintSpace"), HPOS="0", VPOS="0", WIDTH=str(w), HEIGHT=str(h))
-    for region_id, members in group_by_region(lines):
+    for region_id, members in groups:
         outlines = [outline(line.polygon, size) for line in members]
         block = etree.SubElement(
             space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box(outlines))
         )
         if all(line.upside_down for line in members):
             block.set("ROTATION", "180")
+        if ("block", members[0].region_kind) in refs:
+            block.set("TAGREFS", refs["block", members[0].region_kind])
         for line, shape in zip(members, outlines):
             baseline = None if line.baseline is None else outline(line.baseline, size)
-            _line_element(block, q, xml_id(line.id, "l"), shape, baseline)
+            element = _line_element(block, q, xml_id(line.id, "l"), shape, baseline)
+            if ("line", line.kind) in refs:
+                element.set("TAGREFS", refs["line", line.kind])
     fill(root, {xml_id(k, "l"): v for k, v in texts.items()})
     return root
+
+
+def _new_tags(
+    root: etree._Element, q, blocks: list[str | None], lines: list[str | None]
+) -> dict[tuple[str, str], str]:
+    """OtherTags for the block and line types, as eScriptorium writes and reads them, and
+    their IDs by (block or line, type)."""
+    refs: dict[tuple[str, str], str] = {}
+    for what, prefix, kinds in (("block", "BT", blocks), ("line", "LT", lines)):
+        for kind in dict.fromkeys(k for k in kinds if k):
+            refs[what, kind] = f"{prefix}{len(refs) + 1}"
+    if refs:
+        tags = etree.SubElement(root, q("Tags"))
+        for (what, kind), ref in refs.items():
+            etree.SubElement(
+                tags, q("OtherTag"), ID=ref, LABEL=kind, DESCRIPTION=f"{what} type {kind}"
+            )
+    return refs
 
 
 def _position(box: tuple[int, int, int, int]) -> dict[str, str]:

@@ -25,6 +25,10 @@ class Line:
     source: Path | None = None  # the XML, manifest or sidecar that declared the line
     page_size: tuple[int, int] | None = None  # (width, height) the coordinates refer to
     region: str | None = None  # id of the text region (block) the line belongs to
+    # the types the XML gives the line and its region ("heading", "MainZone", "DefaultLine"):
+    # kept when a document is written in the other format
+    kind: str | None = None
+    region_kind: str | None = None
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
     # found on a page scanned upside down (pages.read_page), or in a region the XML says is
     # (xml.upright_turns): cut turned half round. Its baseline runs right to left, which alone

@@ -21,9 +21,33 @@ from inkread.data.xml import (
     point_list,
     points,
     resolve_image,
+    structure_type,
     upright_turns,
+    with_structure_type,
     xml_id,
 )
+
+# The region types PAGE's schema names (TextTypeSimpleType); others go in `custom` alone
+TEXT_TYPES = {
+    "paragraph",
+    "heading",
+    "caption",
+    "header",
+    "footer",
+    "page-number",
+    "drop-capital",
+    "credit",
+    "floating",
+    "signature-mark",
+    "catch-word",
+    "marginalia",
+    "footnote",
+    "footnote-continued",
+    "endnote",
+    "TOC-entry",
+    "list-label",
+    "other",
+}
 
 
 def is_page(root: etree._Element) -> bool:
@@ -82,8 +106,9 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     found = []
     elements = descendants(page, "TextLine")
     for n, (line, key) in enumerate(zip(elements, line_keys(elements, "id"))):
-        region = line.getparent()
-        rank = order.get(region.get("id", ""), len(order)) if region is not None else len(order)
+        parent = line.getparent()
+        rank = order.get(parent.get("id", ""), len(order)) if parent is not None else len(order)
+        region = parent if parent is not None and local(parent) == "TextRegion" else None
         found.append(
             (
                 rank,
@@ -96,9 +121,11 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                     baseline=_coords(line, "Baseline"),
                     source=path,
                     page_size=size,
-                    region=region.get("id")
-                    if region is not None and local(region) == "TextRegion"
-                    else None,
+                    region=None if region is None else region.get("id"),
+                    kind=structure_type(line),
+                    region_kind=None
+                    if region is None
+                    else region.get("type") or structure_type(region),
                     upside_down=upright_turns(line, "orientation") == 2,
                 ),
             )
@@ -276,6 +303,10 @@ def new_document(
         region = etree.SubElement(page, q("TextRegion"), id=rid)
         if all(line.upside_down for line in members):
             region.set("orientation", "180")
+        kind = members[0].region_kind
+        if kind in TEXT_TYPES:
+            region.set("type", kind)
+        with_structure_type(region, kind)
         etree.SubElement(
             region,
             q("Coords"),
@@ -283,6 +314,7 @@ def new_document(
         )
         for line, shape in zip(members, outlines):
             element = etree.SubElement(region, q("TextLine"), id=xml_id(line.id, "l"))
+            with_structure_type(element, line.kind)
             etree.SubElement(element, q("Coords"), points=point_list(shape))
             if line.baseline is not None:
                 etree.SubElement(

@@ -108,6 +108,21 @@ def upright_turns(element: etree._Element, name: str) -> int:
     return -round(angle / 90) % 4
 
 
+def structure_type(element: etree._Element | None) -> str | None:
+    """The type a PAGE element's custom attribute gives it, "structure {type:heading;}": how
+    Transkribus and eScriptorium label regions and lines."""
+    custom = "" if element is None else element.get("custom", "")
+    found = re.search(r"structure\s*\{[^}]*?\btype:([^;}]+)", custom)
+    return found.group(1).strip() or None if found else None
+
+
+def with_structure_type(element: etree._Element, kind: str | None) -> None:
+    if kind:
+        custom = element.get("custom", "")
+        kind = re.sub(r"[;{}]", "_", kind)
+        element.set("custom", f"{custom} structure {{type:{kind};}}".strip())
+
+
 def resolve_image(xml_path: Path, name: str | None) -> Path:
     """The page image an XML names: as written, else that file name beside the XML, else one
     folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
