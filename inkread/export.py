@@ -29,10 +29,12 @@ from inkread.recognize import Recognizer, check_device
 # file, as tools such as Netron show a model's doc_string.
 USAGE = (
     "inkread text-line recognizer (CNN, BiLSTM, CTC). Input 'images': float32 (batch, 1, "
-    "height, width), each line scaled to inkread_config's height (aspect kept, widened by its "
-    "stretch, at most max_width), then per line 1 - paper at 0 and ink towards 1: "
-    "clip((p80 - gray) / max(p80 - p1, 48), 0, 1) with p80 and p1 the line's 80th and 1st "
-    "percentiles of 8-bit gray; lines padded on the right with 0. Input 'widths': int64 "
+    "height, width). Each line, in 8-bit gray (where inkread_config says trim: true, first "
+    "without the empty rows above and below its writing), is scaled to inkread_config's "
+    "height, its aspect kept, widened by its stretch, at most max_width wide (OpenCV "
+    "INTER_AREA to shrink, INTER_LINEAR to enlarge); then the paper goes to 0 and the ink "
+    "towards 1: clip((p80 - gray) / max(p80 - p1, 48), 0, 1), with p80 and p1 the line's "
+    "80th and 1st percentiles; lines are padded on the right with 0. Input 'widths': int64 "
     "(batch), each line's width before padding. Output 'scores': (batch, frames, classes) "
     "logits; line i has widths[i] // inkread_width_reduction frames (at least 1), the rest is "
     "padding. Class 0 is the CTC blank, class c the character inkread_alphabet[c - 1]: take "
