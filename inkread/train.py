@@ -384,6 +384,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
     for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
         stale.unlink(missing_ok=True)
+    preset = None  # the preset a new run's network is built on (meta)
     if opts.resume:
         if not last_path.is_file():
             raise InkreadError("--resume: no last.pt here to resume from", out)
@@ -417,7 +418,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                     "--preset/--config are ignored"
                 )
         else:
-            config, train_settings = load_config(opts.preset or "line", opts.config)
+            config, train_settings, preset = load_config(opts.preset or "line", opts.config)
         on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
         try:
             hyper = Hyper.from_dict({**on_gpu, **train_settings})
@@ -581,7 +582,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "lm_text": [str(p) for p in opts.lm_text],
         "train_lines": len(keep_images),
         "val_lines": len(val_set.images),
-        "preset": opts.preset or (None if opts.init else "line"),
+        "preset": preset,
         "init": opts.init,
         "hyper": asdict(hyper),
         "precision": "bf16" if bf16 else "fp32",

@@ -33,7 +33,7 @@ def test_seed_gives_32_time_steps_for_a_128_wide_image():
 
 
 def test_lstm_option():
-    config, _ = load_config("seed")
+    config, _, _ = load_config("seed")
     model = CRNN(config.with_changes(rnn="lstm"), 10)
     assert isinstance(model.rnn.forward_layers[0], nn.LSTM)
     assert model(torch.rand(1, 1, 32, 128)).shape == (1, 32, 10)
@@ -103,8 +103,9 @@ def test_a_lines_result_does_not_depend_on_its_batch():
 def test_config_file_changes_a_preset(tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"preset": "seed", "rnn": "lstm", "train": {"lr": 0.01}}')
-    config, train = load_config("line", path)
+    config, train, preset = load_config("line", path)
     assert config.width == 128 and config.rnn == "lstm" and train == {"lr": 0.01}
+    assert preset == "seed"  # what the checkpoint's provenance says it was built on
     path.write_text('{"rnn_size": 3}')
     with pytest.raises(InkreadError, match="unknown model settings"):
         load_config("line", path)

@@ -127,8 +127,9 @@ PRESETS: dict[str, ModelConfig] = {
 }
 
 
-def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfig, dict]:
-    """A preset, optionally changed by a JSON file; the file's "train" object is returned apart.
+def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfig, dict, str]:
+    """A preset, optionally changed by a JSON file; the file's "train" object is returned apart,
+    and the preset it was built on.
 
     A file may name its own base with "preset": {"preset": "line", "rnn": "lstm"}.
     """
@@ -151,7 +152,7 @@ def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfi
     base = PRESETS[preset].to_dict()
     base.update(overrides)
     try:
-        return ModelConfig.from_dict(base), train
+        return ModelConfig.from_dict(base), train, preset
     except (TypeError, ValueError) as e:  # a setting of the wrong kind: "height": "tall"
         raise InkreadError(f"config: a setting has the wrong type ({e})", path) from None
     except InkreadError as e:
