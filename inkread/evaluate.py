@@ -114,7 +114,7 @@ def evaluate_pages(
     bar = tqdm(pages.items(), desc="evaluating", unit="page", disable=None, leave=False)
     for source, truth in bar:
         if not transcribed(truth):  # nothing to score what is read against
-            skipped.add("page without text", source, len(truth))
+            skipped.add("line of a page without text", source, len(truth))
             continue
         image = truth[0].image
         try:

@@ -119,7 +119,7 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     out, err = capsys.readouterr()
     result = json.loads(out)
     assert result["pages"] == 1 and result["skipped"] == 22
-    assert "22 page without text" in err
+    assert "22 line of a page without text" in err
 
 
 def test_eval_find_lines_needs_pages(capsys):
