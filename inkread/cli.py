@@ -195,8 +195,9 @@ def segment_pages(
     out: Annotated[Path, typer.Option(help="the XML file (one page) or a folder")],
     format: Annotated[str, typer.Option("--format", "-f", help="page | alto")] = "page",
 ) -> None:
-    """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text; a
-    layout's lines are written into its regions, in its own format."""
+    """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text.
+
+    A layout's lines are written into its regions, in its own format."""
     from inkread.data import alto, page
     from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
@@ -403,7 +404,12 @@ def serve(
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     device: Device = "auto",
+    decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
+    beam_width: BeamWidth = None,
+    lm_weight: LmWeight = None,
+    lm_bonus: LmBonus = None,
+    lexicon: Lexicon = False,
 ) -> None:
     """Serve recognition over HTTP: POST /read with an image (and optionally its XML)."""
     try:
@@ -412,8 +418,11 @@ def serve(
         from inkread.serve import create_app
     except ImportError:
         raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
-    decoder = _decoder("beam", lm) if lm is not None else None
-    app = create_app(model, device, decoder)
+    from inkread.recognize import Recognizer
+
+    recognizer = Recognizer.load(model, device)
+    dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
+    app = create_app(recognizer, dec, model)
     try:  # a port in use or a host that is not this machine's: one line, not uvicorn's log
         with socket.create_server((host, port)):
             pass
@@ -598,8 +607,10 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):  # Ctrl-C or TERM, which click may also return
         code = 130
     except TyperException as e:  # a usage error: unknown, missing or malformed option
+        if type(e).__name__ == "NoArgsIsHelpError":  # `inkread` alone: its help is shown
+            sys.exit(0)
         ctx = getattr(e, "ctx", None)
-        hint = f" (see inkread {ctx.info_name} --help)" if ctx and ctx.parent else ""
+        hint = f" (see {ctx.command_path} --help)" if ctx and ctx.parent else ""
         message = e.format_message() if hasattr(e, "format_message") else str(e)
         print(f"inkread: error: {message}{hint}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 2))

@@ -34,10 +34,10 @@ MEDIA = {
 
 
 def create_app(
-    model: str = "default", device: str = "auto", decoder: Decoder | None = None
+    recognizer: Recognizer, decoder: Decoder | None = None, name: str = "default"
 ) -> FastAPI:
-    """`decoder` (beam search with another language model, say) replaces the model's own."""
-    recognizer = Recognizer.load(model, device)
+    """`decoder` (best path, or beam search with another language model) replaces the
+    model's own; `name` is the model as the user gave it, for /model."""
     decoder = decoder or recognizer.default_decoder()
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
@@ -50,7 +50,7 @@ def create_app(
     def model_info() -> dict:
         meta = recognizer.meta
         return {
-            "model": str(model),
+            "model": name,
             "alphabet": "".join(recognizer.alphabet.chars),
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),

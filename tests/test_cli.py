@@ -512,10 +512,12 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
 def test_http_service_reads_uploads(overfit):
     from fastapi.testclient import TestClient
 
+    from inkread.recognize import Recognizer
     from inkread.serve import create_app
 
-    client = TestClient(create_app(str(model(overfit)), "cpu"))
+    client = TestClient(create_app(Recognizer.load(model(overfit), "cpu"), name="best.pt"))
     assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/model").json()["model"] == "best.pt"
     image = overfit["manifest"].parent / "line2.png"
     reply = client.post("/read", files={"image": ("l.png", image.read_bytes())})
     assert reply.status_code == 200 and reply.json()["lines"][0]["text"]
@@ -560,6 +562,22 @@ def test_http_service_reads_uploads(overfit):
     )
     assert "not the shape of this image" in " ".join(other.json()["warnings"])
     assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
+
+
+def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
+    """A served model is set to best path or tuned beam search as `read` is: the options
+    exist, and a contradiction among them ends in one line before anything listens."""
+    args = ["serve", "--model", model(overfit), "--decoder", "greedy", "--lm-weight", "0.5"]
+    assert run_cli(*args, "--beam-width", "8", "--lm", tmp_path / "x.arpa") == 2
+    assert "--lm and --nbest need --decoder beam" in capsys.readouterr().err
+
+
+def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
+    assert run_cli("lm", "build", "--order", "0", "text.txt") == 2
+    assert "(see inkread lm build --help)" in capsys.readouterr().err
+    assert run_cli() == 0 and run_cli("lm") == 0  # asked what it can do: told, on stdout
+    out, err = capsys.readouterr()
+    assert "Commands" in out and not err
 
 
 def test_a_run_killed_politely_leaves_no_temporary_pages(tmp_path):

@@ -100,10 +100,11 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     assert result["lines"] > 0 and 0 <= result["cer"] < 1
     from fastapi.testclient import TestClient
 
+    from inkread.recognize import Recognizer
     from inkread.serve import create_app
 
     decoder = BeamSearch(BEAM_WIDTH, lstm_lm.load_lm(lm_file), *LM_DEFAULTS["chars"])
-    client = TestClient(create_app(str(model), "cpu", decoder))
+    client = TestClient(create_app(Recognizer.load(model, "cpu"), decoder))
     assert client.get("/model").json()["decoder"] == result["decoder"]
     image = overfit["manifest"].parent / "line2.png"
     reply = client.post("/read", files={"image": ("l.png", image.read_bytes())})
