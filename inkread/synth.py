@@ -7,12 +7,14 @@ command reads.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
+from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 from inkread.alphabet import display_order, normalize
@@ -60,11 +62,9 @@ def find_fonts(paths: list[Path] | None = None) -> list[Path]:
 
 
 def covered(font: Path) -> set[str] | None:
-    """Characters the font has glyphs for; None when that cannot be read (no fontTools)."""
-    try:
-        from fontTools.ttLib import TTFont
-    except ImportError:
-        return None
+    """Characters the font has glyphs for, so that a line is never drawn with boxes for
+    letters its label holds; None for a font file fontTools cannot read."""
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # quibbles over valid fonts
     try:
         return {chr(c) for c in TTFont(str(font), lazy=True).getBestCmap()}
     except Exception:  # a font file fontTools cannot parse: let Pillow try it
