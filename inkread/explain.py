@@ -12,7 +12,6 @@ from PIL import Image, ImageDraw, ImageFont
 from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
 from inkread.decoding import greedy
-from inkread.errors import InkreadError
 from inkread.recognize import Recognizer
 
 CHANNELS = 8  # feature maps shown per block
@@ -21,22 +20,9 @@ ROW = 28  # pixel height of each row in the picture
 
 def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:
     """Write the picture to out; returns the recognised text."""
-    model = getattr(recognizer, "model", None)
-    if model is None:  # an ONNX file runs as one opaque graph
-        raise InkreadError("explain needs a checkpoint (.pt) or a bundled model, not ONNX")
     line = sized(load_gray(image_path), recognizer.config)
     batch, widths = to_batch([line])
-    maps: list[np.ndarray] = []
-    hooks = [
-        m.register_forward_hook(lambda _m, _i, o: maps.append(o[0].detach().float().cpu().numpy()))
-        for m in model.cnn
-        if isinstance(m, torch.nn.LeakyReLU)
-    ]
-    try:
-        [log_probs] = recognizer.log_probs(batch, widths)
-    finally:
-        for h in hooks:
-            h.remove()
+    maps, [log_probs] = _feature_maps(recognizer, batch, widths)
     decoded = greedy(log_probs, recognizer.alphabet)
 
     width = line.shape[1] * 2
@@ -66,6 +52,27 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     canvas.save(out, format="PNG")  # whatever the name ends in
     return decoded.text
+
+
+def _feature_maps(
+    recognizer: Recognizer, batch: torch.Tensor, widths: torch.Tensor
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each conv block's activations (after its LeakyReLU) for the first line, and the
+    batch's log-probs."""
+    model = getattr(recognizer, "model", None)
+    if model is None:  # an exported ONNX file
+        return recognizer.feature_maps(batch, widths)
+    maps: list[np.ndarray] = []
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, o: maps.append(o[0].detach().float().cpu().numpy()))
+        for m in model.cnn
+        if isinstance(m, torch.nn.LeakyReLU)
+    ]
+    try:
+        return maps, recognizer.log_probs(batch, widths)
+    finally:
+        for h in hooks:
+            h.remove()
 
 
 def _unit(a: np.ndarray) -> np.ndarray:

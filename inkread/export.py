@@ -111,6 +111,7 @@ class OnnxRecognizer(Recognizer):
         lm: NGramModel | LSTMModel | None = None,
     ) -> None:
         self.session = session
+        self.path: Path | None = None  # the file, for a session that shows more (feature_maps)
         self._config = config
         self.alphabet = alphabet
         self.meta = meta
@@ -156,8 +157,29 @@ class OnnxRecognizer(Recognizer):
             lm = LSTMModel.from_dict(
                 torch.load(io.BytesIO(saved), map_location="cpu", weights_only=True), lm, path
             )
-        return cls(session, config, alphabet, meta, lm)
+        recognizer = cls(session, config, alphabet, meta, lm)
+        recognizer.path = path
+        return recognizer
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
         (scores,) = self.session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})
         return self._per_line(torch.from_numpy(scores).log_softmax(-1).numpy(), widths)
+
+    def feature_maps(
+        self, batch: torch.Tensor, widths: torch.Tensor
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each conv block's activations for the batch's first line, and the log-probs, as
+        the checkpoint's hooks give them (explain): the graph is run once more with its
+        LeakyRelu outputs, which the export names after the CNN's layers, made outputs."""
+        import onnx
+        import onnxruntime
+
+        graph = onnx.load(str(self.path))
+        blocks = [n.output[0] for n in graph.graph.node if n.op_type == "LeakyRelu"]
+        graph.graph.output.extend(onnx.ValueInfoProto(name=name) for name in blocks)
+        session = onnxruntime.InferenceSession(
+            graph.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+        scores, *maps = session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})
+        log_probs = self._per_line(torch.from_numpy(scores).log_softmax(-1).numpy(), widths)
+        return [m[0] for m in maps], log_probs

@@ -495,6 +495,14 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     picture = Image.open(out)
     assert picture.height > 28 * 40  # input, 5 blocks x 8 maps, CTC rows, text
     assert capsys.readouterr().out.split("\t")[0] == "Salt Lake City"
+    # the exported file shows the same: the model, whichever form it travels in
+    onnx = tmp_path / "m.onnx"
+    assert run_cli("export", "--model", model(overfit), "--onnx", onnx) == 0
+    assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.png") == 0
+    assert capsys.readouterr().out.split("\t")[0].endswith("Salt Lake City")
+    exported = np.asarray(Image.open(tmp_path / "o.png"), dtype=float)
+    assert exported.shape == np.asarray(picture).shape
+    assert np.abs(exported - np.asarray(picture, dtype=float)).mean() < 2
 
 
 def test_report_shows_worst_lines_with_images(overfit, tmp_path):
