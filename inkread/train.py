@@ -435,7 +435,16 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     # the LSTM LM's minutes come out of the budget, as --max-minutes bounds the whole run
     lstm_minutes = min(LSTM_MINUTES, LSTM_SHARE * budget / 60) if budget else LSTM_MINUTES
     spent_before = state.get("elapsed", 0.0)
-    if opts.resume:
+    # A resumed run whose network had trained (its epochs, or the budget's share for it)
+    # goes on with what was left, the LMs, not with more batches; unless given more epochs
+    # or minutes than it began with
+    more = opts.epochs is not None and opts.epochs > state.get("hyper", {}).get("epochs", 0)
+    more = more or bool(opts.max_minutes and budget > (state.get("budget") or math.inf))
+    network_done = state.get("network_done", False) and not more
+    finished = state.get("finished", False) and not more
+    if opts.resume and network_done and not finished:
+        say("resuming after the network's training: the language models are left")
+    elif opts.resume and not finished:
         left = (
             f", {max(budget - spent_before, 0) / 60:.1f} of its {budget / 60:g} minutes left"
             if budget
@@ -596,10 +605,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     bad = state.get("bad_lines", 0)
     val_seconds = state.get("val_seconds")
     last_save = time.monotonic()
-    stop = False
+    stop = network_done
     reserve = 0.0  # seconds kept back at the end of the budget; estimated as training goes
 
-    def save_last(batch_in_epoch: int) -> None:
+    def save_last(batch_in_epoch: int, finished: bool = False) -> None:
         checkpoint.save(
             last_path,
             model,
@@ -616,10 +625,13 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 "hyper": asdict(hyper),
                 "bad_lines": bad,
                 "val_seconds": val_seconds,
+                "network_done": stop or epoch >= hyper.epochs,
+                "finished": finished,
             },
         )
 
-    if epoch >= hyper.epochs or (budget and elapsed() >= budget):
+    ended = epoch >= hyper.epochs or (budget and elapsed() >= budget)
+    if finished or (ended and not stop):
         say(f"nothing left to do: the run in {out} has finished")
         return {"best_cer": best_cer, "epochs": epoch}
 
@@ -744,6 +756,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         if left is not None and val_seconds and left < val_seconds:
             left = 0.0  # its reading of the validation lines alone would run past the end
         lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left)
+    save_last(start_batch, finished=True)  # --resume has nothing left to do
     return {
         "best_cer": best_cer,
         "lm_cer": lm_cer,

@@ -112,6 +112,13 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     assert checkpoint.load(tmp_path / "run" / "best.pt")
     err = capsys.readouterr().err
     assert ("LSTM LM epoch" in err) == lstm and ("too few for an LSTM" in err) != lstm
+    # the run has ended: resumed, it changes nothing (it once trained on past its budget
+    # and wrote a best.pt without the LM the run had chosen)
+    best = (tmp_path / "run" / "best.pt").read_bytes()
+    args = ["train", "--train", manifest, "--val", manifest, "--out", tmp_path / "run"]
+    assert run_cli(*args, "--resume") == 0
+    assert "nothing left to do" in capsys.readouterr().err
+    assert (tmp_path / "run" / "best.pt").read_bytes() == best
 
 
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
