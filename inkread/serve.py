@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from inkread import __version__
+from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.pages import FORMATS, Document, open_inputs, render, transcribe
@@ -70,6 +71,8 @@ def create_app(
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 image_path = _save(image, Path(tmp) / "image", "image")
+                if is_list(image_path):  # its entries would be paths on this machine
+                    raise InkreadError("send an image, PDF or TIFF, not a list of files")
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
                 documents = open_inputs(
                     [str(image_path)], xml, rendered=image_path.parent, warn=notes.append

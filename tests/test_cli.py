@@ -540,6 +540,10 @@ def test_http_service_reads_uploads(overfit):
     assert page.status_code == 200 and page.text.count("<TextLine") == 11
     bad = client.post("/read", files={"image": ("x.png", b"not an image")})
     assert bad.status_code == 400 and "cannot read" in bad.json()["error"]
+    # a list names files on the server's disk: not followed, whether they exist or not
+    for named in ("/etc", "/nonexistent/secret.png", str(image)):
+        listed = client.post("/read", files={"image": ("l.txt", named.encode())})
+        assert listed.status_code == 400 and "not a list" in listed.json()["error"]
     odd = client.post("/read", files={"image": ("..", image.read_bytes())})  # a client's name
     assert odd.status_code == 200 and odd.json()["file"] == "image"  # not a path on the server
     # a TIFF of two pages: one clear refusal, and its pages not left on the server's disk
