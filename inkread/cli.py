@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -155,7 +156,8 @@ def read(
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
-    documents = open_inputs(inputs, lines, segment, warn=_warn)
+    left_out, leave_out = _leaving_out()
+    documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     recognizer = load_all(model or ["default"], device)
@@ -164,10 +166,14 @@ def read(
         out.mkdir(parents=True, exist_ok=True)
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
     many = len(documents) > 1
-    results = transcribe(documents, recognizer, batch_size, dec)
-    for doc, found, skipped in tqdm(
-        results, total=len(documents), disable=None if many else True, unit="file", desc="reading"
-    ):
+    for doc in tqdm(documents, disable=None if many else True, unit="file", desc="reading"):
+        try:
+            [(doc, found, skipped)] = transcribe([doc], recognizer, batch_size, dec)
+        except InkreadError as e:  # a missing or corrupt image: the others are still read
+            if not many and not left_out:
+                raise
+            leave_out(e)
+            continue
         if len(skipped):
             _warn(f"warning: {doc.path}: {skipped.summary()}")
         data = render(doc, found, format)
@@ -185,6 +191,26 @@ def read(
                 sys.stdout.write(f"==> {shown_path(doc.path)} <==\n")
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+    _none_left_out(left_out)
+
+
+def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
+    """Files of a collection that cannot be read (a corrupt scan, malformed XML): each is
+    said as it comes and the others are still read."""
+    left_out: list[InkreadError] = []
+
+    def leave_out(e: InkreadError) -> None:
+        left_out.append(e)
+        _warn(f"warning: {e}; left out")
+
+    return left_out, leave_out
+
+
+def _none_left_out(left_out: list[InkreadError]) -> None:
+    """Each was said as it came; the status tells a script that not all were read."""
+    if left_out:
+        n = len(left_out)
+        raise InkreadError(f"{n} input{'s' if n > 1 else ''} could not be read and left out")
 
 
 @app.command(name="segment")
@@ -205,15 +231,22 @@ def segment_pages(
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
-    documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn)
+    left_out, leave_out = _leaving_out()
+    documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
     many = len(documents) > 1 or out.is_dir() or not out.suffix
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
     for doc, stem in zip(documents, output_names([d.path for d in documents])):
         kind = format
         if doc.find_lines:
-            lines = find_lines(doc.image)
-            size = lines[0].page_size if lines else image_size(doc.image)
+            try:
+                lines = find_lines(doc.image)
+                size = lines[0].page_size if lines else image_size(doc.image)
+            except InkreadError as e:  # a corrupt scan: the others are still segmented
+                if len(documents) == 1:
+                    raise
+                leave_out(e)
+                continue
             writer = page.new_document if format == "page" else alto.new_document
             root = writer(doc.image, size, lines, {})
         elif doc.regions or len(documents) == 1:
@@ -230,6 +263,7 @@ def segment_pages(
         if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
             shutil.copyfile(doc.image, target.parent / doc.image.name)
         _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
+    _none_left_out(left_out)
 
 
 @app.command()

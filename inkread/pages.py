@@ -75,13 +75,16 @@ def open_inputs(
     segment: str = "auto",
     rendered: Path | None = None,
     warn: Callable[[str], None] = lambda note: None,
+    left_out: Callable[[InkreadError], None] | None = None,
 ) -> list[Document]:
     """Each input is an XML file, an image (paired with --lines XML in order), or a folder.
 
     An image without XML is one text line, or a page whose lines inkread finds itself:
     segment is "yes", "no", or "auto" (pages are images not much wider than tall). The pages
     of PDFs and multi-page TIFFs are rendered into `rendered` (the server's request folder),
-    or else into a folder kept for the rest of the run.
+    or else into a folder kept for the rest of the run. Among several files, one that cannot
+    be opened (malformed XML, a corrupt image, a broken PDF) goes to `left_out` where it is
+    given, so that one bad file does not stop a collection; else its error is raised.
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
@@ -91,6 +94,16 @@ def open_inputs(
     named = [
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
     ]
+
+    def _opened(open_file: Callable, *args) -> list:
+        try:
+            return list(open_file(*args))
+        except InkreadError as e:
+            if left_out is None:
+                raise
+            left_out(e)
+            return []
+
     for raw in [entry for entries in named for entry in entries]:
         path = Path(raw)
         if path.is_dir():
@@ -103,7 +116,7 @@ def open_inputs(
             if xml:  # its images are read through their XML; those that have none, alone
                 unpaired[path] = media
             else:
-                paths += [page for p in media for page in pages_of(p, rendered)]
+                paths += [page for p in media for page in _opened(pages_of, p, rendered)]
         elif not path.exists():
             raise MissingFile("no such file or folder", path)
         else:
@@ -114,17 +127,20 @@ def open_inputs(
             f"--lines: give one XML per image ({len(lines_xml)} XML for {len(images)} images)"
         )
     pairs = dict(zip(images, lines_xml))
+
+    def document(path: Path) -> list[Document]:
+        if path.suffix.lower() == ".xml":
+            return [_xml_document(path, path, tree=parsed.pop(path, None))]
+        if path in pairs:
+            return [_paired(Path(pairs[path]), path, warn)]
+        if segment == "yes" or (segment == "auto" and looks_like_page(path)):
+            return [Document(path, path, [], find_lines=True)]
+        return [Document(path, path, [Line(id=path.stem, image=path, source=path)])]
+
     documents = []
     for path in paths:
-        if path.suffix.lower() == ".xml":
-            documents.append(_xml_document(path, path, tree=parsed.pop(path, None)))
-        elif path in pairs:
-            documents.append(_paired(Path(pairs[path]), path, warn))
-        elif segment == "yes" or (segment == "auto" and looks_like_page(path)):
-            documents.append(Document(path, path, [], find_lines=True))
-        else:
-            documents.append(Document(path, path, [Line(id=path.stem, image=path, source=path)]))
-    return documents + _without_xml(unpaired, documents, segment, rendered, warn)
+        documents += _opened(document, path) if len(paths) > 1 else document(path)
+    return documents + _without_xml(unpaired, documents, segment, rendered, warn, left_out)
 
 
 def _without_xml(
@@ -133,6 +149,7 @@ def _without_xml(
     segment: str,
     rendered: Path | None,
     warn: Callable[[str], None],
+    left_out: Callable[[InkreadError], None] | None,
 ) -> list[Document]:
     """The images of folders of XML that no XML names (pages not transcribed or segmented
     yet), read as images given alone are. An XML names its image in one format where the
@@ -149,7 +166,13 @@ def _without_xml(
                 else f"{len(found)} images that no XML names are"
             )
             warn(f"warning: {folder}: {some} taken as an image alone")
-        alone += open_inputs([str(p) for p in found], segment=segment, rendered=rendered)
+        for p in found:  # each apart: a broken PDF among them leaves the others
+            try:
+                alone += open_inputs([str(p)], segment=segment, rendered=rendered)
+            except InkreadError as e:
+                if left_out is None:
+                    raise
+                left_out(e)
     return alone
 
 
@@ -325,7 +348,8 @@ def transcribe(
             hint = (
                 ""
                 if doc.xml is None
-                else f" (named by {doc.path.name}: put it beside, or give it with --lines)"
+                else f" (named by {doc.path.name}: put the image beside it, or give the "
+                f"image with --lines {doc.path.name})"
             )
             raise MissingFile(f"no such image{hint}", doc.image)
         if skipped.reasons["unreadable image"]:

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -582,6 +583,33 @@ def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
     args = ["serve", "--model", model(overfit), "--decoder", "greedy", "--lm-weight", "0.5"]
     assert run_cli(*args, "--beam-width", "8", "--lm", tmp_path / "x.arpa") == 2
     assert "--lm and --nbest need --decoder beam" in capsys.readouterr().err
+
+
+def test_one_bad_file_does_not_stop_a_collection(overfit, tmp_path, capsys):
+    """A folder of scans with a corrupt one and a malformed XML among them: the others are
+    read and written, each bad file is said as it comes, and the status says not all were."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for name in ("line1.png", "line2.png"):
+        shutil.copy(overfit["manifest"].parent / name, folder / name)
+    (folder / "torn.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert run_cli("read", folder, "--model", model(overfit), "--out", out) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["line1.txt", "line2.txt"]
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("warning: ") and "torn.png" in err[0] and "left out" in err[0]
+    assert err[-1] == "inkread: error: 1 input could not be read and left out"
+    (folder / "torn.png").unlink()
+    for kind in (".xml", ".jpg"):
+        shutil.copy(PAGE.with_suffix(kind), folder / PAGE.with_suffix(kind).name)
+    (folder / "bad.xml").write_text("<PcGts><Page>", encoding="utf-8")
+    assert run_cli("read", folder, "--model", model(overfit), "--out", tmp_path / "xml") == 2
+    assert (tmp_path / "xml" / f"{PAGE.stem}.txt").is_file()
+    assert "bad.xml: malformed XML" in capsys.readouterr().err
+    # one file alone that cannot be read is still one line and status 2
+    assert run_cli("read", folder / "bad.xml", "--model", model(overfit)) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
 def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
