@@ -113,6 +113,26 @@ def test_config_file_changes_a_preset(tmp_path):
         load_config("nope")
 
 
+@pytest.mark.parametrize(
+    "setting,said",
+    [
+        ('"rnn_hidden": 2.5', "rnn_hidden must be a whole number"),
+        ('"negative_slope": "abc"', "negative_slope must be a number"),
+        ('"trim": "no"', "trim must be true or false"),  # a string Python takes as true
+        ('"height": 100000', "height must be at most 256"),  # else killed for memory
+        ('"kernels": [1000, 3, 3, 3, 3]', "kernels must be at most 15"),  # else hours a line
+        ('"pools": 2', "pools must be a list"),
+        ('"train": []', '"train" must be an object'),
+    ],
+)
+def test_a_config_setting_of_the_wrong_kind_or_size_is_named(tmp_path, setting, said):
+    path = tmp_path / "c.json"
+    path.write_text("{" + setting + "}")
+    with pytest.raises(InkreadError, match=said) as e:
+        load_config("line", path)
+    assert e.value.path == str(path)
+
+
 def test_checkpoint_is_self_contained_and_atomic(tmp_path):
     config = PRESETS["line"].with_changes(rnn="lstm", rnn_layers=1)
     alphabet = Alphabet("abc ")

@@ -19,7 +19,7 @@ from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
-from inkread.model.config import ModelConfig
+from inkread.model.config import ModelConfig, in_file
 from inkread.model.network import CRNN
 from inkread.models import BUNDLED, bundled_path
 
@@ -91,9 +91,15 @@ def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = No
         config = config or ModelConfig.from_dict(blob["config"])
         model = CRNN(config, len(blob["alphabet"]) + 1)
         model.load_state_dict(blob["state_dict"])
+    except InkreadError as e:  # its config: "config: height must be ..."
+        raise in_file(e, path) from None
     except (RuntimeError, TypeError, ValueError) as e:
-        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
-        raise InkreadError(f"broken inkread checkpoint ({first})", path) from None
+        # torch heads its list of mismatches "Error(s) in loading state_dict for CRNN:"
+        said = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+        first = said[1] if len(said) > 1 and said[0].endswith(":") else said[0] if said else ""
+        raise InkreadError(
+            f"broken inkread checkpoint ({first[:160] or type(e).__name__})", path
+        ) from None
     return model
 
 

@@ -7,10 +7,26 @@ not writing a new class.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from inkread.errors import InkreadError
+
+WHOLE = ("height", "width", "rnn_hidden", "rnn_layers", "max_width")
+REAL = ("negative_slope", "conv_dropout", "dropout", "stretch")
+FLAGS = ("trim", "pool_first", "straighten")
+# Beyond these a network does not fit a machine's memory, or takes hours a line: a typo
+# ("height": 4800) ends in one line, not an out-of-memory kill
+LARGEST = {
+    "height": 256,
+    "width": 4096,
+    "max_width": 20000,
+    "rnn_hidden": 2048,
+    "rnn_layers": 8,
+    "kernels": 15,
+    "filters": 2048,
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,7 @@ class ModelConfig:
     straighten: bool = False  # shift columns so that a line's baseline runs straight
 
     def __post_init__(self) -> None:
+        _check_kinds(self)
         if not len(self.kernels) == len(self.filters) == len(self.pools):
             raise InkreadError("config: kernels, filters and pools must have the same length")
         if self.rnn not in ("gru", "lstm"):
@@ -54,6 +71,10 @@ class ModelConfig:
             raise InkreadError("config: dropout and conv_dropout must be at least 0 and below 1")
         if self.stretch is not None and not 0 < self.stretch <= 4:
             raise InkreadError(f"config: stretch must be above 0 and at most 4, not {self.stretch}")
+        for name, most in LARGEST.items():
+            value = getattr(self, name)
+            if max(value if isinstance(value, tuple) else (value or 0,)) > most:
+                raise InkreadError(f"config: {name} must be at most {most}, not {value}")
         if self.height % self.height_reduction:
             raise InkreadError(
                 f"config: height {self.height} is not divisible by the pooling "
@@ -89,13 +110,52 @@ class ModelConfig:
         d = dict(d)
         for key in ("kernels", "filters"):
             if key in d:
-                d[key] = tuple(int(v) for v in d[key])
+                d[key] = tuple(_whole(key, v) for v in _listed(key, d[key]))
         if "pools" in d:
-            d["pools"] = tuple(tuple(int(v) for v in p) for p in d["pools"])
+            d["pools"] = tuple(
+                tuple(_whole("pools", v) for v in _listed("pools", p))
+                for p in _listed("pools", d["pools"])
+            )
         return cls(**d)
 
     def with_changes(self, **changes) -> ModelConfig:
         return replace(self, **changes)
+
+
+def _check_kinds(config: ModelConfig) -> None:
+    """Each setting of the kind the network takes: a JSON file may hold 2.5 for a count,
+    "no" for a switch (which Python takes as true) or NaN."""
+    for name in WHOLE:
+        value = getattr(config, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InkreadError(f"config: {name} must be a whole number, not {value!r}")
+    for name in REAL:
+        value = getattr(config, name)
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise InkreadError(f"config: {name} must be a number, not {value!r}")
+    for name in FLAGS:
+        if not isinstance(getattr(config, name), bool):
+            raise InkreadError(
+                f"config: {name} must be true or false, not {getattr(config, name)!r}"
+            )
+    if not isinstance(config.rnn, str):
+        raise InkreadError(f"config: rnn must be 'gru' or 'lstm', not {config.rnn!r}")
+
+
+def _listed(name: str, value: object) -> list:
+    if not isinstance(value, (list, tuple)):
+        raise InkreadError(f"config: {name} must be a list, not {value!r}")
+    return list(value)
+
+
+def _whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InkreadError(f"config: {name} must hold whole numbers, not {value!r}")
+    return value
 
 
 PRESETS: dict[str, ModelConfig] = {
@@ -147,8 +207,12 @@ def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfi
         if not isinstance(preset, str):
             raise InkreadError(f"config: preset must be a name, not {preset!r}", path)
         train = overrides.pop("train", {})
+        if not isinstance(train, dict):
+            raise InkreadError(
+                f'config: "train" must be an object of settings, not {train!r}', path
+            )
     if preset not in PRESETS:
-        raise InkreadError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+        raise InkreadError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}", path)
     base = PRESETS[preset].to_dict()
     base.update(overrides)
     try:
