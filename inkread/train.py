@@ -771,15 +771,24 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 def append_metrics(path: Path, record: dict) -> None:
     """One object an epoch: the record of an epoch cut short (by the budget, or a kill after
     a mid-epoch save) is replaced when a resumed run finishes that epoch."""
+    # NaN (no validation lines) is written null: JSON has no NaN, and strict readers refuse it
+    record = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()}
     rows = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    last = json.loads(rows[-1]) if rows else {}
+    try:
+        last, broken = json.loads(rows[-1]) if rows else {}, False
+    except json.JSONDecodeError:  # a line cut short by a kill: what it held is lost anyway
+        rows, last, broken = rows[:-1], {}, True
+    last = last if isinstance(last, dict) else {}
     if last.get("epoch") == record["epoch"]:  # its seconds are both parts'
         record = {**record, "seconds": round(last.get("seconds", 0) + record["seconds"], 1)}
         rows[-1] = json.dumps(record)
-        torchfile.write_whole(path, lambda f: f.write(("\n".join(rows) + "\n").encode("utf-8")))
+    elif broken:
+        rows.append(json.dumps(record))
+    else:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
         return
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+    torchfile.write_whole(path, lambda f: f.write(("\n".join(rows) + "\n").encode("utf-8")))
 
 
 def offer_lms(

@@ -1,6 +1,7 @@
 """Training really learns, survives bad data, keeps to its budget, resumes and fine-tunes."""
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -474,6 +475,16 @@ def test_an_epoch_cut_short_and_finished_on_resume_has_one_record(tmp_path):
         (2, 0.3, 11.5),
         (3, 0.2, 10.0),
     ]
+    # without validation lines the scores are null, as strict JSON readers (Node) want;
+    # a last line cut short by a kill does not stop the run that resumes it
+    path.write_text('{"epoch": 1}\n{"epoch": 2, "trunc', encoding="utf-8")
+    append_metrics(path, {"epoch": 2, "val_cer": math.nan, "seconds": 1.0})
+    last = path.read_text().splitlines()[-1]
+    assert json.loads(last, parse_constant=lambda c: 1 / 0) == {
+        "epoch": 2,
+        "val_cer": None,
+        "seconds": 1.0,
+    }
 
 
 def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
