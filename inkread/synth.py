@@ -45,12 +45,18 @@ def find_fonts(paths: list[Path] | None = None) -> list[Path]:
     roots = paths or [FONT_ROOT]
     found: list[Path] = []
     for root in roots:
-        if root.is_file():
+        if root.is_file():  # a file given by name that is no font is the user's to mend
+            if not _opens(root):
+                raise InkreadError("not a font file (TrueType or OpenType)", root)
             found.append(root)
             continue
+        if paths and not root.exists():
+            raise InkreadError("no such font file or folder", root)
         for f in sorted(root.rglob("*")):
-            if f.suffix.lower() in (".ttf", ".otf") and (
-                paths or any(name in str(f).lower() for name in HANDWRITING)
+            if (
+                f.suffix.lower() in (".ttf", ".otf")
+                and (paths or any(name in str(f).lower() for name in HANDWRITING))
+                and _opens(f)  # a broken file among a folder's fonts is passed over
             ):
                 found.append(f)
     if not found:
@@ -59,6 +65,14 @@ def find_fonts(paths: list[Path] | None = None) -> list[Path]:
             "fonts-kristi, ... or give --fonts"
         )
     return found
+
+
+def _opens(font: Path) -> bool:
+    try:
+        ImageFont.truetype(str(font), 12)
+    except OSError:
+        return False
+    return True
 
 
 def covered(font: Path) -> set[str] | None:

@@ -59,6 +59,20 @@ def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
     assert "no line could be drawn" in capsys.readouterr().err
 
 
+def test_fonts_given_that_are_not_fonts_are_named(tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("a line\n", encoding="utf-8")
+    junk = tmp_path / "junk.ttf"
+    junk.write_bytes(bytes(range(256)) * 2)
+    args = ("synth", "--text", text, "--out", tmp_path / "s", "--fonts")
+    assert run_cli(*args, junk) == 2
+    assert "junk.ttf: not a font file" in capsys.readouterr().err
+    assert run_cli(*args, tmp_path / "nothere.ttf") == 2
+    assert "nothere.ttf: no such font file or folder" in capsys.readouterr().err
+    assert run_cli(*args, tmp_path) == 2  # a folder whose only font is broken: none found
+    assert "no handwriting fonts found" in capsys.readouterr().err
+
+
 @needs_fonts
 def test_small_capital_fonts_are_recognised():
     names = {f.name: capitals_only(f) for f in FONTS}
