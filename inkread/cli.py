@@ -6,6 +6,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -62,7 +63,7 @@ LmOpt = Annotated[
     Path | None,
     typer.Option("--lm", help="language model: ARPA n-gram, or LSTM (inkread lm build --lstm)"),
 ]
-BeamWidth = Annotated[int | None, typer.Option(min=1, help="beam width (default 32)")]
+BeamWidth = Annotated[int | None, typer.Option(min=1, max=1024, help="beam width (default 32)")]
 LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
@@ -85,6 +86,9 @@ def _decoder(
 
     if name not in ("auto", "greedy", "beam"):
         raise InkreadError(f"--decoder must be auto, greedy or beam, not {name!r}")
+    for flag, value in (("--lm-weight", weight), ("--lm-bonus", bonus)):
+        if value is not None and not math.isfinite(value):
+            raise InkreadError(f"{flag} must be a number, not {value}")
     if name == "greedy":
         if lm is not None or keep > 1:
             raise InkreadError("--lm and --nbest need --decoder beam")

@@ -258,11 +258,18 @@ class NGramModel:
                     raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", where)
                 gram = tuple(SPACE if t == "<space>" else t for t in parts[1 : n + 1])
                 try:
-                    model.probs[gram] = float(parts[0]) * LOG10
-                    if len(parts) > n + 1:
-                        model.backoffs[gram] = float(parts[n + 1]) * LOG10
+                    prob = float(parts[0])
+                    backoff = float(parts[n + 1]) if len(parts) > n + 1 else 0.0
                 except ValueError:
                     raise InkreadError(f"malformed {n}-gram line: {line[:60]!r}", where) from None
+                if not (prob <= 0 and math.isfinite(backoff)):  # NaN fails too
+                    raise InkreadError(
+                        f"{n}-gram line without a log10 probability of 0 or less: {line[:60]!r}",
+                        where,
+                    )
+                model.probs[gram] = prob * LOG10
+                if len(parts) > n + 1:
+                    model.backoffs[gram] = backoff * LOG10
                 read[n] = read.get(n, 0) + 1
         if any(read[k] < count for k, count in counts.items()) or "\\end\\" not in body:
             raise InkreadError("ARPA file cut short (fewer n-grams than its header lists)", where)

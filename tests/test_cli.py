@@ -343,6 +343,8 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["read", "{page}", "--format", "page", "--out", "{lr}"], "c.json: File exists"),
         (["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"], "c.json: File exists"),
         (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
+        (["read", "{page}", "--lm-weight", "nan"], "--lm-weight must be a number, not nan"),
+        (["read", "{page}", "--beam-width", "100000000"], "less than or equal to 1024"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):

@@ -146,6 +146,13 @@ def test_not_an_arpa_file_is_a_user_error(tmp_path):
     (tmp_path / "x.arpa").write_text("hello")
     with pytest.raises(InkreadError, match="x.arpa: not an ARPA language model"):
         NGramModel.load(tmp_path / "x.arpa")
+    # a probability of NaN or above 1 read as one would steer every beam
+    for prob in ("nan", "0.5"):
+        (tmp_path / "x.arpa").write_text(
+            f"\\data\\\nngram 1=2\n\n\\1-grams:\n{prob}\ta\n-1\tb\n\n\\end\\\n"
+        )
+        with pytest.raises(InkreadError, match="without a log10 probability of 0 or less"):
+            NGramModel.load(tmp_path / "x.arpa")
 
 
 def test_a_character_arpa_made_elsewhere_reads_as_one(tmp_path):
