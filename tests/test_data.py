@@ -172,13 +172,35 @@ def test_polygons_that_hug_their_baselines_are_redrawn_around_them():
     heights = {x.id: crop.shape[0] for x, crop in line_images(lines, Skipped())}
     assert heights["tr_2_tl_1"] > 45 and heights["l"] > 35  # 25 and 11 pixels as drawn
     assert [x.id for x in lines if x.redrawn] == ["tr_2_tl_1", "l"]
-    assert redrawn_note(lines).startswith("note: 2 line polygons miss or hug their baselines")
+    assert redrawn_note(lines).startswith("note: 2 line polygons miss, hug or reach far from")
     drawn = etree.parse(str(HUGGING))
     for line in lines:
         if line.id in ("tr_2_tl_2", "tr_2_tl_3", "tr_1_tl_2", "tr_1_tl_3"):
             [coords] = drawn.xpath(f"//*[@id='{line.id}']/*[local-name()='Coords']")
             points = [[int(v) for v in p.split(",")] for p in coords.get("points").split()]
             assert np.array_equal(line.polygon, np.array(points, dtype=float)), line.id
+
+
+def test_a_polygon_dragged_into_the_lines_above_is_cut_back(tmp_path):
+    """One point of an eScriptorium polygon dragged far above its line (5 % of Bronod's
+    lines): cut whole, the line is mostly paper, and scaled to the network's height its
+    letters shrink until CTC cannot fit their text. The spike is cut off at SPIKE line
+    heights; the line keeps its length and its own outline elsewhere."""
+    root = etree.parse(str(HUGGING)).getroot()
+    [coords] = root.xpath("//*[@id='tr_2_tl_3']/*[local-name()='Coords']")
+    points = [[int(v) for v in p.split(",")] for p in coords.get("points").split()]
+    drawn = np.array(points, dtype=float)
+    (x, y), height = drawn[0], np.ptp(drawn[:, 1])
+    spiked = [points[0], [int(x) + 40, int(y - 5 * height)], *points[1:]]
+    coords.set("points", " ".join(f"{a},{b}" for a, b in spiked))
+    (tmp_path / HUGGING.name).write_bytes(etree.tostring(root))
+    shutil.copy(HUGGING.with_suffix(".jpg"), tmp_path)
+    lines, _ = read_data([tmp_path / HUGGING.name])
+    [line] = [x for x in lines if x.id == "tr_2_tl_3"]
+    assert line.redrawn and np.ptp(line.polygon[:, 1]) < 2.6 * height
+    assert np.ptp(line.polygon[:, 0]) > 0.97 * np.ptp(drawn[:, 0])  # none of its length lost
+    untouched, _ = read_data([HUGGING])  # the lines as drawn are not cut
+    assert [x.id for x in untouched if x.redrawn] == ["tr_2_tl_1", "l"]
 
 
 def test_huge_coordinates_do_not_make_the_polygon_check_allocate_their_size():

@@ -12,6 +12,11 @@ import numpy as np
 from inkread.data.images import cut_polygon, deepened, load_gray, polygon_columns, straighten
 from inkread.errors import InkreadError, MissingFile
 
+# A polygon reaching further from its baseline, on either side, than this many times its
+# own (or its page's) usual height is cut there (_without_spikes)
+SPIKE = 1.5
+SPIKE_GAIN = 0.25  # ... where that makes the line's cut at least this much less high
+
 
 @dataclass
 class Line:
@@ -280,6 +285,10 @@ def repair_polygons(lines: list[Line]) -> None:
         if line.baseline is not None and len(line.baseline) >= 2 and id(line) in broken:
             line.redrawn = line.polygon is not None
             line.polygon = around_baseline(line.baseline, above, below)
+        elif reach.get(id(line)) is not None:  # a line as tall as its own letters stays
+            trimmed = _without_spikes(line, max(sum(reach[id(line)]), above + below))
+            if trimmed is not None:
+                line.polygon, line.redrawn = trimmed, True
 
 
 def redrawn_note(lines: Iterable[Line]) -> str | None:
@@ -289,8 +298,9 @@ def redrawn_note(lines: Iterable[Line]) -> str | None:
     if not moved:
         return None
     return (
-        f"note: {len(moved)} line polygons miss or hug their baselines; those lines are cut "
-        f"around their baselines instead (e.g. {moved[0].source}#{moved[0].id})"
+        f"note: {len(moved)} line polygon{'s' if len(moved) > 1 else ''} miss, hug or reach "
+        f"far from their baselines; those lines are cut around their baselines instead (e.g. "
+        f"{moved[0].source}#{moved[0].id})"
     )
 
 
@@ -315,15 +325,29 @@ def _band_from_spacing(lines: list[Line], broken: set[int]) -> tuple[float, floa
     return 0.75 * height, 0.3 * height
 
 
-def _reach(line: Line) -> tuple[float, float] | None:
-    """How far the polygon reaches above and below its baseline (above: the side the letters
-    stand up to), as medians over the baseline's length, in document units; None without a
-    polygon and a baseline."""
+@dataclass
+class _Columns:
+    """A line's polygon measured column by column along its baseline, on a raster turned so
+    that the writing runs along x and the letters stand up towards -y."""
+
+    frame: np.ndarray  # page coordinates @ frame = turned coordinates
+    scale: np.ndarray  # raster cells a turned unit
+    low: np.ndarray  # the raster's corner, in scaled turned coordinates
+    base: np.ndarray  # per column: the baseline's row, the polygon's top and bottom rows
+    top: np.ndarray
+    bottom: np.ndarray
+    used: np.ndarray  # columns the polygon covers along the baseline's length
+    covered: np.ndarray  # columns the polygon covers
+
+    def to_page(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        return ((np.stack([xs, ys], axis=1) + self.low) / self.scale) @ self.frame.T
+
+
+def _columns(line: Line) -> _Columns | None:
     if line.baseline is None or line.polygon is None:
         return None
     if len(line.baseline) < 2 or len(line.polygon) < 3:
         return None
-    # Turn the page so that the writing runs along a and the letters stand up towards -b.
     a_of, b_of = {0: ((1, 0), (0, 1)), 1: ((0, 1), (-1, 0)), 3: ((0, -1), (1, 0))}[
         quarter_turns(line.baseline)
     ]
@@ -336,13 +360,44 @@ def _reach(line: Line) -> tuple[float, float] | None:
     low = polygon.min(axis=0)
     polygon, baseline = polygon - low, baseline - low
     width, depth = np.round(polygon).astype(np.int64).max(axis=0) + 1
-    base, top, bottom, used = polygon_columns(polygon, baseline, (depth, width))
+    base, top, bottom, covered = polygon_columns(polygon, baseline, (depth, width))
     columns = np.arange(width)
-    used &= (columns >= baseline[:, 0].min()) & (columns <= baseline[:, 0].max())
+    used = covered & (columns >= baseline[:, 0].min()) & (columns <= baseline[:, 0].max())
     if not used.any():
         return None
-    above, below = np.median((base - top)[used]), np.median((bottom - base)[used])
-    return float(above / scale[1]), float(below / scale[1])
+    return _Columns(frame, scale, low, base, top, bottom, used, covered)
+
+
+def _reach(line: Line) -> tuple[float, float] | None:
+    """How far the polygon reaches above and below its baseline (above: the side the letters
+    stand up to), as medians over the baseline's length, in document units; None without a
+    polygon and a baseline."""
+    c = _columns(line)
+    if c is None:
+        return None
+    above, below = np.median((c.base - c.top)[c.used]), np.median((c.bottom - c.base)[c.used])
+    return float(above / c.scale[1]), float(below / c.scale[1])
+
+
+def _without_spikes(line: Line, height: float) -> np.ndarray | None:
+    """The polygon cut to at most SPIKE times `height` from its baseline, where some of it
+    reaches further: a point dragged into the line above, or round a flourish
+    (5 % of Bronod's lines, in eScriptorium's segmentation, are over twice their page's
+    usual height). Cut whole, such a line is mostly paper; scaled to the network's
+    height its letters shrink until CTC has too few frames for its text. None where
+    nothing reaches so far."""
+    c = _columns(line)
+    if c is None:
+        return None
+    reach = SPIKE * height * c.scale[1]
+    top, bottom = np.maximum(c.top, c.base - reach), np.minimum(c.bottom, c.base + reach)
+    xs = np.flatnonzero(c.covered)  # the whole line: its first letters may start before
+    cut = np.ptp(np.r_[top[xs], bottom[xs]]) / max(np.ptp(np.r_[c.top[xs], c.bottom[xs]]), 1)
+    if cut > 1 - SPIKE_GAIN:  # a corner or two drawn wide: not worth a note
+        return None
+    xs = xs[np.linspace(0, len(xs) - 1, min(len(xs), 64)).round().astype(int)]
+    upper, lower = c.to_page(xs, top[xs]), c.to_page(xs, bottom[xs])
+    return np.vstack([upper, lower[::-1]])
 
 
 def _across(line: Line) -> int:
