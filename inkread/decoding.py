@@ -374,7 +374,7 @@ def decode_all(
         for d in decoded:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("decoding ran past its deadline")
-            out.append(in_reading_order(d))
+            out.append(in_reading_order(without_edge_spaces(d)))
         return out
 
     if (
@@ -389,6 +389,21 @@ def decode_all(
     with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
         chunk = max(1, len(log_probs) // (4 * workers))
         return on_time(pool.imap(_decode_one, log_probs, chunksize=chunk))
+
+
+def without_edge_spaces(decoded: Decoded) -> Decoded:
+    """A line's reading without spaces before its first or after its last character: no
+    transcription has them (training strips them), and the network writes one at times for
+    a speck or a rule at the line's end, an error in every scoring and output."""
+    if not decoded.text.startswith(" ") and not decoded.text.endswith(" "):
+        return decoded
+    chars = list(decoded.chars)
+    while chars and chars[0].char == " ":
+        chars.pop(0)
+    while chars and chars[-1].char == " ":
+        chars.pop()
+    alternatives = [(text.strip(" "), score) for text, score in decoded.alternatives]
+    return replace(decoded, text=decoded.text.strip(" "), chars=chars, alternatives=alternatives)
 
 
 def in_reading_order(decoded: Decoded) -> Decoded:
