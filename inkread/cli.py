@@ -320,36 +320,74 @@ def train(
     from inkread.train import Options
     from inkread.train import train as run
 
-    summary = run(
-        Options(
-            train=train,
-            val=val or [],
-            out=out,
-            preset=preset,
-            config=config,
-            epochs=epochs,
-            max_minutes=max_minutes,
-            batch_size=batch_size,
-            resume=resume,
-            init=init,
-            device=device,
-            seed=seed,
-            workers=workers,
-            precision=precision,
-            char_lm=char_lm,
-            lm_text=lm_text or [],
-            lstm_lm=lstm_lm,
-        ),
-        say=_say,
-    )
+    log = _Log(out / "train.log")
+
+    def say(message: str) -> None:
+        _say(message)
+        log.write(message)
+
+    try:
+        summary = run(
+            Options(
+                train=train,
+                val=val or [],
+                out=out,
+                preset=preset,
+                config=config,
+                epochs=epochs,
+                max_minutes=max_minutes,
+                batch_size=batch_size,
+                resume=resume,
+                init=init,
+                device=device,
+                seed=seed,
+                workers=workers,
+                precision=precision,
+                char_lm=char_lm,
+                lm_text=lm_text or [],
+                lstm_lm=lstm_lm,
+            ),
+            say=say,
+        )
+    except KeyboardInterrupt:
+        if (out / "last.pt").is_file():
+            say(f"warning: interrupted; {out / 'last.pt'} keeps the run: go on with --resume")
+        raise
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
-    print(
+    if "steps" in summary and cer == cer and cer >= UNLEARNT:
+        say(
+            f"warning: after {summary['steps']} training steps ({summary['epochs']} whole "
+            f"epochs) the network reads next to nothing yet: give it more --max-minutes"
+        )
+    result = (
         f"best validation CER {cer:.2%}"
         + (f", {lm_cer:.2%} with its character language model" if lm_cer is not None else "")
         + f"; model: {out / 'best.pt'}"
         if cer == cer and cer != float("inf")
         else f"model: {out / 'best.pt'}"
     )
+    print(result)
+    log.write(result)
+
+
+UNLEARNT = 0.9  # a validation CER this high: the network has not begun to read
+
+
+class _Log:
+    """What training says, also written to its folder: on a cluster or under nohup, notes
+    shown on a terminal only (the alphabet extended, lines held out, lines widened) would
+    otherwise be lost."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pending: list[str] = []  # said before training made its folder
+
+    def write(self, message: str) -> None:
+        self.pending.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+        if self.path.parent.is_dir():
+            with self.path.open("a", encoding="utf-8") as f:
+                f.writelines(self.pending)
+            self.pending.clear()
 
 
 @app.command(name="eval")

@@ -761,6 +761,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "best_cer": best_cer,
         "lm_cer": lm_cer,
         "epochs": epoch,
+        "steps": step,
         "out": str(out),
         "elapsed": elapsed(),
         "train_lines": len(keep_images),

@@ -145,6 +145,9 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     assert new[: len(old)] == old and set(new[len(old) :]) == set("Iaeplmrvsd") - set(old)
     err = capsys.readouterr().err
     assert "alphabet extended" in err and "training from scratch" not in err
+    # what it decided is kept beside the model, for runs whose notes no terminal showed
+    log = (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
+    assert "alphabet extended" in log and "best validation CER" in log.splitlines()[-1]
 
     # the same line transcribed in a script the model has never seen: advised to start afresh
     greek = data.with_name("greek.tsv")
