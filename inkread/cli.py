@@ -161,7 +161,7 @@ def read(
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     left_out, leave_out = _leaving_out()
-    documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out)
+    documents = _not_in(out, open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out))
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     recognizer = load_all(model or ["default"], device)
@@ -196,6 +196,15 @@ def read(
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
     _none_left_out(left_out)
+
+
+def _not_in(out: Path | None, documents: list) -> list:
+    """The documents less those in the output folder: `read scans/ --out scans/read/` run
+    twice would read its own output as input the second time."""
+    if out is None or not out.is_dir():
+        return documents
+    here = out.resolve()
+    return [d for d in documents if not d.path.resolve().is_relative_to(here)]
 
 
 def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
@@ -237,6 +246,7 @@ def segment_pages(
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
+    documents = _not_in(out if out.is_dir() or not out.suffix else None, documents)
     many = len(documents) > 1 or out.is_dir() or not out.suffix
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)

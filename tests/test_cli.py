@@ -614,6 +614,16 @@ def test_one_bad_file_does_not_stop_a_collection(overfit, tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
+def test_a_folder_read_into_itself_does_not_read_its_own_output(overfit, tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(overfit["manifest"].parent / "line1.png", folder)
+    for _ in range(2):  # run again, as after adding scans
+        args = ("read", folder, "--model", model(overfit), "--format", "page")
+        assert run_cli(*args, "--out", folder / "read") == 0
+    assert sorted(p.name for p in (folder / "read").iterdir()) == ["line1.page.xml"]
+
+
 def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
     assert run_cli("lm", "build", "--order", "0", "text.txt") == 2
     assert "(see inkread lm build --help)" in capsys.readouterr().err
