@@ -50,7 +50,9 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
         x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
         draw.text((x - 3, y), ch.char, fill=0, font=font)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(out, format="PNG")  # whatever the name ends in
+    # in the format its name says (a.jpg, a.webp), else PNG
+    kind = Image.registered_extensions().get(Path(out).suffix.lower(), "PNG")
+    canvas.save(out, format=kind if kind in ("PNG", "JPEG", "WEBP", "TIFF", "BMP") else "PNG")
     return decoded.text
 
 

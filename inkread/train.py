@@ -408,6 +408,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 "--resume, or choose another --out",
                 out,
             )
+        if best_path.is_file():  # a model kept without its run (last.pt deleted to save room)
+            raise InkreadError("already holds a model (best.pt): choose another --out", out)
         train_settings: dict = {}
         if opts.init:
             init_blob = checkpoint.read(opts.init)

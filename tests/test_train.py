@@ -52,8 +52,12 @@ def test_checkpoint_records_what_it_was_trained_on(overfit):
 def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(overfit["run"], run)
-    # the same run again without --resume must not overwrite it
+    # the same run again without --resume must not overwrite it, nor a model kept alone
     assert run_cli("train", "--train", overfit["manifest"], "--out", run) == 2
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(run / "best.pt", kept)
+    assert run_cli("train", "--train", overfit["manifest"], "--out", kept) == 2
     assert (
         run_cli(
             "train",
