@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from inkread import __version__
 from inkread.data.sources import is_list
@@ -104,6 +105,11 @@ def create_app(
         echoing the upload back."""
         said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
         return _error("; ".join(said) or "malformed request")
+
+    @app.exception_handler(HTTPException)
+    def refused(request: Request, e: HTTPException) -> JSONResponse:
+        """A wrong path or method (GET /read) answered in the same shape as other errors."""
+        return JSONResponse({"error": str(e.detail)}, status_code=e.status_code)
 
     return app
 

@@ -626,3 +626,14 @@ def test_region_and_line_types_cross_between_page_and_alto(tmp_path):
         assert [(x.region_kind, x.kind) for x in lines] == kinds
     regions = etree.parse(str(tmp_path / "24.page.xml")).findall(".//{*}TextRegion")
     assert regions[0].get("type") == "heading" and regions[1].get("type") is None
+
+
+def test_coordinates_beyond_any_page_are_no_shape():
+    """A file's numbers are a stranger's: a line 10^30 pixels high is a broken file, not a
+    crop to allocate (it leaked numpy's overflow warnings and read a garbage line)."""
+    from inkread.data.alto import _box
+    from inkread.data.xml import points
+
+    assert points("0,0 100000000000,0 5,5") is None and points("0,0 10,0 5,5") is not None
+    block = etree.fromstring('<TextLine HPOS="0" VPOS="0" WIDTH="10" HEIGHT="1e30"/>')
+    assert _box(block) is None

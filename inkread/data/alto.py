@@ -11,6 +11,7 @@ from lxml import etree
 from inkread import __version__
 from inkread.data.lines import Line, Region, Transcript, group_by_region, repair_polygons
 from inkread.data.xml import (
+    FARTHEST,
     box,
     child,
     children,
@@ -43,7 +44,7 @@ def _float(element: etree._Element, name: str) -> float | None:
         value = float(element.get(name, ""))
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and abs(value) <= FARTHEST else None
 
 
 def _box(element: etree._Element) -> np.ndarray | None:

@@ -76,6 +76,7 @@ def line_keys(lines: list[etree._Element], attribute: str) -> list[str]:
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+FARTHEST = 1e8  # a coordinate beyond any page (MAX_PIXELS is 3e8 in all): a broken file
 
 
 def points(text: str | None) -> np.ndarray | None:
@@ -83,7 +84,7 @@ def points(text: str | None) -> np.ndarray | None:
     if not text:
         return None
     values = [float(v) for v in _NUMBER.findall(text)]
-    if len(values) < 4 or len(values) % 2:
+    if len(values) < 4 or len(values) % 2 or max(map(abs, values)) > FARTHEST:
         return None
     return np.array(values, dtype=np.float64).reshape(-1, 2)
 
