@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -469,6 +470,24 @@ def evaluate(
             f"characters, {s['skipped']} skipped; {s['decoder']}, "
             f"{s['lines_per_second']:.1f} lines/s)"
         )
+    if not as_json and s["confusions"]:
+        common = ", ".join(
+            f"{_shown(c['reference'])}→{_shown(c['read'])} {c['count']}"
+            for c in s["confusions"][:8]
+        )
+        print(f"commonest errors (reference→read): {common}")
+
+
+def _shown(char: str) -> str:
+    """A character of an error as a reader can see it: nothing, a space and a combining
+    mark (which would sit on the arrow) spelled out."""
+    if not char:
+        return "∅"
+    if char == " ":
+        return "␣"
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Cf", "Cc", "Zs"):
+        return f"U+{ord(char):04X}"
+    return char
 
 
 @app.command()

@@ -18,7 +18,15 @@ from inkread.data.images import load_gray
 from inkread.data.lines import load_failure
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
-from inkread.metrics import char_errors, error_rates, line_masks, matches, overlaps, truth_order
+from inkread.metrics import (
+    char_errors,
+    confusions,
+    error_rates,
+    line_masks,
+    matches,
+    overlaps,
+    truth_order,
+)
 from inkread.pages import read_page
 from inkread.recognize import Recognizer
 
@@ -179,6 +187,7 @@ def _summary(
         "lines_per_second": round(counts["lines"] / seconds, 3),
         **({"pages_per_second": round(counts["pages"] / seconds, 3)} if "pages" in counts else {}),
         "decoder": describe(decoder),
+        "confusions": confusions([p for _, _, p in rows], [r for _, r, _ in rows]),
     }
     if len(skipped):
         summary["skipped_reasons"] = dict(skipped.reasons)

@@ -3,6 +3,7 @@ lines match true ones (polygon IoU), for judging a page read end to end."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,22 @@ from inkread.data.images import BoxMask, box_mask
 
 def char_errors(prediction: str, reference: str) -> int:
     return Levenshtein.distance(normalize(prediction), normalize(reference))
+
+
+def confusions(
+    predictions: Sequence[str], references: Sequence[str], top: int = 20
+) -> list[dict[str, str | int]]:
+    """The commonest character errors over a corpus, most frequent first: what the reference
+    had and what was read instead, "" for a character missed or one read where there was
+    none. Their counts add up to the CER's edits. Where a model's errors lie (an
+    abbreviation's mark, two letters of one hand) tells what to transcribe more of."""
+    counts: Counter = Counter()
+    for prediction, reference in zip(predictions, references):
+        read, truth = normalize(prediction), normalize(reference)
+        for op in Levenshtein.editops(truth, read):
+            had = "" if op.tag == "insert" else truth[op.src_pos]
+            counts[had, "" if op.tag == "delete" else read[op.dest_pos]] += 1
+    return [{"reference": a, "read": b, "count": n} for (a, b), n in counts.most_common(top)]
 
 
 def word_errors(prediction: str, reference: str) -> int:

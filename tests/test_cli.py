@@ -55,6 +55,8 @@ def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_p
     assert out.count("\n") == 1
     assert {"cer", "wer", "lines", "chars", "skipped", "seconds", "lines_per_second"} <= set(result)
     assert result["lines"] == 3 + 11 and result["skipped"] == 2  # two lines without text
+    edits = round(result["cer"] * result["chars"])  # all of them where under 20 kinds
+    assert 0 < sum(c["count"] for c in result["confusions"]) <= edits
     assert result["lines_per_second"] == pytest.approx(
         result["lines"] / result["seconds"], rel=0.02
     )

@@ -5,7 +5,7 @@ import pytest
 
 from inkread.alphabet import Alphabet, display_order, reading_order, right_to_left
 from inkread.decoding import greedy
-from inkread.metrics import error_rates
+from inkread.metrics import confusions, error_rates
 from inkread.train import ctc_fits, target_text
 
 
@@ -73,3 +73,14 @@ def test_error_rates_follow_the_contract():
     # case, punctuation and spaces count; NFC is the only normalisation
     assert error_rates(["A."], ["a"])["cer"] == 2.0
     assert error_rates(["cafe\u0301"], ["caf\u00e9"])["cer"] == 0.0
+
+
+def test_confusions_say_which_characters_the_errors_are():
+    """Missed, misread and made-up characters, counted as the CER counts them (after NFC):
+    together they are its edits."""
+    read, truth = ["cat dg", "cat", "pe\u0303n"], ["cut dog", "cut", "pen"]
+    found = confusions(read, truth)
+    assert found[0] == {"reference": "u", "read": "a", "count": 2}
+    assert {"reference": "o", "read": "", "count": 1} in found
+    assert {"reference": "e", "read": "\u1ebd", "count": 1} in found  # e + tilde is one
+    assert sum(c["count"] for c in found) == error_rates(read, truth)["char_errors"]
