@@ -9,8 +9,17 @@ The names load on first use, so that the command line starts without importing t
 --help.
 """
 
+import os
+
 __version__ = "0.1.0"
 __all__ = ["Recognizer", "read_image", "transcript"]
+
+# Torch's OpenMP threads spin while they wait at the end of each parallel step. On a machine
+# shared with other work (a cluster node, a laptop, CI) the spinning threads take the cores
+# that the threads they wait for need: on 2 cores beside two other busy processes the
+# network read 18 times slower, and trained at half speed. Set before torch loads; an
+# idle machine reads and trains as fast either way (BENCHMARKS.md, "Sharing the cores").
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def __getattr__(name: str) -> object:
