@@ -162,7 +162,8 @@ def read(
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     left_out, leave_out = _leaving_out()
-    documents = _not_in(out, open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out))
+    documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out)
+    documents = _not_in(out, documents, inputs)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     recognizer = load_all(model or ["default"], device)
@@ -199,13 +200,20 @@ def read(
     _none_left_out(left_out)
 
 
-def _not_in(out: Path | None, documents: list) -> list:
-    """The documents less those in the output folder: `read scans/ --out scans/read/` run
-    twice would read its own output as input the second time."""
+def _not_in(out: Path | None, documents: list, inputs: list[str]) -> list:
+    """The documents less those found in an output folder inside a folder read: `read
+    scans/ --out scans/read/` run twice would read its own output as input the second
+    time. Files given by name, and a folder written into itself, are read as given."""
     if out is None or not out.is_dir():
         return documents
-    here = out.resolve()
-    return [d for d in documents if not d.path.resolve().is_relative_to(here)]
+    here, given = out.resolve(), {Path(i).resolve() for i in inputs}
+    if here in given:
+        return documents
+    return [
+        d
+        for d in documents
+        if d.path.resolve() in given or not d.path.resolve().is_relative_to(here)
+    ]
 
 
 def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
@@ -247,7 +255,9 @@ def segment_pages(
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
-    documents = _not_in(out if out.is_dir() or not out.suffix else None, documents)
+    documents = _not_in(
+        out if out.is_dir() or not out.suffix else None, documents, [str(i) for i in images]
+    )
     many = len(documents) > 1 or out.is_dir() or not out.suffix
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
@@ -702,6 +712,11 @@ def _expand_variadic(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    if "" in args:  # "$SCANS" unset: taken as a path it is ".", the folder the run is in
+        n = args.index("")
+        what = f"{args[n - 1]} is given" if n and args[n - 1].startswith("-") else "an input is"
+        print(f"inkread: error: {what} empty (a shell variable not set?)", file=sys.stderr)
+        sys.exit(2)
     command = typer.main.get_command(app)
     started = time.monotonic()
     # killed politely (a scheduler's TERM), end as on Ctrl-C: temporary files go, a

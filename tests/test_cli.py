@@ -72,7 +72,7 @@ def test_eval_says_which_polygons_it_did_not_use(capsys):
     assert run_cli("eval", "--model", "default", "--data", hugging, "--json") == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["lines"] == 6
-    assert "note: 2 line polygons miss or hug their baselines" in err
+    assert "note: 2 line polygons miss, hug or reach far from their baselines" in err
     assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
 
 
@@ -346,6 +346,8 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"], "c.json: File exists"),
         (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
         (["read", "{page}", "--lm-weight", "nan"], "--lm-weight must be a number, not nan"),
+        (["read", ""], "an input is empty"),  # "$SCANS" unset: not the folder one is in
+        (["read", "{page}", "--out", ""], "--out is given empty"),
         (["read", "{page}", "--beam-width", "100000000"], "less than or equal to 1024"),
     ],
 )
