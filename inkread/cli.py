@@ -275,7 +275,13 @@ def segment_pages(
             writer = page.new_document if format == "page" else alto.new_document
             root = writer(doc.image, size, lines, {})
         elif doc.regions or len(documents) == 1:
-            root, lines = segmented_layout(doc)
+            try:
+                root, lines = segmented_layout(doc)
+            except InkreadError as e:  # its image missing or corrupt: the others go on
+                if len(documents) == 1:
+                    raise
+                leave_out(e)
+                continue
             kind = doc.kind
         else:  # among many, a page segmented already is left as it is
             _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")

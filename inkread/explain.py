@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
-from inkread.decoding import greedy
+from inkread.decoding import greedy, without_edge_spaces
 from inkread.recognize import Recognizer
 
 CHANNELS = 8  # feature maps shown per block
@@ -23,7 +23,7 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     line = sized(load_gray(image_path), recognizer.config)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
-    decoded = greedy(log_probs, recognizer.alphabet)
+    decoded = without_edge_spaces(greedy(log_probs, recognizer.alphabet))  # as read reads it
 
     width = line.shape[1] * 2
     rows: list[tuple[str, np.ndarray]] = [("input", 1 - batch[0, 0].numpy())]

@@ -118,7 +118,9 @@ def open_inputs(
             else:
                 paths += [page for p in media for page in _opened(pages_of, p, rendered)]
         elif not path.exists():
-            raise MissingFile("no such file or folder", path)
+            if left_out is None or raw in inputs:  # a name given on the command line: a typo
+                raise MissingFile("no such file or folder", path)
+            left_out(MissingFile("no such file or folder (named in a list)", path))
         else:
             paths += pages_of(path, rendered)
     images = [p for p in paths if p.suffix.lower() != ".xml"]
@@ -465,6 +467,7 @@ def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> lis
             line.polygon, line.baseline = (line.polygon + corner) / scale, baseline / scale
             line.id = xml_id(f"{region.id}_l{n}", "l")
             line.region, line.source, line.page_size = region.id, region.source, region.page_size
+            line.region_kind = region.kind
             found.append((depth, baseline, line))
     kept: list[tuple[np.ndarray, Line]] = []
     for _, baseline, line in sorted(found, key=lambda f: -f[0]):

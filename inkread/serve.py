@@ -109,7 +109,7 @@ def create_app(
     @app.exception_handler(HTTPException)
     def refused(request: Request, e: HTTPException) -> JSONResponse:
         """A wrong path or method (GET /read) answered in the same shape as other errors."""
-        return JSONResponse({"error": str(e.detail)}, status_code=e.status_code)
+        return JSONResponse({"error": str(e.detail)}, e.status_code, headers=e.headers)
 
     return app
 

@@ -535,6 +535,7 @@ def test_http_service_reads_uploads(overfit):
     assert client.get("/model").json()["model"] == "best.pt"
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
+    assert wrong.headers["allow"] == "POST"
     image = overfit["manifest"].parent / "line2.png"
     reply = client.post("/read", files={"image": ("l.png", image.read_bytes())})
     assert reply.status_code == 200 and reply.json()["lines"][0]["text"]

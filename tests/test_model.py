@@ -120,8 +120,10 @@ def test_config_file_changes_a_preset(tmp_path):
         ('"negative_slope": "abc"', "negative_slope must be a number"),
         ('"trim": "no"', "trim must be true or false"),  # a string Python takes as true
         ('"height": 100000', "height must be at most 256"),  # else killed for memory
-        ('"kernels": [1000, 3, 3, 3, 3]', "kernels must be at most 15"),  # else hours a line
+        ('"kernels": [1001, 3, 3, 3, 3]', "kernels must be at most 15"),  # else hours a line
         ('"pools": 2', "pools must be a list"),
+        ('"kernels": [2, 2, 2, 2, 2]', "kernels must be odd"),  # else a shape error mid-run
+        ('"width": 0', "must be 1 or more"),
         ('"train": []', '"train" must be an object'),
     ],
 )

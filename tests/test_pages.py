@@ -849,3 +849,20 @@ def test_columns_are_parted_at_a_narrow_gutter_that_flourishes_cross(columns):
             if x.polygon[:, 0].min() < middle - 60 < middle + 60 < x.polygon[:, 0].max()
         ]
         assert len(across) <= 1  # the first row, which may be taken for a title over both
+
+
+def test_lines_found_in_a_typed_region_carry_its_type(tmp_path):
+    """An eScriptorium layout's regions are typed (MainZone, MarginTextZone): the lines found
+    in one keep its type, so a document written in the other format keeps it too."""
+    from inkread.data import page as page_xml
+    from inkread.pages import find_in_regions
+
+    tree = etree.parse(str(PAGE.with_suffix(".xml")))
+    for line in list(tree.iter("{*}TextLine")):
+        line.getparent().remove(line)
+    region = next(tree.iter("{*}TextRegion"))
+    region.set("custom", "structure {type:MainZone;}")
+    regions = page_xml.empty_regions(PAGE.with_suffix(".xml"), tree.getroot())
+    assert regions[0].kind == "MainZone"
+    found = find_in_regions(PAGE.with_suffix(".jpg"), load_gray(PAGE.with_suffix(".jpg")), regions)
+    assert found and {x.region_kind for x in found if x.region == regions[0].id} == {"MainZone"}

@@ -139,13 +139,15 @@ def empty_regions(path: Path, root: etree._Element) -> list[Region]:
     """The text blocks that hold no lines (a layout not yet segmented), in the file's order."""
     scale = _scale(root)
     image, size = _page(path, root)
+    tags = _tags(root)
     found = []
     for n, block in enumerate(descendants(root, "TextBlock")):
         outline = _polygon(block)
         if outline is not None and not children(block, "TextLine"):
             bid = block.get("ID", f"block{n}")
             turns = upright_turns(block, "ROTATION")
-            found.append(Region(bid, image, outline * scale, path, size, turns))
+            kind = _tagged(block, tags)
+            found.append(Region(bid, image, outline * scale, path, size, turns, kind))
     return found
 
 
@@ -238,7 +240,9 @@ def new_document(
     )
     software.text = f"inkread {__version__}"
     groups = group_by_region(lines)
-    refs = _new_tags(root, q, [g[0].region_kind for _, g in groups], [x.kind for x in lines])
+    taken = {xml_id(r, "r") for r, _ in groups} | {xml_id(x.id, "l") for x in lines}
+    kinds = [g[0].region_kind for _, g in groups], [x.kind for x in lines]
+    refs = _new_tags(root, q, *kinds, taken)
     w, h = size
     page = etree.SubElement(
         etree.SubElement(root, q("Layout")),
@@ -268,14 +272,19 @@ def new_document(
 
 
 def _new_tags(
-    root: etree._Element, q, blocks: list[str | None], lines: list[str | None]
+    root: etree._Element, q, blocks: list[str | None], lines: list[str | None], taken: set[str]
 ) -> dict[tuple[str, str], str]:
     """OtherTags for the block and line types, as eScriptorium writes and reads them, and
-    their IDs by (block or line, type)."""
+    their IDs by (block or line, type): none the document's blocks and lines have (IDs are
+    one namespace in XML, and a region named BT1 would make the file invalid)."""
     refs: dict[tuple[str, str], str] = {}
+    n = 0
     for what, prefix, kinds in (("block", "BT", blocks), ("line", "LT", lines)):
         for kind in dict.fromkeys(k for k in kinds if k):
-            refs[what, kind] = f"{prefix}{len(refs) + 1}"
+            n += 1
+            while f"{prefix}{n}" in taken:
+                n += 1
+            refs[what, kind] = f"{prefix}{n}"
     if refs:
         tags = etree.SubElement(root, q("Tags"))
         for (what, kind), ref in refs.items():

@@ -67,6 +67,7 @@ class Region:
     source: Path
     page_size: tuple[int, int] | None = None
     turns: int = 0  # quarter turns counter-clockwise (np.rot90) that set its writing upright
+    kind: str | None = None  # its type in the XML, given to the lines found in it
 
     def scale_to(self, shape: tuple[int, ...]) -> tuple[float, float]:
         return scale_between(self.page_size, shape)

@@ -152,8 +152,9 @@ def empty_regions(path: Path, root: etree._Element) -> list[Region]:
             continue  # its inner regions are taken one by one
         rid = region.get("id", f"region{n}")
         turns = upright_turns(region, "orientation")
+        kind = region.get("type") or structure_type(region)
         found.append(
-            (order.get(rid, len(order)), n, Region(rid, image, outline, path, size, turns))
+            (order.get(rid, len(order)), n, Region(rid, image, outline, path, size, turns, kind))
         )
     found.sort(key=lambda t: t[:2])
     return [region for _, _, region in found]

@@ -62,10 +62,17 @@ class ModelConfig:
             raise InkreadError("config: kernels, filters and pools must have the same length")
         if self.rnn not in ("gru", "lstm"):
             raise InkreadError(f"config: rnn must be 'gru' or 'lstm', not {self.rnn!r}")
-        counts = (self.height, self.rnn_hidden, self.rnn_layers, self.max_width, self.width or 1)
+        width = 1 if self.width is None else self.width
+        counts = (self.height, self.rnn_hidden, self.rnn_layers, self.max_width, width)
         if min(counts + self.kernels + self.filters + sum(self.pools, ())) < 1:
             raise InkreadError(
                 "config: sizes, counts, kernels, filters and pooling factors must be 1 or more"
+            )
+        if any(k % 2 == 0 for k in self.kernels):  # 'same' padding needs a middle
+            raise InkreadError(f"config: kernels must be odd, not {list(self.kernels)}")
+        if not 0 <= self.negative_slope <= 1:
+            raise InkreadError(
+                f"config: negative_slope must be from 0 to 1, not {self.negative_slope}"
             )
         if not (0 <= self.dropout < 1 and 0 <= self.conv_dropout < 1):
             raise InkreadError("config: dropout and conv_dropout must be at least 0 and below 1")
