@@ -263,28 +263,22 @@ def segment_pages(
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
     for doc, stem in zip(documents, output_names([d.path for d in documents])):
         kind = format
-        if doc.find_lines:
-            try:
+        try:
+            if doc.find_lines:
                 lines = find_lines(doc.image)
                 size = lines[0].page_size if lines else image_size(doc.image)
-            except InkreadError as e:  # a corrupt scan: the others are still segmented
-                if len(documents) == 1:
-                    raise
-                leave_out(e)
-                continue
-            writer = page.new_document if format == "page" else alto.new_document
-            root = writer(doc.image, size, lines, {})
-        elif doc.regions or len(documents) == 1:
-            try:
+                writer = page.new_document if format == "page" else alto.new_document
+                root = writer(doc.image, size, lines, {})
+            elif doc.regions or len(documents) == 1:
                 root, lines = segmented_layout(doc)
-            except InkreadError as e:  # its image missing or corrupt: the others go on
-                if len(documents) == 1:
-                    raise
-                leave_out(e)
+                kind = doc.kind
+            else:  # among many, a page segmented already is left as it is
+                _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")
                 continue
-            kind = doc.kind
-        else:  # among many, a page segmented already is left as it is
-            _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")
+        except InkreadError as e:  # its image missing or corrupt: the others go on
+            if len(documents) == 1:
+                raise
+            leave_out(e)
             continue
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
