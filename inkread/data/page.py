@@ -77,6 +77,11 @@ def _text(element: etree._Element) -> str | None:
     return " ".join(words) if words else None
 
 
+def _region_type(region: etree._Element | None) -> str | None:
+    """PAGE's own type attribute, else Transkribus's and eScriptorium's custom structure."""
+    return None if region is None else region.get("type") or structure_type(region)
+
+
 def _region_order(root: etree._Element) -> dict[str, int]:
     order: dict[str, int] = {}
     for group in descendants(root, "ReadingOrder"):
@@ -123,9 +128,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                     page_size=size,
                     region=None if region is None else region.get("id"),
                     kind=structure_type(line),
-                    region_kind=None
-                    if region is None
-                    else region.get("type") or structure_type(region),
+                    region_kind=_region_type(region),
                     upside_down=upright_turns(line, "orientation") == 2,
                 ),
             )
@@ -152,7 +155,7 @@ def empty_regions(path: Path, root: etree._Element) -> list[Region]:
             continue  # its inner regions are taken one by one
         rid = region.get("id", f"region{n}")
         turns = upright_turns(region, "orientation")
-        kind = region.get("type") or structure_type(region)
+        kind = _region_type(region)
         found.append(
             (order.get(rid, len(order)), n, Region(rid, image, outline, path, size, turns, kind))
         )
