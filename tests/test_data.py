@@ -201,6 +201,11 @@ def test_a_polygon_dragged_into_the_lines_above_is_cut_back(tmp_path):
     assert np.ptp(line.polygon[:, 0]) > 0.97 * np.ptp(drawn[:, 0])  # none of its length lost
     untouched, _ = read_data([HUGGING])  # the lines as drawn are not cut
     assert [x.id for x in untouched if x.redrawn] == ["tr_2_tl_1", "l"]
+    # written in the other format, the line keeps the polygon its user drew
+    tree = alto.new_document(Path(HUGGING.with_suffix(".jpg").name), line.page_size, lines, {})
+    [written] = [x for x in tree.iter("{*}TextLine") if x.get("ID") == "tr_2_tl_3"]
+    polygon = next(written.iter("{*}Polygon")).get("POINTS").split()
+    assert len(polygon) == 2 * len(spiked)
 
 
 def test_huge_coordinates_do_not_make_the_polygon_check_allocate_their_size():

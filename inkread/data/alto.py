@@ -254,7 +254,7 @@ def new_document(
     )
     space = etree.SubElement(page, q("PrintSpace"), HPOS="0", VPOS="0", WIDTH=str(w), HEIGHT=str(h))
     for region_id, members in groups:
-        outlines = [outline(line.polygon, size) for line in members]
+        outlines = [outline(line.as_drawn, size) for line in members]
         block = etree.SubElement(
             space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box(outlines))
         )

@@ -35,11 +35,19 @@ class Line:
     kind: str | None = None
     region_kind: str | None = None
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
+    drawn: np.ndarray | None = None  # the polygon as the file drew it, where it was redrawn
     # found on a page scanned upside down (pages.read_page), or in a region the XML says is
     # (xml.upright_turns): cut turned half round. Its baseline runs right to left, which alone
     # would not say so: a right-to-left script's baseline may be drawn either way
     # (quarter_turns)
     upside_down: bool = False
+
+    @property
+    def as_drawn(self) -> np.ndarray | None:
+        """The polygon to write back: the file's own, not the one inkread cut the line by,
+        so that a document converted to the other format keeps its user's geometry; but
+        for a segment or a point, which outlines nothing."""
+        return self.polygon if self.drawn is None or len(self.drawn) < 3 else self.drawn
 
     @property
     def shapeless(self) -> bool:
@@ -284,12 +292,12 @@ def repair_polygons(lines: list[Line]) -> None:
         above, below = _band_from_spacing(lines, broken)
     for line in lines:
         if line.baseline is not None and len(line.baseline) >= 2 and id(line) in broken:
-            line.redrawn = line.polygon is not None
+            line.redrawn, line.drawn = line.polygon is not None, line.polygon
             line.polygon = around_baseline(line.baseline, above, below)
         elif reach.get(id(line)) is not None:  # a line as tall as its own letters stays
             trimmed = _without_spikes(line, max(sum(reach[id(line)]), above + below))
             if trimmed is not None:
-                line.polygon, line.redrawn = trimmed, True
+                line.polygon, line.redrawn, line.drawn = trimmed, True, line.polygon
 
 
 def redrawn_note(lines: Iterable[Line]) -> str | None:

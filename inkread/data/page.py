@@ -302,7 +302,7 @@ def new_document(
     for index, (region_id, members) in enumerate(groups):
         rid = xml_id(region_id, "r")
         etree.SubElement(order, q("RegionRefIndexed"), index=str(index), regionRef=rid)
-        outlines = [outline(line.polygon, size) for line in members]
+        outlines = [outline(line.as_drawn, size) for line in members]
         x0, y0, x1, y1 = box(outlines)
         region = etree.SubElement(page, q("TextRegion"), id=rid)
         if all(line.upside_down for line in members):
