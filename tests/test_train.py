@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -336,9 +337,9 @@ def test_the_lstm_lm_gets_only_what_the_budget_has_left(tmp_path, monkeypatch):
     for left in (10**6, 60.0, 1e-3, 0.0):
         T.offer_lms(best, lm, val, torch.device("cpu"), said.append, ["ab a b"], 5.0, left)
     assert given[0] == 5.0 and 0.5 < given[1] < 1.0 and len(given) == 2
-    # with a moment left, the n-gram is judged at its default setting alone, and no LSTM
-    # trains; with nothing left, the LM is not tried
-    assert "the budget left time for 1 of 12 LM settings" in said[-3]
+    # with a moment left, the n-gram is judged at a setting or two (the stub reads in
+    # microseconds on a fast machine), and no LSTM trains; with nothing left, it is not tried
+    assert re.search(r"the budget left time for [12] of 12 LM settings", said[-3])
     assert "no time left in the budget to try the character LM" in said[-1]
 
 
