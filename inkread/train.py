@@ -635,7 +635,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     ended = epoch >= hyper.epochs or (budget and elapsed() >= budget)
     if finished or (ended and not stop):
         say(f"nothing left to do: the run in {out} has finished")
-        return {"best_cer": best_cer, "epochs": epoch}
+        kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
+        return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
 
     # -- The loop. --
     while epoch < hyper.epochs and not stop:

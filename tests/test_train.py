@@ -123,8 +123,11 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     best = (tmp_path / "run" / "best.pt").read_bytes()
     args = ["train", "--train", manifest, "--val", manifest, "--out", tmp_path / "run"]
     assert run_cli(*args, "--resume") == 0
-    assert "nothing left to do" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "nothing left to do" in err
     assert (tmp_path / "run" / "best.pt").read_bytes() == best
+    lm_cer = (checkpoint.read(tmp_path / "run" / "best.pt")["meta"] or {}).get("val_cer_lm")
+    assert lm_cer is None or f"{lm_cer:.2%} with its character language model" in out
 
 
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
