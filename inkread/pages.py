@@ -95,15 +95,6 @@ def open_inputs(
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
     ]
 
-    def _opened(open_file: Callable, *args) -> list:
-        try:
-            return list(open_file(*args))
-        except InkreadError as e:
-            if left_out is None:
-                raise
-            left_out(e)
-            return []
-
     for raw in [entry for entries in named for entry in entries]:
         path = Path(raw)
         if path.is_dir():
@@ -116,7 +107,7 @@ def open_inputs(
             if xml:  # its images are read through their XML; those that have none, alone
                 unpaired[path] = media
             else:
-                paths += [page for p in media for page in _opened(pages_of, p, rendered)]
+                paths += [page for p in media for page in _opened(left_out, pages_of, p, rendered)]
         elif not path.exists():
             if left_out is None or raw in inputs:  # a name given on the command line: a typo
                 raise MissingFile("no such file or folder", path)
@@ -141,7 +132,7 @@ def open_inputs(
 
     documents = []
     for path in paths:
-        documents += _opened(document, path) if len(paths) > 1 else document(path)
+        documents += _opened(left_out, document, path) if len(paths) > 1 else document(path)
     return documents + _without_xml(unpaired, documents, segment, rendered, warn, left_out)
 
 
@@ -169,13 +160,22 @@ def _without_xml(
             )
             warn(f"warning: {folder}: {some} taken as an image alone")
         for p in found:  # each apart: a broken PDF among them leaves the others
-            try:
-                alone += open_inputs([str(p)], segment=segment, rendered=rendered)
-            except InkreadError as e:
-                if left_out is None:
-                    raise
-                left_out(e)
+            alone += _opened(left_out, open_inputs, [str(p)], segment=segment, rendered=rendered)
     return alone
+
+
+def _opened(
+    left_out: Callable[[InkreadError], None] | None, open_file: Callable, *args, **kwargs
+) -> list:
+    """What open_file gives, as a list; where it fails, nothing, its error passed to
+    left_out, or raised where there is none."""
+    try:
+        return list(open_file(*args, **kwargs))
+    except InkreadError as e:
+        if left_out is None:
+            raise
+        left_out(e)
+        return []
 
 
 def _is_file_list(path: Path) -> bool:
