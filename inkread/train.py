@@ -120,6 +120,7 @@ LSTM_READING = 5.0
 LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need under 3
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
 GRID_SHARE = 0.2  # time kept for the LM's settings (LM_GRID): at most this part of a budget
+NO_TIME_FOR_LM = "no time left in the budget to try the character LM: best.pt reads without it"
 # The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
 # erred 4 % less than the 6-gram alone, on 50 pages' 24,000 no less (BENCHMARKS.md)
 LSTM_MIN_TEXT = 100_000
@@ -821,7 +822,7 @@ def offer_lms(
         checkpoint.attach_lm(best_path, ngram)
         return None
     if seconds_left is not None and seconds_left <= 0:
-        say("no time left in the budget to try the character LM: best.pt reads without it")
+        say(NO_TIME_FOR_LM)
         return None
     started = time.monotonic()
     recognizer = Recognizer.load(best_path, str(device))
@@ -878,7 +879,7 @@ def offer_lm(
     except TimeoutError:  # the budget ended while reading
         pass
     if not tried:
-        say("no time left in the budget to try the character LM: best.pt reads without it")
+        say(NO_TIME_FOR_LM)
         return None
     if len(tried) < len(LM_GRID):
         say(f"the budget left time for {len(tried)} of {len(LM_GRID)} LM settings")
