@@ -165,6 +165,13 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
         checkpoint.load(bad)
     with pytest.raises(InkreadError, match="no such model file"):
         checkpoint.load(tmp_path / "missing.pt")
+    model = CRNN(PRESETS["seed"], 3)
+    for chars in ([1, 2], ["ab", "c"], ["a", "a"]):  # a stranger's file: its numbers decode nothing
+        checkpoint.save(tmp_path / "odd.pt", model, Alphabet("ab"))
+        blob = torch.load(tmp_path / "odd.pt", weights_only=True)
+        torch.save({**blob, "alphabet": chars}, tmp_path / "odd.pt")
+        with pytest.raises(InkreadError, match="odd.pt: .*alphabet is not distinct characters"):
+            checkpoint.load(tmp_path / "odd.pt")
 
 
 def test_bf16_reading_matches_fp32(fixtures):

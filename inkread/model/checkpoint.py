@@ -81,6 +81,11 @@ def read(path: str | os.PathLike) -> dict:
     broken = [key for key, kind in kinds.items() if not isinstance(blob.get(key), kind)]
     if broken:
         raise InkreadError(f"broken inkread checkpoint (no {', '.join(broken)})", path)
+    chars = blob["alphabet"]
+    if not all(isinstance(c, str) and len(c) == 1 for c in chars) or len(set(chars)) < len(chars):
+        raise InkreadError(
+            "broken inkread checkpoint (its alphabet is not distinct characters)", path
+        )
     return blob
 
 
