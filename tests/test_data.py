@@ -537,8 +537,14 @@ def test_text_with_unicode_line_separators_stays_one_line(tmp_path):
     (tmp_path / "b.png").write_bytes(image.read_bytes())
     (tmp_path / "a.tsv").write_text("a.png\tproposed for\u2028a Royal\x85Medal\n", encoding="utf-8")
     (tmp_path / "b.gt.txt").write_text("proposed\u2028for", encoding="utf-8")
-    lines, skipped = read_data([tmp_path / "a.tsv", tmp_path / "b.gt.txt"])
-    assert [x.text for x in lines] == ["proposed for\u2028a Royal\x85Medal", "proposed\u2028for"]
+    (tmp_path / "c.png").write_bytes(image.read_bytes())  # wrapped by its transcriber
+    (tmp_path / "c.gt.txt").write_text("proposed for\r\na Royal\n\nMedal\n\n", encoding="utf-8")
+    lines, skipped = read_data([tmp_path / "a.tsv", tmp_path / "b.gt.txt", tmp_path / "c.gt.txt"])
+    assert [x.text for x in lines] == [
+        "proposed for\u2028a Royal\x85Medal",
+        "proposed\u2028for",
+        "proposed for a Royal Medal",
+    ]
     assert not len(skipped)
 
 

@@ -241,7 +241,9 @@ def _iam(root: Path, which: str, skipped: Skipped) -> list[Line]:
 
 
 def _read_text(path: Path) -> str:
-    return "\n".join(_text_lines(path)).strip("\r\n")
+    """A line image's transcription is one line: one wrapped over several lines of its file
+    is joined with spaces, as a line feed could never be read from the image."""
+    return " ".join(line for line in _text_lines(path) if line.strip())
 
 
 def _text_lines(path: Path) -> list[str]:
