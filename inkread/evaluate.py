@@ -57,14 +57,7 @@ def evaluate(
     note = redrawn_note(usable)
     if note:
         warn(note)
-    unknown = (
-        set().union(*(recognizer.alphabet.unknown(x.text) for x in usable)) if usable else set()
-    )
-    if unknown:
-        warn(
-            f"warning: the references use characters the model cannot write: "
-            f"{''.join(sorted(unknown))!r}"
-        )
+    _warn_unwritable(recognizer, usable, warn)
     read = recognizer.recognize_lines(usable, skipped, batch_size, decoder)
     # a bar on a terminal, none in pipes (disable=None)
     bar = tqdm(read, total=len(usable), desc="evaluating", unit="line", disable=None, leave=False)
@@ -116,6 +109,7 @@ def evaluate_pages(
             f"no page with line polygons in {' '.join(data)}: --find-lines reads pages "
             "from their PAGE or ALTO ground truth"
         )
+    _warn_unwritable(recognizer, [t for truth in pages.values() for t in truth], warn)
     rows: list[tuple[Line, str, str]] = []
     in_truth_order: list[str] = []
     found_n = truth_n = matched = 0
@@ -159,6 +153,19 @@ def evaluate_pages(
     if predictions is not None:
         write_predictions(predictions, rows)
     return Evaluation(summary, rows)
+
+
+def _warn_unwritable(
+    recognizer: Recognizer, truth: list[Line], warn: Callable[[str], None]
+) -> None:
+    """Characters the model cannot write are errors it will always make: say so up front,
+    or a user blames the model's training for its alphabet."""
+    unknown = set().union(*(recognizer.alphabet.unknown(x.text) for x in truth if x.text))
+    if unknown:
+        warn(
+            f"warning: the references use characters the model cannot write: "
+            f"{''.join(sorted(unknown))!r}"
+        )
 
 
 def transcribed(truth: list[Line]) -> bool:

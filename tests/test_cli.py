@@ -125,6 +125,24 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert "22 line of a page without text" in err
 
 
+def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
+    """Both ways of scoring say up front which errors the model's alphabet makes certain."""
+    import shutil
+
+    from lxml import etree
+
+    page = FIXTURES / "hooker" / "JDH_2_16_155_001.xml"
+    shutil.copy(page.with_suffix(".jpg"), tmp_path / page.with_suffix(".jpg").name)
+    tree = etree.parse(str(page))
+    unicode = next(u for u in tree.iter("{*}Unicode") if u.text)
+    unicode.text += " \u261e"
+    tree.write(str(tmp_path / page.name))
+    for way in ([], ["--find-lines"]):
+        capsys.readouterr()
+        assert run_cli("eval", "--data", tmp_path / page.name, "--json", *way) == 0
+        assert "characters the model cannot write: '\u261e'" in capsys.readouterr().err
+
+
 def test_eval_find_lines_needs_pages(capsys):
     """Line images have no page to find lines on: one clear line, status 2."""
     capsys.readouterr()
