@@ -550,7 +550,9 @@ def serve(
 def explain(
     image: Annotated[Path, typer.Argument(help="a line image")],
     model: Model = "default",
-    out: Annotated[Path, typer.Option(help="the PNG to write")] = Path("explain.png"),
+    out: Annotated[Path, typer.Option(help="the picture (.png, .jpg, .pdf ...)")] = Path(
+        "explain.png"
+    ),
 ) -> None:
     """Draw what the network sees: feature maps of each conv block and the CTC alignment."""
     from inkread.explain import explain as draw

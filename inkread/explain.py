@@ -12,14 +12,20 @@ from PIL import Image, ImageDraw, ImageFont
 from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
 from inkread.decoding import greedy, without_edge_spaces
+from inkread.errors import InkreadError
 from inkread.recognize import Recognizer
 
 CHANNELS = 8  # feature maps shown per block
 ROW = 28  # pixel height of each row in the picture
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF"}
+FORMATS |= {".tiff": "TIFF", ".bmp": "BMP", ".pdf": "PDF"}
 
 
 def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:
-    """Write the picture to out; returns the recognised text."""
+    """Write the picture to out, in the format its name says; returns the recognised text."""
+    kind = FORMATS.get(Path(out).suffix.lower())
+    if kind is None:  # a picture under another format's name opens nowhere
+        raise InkreadError(f"--out must end in {', '.join(FORMATS)}", out)
     line = sized(load_gray(image_path), recognizer.config)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
@@ -50,9 +56,7 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
         x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
         draw.text((x - 3, y), ch.char, fill=0, font=font)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    # in the format its name says (a.jpg, a.webp), else PNG
-    kind = Image.registered_extensions().get(Path(out).suffix.lower(), "PNG")
-    canvas.save(out, format=kind if kind in ("PNG", "JPEG", "WEBP", "TIFF", "BMP") else "PNG")
+    canvas.save(out, format=kind)
     return decoded.text
 
 

@@ -528,6 +528,13 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     exported = np.asarray(Image.open(tmp_path / "o.png"), dtype=float)
     assert exported.shape == np.asarray(picture).shape
     assert np.abs(exported - np.asarray(picture, dtype=float)).mean() < 2
+    # in the format its name says, or not at all
+    assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.pdf") == 0
+    assert (tmp_path / "o.pdf").read_bytes().startswith(b"%PDF")
+    capsys.readouterr()
+    assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.svg") == 2
+    assert "o.svg: --out must end in .png" in capsys.readouterr().err
+    assert not (tmp_path / "o.svg").exists()
 
 
 def test_report_shows_worst_lines_with_images(overfit, tmp_path):
