@@ -95,7 +95,8 @@ def open_inputs(
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
     ]
 
-    for raw in [entry for entries in named for entry in entries]:
+    entries = [entry for entries in named for entry in entries]
+    for raw in entries:
         path = Path(raw)
         if path.is_dir():
             listing = sorted(path.rglob("*"))
@@ -112,6 +113,8 @@ def open_inputs(
             if left_out is None or raw in inputs:  # a name given on the command line: a typo
                 raise MissingFile("no such file or folder", path)
             left_out(MissingFile("no such file or folder (named in a list)", path))
+        elif len(entries) > 1:
+            paths += _opened(left_out, pages_of, path, rendered)
         else:
             paths += pages_of(path, rendered)
     images = [p for p in paths if p.suffix.lower() != ".xml"]

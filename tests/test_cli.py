@@ -641,6 +641,12 @@ def test_one_bad_file_does_not_stop_a_collection(overfit, tmp_path, capsys):
     assert run_cli("read", folder, "--model", model(overfit), "--out", tmp_path / "xml") == 2
     assert (tmp_path / "xml" / f"{PAGE.stem}.txt").is_file()
     assert "bad.xml: malformed XML" in capsys.readouterr().err
+    # named one by one on the command line, a broken PDF among them leaves the others
+    (tmp_path / "torn.pdf").write_bytes(b"%PDF-1.4 cut short")
+    named = (folder / "line1.png", tmp_path / "torn.pdf", folder / "line2.png")
+    assert run_cli("read", *named, "--model", model(overfit), "--out", tmp_path / "pdf") == 2
+    assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == ["line1.txt", "line2.txt"]
+    assert "torn.pdf" in capsys.readouterr().err
     # one file alone that cannot be read is still one line and status 2
     assert run_cli("read", folder / "bad.xml", "--model", model(overfit)) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
