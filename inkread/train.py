@@ -277,11 +277,24 @@ def collate(items: list[tuple[np.ndarray, list[int]]]):
 
 
 def hold_out(lines: list[Line], fraction: float, seed: int) -> tuple[list[Line], list[Line]]:
-    """A fixed random share of the lines for validation, when the user gives none."""
+    """A fixed random share of the lines for validation, when the user gives none. Lines of
+    one page share its hand, ink and scan, so where there are pages enough, whole pages are
+    held out: a line's neighbours in training would make its CER look better than a new
+    page's will be."""
     if len(lines) < 2:
         return lines, []
+    pages: dict[object, list[int]] = {}
+    for i, line in enumerate(lines):  # a line image alone is a page of its own
+        pages.setdefault(line.source if line.page_size is not None else i, []).append(i)
+    groups = list(pages.values())
+    if round(fraction * len(groups)) < 1:  # too few pages to spare one: lines
+        groups = [[i] for i in range(len(lines))]
     count = max(1, round(fraction * len(lines)))
-    held = set(np.random.default_rng(seed).permutation(len(lines))[:count].tolist())
+    held: set[int] = set()
+    for g in np.random.default_rng(seed).permutation(len(groups)).tolist():
+        if len(held) >= count or len(held) + len(groups[g]) >= len(lines):
+            break
+        held.update(groups[g])
     return (
         [x for i, x in enumerate(lines) if i not in held],
         [x for i, x in enumerate(lines) if i in held],
@@ -484,7 +497,12 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         )
     if not opts.val:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
-        say(f"no --val given: holding out {len(val_lines)} of the training lines for validation")
+        pages = {x.source for x in val_lines} - {x.source for x in train_lines}
+        say(
+            f"no --val given: holding out {len(val_lines)} of the training lines"
+            + (f" ({len(pages)} whole pages)" if pages and val_lines[0].page_size else "")
+            + " for validation"
+        )
 
     texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
     lm, lm_lines = None, []

@@ -531,3 +531,28 @@ def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
 
     assert offer_lm(tmp_path / "best.pt", None, unlearnt, said.append) is None
     assert "reads nothing yet" in said[-1] and not (tmp_path / "best.pt").exists()
+
+
+def test_without_val_whole_pages_are_held_out_where_there_are_pages_enough():
+    """A held-out line whose page-mates are trained on scores better than a new page will:
+    with pages enough, validation gets whole pages; with few, or line images, lines."""
+    from pathlib import Path
+
+    from inkread.data.lines import Line
+    from inkread.train import hold_out
+
+    def page_lines(pages: int, each: int = 5) -> list[Line]:
+        return [
+            Line(f"l{n}", Path(f"p{p}.jpg"), text="x", source=Path(f"p{p}.xml"), page_size=(9, 9))
+            for p in range(pages)
+            for n in range(each)
+        ]
+
+    train, val = hold_out(page_lines(40), 0.05, seed=0)
+    assert len(val) == 10 and len(train) == 190  # two whole pages
+    assert not {x.source for x in val} & {x.source for x in train}
+    assert hold_out(page_lines(40), 0.05, seed=0) == (train, val)  # a resumed run's split
+    for lines in (page_lines(4), [Line(f"l{n}", Path(f"{n}.png"), text="x") for n in range(20)]):
+        train, val = hold_out(lines, 0.05, seed=0)
+        assert len(val) == 1 and len(train) == len(lines) - 1
+    assert hold_out(page_lines(1, each=1), 0.05, seed=0) == (page_lines(1, each=1), [])
