@@ -124,6 +124,8 @@ def test_config_file_changes_a_preset(tmp_path):
         ('"pools": 2', "pools must be a list"),
         ('"kernels": [2, 2, 2, 2, 2]', "kernels must be odd"),  # else a shape error mid-run
         ('"width": 0', "must be 1 or more"),
+        # each size under its cap, together 0.9 billion weights: else killed for memory
+        ('"kernels": [15, 15, 15, 15, 15], "filters": [2048, 2048, 2048, 2048, 2048]', "weights"),
         ('"train": []', '"train" must be an object'),
     ],
 )

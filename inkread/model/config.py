@@ -27,6 +27,9 @@ LARGEST = {
     "kernels": 15,
     "filters": 2048,
 }
+# each size under its cap may still combine into a network no machine trains (kernel 15
+# with 2048 filters is 0.9 billion weights); the line preset has 2 million
+MOST_WEIGHTS = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,27 @@ class ModelConfig:
             value = getattr(self, name)
             if max(value if isinstance(value, tuple) else (value or 0,)) > most:
                 raise InkreadError(f"config: {name} must be at most {most}, not {value}")
+        if self.weights > MOST_WEIGHTS:
+            raise InkreadError(
+                f"config: a network of about {self.weights / 1e6:,.0f} million weights is "
+                f"more than the {MOST_WEIGHTS / 1e6:,.0f} million allowed"
+            )
         if self.height % self.height_reduction:
             raise InkreadError(
                 f"config: height {self.height} is not divisible by the pooling "
                 f"{self.height_reduction}"
             )
+
+    @property
+    def weights(self) -> int:
+        """About how many weights the network has, without building it (which could fill
+        memory): conv kernels and the RNN's, the output layer left out."""
+        channels = (1, *self.filters)
+        conv = sum(k * k * a * b for k, a, b in zip(self.kernels, channels, channels[1:]))
+        h, gates = self.rnn_hidden, 3 if self.rnn == "gru" else 4
+        features = self.filters[-1] * max(1, self.height // self.height_reduction)
+        inputs = features + 2 * h * (self.rnn_layers - 1)
+        return conv + 2 * gates * (inputs * h + (self.rnn_layers * (h * h + 2 * h)))
 
     @property
     def height_reduction(self) -> int:
