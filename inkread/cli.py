@@ -720,6 +720,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"inkread: error: {what} empty (a shell variable not set?)", file=sys.stderr)
         sys.exit(2)
     command = typer.main.get_command(app)
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        if hasattr(stream, "reconfigure"):  # a name not in UTF-8: its bytes, as ls prints
+            stream.reconfigure(errors=errors)  # them on stdout; escaped in messages
     started = time.monotonic()
     # killed politely (a scheduler's TERM), end as on Ctrl-C: temporary files go, a
     # checkpoint being written is left whole

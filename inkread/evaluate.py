@@ -15,7 +15,7 @@ from tqdm import tqdm
 from inkread.alphabet import normalize
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
-from inkread.data.lines import load_failure
+from inkread.data.lines import load_failure, printable
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import (
@@ -212,4 +212,5 @@ def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
         writer.writerow(["source", "line", "reference", "prediction", "errors", "chars"])
         for line, ref, pred in rows:
             chars = len(normalize(ref))  # counted as the CER counts them (NFC)
-            writer.writerow([line.source, line.id, ref, pred, char_errors(pred, ref), chars])
+            source = printable(str(line.source))
+            writer.writerow([source, line.id, ref, pred, char_errors(pred, ref), chars])

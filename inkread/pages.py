@@ -21,7 +21,16 @@ from PIL import Image, ImageSequence
 from inkread.alphabet import right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, image_size, load_gray, to_gray
-from inkread.data.lines import Line, Region, Skipped, Transcript, WordBox, clip_band, line_cuts
+from inkread.data.lines import (
+    Line,
+    Region,
+    Skipped,
+    Transcript,
+    WordBox,
+    clip_band,
+    line_cuts,
+    printable,
+)
 from inkread.data.sources import is_line_data, is_list, listed, xml_lines
 from inkread.data.xml import box, descendants, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
@@ -753,7 +762,7 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
     if region is not None:
         out.append("</div>")
     out += ["</div>", "</body></html>", ""]
-    return "\n".join(out).encode("utf-8")
+    return printable("\n".join(out)).encode("utf-8")
 
 
 def _quote(name: str) -> str:
@@ -798,7 +807,8 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
             lines[-1]["nbest"] = [
                 {"text": text, "score": round(score, 3)} for text, score in r.result.alternatives
             ]
-    return {"file": str(shown_path(doc.path)), "image": str(shown_path(doc.image)), "lines": lines}
+    named = {"file": doc.path, "image": doc.image}
+    return {key: printable(str(shown_path(path))) for key, path in named.items()} | {"lines": lines}
 
 
 def _points(polygon: np.ndarray | None) -> list | None:

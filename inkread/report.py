@@ -12,7 +12,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
 from inkread.alphabet import normalize
-from inkread.data.lines import Line, Skipped, line_images
+from inkread.data.lines import Line, Skipped, line_images, printable
 from inkread.metrics import char_errors
 
 SHOWN = 200  # lines with images; the rest of the table is text only
@@ -45,7 +45,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
             f"{_diff(ref, pred)}</span>"
         )
         out.append(
-            f"<tr><td>{html.escape(str(line.source))}#{html.escape(line.id)}</td>"
+            f"<tr><td>{html.escape(printable(str(line.source)))}#{html.escape(line.id)}</td>"
             f"<td>{errors / max(len(normalize(ref)), 1):.0%}</td><td>{cell}</td></tr>"
         )
     out.append("</table>")

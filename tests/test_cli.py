@@ -753,3 +753,29 @@ def test_lines_without_ids_or_with_repeated_ones_get_their_own_text(tmp_path, ed
         ]
 
     assert texts(tmp_path / "in" / PAGE.name, tmp_path / "o1") == texts(PAGE, tmp_path / "o2")
+
+
+def test_a_file_name_not_in_utf8_is_read_and_written(tmp_path, capsys):
+    """Old archives' disks hold Latin-1 names (M\\xfcller.png): the lines are read and every
+    output written, the name's odd bytes escaped, not a traceback that loses the others."""
+    name, scans = os.fsdecode(b"M\xfcller"), tmp_path / "scans"
+    scans.mkdir()
+    try:
+        shutil.copy(FIXTURES / "lines" / "hooker_00.png", scans / f"{name}.png")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    shutil.copy(FIXTURES / "lines" / "hooker_00.gt.txt", scans / f"{name}.gt.txt")
+    shutil.copy(FIXTURES / "lines" / "hooker_01.png", scans / "other.png")
+    for fmt in ("json", "page", "alto", "hocr"):
+        assert run_cli("read", scans, "--format", fmt, "--out", tmp_path / fmt) == 0
+        written = b"".join(p.read_bytes() for p in (tmp_path / fmt).iterdir())
+        assert b"M\\\\xfcller" in written or b"M\\xfcller" in written, fmt
+        assert b"Royal" in written
+    for xml, xsd in (("page", "page-2019-07-15.xsd"), ("alto", "alto-4-4.xsd")):
+        for path in (tmp_path / xml).iterdir():
+            schema(xsd).assertValid(etree.fromstring(path.read_bytes()))
+    capsys.readouterr()
+    report = ("--predictions", tmp_path / "p.tsv", "--report", tmp_path / "r.html")
+    assert run_cli("eval", "--data", scans / f"{name}.gt.txt", *report) == 0
+    assert "M\\xfcller\tproposed for a Royal Medal" in (tmp_path / "p.tsv").read_text("utf-8")
+    assert "M\\xfcller" in (tmp_path / "r.html").read_text("utf-8")

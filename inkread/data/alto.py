@@ -9,7 +9,14 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
-from inkread.data.lines import Line, Region, Transcript, group_by_region, repair_polygons
+from inkread.data.lines import (
+    Line,
+    Region,
+    Transcript,
+    group_by_region,
+    printable,
+    repair_polygons,
+)
 from inkread.data.xml import (
     FARTHEST,
     box,
@@ -231,7 +238,7 @@ def new_document(
     description = etree.SubElement(root, q("Description"))
     etree.SubElement(description, q("MeasurementUnit")).text = "pixel"
     source = etree.SubElement(description, q("sourceImageInformation"))
-    etree.SubElement(source, q("fileName")).text = image.name
+    etree.SubElement(source, q("fileName")).text = printable(image.name)
     software = etree.SubElement(
         etree.SubElement(
             etree.SubElement(description, q("Processing"), ID="inkread"), q("processingSoftware")

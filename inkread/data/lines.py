@@ -18,6 +18,16 @@ SPIKE = 1.5
 SPIKE_GAIN = 0.25  # ... where that makes the line's cut at least this much less high
 
 
+def printable(text: str) -> str:
+    """Text as UTF-8 can hold it. A name whose bytes are not UTF-8 (Latin-1 from an old
+    archive's disk) comes from the file system with lone surrogates, which every UTF-8 writer
+    refuses; its bytes are written as \\xff escapes instead."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass
 class Line:
     """One text line: a region of an image and, for ground truth, its transcription."""
@@ -41,6 +51,9 @@ class Line:
     # would not say so: a right-to-left script's baseline may be drawn either way
     # (quarter_turns)
     upside_down: bool = False
+
+    def __post_init__(self) -> None:
+        self.id = printable(self.id)  # written into XML, TSV and JSON: a file's name at times
 
     @property
     def as_drawn(self) -> np.ndarray | None:

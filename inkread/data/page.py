@@ -9,7 +9,14 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
-from inkread.data.lines import Line, Region, Transcript, group_by_region, repair_polygons
+from inkread.data.lines import (
+    Line,
+    Region,
+    Transcript,
+    group_by_region,
+    printable,
+    repair_polygons,
+)
 from inkread.data.xml import (
     box,
     child,
@@ -290,7 +297,11 @@ def new_document(
     etree.SubElement(meta, q("Created")).text = now
     etree.SubElement(meta, q("LastChange")).text = now
     page = etree.SubElement(
-        root, q("Page"), imageFilename=image.name, imageWidth=str(size[0]), imageHeight=str(size[1])
+        root,
+        q("Page"),
+        imageFilename=printable(image.name),
+        imageWidth=str(size[0]),
+        imageHeight=str(size[1]),
     )
     groups = group_by_region(lines)
     order = etree.SubElement(

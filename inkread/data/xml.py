@@ -7,6 +7,7 @@ broken file ends in one line naming it.
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -34,7 +35,7 @@ def parse(path: str | Path) -> etree._ElementTree:
     if not path.is_file():
         raise MissingFile("file not found", path)
     try:
-        return etree.parse(str(path), _parser())
+        return etree.parse(os.fsencode(path), _parser())  # a name not in UTF-8 too
     except etree.XMLSyntaxError as e:
         raise InkreadError(f"malformed XML ({e})", path) from None
     except OSError as e:
