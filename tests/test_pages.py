@@ -371,6 +371,12 @@ def test_empty_page_has_no_lines(tmp_path, capsys):
     assert run_cli("read", tmp_path / "blank.png", "--format", "json") == 0  # said, not silent
     said = capsys.readouterr()
     assert json.loads(said.out)["lines"] == [] and "no line of writing was found" in said.err
+    # written as PAGE or ALTO, a blank page still validates (eScriptorium checks imports)
+    for fmt, xsd in (("page", "page-2019-07-15.xsd"), ("alto", "alto-4-4.xsd")):
+        out = tmp_path / fmt
+        assert run_cli("read", tmp_path / "blank.png", "--format", fmt, "--out", out) == 0
+        schema = etree.XMLSchema(etree.parse(str(SCHEMAS / xsd)))
+        schema.assertValid(etree.parse(str(next(out.iterdir()))))
 
 
 @pytest.mark.parametrize("fmt", ["page", "alto"])

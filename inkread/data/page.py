@@ -304,12 +304,13 @@ def new_document(
         imageHeight=str(size[1]),
     )
     groups = group_by_region(lines)
-    order = etree.SubElement(
-        etree.SubElement(page, q("ReadingOrder")),
-        q("OrderedGroup"),
-        id="ro_1",
-        caption="Regions reading order",
-    )
+    if groups:  # a blank page has none, and the schema wants no group empty
+        order = etree.SubElement(
+            etree.SubElement(page, q("ReadingOrder")),
+            q("OrderedGroup"),
+            id="ro_1",
+            caption="Regions reading order",
+        )
     for index, (region_id, members) in enumerate(groups):
         rid = xml_id(region_id, "r")
         etree.SubElement(order, q("RegionRefIndexed"), index=str(index), regionRef=rid)
