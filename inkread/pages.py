@@ -679,10 +679,12 @@ def _direction(text: str) -> str:
 
 
 def line_outline(reading: Reading) -> np.ndarray:
+    """A line image's outline is the image: its last pixels, as the XML writers clip to, so
+    that its words' outlines end on the image too."""
     if reading.line.polygon is not None:
         return reading.line.polygon
     w, h = reading.size
-    return np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
 
 
 def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:

@@ -234,8 +234,9 @@ def test_word_positions_follow_the_writing(overfit, capsys):
     boxes = [np.array(w["polygon"]) for w in line["words"]]
     lefts = [b[:, 0].min() for b in boxes]
     rights = [b[:, 0].max() for b in boxes]
-    width = Image.open(image).width
-    assert lefts == sorted(lefts) and all(r <= width + 1 for r in rights)
+    width, height = Image.open(image).size
+    assert lefts == sorted(lefts) and all(r <= width - 1 for r in rights)  # on the image
+    assert all(b[:, 1].min() >= 0 and b[:, 1].max() <= height - 1 for b in boxes)
     assert rights[0] <= lefts[1] + 2 and rights[1] <= lefts[2] + 2  # no overlap
     # "Salt" and "City" are about as long; "Lake" starts a third of the way in
     assert 0.2 * width < lefts[1] < 0.5 * width and rights[2] > 0.8 * width
