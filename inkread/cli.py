@@ -745,7 +745,10 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as e:  # a path the user gave that cannot be written or made: one line
         if e.filename is None:
             raise
-        print(f"inkread: error: {e.filename}: {e.strerror or e}", file=sys.stderr)
+        said = e.strerror or e
+        if isinstance(e, (FileExistsError, NotADirectoryError)) and Path(e.filename).is_file():
+            said = "is a file where a folder is wanted"  # mkdir's "File exists" says not which
+        print(f"inkread: error: {e.filename}: {said}", file=sys.stderr)
         sys.exit(2)
     finally:
         signal.signal(signal.SIGTERM, before)

@@ -361,8 +361,14 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
             "c.json: config: train setting lr must be a number",
         ),
         (["train", "--train", "{page}", "--val", "{empty}"], "no usable validation lines"),
-        (["read", "{page}", "--format", "page", "--out", "{lr}"], "c.json: File exists"),
-        (["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"], "c.json: File exists"),
+        (
+            ["read", "{page}", "--format", "page", "--out", "{lr}"],
+            "c.json: is a file where a folder is wanted",
+        ),
+        (
+            ["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"],
+            "c.json: is a file where a folder is wanted",
+        ),
         (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
         (["read", "{page}", "--lm-weight", "nan"], "--lm-weight must be a number, not nan"),
         (["read", ""], "an input is empty"),  # "$SCANS" unset: not the folder one is in
