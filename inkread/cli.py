@@ -181,7 +181,7 @@ def read(
             leave_out(e)
             continue
         if len(skipped):
-            _warn(f"warning: {doc.path}: {skipped.summary()}")
+            _warn(f"warning: {shown_path(doc.path)}: {skipped.summary()}")
         data = render(doc, found, format)
         if out is not None:
             target = out / f"{names[doc.path]}{SUFFIX[format]}"

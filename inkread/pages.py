@@ -343,11 +343,11 @@ def transcribe(
             results = read_page(doc.image, load_gray(doc.image), recognizer, batch_size, decoder)
             doc.lines = [r.line for r in results]
             if not results:  # said, not an empty result that looks like success
-                skipped.add("page where no line of writing was found", doc.path)
+                skipped.add("page where no line of writing was found", shown_path(doc.path))
         else:
             results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
         if doc.xml is not None and not doc.lines and not doc.regions:
-            skipped.add("XML with regions but no lines or text regions", doc.path)
+            skipped.add("XML with regions but no lines or text regions", shown_path(doc.path))
         if doc.regions:
             try:
                 sheet = load_gray(doc.image)

@@ -371,6 +371,12 @@ def test_empty_page_has_no_lines(tmp_path, capsys):
     assert run_cli("read", tmp_path / "blank.png", "--format", "json") == 0  # said, not silent
     said = capsys.readouterr()
     assert json.loads(said.out)["lines"] == [] and "no line of writing was found" in said.err
+    # a blank page of a TIFF is named as its outputs are, not by the run's temporary copy
+    blank = Image.open(tmp_path / "blank.png")
+    blank.save(tmp_path / "two.tif", save_all=True, append_images=[blank])
+    assert run_cli("read", tmp_path / "two.tif") == 0
+    said = capsys.readouterr().err
+    assert "two_p002.png: 1 skipped" in said and "inkread-pages" not in said
     # written as PAGE or ALTO, a blank page still validates (eScriptorium checks imports)
     for fmt, xsd in (("page", "page-2019-07-15.xsd"), ("alto", "alto-4-4.xsd")):
         out = tmp_path / fmt
