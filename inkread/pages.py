@@ -110,7 +110,11 @@ def open_inputs(
         if path.is_dir():
             listing = sorted(path.rglob("*"))
             xml = [p for p in listing if _is_line_data(p, parsed)]
-            media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
+            media = [
+                p
+                for p in listing
+                if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",)) and not p.is_dir()
+            ]
             if not xml and not media:
                 raise InkreadError("folder holds no PAGE or ALTO XML and no images", path)
             paths += xml
