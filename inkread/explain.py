@@ -26,7 +26,7 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     kind = FORMATS.get(Path(out).suffix.lower())
     if kind is None:  # a picture under another format's name opens nowhere
         raise InkreadError(f"--out must end in {', '.join(FORMATS)}", out)
-    line = sized(load_gray(image_path), recognizer.config)
+    line = sized(load_gray(image_path), recognizer.config, reading=True)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
     decoded = without_edge_spaces(greedy(log_probs, recognizer.alphabet))  # as read reads it

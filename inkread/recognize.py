@@ -47,6 +47,7 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+BATCH_WIDTH = 2000  # a batch of 16 lines this wide at most: wider lines go fewer at a time
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -177,9 +178,13 @@ class Recognizer:
         """Each sized line's log-probabilities, in width-sorted batches, in input order."""
         out: list[np.ndarray | None] = [None] * len(images)
         for ids in by_width([im.shape[1] for im in images], batch_size):
-            batch, widths = to_batch([images[i] for i in ids])
-            for i, lp in zip(ids, self.log_probs(batch, widths)):
-                out[i] = lp
+            # lines up to READING_WIDTH wide: fewer in a batch, so it holds what 16 of 2000 do
+            most = max(images[i].shape[1] for i in ids)
+            fewer = max(1, batch_size * BATCH_WIDTH // most)
+            for part in (ids[n : n + fewer] for n in range(0, len(ids), fewer)):
+                batch, widths = to_batch([images[i] for i in part])
+                for i, lp in zip(part, self.log_probs(batch, widths)):
+                    out[i] = lp
         return out  # type: ignore[return-value]
 
     def recognize(
@@ -195,7 +200,7 @@ class Recognizer:
         if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike)):
             raise InkreadError("recognize takes a list of line images, not one image")
         decoder = self.default_decoder() if decoder is None else decoder
-        lines = [sized(as_gray(im), self.config) for im in images]
+        lines = [sized(as_gray(im), self.config, reading=True) for im in images]
         return self.recognize_sized(lines, batch_size, decoder)
 
     def recognize_lines(
@@ -212,7 +217,7 @@ class Recognizer:
         `loaded`: a page already decoded, as line_cuts takes it."""
         pending: list[tuple[Line, np.ndarray, Cut, float, tuple[int, int]]] = []
         for line, crop, cut in line_cuts(lines, skipped, loaded, self.config.straighten):
-            image = sized(crop, self.config)
+            image = sized(crop, self.config, reading=True)
             xscale = content_width(crop, image, self.config) / crop.shape[1]
             pending.append((line, image, cut, xscale, (crop.shape[1], crop.shape[0])))
             if len(pending) >= chunk:

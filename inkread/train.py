@@ -166,8 +166,14 @@ class LineSet:
 
     @classmethod
     def extract(
-        cls, lines: list[Line], config: ModelConfig, skipped: Skipped, desc: str
+        cls,
+        lines: list[Line],
+        config: ModelConfig,
+        skipped: Skipped,
+        desc: str,
+        reading: bool = False,
     ) -> LineSet:
+        """`reading`: sized as reading sizes them (validation lines, to score as read)."""
         images, texts, ids = [], [], []
         for line, crop in tqdm(
             line_images(lines, skipped, straight=config.straighten),
@@ -177,7 +183,7 @@ class LineSet:
             leave=False,
             unit="line",
         ):
-            images.append(sized(crop, config))
+            images.append(sized(crop, config, reading))
             texts.append(line.text)
             ids.append(f"{line.source}#{line.id}")
         return cls(images, texts, ids)
@@ -562,7 +568,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     else:
         model = CRNN(config, len(alphabet))
     model.to(device)
-    val_set = LineSet.extract(val_lines, config, val_skipped, "cutting validation lines")
+    val_set = LineSet.extract(
+        val_lines, config, val_skipped, "cutting validation lines", reading=True
+    )
     keep_images, keep_labels = encode(train_set, alphabet, model, skipped)
     if not keep_images:
         raise InkreadError(f"no usable training lines ({skipped.summary()})")

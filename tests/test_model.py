@@ -1,5 +1,6 @@
 """The seed network is the notebook's; the line network takes any width; checkpoints load alone."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -198,3 +199,20 @@ def test_bf16_reading_matches_fp32(fixtures):
         cer[precision] = error_rates(found, texts)["cer"]
     assert cer["fp32"] < 0.25
     assert abs(cer["bf16"] - cer["fp32"]) < 0.01
+
+
+def test_a_line_far_wider_than_those_trained_on_is_read_at_its_own_width(fixtures):
+    """A register's line 66 times as wide as it is high: squeezed to the training lines'
+    largest width, its letters were like none the network had seen and it read as gibberish."""
+    from PIL import Image
+
+    from inkread.recognize import Recognizer
+
+    line = np.asarray(Image.open(fixtures / "lines" / "hooker_00.png").convert("L"))
+    wide = np.tile(line, (1, 8))  # "proposed for a Royal Medal" eight times, 4352 x 66
+    reader = Recognizer.load("default", "cpu")
+    [read] = reader.recognize([wide])
+    assert read.text.count("Royal Medal") >= 6, read.text
+    assert [r.text for r in reader.recognize([line, wide, line], batch_size=3)][::2] == [
+        "proposed for a Royal Medal"
+    ] * 2  # a batch shared with it, cut to hold what sixteen ordinary lines do

@@ -6,19 +6,25 @@ import numpy as np
 import torch
 
 from inkread.data.images import fit_box, fit_height, ink, trim_rows
-from inkread.model.config import ModelConfig
+from inkread.model.config import LARGEST, ModelConfig
 
 MIN_WIDTH = 8
+READING_WIDTH = LARGEST["max_width"]  # 0.8 s for one such line on two CPU cores
 
 
-def sized(line: np.ndarray, config: ModelConfig) -> np.ndarray:
+def sized(line: np.ndarray, config: ModelConfig, reading: bool = False) -> np.ndarray:
     """A line (8-bit gray) at the model's height: its own width, or the fixed box of the seed.
-    A stretch not yet chosen (None: a preset before training) is none."""
+    A stretch not yet chosen (None: a preset before training) is none. Training squeezes a
+    line wider than max_width (mostly a broken, flat polygon); reading keeps a long line's
+    width up to READING_WIDTH, as squeezed its letters are like none the network learnt (a
+    register's line 60 times its height read as gibberish at 2000 pixels, right at its own
+    width)."""
     if config.trim:
         line = trim_rows(line)
     if config.width is not None:
         return fit_box(line, config.height, config.width)
-    return fit_height(line, config.height, config.max_width, config.stretch or 1.0)
+    most = READING_WIDTH if reading else config.max_width
+    return fit_height(line, config.height, most, config.stretch or 1.0)
 
 
 def to_batch(images: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
