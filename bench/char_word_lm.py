@@ -13,11 +13,11 @@ import argparse
 
 from decoding import frames, score
 
+from inkread.alphabet import clean_text
 from inkread.data import read_data
 from inkread.decoding import LM_DEFAULTS, BeamSearch
 from inkread.lm import BOS, ORDERS, SPACE, build
 from inkread.recognize import Recognizer
-from inkread.train import clean_text
 
 
 class _Both:

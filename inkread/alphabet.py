@@ -6,6 +6,7 @@ decodes the same way wherever it is loaded.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -15,6 +16,18 @@ from bidi import get_display
 def normalize(text: str) -> str:
     """NFC is the only normalisation: what the user transcribed is what we learn and score."""
     return unicodedata.normalize("NFC", text)
+
+
+# Zero-width space, word joiner, byte-order mark and the bidirectional marks and embeddings:
+# exports carry them (BnF fr. 412: 87 lines with a BOM), but nothing on the page shows them.
+# Joiners that shape a script stay.
+ZERO_WIDTH = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """A transcription without what is invisible on the page: edge, repeated and zero-width
+    spaces. Still in reading order: the form language models are built from (lm.tokens)."""
+    return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
 
 
 def right_to_left(text: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from inkread.alphabet import normalize
+from inkread.alphabet import clean_text, normalize
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
@@ -158,14 +158,27 @@ def evaluate_pages(
 def _warn_unwritable(
     recognizer: Recognizer, truth: list[Line], warn: Callable[[str], None]
 ) -> None:
-    """Characters the model cannot write are errors it will always make: say so up front,
-    or a user blames the model's training for its alphabet."""
-    unknown = set().union(*(recognizer.alphabet.unknown(x.text) for x in truth if x.text))
+    """Characters the model cannot write, and spaces no reading holds (at a line's ends,
+    doubled, tabs, invisible ones), are errors it will always make: say so up front, or a
+    user blames the model's training for a transcription tool's habits. They still count:
+    texts are compared as they are (CONTRACT.md)."""
+    texts = [x.text for x in truth if x.text]
+    unknown = set().union(*(recognizer.alphabet.unknown(clean_text(t)) for t in texts))
     if unknown:
         warn(
             f"warning: the references use characters the model cannot write: "
             f"{''.join(sorted(unknown))!r}"
         )
+    untidy = [t for t in texts if clean_text(t) != normalize(t)]
+    if untidy:
+        warn(
+            f"warning: {_references(len(untidy))} spaces that no reading holds (at a line's "
+            f"ends, doubled, tabs or invisible ones), each an error: e.g. {untidy[0]!r}"
+        )
+
+
+def _references(n: int) -> str:
+    return "1 reference holds" if n == 1 else f"{n} references hold"
 
 
 def transcribed(truth: list[Line]) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from inkread import lstm_lm, torchfile
-from inkread.alphabet import Alphabet, display_order, normalize
+from inkread.alphabet import Alphabet, clean_text, display_order
 from inkread.data import Line, Skipped, line_images, read_data, redrawn_note
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
@@ -187,18 +186,6 @@ class LineSet:
             texts.append(line.text)
             ids.append(f"{line.source}#{line.id}")
         return cls(images, texts, ids)
-
-
-# Zero-width space, word joiner, byte-order mark and the bidirectional marks and embeddings:
-# exports carry them (BnF fr. 412: 87 lines with a BOM), but nothing on the page shows them.
-# Joiners that shape a script stay.
-ZERO_WIDTH = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    """A transcription without what is invisible on the page: edge, repeated and zero-width
-    spaces. Still in reading order: the form language models are built from (lm.tokens)."""
-    return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
 
 
 def target_text(text: str) -> str:

@@ -126,7 +126,8 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
 
 
 def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
-    """Both ways of scoring say up front which errors the model's alphabet makes certain."""
+    """Both ways of scoring say up front which errors are certain: characters outside the
+    model's alphabet, and spaces that no reading holds."""
     import shutil
 
     from lxml import etree
@@ -135,12 +136,14 @@ def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
     shutil.copy(page.with_suffix(".jpg"), tmp_path / page.with_suffix(".jpg").name)
     tree = etree.parse(str(page))
     unicode = next(u for u in tree.iter("{*}Unicode") if u.text)
-    unicode.text += " \u261e"
+    unicode.text += "  \u261e "  # and spaces that a transcription tool left
     tree.write(str(tmp_path / page.name))
     for way in ([], ["--find-lines"]):
         capsys.readouterr()
         assert run_cli("eval", "--data", tmp_path / page.name, "--json", *way) == 0
-        assert "characters the model cannot write: '\u261e'" in capsys.readouterr().err
+        said = capsys.readouterr().err
+        assert "characters the model cannot write: '\u261e'" in said
+        assert "2 references hold spaces that no reading holds" in said  # one was there
 
 
 def test_eval_find_lines_needs_pages(capsys):
