@@ -453,13 +453,16 @@ def test_the_documented_onnx_example_reads_as_inkread_does(overfit, tmp_path, ca
     onnx_file = tmp_path / "m.onnx"
     assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
     lines = sorted(str(p) for p in (FIXTURES / "lines").glob("hooker_*.png"))
+    negative = 255 - np.asarray(Image.open(lines[0]).convert("L"))  # a microfilm's
+    Image.fromarray(negative).save(tmp_path / "negative.png")
+    lines.append(str(tmp_path / "negative.png"))
     capsys.readouterr()
     assert run_cli("read", "--model", onnx_file, "--decoder", "greedy", *lines) == 0
     printed = [x for x in capsys.readouterr().out.splitlines() if not x.startswith("==> ")]
     alone = subprocess.run(
         [sys.executable, script, onnx_file, *lines], capture_output=True, text=True, check=True
     )
-    assert alone.stdout.splitlines() == printed and len(printed) == 4
+    assert alone.stdout.splitlines() == printed and len(printed) == 5
 
 
 def test_models_read_together_average_their_probabilities(overfit, tmp_path, capsys):

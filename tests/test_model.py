@@ -216,3 +216,17 @@ def test_a_line_far_wider_than_those_trained_on_is_read_at_its_own_width(fixture
     assert [r.text for r in reader.recognize([line, wide, line], batch_size=3)][::2] == [
         "proposed for a Royal Medal"
     ] * 2  # a batch shared with it, cut to hold what sixteen ordinary lines do
+
+
+def test_light_writing_on_dark_reads_as_dark_on_light(fixtures):
+    """A microfilm negative's line, or chalk on slate: the network learnt dark ink on light
+    paper, and read a negative as nothing at all."""
+    from PIL import Image
+
+    from inkread.data.images import ink
+    from inkread.recognize import Recognizer
+
+    line = np.asarray(Image.open(fixtures / "lines" / "hooker_00.png").convert("L"))
+    assert np.array_equal(ink(255 - line), ink(line))
+    read = Recognizer.load("default", "cpu").recognize([255 - line])
+    assert read[0].text == "proposed for a Royal Medal"
