@@ -376,9 +376,12 @@ def train(
         raise
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
     if "steps" in summary and cer == cer and cer >= UNLEARNT:
+        epochs = summary["epochs"]
+        more = "--epochs" if max_minutes is None else "--max-minutes"  # what ended the run
         say(
-            f"warning: after {summary['steps']} training steps ({summary['epochs']} whole "
-            f"epochs) the network reads next to nothing yet: give it more --max-minutes"
+            f"warning: after {summary['steps']} training steps ({epochs} whole "
+            f"epoch{'' if epochs == 1 else 's'}) the network reads next to nothing yet: "
+            f"give it more {more}"
         )
     result = (
         f"best validation CER {cer:.2%}"

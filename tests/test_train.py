@@ -163,7 +163,10 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     greek.write_text(f"{image}\tΙ αμ ϐερυ πλεασεδ\n", encoding="utf-8")
     args = ("train", "--train", greek, "--val", greek, "--out", tmp_path / "greek", "--epochs", 1)
     assert run_cli(*args, "--init", overfit["run"] / "best.pt") == 0
-    assert "training from scratch (no --init) may do better" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "training from scratch (no --init) may do better" in err
+    # one epoch of a new script reads nothing yet: told so, and what ended the run
+    assert "(1 whole epoch) the network reads next to nothing yet: give it more --epochs" in err
 
 
 def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
