@@ -249,7 +249,14 @@ def segment_pages(
     from inkread.data import alto, page
     from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
-    from inkread.pages import find_lines, open_inputs, output_names, segmented_layout, shown_path
+    from inkread.pages import (
+        find_lines,
+        looks_like_page,
+        open_inputs,
+        output_names,
+        segmented_layout,
+        shown_path,
+    )
 
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
@@ -266,6 +273,11 @@ def segment_pages(
         try:
             if doc.find_lines:
                 lines = find_lines(doc.image)
+                if not lines and not looks_like_page(doc.image):
+                    _warn(
+                        f"warning: {doc.path}: no lines found; one line alone reads as it is "
+                        "with inkread read"
+                    )
                 size = lines[0].page_size if lines else image_size(doc.image)
                 writer = page.new_document if format == "page" else alto.new_document
                 root = writer(doc.image, size, lines, {})
