@@ -275,8 +275,8 @@ def segment_pages(
                 lines = find_lines(doc.image)
                 if not lines and not looks_like_page(doc.image):
                     _warn(
-                        f"warning: {doc.path}: no lines found; one line alone reads as it is "
-                        "with inkread read"
+                        f"warning: {doc.path}: no lines found; it looks like one line, which "
+                        "`inkread read` reads as it is"
                     )
                 size = lines[0].page_size if lines else image_size(doc.image)
                 writer = page.new_document if format == "page" else alto.new_document

@@ -385,6 +385,12 @@ def test_empty_page_has_no_lines(tmp_path, capsys):
         schema.assertValid(etree.parse(str(next(out.iterdir()))))
 
 
+def test_segment_points_a_line_image_to_read(tmp_path, capsys):
+    line = FIXTURES / "lines" / "hooker_00.png"
+    assert run_cli("segment", line, "--out", tmp_path / "l.xml") == 0
+    assert "it looks like one line, which `inkread read` reads" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("fmt", ["page", "alto"])
 def test_segment_command_writes_valid_xml(tmp_path, fmt):
     """ALTO wants a String in every TextLine, even one not read yet."""
