@@ -387,7 +387,7 @@ def train(
             say(f"warning: interrupted; {out / 'last.pt'} keeps the run: go on with --resume")
         raise
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
-    if "steps" in summary and cer == cer and cer >= UNLEARNT:
+    if "steps" in summary and UNLEARNT <= cer < float("inf"):  # inf, NaN: no validation
         epochs = summary["epochs"]
         more = "--epochs" if max_minutes is None else "--max-minutes"  # what ended the run
         say(
@@ -416,14 +416,17 @@ class _Log:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.pending: list[str] = []  # said before training made its folder
+        self.pending: list[str] = []  # said while its folder could not be written
 
     def write(self, message: str) -> None:
         self.pending.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
-        if self.path.parent.is_dir():
+        try:  # at once: a run killed in its first epoch keeps what it said
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as f:
                 f.writelines(self.pending)
             self.pending.clear()
+        except OSError:  # --out is a file, or not writable: training says so itself
+            pass
 
 
 @app.command(name="eval")
@@ -768,6 +771,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         signal.signal(signal.SIGTERM, before)
     if code == 130:
+        code = 143 if _TERMINATED else 130  # killed by TERM: 128 + 15, as the shell says
         print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -776,7 +780,9 @@ def _terminated(signum: int, frame: object) -> None:
     if os.getpid() != _STARTED_IN:  # a forked worker (the decoding pool): it just ends
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
+    _TERMINATED.append(signum)  # ends with 143, as killed by TERM, not Ctrl-C's 130
     raise KeyboardInterrupt
 
 
 _STARTED_IN = os.getpid()
+_TERMINATED: list[int] = []

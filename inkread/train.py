@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import IO
 
 import cv2
 import numpy as np
@@ -389,8 +392,6 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     init_blob = None
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
-    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
-        stale.unlink(missing_ok=True)
     preset = None  # the preset a new run's network is built on (meta)
     if opts.resume:
         if not last_path.is_file():
@@ -401,13 +402,29 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         hyper = Hyper.from_dict(state.get("hyper", {}))
         alphabet = Alphabet(blob["alphabet"])
         begun = blob.get("meta") or {}
-        if opts.preset or opts.config:
-            say("warning: --resume goes on as the run began; --preset/--config are ignored")
-        if begun.get("trained_on", [str(p) for p in opts.train]) != [str(p) for p in opts.train]:
-            say(
-                f"warning: --resume: the run began on {' '.join(begun['trained_on'])} and goes "
-                f"on with {' '.join(opts.train)}"
+        ignored = [
+            name
+            for name, given, same in (
+                ("--preset", opts.preset, None),
+                ("--config", opts.config, None),
+                ("--init", opts.init, None),
+                ("--batch-size", opts.batch_size, hyper.batch_size),  # batches counted in it
             )
+            if given is not None and given != same
+        ]
+        if ignored:
+            say(f"warning: --resume goes on as the run began; {', '.join(ignored)} ignored")
+        opts = replace(opts, batch_size=None, char_lm=begun.get("char_lm", True))
+        for what, key, now in (
+            ("training", "trained_on", opts.train),
+            ("validating", "validated_on", opts.val),
+        ):
+            was = begun.get(key)
+            if isinstance(was, list) and was != [str(p) for p in now]:
+                say(
+                    f"warning: --resume: the run began {what} on {' '.join(was)} and goes on "
+                    f"with {' '.join(map(str, now)) or 'held-out training lines'}"
+                )
     else:
         if last_path.is_file():
             raise InkreadError(
@@ -559,10 +576,16 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         val_lines, config, val_skipped, "cutting validation lines", reading=True
     )
     keep_images, keep_labels = encode(train_set, alphabet, model, skipped)
+    kept = (
+        "; a resumed run keeps its alphabet: for new characters, begin a new run with "
+        f"--init {last_path}"
+        if opts.resume and "character outside the alphabet" in skipped.reasons
+        else ""
+    )
     if not keep_images:
-        raise InkreadError(f"no usable training lines ({skipped.summary()})")
+        raise InkreadError(f"no usable training lines ({skipped.summary()}){kept}")
     if len(skipped):
-        say(f"warning: training data: {len(keep_images)} lines, {skipped.summary()}")
+        say(f"warning: training data: {len(keep_images)} lines, {skipped.summary()}{kept}")
     if len(val_skipped):
         say(f"warning: validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
     if not val_set.images:
@@ -583,7 +606,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     )
     widths = [im.shape[1] for im in keep_images]
     batches_per_epoch = math.ceil(len(keep_images) / hyper.batch_size)
-    if opts.epochs is None and hyper.epochs * batches_per_epoch < hyper.min_steps:
+    short = hyper.epochs * batches_per_epoch < hyper.min_steps
+    if opts.epochs is None and not opts.resume and short:  # resumed: the epochs it began with
         hyper.epochs = math.ceil(hyper.min_steps / batches_per_epoch)
         say(f"{len(keep_images)} training lines: {hyper.epochs} epochs, {hyper.min_steps} steps")
     total_steps = hyper.epochs * batches_per_epoch
@@ -604,6 +628,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     meta = {
         "trained_on": [str(p) for p in opts.train],
         "validated_on": [str(p) for p in opts.val] or "held-out training lines",
+        "char_lm": opts.char_lm,
         "lm_text": [str(p) for p in opts.lm_text],
         "train_lines": len(keep_images),
         "val_lines": len(val_set.images),
@@ -646,123 +671,152 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             },
         )
 
+    _lock = claim(out)  # held until the run returns
+    if not opts.resume and last_path.is_file():  # begun by another run since this one began
+        raise InkreadError("already holds a training run (last.pt): choose another --out", out)
+    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
+        stale.unlink(missing_ok=True)
+    if not opts.resume:
+        save_last(0)  # from here on a kill leaves a run that --resume goes on with
+
     ended = epoch >= hyper.epochs or (budget and elapsed() >= budget)
     if finished or (ended and not stop):
-        say(f"nothing left to do: the run in {out} has finished")
+        spent = not finished and epoch < hyper.epochs
+        say(
+            f"nothing left to do: the run in {out} "
+            + (
+                f"has spent its {budget / 60:g} minutes (give it more --max-minutes)"
+                if spent
+                else "has finished"
+            )
+        )
         kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
 
     # -- The loop. --
-    while epoch < hyper.epochs and not stop:
-        t0, seen, loss_sum, loss_n = time.monotonic(), 0, 0.0, 0
-        order = by_width(widths, hyper.batch_size, np.random.default_rng((opts.seed, epoch)))
-        keyed = [[(i, epoch) for i in b] for b in order[start_batch:]]
-        loader = torch.utils.data.DataLoader(
-            data,
-            batch_sampler=keyed,
-            collate_fn=collate,
-            num_workers=workers,
-            pin_memory=device.type == "cuda",
-            worker_init_fn=_one_thread,
-        )
-        bar = tqdm(
-            _started(loader),
-            total=len(keyed),
-            desc=f"epoch {epoch + 1}/{hyper.epochs}",
-            disable=None,
-            leave=False,
-            unit="batch",
-        )
-        model.train()
-        batch_index = start_batch
-        for batch in bar:
-            # the learning rate anneals to where the network stops: the budget less what
-            # comes after it (validation, the LMs)
-            spent = elapsed() / max(network_budget - reserve, 1.0) if budget else 0.0
-            progress = max(step / total_steps, spent)
-            lr = learning_rate(hyper, step, progress)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            loss, learnt, dropped = update(model, optimizer, batch, hyper.grad_clip, bf16)
-            bad += dropped
-            loss_sum += loss * learnt
-            loss_n += learnt
-            batch_index += 1
-            step += 1
-            seen += len(batch[3])
-            speed = seen / max(time.monotonic() - t0, 1e-9)
-            postfix = {"loss": f"{loss_sum / max(loss_n, 1):.3f}", "lines/s": f"{speed:.1f}"}
-            if budget:
-                postfix["left"] = f"{max(network_budget - elapsed(), 0) / 60:.1f}min"
-            bar.set_postfix(postfix, refresh=False)
-            # Leave room for a validation and the saves inside the budget. Until a validation
-            # has been timed, reading is taken to be three times faster than training (the
-            # first batches include start-up costs, which err on the safe side). Offering the
-            # LM at the end reads the validation lines once more and beam-searches them at
-            # each setting of LM_GRID.
-            if val_seconds is not None:
-                reading = 1.3 * val_seconds
-            elif batch_index - start_batch >= 3:
-                reading = len(val_set.images) / max(3 * speed, 1)
-            else:
-                reading = 0.0
-            reserve = reading + 10
-            if lm is not None:  # all of LM_GRID but in short budgets, where fewer fit
-                grid = min(len(LM_GRID) * ngram_reading, GRID_SHARE * (budget or math.inf))
-                reserve += reading + max(ngram_reading, grid)
-            if budget and elapsed() + reserve >= network_budget:
-                stop = True
-                break
-            if time.monotonic() - last_save > hyper.save_minutes * 60:
-                save_last(batch_index)
-                last_save = time.monotonic()
-        bar.close()
-        complete = batch_index >= len(order)
+    with _Polite() as polite:  # Ctrl-C or TERM: the step under way ends, and is saved
+        while epoch < hyper.epochs and not stop:
+            t0, seen, loss_sum, loss_n = time.monotonic(), 0, 0.0, 0
+            order = by_width(widths, hyper.batch_size, np.random.default_rng((opts.seed, epoch)))
+            start_batch = min(start_batch, len(order))  # resumed on fewer lines than it began
+            keyed = [[(i, epoch) for i in b] for b in order[start_batch:]]
+            loader = torch.utils.data.DataLoader(
+                data,
+                batch_sampler=keyed,
+                collate_fn=collate,
+                num_workers=workers,
+                pin_memory=device.type == "cuda",
+                worker_init_fn=_one_thread,
+            )
+            bar = tqdm(
+                _started(loader),
+                total=len(keyed),
+                desc=f"epoch {epoch + 1}/{hyper.epochs}",
+                disable=None,
+                leave=False,
+                unit="batch",
+            )
+            model.train()
+            batch_index = start_batch
+            lr = learning_rate(hyper, step, step / total_steps)
+            for batch in bar:
+                # the learning rate anneals to where the network stops: the budget less what
+                # comes after it (validation, the LMs)
+                spent = elapsed() / max(network_budget - reserve, 1.0) if budget else 0.0
+                progress = max(step / total_steps, spent)
+                lr = learning_rate(hyper, step, progress)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                loss, learnt, dropped = update(model, optimizer, batch, hyper.grad_clip, bf16)
+                bad += dropped
+                loss_sum += loss * learnt
+                loss_n += learnt
+                batch_index += 1
+                step += 1
+                seen += len(batch[3])
+                speed = seen / max(time.monotonic() - t0, 1e-9)
+                postfix = {"loss": f"{loss_sum / max(loss_n, 1):.3f}", "lines/s": f"{speed:.1f}"}
+                if budget:
+                    postfix["left"] = f"{max(network_budget - elapsed(), 0) / 60:.1f}min"
+                bar.set_postfix(postfix, refresh=False)
+                # Leave room for a validation and the saves inside the budget. Until a validation
+                # has been timed, reading is taken to be three times faster than training (the
+                # first batches include start-up costs, which err on the safe side). Offering the
+                # LM at the end reads the validation lines once more and beam-searches them at
+                # each setting of LM_GRID.
+                if val_seconds is not None:
+                    reading = 1.3 * val_seconds
+                elif batch_index - start_batch >= 3:
+                    reading = len(val_set.images) / max(3 * speed, 1)
+                else:
+                    reading = 0.0
+                reserve = reading + 10
+                if lm is not None:  # all of LM_GRID but in short budgets, where fewer fit
+                    grid = min(len(LM_GRID) * ngram_reading, GRID_SHARE * (budget or math.inf))
+                    reserve += reading + max(ngram_reading, grid)
+                if budget and elapsed() + reserve >= network_budget:
+                    stop = True
+                    break
+                if polite.asked:
+                    save_last(batch_index)
+                    polite.pass_on()
+                if time.monotonic() - last_save > hyper.save_minutes * 60:
+                    save_last(batch_index)
+                    last_save = time.monotonic()
+            bar.close()
+            complete = batch_index >= len(order)
 
-        v0 = time.monotonic()
-        scores = {"cer": math.nan, "wer": math.nan}
-        if val_set.images:
-            model.eval()
-            predictions = [r.text for r in recognizer.recognize_sized(val_set.images, 32)]
-            scores = error_rates(predictions, val_set.texts)
-            val_seconds = time.monotonic() - v0
-        train_seconds = v0 - t0
-        record = {
-            "epoch": epoch + 1,
-            "train_loss": round(loss_sum / max(loss_n, 1), 4),
-            "val_cer": round(scores["cer"], 5),
-            "val_wer": round(scores["wer"], 5),
-            "seconds": round(train_seconds, 1),
-            "lines_per_second": round(seen / max(train_seconds, 1e-9), 2),
-            "lr": lr,
-            "elapsed": round(elapsed(), 1),
-        }
-        if not complete:
-            record["complete"] = False
-        if bad:
-            record["skipped_lines"] = bad
-        improved = not val_set.images or scores["cer"] < best_cer
-        if improved:
-            best_cer = scores["cer"] if val_set.images else best_cer
-            checkpoint.save(
-                best_path,
-                model,
-                alphabet,
-                {**meta, "epoch": epoch + 1, "val_cer": scores["cer"], "val_wer": scores["wer"]},
-            )
-        epoch += 1 if complete else 0
-        start_batch = 0 if complete else batch_index
-        save_last(start_batch)
-        last_save = time.monotonic()
-        append_metrics(metrics_path, record)
-        if sys.stderr.isatty():  # pipes stay quiet; metrics.jsonl has every epoch
-            tqdm.write(
-                f"epoch {record['epoch']}: loss {record['train_loss']:.3f}  val CER "
-                f"{scores['cer']:.2%}  WER {scores['wer']:.2%}  "
-                f"{record['lines_per_second']:.1f} lines/s"
-                + ("  (best)" if improved and val_set.images else ""),
-                file=sys.stderr,
-            )
+            v0 = time.monotonic()
+            scores = {"cer": math.nan, "wer": math.nan}
+            if val_set.images:
+                model.eval()
+                predictions = [r.text for r in recognizer.recognize_sized(val_set.images, 32)]
+                scores = error_rates(predictions, val_set.texts)
+                val_seconds = time.monotonic() - v0
+            train_seconds = v0 - t0
+            record = {
+                "epoch": epoch + 1,
+                "train_loss": round(loss_sum / max(loss_n, 1), 4),
+                "val_cer": round(scores["cer"], 5),
+                "val_wer": round(scores["wer"], 5),
+                "seconds": round(train_seconds, 1),
+                "lines_per_second": round(seen / max(train_seconds, 1e-9), 2),
+                "lr": lr,
+                "elapsed": round(elapsed(), 1),
+            }
+            if not complete:
+                record["complete"] = False
+            if bad:
+                record["skipped_lines"] = bad
+            improved = not val_set.images or scores["cer"] < best_cer
+            if improved:
+                best_cer = scores["cer"] if val_set.images else best_cer
+                checkpoint.save(
+                    best_path,
+                    model,
+                    alphabet,
+                    {
+                        **meta,
+                        "epoch": epoch + 1,
+                        "val_cer": scores["cer"],
+                        "val_wer": scores["wer"],
+                    },
+                )
+            epoch += 1 if complete else 0
+            start_batch = 0 if complete else batch_index
+            save_last(start_batch)
+            last_save = time.monotonic()
+            append_metrics(metrics_path, record)
+            if polite.asked:
+                polite.pass_on()
+            if sys.stderr.isatty():  # pipes stay quiet; metrics.jsonl has every epoch
+                tqdm.write(
+                    f"epoch {record['epoch']}: loss {record['train_loss']:.3f}  val CER "
+                    f"{scores['cer']:.2%}  WER {scores['wer']:.2%}  "
+                    f"{record['lines_per_second']:.1f} lines/s"
+                    + ("  (best)" if improved and val_set.images else ""),
+                    file=sys.stderr,
+                )
 
     if bad:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
@@ -784,6 +838,59 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "train_lines": len(keep_images),
         "skipped": len(skipped),
     }
+
+
+class _Polite:
+    """Ctrl-C, or a scheduler's TERM, while the network trains: the step under way ends and
+    the run is saved there, then the signal goes on to whoever handled it before (the
+    command line ends with --resume's hint). A kill between the periodic saves lost up to
+    save_minutes of training. A second signal stops at once."""
+
+    def __init__(self) -> None:
+        self.asked: int | None = None
+        self.before: dict[int, object] = {}
+        self.pid = os.getpid()  # a forked loader worker inherits the handler: it just ends
+
+    def __enter__(self) -> _Polite:
+        if threading.current_thread() is threading.main_thread():  # signals go there only
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.before[sig] = signal.signal(sig, self._ask)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.before.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def _ask(self, signum: int, frame: object) -> None:
+        if self.asked is not None or os.getpid() != self.pid:
+            raise KeyboardInterrupt
+        self.asked = signum
+        print("stopping after this step, to save it (again: at once)", file=sys.stderr)
+
+    def pass_on(self) -> None:
+        signum, handler = self.asked, self.before.get(self.asked or 0)
+        self.__exit__()
+        if callable(handler):
+            handler(signum, None)
+        raise KeyboardInterrupt
+
+
+def claim(out: Path) -> IO[str]:
+    """The run's folder, made and locked while the run lasts: two trainings into one --out
+    wrote each other's checkpoints, and one refused a moment later still deleted the
+    other's half-written save. The lock goes with the process, however it ends."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = (out / ".lock").open("a")
+    try:
+        import fcntl
+    except ImportError:  # Windows has no flock: runs there are not kept apart
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise InkreadError("another training run is writing into this folder", out) from None
+    return handle
 
 
 def append_metrics(path: Path, record: dict) -> None:

@@ -50,7 +50,7 @@ def test_checkpoint_records_what_it_was_trained_on(overfit):
     assert blob["config"]["stretch"] == 1.0  # Latin lines go in at their own aspect
 
 
-def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
+def test_resume_continues_where_the_run_stopped(overfit, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(overfit["run"], run)
     # the same run again without --resume must not overwrite it, nor a model kept alone
@@ -71,9 +71,12 @@ def test_resume_continues_where_the_run_stopped(overfit, tmp_path):
             "--resume",
             "--epochs",
             102,
+            "--batch-size",  # its batches are counted in the size it began with: kept
+            1,
         )
         == 0
     )
+    assert "--resume goes on as the run began; --batch-size ignored" in capsys.readouterr().err
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records[-3:]] == [100, 101, 102]
     state = checkpoint.read(run / "last.pt")["train_state"]
@@ -559,3 +562,44 @@ def test_without_val_whole_pages_are_held_out_where_there_are_pages_enough():
         train, val = hold_out(lines, 0.05, seed=0)
         assert len(val) == 1 and len(train) == len(lines) - 1
     assert hold_out(page_lines(1, each=1), 0.05, seed=0) == (page_lines(1, each=1), [])
+
+
+def test_a_stopped_run_keeps_its_steps_and_no_two_runs_share_a_folder(tmp_path):
+    """A scheduler's TERM mid-epoch: the step under way ends and the run is saved there
+    (the periodic save is minutes apart), and it ends as killed by TERM (143). A second run
+    into the folder while the first trains is refused, without touching the first's files;
+    the first resumes on fewer lines (once a traceback) with the epochs it began with (once
+    grown to 4000 steps' worth)."""
+    import signal
+
+    manifest = write_lines(tmp_path / "data")
+    rows = manifest.read_text(encoding="utf-8").splitlines()
+    many = []
+    for copy in range(200):  # a long epoch: 1000 distinct line images, one a step
+        for row in rows:
+            name, text = row.split("\t")
+            shutil.copy(manifest.parent / name, manifest.parent / f"{copy}_{name}")
+            many.append(f"{copy}_{name}\t{text}")
+    (manifest.parent / "many.tsv").write_text("\n".join(many) + "\n", encoding="utf-8")
+    run = tmp_path / "run"
+    common = ["--val", manifest, "--out", run, "--batch-size", "1", "--no-char-lm"]
+    args = [sys.executable, "-m", "inkread", "train", "--train", manifest.parent / "many.tsv"]
+    first = subprocess.Popen([*args, *common, "--epochs", "2"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (run / "last.pt").is_file():  # saved as the steps begin: a kill can resume
+        assert first.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    second = subprocess.run([*args, *common, "--resume"], capture_output=True, text=True)
+    assert second.returncode == 2
+    assert "another training run is writing into this folder" in second.stderr
+    assert first.poll() is None  # and goes on
+    first.send_signal(signal.SIGTERM)
+    said = first.stderr.read()
+    assert first.wait(60) == 143 and "stopping after this step" in said, said
+    state = checkpoint.read(run / "last.pt")["train_state"]
+    assert state["epoch"] == 0 and state["batch"] == state["step"] > 0  # saved where it was
+    assert "--resume" in (run / "train.log").read_text(encoding="utf-8")
+
+    assert run_cli("train", "--train", manifest, *common, "--resume") == 0
+    state = checkpoint.read(run / "last.pt")["train_state"]
+    assert state["epoch"] == 2 and state["finished"]
