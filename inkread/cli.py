@@ -90,9 +90,21 @@ def _decoder(
     for flag, value in (("--lm-weight", weight), ("--lm-bonus", bonus)):
         if value is not None and not math.isfinite(value):
             raise InkreadError(f"{flag} must be a number, not {value}")
+    given = [
+        flag
+        for flag, value in (
+            ("--lm", lm),
+            ("--lm-weight", weight),
+            ("--lm-bonus", bonus),
+            ("--beam-width", width),
+            ("--lexicon", lexicon or None),
+            ("--nbest", keep if keep > 1 else None),
+        )
+        if value is not None
+    ]
     if name == "greedy":
-        if lm is not None or keep > 1:
-            raise InkreadError("--lm and --nbest need --decoder beam")
+        if given:  # else ignored without a word
+            raise InkreadError(f"{', '.join(given)}: for --decoder beam; greedy has none")
         return greedy
     if lm is not None:
         model = load_lm(lm)
@@ -101,7 +113,9 @@ def _decoder(
         model, (w, b) = own.lm, own.lm_setting()
     else:
         model, (w, b) = None, LM_DEFAULTS["chars"]
-    if name == "auto" and model is None and keep == 1 and not lexicon:
+    if model is None and (weight is not None or bonus is not None):
+        raise InkreadError("--lm-weight and --lm-bonus weigh a language model: name one with --lm")
+    if name == "auto" and model is None and keep == 1 and not lexicon and width is None:
         return greedy
     if lexicon and (model is None or not model.words):
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")

@@ -341,12 +341,14 @@ def _decode_one(log_probs: np.ndarray) -> Decoded:
 
 
 def describe(decoder: Decoder) -> str:
-    """How a result was read, for reports: "greedy", "beam 32 + character 6-gram"."""
+    """How a result was read, for reports: "greedy", "beam 32 + character 6-gram at weight
+    0.5, bonus 1": the weight and bonus change what is read as much as the LM does."""
     if not isinstance(decoder, BeamSearch):
         return "greedy"
     name = f"beam {decoder.width}"
     if decoder.lm is not None:
         name += f" + {decoder.lm.name}" + (" lexicon" if decoder.lexicon else "")
+        name += f" at weight {decoder.weight:g}, bonus {decoder.bonus:g}"
     return name
 
 

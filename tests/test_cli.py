@@ -374,6 +374,10 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         ),
         (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
         (["read", "{page}", "--lm-weight", "nan"], "--lm-weight must be a number, not nan"),
+        (  # else the weight is ignored without a word
+            ["eval", "--data", "{page}", "--decoder", "greedy", "--lm-weight", "0.5"],
+            "--lm-weight: for --decoder beam; greedy has none",
+        ),
         (["read", ""], "an input is empty"),  # "$SCANS" unset: not the folder one is in
         (["read", "{page}", "--out", ""], "--out is given empty"),
         (["read", "{page}", "--beam-width", "100000000"], "less than or equal to 1024"),
@@ -518,7 +522,7 @@ def test_a_models_own_language_model_reads_by_default(overfit, tmp_path, capsys)
     ):
         assert run_cli("eval", "--model", m, "--data", overfit["manifest"], "--json", *flags) == 0
         results[name] = json.loads(capsys.readouterr().out)
-    assert results["auto"]["decoder"] == "beam 32 + character 6-gram"
+    assert results["auto"]["decoder"].startswith("beam 32 + character 6-gram at weight ")
     assert results["greedy"]["decoder"] == "greedy"
     assert results["onnx"]["decoder"] == results["auto"]["decoder"]  # the LM travels
     assert results["onnx"]["cer"] == results["auto"]["cer"]
@@ -629,7 +633,8 @@ def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
     exist, and a contradiction among them ends in one line before anything listens."""
     args = ["serve", "--model", model(overfit), "--decoder", "greedy", "--lm-weight", "0.5"]
     assert run_cli(*args, "--beam-width", "8", "--lm", tmp_path / "x.arpa") == 2
-    assert "--lm and --nbest need --decoder beam" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "--lm, --lm-weight, --beam-width: for --decoder beam; greedy has none" in said
 
 
 def test_one_bad_file_does_not_stop_a_collection(overfit, tmp_path, capsys):
