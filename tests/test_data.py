@@ -107,6 +107,11 @@ def test_txt_list_is_relative_to_its_folder(tmp_path):
     listing.write_text(f"pages\\{PAGE.name}\r\n", encoding="utf-8")
     lines, skipped = read_data([listing])
     assert len(lines) == 11 and len(skipped) == 0
+    # lists that name each other are read once, and said to
+    (tmp_path / "sub" / "more.txt").write_text("train.txt\n", encoding="utf-8")
+    listing.write_text(f"pages/{PAGE.name}\nmore.txt\n", encoding="utf-8")
+    lines, skipped = read_data([listing])
+    assert len(lines) == 11 and skipped.reasons["list named again (lists that name each other)"]
 
 
 def test_empty_lines_are_counted_not_dropped():

@@ -69,8 +69,10 @@ def _read(path: Path, skipped: Skipped, seen: set[Path], top: bool = False) -> l
 
 def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     resolved = path.resolve()
-    if resolved in seen:
-        return []  # a list that includes itself, or a folder reached twice
+    if resolved in seen:  # a list that names itself (through others), or a folder twice
+        if is_list(path):
+            skipped.add("list named again (lists that name each other)", path)
+        return []
     seen.add(resolved)
     if path.is_dir():
         return _folder(path, skipped, seen)
