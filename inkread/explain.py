@@ -17,8 +17,16 @@ from inkread.recognize import Recognizer
 
 CHANNELS = 8  # feature maps shown per block
 ROW = 28  # pixel height of each row in the picture
-FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF"}
-FORMATS |= {".tiff": "TIFF", ".bmp": "BMP", ".pdf": "PDF"}
+FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+    ".pdf": "PDF",
+}
 
 
 def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from inkread.alphabet import Alphabet
+from inkread.data.batches import READING_WIDTH
 from inkread.errors import InkreadError, MissingFile
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
@@ -31,7 +32,7 @@ USAGE = (
     "inkread text-line recognizer (CNN, BiLSTM, CTC). Input 'images': float32 (batch, 1, "
     "height, width). Each line, in 8-bit gray (where inkread_config says trim: true, first "
     "without the empty rows above and below its writing), is scaled to inkread_config's "
-    "height, its aspect kept, widened by its stretch, at most 20000 wide (OpenCV "
+    f"height, its aspect kept, widened by its stretch, at most {READING_WIDTH} wide (OpenCV "
     "INTER_AREA to shrink, INTER_LINEAR to enlarge); then the paper goes to 0 and the ink "
     "towards 1: clip((p80 - gray) / max(p80 - p1, 48), 0, 1), with p80 and p1 the line's "
     "80th and 1st percentiles (light writing on dark, median p50 < 128 and p99 - p50 > "
