@@ -574,6 +574,24 @@ def test_a_manifest_row_of_three_columns_is_skipped_not_learnt_as_text(tmp_path)
     assert "1 manifest line of more than two columns" in skipped.summary()
 
 
+def test_a_manifest_written_by_pandas_is_read_as_meant(tmp_path):
+    """pandas and Python's csv quote a field that holds a quote, doubling it inside; a
+    transcription that merely begins and ends with quotation marks stays as it is."""
+    import csv
+
+    texts = ['proposed "for" a Royal Medal', '"proposed for a Royal Medal"', 'a "b', '""']
+    for n in range(len(texts)):
+        shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / f"{n}.png")
+    with (tmp_path / "a.tsv").open("w", encoding="utf-8", newline="") as f:
+        rows = ([f"{n}.png", t] for n, t in enumerate(texts))
+        csv.writer(f, delimiter="\t", lineterminator="\n").writerows(rows)
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "a.png")
+    (tmp_path / "b.tsv").write_text('a.png\t"proposed for a Royal Medal"\n', "utf-8")
+    lines, _ = read_data([tmp_path / "a.tsv"])
+    assert [x.text for x in lines] == texts
+    assert read_data([tmp_path / "b.tsv"])[0][0].text == '"proposed for a Royal Medal"'
+
+
 def test_a_comment_inside_a_transcription_does_not_cut_it(tmp_path):
     xml = page_variant(
         tmp_path, lambda x: x.replace(FIRST, "proposed <!-- sic -->for a Royal Medal")

@@ -196,11 +196,21 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
             Line(
                 id=f"{path.name}:{n}",
                 image=_beside(path, image.strip()),
-                text=text or None,
+                text=_unquoted(text) or None,
                 source=path,
             )
         )
     return lines
+
+
+def _unquoted(text: str) -> str:
+    """A field as Python's csv or pandas write one holding a quote: "a ""b"" c" is a "b" c.
+    Only then: a transcription may itself begin and end with quotation marks."""
+    inner = text[1:-1]
+    quoted = len(text) > 2 and text[0] == text[-1] == '"' and '""' in inner
+    if quoted and '"' not in inner.replace('""', ""):
+        return inner.replace('""', '"')
+    return text
 
 
 def _sidecar_pair(gt: Path) -> Line:
