@@ -18,14 +18,9 @@ import numpy as np
 
 from inkread.data import Skipped, line_images, read_data
 from inkread.data.batches import sized
+from inkread.data.images import looks_negative
 from inkread.metrics import error_rates
 from inkread.recognize import Recognizer
-
-
-def negative(a: np.ndarray) -> bool:
-    """data.images.ink's test, on the 8-bit line."""
-    p1, p50, p99 = np.percentile(a.astype(np.float32), (1, 50, 99))
-    return bool(p50 < 128 and p99 - p50 > 2 * (p50 - p1))
 
 
 def lines_of(data: str, most: int) -> list[tuple[str, np.ndarray]]:
@@ -52,8 +47,8 @@ def wide(data: str, most: int, tiles: list[int]) -> None:
 def negatives(datasets: list[str], most: int) -> None:
     for data in datasets:
         found = lines_of(data, most)
-        taken = sum(negative(crop) for _, crop in found)
-        inverted = sum(negative(255 - crop) for _, crop in found)
+        taken = sum(looks_negative(crop) for _, crop in found)
+        inverted = sum(looks_negative(255 - crop) for _, crop in found)
         print(
             f"{data}: {len(found)} lines, {taken} taken for negatives; "
             f"of their negatives {inverted} found"

@@ -306,6 +306,15 @@ def ink(line: np.ndarray) -> np.ndarray:
     """
     a = line.astype(np.float32)
     p1, p20, p50, p80, p99 = np.percentile(a, (1, 20, 50, 80, 99)).tolist()
-    if p50 < 128 and p99 - p50 > 2 * (p50 - p1):  # as 255 - a would be by the line below
+    if _negative(p1, p50, p99):  # as 255 - a would be by the line below
         return np.clip((a - p20) / max(p99 - p20, 48.0), 0.0, 1.0)
     return np.clip((p80 - a) / max(p80 - p1, 48.0), 0.0, 1.0)
+
+
+def looks_negative(gray: np.ndarray) -> bool:
+    """Light writing on dark: most of the image dark, a few pixels far lighter."""
+    return _negative(*np.percentile(gray, (1, 50, 99)).tolist())
+
+
+def _negative(p1: float, p50: float, p99: float) -> bool:
+    return p50 < 128 and p99 - p50 > 2 * (p50 - p1)
