@@ -20,6 +20,10 @@ __all__ = ["Recognizer", "read_image", "transcript"]
 # network read 18 times slower, and trained at half speed. Set before torch loads; an
 # idle machine reads and trains as fast either way (BENCHMARKS.md, "Sharing the cores").
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# oneDNN keeps the kernels it builds for each input shape, up to 1024 of them; lines and
+# batches come in ever new widths, so each is used about once and a long run's memory grew
+# with every page (250 Hooker pages: 1.75 GB at the end, 1.55 GB with 64 kept, as fast).
+os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
 
 
 def __getattr__(name: str) -> object:
