@@ -44,12 +44,14 @@ def create_app(
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
 
+    # async: answered on the event loop, not by a worker thread, which every request
+    # waiting for the model holds (70 at once kept /health 15 s, as a probe's timeout ends)
     @app.get("/health")
-    def health() -> dict:
+    async def health() -> dict:
         return {"status": "ok"}
 
     @app.get("/model")
-    def model_info() -> dict:
+    async def model_info() -> dict:
         meta = recognizer.meta
         return {
             "model": name,
