@@ -283,7 +283,7 @@ def hold_out(lines: list[Line], fraction: float, seed: int) -> tuple[list[Line],
     for i, line in enumerate(lines):  # a line image alone is a page of its own
         pages.setdefault(line.source if line.page_size is not None else i, []).append(i)
     groups = list(pages.values())
-    if round(fraction * len(groups)) < 1:  # too few pages to spare one: lines
+    if fraction * len(groups) < 0.5:  # too few pages to spare one: lines
         groups = [[i] for i in range(len(lines))]
     count = max(1, round(fraction * len(lines)))
     held: set[int] = set()
@@ -392,6 +392,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     init_blob = None
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
+    _lock = claim(out)  # held until the run returns; before anything is said into its log
+    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
+        stale.unlink(missing_ok=True)
     preset = None  # the preset a new run's network is built on (meta)
     if opts.resume:
         if not last_path.is_file():
@@ -510,7 +513,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         pages = {x.source for x in val_lines} - {x.source for x in train_lines}
         say(
             f"no --val given: holding out {len(val_lines)} of the training lines"
-            + (f" ({len(pages)} whole pages)" if pages and val_lines[0].page_size else "")
+            + (
+                f" ({len(pages)} whole page{'s' if len(pages) > 1 else ''})"
+                if pages and val_lines[0].page_size
+                else ""
+            )
             + " for validation"
         )
 
@@ -671,11 +678,6 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             },
         )
 
-    _lock = claim(out)  # held until the run returns
-    if not opts.resume and last_path.is_file():  # begun by another run since this one began
-        raise InkreadError("already holds a training run (last.pt): choose another --out", out)
-    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
-        stale.unlink(missing_ok=True)
     if not opts.resume:
         save_last(0)  # from here on a kill leaves a run that --resume goes on with
 

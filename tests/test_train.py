@@ -558,6 +558,8 @@ def test_without_val_whole_pages_are_held_out_where_there_are_pages_enough():
     assert len(val) == 10 and len(train) == 190  # two whole pages
     assert not {x.source for x in val} & {x.source for x in train}
     assert hold_out(page_lines(40), 0.05, seed=0) == (train, val)  # a resumed run's split
+    train, val = hold_out(page_lines(10), 0.05, seed=0)  # ten pages, as README says
+    assert len(val) == 5 and len({x.source for x in val}) == 1
     for lines in (page_lines(4), [Line(f"l{n}", Path(f"{n}.png"), text="x") for n in range(20)]):
         train, val = hold_out(lines, 0.05, seed=0)
         assert len(val) == 1 and len(train) == len(lines) - 1
@@ -589,16 +591,18 @@ def test_a_stopped_run_keeps_its_steps_and_no_two_runs_share_a_folder(tmp_path):
     while not (run / "last.pt").is_file():  # saved as the steps begin: a kill can resume
         assert first.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
+    log = run / "train.log"
     second = subprocess.run([*args, *common, "--resume"], capture_output=True, text=True)
     assert second.returncode == 2
     assert "another training run is writing into this folder" in second.stderr
+    assert not log.is_file() or b"resuming" not in log.read_bytes()  # nothing of the second's
     assert first.poll() is None  # and goes on
     first.send_signal(signal.SIGTERM)
     said = first.stderr.read()
     assert first.wait(60) == 143 and "stopping after this step" in said, said
     state = checkpoint.read(run / "last.pt")["train_state"]
     assert state["epoch"] == 0 and state["batch"] == state["step"] > 0  # saved where it was
-    assert "--resume" in (run / "train.log").read_text(encoding="utf-8")
+    assert "--resume" in log.read_text(encoding="utf-8")
 
     assert run_cli("train", "--train", manifest, *common, "--resume") == 0
     state = checkpoint.read(run / "last.pt")["train_state"]
