@@ -8,19 +8,26 @@ and how many of their inverted copies it finds.
 
     python bench/odd_lines.py --data ../shared/data/hooker/test.txt --lines 40
     python bench/odd_lines.py --negatives ../shared/data/hooker/val.txt /work/data/*/val.txt
+    python bench/odd_lines.py --pages "../shared/data/hooker/pages/*.jpg" "/work/data/x/**/*.jpg"
+
+--pages applies the whole-page test the line finder uses (segment.NEGATIVE_LIGHT) to up to
+40 page images of each glob, chosen at random (seed 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import random
 
 import numpy as np
 
 from inkread.data import Skipped, line_images, read_data
 from inkread.data.batches import sized
-from inkread.data.images import looks_negative
+from inkread.data.images import load_gray, looks_negative
 from inkread.metrics import error_rates
 from inkread.recognize import Recognizer
+from inkread.segment import NEGATIVE_LIGHT
 
 
 def lines_of(data: str, most: int) -> list[tuple[str, np.ndarray]]:
@@ -55,17 +62,34 @@ def negatives(datasets: list[str], most: int) -> None:
         )
 
 
+def pages(globs: list[str]) -> None:
+    rng = random.Random(0)
+    for pattern in globs:
+        files = sorted(glob.glob(pattern, recursive=True))
+        files = rng.sample(files, min(40, len(files)))
+        grays = [load_gray(f) for f in files]
+        taken = sum(looks_negative(g, NEGATIVE_LIGHT) for g in grays)
+        found = sum(looks_negative(255 - g, NEGATIVE_LIGHT) for g in grays)
+        print(
+            f"{pattern}: {len(files)} pages, {taken} taken for negatives; "
+            f"of their negatives {found} found"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data")
     ap.add_argument("--lines", type=int, default=40)
     ap.add_argument("--tiles", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--negatives", nargs="+", default=[])
+    ap.add_argument("--pages", nargs="+", default=[])
     args = ap.parse_args()
     if args.data:
         wide(args.data, args.lines, args.tiles)
     if args.negatives:
         negatives(args.negatives, 600)
+    if args.pages:
+        pages(args.pages)
 
 
 if __name__ == "__main__":

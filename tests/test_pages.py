@@ -18,7 +18,7 @@ from inkread.data.lines import Cut, Line, Skipped
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.errors import InkreadError
 from inkread.lm import build
-from inkread.metrics import char_errors, error_rates
+from inkread.metrics import char_errors
 from inkread.pages import (
     _in_reading_order,
     find_lines,
@@ -366,14 +366,15 @@ def test_scanner_background_around_the_page_gives_no_lines():
 
 
 def test_a_negative_page_reads_as_the_page_does(tmp_path, capsys):
-    """A microfilm's negative, white writing on black: its lines are found and read."""
+    """A microfilm's negative, white writing on black: its lines are found and read as
+    the page's are."""
     page = np.asarray(Image.open(PAGE.with_suffix(".jpg")).convert("L"))
     Image.fromarray(255 - page).save(tmp_path / "negative.png")
     read = []
     for image in (PAGE.with_suffix(".jpg"), tmp_path / "negative.png"):
         assert run_cli("read", image) == 0
         read.append(capsys.readouterr().out)
-    assert error_rates([read[1]], [read[0]])["cer"] < 0.25, read  # it read as gibberish
+    assert read[1] == read[0]  # its lines found and read as the page's (once gibberish)
 
 
 def test_empty_page_has_no_lines(tmp_path, capsys):

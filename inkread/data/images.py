@@ -311,9 +311,11 @@ def ink(line: np.ndarray) -> np.ndarray:
     return np.clip((p80 - a) / max(p80 - p1, 48.0), 0.0, 1.0)
 
 
-def looks_negative(gray: np.ndarray) -> bool:
-    """Light writing on dark: most of the image dark, a few pixels far lighter."""
-    return _negative(*np.percentile(gray, (1, 50, 99)).tolist())
+def looks_negative(gray: np.ndarray, most_light: float = 1.0) -> bool:
+    """Light writing on dark: most of the image dark, a few pixels far lighter, and no more
+    than `most_light` of them light (a page on a dark scanner bed is light all over)."""
+    p1, p50, p99 = np.percentile(gray, (1, 50, 99)).tolist()
+    return _negative(p1, p50, p99) and float(np.mean(gray > (p1 + p99) / 2)) < most_light
 
 
 def _negative(p1: float, p50: float, p99: float) -> bool:
