@@ -583,16 +583,16 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         val_lines, config, val_skipped, "cutting validation lines", reading=True
     )
     keep_images, keep_labels = encode(train_set, alphabet, model, skipped)
-    kept = (
+    alphabet_kept = (
         "; a resumed run keeps its alphabet: for new characters, begin a new run with "
         f"--init {last_path}"
         if opts.resume and "character outside the alphabet" in skipped.reasons
         else ""
     )
     if not keep_images:
-        raise InkreadError(f"no usable training lines ({skipped.summary()}){kept}")
+        raise InkreadError(f"no usable training lines ({skipped.summary()}){alphabet_kept}")
     if len(skipped):
-        say(f"warning: training data: {len(keep_images)} lines, {skipped.summary()}{kept}")
+        say(f"warning: training data: {len(keep_images)} lines, {skipped.summary()}{alphabet_kept}")
     if len(val_skipped):
         say(f"warning: validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
     if not val_set.images:
