@@ -186,13 +186,14 @@ def read(
         out.mkdir(parents=True, exist_ok=True)
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
     many = len(documents) > 1
-    for doc in tqdm(documents, disable=None if many else True, unit="file", desc="reading"):
-        try:
-            [(doc, found, skipped)] = transcribe([doc], recognizer, batch_size, dec)
-        except InkreadError as e:  # a missing or corrupt image: the others are still read
+    read = transcribe(documents, recognizer, batch_size, dec)
+    bar = dict(total=len(documents), disable=None if many else True, unit="file", desc="reading")
+    for done in tqdm(read, **bar):
+        doc, found, skipped = done.doc, done.readings, done.skipped
+        if done.error is not None:  # a missing or corrupt image: the others are still read
             if not many and not left_out:
-                raise
-            leave_out(e)
+                raise done.error
+            leave_out(done.error)
             continue
         if len(skipped):
             _warn(f"warning: {shown_path(doc.path)}: {skipped.summary()}")

@@ -338,41 +338,109 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
     return doc
 
 
+@dataclass
+class Transcribed:
+    """One document read, or the error that kept it from being read (a missing or corrupt
+    image), so that the documents after it are still read."""
+
+    doc: Document
+    readings: list[Reading]
+    skipped: Skipped
+    error: InkreadError | None = None
+
+
+# Documents whose lines are given (line images, XML with lines) are read this many lines at
+# a time, several files together: a folder of line images read one file at a time ran its
+# network on batches of one, at half the speed of eval on the same lines (bench/read_files.py).
+TOGETHER = 256
+
+
 def transcribe(
     documents: list[Document], recognizer: Recognizer, batch_size: int, decoder: Decoder
-) -> Iterator[tuple[Document, list[Reading], Skipped]]:
-    for doc in documents:
-        skipped = Skipped()
-        if doc.find_lines:
-            results = read_page(doc.image, load_gray(doc.image), recognizer, batch_size, decoder)
-            doc.lines = [r.line for r in results]
-            if not results:  # said, not an empty result that looks like success
-                skipped.add("page where no line of writing was found", shown_path(doc.path))
-        else:
-            results = list(recognizer.recognize_lines(doc.lines, skipped, batch_size, decoder))
-        if doc.xml is not None and not doc.lines and not doc.regions:
-            skipped.add("XML with regions but no lines or text regions", shown_path(doc.path))
-        if doc.regions:
+) -> Iterator[Transcribed]:
+    """Each document read, in order."""
+    for lot in _lots(documents):
+        skips = [Skipped() for _ in lot]
+        try:
+            readings = _read_lot(lot, skips, recognizer, batch_size, decoder)
+        except InkreadError as e:  # a page image that cannot be decoded, to find its lines
+            yield Transcribed(lot[0], [], skips[0], e)
+            continue
+        for doc, results, skipped in zip(lot, readings, skips):
             try:
-                sheet = load_gray(doc.image)
-            except MissingFile:
-                skipped.add("missing image", doc.image)
-            else:
-                found = read_regions(doc.image, sheet, doc.regions, recognizer, batch_size, decoder)
-                results += found
-                doc.lines = doc.lines + [r.line for r in found]
-        if skipped.reasons["missing image"]:  # a named input that cannot be read is an error
-            # an XML names its image by file name (as inkread writes it), to lie beside it
-            hint = (
-                ""
-                if doc.xml is None
-                else f" (named by {doc.path.name}: put the image beside it, or give the "
-                f"image with --lines {doc.path.name})"
-            )
-            raise MissingFile(f"no such image{hint}", doc.image)
-        if skipped.reasons["unreadable image"]:
-            raise InkreadError("cannot read image", doc.image)
-        yield doc, results, skipped
+                _check_read(doc, skipped)
+            except InkreadError as e:
+                yield Transcribed(doc, [], skipped, e)
+                continue
+            yield Transcribed(doc, results, skipped)
+
+
+def _lots(documents: list[Document]) -> Iterator[list[Document]]:
+    """Runs of documents with given lines, about TOGETHER lines each; the others alone."""
+    lot: list[Document] = []
+    for doc in documents:
+        if doc.find_lines or doc.regions:
+            if lot:
+                yield lot
+            yield [doc]
+            lot = []
+            continue
+        lot.append(doc)
+        if sum(len(d.lines) for d in lot) >= TOGETHER:
+            yield lot
+            lot = []
+    if lot:
+        yield lot
+
+
+def _read_lot(
+    lot: list[Document],
+    skips: list[Skipped],
+    recognizer: Recognizer,
+    batch_size: int,
+    decoder: Decoder,
+) -> list[list[Reading]]:
+    """Each document's readings; lines that cannot be used counted in its own Skipped."""
+    doc, skipped = lot[0], skips[0]
+    if doc.find_lines:
+        results = read_page(doc.image, load_gray(doc.image), recognizer, batch_size, decoder)
+        doc.lines = [r.line for r in results]
+        if not results:  # said, not an empty result that looks like success
+            skipped.add("page where no line of writing was found", shown_path(doc.path))
+        return [results]
+    if doc.regions:
+        try:
+            sheet = load_gray(doc.image)
+        except MissingFile:
+            skipped.add("missing image", doc.image)
+            return [[]]
+        found = read_regions(doc.image, sheet, doc.regions, recognizer, batch_size, decoder)
+        doc.lines = doc.lines + [r.line for r in found]
+        return [found]
+    straight = recognizer.config.straighten
+    cuts = (cut for d, s in zip(lot, skips) for cut in line_cuts(d.lines, s, straight=straight))
+    owner = {id(line): n for n, d in enumerate(lot) for line in d.lines}
+    readings: list[list[Reading]] = [[] for _ in lot]
+    for reading in recognizer.recognize_cuts(cuts, batch_size, decoder):
+        readings[owner[id(reading.line)]].append(reading)
+    return readings
+
+
+def _check_read(doc: Document, skipped: Skipped) -> None:
+    """A named input that could not be read is an error, not an empty reading."""
+    if doc.xml is not None and not doc.lines and not doc.regions:
+        skipped.add("XML with regions but no lines or text regions", shown_path(doc.path))
+    if skipped.reasons["missing image"]:
+        # an XML names its image by file name (as inkread writes it), to lie beside it
+        hint = (
+            ""
+            if doc.xml is None
+            else f" (named by {doc.path.name}: put the image beside it, or give the "
+            f"image with --lines {doc.path.name})"
+        )
+        raise MissingFile(f"no such image{hint}", doc.image)
+    if skipped.reasons["unreadable image"]:
+        raise InkreadError("cannot read image", doc.image)
 
 
 def read_image(

@@ -219,8 +219,20 @@ class Recognizer:
         """Cut, size and read lines from their pages, a chunk at a time to bound memory.
 
         `loaded`: a page already decoded, as line_cuts takes it."""
+        cuts = line_cuts(lines, skipped, loaded, self.config.straighten)
+        return self.recognize_cuts(cuts, batch_size, decoder, chunk)
+
+    def recognize_cuts(
+        self,
+        cuts: Iterable[tuple[Line, np.ndarray, Cut]],
+        batch_size: int = 16,
+        decoder: Decoder = greedy,
+        chunk: int = 1024,
+    ) -> Iterator[Reading]:
+        """Lines already cut (line_cuts), read in input order: lines of many files read
+        together fill batches that one file's lines would leave near empty."""
         pending: list[tuple[Line, np.ndarray, Cut, float, tuple[int, int]]] = []
-        for line, crop, cut in line_cuts(lines, skipped, loaded, self.config.straighten):
+        for line, crop, cut in cuts:
             image = sized(crop, self.config, reading=True)
             xscale = content_width(crop, image, self.config) / crop.shape[1]
             pending.append((line, image, cut, xscale, (crop.shape[1], crop.shape[0])))

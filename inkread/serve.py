@@ -87,7 +87,10 @@ def create_app(
                     )
                 _uploaded_only(documents[0], Path(tmp))
                 with lock:
-                    [(doc, found, skipped)] = list(transcribe(documents, recognizer, 16, decoder))
+                    [done] = transcribe(documents, recognizer, 16, decoder)
+                if done.error is not None:
+                    raise done.error
+                doc, found, skipped = done.doc, done.readings, done.skipped
                 if len(skipped):
                     notes.append(f"warning: {skipped.summary()}")
                 body = render(doc, found, format)

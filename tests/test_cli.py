@@ -671,6 +671,39 @@ def test_one_bad_file_does_not_stop_a_collection(overfit, tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
+def test_line_images_of_a_folder_are_read_together(fixtures, tmp_path, monkeypatch, capsys):
+    """A folder of line images fills the network's batches with the lines of many files, as
+    eval does (read one file at a time ran at half eval's speed), and each file still gets
+    its own line's reading, a corrupt file among them left out as before."""
+    from inkread.recognize import Recognizer
+
+    names = [f"hooker_0{n}" for n in range(4)]
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(fixtures / "lines" / f"{name}.png", folder)
+    whole = io.BytesIO()  # a JPEG cut short: its size can be read, not its pixels
+    Image.open(fixtures / "lines" / "hooker_01.png").save(whole, format="JPEG")
+    (folder / "hooker_01b.jpg").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    alone = {}
+    for name in names:
+        assert run_cli("read", folder / f"{name}.png", "--decoder", "greedy") == 0
+        alone[name] = capsys.readouterr().out
+    calls = []
+    log_probs = Recognizer.log_probs
+    monkeypatch.setattr(
+        Recognizer,
+        "log_probs",
+        lambda self, batch, w: calls.append(len(w)) or log_probs(self, batch, w),
+    )
+    out = tmp_path / "out"
+    assert run_cli("read", folder, "--out", out, "--decoder", "greedy") == 2
+    assert calls == [4]
+    assert {p.stem: p.read_text(encoding="utf-8") for p in out.iterdir()} == alone
+    assert "hooker_01b.jpg: cannot read image; left out" in capsys.readouterr().err
+    assert "Royal Medal" in alone["hooker_00"]
+
+
 def test_a_folder_read_into_itself_does_not_read_its_own_output(overfit, tmp_path):
     folder = tmp_path / "scans"
     folder.mkdir()
