@@ -163,6 +163,7 @@ def read(
     from inkread.pages import (
         FORMATS,
         SUFFIX,
+        done_with,
         open_inputs,
         output_names,
         render,
@@ -212,6 +213,7 @@ def read(
                 sys.stdout.write(f"==> {shown_path(doc.path)} <==\n")
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+        done_with(doc.image)
     _none_left_out(left_out)
 
 
@@ -265,10 +267,12 @@ def segment_pages(
     from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
     from inkread.pages import (
+        done_with,
         find_lines,
         looks_like_page,
         open_inputs,
         output_names,
+        rendered,
         segmented_layout,
         shown_path,
     )
@@ -287,7 +291,7 @@ def segment_pages(
         kind = format
         try:
             if doc.find_lines:
-                lines = find_lines(doc.image)
+                lines = find_lines(rendered(doc.image))
                 if not lines and not looks_like_page(doc.image):
                     _warn(
                         f"warning: {doc.path}: no lines found; it looks like one line, which "
@@ -315,6 +319,7 @@ def segment_pages(
         if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
             shutil.copyfile(doc.image, target.parent / doc.image.name)
         _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
+        done_with(doc.image)
     _none_left_out(left_out)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from lxml import etree
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from inkread.alphabet import right_to_left
 from inkread.data import alto, page
@@ -236,53 +236,102 @@ def output_names(paths: list[Path]) -> list[Path]:
 
 
 PDF_DPI = 300
+# a PDF's or TIFF's page not written yet -> that file, the page's index, and its size
+_UNRENDERED: dict[Path, tuple[Path, int, tuple[int, int]]] = {}
 
 
 def pages_of(path: Path, into: Path | None = None) -> list[Path]:
-    """A PDF or multi-page TIFF as one image file per page; anything else as itself."""
+    """A PDF or multi-page TIFF as one image file per page; anything else as itself.
+
+    Each page's file is written when it is first wanted (rendered) and, where it is this
+    run's own, removed when it has been read (done_with): a register of a thousand scanned
+    pages, all written at once, kept the user waiting minutes before anything was read and
+    took gigabytes of a temporary folder that may be memory."""
     suffix = path.suffix.lower()
     if suffix not in (".pdf", ".tif", ".tiff"):
         return [path]
-    if suffix != ".pdf":
-        try:
-            with Image.open(path) as im:
-                count = getattr(im, "n_frames", 1)
-        except (OSError, ValueError) as e:
-            raise InkreadError(f"cannot read image ({e})", path) from None
-        if count == 1:
-            return [path]
+    sizes = _page_sizes(path)
+    if suffix != ".pdf" and len(sizes) == 1:
+        return [path]
     kept = into is None
     if kept:
         _RENDERED.append(tempfile.TemporaryDirectory(prefix="inkread-pages-"))
         into = Path(_RENDERED[-1].name)
     out = []
-    for n, image in enumerate(_render(path), start=1):
-        target = into / f"{path.stem}_p{n:03d}.png"
-        image.save(target)
+    for n, size in enumerate(sizes):
+        target = into / f"{path.stem}_p{n + 1:03d}.png"
+        _UNRENDERED[target] = (path, n, size)
         if kept:
             _PAGE_OF[target] = path.parent / target.name
         out.append(target)
     return out
 
 
-def _render(path: Path):
+def rendered(path: Path) -> Path:
+    """The image file, written now if it is a PDF's or TIFF's page not written yet."""
+    if path in _UNRENDERED:
+        source, n, _ = _UNRENDERED[path]
+        # quickest zlib level: written to be read once, four times faster than the default
+        _page_image(source, n).save(path, compress_level=1)
+        del _UNRENDERED[path]
+    return path
+
+
+def done_with(path: Path) -> None:
+    """A page this run rendered for itself, read: its file removed (see pages_of)."""
+    if path in _PAGE_OF and path not in _UNRENDERED:
+        path.unlink(missing_ok=True)
+
+
+def page_size(path: Path) -> tuple[int, int]:
+    """An image's width and height; a PDF's or TIFF's page's without rendering it."""
+    return _UNRENDERED[path][2] if path in _UNRENDERED else image_size(path)
+
+
+def _page_sizes(path: Path) -> list[tuple[int, int]]:
     if path.suffix.lower() == ".pdf":
+        scale = PDF_DPI / 72
+        sizes = [page.get_size() for page in _pdf(path)]
+        return [(round(w * scale), round(h * scale)) for w, h in sizes]
+    try:
+        with Image.open(path) as im:
+            sizes = []
+            for n in range(getattr(im, "n_frames", 1)):
+                im.seek(n)
+                sizes.append(im.size)
+            return sizes
+    except (OSError, ValueError) as e:
+        raise InkreadError(f"cannot read image ({e})", path) from None
+
+
+def _pdf(path: Path):
+    try:
+        import pypdfium2
+    except ImportError:
+        needs = "reading PDF needs pypdfium2: pip install 'inkread[pdf]'"
+        raise InkreadError(needs, path) from None
+    try:
+        return pypdfium2.PdfDocument(str(path))
+    except FileNotFoundError:  # removed while it was read
+        raise MissingFile("no such file", path) from None
+    except pypdfium2.PdfiumError as e:
+        raise InkreadError(f"cannot read PDF ({e})", path) from None
+
+
+def _page_image(path: Path, n: int) -> Image.Image:
+    if path.suffix.lower() == ".pdf":
+        import pypdfium2
+
         try:
-            import pypdfium2
-        except ImportError:
-            raise InkreadError(
-                "reading PDF needs pypdfium2: pip install 'inkread[pdf]'", path
-            ) from None
-        try:
-            document = pypdfium2.PdfDocument(str(path))
+            return _pdf(path)[n].render(scale=PDF_DPI / 72).to_pil().convert("L")
         except pypdfium2.PdfiumError as e:
-            raise InkreadError(f"cannot read PDF ({e})", path) from None
-        for page in document:
-            yield page.render(scale=PDF_DPI / 72).to_pil().convert("L")
-        return
-    with Image.open(path) as im:
-        for frame in ImageSequence.Iterator(im):
-            yield Image.fromarray(to_gray(frame))
+            raise InkreadError(f"cannot render page {n + 1} ({e})", path) from None
+    try:
+        with Image.open(path) as im:
+            im.seek(n)
+            return Image.fromarray(to_gray(im))
+    except (OSError, ValueError) as e:
+        raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
 
 
 def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:
@@ -294,7 +343,7 @@ def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:
 
 def looks_like_page(path: Path) -> bool:
     """Line images are wide strips; pages are about as tall as they are wide."""
-    width, height = image_size(path)
+    width, height = page_size(path)
     return height >= 300 and width < 3 * height
 
 
@@ -327,7 +376,7 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
         warn(f"warning: {image}: --lines {xml_path} is the XML of {named.name}")
     size = next((x.page_size for x in doc.lines + doc.regions if x.page_size), None)
     try:
-        w, h = image_size(image)
+        w, h = page_size(image)
     except InkreadError:  # reported when it is read
         return doc
     if size and abs(size[0] / size[1] - w / h) > SHAPE_SLACK * w / h:
@@ -403,7 +452,8 @@ def _read_lot(
     """Each document's readings; lines that cannot be used counted in its own Skipped."""
     doc, skipped = lot[0], skips[0]
     if doc.find_lines:
-        results = read_page(doc.image, load_gray(doc.image), recognizer, batch_size, decoder)
+        page = load_gray(rendered(doc.image))
+        results = read_page(doc.image, page, recognizer, batch_size, decoder)
         doc.lines = [r.line for r in results]
         if not results:  # said, not an empty result that looks like success
             skipped.add("page where no line of writing was found", shown_path(doc.path))
@@ -417,8 +467,15 @@ def _read_lot(
         found = read_regions(doc.image, sheet, doc.regions, recognizer, batch_size, decoder)
         doc.lines = doc.lines + [r.line for r in found]
         return [found]
+    for d, s in zip(lot, skips):
+        try:
+            rendered(d.image)  # a PDF's or TIFF's page
+        except InkreadError:
+            s.add("unreadable image", d.image)
     straight = recognizer.config.straighten
-    cuts = (cut for d, s in zip(lot, skips) for cut in line_cuts(d.lines, s, straight=straight))
+    cuts = (
+        cut for d, s in zip(lot, skips) if not s for cut in line_cuts(d.lines, s, straight=straight)
+    )
     owner = {id(line): n for n, d in enumerate(lot) for line in d.lines}
     readings: list[list[Reading]] = [[] for _ in lot]
     for reading in recognizer.recognize_cuts(cuts, batch_size, decoder):

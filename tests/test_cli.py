@@ -722,6 +722,29 @@ def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
     assert "Commands" in out and not err
 
 
+def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
+    """Each page of a PDF is rendered as it is read and removed once read: all pages were
+    rendered first, so a register of a thousand scans kept the user waiting minutes before
+    anything was read and filled gigabytes of a temporary folder that may be memory."""
+    pytest.importorskip("pypdfium2")
+    from inkread import pages
+
+    scan = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    scan.save(tmp_path / "three.pdf", save_all=True, append_images=[scan] * 2, resolution=150)
+    on_disk = []
+    render = pages.rendered
+
+    def watched(path: Path) -> Path:
+        on_disk.append(len(list(path.parent.glob("*.png"))))
+        return render(path)
+
+    monkeypatch.setattr(pages, "rendered", watched)
+    assert run_cli("read", tmp_path / "three.pdf", "--decoder", "greedy") == 0
+    assert on_disk == [0, 0, 0]  # none written before it is wanted, each gone once read
+    out = capsys.readouterr().out
+    assert out.count("==> ") == 3 and out.count("for a Royal Medal") == 3, out
+
+
 def test_a_run_killed_politely_leaves_no_temporary_pages(tmp_path):
     """A scheduler's TERM ends a run as Ctrl-C does: the pages rendered from a TIFF for the
     run are removed, not left in the temporary folder."""
