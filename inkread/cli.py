@@ -156,10 +156,17 @@ def read(
     ] = "auto",
     batch_size: BatchSize = 16,
     device: Device = "auto",
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing", help="with --out: leave out inputs whose output is there already"
+        ),
+    ] = False,
 ) -> None:
     """Read handwriting: print or write the text of each input."""
     from tqdm import tqdm
 
+    from inkread import torchfile
     from inkread.pages import (
         FORMATS,
         SUFFIX,
@@ -181,12 +188,22 @@ def read(
     documents = _not_in(out, documents, inputs)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
+    if out is None and skip_existing:
+        raise InkreadError("--skip-existing needs --out DIR, where the outputs are")
+    if out is not None:  # named among all inputs, so that a second run names them the same
+        names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
+        targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
+    if skip_existing:
+        there = [d for d in documents if targets[d.path].is_file()]
+        documents = [d for d in documents if not targets[d.path].is_file()]
+        if there:
+            n = len(there)
+            _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")
+    many = len(documents) > 1
+    if not documents:
+        return
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
-    many = len(documents) > 1
     read = transcribe(documents, recognizer, batch_size, dec)
     bar = dict(total=len(documents), disable=None if many else True, unit="file", desc="reading")
     for done in tqdm(read, **bar):
@@ -200,14 +217,16 @@ def read(
             _warn(f"warning: {shown_path(doc.path)}: {skipped.summary()}")
         data = render(doc, found, format)
         if out is not None:
-            target = out / f"{names[doc.path]}{SUFFIX[format]}"
+            target = targets[doc.path]
             if target.resolve() == doc.path.resolve():
                 raise InkreadError("output would overwrite the input", target)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
             if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
                 # a PDF's or TIFF's page exists only for this run: the XML names it beside it
                 shutil.copyfile(doc.image, target.parent / doc.image.name)
+            # whole or not at all: a run killed while writing leaves no half output that
+            # --skip-existing would take for done
+            torchfile.write_whole(target, lambda f, data=data: f.write(data))
         else:
             if many and format == "text":
                 sys.stdout.write(f"==> {shown_path(doc.path)} <==\n")

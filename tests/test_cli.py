@@ -704,6 +704,45 @@ def test_line_images_of_a_folder_are_read_together(fixtures, tmp_path, monkeypat
     assert "Royal Medal" in alone["hooker_00"]
 
 
+def test_a_read_cut_short_goes_on_with_skip_existing(fixtures, tmp_path, monkeypatch, capsys):
+    """A collection's read killed part way, run again with --skip-existing, reads only the
+    files it had not written, and the outputs are those of one whole run: each is written
+    whole or not at all, so that none half written is taken for done."""
+    from inkread.recognize import Recognizer
+
+    folder, out = tmp_path / "lines", tmp_path / "out"
+    folder.mkdir()
+    for n in range(4):
+        shutil.copy(fixtures / "lines" / f"hooker_0{n}.png", folder)
+    args = ("read", folder, "--decoder", "greedy", "--format", "json")
+    assert run_cli(*args, "--out", tmp_path / "whole") == 0
+    fsync, synced = os.fsync, []
+
+    def killed_at_the_third(fd: int) -> None:
+        synced.append(fd)
+        if len(synced) == 3:
+            raise KeyboardInterrupt
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", killed_at_the_third)
+    assert run_cli(*args, "--out", out) == 130
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert sorted(p.name for p in out.iterdir()) == ["hooker_00.json", "hooker_01.json"]
+    lines = []
+    log_probs = Recognizer.log_probs
+    monkeypatch.setattr(
+        Recognizer, "log_probs", lambda self, b, w: lines.append(len(w)) or log_probs(self, b, w)
+    )
+    capsys.readouterr()
+    assert run_cli(*args, "--out", out, "--skip-existing") == 0
+    assert lines == [2]
+    assert "2 inputs read into" in capsys.readouterr().err
+    whole = {p.name: p.read_bytes() for p in (tmp_path / "whole").iterdir()}
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == whole
+    assert run_cli("read", folder, "--skip-existing") == 2  # where would they be?
+    assert "--skip-existing needs --out" in capsys.readouterr().err
+
+
 def test_a_folder_read_into_itself_does_not_read_its_own_output(overfit, tmp_path):
     folder = tmp_path / "scans"
     folder.mkdir()
