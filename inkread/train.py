@@ -993,6 +993,13 @@ def offer_lm(
     tried = {}
     try:
         plain = read(greedy)
+        if plain["cer"] >= 1.0:
+            # the network alone does no better than writing nothing: a beam over it writes
+            # the training text's likeliest run of characters (a 3-minute Arabic-script run
+            # read every line as one made-up word, "79 %" against 100 %), so nothing is
+            # gained, and the settings are not tried (half a minute on Hooker's val split)
+            say("the network reads nothing yet: best.pt reads without the character language model")
+            return None
         for w, b in sorted(LM_GRID, key=lambda setting: setting != LM_DEFAULTS["chars"]):
             begun = time.monotonic()
             tried[(w, b)] = read(BeamSearch(BEAM_WIDTH, lm, w, b))
@@ -1015,12 +1022,6 @@ def offer_lm(
             f"(CER {with_lm['cer']:.2%} at best against {plain['cer']:.2%}): best.pt reads "
             f"without it"
         )
-        return None
-    if plain["cer"] >= 1.0:
-        # the network alone does no better than writing nothing: a beam over it writes the
-        # training text's likeliest run of characters (a 3-minute Arabic-script run read
-        # every line as one made-up word, "79 %" against 100 %), so nothing is gained
-        say("the network reads nothing yet: best.pt reads without the character language model")
         return None
     meta = {
         "val_cer_lm": with_lm["cer"],

@@ -532,11 +532,16 @@ def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
     assert "no time left in the budget to try the character LM" in said[-1]
     assert not (tmp_path / "best.pt").exists()
 
+    beams = []
+
     def unlearnt(decoder):  # a network that reads nothing: the LM writes its own text
+        if isinstance(decoder, BeamSearch):
+            beams.append(decoder)
         return {"cer": 0.8 if isinstance(decoder, BeamSearch) else 1.0, "wer": 1.0}
 
     assert offer_lm(tmp_path / "best.pt", None, unlearnt, said.append) is None
     assert "reads nothing yet" in said[-1] and not (tmp_path / "best.pt").exists()
+    assert beams == []  # told at once, not after trying every setting
 
 
 def test_without_val_whole_pages_are_held_out_where_there_are_pages_enough():
