@@ -34,6 +34,31 @@ app = typer.Typer(
     help="Handwritten text recognition: train on your pages, read the rest, measure it.",
 )
 
+
+def _version(asked: bool) -> None:
+    """What a bug report needs first; torch's version from its metadata, not by importing
+    it (a second)."""
+    if asked:
+        import platform
+        from importlib.metadata import version
+
+        from inkread import __version__
+
+        torch = version("torch")
+        print(f"inkread {__version__} (torch {torch}, Python {platform.python_version()})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Options before the command; the app's help is the Typer's above."""
+
+
 # Options that take several values, as in `--train a.xml b.xml` (a shell glob, say).
 VARIADIC = ("--train", "--val", "--data", "--lines")
 

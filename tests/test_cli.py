@@ -753,6 +753,16 @@ def test_a_folder_read_into_itself_does_not_read_its_own_output(overfit, tmp_pat
     assert sorted(p.name for p in (folder / "read").iterdir()) == ["line1.page.xml"]
 
 
+def test_version_is_what_was_installed(capsys):
+    """A bug report's first line: inkread's version as its package metadata gives it (one
+    number, kept in inkread.__version__), and torch's."""
+    from importlib.metadata import version
+
+    assert run_cli("--version") == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"inkread {version('inkread')} (torch {version('torch')}, Python 3.")
+
+
 def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
     assert run_cli("lm", "build", "--order", "0", "text.txt") == 2
     assert "(see inkread lm build --help)" in capsys.readouterr().err
