@@ -59,6 +59,7 @@ def create_app(
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),
             "trained_on": meta.get("trained_on"),
+            "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
             "decoder": describe(decoder),
         }
 

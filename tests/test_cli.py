@@ -20,6 +20,8 @@ from conftest import FIXTURES, SCHEMAS, run_cli, turned_page
 from lxml import etree
 from PIL import Image
 
+import inkread
+
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
 POILUS = FIXTURES / "poilus" / "TestamentsDePoilus_will_AD78_0054-0.xml"
 WITH_EMPTY = FIXTURES / "hooker" / "JDH_2_16_175_004.xml"
@@ -574,7 +576,8 @@ def test_http_service_reads_uploads(overfit):
 
     client = TestClient(create_app(Recognizer.load(model(overfit), "cpu"), name="best.pt"))
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/model").json()["model"] == "best.pt"
+    about = client.get("/model").json()
+    assert about["model"] == "best.pt" and about["made_by"]["inkread"] == inkread.__version__
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "POST"

@@ -14,6 +14,7 @@ import pytest
 import torch
 from conftest import run_cli, write_lines
 
+from inkread import __version__
 from inkread.model import checkpoint
 
 
@@ -43,6 +44,7 @@ def test_checkpoint_records_what_it_was_trained_on(overfit):
     blob = checkpoint.read(overfit["run"] / "best.pt")
     assert blob["meta"]["trained_on"] == [str(overfit["manifest"])]
     assert blob["meta"]["train_lines"] == 5
+    assert (blob["meta"]["inkread"], blob["meta"]["torch"]) == (__version__, torch.__version__)
     assert "".join(blob["alphabet"]) == "".join(
         sorted(set("".join(["Salt Lake City", "Utah", "Aug 7", "My dear Dyer", "of July 13"])))
     )
