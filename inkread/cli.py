@@ -225,7 +225,8 @@ def read(
             n = len(there)
             _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")
     many = len(documents) > 1
-    if not documents:
+    if not documents:  # all read already, or none could be opened
+        _none_left_out(left_out)
         return
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)

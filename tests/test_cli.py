@@ -742,6 +742,10 @@ def test_a_read_cut_short_goes_on_with_skip_existing(fixtures, tmp_path, monkeyp
     assert "2 inputs read into" in capsys.readouterr().err
     whole = {p.name: p.read_bytes() for p in (tmp_path / "whole").iterdir()}
     assert {p.name: p.read_bytes() for p in out.iterdir()} == whole
+    # all read but one that cannot be: not a success, though nothing is left to read
+    (folder / "torn.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    assert run_cli(*args, "--out", out, "--skip-existing") == 2
+    assert "1 input could not be read" in capsys.readouterr().err
     assert run_cli("read", folder, "--skip-existing") == 2  # where would they be?
     assert "--skip-existing needs --out" in capsys.readouterr().err
 
