@@ -66,6 +66,36 @@ def reading_order(text: str, in_right_to_left: bool | None = None) -> str:
     return display_order(text)
 
 
+def reading_positions(display: str) -> list[int] | None:
+    """For each character of reading_order(display), the place in `display` it stands at:
+    what follows its characters (their confidences) into reading order. Digits and Latin
+    words inside a right-to-left line keep their order, so a plain reversal put a number's
+    confidences on the wrong digits. python-bidi's compiled algorithm gives only the text;
+    its older pure-Python one, which keeps each character's record, is run with the
+    records numbered, and trusted where it writes the same text; else None."""
+    from bidi import algorithm as steps
+
+    store = steps.get_empty_storage()
+    base = "R" if right_to_left(display) else "L"
+    store["base_level"], store["base_dir"] = steps.PARAGRAPH_LEVELS[base], base
+    steps.get_embedding_levels(display, store)
+    for n, record in enumerate(store["chars"]):
+        record["at"] = n
+    for step in (
+        steps.explicit_embed_and_overrides,
+        steps.resolve_weak_types,
+        steps.resolve_neutral_types,
+        steps.resolve_implicit_levels,
+        steps.reorder_resolved_levels,
+        steps.apply_mirroring,
+    ):
+        step(store, False)
+    found = store["chars"]
+    if "".join(r["ch"] for r in found) != reading_order(display):
+        return None
+    return [r["at"] for r in found]
+
+
 class Alphabet:
     BLANK = 0
 

@@ -18,7 +18,7 @@ import numpy as np
 from lxml import etree
 from PIL import Image
 
-from inkread.alphabet import right_to_left
+from inkread.alphabet import reading_positions, right_to_left
 from inkread.data import alto, page
 from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, image_size, load_gray, to_gray
 from inkread.data.lines import (
@@ -907,9 +907,13 @@ def _size_of(doc: Document) -> tuple[int, int]:
 
 
 def _char_confidences(result: Decoded) -> list[float]:
-    """In reading order, as the text is: a right-to-left line's from the right."""
+    """In reading order, as the text is: a right-to-left line's from the right, but for
+    the numbers and Latin words inside it (reading_positions)."""
     found = [round(c.confidence, 3) for c in result.chars]
-    return found[::-1] if right_to_left(result.text) else found
+    if not right_to_left(result.text):
+        return found
+    order = reading_positions("".join(c.char for c in result.chars))
+    return [found[n] for n in order] if order is not None else found[::-1]
 
 
 def as_json(doc: Document, readings: list[Reading]) -> dict:

@@ -20,7 +20,9 @@ from inkread.errors import InkreadError
 from inkread.lm import build
 from inkread.metrics import char_errors
 from inkread.pages import (
+    Document,
     _in_reading_order,
+    as_json,
     find_lines,
     open_inputs,
     read_page,
@@ -707,6 +709,21 @@ def test_very_large_scan_is_handled(tmp_path):
     found = segment(load_gray(tmp_path / "big.png"))
     assert len(found) == 11
     assert found[0].polygon[:, 0].max() > 0.5 * big.shape[1]
+
+
+def test_right_to_left_confidences_stay_on_their_characters():
+    """A number inside a Hebrew line keeps its order in reading order: each digit's
+    confidence goes with it, where reversing the whole line gave the 7s the 6's."""
+    shown = "ריע 677"  # as it stands on the page, left to right: the network's order
+    sure = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    chars = [Char(c, p, n, n) for n, (c, p) in enumerate(zip(shown, sure))]
+    result = in_reading_order(Decoded(shown, 0.5, chars))
+    line = Line("l1", Path("page.png"), polygon=np.array([[0, 0], [28, 0], [28, 10], [0, 10]]))
+    reading = Reading(line, result, Cut(0, 0), xscale=1.0, step=4, size=(28, 10))
+    doc = Document(Path("page.png"), Path("page.png"), [line])
+    [read] = as_json(doc, [reading])["lines"]
+    assert read["text"] == "677 עיר"
+    assert read["char_confidences"] == [0.5, 0.6, 0.7, 0.4, 0.3, 0.2, 0.1]
 
 
 def test_right_to_left_words_come_in_reading_order_where_they_stand():
