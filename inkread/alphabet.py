@@ -66,6 +66,29 @@ def reading_order(text: str, in_right_to_left: bool | None = None) -> str:
     return display_order(text)
 
 
+def unwritable(alphabet: Alphabet, texts: Iterable[str], whose: str) -> list[str]:
+    """Warnings of the errors a model of this alphabet will always make on these
+    transcriptions (`whose`: "the references"): characters outside it, and spaces no
+    reading holds (at a line's ends, doubled, tabs, no-break or invisible ones: training
+    learns each run of them as one plain space, clean_text). Said up front, or a user
+    blames the model for a transcription tool's habits; they still count, as texts are
+    compared as they are (CONTRACT.md)."""
+    texts = [t for t in texts if t]
+    notes = []
+    unknown = set().union(*(alphabet.unknown(clean_text(t)) for t in texts))
+    if unknown:
+        notes.append(
+            f"warning: {whose} use characters the model cannot write: {''.join(sorted(unknown))!r}"
+        )
+    untidy = [t for t in texts if clean_text(t) != normalize(t)]
+    if untidy:
+        notes.append(
+            f"warning: {len(untidy)} of {whose} hold spaces that no reading holds (at a line's "
+            f"ends, doubled, tabs, no-break or invisible ones), each an error: e.g. {untidy[0]!r}"
+        )
+    return notes
+
+
 def reading_positions(display: str) -> list[int] | None:
     """For each character of reading_order(display), the place in `display` it stands at:
     what follows its characters (their confidences) into reading order. Digits and Latin

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from inkread.alphabet import clean_text, normalize
+from inkread.alphabet import normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
@@ -57,7 +57,8 @@ def evaluate(
     note = redrawn_note(usable)
     if note:
         warn(note)
-    _warn_unwritable(recognizer, usable, warn)
+    for note in unwritable(recognizer.alphabet, [x.text for x in usable], "the references"):
+        warn(note)
     read = recognizer.recognize_lines(usable, skipped, batch_size, decoder)
     # a bar on a terminal, none in pipes (disable=None)
     bar = tqdm(read, total=len(usable), desc="evaluating", unit="line", disable=None, leave=False)
@@ -109,7 +110,9 @@ def evaluate_pages(
             f"no page with line polygons in {' '.join(data)}: --find-lines reads pages "
             "from their PAGE or ALTO ground truth"
         )
-    _warn_unwritable(recognizer, [t for truth in pages.values() for t in truth], warn)
+    truth = [t.text for lines in pages.values() for t in lines]
+    for note in unwritable(recognizer.alphabet, truth, "the references"):
+        warn(note)
     rows: list[tuple[Line, str, str]] = []
     in_truth_order: list[str] = []
     found_n = truth_n = matched = 0
@@ -153,32 +156,6 @@ def evaluate_pages(
     if predictions is not None:
         write_predictions(predictions, rows)
     return Evaluation(summary, rows)
-
-
-def _warn_unwritable(
-    recognizer: Recognizer, truth: list[Line], warn: Callable[[str], None]
-) -> None:
-    """Characters the model cannot write, and spaces no reading holds (at a line's ends,
-    doubled, tabs, invisible ones), are errors it will always make: say so up front, or a
-    user blames the model's training for a transcription tool's habits. They still count:
-    texts are compared as they are (CONTRACT.md)."""
-    texts = [x.text for x in truth if x.text]
-    unknown = set().union(*(recognizer.alphabet.unknown(clean_text(t)) for t in texts))
-    if unknown:
-        warn(
-            f"warning: the references use characters the model cannot write: "
-            f"{''.join(sorted(unknown))!r}"
-        )
-    untidy = [t for t in texts if clean_text(t) != normalize(t)]
-    if untidy:
-        warn(
-            f"warning: {_references(len(untidy))} spaces that no reading holds (at a line's "
-            f"ends, doubled, tabs or invisible ones), each an error: e.g. {untidy[0]!r}"
-        )
-
-
-def _references(n: int) -> str:
-    return "1 reference holds" if n == 1 else f"{n} references hold"
 
 
 def transcribed(truth: list[Line]) -> bool:

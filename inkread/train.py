@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from inkread import __version__, lstm_lm, torchfile
-from inkread.alphabet import Alphabet, clean_text, display_order
+from inkread.alphabet import Alphabet, clean_text, display_order, unwritable
 from inkread.data import Line, Skipped, line_images, read_data, redrawn_note
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
@@ -553,12 +553,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 )
         else:
             alphabet = Alphabet.from_texts(texts)
-    unknown = set().union(*(alphabet.unknown(x.text) for x in val_lines)) if val_lines else set()
-    if unknown:
-        say(
-            f"warning: validation text has characters the model cannot write (none of its "
-            f"training text uses them): {''.join(sorted(unknown))!r} (they will count as errors)"
-        )
+    for note in unwritable(alphabet, [x.text for x in val_lines], "the validation lines"):
+        say(note)
 
     train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
     if config.stretch is None or init_blob is not None:  # as wide as the script needs

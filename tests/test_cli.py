@@ -145,7 +145,7 @@ def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
         assert run_cli("eval", "--data", tmp_path / page.name, "--json", *way) == 0
         said = capsys.readouterr().err
         assert "characters the model cannot write: '\u261e'" in said
-        assert "2 references hold spaces that no reading holds" in said  # one was there
+        assert "2 of the references hold spaces that no reading holds" in said  # one was there
 
 
 def test_eval_find_lines_needs_pages(capsys):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inkread.alphabet import Alphabet, display_order, reading_order, right_to_left
+from inkread.alphabet import Alphabet, display_order, reading_order, right_to_left, unwritable
 from inkread.decoding import greedy
 from inkread.metrics import confusions, error_rates
 from inkread.train import ctc_fits, target_text
@@ -54,6 +54,20 @@ def test_training_targets_drop_invisible_spaces():
     persian = "\u0645\u06cc\u200c\u0634\u0648\u062f"  # its zero-width non-joiner shapes it
     assert "\u200c" in target_text(persian)
     assert target_text("\u200fab\u202a c\u202c") == "ab c"  # bidirectional marks
+
+
+def test_no_break_spaces_are_said_to_be_learnt_as_spaces():
+    """French and Russian editions space with U+00A0. Training learns it as a plain space, so
+    each in a reference is an error; the warning said the training text never used it, where
+    a quarter of the training lines did."""
+    train = ["Il dit\u00a0: oui", "Quoi\u00a0?"]
+    alphabet = Alphabet.from_texts(target_text(t) for t in train)
+    said = unwritable(alphabet, ["Non\u00a0!", "Quoi ?"], "the validation lines")
+    assert said == [
+        "warning: the validation lines use characters the model cannot write: '!Nn'",
+        "warning: 1 of the validation lines hold spaces that no reading holds (at a line's "
+        "ends, doubled, tabs, no-break or invisible ones), each an error: e.g. 'Non\\xa0!'",
+    ]
 
 
 def test_right_to_left_lines_are_learned_as_they_stand_on_the_page():
