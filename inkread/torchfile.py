@@ -9,6 +9,7 @@ names the file.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -46,8 +47,28 @@ def load(path: str | os.PathLike, what: str) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
-        raise InkreadError(f"not a readable {what} ({type(e).__name__}: {first})", path) from None
+        raise InkreadError(f"not a readable {what} ({_why(Path(path), e)})", path) from None
+
+
+def _why(path: Path, e: Exception) -> str:
+    """Torch's own message opens with a paragraph on its defaults and ends cut short: what
+    the file is, or holds, instead."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(256)
+    except OSError:
+        head = None
+    if head == b"":
+        return "the file is empty"
+    if head and b"\\data\\" in head:  # an ARPA file: an n-gram LM given where a model goes
+        return "it is an n-gram language model: give it with --lm"
+    if head and not head.startswith((b"PK", b"\x80")):  # torch's zip, or an old pickle
+        return "not a file that torch saved"
+    said = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()  # its terminal's bold
+    kept_out = re.search(r"Unsupported global: GLOBAL (\S+)", said)
+    if kept_out:
+        return f"it holds a {kept_out[1]}, which is not loaded from files: it could run code"
+    return f"{type(e).__name__}: {said.splitlines()[0][:120] if said else ''}"
 
 
 def _umask() -> int:

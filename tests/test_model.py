@@ -168,6 +168,13 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
         checkpoint.load(bad)
     with pytest.raises(InkreadError, match="no such model file"):
         checkpoint.load(tmp_path / "missing.pt")
+    # said as what the file is, not as torch's paragraph on its defaults, cut short
+    (tmp_path / "words.arpa").write_text("\\data\\\nngram 1=2\n", encoding="utf-8")
+    with pytest.raises(InkreadError, match=r"n-gram language model: give it with --lm\)$"):
+        checkpoint.load(tmp_path / "words.arpa")
+    torch.save({"made_by": torch.__version__}, tmp_path / "odd.pt")  # not a plain str
+    with pytest.raises(InkreadError, match=r"holds a torch.torch_version.TorchVersion, which"):
+        checkpoint.load(tmp_path / "odd.pt")
     model = CRNN(PRESETS["seed"], 3)
     for chars in ([1, 2], ["ab", "c"], ["a", "a"]):  # a stranger's file: its numbers decode nothing
         checkpoint.save(tmp_path / "odd.pt", model, Alphabet("ab"))
