@@ -280,10 +280,13 @@ def _not_in(out: Path | None, documents: list, inputs: list[str]) -> list:
 
 def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
     """Files of a collection that cannot be read (a corrupt scan, malformed XML): each is
-    said as it comes and the others are still read."""
+    said as it comes and the others are still read. The pages of a PDF removed while it
+    was read fail alike: said and counted once."""
     left_out: list[InkreadError] = []
 
     def leave_out(e: InkreadError) -> None:
+        if any(str(x) == str(e) for x in left_out):
+            return
         left_out.append(e)
         _warn(f"warning: {e}; left out")
 
@@ -339,8 +342,8 @@ def segment_pages(
                 lines = find_lines(rendered(doc.image))
                 if not lines and not looks_like_page(doc.image):
                     _warn(
-                        f"warning: {doc.path}: no lines found; it looks like one line, which "
-                        "`inkread read` reads as it is"
+                        f"warning: {shown_path(doc.path)}: no lines found; it looks like one "
+                        "line, which `inkread read` reads as it is"
                     )
                 size = lines[0].page_size if lines else image_size(doc.image)
                 writer = page.new_document if format == "page" else alto.new_document

@@ -211,13 +211,27 @@ def _is_line_data(path: Path, parsed: dict[Path, etree._ElementTree]) -> bool:
 
 
 _RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run
-_PAGE_OF: dict[Path, Path] = {}  # each such page's file -> its name beside the PDF or TIFF
+
+
+@dataclass
+class _Page:
+    """A page of a PDF or multi-page TIFF, as a file written when it is first wanted."""
+
+    source: Path  # the PDF or TIFF
+    index: int
+    size: tuple[int, int]  # as it will be rendered
+    shown: Path | None  # its name beside the source, where the file is this run's own
+    written: bool = False
+
+
+_PAGES: dict[Path, _Page] = {}  # each page's file -> the page
 
 
 def shown_path(path: Path) -> Path:
     """The path to tell the user: a PDF's or TIFF's page as if it lay beside it, not the
     temporary file it was rendered to."""
-    return _PAGE_OF.get(path, path)
+    page = _PAGES.get(path)
+    return page.shown if page is not None and page.shown is not None else path
 
 
 def output_names(paths: list[Path]) -> list[Path]:
@@ -236,8 +250,7 @@ def output_names(paths: list[Path]) -> list[Path]:
 
 
 PDF_DPI = 300
-# a PDF's or TIFF's page not written yet -> that file, the page's index, and its size
-_UNRENDERED: dict[Path, tuple[Path, int, tuple[int, int]]] = {}
+PAGED = (".pdf", ".tif", ".tiff")
 
 
 def pages_of(path: Path, into: Path | None = None) -> list[Path]:
@@ -246,9 +259,11 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     Each page's file is written when it is first wanted (rendered) and, where it is this
     run's own, removed when it has been read (done_with): a register of a thousand scanned
     pages, all written at once, kept the user waiting minutes before anything was read and
-    took gigabytes of a temporary folder that may be memory."""
+    took gigabytes of a temporary folder that may be memory. A PDF beside a TIFF of the
+    same name (an export beside its master) names its pages scan-pdf_p001 and scan-tif_p001,
+    or their outputs would overwrite each other."""
     suffix = path.suffix.lower()
-    if suffix not in (".pdf", ".tif", ".tiff"):
+    if suffix not in PAGED:
         return [path]
     sizes = _page_sizes(path)
     if suffix != ".pdf" and len(sizes) == 1:
@@ -257,35 +272,41 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     if kept:
         _RENDERED.append(tempfile.TemporaryDirectory(prefix="inkread-pages-"))
         into = Path(_RENDERED[-1].name)
+    twins = [
+        p
+        for p in path.parent.glob("*")
+        if p.stem == path.stem and p.suffix.lower() in PAGED and p.name != path.name
+    ]
+    stem = f"{path.stem}-{suffix[1:]}" if twins else path.stem
     out = []
     for n, size in enumerate(sizes):
-        target = into / f"{path.stem}_p{n + 1:03d}.png"
-        _UNRENDERED[target] = (path, n, size)
-        if kept:
-            _PAGE_OF[target] = path.parent / target.name
+        target = into / f"{stem}_p{n + 1:03d}.png"
+        _PAGES[target] = _Page(path, n, size, path.parent / target.name if kept else None)
         out.append(target)
     return out
 
 
 def rendered(path: Path) -> Path:
     """The image file, written now if it is a PDF's or TIFF's page not written yet."""
-    if path in _UNRENDERED:
-        source, n, _ = _UNRENDERED[path]
+    page = _PAGES.get(path)
+    if page is not None and not page.written:
         # quickest zlib level: written to be read once, four times faster than the default
-        _page_image(source, n).save(path, compress_level=1)
-        del _UNRENDERED[path]
+        _page_image(page.source, page.index).save(path, compress_level=1)
+        page.written = True
     return path
 
 
 def done_with(path: Path) -> None:
     """A page this run rendered for itself, read: its file removed (see pages_of)."""
-    if path in _PAGE_OF and path not in _UNRENDERED:
+    page = _PAGES.get(path)
+    if page is not None and page.shown is not None and page.written:
         path.unlink(missing_ok=True)
 
 
 def page_size(path: Path) -> tuple[int, int]:
     """An image's width and height; a PDF's or TIFF's page's without rendering it."""
-    return _UNRENDERED[path][2] if path in _UNRENDERED else image_size(path)
+    page = _PAGES.get(path)
+    return page.size if page is not None else image_size(path)
 
 
 def _page_sizes(path: Path) -> list[tuple[int, int]]:
@@ -315,6 +336,8 @@ def _pdf(path: Path):
     except FileNotFoundError:  # removed while it was read
         raise MissingFile("no such file", path) from None
     except pypdfium2.PdfiumError as e:
+        if "password" in str(e).lower():
+            raise InkreadError("the PDF is locked with a password", path) from None
         raise InkreadError(f"cannot read PDF ({e})", path) from None
 
 
@@ -373,7 +396,7 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
     for line in doc.lines + doc.regions:
         line.image = image
     if image.stem.casefold() not in (named.stem.casefold(), xml_path.stem.casefold()):
-        warn(f"warning: {image}: --lines {xml_path} is the XML of {named.name}")
+        warn(f"warning: {shown_path(image)}: --lines {xml_path} is the XML of {named.name}")
     size = next((x.page_size for x in doc.lines + doc.regions if x.page_size), None)
     try:
         w, h = page_size(image)
@@ -381,8 +404,9 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
         return doc
     if size and abs(size[0] / size[1] - w / h) > SHAPE_SLACK * w / h:
         warn(
-            f"warning: {image}: --lines {xml_path} gives a page of {size[0]}x{size[1]}, "
-            f"not the shape of this image ({w}x{h}); its lines are stretched to fit"
+            f"warning: {shown_path(image)}: --lines {xml_path} gives a page of "
+            f"{size[0]}x{size[1]}, not the shape of this image ({w}x{h}); its lines are "
+            "stretched to fit"
         )
     return doc
 
@@ -409,19 +433,32 @@ def transcribe(
 ) -> Iterator[Transcribed]:
     """Each document read, in order."""
     for lot in _lots(documents):
-        skips = [Skipped() for _ in lot]
-        try:
-            readings = _read_lot(lot, skips, recognizer, batch_size, decoder)
-        except InkreadError as e:  # a page image that cannot be decoded, to find its lines
-            yield Transcribed(lot[0], [], skips[0], e)
-            continue
-        for doc, results, skipped in zip(lot, readings, skips):
+        failed = {}  # a PDF's or TIFF's page that cannot be rendered: its own error
+        for doc in lot:
             try:
+                rendered(doc.image)
+            except InkreadError as e:
+                failed[id(doc)] = e
+        fine = [doc for doc in lot if id(doc) not in failed]
+        skips = {id(doc): Skipped() for doc in lot}
+        try:
+            readings = _read_lot(
+                fine, [skips[id(d)] for d in fine], recognizer, batch_size, decoder
+            )
+        except InkreadError as e:  # a page image that cannot be decoded, to find its lines
+            yield Transcribed(lot[0], [], skips[id(lot[0])], e)
+            continue
+        read = dict(zip(map(id, fine), readings))
+        for doc in lot:
+            skipped = skips[id(doc)]
+            try:
+                if id(doc) in failed:
+                    raise failed[id(doc)]
                 _check_read(doc, skipped)
             except InkreadError as e:
                 yield Transcribed(doc, [], skipped, e)
                 continue
-            yield Transcribed(doc, results, skipped)
+            yield Transcribed(doc, read[id(doc)], skipped)
 
 
 def _lots(documents: list[Document]) -> Iterator[list[Document]]:
@@ -450,9 +487,11 @@ def _read_lot(
     decoder: Decoder,
 ) -> list[list[Reading]]:
     """Each document's readings; lines that cannot be used counted in its own Skipped."""
+    if not lot:
+        return []
     doc, skipped = lot[0], skips[0]
     if doc.find_lines:
-        page = load_gray(rendered(doc.image))
+        page = load_gray(doc.image)
         results = read_page(doc.image, page, recognizer, batch_size, decoder)
         doc.lines = [r.line for r in results]
         if not results:  # said, not an empty result that looks like success
@@ -467,15 +506,8 @@ def _read_lot(
         found = read_regions(doc.image, sheet, doc.regions, recognizer, batch_size, decoder)
         doc.lines = doc.lines + [r.line for r in found]
         return [found]
-    for d, s in zip(lot, skips):
-        try:
-            rendered(d.image)  # a PDF's or TIFF's page
-        except InkreadError:
-            s.add("unreadable image", d.image)
     straight = recognizer.config.straighten
-    cuts = (
-        cut for d, s in zip(lot, skips) if not s for cut in line_cuts(d.lines, s, straight=straight)
-    )
+    cuts = (cut for d, s in zip(lot, skips) for cut in line_cuts(d.lines, s, straight=straight))
     owner = {id(line): n for n, d in enumerate(lot) for line in d.lines}
     readings: list[list[Reading]] = [[] for _ in lot]
     for reading in recognizer.recognize_cuts(cuts, batch_size, decoder):
@@ -495,9 +527,9 @@ def _check_read(doc: Document, skipped: Skipped) -> None:
             else f" (named by {doc.path.name}: put the image beside it, or give the "
             f"image with --lines {doc.path.name})"
         )
-        raise MissingFile(f"no such image{hint}", doc.image)
+        raise MissingFile(f"no such image{hint}", shown_path(doc.image))
     if skipped.reasons["unreadable image"]:
-        raise InkreadError("cannot read image", doc.image)
+        raise InkreadError("cannot read image", shown_path(doc.image))
 
 
 def read_image(

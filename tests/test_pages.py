@@ -687,17 +687,50 @@ def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys)
         run_cli("read", tmp_path / "two.tif", *model, "--format", "page", "--out", tmp_path / "x")
         == 0
     )
-    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
-        "two_p001.page.xml",
-        "two_p001.png",
-        "two_p002.page.xml",
-        "two_p002.png",
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [  # two.pdf lies beside
+        "two-tif_p001.page.xml",
+        "two-tif_p001.png",
+        "two-tif_p002.page.xml",
+        "two-tif_p002.png",
     ]
-    assert run_cli("read", tmp_path / "x" / "two_p002.page.xml", *model) == 0
+    assert run_cli("read", tmp_path / "x" / "two-tif_p002.page.xml", *model) == 0
     assert run_cli("read", tmp_path / "two.pdf", *model, "--format", "json") == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["image"] == str(
-        tmp_path / "two_p002.png"
+        tmp_path / "two-pdf_p002.png"
     )
+
+
+def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, capsys):
+    """A PDF export beside its TIFF master (scan.pdf, scan.tif) wrote both files' pages to
+    the same outputs, the second over the first; and a page that cannot be decoded was named
+    as the temporary file it was to be rendered to, without the reason."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    line = Image.open(overfit["manifest"].parent / "line0.png").convert("L")
+    line.convert("RGB").save(folder / "scan.pdf", save_all=True, append_images=[line])
+    line.save(folder / "scan.tif", save_all=True, append_images=[line])
+    model = ("--model", overfit["run"] / "best.pt", "--segment", "no")
+    assert run_cli("read", folder, *model, "--out", tmp_path / "out") == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "scan-pdf_p001.txt",
+        "scan-pdf_p002.txt",
+        "scan-tif_p001.txt",
+        "scan-tif_p002.txt",
+    ]
+    line = Image.open(overfit["manifest"].parent / "line0.png").convert("L")
+    pages = [line.copy(), line.copy()]
+    line.save(tmp_path / "torn.tif", save_all=True, append_images=pages, compression="tiff_deflate")
+    with Image.open(tmp_path / "torn.tif") as tiff:
+        tiff.seek(1)
+        start = tiff.tag_v2[273][0]  # where the second page's pixels begin
+    torn = bytearray((tmp_path / "torn.tif").read_bytes())
+    torn[start : start + 20] = b"\xab" * 20
+    (tmp_path / "torn.tif").write_bytes(torn)
+    capsys.readouterr()
+    assert run_cli("read", tmp_path / "torn.tif", *model) == 2
+    out, err = capsys.readouterr()
+    assert out.count("==> ") == 2
+    assert f"warning: {tmp_path / 'torn.tif'}: cannot read page 2 (" in err
 
 
 def test_very_large_scan_is_handled(tmp_path):
