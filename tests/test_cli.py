@@ -799,6 +799,14 @@ def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
     assert on_disk == [0, 0, 0]  # none written before it is wanted, each gone once read
     out = capsys.readouterr().out
     assert out.count("==> ") == 3 and out.count("for a Royal Medal") == 3, out
+    # the PDF removed once its first page is read: its other two are left out, said once
+    monkeypatch.setattr(pages, "done_with", lambda path: (tmp_path / "three.pdf").unlink())
+    assert run_cli("read", tmp_path / "three.pdf", "--decoder", "greedy") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"warning: {tmp_path / 'three.pdf'}: no such file; left out",
+        "inkread: error: 1 input could not be read and left out",
+    ]
 
 
 def test_a_run_killed_politely_leaves_no_temporary_pages(tmp_path):
