@@ -22,7 +22,7 @@ from inkread import __version__
 from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
-from inkread.pages import FORMATS, Document, open_inputs, render, transcribe
+from inkread.pages import FORMATS, Document, open_inputs, render, rendered, transcribe
 from inkread.recognize import Recognizer
 
 MAX_UPLOAD = 64 * 1024 * 1024
@@ -125,7 +125,8 @@ def _uploaded_only(doc: Document, tmp: Path) -> None:
     (/etc/..., ../..): the server reads only what the request sent, and says the same
     whether such a file exists here or not."""
     for path in {doc.image} | {x.image for x in doc.lines + doc.regions}:
-        if not (path.resolve().is_relative_to(tmp.resolve()) and path.is_file()):
+        # a PDF's page is written when it is first wanted: now, if it is one of this request's
+        if not (path.resolve().is_relative_to(tmp.resolve()) and rendered(path).is_file()):
             raise InkreadError(
                 f"the XML's page image {path.name!r} was not sent: send the image as "
                 "'image' and its XML as 'lines'"

@@ -608,6 +608,12 @@ def test_http_service_reads_uploads(overfit):
     rendered = set(Path(tempfile.gettempdir()).glob("inkread-pages-*"))
     two = client.post("/read", files={"image": ("two.tif", pages.getvalue())})
     assert two.status_code == 400 and "2 pages" in two.json()["error"]
+    pdf = io.BytesIO()  # one page: read, rendered when it is wanted
+    line.convert("RGB").save(pdf, format="PDF")
+    text = {"format": "text"}
+    one = client.post("/read", data=text, files={"image": ("one.pdf", pdf.getvalue())})
+    alone = client.post("/read", data=text, files={"image": ("l.png", image.read_bytes())})
+    assert one.status_code == 200 and one.text == alone.text and alone.text.strip(), one.text
     assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
     # an uploaded XML that names a file on the server's disk: refused, read or not
     for name in (str(PAGE.with_suffix(".jpg")), "../../etc/passwd", "/no/such.jpg"):
