@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from inkread.pages import FORMATS, Document, open_inputs, render, rendered, tran
 from inkread.recognize import Recognizer
 
 MAX_UPLOAD = 64 * 1024 * 1024
+MAX_REQUEST = 2 * MAX_UPLOAD + 2**20  # an image, its XML, and the form around them
 MEDIA = {
     "text": "text/plain; charset=utf-8",
     "json": "application/json",
@@ -43,6 +45,17 @@ def create_app(
     decoder = decoder or recognizer.default_decoder()
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
+
+    @app.middleware("http")
+    async def bounded(request: Request, call_next: Callable) -> Response:
+        """A body larger than an image and its XML may be is refused by its stated length,
+        before it is read: the form parser spooled a 4 GB upload to disk before the size
+        check in _save saw it (3 GB of /tmp in 9 s)."""
+        stated = request.headers.get("content-length", "")
+        if stated.isdigit() and int(stated) > MAX_REQUEST:
+            too_large = f"request larger than {MAX_REQUEST // 2**20} MB"
+            return JSONResponse({"error": too_large}, status_code=413)
+        return await call_next(request)
 
     # async: answered on the event loop, not by a worker thread, which every request
     # waiting for the model holds (70 at once kept /health 15 s, as a probe's timeout ends)

@@ -568,7 +568,7 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert "<del>" in html or "<ins>" in html  # an unseen page cannot be read perfectly
 
 
-def test_http_service_reads_uploads(overfit):
+def test_http_service_reads_uploads(overfit, monkeypatch):
     from fastapi.testclient import TestClient
 
     from inkread.recognize import Recognizer
@@ -626,6 +626,11 @@ def test_http_service_reads_uploads(overfit):
             "/read", data={"format": "hocr"}, files={"image": (name, image.read_bytes())}
         )
         assert hocr.status_code == 200 and not etree.HTML(hocr.text).findall(".//img")
+    # a body larger than an image and its XML may be: refused by its length, before it is read
+    monkeypatch.setattr("inkread.serve.MAX_REQUEST", 1000)
+    large = client.post("/read", files={"image": ("big.png", image.read_bytes())})
+    assert large.status_code == 413 and large.json()["error"].startswith("request larger than")
+    monkeypatch.undo()
     missing = client.post("/read", data={"format": "text"})
     assert missing.status_code == 400 and missing.json() == {"error": "image: Field required"}
     # what the command line warns of is said too
