@@ -388,7 +388,10 @@ def train(
         str | None, typer.Option(help=f"model to fine-tune: a checkpoint, or {NAMES}")
     ] = None,
     device: Device = "auto",
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(min=0, help="for the first weights, the order of lines and augmentation"),
+    ] = 0,
     workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,
     precision: Annotated[
         str | None,

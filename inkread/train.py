@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from inkread import __version__, lstm_lm, torchfile
+from inkread import lstm_lm, torchfile
 from inkread.alphabet import Alphabet, clean_text, display_order, unwritable
 from inkread.data import Line, Skipped, line_images, read_data, redrawn_note
 from inkread.data.augment import augment
@@ -639,9 +639,6 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "init": opts.init,
         "hyper": asdict(hyper),
         "precision": "bf16" if bf16 else "fp32",
-        # what made it, for a model that reads differently from the same recipe later
-        "inkread": __version__,
-        "torch": str(torch.__version__),  # a TorchVersion, which weights_only refuses
     }
     if opts.resume:  # what the run was begun as
         meta.update({k: begun[k] for k in ("preset", "init") if k in begun})

@@ -614,3 +614,18 @@ def test_a_stopped_run_keeps_its_steps_and_no_two_runs_share_a_folder(tmp_path):
     assert run_cli("train", "--train", manifest, *common, "--resume") == 0
     state = checkpoint.read(run / "last.pt")["train_state"]
     assert state["epoch"] == 2 and state["finished"]
+
+
+def test_a_run_without_a_budget_repeats_itself(tmp_path):
+    """The same --seed, without --max-minutes (whose learning rate follows the clock): the
+    same weights, as README says."""
+    manifest = write_lines(tmp_path / "lines")
+    config = tmp_path / "short.json"
+    config.write_text('{"preset": "line", "train": {"min_steps": 20}}', encoding="utf-8")
+    weights = []
+    for run in ("a", "b"):
+        args = ("train", "--train", manifest, "--config", config, "--epochs", "2", "--seed", "3")
+        assert run_cli(*args, "--out", tmp_path / run) == 0
+        weights.append(checkpoint.read(tmp_path / run / "best.pt")["state_dict"])
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

@@ -57,7 +57,10 @@ def save(
         "config": model.config.to_dict(),
         "alphabet": alphabet.chars,
         "state_dict": state,
-        "meta": {"inkread": __version__, "saved": now, **(meta or {})},
+        # what made it, for a model that reads differently from the same recipe later
+        # (torch's version as a str: a TorchVersion is refused by weights_only loading)
+        "meta": {"inkread": __version__, "torch": str(torch.__version__), "saved": now}
+        | (meta or {}),
     }
     if train_state is not None:
         blob["train_state"] = train_state
