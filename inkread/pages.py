@@ -20,7 +20,14 @@ from PIL import Image
 
 from inkread.alphabet import reading_positions, right_to_left
 from inkread.data import alto, page
-from inkread.data.images import IMAGE_SUFFIXES, cut_polygon, image_size, load_gray, to_gray
+from inkread.data.images import (
+    IMAGE_SUFFIXES,
+    as_gray,
+    cut_polygon,
+    image_size,
+    load_gray,
+    to_gray,
+)
 from inkread.data.lines import (
     Line,
     Region,
@@ -533,15 +540,23 @@ def _check_read(doc: Document, skipped: Skipped) -> None:
 
 
 def read_image(
-    image: str | os.PathLike, recognizer: Recognizer, decoder: Decoder | None = None
+    image: str | os.PathLike | Image.Image | np.ndarray,
+    recognizer: Recognizer,
+    decoder: Decoder | None = None,
 ) -> list[Reading]:
     """A page image read from Python as `inkread read page.jpg` reads it: its lines found,
     read with the model's own language model (decoder=None), in reading order. Each
     Reading holds the line (its polygon and baseline on the page) and the text; transcript()
-    gives its words with their polygons."""
-    path = Path(image)
+    gives its words with their polygons. A page already in memory (a PIL image or an
+    array, as Recognizer.recognize takes lines; a web service's upload) reads as its file
+    does, but for the EXIF turn a file's loading applies; its lines name the file
+    "<image>"."""
+    if isinstance(image, (str, os.PathLike)):
+        path, page = Path(image), load_gray(image)
+    else:
+        path, page = Path("<image>"), as_gray(image)
     decoder = recognizer.default_decoder() if decoder is None else decoder
-    return read_page(path, load_gray(path), recognizer, decoder=decoder)
+    return read_page(path, page, recognizer, decoder=decoder)
 
 
 def read_page(

@@ -130,6 +130,11 @@ class Recognizer:
     @classmethod
     def load(cls, spec: str | os.PathLike = "default", device: str = "auto") -> Recognizer:
         """A checkpoint, a bundled model name, or an exported .onnx file."""
+        if not isinstance(spec, (str, os.PathLike)):
+            raise InkreadError(
+                "a model is a checkpoint's path, an .onnx file's or a bundled model's name, "
+                f"not {type(spec).__name__}"
+            )
         if str(spec).lower().endswith(".onnx"):
             from inkread.export import OnnxRecognizer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import FIXTURES, SCHEMAS, run_cli
+from conftest import FIXTURES, SCHEMAS, run_cli, turned_page
 from lxml import etree
 from PIL import Image
 
@@ -508,7 +508,7 @@ def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
     assert notes == []
 
 
-def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys):
+def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, tmp_path):
     """From Python: lines as paths, PIL images or arrays of any common kind, and pages, read
     with the model's own LM as `inkread read` reads them."""
     from inkread import Recognizer, read_image
@@ -526,6 +526,18 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys):
     assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
     page = [r.result.text for r in read_image(PAGE.with_suffix(".jpg"), model)]
     assert "".join(t + "\n" for t in page) == capsys.readouterr().out and len(page) == 11
+    # a page in memory, upright or scanned a quarter turned, reads as its file does
+    turned = turned_page(tmp_path, 1).with_suffix(".png")
+    for scan in (PAGE.with_suffix(".jpg"), turned):
+        held = [r.result.text for r in read_image(Image.open(scan), model)]
+        assert held == [r.result.text for r in read_image(scan, model)]
+    with pytest.raises(InkreadError, match="not bytes"):
+        model.recognize([line.read_bytes()])  # a file's bytes: said, not "shape ()"
+    one_bright = gray / 255.0
+    one_bright.flat[5] = 1.0001  # resampling overshoots: still an image from 0 to 1
+    assert model.recognize([one_bright])[0].text == printed
+    with pytest.raises(InkreadError, match="not NoneType"):
+        Recognizer.load(None)
 
 
 def test_read_page_image_without_xml(overfit, capsys, tmp_path):

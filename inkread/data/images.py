@@ -86,6 +86,15 @@ def to_gray(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
 
+# a float image whose brightest pixel is at most this is taken for one from 0 to 1: one pixel
+# at 1.0001 made a line read as 0 to 255, all but black, and read as nothing
+FLOAT_SLACK = 1.5
+
+
+def _bytes(image: object) -> bool:
+    return isinstance(image, (bytes, bytearray, memoryview)) or hasattr(image, "read")
+
+
 def as_gray(image: np.ndarray | Image.Image | str | os.PathLike) -> np.ndarray:
     """A line image as the network takes it, from whatever a caller of the library holds: a
     path, a PIL image, or an array of gray, RGB or RGBA, of 8 or 16 bits, or of floats from
@@ -94,17 +103,25 @@ def as_gray(image: np.ndarray | Image.Image | str | os.PathLike) -> np.ndarray:
         return load_gray(image)
     if isinstance(image, Image.Image):
         return to_gray(image)
+    if _bytes(image) or not (hasattr(image, "__array__") or isinstance(image, (list, tuple))):
+        raise InkreadError(  # a file's bytes, a file object, a dict...
+            f"a line image is a path, a PIL image or a numpy array, not {type(image).__name__}"
+            + (" (open it with PIL.Image.open first)" if _bytes(image) else "")
+        )
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))) or a.size == 0:
         raise InkreadError(f"a line image is gray (H, W) or colour (H, W, 3 or 4), not {a.shape}")
+    if a.dtype.kind not in "biuf":
+        raise InkreadError(f"a line image holds numbers, not {a.dtype} values")
     if a.dtype == bool:  # as PIL's mode "1": true is white
         a = a.astype(np.uint8) * 255
     elif a.dtype.kind == "f":
         a = np.nan_to_num(a.astype(np.float64))
         top = float(a.max(initial=0))
-        scale = 255 if top <= 1 else (255 / top if top > 255 else 1)  # 0-1, 0-255 or wider
+        # 0-1 (a pixel or two over 1 from resampling or sharpening, not 0-255), 0-255 or wider
+        scale = 255 if top <= FLOAT_SLACK else (255 / top if top > 255 else 1)
         a = (a * scale).clip(0, 255).astype(np.uint8)
     elif a.dtype != np.uint8 and a.ndim == 2:
         return to_gray(Image.fromarray(a.astype(np.int32), mode="I"))  # rescaled as 16-bit is
