@@ -219,11 +219,11 @@ def read(
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
     if skip_existing:
-        there = [d for d in documents if targets[d.path].is_file()]
-        documents = [d for d in documents if not targets[d.path].is_file()]
-        if there:
-            n = len(there)
+        left = [d for d in documents if not targets[d.path].is_file()]
+        if len(left) < len(documents):
+            n = len(documents) - len(left)
             _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")
+        documents = left
     many = len(documents) > 1
     if not documents:  # all read already, or none could be opened
         _none_left_out(left_out)
