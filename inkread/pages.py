@@ -453,7 +453,8 @@ def transcribe(
                 fine, [skips[id(d)] for d in fine], recognizer, batch_size, decoder
             )
         except InkreadError as e:  # a page image that cannot be decoded, to find its lines
-            yield Transcribed(lot[0], [], skips[id(lot[0])], e)
+            [doc] = fine  # such a page is a lot of its own
+            yield Transcribed(doc, [], skips[id(doc)], e)
             continue
         read = dict(zip(map(id, fine), readings))
         for doc in lot:
