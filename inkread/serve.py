@@ -46,16 +46,7 @@ def create_app(
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
 
-    @app.middleware("http")
-    async def bounded(request: Request, call_next: Callable) -> Response:
-        """A body larger than an image and its XML may be is refused by its stated length,
-        before it is read: the form parser spooled a 4 GB upload to disk before the size
-        check in _save saw it (3 GB of /tmp in 9 s)."""
-        stated = request.headers.get("content-length", "")
-        if stated.isdigit() and int(stated) > MAX_REQUEST:
-            too_large = f"request larger than {MAX_REQUEST // 2**20} MB"
-            return JSONResponse({"error": too_large}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(_BoundedBody)
 
     # async: answered on the event loop, not by a worker thread, which every request
     # waiting for the model holds (70 at once kept /health 15 s, as a probe's timeout ends)
@@ -131,6 +122,35 @@ def create_app(
         return JSONResponse({"error": str(e.detail)}, e.status_code, headers=e.headers)
 
     return app
+
+
+class _BoundedBody:
+    """A request body larger than an image and its XML may be ends in 413 as soon as it is
+    seen to be: by its stated length, before it is read, or, streamed in chunks without one,
+    once that much has come. The form parser spooled a 4 GB upload to disk (3 GB of /tmp in
+    9 s) before the size check in _save saw it."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = f"request larger than {MAX_REQUEST // 2**20} MB"
+        stated = dict(scope["headers"]).get(b"content-length", b"")
+        if stated.isdigit() and int(stated) > MAX_REQUEST:
+            return await JSONResponse({"error": too_large}, 413)(scope, receive, send)
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_REQUEST:  # answered by `refused`, as other refusals are
+                raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def _uploaded_only(doc: Document, tmp: Path) -> None:

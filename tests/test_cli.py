@@ -630,6 +630,13 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     monkeypatch.setattr("inkread.serve.MAX_REQUEST", 1000)
     large = client.post("/read", files={"image": ("big.png", image.read_bytes())})
     assert large.status_code == 413 and large.json()["error"].startswith("request larger than")
+    form = b'--xx\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n\r\n'
+    streamed = client.post(  # in chunks, its length not stated: refused as it comes
+        "/read",
+        content=iter([form, image.read_bytes(), b"\r\n--xx--\r\n"]),
+        headers={"content-type": "multipart/form-data; boundary=xx"},
+    )
+    assert streamed.status_code == 413, streamed.text
     monkeypatch.undo()
     missing = client.post("/read", data={"format": "text"})
     assert missing.status_code == 400 and missing.json() == {"error": "image: Field required"}
