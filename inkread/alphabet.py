@@ -98,6 +98,8 @@ def reading_positions(display: str) -> list[int] | None:
     records numbered, and trusted where it writes the same text; else None."""
     from bidi import algorithm as steps
 
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in display):
+        return list(range(len(display)))  # as display_order leaves it
     store = steps.get_empty_storage()
     base = "R" if right_to_left(display) else "L"
     store["base_level"], store["base_dir"] = steps.PARAGRAPH_LEVELS[base], base
@@ -114,9 +116,15 @@ def reading_positions(display: str) -> list[int] | None:
     ):
         step(store, False)
     found = store["chars"]
-    if "".join(r["ch"] for r in found) != reading_order(display):
+    # the compiled algorithm pairs brackets (Unicode 6.3) where the older one mirrors each
+    # alone: "(1850)" may come out as ")1850(" from one and not the other, in one place
+    if _unmirrored("".join(r["ch"] for r in found)) != _unmirrored(reading_order(display)):
         return None
     return [r["at"] for r in found]
+
+
+def _unmirrored(text: str) -> str:
+    return "".join("\0" if unicodedata.mirrored(c) else c for c in text)
 
 
 class Alphabet:

@@ -958,10 +958,10 @@ def _char_confidences(result: Decoded) -> list[float]:
     """In reading order, as the text is: a right-to-left line's from the right, but for
     the numbers and Latin words inside it (reading_positions)."""
     found = [round(c.confidence, 3) for c in result.chars]
-    if not right_to_left(result.text):
-        return found
     order = reading_positions("".join(c.char for c in result.chars))
-    return [found[n] for n in order] if order is not None else found[::-1]
+    if order is None:
+        return found[::-1] if right_to_left(result.text) else found
+    return [found[n] for n in order]
 
 
 def as_json(doc: Document, readings: list[Reading]) -> dict:

@@ -769,6 +769,16 @@ def test_right_to_left_confidences_stay_on_their_characters():
     [read] = as_json(doc, [reading])["lines"]
     assert read["text"] == "677 עיר"
     assert read["char_confidences"] == [0.5, 0.6, 0.7, 0.4, 0.3, 0.2, 0.1]
+    # a year in brackets, and a Hebrew word in a Latin line: each character its own
+    for text in ("שלו (1850)", "Abcdef שלום"):
+        shown = display_order(text)
+        chars = [Char(c, n / 100, n, n) for n, c in enumerate(shown)]
+        result = in_reading_order(Decoded(shown, 0.5, chars))
+        reading = Reading(line, result, Cut(0, 0), xscale=1.0, step=4, size=(28, 10))
+        [read] = as_json(doc, [reading])["lines"]
+        assert read["text"] == text
+        placed = "".join(shown[round(p * 100)] for p in read["char_confidences"])
+        assert placed.replace("(", ")") == text.replace("(", ")")  # brackets mirror
 
 
 def test_right_to_left_words_come_in_reading_order_where_they_stand():
