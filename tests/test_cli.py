@@ -123,8 +123,17 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert run_cli("eval", "--data", page, tmp_path / "blank.xml", "--find-lines", "--json") == 0
     out, err = capsys.readouterr()
     result = json.loads(out)
-    assert result["pages"] == 1 and result["skipped"] == 22
+    assert result["pages"] == 1 and result["skipped_reasons"]["line of a page without text"] == 22
     assert "22 line of a page without text" in err
+    # half of it transcribed: what is read on the other half is not counted as insertions
+    tree = etree.parse(str(page))
+    equivs = list(tree.iter("{*}TextEquiv"))
+    for equiv in equivs[len(equivs) // 2 :]:
+        equiv.getparent().remove(equiv)
+    tree.write(str(tmp_path / "half.xml"))
+    assert run_cli("eval", "--data", tmp_path / "half.xml", "--find-lines", "--json") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["cer"] < 0.4 and "found line on a true line without text" in err
 
 
 def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
