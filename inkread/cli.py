@@ -538,6 +538,7 @@ def evaluate(
             if target.is_dir():
                 raise InkreadError("is a folder: name the file to write", target)
             target.parent.mkdir(parents=True, exist_ok=True)
+            _writable(target)
     recognizer = load_all(model or ["default"], device)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
     if find_lines:
@@ -575,6 +576,19 @@ def evaluate(
             for c in s["confusions"][:8]
         )
         print(f"commonest errors (reference→read): {common}")
+
+
+def _writable(path: Path) -> None:
+    """A file the run will write at its end, tried now: a path that cannot be written lost
+    every score of an evaluation that had already run."""
+    there = path.exists()
+    try:
+        with path.open("a"):
+            pass
+    except OSError as e:
+        raise InkreadError(f"cannot be written ({e.strerror})", path) from None
+    if not there:
+        path.unlink()
 
 
 def _shown(char: str) -> str:

@@ -209,8 +209,11 @@ def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
     """One row a line: where it is from, the reference, the prediction, its edit distance."""
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        # csv quotes a field holding the line's end (\n), not a bare \r, which readers
+        # take for one too: a row holding one is quoted whole (Transkribus writes &#13;)
+        carriage = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(["source", "line", "reference", "prediction", "errors", "chars"])
         for line, ref, pred in rows:
             chars = len(normalize(ref))  # counted as the CER counts them (NFC)
-            source = printable(str(line.source))
-            writer.writerow([source, line.id, ref, pred, char_errors(pred, ref), chars])
+            row = [printable(str(line.source)), line.id, ref, pred, char_errors(pred, ref), chars]
+            (carriage if any("\r" in str(x) for x in row) else writer).writerow(row)

@@ -136,6 +136,34 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert json.loads(out)["cer"] < 0.4 and "found line on a true line without text" in err
 
 
+def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, capsys):
+    """A reference holding a carriage return (Transkribus writes &#13;) stays one row of the
+    TSV, as Python's csv reads it; and a file that cannot be written is said before the
+    evaluation, which used to run to its end and lose every score."""
+    import csv
+
+    from lxml import etree
+
+    tree = etree.parse(str(PAGE))
+    first = next(tree.iter("{*}Unicode"))
+    first.text = "cr\rhere"
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / PAGE.with_suffix(".jpg").name)
+    tree.write(str(tmp_path / PAGE.name))
+    tsv = tmp_path / "p.tsv"
+    args = ("eval", "--data", tmp_path / PAGE.name, "--decoder", "greedy")
+    assert run_cli(*args, "--predictions", tsv) == 0
+    with tsv.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert len(rows) == 11 and rows[0]["reference"] == "cr\rhere"
+    assert all(row["prediction"] is not None for row in rows)
+    if not Path("/proc/self").is_dir():  # a folder that takes no new file, even from root
+        return
+    monkeypatch.setattr("inkread.evaluate.evaluate", lambda *a, **k: pytest.fail("evaluated"))
+    capsys.readouterr()
+    assert run_cli(*args, "--predictions", "/proc/self/nope.tsv") == 2
+    assert "/proc/self/nope.tsv: cannot be written" in capsys.readouterr().err
+
+
 def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
     """Both ways of scoring say up front which errors are certain: characters outside the
     model's alphabet, and spaces that no reading holds."""
