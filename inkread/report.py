@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import unicodedata
 from pathlib import Path
 
 from PIL import Image
@@ -28,7 +29,8 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         "<!doctype html><meta charset='utf-8'><title>inkread evaluation</title>",
         "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 8px;vertical-align:top}"
         "tr:nth-child(even){background:#f4f4f4}del{background:#fbb}ins{background:#bfb;"
-        "text-decoration:none}img{max-width:100%}.t{font-family:serif;font-size:1.1em}</style>",
+        "text-decoration:none}img{max-width:100%}.t{font-family:serif;font-size:1.1em;"
+        "white-space:pre-wrap}</style>",
         f"<h1>CER {summary['cer']:.2%} &middot; WER {summary['wer']:.2%}</h1>",
         f"<p>{summary['lines']} lines, {summary['chars']} characters, {summary['skipped']} "
         f"skipped, {summary['lines_per_second']:.1f} lines/s. Worst lines first; "
@@ -53,17 +55,34 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
 
 
 def _diff(ref: str, pred: str) -> str:
-    ref, pred = normalize(ref), normalize(pred)
+    """The prediction with what it missed and added marked, a letter and the marks on it
+    (Arabic harakat, a medieval abbreviation's stroke) kept together, and spaces, tabs and
+    line breaks in a change drawn, or a doubled space missed would show as nothing."""
+    ref_c, pred_c = _clusters(normalize(ref)), _clusters(normalize(pred))
     parts = []
-    for tag, r0, r1, p0, p1 in Levenshtein.opcodes(ref, pred).as_list():
+    for tag, r0, r1, p0, p1 in Levenshtein.opcodes(ref_c, pred_c).as_list():
         if tag == "equal":
-            parts.append(html.escape(pred[p0:p1]))
+            parts.append(html.escape("".join(pred_c[p0:p1])))
         else:
             if r1 > r0:
-                parts.append(f"<del>{html.escape(ref[r0:r1])}</del>")
+                parts.append(f"<del>{_drawn(''.join(ref_c[r0:r1]))}</del>")
             if p1 > p0:
-                parts.append(f"<ins>{html.escape(pred[p0:p1])}</ins>")
+                parts.append(f"<ins>{_drawn(''.join(pred_c[p0:p1]))}</ins>")
     return "".join(parts)
+
+
+def _clusters(text: str) -> list[str]:
+    out: list[str] = []
+    for c in text:
+        if out and unicodedata.combining(c):
+            out[-1] += c
+        else:
+            out.append(c)
+    return out
+
+
+def _drawn(text: str) -> str:
+    return html.escape(text).replace(" ", "␣").replace("\t", "⇥").replace("\n", "↵")
 
 
 def _png(crop) -> str:

@@ -603,6 +603,10 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown
     assert Image.open(io.BytesIO(base64.b64decode(_png(scan)))).size == (900, 90)
     assert "<del>" in html or "<ins>" in html  # an unseen page cannot be read perfectly
+    from inkread.report import _diff
+
+    assert _diff("warmly  for", "warmly for") == "warmly <del>␣</del>for"  # seen, not a gap
+    assert _diff("الرَّحمن", "الرحمن") == "ال<del>رَّ</del><ins>ر</ins>حمن"  # marks on letters
 
 
 def test_http_service_reads_uploads(overfit, monkeypatch):
