@@ -553,7 +553,8 @@ def evaluate(
             report=report,
             warn=_say,
         )
-    s = result.summary
+    # what was measured, for a JSON passed on to colleagues, as ketos test names its model
+    s = result.summary | {"models": model or ["default"], "data": data}
     if as_json:
         print(json.dumps(s))
     elif find_lines:

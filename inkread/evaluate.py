@@ -21,6 +21,7 @@ from inkread.errors import InkreadError
 from inkread.metrics import (
     char_errors,
     confusions,
+    edit_kinds,
     error_rates,
     line_masks,
     matches,
@@ -194,6 +195,7 @@ def _summary(
         "lines_per_second": round(counts["lines"] / seconds, 3),
         **({"pages_per_second": round(counts["pages"] / seconds, 3)} if "pages" in counts else {}),
         "decoder": describe(decoder),
+        **edit_kinds([p for _, _, p in rows], [r for _, r, _ in rows]),
         "confusions": confusions([p for _, _, p in rows], [r for _, r, _ in rows]),
     }
     if len(skipped):

@@ -33,6 +33,20 @@ def confusions(
     return [{"reference": a, "read": b, "count": n} for (a, b), n in counts.most_common(top)]
 
 
+def edit_kinds(predictions: Sequence[str], references: Sequence[str]) -> dict[str, int]:
+    """The CER's edits by kind, as `ketos test` reports them: characters read where there
+    were none (insertions), missed (deletions), and read as others (substitutions)."""
+    kinds: Counter = Counter()
+    for prediction, reference in zip(predictions, references):
+        for op in Levenshtein.editops(normalize(reference), normalize(prediction)):
+            kinds[op.tag] += 1
+    return {
+        "insertions": kinds["insert"],
+        "deletions": kinds["delete"],
+        "substitutions": kinds["replace"],
+    }
+
+
 def word_errors(prediction: str, reference: str) -> int:
     return Levenshtein.distance(normalize(prediction).split(), normalize(reference).split())
 

@@ -485,6 +485,11 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
             (json.loads(capsys.readouterr().out)["cer"], (tmp_path / "p.tsv").read_text())
         )
     assert outputs[0] == outputs[1] == outputs[2]
+    assert run_cli("eval", "--model", onnx_file, "--data", overfit["manifest"], "--json") == 0
+    said = json.loads(capsys.readouterr().out)  # what was measured, with what
+    assert said["models"] == [str(onnx_file)] and said["data"] == [str(overfit["manifest"])]
+    edits = said["insertions"] + said["deletions"] + said["substitutions"]
+    assert edits == round(said["cer"] * said["chars"])
 
 
 def test_the_documented_onnx_example_reads_as_inkread_does(overfit, tmp_path, capsys):

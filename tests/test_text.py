@@ -5,7 +5,7 @@ import pytest
 
 from inkread.alphabet import Alphabet, display_order, reading_order, right_to_left, unwritable
 from inkread.decoding import greedy
-from inkread.metrics import confusions, error_rates
+from inkread.metrics import confusions, edit_kinds, error_rates
 from inkread.train import ctc_fits, target_text
 
 
@@ -87,6 +87,9 @@ def test_error_rates_follow_the_contract():
     # case, punctuation and spaces count; NFC is the only normalisation
     assert error_rates(["A."], ["a"])["cer"] == 2.0
     assert error_rates(["cafe\u0301"], ["caf\u00e9"])["cer"] == 0.0
+    # the edits by kind, as ketos test gives them: they add up to the CER's
+    kinds = edit_kinds(["helo world", "abcx", ""], ["hello world", "abd", "zz"])
+    assert kinds == {"insertions": 1, "deletions": 3, "substitutions": 1}
 
 
 def test_confusions_say_which_characters_the_errors_are():
