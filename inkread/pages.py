@@ -554,8 +554,12 @@ def read_image(
     "<image>"."""
     if isinstance(image, (str, os.PathLike)):
         path, page = Path(image), load_gray(image)
-    else:
+    elif isinstance(image, (Image.Image, np.ndarray)):
         path, page = Path("<image>"), as_gray(image)
+    else:
+        raise InkreadError(
+            f"a page is a path, a PIL image or a numpy array, not {type(image).__name__}"
+        )
     decoder = recognizer.default_decoder() if decoder is None else decoder
     return read_page(path, page, recognizer, decoder=decoder)
 

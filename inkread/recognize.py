@@ -206,7 +206,7 @@ class Recognizer:
         as `inkread read` reads them: with the model's own language model where it has one
         (decoder=None), so that the library and the command line agree. A whole page reads
         as nothing here; pages.read_image finds its lines first."""
-        if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike)):
+        if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike, bytes, bytearray)):
             raise InkreadError("recognize takes a list of line images, not one image")
         decoder = self.default_decoder() if decoder is None else decoder
         lines = [sized(as_gray(im), self.config, reading=True) for im in images]

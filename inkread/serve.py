@@ -180,10 +180,12 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     if name in ("", ".", "..") or "\x00" in name or len(name.encode("utf-8")) > 200:
         name = fallback + "".join(c for c in Path(name).suffix[:8] if c.isalnum() or c == ".")
     folder.mkdir(exist_ok=True)
-    path = folder / name
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise InkreadError(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
+    if data.startswith(b"%PDF") and not name.lower().endswith(".pdf"):
+        name += ".pdf"  # a browser's Blob comes as "blob": a PDF is told by its content
+    path = folder / name
     path.write_bytes(data)
     return path
 

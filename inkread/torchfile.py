@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -45,7 +46,9 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
 def load(path: str | os.PathLike, what: str) -> object:
     """The file's contents; `what` names the kind of file in the error a user sees."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a stranger's pickle: said below, in one line
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise InkreadError(f"not a readable {what} ({_why(Path(path), e)})", path) from None
 
@@ -62,8 +65,9 @@ def _why(path: Path, e: Exception) -> str:
         return "the file is empty"
     if head and b"\\data\\" in head:  # an ARPA file: an n-gram LM given where a model goes
         return "it is an n-gram language model: give it with --lm"
-    if head and not head.startswith((b"PK", b"\x80")):  # torch's zip, or an old pickle
-        return "not a file that torch saved"
+    if head and not head.startswith((b"PK", b"\x80\x02\x8a\x0a")):  # torch's zip; its old pickle
+        pickled = head.startswith(b"\x80")  # joblib's, scikit-learn's
+        return f"{'a Python pickle, ' if pickled else ''}not a file that torch saved"
     said = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()  # its terminal's bold
     kept_out = re.search(r"Unsupported global: GLOBAL (\S+)", said)
     if kept_out:

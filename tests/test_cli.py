@@ -660,6 +660,8 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     one = client.post("/read", data=text, files={"image": ("one.pdf", pdf.getvalue())})
     alone = client.post("/read", data=text, files={"image": ("l.png", image.read_bytes())})
     assert one.status_code == 200 and one.text == alone.text and alone.text.strip(), one.text
+    blob = client.post("/read", data=text, files={"image": ("blob", pdf.getvalue())})
+    assert blob.text == alone.text  # a browser's upload, named "blob": a PDF by its content
     assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
     # an uploaded XML that names a file on the server's disk: refused, read or not
     for name in (str(PAGE.with_suffix(".jpg")), "../../etc/passwd", "/no/such.jpg"):

@@ -1,5 +1,7 @@
 """The seed network is the notebook's; the line network takes any width; checkpoints load alone."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -172,6 +174,12 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
     (tmp_path / "words.arpa").write_text("\\data\\\nngram 1=2\n", encoding="utf-8")
     with pytest.raises(InkreadError, match=r"n-gram language model: give it with --lm\)$"):
         checkpoint.load(tmp_path / "words.arpa")
+    with (tmp_path / "model.pkl").open("wb") as f:  # joblib's and scikit-learn's kind
+        pickle.dump({"weights": [1.0]}, f, protocol=5)
+    with pytest.raises(InkreadError, match=r"\(a Python pickle, not a file that torch saved\)$"):
+        checkpoint.load(tmp_path / "model.pkl")
+    with pytest.raises(InkreadError, match="is a folder, not a model file"):
+        checkpoint.load(tmp_path)
     torch.save({"made_by": torch.__version__}, tmp_path / "odd.pt")  # not a plain str
     with pytest.raises(InkreadError, match=r"holds a torch.torch_version.TorchVersion, which"):
         checkpoint.load(tmp_path / "odd.pt")

@@ -34,7 +34,10 @@ def resolve(spec: str | os.PathLike) -> Path:
             raise InkreadError(f"the bundled model {spec!r} is not installed", path)
         return path
     path = Path(spec)
-    if not path.is_file():
+    if path.is_dir():  # a training run's folder
+        best = " (its best.pt?)" if (path / "best.pt").is_file() else ""
+        raise InkreadError(f"is a folder, not a model file{best}", path)
+    if not str(spec).strip() or not path.is_file():
         raise InkreadError(f"no such model file (bundled models: {', '.join(BUNDLED)})", path)
     return path
 
