@@ -112,6 +112,10 @@ def test_txt_list_is_relative_to_its_folder(tmp_path):
     listing.write_text(f"pages/{PAGE.name}\nmore.txt\n", encoding="utf-8")
     lines, skipped = read_data([listing])
     assert len(lines) == 11 and skipped.reasons["list named again (lists that name each other)"]
+    # a page named twice: its lines once, the second time's counted, not dropped unsaid
+    listing.write_text(f"pages/{PAGE.name}\npages/{PAGE.name}\n", encoding="utf-8")
+    lines, skipped = read_data([listing])
+    assert len(lines) == 11 and skipped.reasons["duplicate line"] == 11
 
 
 def test_empty_lines_are_counted_not_dropped():

@@ -69,7 +69,9 @@ def _read(path: Path, skipped: Skipped, seen: set[Path], top: bool = False) -> l
 
 def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     resolved = path.resolve()
-    if resolved in seen:  # a list that names itself (through others), or a folder twice
+    # a list that names itself (through others), or a folder twice: not read again. A page
+    # named twice is, its lines then counted as duplicates (_unique), not dropped unsaid
+    if resolved in seen and (is_list(path) or path.is_dir()):
         if is_list(path):
             skipped.add("list named again (lists that name each other)", path)
         return []
