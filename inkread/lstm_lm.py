@@ -299,7 +299,9 @@ class LSTMModel:
         cls, blob: object, ngram: NGramModel | None, where: str | Path = "language model"
     ) -> LSTMModel:
         if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise InkreadError("not an inkread LSTM language model", where)
+            model = isinstance(blob, dict) and "state_dict" in blob and "alphabet" in blob
+            hint = " (a recognizer: give it with -m)" if model else ""
+            raise InkreadError(f"not an inkread LSTM language model{hint}", where)
         return cls(blob["vocab"], blob["hidden"], blob["state"], ngram, blob["mix"], blob["meta"])
 
     def save(self, path: str | Path) -> None:

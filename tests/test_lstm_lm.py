@@ -113,6 +113,9 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     bad = ["--lm", tmp_path / "bad.pt"]
     assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *bad) == 2
     assert "bad.pt: not a readable LSTM language model" in capsys.readouterr().err
+    swapped = ["--lm", model]  # the model given where its language model goes
+    assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *swapped) == 2
+    assert "(a recognizer: give it with -m)" in capsys.readouterr().err
 
 
 def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, tmp_path, capsys):
