@@ -42,6 +42,10 @@ def right_to_left(text: str) -> bool:
     return rtl > ltr
 
 
+def _any_right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
 def display_order(text: str) -> str:
     """The characters in the order they stand on the page, left to right, which is the order
     CTC reads the line's columns in; transcriptions are stored in reading order (Unicode's
@@ -52,7 +56,7 @@ def display_order(text: str) -> str:
     The same Unicode bidirectional algorithm turns display order back into reading order
     (see reading_order), as kraken does; for lines that mix directions at their ends the
     round trip can move a neutral character such as a number or a full stop."""
-    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in text):
+    if not _any_right_to_left(text):
         return text
     return get_display(text, base_dir="R" if right_to_left(text) else "L")
 
@@ -98,7 +102,7 @@ def reading_positions(display: str) -> list[int] | None:
     records numbered, and trusted where it writes the same text; else None."""
     from bidi import algorithm as steps
 
-    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in display):
+    if not _any_right_to_left(display):
         return list(range(len(display)))  # as display_order leaves it
     store = steps.get_empty_storage()
     base = "R" if right_to_left(display) else "L"
