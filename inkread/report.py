@@ -18,6 +18,9 @@ from inkread.metrics import char_errors
 
 SHOWN = 200  # lines with images; the rest of the table is text only
 SHOWN_WIDTH, SHOWN_HEIGHT = 900, 120  # pixels: what the page shows of a line
+# a line so long that 900 pixels would leave its writing a few pixels high is shown this high
+# and wider, its cell scrolled: a register's line of 4839 x 86 was drawn 16 pixels high
+LEAST_HEIGHT = 40
 
 
 def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -> None:
@@ -29,7 +32,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         "<!doctype html><meta charset='utf-8'><title>inkread evaluation</title>",
         "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 8px;vertical-align:top}"
         "tr:nth-child(even){background:#f4f4f4}del{background:#fbb}ins{background:#bfb;"
-        "text-decoration:none}img{max-width:100%}.t{font-family:serif;font-size:1.1em;"
+        "text-decoration:none}.i{max-width:60em;overflow-x:auto}.t{font-family:serif;font-size:1.1em;"
         "white-space:pre-wrap}</style>",
         f"<h1>CER {summary['cer']:.2%} &middot; WER {summary['wer']:.2%}</h1>",
         f"<p>{summary['lines']} lines, {summary['chars']} characters, {summary['skipped']} "
@@ -41,7 +44,8 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         errors = char_errors(pred, ref)
         cell = ""
         if id(line) in images:
-            cell += f"<img src='data:image/png;base64,{_png(images[id(line)])}'><br>"
+            image = f"<img src='data:image/png;base64,{_png(images[id(line)])}'>"
+            cell += f"<div class='i'>{image}</div>"
         cell += (
             f"<span class='t' dir='auto'>{html.escape(ref)}</span><br><span class='t' dir='auto'>"
             f"{_diff(ref, pred)}</span>"
@@ -89,7 +93,8 @@ def _png(crop) -> str:
     """At most as large as the page shows it: full-resolution scans made a report of five
     pages 25 MB."""
     image = Image.fromarray(crop)
-    scale = min(1.0, SHOWN_WIDTH / image.width, SHOWN_HEIGHT / image.height)
+    by_width = max(SHOWN_WIDTH / image.width, LEAST_HEIGHT / image.height)
+    scale = min(1.0, by_width, SHOWN_HEIGHT / image.height)
     if scale < 1:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image = image.resize(size, Image.Resampling.LANCZOS)

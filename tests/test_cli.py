@@ -612,6 +612,8 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
 
     scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown
     assert Image.open(io.BytesIO(base64.b64decode(_png(scan)))).size == (900, 90)
+    register = np.full((86, 4839), 255, np.uint8)  # so long that 900 wide is 16 high: not
+    assert Image.open(io.BytesIO(base64.b64decode(_png(register)))).size == (2251, 40)
     assert "<del>" in html or "<ins>" in html  # an unseen page cannot be read perfectly
     from inkread.report import _diff
 
