@@ -345,6 +345,8 @@ def _pdf(path: Path):
     except pypdfium2.PdfiumError as e:
         if "password" in str(e).lower():
             raise InkreadError("the PDF is locked with a password", path) from None
+        if "PDFium: Success" in str(e):  # PDFium refuses a PDF of no pages without a reason
+            raise InkreadError("cannot read PDF (it holds no pages, or is damaged)", path) from None
         raise InkreadError(f"cannot read PDF ({e})", path) from None
 
 
