@@ -554,7 +554,8 @@ def evaluate(
             warn=_say,
         )
     # what was measured, for a JSON passed on to colleagues, as ketos test names its model
-    s = result.summary | {"models": model or ["default"], "data": data}
+    named = [m if m in BUNDLED else str(Path(m).resolve()) for m in model or ["default"]]
+    s = result.summary | {"models": named, "data": [str(Path(d).resolve()) for d in data]}
     if as_json:
         print(json.dumps(s))
     elif find_lines:
@@ -582,14 +583,15 @@ def evaluate(
 def _writable(path: Path) -> None:
     """A file the run will write at its end, tried now: a path that cannot be written lost
     every score of an evaluation that had already run."""
-    there = path.exists()
+    target = path.resolve()  # a link's target is what is written, and tried
+    there = target.exists()
     try:
-        with path.open("a"):
+        with target.open("a"):
             pass
     except OSError as e:
         raise InkreadError(f"cannot be written ({e.strerror})", path) from None
     if not there:
-        path.unlink()
+        target.unlink()
 
 
 def _shown(char: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from inkread.alphabet import normalize, unwritable
@@ -49,6 +50,7 @@ def evaluate(
 ) -> Evaluation:
     started = time.perf_counter()
     lines, skipped = read_data(data)
+    _not_overwriting(lines, predictions, report)
     usable = []
     for line in lines:
         if line.text and line.text.strip():
@@ -100,6 +102,7 @@ def evaluate_pages(
     ground truth goes row by row, a margin note read after the letter."""
     started = time.perf_counter()
     lines, skipped = read_data(data)
+    _not_overwriting(lines, predictions)
     pages: dict[Path, list[Line]] = {}
     for line in lines:
         if line.polygon is None or line.page_size is None:
@@ -135,13 +138,13 @@ def evaluate_pages(
         found_n, truth_n = found_n + len(kept), truth_n + len(truth)
         matched += matches(fm, tm, shared)
         reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
-        # a found line lying mostly on a true line without text (a page part transcribed,
+        # a found line lying on a true line without text (a page part transcribed,
         # a stamp) has nothing to be scored against: left out, as eval leaves such lines
         # out line by line; they made a half-transcribed page score 198 %
         blank = {
             i
-            for i, row in enumerate(shared)
-            if row.max() > 0 and not (truth[row.argmax()].text or "").strip()
+            for i, on in enumerate(_on_truth(shared, fm, tm))
+            if on is not None and not (truth[on].text or "").strip()
         }
         if blank:
             skipped.add("found line on a true line without text", source, len(blank))
@@ -203,12 +206,42 @@ def _summary(
     return summary
 
 
+def _on_truth(shared: np.ndarray, fm: list, tm: list) -> list[int | None]:
+    """The true line each found line lies on: the one it overlaps at the highest IoU, so that
+    a stamp's large box does not claim the found lines across it that its thin text lines
+    hug; None for one on none."""
+    found, true = [f.mask.sum() for f in fm], np.array([t.mask.sum() for t in tm])
+    on = []
+    for i, row in enumerate(shared):
+        iou = row / np.maximum(found[i] + true - row, 1)
+        on.append(int(iou.argmax()) if row.max() > 0 else None)
+    return on
+
+
+def _not_overwriting(lines: list[Line], *outputs: Path | None) -> None:
+    """An output named as one of the files the ground truth was read from, or as the other
+    output, would replace it: `--predictions manifest.tsv` overwrote the manifest."""
+    given = [o.resolve() for o in outputs if o is not None]
+    read = {x.source.resolve() for x in lines if x.source is not None}
+    read |= {x.image.resolve() for x in lines}
+    for n, target in enumerate(given):
+        if target in read or target in given[:n]:
+            raise InkreadError("would overwrite a file of the data or another output", target)
+
+
 def _joined(texts: list[str]) -> str:
     return "\n".join(t for t in texts if t)
 
 
 def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
     """One row a line: where it is from, the reference, the prediction, its edit distance."""
+    try:
+        _write_predictions(path, rows)
+    except OSError as e:  # a full disk: one line, as every error a user can cause
+        raise InkreadError(f"cannot be written ({e.strerror})", path) from None
+
+
+def _write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         # csv quotes a field holding the line's end (\n), not a bare \r, which readers

@@ -14,6 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 from inkread.alphabet import normalize
 from inkread.data.lines import Line, Skipped, line_images, printable
+from inkread.errors import InkreadError
 from inkread.metrics import char_errors
 
 SHOWN = 200  # lines with images; the rest of the table is text only
@@ -55,7 +56,10 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
             f"<td>{errors / max(len(normalize(ref)), 1):.0%}</td><td>{cell}</td></tr>"
         )
     out.append("</table>")
-    path.write_text("\n".join(out), encoding="utf-8")
+    try:
+        path.write_text("\n".join(out), encoding="utf-8")
+    except OSError as e:  # a full disk: one line, as every error a user can cause
+        raise InkreadError(f"cannot be written ({e.strerror})", path) from None
 
 
 def _diff(ref: str, pred: str) -> str:
@@ -78,7 +82,7 @@ def _diff(ref: str, pred: str) -> str:
 def _clusters(text: str) -> list[str]:
     out: list[str] = []
     for c in text:
-        if out and unicodedata.combining(c):
+        if out and unicodedata.category(c).startswith("M"):  # Devanagari's and Thai's too
             out[-1] += c
         else:
             out.append(c)
@@ -86,7 +90,10 @@ def _clusters(text: str) -> list[str]:
 
 
 def _drawn(text: str) -> str:
-    return html.escape(text).replace(" ", "␣").replace("\t", "⇥").replace("\n", "↵")
+    """Spaces and breaks as signs: ␣ a space, ⍽ another (no-break, ideographic), ⇥ a tab,
+    ↵ a line's break."""
+    signs = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "↵", "\u2028": "↵", "\u2029": "↵"}
+    return html.escape("".join(signs.get(c, "⍽" if c.isspace() else c) for c in text))
 
 
 def _png(crop) -> str:

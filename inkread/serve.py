@@ -183,8 +183,12 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise InkreadError(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
+    # a browser's Blob comes as "blob": a PDF or TIFF, whose pages are counted, is told by
+    # its content (a TIFF of two pages named so was read as its first, unsaid)
     if data.startswith(b"%PDF") and not name.lower().endswith(".pdf"):
-        name += ".pdf"  # a browser's Blob comes as "blob": a PDF is told by its content
+        name += ".pdf"
+    if data.startswith((b"II*\x00", b"MM\x00*")) and not name.lower().endswith((".tif", ".tiff")):
+        name += ".tif"
     path = folder / name
     path.write_bytes(data)
     return path

@@ -139,6 +139,19 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert run_cli("eval", "--data", tmp_path / "half.xml", "--find-lines", "--json") == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["cer"] < 0.4 and "found line on a true line without text" in err
+    # a stamp's large box without text over the writing takes none of the lines across it
+    tree = etree.parse(str(page))
+    region = next(tree.iter("{*}TextRegion"))
+    stamp = etree.fromstring(
+        '<TextLine xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15" '
+        'id="stamp"><Coords points="75,300 627,300 627,700 75,700"/></TextLine>'
+    )
+    region.append(stamp)
+    tree.write(str(tmp_path / "stamped.xml"))
+    for xml in (page, tmp_path / "stamped.xml"):
+        assert run_cli("eval", "--data", xml, "--find-lines", "--json") == 0
+    plain, stamped = (json.loads(x) for x in capsys.readouterr().out.splitlines())
+    assert stamped["cer"] == plain["cer"]
 
 
 def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, capsys):
@@ -161,6 +174,9 @@ def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, cap
         rows = list(csv.DictReader(f, delimiter="\t"))
     assert len(rows) == 11 and rows[0]["reference"] == "cr\rhere"
     assert all(row["prediction"] is not None for row in rows)
+    for clash in (("--predictions", tmp_path / PAGE.name), ("--predictions", tsv, "--report", tsv)):
+        assert run_cli(*args, *clash) == 2  # the ground truth, or the other output: refused
+        assert "would overwrite a file of the data or another output" in capsys.readouterr().err
     if not Path("/proc/self").is_dir():  # a folder that takes no new file, even from root
         return
     monkeypatch.setattr("inkread.evaluate.evaluate", lambda *a, **k: pytest.fail("evaluated"))
@@ -669,6 +685,8 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert one.status_code == 200 and one.text == alone.text and alone.text.strip(), one.text
     blob = client.post("/read", data=text, files={"image": ("blob", pdf.getvalue())})
     assert blob.text == alone.text  # a browser's upload, named "blob": a PDF by its content
+    blob = client.post("/read", files={"image": ("blob", pages.getvalue())})
+    assert blob.status_code == 400 and "2 pages" in blob.json()["error"]  # not page 1 alone
     assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
     # an uploaded XML that names a file on the server's disk: refused, read or not
     for name in (str(PAGE.with_suffix(".jpg")), "../../etc/passwd", "/no/such.jpg"):
