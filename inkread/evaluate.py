@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from inkread.alphabet import normalize, unwritable
@@ -24,6 +23,8 @@ from inkread.metrics import (
     confusions,
     edit_kinds,
     error_rates,
+    ious,
+    lies_on,
     line_masks,
     matches,
     overlaps,
@@ -76,11 +77,11 @@ def evaluate(
         warn(f"warning: {skipped.summary()}")
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder)
     if predictions is not None:
-        write_predictions(predictions, rows)
+        _written(predictions, write_predictions, rows)
     if report is not None:
         from inkread.report import write_report
 
-        write_report(report, summary, rows)
+        _written(report, write_report, summary, rows)
     return Evaluation(summary, rows)
 
 
@@ -114,8 +115,8 @@ def evaluate_pages(
             f"no page with line polygons in {' '.join(data)}: --find-lines reads pages "
             "from their PAGE or ALTO ground truth"
         )
-    truth = [t.text for lines in pages.values() for t in lines]
-    for note in unwritable(recognizer.alphabet, truth, "the references"):
+    texts = [t.text for lines in pages.values() for t in lines]
+    for note in unwritable(recognizer.alphabet, texts, "the references"):
         warn(note)
     rows: list[tuple[Line, str, str]] = []
     in_truth_order: list[str] = []
@@ -143,7 +144,7 @@ def evaluate_pages(
         # out line by line; they made a half-transcribed page score 198 %
         blank = {
             i
-            for i, on in enumerate(_on_truth(shared, fm, tm))
+            for i, on in enumerate(lies_on(ious(fm, tm, shared)))
             if on is not None and not (truth[on].text or "").strip()
         }
         if blank:
@@ -168,7 +169,7 @@ def evaluate_pages(
     }
     summary = _summary(rows, counts, skipped, seconds, decoder)
     if predictions is not None:
-        write_predictions(predictions, rows)
+        _written(predictions, write_predictions, rows)
     return Evaluation(summary, rows)
 
 
@@ -206,18 +207,6 @@ def _summary(
     return summary
 
 
-def _on_truth(shared: np.ndarray, fm: list, tm: list) -> list[int | None]:
-    """The true line each found line lies on: the one it overlaps at the highest IoU, so that
-    a stamp's large box does not claim the found lines across it that its thin text lines
-    hug; None for one on none."""
-    found, true = [f.mask.sum() for f in fm], np.array([t.mask.sum() for t in tm])
-    on = []
-    for i, row in enumerate(shared):
-        iou = row / np.maximum(found[i] + true - row, 1)
-        on.append(int(iou.argmax()) if row.max() > 0 else None)
-    return on
-
-
 def _not_overwriting(lines: list[Line], *outputs: Path | None) -> None:
     """An output named as one of the files the ground truth was read from, or as the other
     output, would replace it: `--predictions manifest.tsv` overwrote the manifest."""
@@ -233,15 +222,17 @@ def _joined(texts: list[str]) -> str:
     return "\n".join(t for t in texts if t)
 
 
-def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
-    """One row a line: where it is from, the reference, the prediction, its edit distance."""
+def _written(path: Path, write: Callable[..., None], *args: object) -> None:
+    """A file of the results written at the end; a full disk is one line, as every error a
+    user can cause is."""
     try:
-        _write_predictions(path, rows)
-    except OSError as e:  # a full disk: one line, as every error a user can cause
+        write(path, *args)
+    except OSError as e:
         raise InkreadError(f"cannot be written ({e.strerror})", path) from None
 
 
-def _write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
+def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
+    """One row a line: where it is from, the reference, the prediction, its edit distance."""
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         # csv quotes a field holding the line's end (\n), not a bare \r, which readers

@@ -101,16 +101,24 @@ def truth_order(shared: np.ndarray) -> np.ndarray:
     return np.argsort(best, kind="stable")
 
 
+def ious(fm: list[BoxMask], tm: list[BoxMask], shared: np.ndarray) -> np.ndarray:
+    """Intersection over union of each found line (row) with each true line (column)."""
+    found = np.array([f.mask.sum() for f in fm], np.int64)[:, None]
+    true = np.array([t.mask.sum() for t in tm], np.int64)[None, :]
+    return shared / np.maximum(found + true - shared, 1)
+
+
+def lies_on(iou: np.ndarray) -> list[int | None]:
+    """The true line each found line lies on: the one it overlaps at the highest IoU, so
+    that a stamp's large box does not claim the found lines across it that its thin text
+    lines hug; None for one on none."""
+    return [int(row.argmax()) if row.max() > 0 else None for row in iou]
+
+
 def matches(fm: list[BoxMask], tm: list[BoxMask], shared: np.ndarray) -> int:
     """Found and ground-truth lines (masks) paired one to one at IoU >= 0.5."""
-    areas_f, areas_t = [f.mask.sum() for f in fm], [t.mask.sum() for t in tm]
-    pairs = sorted(
-        (
-            (shared[i, j] / (areas_f[i] + areas_t[j] - shared[i, j]), i, j)
-            for i, j in zip(*np.nonzero(shared))
-        ),
-        reverse=True,
-    )
+    iou = ious(fm, tm, shared)
+    pairs = sorted(((iou[i, j], i, j) for i, j in zip(*np.nonzero(shared))), reverse=True)
     used_f, used_t, n = set(), set(), 0
     for score, i, j in pairs:
         if score >= 0.5 and i not in used_f and j not in used_t:

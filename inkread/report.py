@@ -14,7 +14,6 @@ from rapidfuzz.distance import Levenshtein
 
 from inkread.alphabet import normalize
 from inkread.data.lines import Line, Skipped, line_images, printable
-from inkread.errors import InkreadError
 from inkread.metrics import char_errors
 
 SHOWN = 200  # lines with images; the rest of the table is text only
@@ -56,10 +55,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
             f"<td>{errors / max(len(normalize(ref)), 1):.0%}</td><td>{cell}</td></tr>"
         )
     out.append("</table>")
-    try:
-        path.write_text("\n".join(out), encoding="utf-8")
-    except OSError as e:  # a full disk: one line, as every error a user can cause
-        raise InkreadError(f"cannot be written ({e.strerror})", path) from None
+    path.write_text("\n".join(out), encoding="utf-8")
 
 
 def _diff(ref: str, pred: str) -> str:
