@@ -718,7 +718,10 @@ def lm_build(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="the file to write: ARPA (lm.arpa), or with --lstm a torch file (lm.pt)"),
+        typer.Option(
+            help="the file to write: ARPA (lm.arpa; lm.arpa.gz compressed), "
+            "or with --lstm a torch file (lm.pt)"
+        ),
     ] = None,
     order: Annotated[
         int | None, typer.Option(min=1, help="n-gram order (6 chars, 3 words)")

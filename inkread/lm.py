@@ -8,6 +8,9 @@ with a comment line and write the space as "<sp>".
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import math
 import zlib
 from collections import Counter, defaultdict
@@ -34,15 +37,42 @@ def tokens(line: str, words: bool) -> list[str]:
     return [SPACE if c == " " else c for c in line]
 
 
+# KenLM's models and large corpora travel compressed (lm.arpa.gz): told by their first bytes
+_COMPRESSED = {b"\x1f\x8b": gzip, b"BZh": bz2, b"\xfd7zXZ\x00": lzma}
+_SUFFIXES = {".gz": gzip, ".bz2": bz2, ".xz": lzma}
+
+
+def read_text(path: str | Path, what: str = "text") -> str:
+    """A UTF-8 text file, or one compressed with gzip, bzip2 or xz."""
+    try:
+        raw = Path(path).read_bytes()
+        for magic, module in _COMPRESSED.items():
+            if raw.startswith(magic):
+                raw = module.decompress(raw)
+                break
+        return raw.decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError, lzma.LZMAError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise InkreadError(f"cannot read {what} ({why})", path) from None
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Compressed where the name asks for it (lm.arpa.gz), else plain UTF-8."""
+    data = text.encode("utf-8")
+    module = _SUFFIXES.get(Path(path).suffix.lower())
+    if module is gzip:
+        data = gzip.compress(data, mtime=0)  # the same model, the same bytes
+    elif module:
+        data = module.compress(data)
+    Path(path).write_bytes(data)
+
+
 def read_texts(paths: Iterable[str | Path]) -> list[str]:
     """The lines of plain UTF-8 text files: more text for a language model than the
     transcriptions hold (other transcriptions, editions of the period, word lists)."""
     lines: list[str] = []
     for path in paths:
-        try:
-            lines += Path(path).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InkreadError(f"cannot read text ({e})", path) from None
+        lines += read_text(path).splitlines()
     return lines
 
 
@@ -190,7 +220,7 @@ class NGramModel:
     # -- ARPA files --
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_arpa(), encoding="utf-8")
+        write_text(path, self.to_arpa())
 
     def to_arpa(self) -> str:
         by_order: dict[int, list[tuple]] = defaultdict(list)
@@ -225,12 +255,7 @@ class NGramModel:
 
     @classmethod
     def load(cls, path: str | Path) -> NGramModel:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InkreadError(f"cannot read language model ({e})", path) from None
-        return cls.from_arpa(text, path)
+        return cls.from_arpa(read_text(path, "language model"), path)
 
     @classmethod
     def from_arpa(cls, text: str, where: str | Path = "language model") -> NGramModel:

@@ -180,6 +180,20 @@ def test_a_character_arpa_made_elsewhere_reads_as_one(tmp_path):
             NGramModel.load(tmp_path / "b.arpa")
 
 
+def test_a_compressed_arpa_file_reads_as_the_plain_one(tmp_path):
+    """KenLM's models are kept as lm.arpa.gz; told by their bytes, not their names."""
+    lm = build(["the cat sat on the mat", "a cat ran"], 3, words=False)
+    for name in ("lm.arpa.gz", "lm.arpa.xz", "lm.arpa.bz2"):
+        lm.save(tmp_path / name)
+        assert (tmp_path / name).read_bytes()[:2] != b"# "  # compressed, as named
+        (tmp_path / "renamed").write_bytes((tmp_path / name).read_bytes())
+        again = NGramModel.load(tmp_path / "renamed")
+        assert again.probs == pytest.approx(lm.probs, abs=1e-5) and not again.words
+    (tmp_path / "cut.gz").write_bytes((tmp_path / "lm.arpa.gz").read_bytes()[:40])
+    with pytest.raises(InkreadError, match="cut.gz: cannot read language model"):
+        NGramModel.load(tmp_path / "cut.gz")
+
+
 HEBREW = Alphabet("אבג ")  # alef=1 bet=2 gimel=3 space=4
 
 
