@@ -7,6 +7,7 @@ import copy
 import html
 import json
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -268,7 +269,8 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     pages, all written at once, kept the user waiting minutes before anything was read and
     took gigabytes of a temporary folder that may be memory. A PDF beside a TIFF of the
     same name (an export beside its master) names its pages scan-pdf_p001 and scan-tif_p001,
-    or their outputs would overwrite each other."""
+    or their outputs would overwrite each other; so does a PDF beside a file named as its
+    page would be."""
     suffix = path.suffix.lower()
     if suffix not in PAGED:
         return [path]
@@ -279,10 +281,12 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     if kept:
         _RENDERED.append(tempfile.TemporaryDirectory(prefix="inkread-pages-"))
         into = Path(_RENDERED[-1].name)
-    twins = [
+    page_name = re.compile(re.escape(path.stem) + r"_p\d{3,}")
+    twins = [  # or a file named as its pages would be (doc_p001.png beside doc.pdf)
         p
         for p in path.parent.glob("*")
-        if p.stem == path.stem and p.suffix.lower() in PAGED and p.name != path.name
+        if p.name != path.name
+        and (p.stem == path.stem and p.suffix.lower() in PAGED or page_name.fullmatch(p.stem))
     ]
     stem = f"{path.stem}-{suffix[1:]}" if twins else path.stem
     out = []

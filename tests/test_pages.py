@@ -729,6 +729,15 @@ def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, cap
         "scan-tif_p001.txt",
         "scan-tif_p002.txt",
     ]
+    # nor does a PDF's page overwrite a file named as the page would be
+    (folder / "scan.tif").unlink()
+    line.save(folder / "scan_p001.png")
+    assert run_cli("read", folder, *model, "--out", tmp_path / "out2") == 0
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == [
+        "scan-pdf_p001.txt",
+        "scan-pdf_p002.txt",
+        "scan_p001.txt",
+    ]
     line = Image.open(overfit["manifest"].parent / "line0.png").convert("L")
     pages = [line.copy(), line.copy()]
     line.save(tmp_path / "torn.tif", save_all=True, append_images=pages, compression="tiff_deflate")
