@@ -74,7 +74,7 @@ def evaluate(
             + (f" ({skipped.summary()})" if len(skipped) else "")
         )
     if len(skipped):
-        warn(f"warning: {skipped.summary()}")
+        warn(f"warning: {skipped.summary()} (--json lists each)")
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder)
     if predictions is not None:
         _written(predictions, write_predictions, rows)
@@ -156,7 +156,7 @@ def evaluate_pages(
     if not rows:
         raise InkreadError(f"no page with text could be read ({skipped.summary()})")
     if len(skipped):
-        warn(f"warning: {skipped.summary()}")
+        warn(f"warning: {skipped.summary()} (--json lists each)")
     ordered = error_rates(in_truth_order, [r for _, r, _ in rows])
     counts = {
         "cer_truth_order": round(ordered["cer"], 6),
@@ -204,6 +204,9 @@ def _summary(
     }
     if len(skipped):
         summary["skipped_reasons"] = dict(skipped.reasons)
+        summary["skipped_lines"] = [
+            {"reason": reason, "line": where, "lines": n} for reason, where, n in skipped.every
+        ]
     return summary
 
 

@@ -12,6 +12,7 @@ character LSTM of the same text joins it if the two read better still.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -122,6 +123,7 @@ LSTM_READING = 5.0
 LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need under 3
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
 GRID_SHARE = 0.2  # time kept for the LM's settings (LM_GRID): at most this part of a budget
+SKIPPED_LIST = "skipped.tsv"  # in the run's folder: every training or validation line left out
 NO_TIME_FOR_LM = "no time left in the budget to try the character LM: best.pt reads without it"
 # The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
 # erred 4 % less than the 6-gram alone, on 50 pages' 24,000 no less (BENCHMARKS.md)
@@ -587,10 +589,17 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     )
     if not keep_images:
         raise InkreadError(f"no usable training lines ({skipped.summary()}){alphabet_kept}")
+    listed = list_skipped(out / SKIPPED_LIST, {"train": skipped, "val": val_skipped})
     if len(skipped):
-        say(f"warning: training data: {len(keep_images)} lines, {skipped.summary()}{alphabet_kept}")
+        say(
+            f"warning: training data: {len(keep_images)} lines, {skipped.summary()}"
+            f"{alphabet_kept}; each is listed in {listed}"
+        )
     if len(val_skipped):
-        say(f"warning: validation data: {len(val_set.images)} lines, {val_skipped.summary()}")
+        say(
+            f"warning: validation data: {len(val_set.images)} lines, {val_skipped.summary()}; "
+            f"each is listed in {listed}"
+        )
     if not val_set.images:
         say("warning: no validation lines; best.pt will be the last epoch's model")
     ngram_reading = sum(len(t) for t in val_set.texts) / NGRAM_CHARS_PER_S  # seconds
@@ -1096,6 +1105,21 @@ def _started(loader: torch.utils.data.DataLoader) -> Iterator:
 def _one_thread(_: int) -> None:
     """Loader processes each use one torch thread, for the same reason as OpenCV's above."""
     torch.set_num_threads(1)
+
+
+def list_skipped(path: Path, sets: dict[str, Skipped]) -> Path:
+    """Every line left out, a row each (set, reason, line, lines): the warning names one of
+    each kind, and a user mending their data needs them all. A run whose data is mended
+    leaves no list behind from before."""
+    rows = [(name, *entry) for name, skipped in sets.items() for entry in skipped.every]
+    if not rows:
+        path.unlink(missing_ok=True)
+        return path
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(("set", "reason", "line", "lines"))
+        writer.writerows(rows)
+    return path
 
 
 def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:

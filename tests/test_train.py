@@ -181,6 +181,7 @@ def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
     long_line = "x" * 500  # far more characters than the image has columns
     with manifest.open("a", encoding="utf-8") as f:
         f.write("broken.png\tsome text\nmissing.png\tmore text\nlong.png\t" + long_line + "\n")
+        f.write("gone.png\tand more\n")
     assert (
         run_cli(
             "train",
@@ -196,8 +197,19 @@ def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
         == 0
     )
     err = capsys.readouterr().err
-    assert "1 unreadable image" in err and "1 missing image" in err
+    assert "1 unreadable image" in err and "2 missing image" in err
     assert "1 text too long for the image" in err
+    # the warning names one of a kind; the run's list names each, the same in both sets
+    assert f"each is listed in {tmp_path / 'run' / 'skipped.tsv'}" in err
+    rows = (tmp_path / "run" / "skipped.tsv").read_text(encoding="utf-8").splitlines()
+    listed = [row.split("\t") for row in rows[1:]]
+    assert rows[0] == "set\treason\tline\tlines"
+    for name in ("train", "val"):
+        bad = " ".join(line for kind, _, line, _ in listed if kind == name)
+        assert all(f"{f}.png" in bad for f in ("broken", "missing", "gone")), listed
+    [too_long] = [line for _, why, line, _ in listed if "too long" in why]
+    row = int(too_long.rpartition(":")[2])  # named by its place in the manifest
+    assert manifest.read_text(encoding="utf-8").splitlines()[row - 1].startswith("long.png\t")
 
 
 def test_seed_preset_trains_on_word_images(tmp_path):

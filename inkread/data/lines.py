@@ -109,17 +109,17 @@ class Skipped:
 
     reasons: Counter = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
+    # each (reason, where, lines): the summary names one of a kind, and a user mending their
+    # data needs all forty missing images, not the first
+    every: list[tuple[str, str, int]] = field(default_factory=list)
 
     def add(self, reason: str, where: str | Path, count: int = 1) -> None:
         self.reasons[reason] += count
         self.examples.setdefault(reason, str(where))
+        self.every.append((reason, str(where), count))
 
     def __len__(self) -> int:
         return sum(self.reasons.values())
-
-    def update(self, other: Skipped) -> None:
-        for reason, n in other.reasons.items():
-            self.add(reason, other.examples[reason], n)
 
     def summary(self) -> str:
         if not self.reasons:
