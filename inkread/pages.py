@@ -834,7 +834,7 @@ def transcript(reading: Reading) -> Transcript:
             boxes.append(WordBox(word.text, word.confidence, polygon))
     if right_to_left(result.text):
         boxes = _right_to_left_order(boxes)
-    return Transcript(result.text, result.confidence, boxes)
+    return Transcript(result.text, result.confidence, boxes, outline)
 
 
 def _right_to_left_order(boxes: list[WordBox]) -> list[WordBox]:

@@ -403,6 +403,49 @@ def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt,
         assert tree.findall(".//{*}String")
 
 
+def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, capsys):
+    """Lines that share an id, a line given by its baseline alone (both invalid in the
+    schema, both read), and a line off the page that cannot be read: the output is valid,
+    and the line not read keeps no old text to pass for what was read."""
+    tree = etree.parse(str(PAGE))
+    lines = tree.findall(".//{*}TextLine")
+    lines[2].set("id", lines[1].get("id"))
+    lines[3].remove(lines[3].find("{*}Coords"))
+    lines[4].remove(lines[4].find("{*}Baseline"))
+    lines[4].find("{*}Coords").set("points", "800,10 900,10 900,50 800,50")
+    old = lines[4].findtext("{*}TextEquiv/{*}Unicode")
+    (tmp_path / "in").mkdir()
+    tree.write(str(tmp_path / "in" / PAGE.name))
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "in" / PAGE.with_suffix(".jpg").name)
+    for fmt, xsd in (("page", "page-2013-07-15.xsd"), ("alto", "alto-4-4.xsd")):
+        out = tmp_path / fmt
+        source = tmp_path / "in" / PAGE.name
+        if fmt == "alto":  # the same faults in eScriptorium's ALTO
+            alto = etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml"))
+            alines = alto.findall(".//{*}TextLine")
+            alines[2].set("ID", alines[1].get("ID"))
+            alines[4].remove(alines[4].find("{*}Shape"))
+            for k, v in (("HPOS", "800"), ("VPOS", "10"), ("WIDTH", "100"), ("HEIGHT", "40")):
+                alines[4].set(k, v)
+            del alines[4].attrib["BASELINE"]
+            source = tmp_path / "in" / "alto.xml"
+            alto.write(str(source))
+        assert (
+            run_cli("read", source, "--model", model(overfit), "--format", fmt, "--out", out) == 0
+        )
+        assert "1 skipped" in capsys.readouterr().err
+        written = etree.parse(str(next(out.iterdir())))
+        schema(xsd).assertValid(written)
+        found = written.findall(".//{*}TextLine")
+        assert len(found) == 11
+        if fmt == "page":
+            assert found[3].find("{*}Coords") is not None
+            assert found[4].find("{*}TextEquiv") is None
+            assert old not in "".join(written.getroot().itertext())
+        else:
+            assert [s.get("CONTENT") for s in found[4].iter("{*}String")] == [""]
+
+
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
     image = overfit["manifest"].parent / "line1.png"
     for fmt, xsd in (("page", "page-2019-07-15.xsd"), ("alto", "alto-4-4.xsd")):

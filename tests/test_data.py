@@ -594,6 +594,14 @@ def test_a_manifest_written_by_pandas_is_read_as_meant(tmp_path):
     lines, _ = read_data([tmp_path / "a.tsv"])
     assert [x.text for x in lines] == texts
     assert read_data([tmp_path / "b.tsv"])[0][0].text == '"proposed for a Royal Medal"'
+    # every field quoted (QUOTE_ALL), and a tab left at the end of a row: read as meant
+    with (tmp_path / "c.tsv").open("w", encoding="utf-8", newline="") as f:
+        rows = ([f"{n}.png", t] for n, t in enumerate(texts))
+        csv.writer(f, delimiter="\t", quoting=csv.QUOTE_ALL).writerows(rows)
+    with (tmp_path / "c.tsv").open("a", encoding="utf-8") as f:
+        f.write("a.png\tproposed\t\n")
+    lines, skipped = read_data([tmp_path / "c.tsv"])
+    assert [x.text for x in lines] == texts + ["proposed"] and len(skipped) == 0
 
 
 def test_a_comment_inside_a_transcription_does_not_cut_it(tmp_path):
@@ -675,3 +683,119 @@ def test_coordinates_beyond_any_page_are_no_shape():
     assert points("0,0 100000000000,0 5,5") is None and points("0,0 10,0 5,5") is not None
     block = etree.fromstring('<TextLine HPOS="0" VPOS="0" WIDTH="10" HEIGHT="1e30"/>')
     assert _box(block) is None
+
+
+def test_transkribus_custom_reading_order_orders_the_lines(tmp_path):
+    """Transkribus keeps the order of lines only in their custom attribute: lines written to
+    the file in another order (as an edit in its editor leaves them) read in that order."""
+    reference, _ = texts([PAGE])
+
+    def reverse(xml: str) -> str:
+        root = etree.fromstring(xml.encode("utf-8"))
+        for region in root.iter("{*}TextRegion"):
+            lines = region.findall("{*}TextLine")
+            for line in lines:
+                region.remove(line)
+            anchor = region.find("{*}TextEquiv")
+            for line in lines:  # reversed: each goes before the ones already put back
+                if anchor is None:
+                    region.append(line)
+                else:
+                    anchor.addprevious(line)
+                anchor = line
+        return to_bytes(root).decode("utf-8")
+
+    found, _ = texts([page_variant(tmp_path, reverse)])
+    assert found == reference
+
+
+def test_text_held_below_the_line_is_read(tmp_path):
+    """Tools that transcribe word by word leave the line's own text out, or empty; some give
+    PlainText alone, or glyphs."""
+    reference, _ = texts([PAGE])
+    ns = "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15}"
+
+    def below(xml: str) -> str:
+        root = etree.fromstring(xml.encode("utf-8"))
+        lines = root.findall(f".//{ns}TextLine")
+        for n, line in enumerate(lines[:3]):
+            equiv = line.find(f"{ns}TextEquiv")
+            text = equiv.findtext(f"{ns}Unicode")
+            if n == 0:  # an empty line text, its words' own
+                equiv.find(f"{ns}Unicode").text = ""
+                for word in text.split():
+                    w = etree.SubElement(line, f"{ns}Word")
+                    etree.SubElement(
+                        etree.SubElement(w, f"{ns}TextEquiv"), f"{ns}Unicode"
+                    ).text = word
+            elif n == 1:  # PlainText alone
+                equiv.remove(equiv.find(f"{ns}Unicode"))
+                etree.SubElement(equiv, f"{ns}PlainText").text = text
+            else:  # glyphs alone, in words without text
+                line.remove(equiv)
+                for word in text.split():
+                    w = etree.SubElement(line, f"{ns}Word")
+                    for c in word:
+                        g = etree.SubElement(w, f"{ns}Glyph")
+                        etree.SubElement(
+                            etree.SubElement(g, f"{ns}TextEquiv"), f"{ns}Unicode"
+                        ).text = c
+        return to_bytes(root).decode("utf-8")
+
+    found, skipped = texts([page_variant(tmp_path, below)])
+    assert found == reference and len(skipped) == 0
+    alto_glyphs = etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml")).getroot()
+    for string in alto_glyphs.iter("{*}String"):
+        for c in string.get("CONTENT"):
+            etree.SubElement(string, f"{{{etree.QName(string).namespace}}}Glyph", CONTENT=c)
+        string.set("CONTENT", "")
+    (tmp_path / "g.xml").write_bytes(to_bytes(alto_glyphs))
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "JDH_2_16_45_003.jpg")
+    assert texts([tmp_path / "g.xml"])[0] == reference
+
+
+def test_alto_in_tenths_of_millimetres_takes_the_scans_resolution(tmp_path):
+    """A unit of length needs the scan's dpi: where the Page gives no size to scale by, a
+    400 dpi scan read as 300 dpi was cut at three quarters of every coordinate."""
+    source = FIXTURES / "alto" / "escriptorium_v4.xml"
+    mm10 = 254 / 400
+
+    def scaled(m: re.Match) -> str:
+        values = re.sub(r"\d+(?:\.\d+)?", lambda n: f"{float(n.group()) * mm10:.2f}", m.group(2))
+        return f'{m.group(1)}="{values}"'
+
+    xml = re.sub(
+        r'\b(HPOS|VPOS|WIDTH|HEIGHT|BASELINE|POINTS)="([^"]*)"',
+        scaled,
+        source.read_text(encoding="utf-8").replace(">pixel<", ">mm10<"),
+    )
+    xml = re.sub(r'(<Page [^>]*?) WIDTH="[^"]*" HEIGHT="[^"]*"', r"\1", xml)
+    name = re.search(r"<fileName>([^<]*)<", xml).group(1)
+    Image.open(PAGE.with_suffix(".jpg")).save(tmp_path / Path(name).name, dpi=(400, 400))
+    (tmp_path / "mm10.xml").write_text(xml, encoding="utf-8")
+    pixels, _ = read_data([source])
+    lines, _ = read_data([tmp_path / "mm10.xml"])
+    assert lines[0].page_size is None and len(lines) == len(pixels)
+    for a, b in zip(lines, pixels):
+        assert np.allclose(a.polygon, b.polygon, atol=1.5)
+
+
+def test_an_image_named_by_an_address_is_found(tmp_path):
+    """Transkribus names images by a download address, a IIIF server by one whose file
+    name lies inside its path; the image beside the XML is found either way."""
+    for n, (address, xml_name) in enumerate(
+        [
+            ("https://files.transkribus.eu/Get?id=ABCDEF&amp;fileType=view", PAGE.name),
+            ("https://x.org/iiif/JDH_2_16_45_003.jpg/full/full/0/default.jpg", "p.xml"),
+        ]
+    ):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        xml = re.sub(
+            r'imageFilename="[^"]*"', f'imageFilename="{address}"', PAGE.read_text("utf-8")
+        )
+        (folder / xml_name).write_text(xml, encoding="utf-8")
+        shutil.copy(PAGE.with_suffix(".jpg"), folder / "JDH_2_16_45_003.jpg")
+        lines, skipped = read_data([folder / xml_name])
+        assert lines[0].image == folder / "JDH_2_16_45_003.jpg"
+        assert len(list(line_images(lines, skipped))) == 11 and len(skipped) == 0

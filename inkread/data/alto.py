@@ -9,6 +9,7 @@ import numpy as np
 from lxml import etree
 
 from inkread import __version__
+from inkread.data.images import image_dpi
 from inkread.data.lines import (
     Line,
     Region,
@@ -33,7 +34,8 @@ from inkread.data.xml import (
     xml_id,
 )
 
-ASSUMED_DPI = 300.0  # only for non-pixel units; line_images rescales to the real image anyway
+ASSUMED_DPI = 300.0  # for units of length, where the image does not record its resolution
+PER_INCH = {"mm10": 254.0, "inch1200": 1200.0}
 
 
 def is_alto(root: etree._Element) -> bool:
@@ -41,9 +43,19 @@ def is_alto(root: etree._Element) -> bool:
 
 
 def _scale(root: etree._Element) -> float:
-    """Pixels per ALTO unit."""
+    """Pixels per ALTO unit. A unit of length (mm10, inch1200) takes the scan's resolution
+    from its image, found from the file the tree was read from: where the Page gives no size
+    to scale the lines to the image by, 300 dpi assumed for a 400 dpi scan cut every line
+    from the wrong place."""
     unit = next((e.text for e in descendants(root, "MeasurementUnit")), "pixel") or "pixel"
-    return {"mm10": ASSUMED_DPI / 254.0, "inch1200": ASSUMED_DPI / 1200.0}.get(unit.strip(), 1.0)
+    per_inch = PER_INCH.get(unit.strip())
+    if per_inch is None:
+        return 1.0
+    dpi = None
+    if root.base:
+        name = next((e.text for e in descendants(root, "fileName")), None)
+        dpi = image_dpi(resolve_image(Path(root.base), name.strip() if name else None))
+    return (dpi or ASSUMED_DPI) / per_inch
 
 
 def _float(element: etree._Element, name: str) -> float | None:
@@ -75,7 +87,9 @@ def _text(line: etree._Element) -> str | None:
         if name == "String":
             if parts and parts[-1] != " ":
                 parts.append(" ")  # words written without SP between them
-            parts.append(node.get("CONTENT", ""))
+            # a word transcribed glyph by glyph may leave its own CONTENT empty
+            glyphs = "".join(g.get("CONTENT", "") for g in children(node, "Glyph"))
+            parts.append(node.get("CONTENT", "") or glyphs)
         elif name == "SP" and parts and parts[-1] != " ":
             parts.append(" ")
         elif name == "HYP":
@@ -196,17 +210,21 @@ def _line_element(
 
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
-    """Replace each named TextLine's strings with the recognised words, in place."""
+    """Replace each TextLine's strings with the recognised words, in place; a line not read
+    (no shape to cut it by) is left with an empty one, as the schema wants one."""
     ns = etree.QName(root).namespace
     tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
     scale = _scale(root)
     elements = descendants(root, "TextLine")
     for line, key in zip(elements, line_keys(elements, "ID")):
         found = texts.get(key)
-        if found is None:
-            continue
+        if line.get("ID"):  # IDs are optional; one another line has makes the file invalid
+            line.set("ID", key)
         for old in children(line, "String") + children(line, "SP") + children(line, "HYP"):
             line.remove(old)
+        if found is None:  # not read: its old text would pass for what was
+            etree.SubElement(line, tag("String"), CONTENT="")
+            continue
         for i, word in enumerate(found.words):
             if i:
                 etree.SubElement(line, tag("SP"))

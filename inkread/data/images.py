@@ -57,6 +57,21 @@ def image_size(path: str | Path) -> tuple[int, int]:
     return (height, width) if turned else (width, height)
 
 
+def image_dpi(path: str | Path) -> float | None:
+    """The resolution the file's header records, where it records a plausible one (JPEGs
+    often say 1 or 72: an aspect ratio, or a default); None if not, or if it cannot be read."""
+    try:
+        with _opened(Path(path)) as image:
+            dpi = image.info.get("dpi")
+    except InkreadError:
+        return None
+    try:
+        value = float(dpi[0]) if dpi else 0.0
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if 100 <= value <= 4800 else None
+
+
 def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     """Open an image, checking its size from the header before the pixels are decoded."""
     image = _opened(Path(path))

@@ -145,6 +145,8 @@ class Transcript:
     text: str
     confidence: float
     words: list[WordBox] = field(default_factory=list)
+    # the outline the line was cut by, for a line the file gave none (a baseline alone)
+    outline: np.ndarray | None = None
 
 
 def clip_band(polygon: np.ndarray, low: float, high: float, axis: int = 0) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import numpy as np
@@ -72,21 +73,49 @@ def _coords(element: etree._Element, name: str) -> np.ndarray | None:
 
 
 def _text(element: etree._Element) -> str | None:
-    """The line's own TextEquiv (lowest index first), else its words joined by spaces."""
+    """The line's own TextEquiv (lowest index first; its Unicode, else its PlainText), else
+    its words joined by spaces, else its glyphs: tools that transcribe word by word (OCR-D,
+    Transkribus's word level) leave the line's own text out or empty."""
     equivs = children(element, "TextEquiv")
     if equivs:
         equivs.sort(key=lambda e: int(e.get("index", "0")) if e.get("index", "0").isdigit() else 0)
-        unicode = child(equivs[0], "Unicode")
-        text = unicode.xpath("string()") if unicode is not None else ""  # past comments
-        return text or None
-    words = [_text(w) for w in children(element, "Word")]
-    words = [w for w in words if w]
-    return " ".join(words) if words else None
+        for kind in ("Unicode", "PlainText"):
+            node = child(equivs[0], kind)
+            text = node.xpath("string()") if node is not None else ""  # past comments
+            if text:
+                return text
+    for part, joint in (("Word", " "), ("Glyph", "")):
+        found = [t for t in map(_text, children(element, part)) if t]
+        if found:
+            return joint.join(found)
+    return None
+
+
+_INDEX = re.compile(r"readingOrder\s*\{[^}]*?\bindex:\s*(\d+)")
+
+
+def _custom_index(element: etree._Element | None) -> int | None:
+    """The place Transkribus's custom attribute gives an element, "readingOrder {index:3;}":
+    its only record of the order of lines, and of regions where no ReadingOrder lists them."""
+    found = _INDEX.search("" if element is None else element.get("custom", ""))
+    return int(found.group(1)) if found else None
 
 
 def _region_type(region: etree._Element | None) -> str | None:
     """PAGE's own type attribute, else Transkribus's and eScriptorium's custom structure."""
     return None if region is None else region.get("type") or structure_type(region)
+
+
+def _rank(region: etree._Element | None, order: dict[str, int]) -> tuple[int, int]:
+    """Where a region comes: by the ReadingOrder, else by its custom index, else after them."""
+    rid = "" if region is None else region.get("id", "")
+    if rid in order:
+        return order[rid], 0
+    return len(order), _or(_custom_index(region), 1 << 30)
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def _region_order(root: etree._Element) -> dict[str, int]:
@@ -117,14 +146,14 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     order = _region_order(root)
     found = []
     elements = descendants(page, "TextLine")
+    parents: dict[etree._Element, int] = {}  # each region's place in the file
     for n, (line, key) in enumerate(zip(elements, line_keys(elements, "id"))):
         parent = line.getparent()
-        rank = order.get(parent.get("id", ""), len(order)) if parent is not None else len(order)
         region = parent if parent is not None and local(parent) == "TextRegion" else None
         found.append(
             (
-                rank,
-                n,
+                _rank(parent, order) + (parents.setdefault(parent, n),),
+                _or(_custom_index(line), n),
                 Line(
                     id=key,
                     image=image,
@@ -164,7 +193,7 @@ def empty_regions(path: Path, root: etree._Element) -> list[Region]:
         turns = upright_turns(region, "orientation")
         kind = _region_type(region)
         found.append(
-            (order.get(rid, len(order)), n, Region(rid, image, outline, path, size, turns, kind))
+            (_rank(region, order), n, Region(rid, image, outline, path, size, turns, kind))
         )
     found.sort(key=lambda t: t[:2])
     return [region for _, _, region in found]
@@ -208,36 +237,52 @@ def within_schema(root: etree._Element) -> None:
     """Mend what Transkribus writes and the PAGE schema forbids, as eScriptorium refuses a
     file that does not validate: its own TranskribusMetadata element (Transkribus reads a
     page without it), Relations with no Relation, and points a pixel or two off the page's
-    left or top edge."""
+    left or top edge; and points past its right or bottom edge, which importers take
+    badly."""
+    page = child(root, "Page")
+    width, height = (
+        page.get(k, "") if page is not None else "" for k in ("imageWidth", "imageHeight")
+    )
+    top = (int(width) - 1, int(height) - 1) if width.isdigit() and height.isdigit() else None
     for element in list(root.iter()):
         name = local(element)
         if name == "TranskribusMetadata" or (name == "Relations" and not len(element)):
             element.getparent().remove(element)
-        elif name in ("Coords", "Baseline") and "-" in element.get("points", ""):
+        elif name in ("Coords", "Baseline"):
             found = points(element.get("points"))
-            if found is not None:
-                element.set("points", point_list(found.clip(0)))
+            if found is None:
+                continue
+            within = found.clip(0, top) if top and min(top) >= 0 else found.clip(0)
+            if (within != found).any():
+                element.set("points", point_list(within))
 
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     """Write recognised text, words and confidences into each TextLine named in texts.
 
-    Old line-level text and words are replaced: they described another transcription.
-    Words and TextEquiv go where the schema wants them, before TextStyle/UserDefined/Labels.
+    Old line-level text and words are replaced: they described another transcription. A
+    line not read (no shape to cut it by) keeps none, or its old text would pass for what was
+    read. Words and TextEquiv go where the schema wants them, before
+    TextStyle/UserDefined/Labels; a line given by its baseline alone gets the outline it was
+    cut by, and a line without an id or with another's, its key: the schema wants both.
     """
     ns = etree.QName(root).namespace
     q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
     elements = descendants(root, "TextLine")
-    filled = []
     for line, key in zip(elements, line_keys(elements, "id")):
         found = texts.get(key)
-        if found is None:
-            continue
-        filled.append(line)
-        if not line.get("id"):  # the schema requires one
-            line.set("id", key)
+        line.set("id", key)
         for old in children(line, "TextEquiv") + children(line, "Word"):
             line.remove(old)
+        if found is None:
+            continue
+        if child(line, "Coords") is None and found.outline is not None:
+            coords = etree.Element(q("Coords"), points=point_list(found.outline.clip(0)))
+            images = children(line, "AlternativeImage")
+            if images:
+                images[-1].addnext(coords)
+            else:
+                line.insert(0, coords)
         new = []
         for n, word in enumerate(found.words, start=1):
             element = etree.Element(q("Word"), id=f"{key}_w{n}")
@@ -251,7 +296,7 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
                 later.addprevious(element)
             else:
                 line.append(element)
-    for region in {line.getparent() for line in filled}:
+    for region in {line.getparent() for line in elements}:
         _region_text(q, region)
 
 

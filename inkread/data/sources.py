@@ -189,9 +189,14 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
         if not sep:
             skipped.add("manifest line without a tab", f"{path}:{n}")
             continue
-        if "\t" in text:  # a third column (a split, a score) would be learnt as text
+        text, _, rest = text.partition("\t")
+        # a third column (a split, a score) would be learnt as text; an empty one (a tab
+        # left at the end of the row) is nothing
+        if rest.strip():
             skipped.add("manifest line of more than two columns", f"{path}:{n}")
             continue
+        if len(image) > 1 and image[0] == image[-1] == '"':  # every field quoted (QUOTE_ALL)
+            image, text = _unquoted(image, whole=True), _unquoted(text, whole=True)
         if n == 1 and image.strip().lower() in ("image", "image_path", "path", "file"):
             continue  # a header row
         lines.append(
@@ -205,11 +210,12 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
     return lines
 
 
-def _unquoted(text: str) -> str:
+def _unquoted(text: str, whole: bool = False) -> str:
     """A field as Python's csv or pandas write one holding a quote: "a ""b"" c" is a "b" c.
-    Only then: a transcription may itself begin and end with quotation marks."""
+    Only then, or where the row's every field is quoted (`whole`): a transcription may itself
+    begin and end with quotation marks."""
     inner = text[1:-1]
-    quoted = len(text) > 2 and text[0] == text[-1] == '"' and '""' in inner
+    quoted = len(text) > 1 and text[0] == text[-1] == '"' and ('""' in inner or whole)
     if quoted and '"' not in inner.replace('""', ""):
         return inner.replace('""', '"')
     return text

@@ -11,7 +11,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 from lxml import etree
@@ -131,21 +131,31 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
     folders; else an image of the same name in another format (a TIFF master kept as JPEG:
     the coordinates are scaled to its size); else one whose name differs only as names do
     between systems (`_loosely_named`). Exports name images by absolute paths of the
-    machine that made them, or by URLs. An XML that names none is taken to share its
-    image's name. Where none is found, the path beside the XML, for the message that names
-    what is missing."""
+    machine that made them, or by URLs (Transkribus's "Get?id=...", a IIIF address that ends
+    in default.jpg). An XML that names none, or names one none of these find, is taken to
+    share its image's name. Where none is found, the path beside the XML, for the message
+    that names what is missing."""
     folders = (xml_path.parent, xml_path.parent.parent)
     if name:
         base = Path(name.replace("\\", "/")).name
         beside = xml_path.parent / base
-        written = [] if name.startswith(("http:", "https:")) else [xml_path.parent / name]
+        url = name.startswith(("http:", "https:"))
+        written = [] if url else [xml_path.parent / name]
         candidates = written + [folder / base for folder in folders]
+        if url:  # IIIF: .../JDH_001.jpg/full/full/0/default.jpg names the image in its path
+            named = urlparse(name).path.split("/")[:-1]
+            parts = [unquote(x) for x in reversed(named) if x.lower().endswith(IMAGE_SUFFIXES)]
+            candidates += [folder / Path(x).name for x in parts for folder in folders]
     else:
         beside = xml_path.with_suffix(".jpg")
         candidates = []
     candidates += [folder / (beside.stem + s) for folder in folders for s in IMAGE_SUFFIXES]
     found = next((c for c in candidates if c.is_file()), None)
-    return found or (_loosely_named(folders, beside.name) if name else None) or beside
+    found = found or (_loosely_named(folders, beside.name) if name else None)
+    if found is None and name:
+        found = resolve_image(xml_path, None)
+        found = found if found.is_file() else None
+    return found or beside
 
 
 def _fold(name: str) -> str:
