@@ -799,3 +799,20 @@ def test_an_image_named_by_an_address_is_found(tmp_path):
         lines, skipped = read_data([folder / xml_name])
         assert lines[0].image == folder / "JDH_2_16_45_003.jpg"
         assert len(list(line_images(lines, skipped))) == 11 and len(skipped) == 0
+
+
+def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
+    """PyLaia keeps a character a token and <space> between words; learnt as written, '<',
+    's', 'p' joined the alphabet. Its own 'ID text' file is said to be no list of files."""
+    for name in ("a", "b", "c"):
+        shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / f"{name}.png")
+    rows = ["a.png\tp r o p o s e d <space> f o r <space> a\n", "c.png\tR o y a l\n"]
+    (tmp_path / "a.tsv").write_text("".join(rows), encoding="utf-8")
+    (tmp_path / "b.gt.txt").write_text("M e d a l <space> !\n", encoding="utf-8")
+    lines, _ = read_data([tmp_path / "a.tsv", tmp_path / "b.png"])
+    assert [x.text for x in lines] == ["proposed for a", "Royal", "Medal !"]
+    (tmp_path / "plain.tsv").write_text("a.png\tR o y a l\n", encoding="utf-8")
+    assert read_data([tmp_path / "plain.tsv"])[0][0].text == "R o y a l"  # nothing tells
+    (tmp_path / "gt.txt").write_text("a p r o p o s e d <space> f o r\n", encoding="utf-8")
+    with pytest.raises(InkreadError, match="gt.txt: PyLaia's ground truth"):
+        read_data([tmp_path / "gt.txt"])

@@ -156,7 +156,15 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
-    return [line for entry in listed(path) for line in _read(entry, skipped, seen)]
+    entries = listed(path)
+    rows = [x.name for x in entries]
+    if not any(x.exists() for x in entries) and any(" <space> " in row for row in rows):
+        raise InkreadError(
+            "PyLaia's ground truth ('ID t e x t' a line), not a list of files: give a .tsv "
+            "manifest instead, each line's image path, a tab, its text",
+            path,
+        )
+    return [line for entry in entries for line in _read(entry, skipped, seen)]
 
 
 def is_list(path: Path) -> bool:
@@ -207,6 +215,9 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
                 source=path,
             )
         )
+    if any(_untokenized(x.text or "") != x.text for x in lines):  # PyLaia's tokens: all
+        for x in lines:  # its lines, a line of one word too (no <space> to tell it by)
+            x.text = _untokenized(x.text or "", known=True) or None
     return lines
 
 
@@ -263,7 +274,19 @@ def _iam(root: Path, which: str, skipped: Skipped) -> list[Line]:
 def _read_text(path: Path) -> str:
     """A line image's transcription is one line: one wrapped over several lines of its file
     is joined with spaces, as a line feed could never be read from the image."""
-    return " ".join(line for line in _text_lines(path) if line.strip())
+    return _untokenized(" ".join(line for line in _text_lines(path) if line.strip()))
+
+
+def _untokenized(text: str, known: bool = False) -> str:
+    """Text as PyLaia keeps it, a character a token and <space> between words ("D e c
+    <space> 2 1"), as written: learnt as it stands, it taught the network to write '<',
+    's', 'p' and a space between every two letters. Told by its <space>, unless `known`."""
+    tokens = text.split()
+    if not all(len(t) == 1 or t[0] + t[-1] == "<>" for t in tokens):
+        return text
+    if "<space>" not in tokens and not (known and " " in text.strip()):
+        return text
+    return "".join(" " if t == "<space>" else t for t in tokens)
 
 
 def _text_lines(path: Path) -> list[str]:
