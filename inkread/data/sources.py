@@ -210,7 +210,7 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
         lines.append(
             Line(
                 id=f"{path.name}:{n}",
-                image=_beside(path, image.strip()),
+                image=_with_suffix(_beside(path, image.strip())),
                 text=_unquoted(text) or None,
                 source=path,
             )
@@ -219,6 +219,14 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
         for x in lines:  # its lines, a line of one word too (no <space> to tell it by)
             x.text = _untokenized(x.text or "", known=True) or None
     return lines
+
+
+def _with_suffix(image: Path) -> Path:
+    """An image named without its suffix (as PyLaia's lists name them) is the one there."""
+    if image.suffix or image.exists():
+        return image
+    found = (image.with_name(image.name + s) for s in IMAGE_SUFFIXES)
+    return next((x for x in found if x.is_file()), image)
 
 
 def _unquoted(text: str, whole: bool = False) -> str:
