@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, WriteFailed
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -457,19 +457,28 @@ def train(
         if (out / "last.pt").is_file():
             say(f"warning: interrupted; {out / 'last.pt'} keeps the run: go on with --resume")
         raise
+    except WriteFailed as e:
+        if (out / "last.pt").is_file():  # its last save stands: nothing is lost but time
+            raise WriteFailed(f"{e}: make room and go on with --resume") from None
+        raise
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
     if "steps" in summary and UNLEARNT <= cer < float("inf"):  # inf, NaN: no validation
         epochs = summary["epochs"]
-        more = "--epochs" if max_minutes is None else "--max-minutes"  # what ended the run
+        more = summary["ended_by"]
         say(
             f"warning: after {summary['steps']} training steps ({epochs} whole "
             f"epoch{'' if epochs == 1 else 's'}) the network reads next to nothing yet: "
             f"give it more {more}"
         )
+    judged = ""
+    if summary.get("val_lines"):  # what the score means: a held-out line scores better
+        n = summary["val_lines"]
+        held = ", held out of the training data" if summary["held_out"] else ""
+        judged = f" (on {n} line{'s' if n > 1 else ''}{held})"
     result = (
         f"best validation CER {cer:.2%}"
         + (f", {lm_cer:.2%} with its character language model" if lm_cer is not None else "")
-        + f"; model: {out / 'best.pt'}"
+        + f"{judged}; model: {out / 'best.pt'}"
         if cer == cer and cer != float("inf")
         else f"model: {out / 'best.pt'}"
     )

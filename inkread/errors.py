@@ -26,3 +26,8 @@ class NotLineData(InkreadError):
     """An XML file that is neither PAGE nor ALTO: the METS and metadata files that exports
     (Transkribus's) keep beside the pages. Named on its own it is an error; found in a
     folder it is passed over."""
+
+
+class WriteFailed(InkreadError):
+    """A file that could not be written (a full disk, a folder made read-only): what was
+    there before is kept, which a training run tells the user it can go on from."""

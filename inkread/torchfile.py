@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import torch
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, WriteFailed
 
 
 def save(obj: object, path: str | os.PathLike) -> None:
@@ -29,8 +29,11 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     """The file as `write` writes it, or as it was: never half of it (also the metrics that a
     resumed run rewrites)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise _failed(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -38,9 +41,18 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        # torch turns the OSError of a full disk into "[enforce fail at inline_container.cc]"
+        cause = e if isinstance(e, OSError) else e.__context__
+        if isinstance(e, (OSError, RuntimeError)) and isinstance(cause, OSError):
+            raise _failed(cause, path) from None
         raise
+
+
+def _failed(e: OSError, path: Path) -> WriteFailed:
+    kept = "; the file as it was is kept" if path.exists() else ""
+    return WriteFailed(f"cannot write ({e.strerror or e}){kept}", path)
 
 
 def load(path: str | os.PathLike, what: str) -> object:

@@ -13,6 +13,7 @@ character LSTM of the same text joins it if the two read better still.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -33,7 +34,7 @@ from tqdm import tqdm
 
 from inkread import lstm_lm, torchfile
 from inkread.alphabet import Alphabet, clean_text, display_order, unwritable
-from inkread.data import Line, Skipped, line_images, read_data, redrawn_note
+from inkread.data import Line, Skipped, line_images, line_key, read_data, redrawn_note
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.decoding import (
@@ -124,7 +125,9 @@ LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need und
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
 GRID_SHARE = 0.2  # time kept for the LM's settings (LM_GRID): at most this part of a budget
 SKIPPED_LIST = "skipped.tsv"  # in the run's folder: every training or validation line left out
-NO_TIME_FOR_LM = "no time left in the budget to try the character LM: best.pt reads without it"
+NO_TIME_FOR_LM = (
+    "warning: no time left in the budget to try the character LM: best.pt reads without it"
+)
 # The LSTM LM is trained only on this many characters of text or more: on Hooker's 0.16 M it
 # erred 4 % less than the 6-gram alone, on 50 pages' 24,000 no less (BENCHMARKS.md)
 LSTM_MIN_TEXT = 100_000
@@ -135,6 +138,7 @@ DENSITY = 0.45
 # model: Arabic-script manuscripts from the English cursive model erred more than from
 # scratch in the same 20 minutes (33.5 % against 30.7 %, BENCHMARKS.md)
 NEW_SCRIPT = 0.5
+FEW_VAL_LINES = 10  # fewer validation lines than this: a warning that the score is noisy
 
 
 @dataclass
@@ -391,6 +395,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     # -- Where we start: a fresh network, a resumed run, or a model to fine-tune. --
     state: dict = {}
     begun: dict = {}  # a resumed run's meta: what it was begun as
+    added = ""  # characters --init's alphabet was extended by
     init_blob = None
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
@@ -425,11 +430,20 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             ("validating", "validated_on", opts.val),
         ):
             was = begun.get(key)
-            if isinstance(was, list) and was != [str(p) for p in now]:
+            if was is not None and was != ([str(p) for p in now] or "held-out training lines"):
                 say(
-                    f"warning: --resume: the run began {what} on {' '.join(was)} and goes on "
-                    f"with {' '.join(map(str, now)) or 'held-out training lines'}"
+                    f"warning: --resume: the run began {what} on "
+                    f"{' '.join(was) if isinstance(was, list) else was} and goes on with "
+                    f"{' '.join(map(str, now)) or 'held-out training lines'}"
+                    + (
+                        "; best.pt's score was judged on other lines, so the next "
+                        "validation chooses it anew"
+                        if key == "validated_on" or not opts.val
+                        else ""
+                    )
                 )
+                if key == "validated_on" or not opts.val:  # scores on two sets do not compare
+                    state.pop("best_cer", None)
     else:
         if last_path.is_file():
             raise InkreadError(
@@ -449,7 +463,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                     "--preset/--config are ignored"
                 )
         else:
-            config, train_settings, preset = load_config(opts.preset or "line", opts.config)
+            config, train_settings, preset = load_config(opts.preset, opts.config)
         on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
         try:
             hyper = Hyper.from_dict({**on_gpu, **train_settings})
@@ -510,6 +524,14 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             f"no usable validation lines in {' '.join(opts.val)}"
             + (f" ({val_skipped.summary()})" if len(val_skipped) else "")
         )
+    learnt = {line_key(x) for x in train_lines}
+    seen = sum(line_key(x) in learnt for x in val_lines)
+    if seen:
+        say(
+            f"warning: {seen} of the {len(val_lines)} validation lines are training lines too: "
+            "best.pt and the language model's settings are chosen on lines the network "
+            "learns, and the validation CER will promise more than new pages give"
+        )
     if not opts.val:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
         pages = {x.source for x in val_lines} - {x.source for x in train_lines}
@@ -542,6 +564,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         if init_blob is not None:
             old = Alphabet(init_blob["alphabet"])
             alphabet = old.extended(texts)
+            added = "".join(alphabet.chars[len(old) - 1 :])
             if len(alphabet) > len(old):
                 say(
                     f"alphabet extended by {len(alphabet) - len(old)} characters: "
@@ -602,6 +625,13 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         )
     if not val_set.images:
         say("warning: no validation lines; best.pt will be the last epoch's model")
+    elif len(val_set.images) < FEW_VAL_LINES:
+        say(
+            f"warning: {len(val_set.images)} validation line"
+            f"{'s' if len(val_set.images) > 1 else ''}"
+            f"{'' if opts.val else ' (held out of the training data)'}: best.pt and the "
+            "language model are chosen on a score that small a sample makes noisy"
+        )
     ngram_reading = sum(len(t) for t in val_set.texts) / NGRAM_CHARS_PER_S  # seconds
     network_budget = budget  # less the LSTM LM's training and its reading of val
     if budget and lm_lines:
@@ -621,7 +651,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     short = hyper.epochs * batches_per_epoch < hyper.min_steps
     if opts.epochs is None and not opts.resume and short:  # resumed: the epochs it began with
         hyper.epochs = math.ceil(hyper.min_steps / batches_per_epoch)
-        say(f"{len(keep_images)} training lines: {hyper.epochs} epochs, {hyper.min_steps} steps")
+        say(
+            f"{len(keep_images)} training lines: {hyper.epochs} epochs, {hyper.min_steps} steps"
+            + (", unless --max-minutes ends the run first" if budget else "")
+        )
     total_steps = hyper.epochs * batches_per_epoch
     optimizer = make_optimizer(model, hyper)
     if state.get("optimizer"):
@@ -660,6 +693,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     last_save = time.monotonic()
     stop = network_done
     reserve = 0.0  # seconds kept back at the end of the budget; estimated as training goes
+    unread = ""  # of the added characters, those best.pt does not write on validation lines
 
     def save_last(batch_in_epoch: int, finished: bool = False) -> None:
         checkpoint.save(
@@ -686,19 +720,23 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if not opts.resume:
         save_last(0)  # from here on a kill leaves a run that --resume goes on with
 
-    ended = epoch >= hyper.epochs or (budget and elapsed() >= budget)
-    if finished or (ended and not stop):
-        spent = not finished and epoch < hyper.epochs
-        say(
-            f"nothing left to do: the run in {out} "
-            + (
-                f"has spent its {budget / 60:g} minutes (give it more --max-minutes)"
-                if spent
-                else "has finished"
-            )
-        )
+    if finished:
+        say(f"warning: --resume: nothing left to do: the run in {out} has finished")
         kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
+    if not stop and (epoch >= hyper.epochs or (budget and elapsed() >= budget)):
+        # cut short before its language models, and given no more to train: they are left
+        # (it ended on a best.pt without the LM the run would have chosen)
+        say(
+            f"warning: --resume: the run in {out} "
+            + (
+                f"has trained its {epoch} epochs"
+                if epoch >= hyper.epochs
+                else f"has spent its {budget / 60:g} minutes (give it more --max-minutes)"
+            )
+            + ": its language models are left"
+        )
+        stop = True
 
     # -- The loop. --
     with _Polite() as polite:  # Ctrl-C or TERM: the step under way ends, and is saved
@@ -798,6 +836,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             improved = not val_set.images or scores["cer"] < best_cer
             if improved:
                 best_cer = scores["cer"] if val_set.images else best_cer
+                if added and val_set.images:
+                    unread = _not_written(added, predictions, val_set.texts)
                 checkpoint.save(
                     best_path,
                     model,
@@ -827,6 +867,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     if bad:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
+    if unread:
+        say(
+            f"warning: best.pt writes none of the new characters {unread!r} yet where the "
+            "validation lines hold them: give it more training (--epochs or --max-minutes)"
+        )
     lm_cer = None
     if lm is not None and best_path.is_file():
         # a hundredth of the budget for what the clock does not see: imports, the last save
@@ -840,9 +885,12 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "lm_cer": lm_cer,
         "epochs": epoch,
         "steps": step,
+        "ended_by": "--epochs" if epoch >= hyper.epochs else "--max-minutes",
         "out": str(out),
         "elapsed": elapsed(),
         "train_lines": len(keep_images),
+        "val_lines": len(val_set.images),
+        "held_out": not opts.val,
         "skipped": len(skipped),
     }
 
@@ -1115,11 +1163,20 @@ def list_skipped(path: Path, sets: dict[str, Skipped]) -> Path:
     if not rows:
         path.unlink(missing_ok=True)
         return path
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(("set", "reason", "line", "lines"))
-        writer.writerows(rows)
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter="\t", lineterminator="\n")
+    writer.writerow(("set", "reason", "line", "lines"))
+    writer.writerows(rows)
+    torchfile.write_whole(path, lambda f: f.write(text.getvalue().encode("utf-8")))
     return path
+
+
+def _not_written(chars: str, read: list[str], truth: list[str]) -> str:
+    """Those of chars that the validation lines hold and the reading of them never writes:
+    a fine-tuned model learns its new characters last (after 14 epochs on CREMMA, none of
+    13), and its CER alone does not tell."""
+    held, written = set("".join(truth)), set("".join(read))
+    return "".join(c for c in chars if c in held and c not in written)
 
 
 def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:

@@ -106,9 +106,14 @@ def test_a_lines_result_does_not_depend_on_its_batch():
 def test_config_file_changes_a_preset(tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"preset": "seed", "rnn": "lstm", "train": {"lr": 0.01}}')
-    config, train, preset = load_config("line", path)
+    config, train, preset = load_config(None, path)
     assert config.width == 128 and config.rnn == "lstm" and train == {"lr": 0.01}
     assert preset == "seed"  # what the checkpoint's provenance says it was built on
+    assert load_config("seed", path)[2] == "seed"
+    # a --preset the file contradicts is refused, not overruled in silence
+    with pytest.raises(InkreadError, match="its preset 'seed' is not --preset line"):
+        load_config("line", path)
+    assert load_config(None)[2] == "line"
     path.write_text('{"rnn_size": 3}')
     with pytest.raises(InkreadError, match="unknown model settings"):
         load_config("line", path)

@@ -135,6 +135,75 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     assert lm_cer is None or f"{lm_cer:.2%} with its character language model" in out
 
 
+def test_a_run_cut_short_and_given_no_more_to_train_still_gets_its_language_model(tmp_path, capsys):
+    """A run killed before its language model, resumed with fewer epochs than it had done
+    (or fewer minutes than it had spent), ended 'finished' on a best.pt without the LM; and
+    what ended a run too short to read is named: here its epochs, not its minutes."""
+    from inkread import torchfile
+
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--val", manifest, "--out", run, "--batch-size", 2]
+    assert run_cli(*args, "--epochs", 2, "--max-minutes", 5) == 0
+    assert "give it more --epochs" in capsys.readouterr().err
+    for name, edit in (
+        ("best.pt", lambda blob: blob.pop("lm")),
+        ("last.pt", lambda blob: blob["train_state"].update(finished=False, network_done=False)),
+    ):
+        blob = checkpoint.read(run / name)
+        edit(blob)
+        torchfile.save(blob, run / name)
+    assert run_cli(*args, "--resume", "--epochs", 1) == 0
+    assert "has trained its 2 epochs: its language models are left" in capsys.readouterr().err
+    assert "lm" in checkpoint.read(run / "best.pt")
+
+
+def test_a_full_disk_while_saving_is_one_line_and_keeps_the_last_save(
+    tmp_path, capsys, monkeypatch
+):
+    """A full disk ended in two chained tracebacks (torch turns the OSError into 'enforce
+    fail at inline_container.cc'), with nothing said of the run saved before it."""
+    import errno
+
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--val", manifest, "--out", run, "--no-char-lm"]
+    assert run_cli(*args, "--epochs", 1) == 0
+    saved = (run / "last.pt").read_bytes()
+    real_save = torch.save
+
+    def full(obj, f, *a, **k):  # as torch fails when the disk fills under it
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos")  # noqa: B904
+
+    monkeypatch.setattr(torch, "save", full)
+    capsys.readouterr()
+    assert run_cli(*args, "--epochs", 2, "--resume") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("inkread: error: ") and "Traceback" not in "\n".join(err)
+    assert "cannot write (No space left on device)" in err[-1]
+    assert err[-1].endswith("make room and go on with --resume")
+    monkeypatch.setattr(torch, "save", real_save)
+    assert (run / "last.pt").read_bytes() == saved and not list(run.glob(".*.tmp"))
+    assert run_cli(*args, "--epochs", 2, "--resume") == 0
+
+
+def test_a_run_resumed_on_other_validation_lines_chooses_best_anew(tmp_path, capsys):
+    """A best score judged on one set of lines does not compare with scores on another:
+    best.pt stayed the old set's model, its CER printed beside the new set's LM CER."""
+    manifest = write_lines(tmp_path / "data")
+    other = write_lines(tmp_path / "other", texts=("I am very pleased",))
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--out", run, "--batch-size", 2, "--no-char-lm"]
+    assert run_cli(*args, "--val", manifest, "--epochs", 1) == 0
+    assert run_cli(*args, "--val", other, "--epochs", 2, "--resume") == 0
+    assert "so the next validation chooses it anew" in capsys.readouterr().err
+    meta = checkpoint.read(run / "best.pt")["meta"]
+    assert meta["validated_on"] == [str(other)] and meta["epoch"] == 2
+
+
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     data = write_lines(tmp_path / "data", texts=("I am very pleased",))
     assert (
@@ -156,8 +225,11 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     old = checkpoint.read(overfit["run"] / "best.pt")["alphabet"]
     new = checkpoint.read(tmp_path / "run" / "best.pt")["alphabet"]
     assert new[: len(old)] == old and set(new[len(old) :]) == set("Iaeplmrvsd") - set(old)
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "alphabet extended" in err and "training from scratch" not in err
+    # one epoch does not teach new letters, and the CER alone would not tell
+    assert "best.pt writes none of the new characters" in err
+    assert "validation lines; best.pt" not in err and "(on 1 line)" in out
     # what it decided is kept beside the model, for runs whose notes no terminal showed
     log = (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
     assert "alphabet extended" in log and "best validation CER" in log.splitlines()[-1]
@@ -199,6 +271,7 @@ def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "1 unreadable image" in err and "2 missing image" in err
     assert "1 text too long for the image" in err
+    assert "validation lines are training lines too" in err  # the same manifest
     # the warning names one of a kind; the run's list names each, the same in both sets
     assert f"each is listed in {tmp_path / 'run' / 'skipped.tsv'}" in err
     rows = (tmp_path / "run" / "skipped.tsv").read_text(encoding="utf-8").splitlines()

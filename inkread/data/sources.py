@@ -35,16 +35,22 @@ def read_data(paths: Iterable[str | Path]) -> tuple[list[Line], Skipped]:
     return _unique(lines, skipped), skipped
 
 
+def line_key(line: Line) -> tuple:
+    """What tells lines apart: their image and their place on it, however they were named
+    (a folder of .gt.txt pairs beside a manifest of the same images)."""
+    if line.shapeless:  # no place on the page to tell it by; skipped later as such
+        where: object = line.id
+    else:
+        where = None if line.polygon is None else line.polygon.tobytes()
+    return (str(line.image.resolve()), where)
+
+
 def _unique(lines: list[Line], skipped: Skipped) -> list[Line]:
-    """Drop a line met twice (a folder of .gt.txt pairs beside a manifest of the same images)."""
+    """Drop a line met twice."""
     seen: set = set()
     kept = []
     for line in lines:
-        if line.shapeless:  # no place on the page to tell it by; skipped later as such
-            where: object = line.id
-        else:
-            where = None if line.polygon is None else line.polygon.tobytes()
-        key = (str(line.image.resolve()), where)
+        key = line_key(line)
         if key in seen:
             skipped.add("duplicate line", f"{line.source}#{line.id}")
             continue

@@ -213,11 +213,15 @@ PRESETS: dict[str, ModelConfig] = {
 }
 
 
-def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfig, dict, str]:
-    """A preset, optionally changed by a JSON file; the file's "train" object is returned apart,
-    and the preset it was built on.
+def load_config(
+    preset: str | None, path: str | Path | None = None
+) -> tuple[ModelConfig, dict, str]:
+    """A preset (`line` where none is named), optionally changed by a JSON file; the file's
+    "train" object is returned apart, and the preset it was built on.
 
-    A file may name its own base with "preset": {"preset": "line", "rnn": "lstm"}.
+    A file may name its own base with "preset": {"preset": "line", "rnn": "lstm"}; one that
+    names another than --preset is refused, not followed in silence (it trained a `seed`
+    network, 32 pixels high, where --preset line was asked for).
     """
     overrides: dict = {}
     train: dict = {}
@@ -229,14 +233,20 @@ def load_config(preset: str, path: str | Path | None = None) -> tuple[ModelConfi
             raise InkreadError(f"cannot read config ({e})", path) from None
         if not isinstance(overrides, dict):
             raise InkreadError("config must be a JSON object", path)
-        preset = overrides.pop("preset", preset)
-        if not isinstance(preset, str):
-            raise InkreadError(f"config: preset must be a name, not {preset!r}", path)
+        named = overrides.pop("preset", preset or "line")
+        if not isinstance(named, str):
+            raise InkreadError(f"config: preset must be a name, not {named!r}", path)
+        if preset is not None and named != preset:
+            raise InkreadError(
+                f"config: its preset {named!r} is not --preset {preset}: give one of them", path
+            )
+        preset = named
         train = overrides.pop("train", {})
         if not isinstance(train, dict):
             raise InkreadError(
                 f'config: "train" must be an object of settings, not {train!r}', path
             )
+    preset = preset or "line"
     if preset not in PRESETS:
         raise InkreadError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}", path)
     base = PRESETS[preset].to_dict()
