@@ -333,6 +333,9 @@ def _start_worker(decoder: Decoder, alphabet: Alphabet) -> None:
     # the pool ends its workers with TERM; a handler the command set for itself, copied
     # by the fork, could keep one alive and the pool waiting for it
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C reaches the whole process group: the command ends them, each printing no
+    # traceback of its own ("Process ForkPoolWorker-14:" before the clean message)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _decode_one(log_probs: np.ndarray) -> Decoded:
