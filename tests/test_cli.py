@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -489,6 +490,9 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["read", ""], "an input is empty"),  # "$SCANS" unset: not the folder one is in
         (["read", "{page}", "--out", ""], "--out is given empty"),
         (["read", "{page}", "--beam-width", "100000000"], "less than or equal to 1024"),
+        # an export as it came from eScriptorium or Transkribus
+        (["eval", "--data", "{zip}"], "x.zip: a ZIP archive: unpack it and give its folder"),
+        (["read", "{zip}"], "x.zip: a ZIP archive: unpack it"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
@@ -497,7 +501,10 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     (tmp_path / "c.json").write_text('{"train": {"lr": "fast"}}', encoding="utf-8")
     (tmp_path / "empty").mkdir()
     (tmp_path / "m.onnx").write_bytes(b"\x08\x07")
+    with zipfile.ZipFile(tmp_path / "x.zip", "w") as archive:
+        archive.write(PAGE, PAGE.name)
     values = {
+        "zip": tmp_path / "x.zip",
         "corrupt": tmp_path / "broken.png",
         "malformed": tmp_path / "bad.xml",
         "page": PAGE,

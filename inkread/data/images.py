@@ -26,6 +26,23 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pill
 ORIENTATION = 0x0112  # the EXIF tag
 
 
+_ARCHIVES = {b"PK\x03\x04": "ZIP", b"\x1f\x8b": "gzip", b"7z\xbc\xaf": "7-Zip", b"Rar!": "RAR"}
+
+
+def archived(path: Path) -> str | None:
+    """What to say of an archive given where pages or data go: eScriptorium and Transkribus
+    export a document as a ZIP, which users hand on as it came."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError:
+        return None
+    kind = next((k for magic, k in _ARCHIVES.items() if head.startswith(magic)), None)
+    if kind is None and path.name.lower().endswith((".tar", ".tgz", ".tar.gz")):
+        kind = "tar"
+    return f"a {kind} archive: unpack it and give its folder" if kind else None
+
+
 def _opened(path: Path) -> Image.Image:
     """The image with only its header read; one too large to decode safely is refused here,
     before any pixel is, in one line (and without Pillow's warning)."""
@@ -39,7 +56,7 @@ def _opened(path: Path) -> Image.Image:
     except Image.DecompressionBombError:
         raise InkreadError(too_large, path) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InkreadError(f"cannot read image ({e})", path) from None
+        raise InkreadError(archived(path) or f"cannot read image ({e})", path) from None
     if image.width * image.height > MAX_PIXELS:
         image.close()
         raise InkreadError(too_large, path)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inkread.data import alto, page
-from inkread.data.images import IMAGE_SUFFIXES
+from inkread.data.images import IMAGE_SUFFIXES, archived
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import parse
 from inkread.errors import InkreadError, MissingFile, NotLineData
@@ -99,7 +99,10 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         return _list(path, skipped, seen)
     if name.endswith(IMAGE_SUFFIXES):
         return [_image_with_sidecar(path)]
-    raise InkreadError("not a DATA file (expected .xml, .tsv, .txt, .gt.txt or an image)", path)
+    raise InkreadError(
+        archived(path) or "not a DATA file (expected .xml, .tsv, .txt, .gt.txt or an image)",
+        path,
+    )
 
 
 def read_xml(path: Path) -> list[Line]:
