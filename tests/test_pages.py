@@ -416,6 +416,7 @@ def test_segment_command_writes_valid_xml(tmp_path, fmt):
     lines = tree.findall(".//{*}TextLine")
     assert len(lines) == 11
     assert all(x.find("{*}Baseline") is not None or x.get("BASELINE") for x in lines)
+    assert not tree.findall(".//{*}TextEquiv")  # nothing read: no text, not even empty
     if fmt == "alto":  # "x y x y": eScriptorium's importer reads no other form
         for shape in [x.get("BASELINE") for x in lines] + [
             p.get("POINTS") for p in tree.iter("{*}Polygon")

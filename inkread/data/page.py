@@ -312,6 +312,8 @@ def _region_text(q, region: etree._Element) -> None:
         next((e.xpath("string(*[local-name()='Unicode'])") for e in children(x, "TextEquiv")), "")
         for x in lines
     )
+    if not text.strip():  # nothing read in it (a layout segmented, not read)
+        return
     equiv = etree.Element(q("TextEquiv"))
     etree.SubElement(equiv, q("Unicode")).text = text
     lines[-1].addnext(equiv)
