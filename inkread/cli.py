@@ -362,6 +362,12 @@ def segment_pages(
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
             raise InkreadError("output would overwrite the input", target)
+        if _transcribed(target):  # a page's ground truth beside its image (--out its folder)
+            e = InkreadError("holds a transcription, which segment would replace", target)
+            if len(documents) == 1:
+                raise e
+            leave_out(e)
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(to_bytes(root))
         if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
@@ -369,6 +375,18 @@ def segment_pages(
         _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
         done_with(doc.image)
     _none_left_out(left_out)
+
+
+def _transcribed(path: Path) -> bool:
+    """Whether path is PAGE or ALTO XML with text on its lines."""
+    from inkread.data import read_xml
+
+    if path.suffix.lower() != ".xml" or not path.is_file():
+        return False
+    try:
+        return any(line.text for line in read_xml(path))
+    except InkreadError:
+        return False
 
 
 @app.command()

@@ -39,7 +39,7 @@ from inkread.data.lines import (
     line_cuts,
     printable,
 )
-from inkread.data.sources import is_line_data, is_list, listed, xml_lines
+from inkread.data.sources import is_line_data, is_list, is_output, listed, xml_lines
 from inkread.data.xml import box, descendants, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
@@ -117,7 +117,7 @@ def open_inputs(
         path = Path(raw)
         if path.is_dir():
             listing = sorted(path.rglob("*"))
-            xml = [p for p in listing if _is_line_data(p, parsed)]
+            xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)
             media = [
                 p
                 for p in listing
@@ -158,6 +158,20 @@ def open_inputs(
     for path in paths:
         documents += _opened(left_out, document, path) if len(paths) > 1 else document(path)
     return documents + _without_xml(unpaired, documents, segment, rendered, warn, left_out)
+
+
+def _not_own(folder: Path, xml: list[Path], warn: Callable[[str], None]) -> list[Path]:
+    """A folder's XML less what inkread wrote beside a page's own XML (read --out into the
+    folder read): read again, each was written over itself or beside as NAME.page.xml.page.xml."""
+    bases = {(p.parent, p.name.split(".")[0]) for p in xml if not is_output(p)}
+    own = [p for p in xml if is_output(p) and (p.parent, p.name.split(".")[0]) in bases]
+    if own:
+        some = "1 XML" if len(own) == 1 else f"{len(own)} XML"
+        warn(
+            f"warning: {folder}: {some} named as inkread's output beside their page's own XML "
+            f"passed over (e.g. {own[0].name})"
+        )
+    return [p for p in xml if p not in own]
 
 
 def _without_xml(

@@ -424,6 +424,40 @@ def test_segment_command_writes_valid_xml(tmp_path, fmt):
             assert len([float(v) for v in shape.split(" ")]) % 2 == 0
 
 
+def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth(
+    overfit, tmp_path, capsys
+):
+    """`read doc -f page --out doc` writes NAME.page.xml beside NAME.xml: taken first, the
+    model's readings were the ground truth (0 % CER, learnt from), and a second run read
+    them again into NAME.page.xml.page.xml. `segment` into the folder replaced NAME.xml."""
+    import shutil
+
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    name = PAGE.name  # the fixture's stem
+    for suffix in (".xml", ".jpg"):
+        shutil.copy(PAGE.with_suffix(suffix), doc / (name + suffix))
+    truth = (doc / (name + ".xml")).read_bytes()
+    model = ("--model", overfit["run"] / "best.pt")
+    assert run_cli("segment", doc / (name + ".jpg"), "--out", doc) == 2
+    assert "holds a transcription, which segment would replace" in capsys.readouterr().err
+    assert (doc / (name + ".xml")).read_bytes() == truth
+    assert run_cli("eval", "--data", doc, *model, "--json") == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert run_cli("read", doc, *model, "--format", "page", "--out", doc) == 0
+    assert (doc / (name + ".page.xml")).is_file()
+    assert run_cli("eval", "--data", doc, *model, "--json") == 0
+    beside = json.loads(capsys.readouterr().out)
+    assert (beside["cer"], beside["chars"]) == (alone["cer"], alone["chars"])
+    args = ("read", doc, *model, "--format", "page", "--out", doc, "--skip-existing")
+    assert run_cli(*args) == 0
+    assert "named as inkread's output beside their page's own XML passed over" in (
+        capsys.readouterr().err
+    )
+    written = sorted(p.name for p in doc.iterdir())
+    assert written == sorted(name + s for s in (".xml", ".jpg", ".page.xml"))
+
+
 def test_segment_takes_a_folder_and_will_not_write_two_pages_to_one_file(tmp_path, capsys):
     (tmp_path / "in").mkdir()
     for name in ("a.jpg", "b.jpg"):

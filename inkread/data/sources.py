@@ -152,22 +152,39 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
 def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     """A folder may hold two XML files of one page (its PAGE and ALTO written side by side,
     an export and a corrected copy): the first, by name, is read and the other's lines are
-    skipped, not learnt or scored twice."""
-    first: dict[Path, Path] = {}
+    skipped, not learnt or scored twice. What inkread wrote beside a page (NAME.page.xml,
+    NAME.alto.xml) comes after its own XML: taken first, the model's readings were the
+    ground truth, scored at 0 % and learnt from."""
+    chosen: dict[Path, Path] = {}
+    for line in lines:
+        if line.source is not None and line.source.suffix.lower() == ".xml":
+            image, was = line.image.resolve(), chosen.get(line.image.resolve())
+            if was is None or (is_output(was), was.name) > (
+                is_output(line.source),
+                line.source.name,
+            ):
+                chosen[image] = line.source
     kept = []
     for line in lines:
         xml = line.source is not None and line.source.suffix.lower() == ".xml"
-        if xml and first.setdefault(line.image.resolve(), line.source) != line.source:
+        if xml and chosen[line.image.resolve()] != line.source:
             skipped.add("another XML of the same page image", f"{line.source}#{line.id}")
         else:
             kept.append(line)
     return kept
 
 
+OUTPUTS = (".page.xml", ".alto.xml")  # the names `inkread read --format page|alto` writes
+
+
+def is_output(path: Path) -> bool:
+    """Named as inkread names what it reads into XML."""
+    return path.name.lower().endswith(OUTPUTS)
+
+
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     entries = listed(path)
-    rows = [x.name for x in entries]
-    if not any(x.exists() for x in entries) and any(" <space> " in row for row in rows):
+    if not any(x.exists() for x in entries) and any(" <space> " in str(x) for x in entries):
         raise InkreadError(
             "PyLaia's ground truth ('ID t e x t' a line), not a list of files: give a .tsv "
             "manifest instead, each line's image path, a tab, its text",
