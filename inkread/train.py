@@ -430,7 +430,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             ("validating", "validated_on", opts.val),
         ):
             was = begun.get(key)
-            if was is not None and was != ([str(p) for p in now] or "held-out training lines"):
+            if was is not None and not _same_data(was, now):
                 say(
                     f"warning: --resume: the run began {what} on "
                     f"{' '.join(was) if isinstance(was, list) else was} and goes on with "
@@ -1153,6 +1153,17 @@ def _started(loader: torch.utils.data.DataLoader) -> Iterator:
 def _one_thread(_: int) -> None:
     """Loader processes each use one torch thread, for the same reason as OpenCV's above."""
     torch.set_num_threads(1)
+
+
+def _same_data(was: list[str] | str, now: Sequence[str | Path]) -> bool:
+    """Whether a resumed run names the data it began with: written another way too (./v2/
+    for v2, an absolute path), which reset best.pt's score and let a worse model replace
+    it. A run that held out its validation lines recorded that, not a path."""
+    if not isinstance(was, list) or not now:
+        return was == "held-out training lines" and not now
+    return [str(p) for p in now] == was or [Path(p).resolve() for p in now] == [
+        Path(p).resolve() for p in was
+    ]
 
 
 def list_skipped(path: Path, sets: dict[str, Skipped]) -> Path:
