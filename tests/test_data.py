@@ -796,6 +796,7 @@ def test_an_image_named_by_an_address_is_found(tmp_path):
         )
         (folder / xml_name).write_text(xml, encoding="utf-8")
         shutil.copy(PAGE.with_suffix(".jpg"), folder / "JDH_2_16_45_003.jpg")
+        shutil.copy(FIXTURES / "lines" / "hooker_00.png", folder / "default.jpg")  # another
         lines, skipped = read_data([folder / xml_name])
         assert lines[0].image == folder / "JDH_2_16_45_003.jpg"
         assert len(list(line_images(lines, skipped))) == 11 and len(skipped) == 0

@@ -140,12 +140,13 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
         base = Path(name.replace("\\", "/")).name
         beside = xml_path.parent / base
         url = name.startswith(("http:", "https:"))
-        written = [] if url else [xml_path.parent / name]
-        candidates = written + [folder / base for folder in folders]
-        if url:  # IIIF: .../JDH_001.jpg/full/full/0/default.jpg names the image in its path
+        candidates = [] if url else [xml_path.parent / name]
+        if url:  # IIIF: .../JDH_001.jpg/full/full/0/default.jpg names the image in its path,
+            # before its last part, which names every image of the server alike
             named = urlparse(name).path.split("/")[:-1]
             parts = [unquote(x) for x in reversed(named) if x.lower().endswith(IMAGE_SUFFIXES)]
             candidates += [folder / Path(x).name for x in parts for folder in folders]
+        candidates += [folder / base for folder in folders]
     else:
         beside = xml_path.with_suffix(".jpg")
         candidates = []
