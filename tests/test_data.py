@@ -14,7 +14,7 @@ from PIL import Image
 
 from inkread.data import alto, line_images, page, read_data, redrawn_note
 from inkread.data.images import cut_polygon, load_gray
-from inkread.data.lines import Line, Skipped, repair_polygons
+from inkread.data.lines import Line, Skipped, Transcript, repair_polygons
 from inkread.data.xml import to_bytes
 from inkread.errors import InkreadError
 
@@ -707,6 +707,23 @@ def test_transkribus_custom_reading_order_orders_the_lines(tmp_path):
 
     found, _ = texts([page_variant(tmp_path, reverse)])
     assert found == reference
+    # written back, the region's text joins its lines as they are read, not as filed
+    root = etree.parse(str(page_variant(tmp_path, reverse))).getroot()
+    keys = [x.id for x in read_data([tmp_path / PAGE.name])[0]]
+    page.fill(root, {k: Transcript(f"<{k}>", 1.0) for k in keys})
+    region = root.find(".//{*}TextRegion")
+    assert region.findtext("{*}TextEquiv/{*}Unicode") == "\n".join(f"<{k}>" for k in keys)
+    assert region[-1].tag.endswith("TextEquiv")  # after every line, as the schema wants
+    # where some lines of a region have no index, it orders none: the file's order holds
+    # (an index counts within a region, a place in the file across all: they interleaved)
+
+    def partly(xml: str) -> str:
+        for n in range(3):
+            xml = xml.replace(f'custom="readingOrder {{index:{n};}}"', "", 1)
+        return reverse(xml)
+
+    found, _ = texts([page_variant(tmp_path, partly)])
+    assert found == reference[::-1]
 
 
 def test_text_held_below_the_line_is_read(tmp_path):

@@ -106,16 +106,29 @@ def _region_type(region: etree._Element | None) -> str | None:
     return None if region is None else region.get("type") or structure_type(region)
 
 
+def in_line_order(lines: list[etree._Element]) -> list[etree._Element]:
+    """The lines in their order within each region: by Transkribus's custom index where
+    each line of the region has one, else as the file has them (an index counts within its
+    region, a place in the file across all: mixed, they interleaved)."""
+    groups: dict[etree._Element | None, list[etree._Element]] = {}
+    for line in lines:
+        groups.setdefault(line.getparent(), []).append(line)
+    ordered = []
+    for members in groups.values():
+        indexes = [_custom_index(x) for x in members]
+        if None not in indexes:
+            members = [x for _, _, x in sorted(zip(indexes, range(len(members)), members))]
+        ordered += members
+    return ordered
+
+
 def _rank(region: etree._Element | None, order: dict[str, int]) -> tuple[int, int]:
     """Where a region comes: by the ReadingOrder, else by its custom index, else after them."""
     rid = "" if region is None else region.get("id", "")
     if rid in order:
         return order[rid], 0
-    return len(order), _or(_custom_index(region), 1 << 30)
-
-
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else value
+    index = _custom_index(region)
+    return len(order), 1 << 30 if index is None else index
 
 
 def _region_order(root: etree._Element) -> dict[str, int]:
@@ -147,13 +160,14 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     found = []
     elements = descendants(page, "TextLine")
     parents: dict[etree._Element, int] = {}  # each region's place in the file
+    place = {line: n for n, line in enumerate(in_line_order(elements))}
     for n, (line, key) in enumerate(zip(elements, line_keys(elements, "id"))):
         parent = line.getparent()
         region = parent if parent is not None and local(parent) == "TextRegion" else None
         found.append(
             (
                 _rank(parent, order) + (parents.setdefault(parent, n),),
-                _or(_custom_index(line), n),
+                place[line],
                 Line(
                     id=key,
                     image=image,
@@ -310,7 +324,7 @@ def _region_text(q, region: etree._Element) -> None:
         region.remove(old)
     text = "\n".join(
         next((e.xpath("string(*[local-name()='Unicode'])") for e in children(x, "TextEquiv")), "")
-        for x in lines
+        for x in in_line_order(lines)  # as they are read
     )
     if not text.strip():  # nothing read in it (a layout segmented, not read)
         return
