@@ -832,6 +832,11 @@ def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
     assert [x.text for x in lines] == ["proposed for a", "Royal", "Medal !"]
     (tmp_path / "plain.tsv").write_text("a.png\tR o y a l\n", encoding="utf-8")
     assert read_data([tmp_path / "plain.tsv"])[0][0].text == "R o y a l"  # nothing tells
+    # one such row among prose changes none: spaced capitals, numerals stay as written
+    prose = ["a.png\tT H E  E N D\n", "b.png\tI I I\n", "c.png\tx <space> y\n"]
+    (tmp_path / "prose.tsv").write_text("".join(prose), encoding="utf-8")
+    found = [x.text for x in read_data([tmp_path / "prose.tsv"])[0]]
+    assert found == ["T H E  E N D", "I I I", "x <space> y"]
     (tmp_path / "gt.txt").write_text("a p r o p o s e d <space> f o r\n", encoding="utf-8")
     with pytest.raises(InkreadError, match="gt.txt: PyLaia's ground truth"):
         read_data([tmp_path / "gt.txt"])

@@ -241,8 +241,12 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
                 source=path,
             )
         )
-    if any(_untokenized(x.text or "") != x.text for x in lines):  # PyLaia's tokens: all
-        for x in lines:  # its lines, a line of one word too (no <space> to tell it by)
+    # PyLaia's tokens: where every line is in their form and one has a <space>, all its
+    # lines, a line of one word too (no <space> to tell it by); one such row among prose
+    # changes none ("T H E  E N D" stays)
+    texts = [x.text for x in lines if x.text]
+    if any("<space>" in t.split() for t in texts) and all(_tokens(t) for t in texts):
+        for x in lines:
             x.text = _untokenized(x.text or "", known=True) or None
     return lines
 
@@ -315,12 +319,16 @@ def _untokenized(text: str, known: bool = False) -> str:
     """Text as PyLaia keeps it, a character a token and <space> between words ("D e c
     <space> 2 1"), as written: learnt as it stands, it taught the network to write '<',
     's', 'p' and a space between every two letters. Told by its <space>, unless `known`."""
-    tokens = text.split()
-    if not all(len(t) == 1 or t[0] + t[-1] == "<>" for t in tokens):
+    if not _tokens(text) or ("<space>" not in text.split() and not known):
         return text
-    if "<space>" not in tokens and not (known and " " in text.strip()):
-        return text
-    return "".join(" " if t == "<space>" else t for t in tokens)
+    return "".join(" " if t == "<space>" else t for t in text.split())
+
+
+def _tokens(text: str) -> bool:
+    """Written a character a token: single characters and <...> tokens, each set apart by
+    one space."""
+    tokens = text.split(" ")
+    return all(len(t) == 1 or (len(t) > 2 and t[0] + t[-1] == "<>") for t in tokens)
 
 
 def _text_lines(path: Path) -> list[str]:
