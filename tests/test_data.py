@@ -363,6 +363,17 @@ def test_missing_and_corrupt_images_are_skipped_and_counted(tmp_path):
     assert len(lines) == 2
     assert list(line_images(lines, skipped)) == []
     assert skipped.reasons == {"unreadable image": 1, "missing image": 1}
+    # a page's lines name the XML that wants the image, each line apart
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / PAGE.name).write_bytes(PAGE.read_bytes())
+    lines, skipped = read_data([tmp_path / "p"])
+    assert list(line_images(lines, skipped)) == []
+    assert skipped.every[0] == (
+        "missing image",
+        f"{tmp_path / 'p' / PAGE.name}#{lines[0].id} ({tmp_path / 'p' / 'JDH_2_16_45_003.jpg'})",
+        1,
+    )
+    assert len({where for _, where, _ in skipped.every}) == len(lines) == 11
 
 
 def transkribus_export(tmp_path):

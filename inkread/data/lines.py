@@ -247,8 +247,9 @@ def line_cuts(
                 page = load_gray(line.image, line.page_size)
             except InkreadError as e:
                 error = load_failure(e)
-        if page is None:
-            skipped.add(error, line.image)
+        if page is None:  # a page's line named by its XML too: which file wants the image
+            xml = line.source is not None and line.source.suffix.lower() == ".xml"
+            skipped.add(error, f"{line.source}#{line.id} ({line.image})" if xml else line.image)
             continue
         if line.shapeless:
             skipped.add("no polygon or baseline", f"{line.source}#{line.id}")
