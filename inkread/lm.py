@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from inkread import torchfile
 from inkread.alphabet import display_order, normalize
 from inkread.errors import InkreadError
 
@@ -51,20 +52,22 @@ def read_text(path: str | Path, what: str = "text") -> str:
                 raw = module.decompress(raw)
                 break
         return raw.decode("utf-8")
-    except (OSError, EOFError, UnicodeDecodeError, lzma.LZMAError) as e:
+    # zlib.error for a corrupt gzip stream, ValueError for bzip2's, EOFError cut short
+    except (OSError, EOFError, ValueError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise InkreadError(f"cannot read {what} ({why})", path) from None
 
 
 def write_text(path: str | Path, text: str) -> None:
-    """Compressed where the name asks for it (lm.arpa.gz), else plain UTF-8."""
+    """Compressed where the name asks for it (lm.arpa.gz), else plain UTF-8; whole or not
+    at all, so a full disk leaves a model written before as it was."""
     data = text.encode("utf-8")
     module = _SUFFIXES.get(Path(path).suffix.lower())
     if module is gzip:
         data = gzip.compress(data, mtime=0)  # the same model, the same bytes
     elif module:
         data = module.compress(data)
-    Path(path).write_bytes(data)
+    torchfile.write_whole(path, lambda f: f.write(data))
 
 
 def read_texts(paths: Iterable[str | Path]) -> list[str]:
