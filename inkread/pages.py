@@ -22,6 +22,7 @@ from PIL import Image
 from inkread.alphabet import reading_positions, right_to_left
 from inkread.data import alto, page
 from inkread.data.images import (
+    ARCHIVE_SUFFIXES,
     IMAGE_SUFFIXES,
     as_gray,
     cut_polygon,
@@ -124,7 +125,12 @@ def open_inputs(
                 if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",)) and not p.is_dir()
             ]
             if not xml and not media:
-                raise InkreadError("folder holds no PAGE or ALTO XML and no images", path)
+                packed = [p for p in listing if p.name.lower().endswith(ARCHIVE_SUFFIXES)]
+                raise InkreadError(
+                    "folder holds no PAGE or ALTO XML and no images"
+                    + (f" (but archives, such as {packed[0].name}: unpack them)" if packed else ""),
+                    path,
+                )
             paths += xml
             if xml:  # its images are read through their XML; those that have none, alone
                 unpaired[path] = media

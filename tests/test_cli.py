@@ -493,6 +493,9 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         # an export as it came from eScriptorium or Transkribus
         (["eval", "--data", "{zip}"], "x.zip: a ZIP archive: unpack it and give its folder"),
         (["read", "{zip}"], "x.zip: a ZIP archive: unpack it"),
+        (["read", "{docx}"], "x.docx: an office document, not pages or transcriptions"),
+        (["train", "--train", "{zipped}"], "1 archive not read (unpack it)"),
+        (["read", "{zipped}"], "(but archives, such as x.zip: unpack them)"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
@@ -503,8 +506,13 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     (tmp_path / "m.onnx").write_bytes(b"\x08\x07")
     with zipfile.ZipFile(tmp_path / "x.zip", "w") as archive:
         archive.write(PAGE, PAGE.name)
+    shutil.copy(tmp_path / "x.zip", tmp_path / "x.docx")
+    (tmp_path / "zipped").mkdir()
+    shutil.copy(tmp_path / "x.zip", tmp_path / "zipped")
     values = {
         "zip": tmp_path / "x.zip",
+        "docx": tmp_path / "x.docx",
+        "zipped": tmp_path / "zipped",
         "corrupt": tmp_path / "broken.png",
         "malformed": tmp_path / "bad.xml",
         "page": PAGE,

@@ -37,10 +37,19 @@ def archived(path: Path) -> str | None:
             head = f.read(8)
     except OSError:
         return None
+    name = path.name.lower()
     kind = next((k for magic, k in _ARCHIVES.items() if head.startswith(magic)), None)
-    if kind is None and path.name.lower().endswith((".tar", ".tgz", ".tar.gz")):
-        kind = "tar"
+    if kind == "ZIP" and name.endswith(OFFICE):
+        return "an office document, not pages or transcriptions: save its pages as images"
+    if kind == "gzip" and not name.endswith((".tgz", ".tar.gz")):
+        return "a gzip-compressed file: decompress it (gunzip) and give what it holds"
+    if kind is None and name.endswith(ARCHIVE_SUFFIXES):
+        kind = "tar" if ".tar" in name else name.rsplit(".", 1)[-1].upper()
     return f"a {kind} archive: unpack it and give its folder" if kind else None
+
+
+OFFICE = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub")  # ZIPs inside
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".7z", ".rar")
 
 
 def _opened(path: Path) -> Image.Image:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inkread.data import alto, page
-from inkread.data.images import IMAGE_SUFFIXES, archived
+from inkread.data.images import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, archived
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import parse
 from inkread.errors import InkreadError, MissingFile, NotLineData
@@ -146,6 +146,8 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
                 pass
             except InkreadError as e:
                 skipped.add("malformed XML" if "malformed" in str(e) else "unreadable XML", e)
+        elif name.endswith(ARCHIVE_SUFFIXES):  # an export inside, as it was downloaded
+            skipped.add("archive not read (unpack it)", path)
     return _one_xml_a_page(lines, skipped)
 
 
