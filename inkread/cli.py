@@ -209,7 +209,7 @@ def read(
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     left_out, leave_out = _leaving_out()
-    documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out)
+    documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
     documents = _not_in(out, documents, inputs)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")

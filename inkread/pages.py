@@ -94,6 +94,7 @@ def open_inputs(
     rendered: Path | None = None,
     warn: Callable[[str], None] = lambda note: None,
     left_out: Callable[[InkreadError], None] | None = None,
+    out: Path | None = None,
 ) -> list[Document]:
     """Each input is an XML file, an image (paired with --lines XML in order), or a folder.
 
@@ -102,7 +103,10 @@ def open_inputs(
     of PDFs and multi-page TIFFs are rendered into `rendered` (the server's request folder),
     or else into a folder kept for the rest of the run. Among several files, one that cannot
     be opened (malformed XML, a corrupt image, a broken PDF) goes to `left_out` where it is
-    given, so that one bad file does not stop a collection; else its error is raised.
+    given, so that one bad file does not stop a collection; else its error is raised. A
+    folder that is also `out`, where the outputs go, is read without what inkread wrote
+    there before (its XML, and the pages of PDFs copied beside them): read again, they
+    failed the run after the first, or had each page read twice.
     """
     lines_xml = list(lines_xml or [])
     paths: list[Path] = []
@@ -118,6 +122,8 @@ def open_inputs(
         path = Path(raw)
         if path.is_dir():
             listing = sorted(path.rglob("*"))
+            if out is not None and path.resolve() == out.resolve():
+                listing = [p for p in listing if not is_output(p) and not own_copy(p)]
             xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)
             media = [
                 p
@@ -302,11 +308,17 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
         _RENDERED.append(tempfile.TemporaryDirectory(prefix="inkread-pages-"))
         into = Path(_RENDERED[-1].name)
     page_name = re.compile(re.escape(path.stem) + r"_p\d{3,}")
-    twins = [  # or a file named as its pages would be (doc_p001.png beside doc.pdf)
+    twins = [  # or a file named as its pages would be (doc_p001.png beside doc.pdf), not
+        # a page inkread copied there beside its XML
         p
         for p in path.parent.glob("*")
         if p.name != path.name
-        and (p.stem == path.stem and p.suffix.lower() in PAGED or page_name.fullmatch(p.stem))
+        and (
+            p.stem == path.stem
+            and p.suffix.lower() in PAGED
+            or page_name.fullmatch(p.stem)
+            and not own_copy(p)
+        )
     ]
     stem = f"{path.stem}-{suffix[1:]}" if twins else path.stem
     out = []
@@ -315,6 +327,18 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
         _PAGES[target] = _Page(path, n, size, path.parent / target.name if kept else None)
         out.append(target)
     return out
+
+
+def own_copy(path: Path) -> bool:
+    """A PDF's or TIFF's page that `read --out` copied beside the XML it wrote for it
+    (doc_p001.png beside doc_p001.page.xml and doc.pdf)."""
+    found = re.fullmatch(r"(.+)_p\d{3,}", path.stem)
+    if found is None or path.suffix.lower() != ".png":
+        return False
+    base = re.sub(r"-(pdf|tiff?)$", "", found.group(1))  # scan-pdf_p001: beside scan.tif
+    sources = [path.with_name(base + s) for s in PAGED]
+    written = [path.with_name(path.stem + SUFFIX[f]) for f in ("page", "alto", "hocr")]
+    return any(x.is_file() for x in sources) and any(x.is_file() for x in written)
 
 
 def rendered(path: Path) -> Path:

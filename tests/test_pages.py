@@ -773,6 +773,22 @@ def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, cap
         "scan-pdf_p002.txt",
         "scan_p001.txt",
     ]
+    # read into its own folder, again and again: what it wrote there (the pages' XML and
+    # the pages copied beside them) is not read, nor taken for a file beside the PDF
+    (folder / "scan_p001.png").unlink()
+    page_out = ("read", folder, *model, "--format", "page", "--out", folder)
+    for _ in range(2):
+        assert run_cli(*page_out) == 0
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "scan.pdf",
+            "scan_p001.page.xml",
+            "scan_p001.png",
+            "scan_p002.page.xml",
+            "scan_p002.png",
+        ]
+    capsys.readouterr()
+    assert run_cli(*page_out, "--skip-existing") == 0
+    assert "2 inputs read into" in capsys.readouterr().err
     line = Image.open(overfit["manifest"].parent / "line0.png").convert("L")
     pages = [line.copy(), line.copy()]
     line.save(tmp_path / "torn.tif", save_all=True, append_images=pages, compression="tiff_deflate")
