@@ -836,7 +836,8 @@ def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
     file is said to be no list of files."""
     for name in ("a", "b", "c"):
         shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / f"{name}.png")
-    rows = ["a.png\tp r o p o s e d <space> f o r <space> a\n", "c\tR o y a l\n"]
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "c.l3.png")
+    rows = ["a.png\tp r o p o s e d <space> f o r <space> a\n", "c.l3\tR o y a l\n"]
     (tmp_path / "a.tsv").write_text("".join(rows), encoding="utf-8")
     (tmp_path / "b.gt.txt").write_text("M e d a l <space> !\n", encoding="utf-8")
     lines, _ = read_data([tmp_path / "a.tsv", tmp_path / "b.png"])

@@ -255,7 +255,7 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
 
 def _with_suffix(image: Path) -> Path:
     """An image named without its suffix (as PyLaia's lists name them) is the one there."""
-    if image.suffix or image.exists():
+    if image.exists() or image.name.lower().endswith(IMAGE_SUFFIXES):  # pg1.l3: no suffix
         return image
     found = (image.with_name(image.name + s) for s in IMAGE_SUFFIXES)
     return next((x for x in found if x.is_file()), image)
