@@ -75,7 +75,7 @@ Models = Annotated[
         "the models read together, their probabilities averaged",
     ),
 ]
-Device = Annotated[str, typer.Option(help="auto | cpu | cuda")]
+Device = Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (one GPU of several)")]
 BatchSize = Annotated[int, typer.Option(min=1, help="lines per batch")]
 DecoderOpt = Annotated[
     str,

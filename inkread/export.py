@@ -139,13 +139,14 @@ class OnnxRecognizer(Recognizer):
         if not path.is_file():
             raise MissingFile("no such model file", path)
         cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-        if check_device(device) == "cuda" and not cuda:
+        if check_device(device).startswith("cuda") and not cuda:
             raise InkreadError(
-                "--device cuda: this onnxruntime has no CUDA (pip install onnxruntime-gpu)"
+                f"--device {device}: this onnxruntime has no CUDA (pip install onnxruntime-gpu)"
             )
-        providers = ["CPUExecutionProvider"]
+        providers: list = ["CPUExecutionProvider"]
         if cuda and device != "cpu":
-            providers.insert(0, "CUDAExecutionProvider")
+            gpu = device.partition(":")[2]
+            providers.insert(0, ("CUDAExecutionProvider", {"device_id": int(gpu)} if gpu else {}))
         try:
             session = onnxruntime.InferenceSession(str(path), providers=providers)
             props = session.get_modelmeta().custom_metadata_map

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ from inkread.model.network import CRNN, time_steps
 
 
 def check_device(device: str) -> str:
-    if device not in ("auto", "cpu", "cuda"):
-        raise InkreadError(f"--device must be auto, cpu or cuda, not {device!r}")
+    """auto, cpu, cuda, or one GPU of several as torch names it (cuda:1)."""
+    if device not in ("auto", "cpu") and not re.fullmatch(r"cuda(:\d+)?", device):
+        raise InkreadError(f"--device must be auto, cpu, cuda or cuda:N, not {device!r}")
     return device
 
 
@@ -44,8 +46,14 @@ def pick_device(device: str = "auto") -> torch.device:
     check_device(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InkreadError("--device cuda: no CUDA device is available")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InkreadError(f"--device {device}: no CUDA device is available")
+    index = torch.device(device).index
+    if index is not None and index >= torch.cuda.device_count():
+        raise InkreadError(
+            f"--device {device}: there are {torch.cuda.device_count()} CUDA devices, "
+            "numbered from 0"
+        )
     return torch.device(device)
 
 

@@ -494,6 +494,9 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["eval", "--data", "{zip}"], "x.zip: a ZIP archive: unpack it and give its folder"),
         (["read", "{zip}"], "x.zip: a ZIP archive: unpack it"),
         (["read", "{docx}"], "x.docx: an office document, not pages or transcriptions"),
+        # one GPU of several, as torch names it; here none, or not that many
+        (["read", "{page}", "--device", "cuda:99"], "--device cuda:99: "),
+        (["read", "{page}", "--device", "gpu"], "must be auto, cpu, cuda or cuda:N"),
         (["train", "--train", "{zipped}"], "1 archive not read (unpack it)"),
         (["read", "{zipped}"], "(but archives, such as x.zip: unpack them)"),
     ],
