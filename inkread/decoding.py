@@ -372,7 +372,7 @@ def decode_all(
     Past the deadline (time.monotonic()) it stops with TimeoutError: beam search over a
     network that has learnt little is many times slower than over one that has.
     """
-    workers = workers or os.cpu_count() or 1
+    workers = workers or available_cores()
 
     def on_time(decoded: Iterable[Decoded]) -> list[Decoded]:
         out = []
@@ -394,6 +394,15 @@ def decode_all(
     with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
         chunk = max(1, len(log_probs) // (4 * workers))
         return on_time(pool.imap(_decode_one, log_probs, chunksize=chunk))
+
+
+def available_cores() -> int:
+    """The cores this process may run on: a job given 4 of a 64-core node (Slurm, taskset)
+    forked 64 beam-search workers onto them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS, Windows: no affinity to ask
+        return os.cpu_count() or 1
 
 
 def without_edge_spaces(decoded: Decoded) -> Decoded:

@@ -43,6 +43,7 @@ from inkread.decoding import (
     LM_GRID,
     BeamSearch,
     Decoder,
+    available_cores,
     decode_all,
     greedy,
 )
@@ -662,7 +663,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     workers = (
         opts.workers
         if opts.workers is not None
-        else (min(8, (os.cpu_count() or 1) - 1) if device.type == "cuda" else 0)
+        else (min(8, available_cores() - 1) if device.type == "cuda" else 0)
     )
     if device.type == "cuda":  # TF32 matmuls: near-free speed, no change in what is learnt
         torch.backends.cuda.matmul.allow_tf32 = True
