@@ -65,6 +65,18 @@ def load(path: str | os.PathLike, what: str) -> object:
         raise InkreadError(f"not a readable {what} ({_why(Path(path), e)})", path) from None
 
 
+FOREIGN = {
+    ".mlmodel": "a kraken model (CoreML)",
+    ".safetensors": "a safetensors file (a kraken 5 or Hugging Face model)",
+    ".traineddata": "a Tesseract model",
+    ".ckpt": "a PyTorch Lightning checkpoint (PyLaia's)",
+}
+OWN_MODELS = (
+    "give a checkpoint inkread trained (best.pt), its ONNX export, or a bundled model "
+    "(default, generic); inkread train makes one from the same ground truth"
+)
+
+
 def _why(path: Path, e: Exception) -> str:
     """Torch's own message opens with a paragraph on its defaults and ends cut short: what
     the file is, or holds, instead."""
@@ -75,6 +87,9 @@ def _why(path: Path, e: Exception) -> str:
         head = None
     if head == b"":
         return "the file is empty"
+    other = FOREIGN.get(path.suffix.lower())
+    if other:  # what those coming from another engine bring first
+        return f"{other}, which inkread cannot read: {OWN_MODELS}"
     if head and b"\\data\\" in head:  # an ARPA file: an n-gram LM given where a model goes
         return "it is an n-gram language model: give it with --lm"
     if head and not head.startswith((b"PK", b"\x80\x02\x8a\x0a")):  # torch's zip; its old pickle

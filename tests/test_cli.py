@@ -494,6 +494,8 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["eval", "--data", "{zip}"], "x.zip: a ZIP archive: unpack it and give its folder"),
         (["read", "{zip}"], "x.zip: a ZIP archive: unpack it"),
         (["read", "{docx}"], "x.docx: an office document, not pages or transcriptions"),
+        # another engine's model, as those coming from it bring first
+        (["read", "{page}", "--model", "{mlmodel}"], "a kraken model (CoreML), which inkread"),
         # one GPU of several, as torch names it; here none, or not that many
         (["read", "{page}", "--device", "cuda:99"], "--device cuda:99: "),
         (["read", "{page}", "--device", "gpu"], "must be auto, cpu, cuda or cuda:N"),
@@ -512,7 +514,9 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     shutil.copy(tmp_path / "x.zip", tmp_path / "x.docx")
     (tmp_path / "zipped").mkdir()
     shutil.copy(tmp_path / "x.zip", tmp_path / "zipped")
+    (tmp_path / "k.mlmodel").write_bytes(b"\x08\x04\x12\x9a\x01 coreml spec")
     values = {
+        "mlmodel": tmp_path / "k.mlmodel",
         "zip": tmp_path / "x.zip",
         "docx": tmp_path / "x.docx",
         "zipped": tmp_path / "zipped",

@@ -82,7 +82,12 @@ def read(path: str | os.PathLike) -> dict:
         )
     blob = torchfile.load(path, "inkread checkpoint")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise InkreadError("not an inkread checkpoint", path)
+        lightning = isinstance(blob, dict) and "pytorch-lightning_version" in blob
+        raise InkreadError(
+            "not an inkread checkpoint"
+            + (f" but {torchfile.FOREIGN['.ckpt']}: {torchfile.OWN_MODELS}" if lightning else ""),
+            path,
+        )
     kinds = {"config": dict, "alphabet": list, "state_dict": dict, "meta": dict}
     broken = [key for key, kind in kinds.items() if not isinstance(blob.get(key), kind)]
     if broken:
