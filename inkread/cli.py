@@ -154,6 +154,16 @@ def _decoder(
     )
 
 
+# the names --out may give one input's output, by format: a file, not a folder to make
+ONE_FILE = {
+    "text": (".txt",),
+    "json": (".json", ".jsonl"),
+    "page": (".xml",),
+    "alto": (".xml",),
+    "hocr": (".html", ".hocr"),
+}
+
+
 @app.command()
 def read(
     inputs: Annotated[list[str], typer.Argument(help="line images, page XML/ALTO, or folders")],
@@ -167,7 +177,13 @@ def read(
     format: Annotated[
         str, typer.Option("--format", "-f", help="text | json | page | alto | hocr")
     ] = "text",
-    out: Annotated[Path | None, typer.Option(help="write one file per input here")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="a folder to write one file per input into; for one input, also a file "
+            "named for the format (out.txt, out.json, out.xml, out.html); - for stdout"
+        ),
+    ] = None,
     decoder: DecoderOpt = "auto",
     lm: LmOpt = None,
     beam_width: BeamWidth = None,
@@ -208,6 +224,9 @@ def read(
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
+    if out is not None and str(out) == "-":  # as other tools write to stdout
+        out = None
+    one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
     documents = _not_in(out, documents, inputs)
@@ -215,7 +234,11 @@ def read(
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     if out is None and skip_existing:
         raise InkreadError("--skip-existing needs --out DIR, where the outputs are")
-    if out is not None:  # named among all inputs, so that a second run names them the same
+    if one_file and len(documents) > 1:
+        raise InkreadError(f"names one file, for {len(documents)} inputs: give a folder", out)
+    if one_file:
+        targets = {d.path: out for d in documents}
+    elif out is not None:  # named among all inputs, so that a second run names them the same
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
     if skip_existing:

@@ -447,6 +447,25 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
             assert [s.get("CONTENT") for s in found[4].iter("{*}String")] == [""]
 
 
+def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
+    """`--out result.txt` made a folder result.txt/ holding line.txt; `--out -` a folder
+    named '-'. A file named for the format takes one input's output; - is stdout."""
+    line = overfit["manifest"].parent / "line1.png"
+    args = ("read", line, "--model", model(overfit))
+    assert run_cli(*args, "--out", tmp_path / "result.txt") == 0
+    assert (tmp_path / "result.txt").is_file()
+    assert run_cli(*args, "--format", "page", "--out", tmp_path / "p.xml") == 0
+    schema("page-2019-07-15.xsd").assertValid(etree.parse(str(tmp_path / "p.xml")))
+    capsys.readouterr()
+    assert run_cli(*args, "--out", "-") == 0
+    assert capsys.readouterr().out == (tmp_path / "result.txt").read_text(encoding="utf-8")
+    assert not Path("-").exists()
+    assert (
+        run_cli(*args, overfit["manifest"].parent / "line2.png", "--out", tmp_path / "r.txt") == 2
+    )
+    assert "r.txt: names one file, for 2 inputs: give a folder" in capsys.readouterr().err
+
+
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
     image = overfit["manifest"].parent / "line1.png"
     for fmt, xsd in (("page", "page-2019-07-15.xsd"), ("alto", "alto-4-4.xsd")):
