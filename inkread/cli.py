@@ -220,6 +220,7 @@ def read(
     )
     from inkread.recognize import load_all
 
+    format = format.lower()  # --format PAGE, as the formats are named in prose
     if format not in FORMATS:
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if segment not in ("auto", "yes", "no"):
@@ -348,6 +349,7 @@ def segment_pages(
         shown_path,
     )
 
+    format = format.lower()
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     left_out, leave_out = _leaving_out()

@@ -27,9 +27,11 @@ FORMAT = "inkread-checkpoint/1"
 
 
 def resolve(spec: str | os.PathLike) -> Path:
-    """A checkpoint path or the name of a model shipped with the package."""
-    if str(spec) in BUNDLED:
-        path = bundled_path(str(spec))
+    """A checkpoint path or the name of a model shipped with the package (in any case,
+    where no file has that name: --model Default)."""
+    name = str(spec) if str(spec) in BUNDLED or Path(spec).exists() else str(spec).lower()
+    if name in BUNDLED:
+        path = bundled_path(name)
         if not path.is_file():
             raise InkreadError(f"the bundled model {spec!r} is not installed", path)
         return path
