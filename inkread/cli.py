@@ -225,6 +225,8 @@ def read(
         raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
+    if nbest > 1 and format != "json":
+        _warn(f"warning: --nbest: only --format json holds alternative readings, not {format}")
     if out is not None and str(out) == "-":  # as other tools write to stdout
         out = None
     one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
