@@ -451,9 +451,13 @@ def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth
     assert (beside["cer"], beside["chars"]) == (alone["cer"], alone["chars"])
     args = ("read", doc, *model, "--format", "page", "--out", doc, "--skip-existing")
     assert run_cli(*args) == 0
+    assert "1 input read into" in capsys.readouterr().err
+    # read into another folder, the output beside the page's XML is passed over, and said
+    assert run_cli("read", doc, *model, "--format", "page", "--out", tmp_path / "o") == 0
     assert "named as inkread's output beside their page's own XML passed over" in (
         capsys.readouterr().err
     )
+    assert [p.name for p in (tmp_path / "o").iterdir()] == [name + ".page.xml"]
     written = sorted(p.name for p in doc.iterdir())
     assert written == sorted(name + s for s in (".xml", ".jpg", ".page.xml"))
 
