@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -875,6 +876,49 @@ def _expand_variadic(argv: list[str]) -> list[str]:
     return out
 
 
+# what users of kraken, ketos, Tesseract and PyLaia type, and what inkread does instead
+ELSEWHERE = {
+    "-i": "inputs are arguments: inkread read IMAGE... --out DIR",
+    "-o": "--out",
+    "-l": "--model (default, generic, or a model you trained)",
+    "--lang": "--model (default, generic, or a model you trained)",
+    "--psm": "pages are cut into lines by themselves (--segment auto|yes|no)",
+    "--alto": "--format alto",
+    "--hocr": "--format hocr",
+    "--pagexml": "--format page",
+    "-x": "--format page",
+    "--threads": "beam search uses every core the process may use (limit it with taskset)",
+    "--resize": "--init extends the model's alphabet with your data's new characters",
+    "--lag": "a run ends at --epochs or --max-minutes and keeps its best epoch",
+    "-B": "--batch-size",
+    "--lr": 'a --config file: {"train": {"lr": 0.001}}',
+    "--augment": 'a --config file: {"train": {"augment": 0.5}}',
+}
+COMMANDS_ELSEWHERE = {
+    "test": "eval",
+    "evaluate": "eval",
+    "evaluation": "eval",
+    "ocr": "read",
+    "recognize": "read",
+    "predict": "read",
+    "binarize": "read (it takes color and gray scans as they are)",
+}
+
+
+def _from_elsewhere(e: Exception) -> str | None:
+    """For an option or command of another engine: what inkread has instead."""
+    name = getattr(e, "option_name", None)
+    if name and name.split("=")[0] in ELSEWHERE:
+        return f"no option {name}: {ELSEWHERE[name.split('=')[0]]}"
+    said = str(getattr(e, "message", "") or e)
+    found = re.search(r"No such command '([^']+)'", said)
+    if found and found.group(1).lower() in COMMANDS_ELSEWHERE:
+        return (
+            f"no command {found.group(1)!r}: inkread {COMMANDS_ELSEWHERE[found.group(1).lower()]}"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _expand_variadic(list(sys.argv[1:] if argv is None else argv))
     if "" in args:  # "$SCANS" unset: taken as a path it is ".", the folder the run is in
@@ -900,6 +944,9 @@ def main(argv: list[str] | None = None) -> None:
         ctx = getattr(e, "ctx", None)
         hint = f" (see {ctx.command_path} --help)" if ctx and ctx.parent else ""
         message = e.format_message() if hasattr(e, "format_message") else str(e)
+        elsewhere = _from_elsewhere(e)
+        if elsewhere:  # click's nearest spelling (--alto: "--lm?") would mislead
+            message = elsewhere
         print(f"inkread: error: {message}{hint}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 2))
     except InkreadError as e:

@@ -513,6 +513,10 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["eval", "--data", "{zip}"], "x.zip: a ZIP archive: unpack it and give its folder"),
         (["read", "{zip}"], "x.zip: a ZIP archive: unpack it"),
         (["read", "{docx}"], "x.docx: an office document, not pages or transcriptions"),
+        # another engine's options and commands: what inkread has instead, not click's
+        # nearest spelling (--alto: "Possible options: --lm")
+        (["read", "{page}", "--alto"], "no option --alto: --format alto"),
+        (["ocr", "{page}"], "no command 'ocr': inkread read"),
         # another engine's model, as those coming from it bring first
         (["read", "{page}", "--model", "{mlmodel}"], "a kraken model (CoreML), which inkread"),
         # one GPU of several, as torch names it; here none, or not that many
