@@ -212,6 +212,7 @@ def read(
     from inkread.pages import (
         FORMATS,
         SUFFIX,
+        described,
         done_with,
         open_inputs,
         output_names,
@@ -282,7 +283,7 @@ def read(
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
         else:
             if many and format == "text":
-                sys.stdout.write(f"==> {shown_path(doc.path)} <==\n")
+                sys.stdout.write(f"==> {described(doc.path)} <==\n")
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         done_with(doc.image)

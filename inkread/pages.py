@@ -268,6 +268,12 @@ def shown_path(path: Path) -> Path:
     return page.shown if page is not None and page.shown is not None else path
 
 
+def described(path: Path) -> str:
+    """An input as the user knows it: a PDF's or TIFF's page by its file and number."""
+    page = _PAGES.get(path)
+    return f"{page.source}, page {page.index + 1}" if page is not None else str(path)
+
+
 def output_names(paths: list[Path]) -> list[Path]:
     """Where each input's result goes below --out, without the format's suffix: its name, or
     where inputs share one (a Transkribus export's doc1/page/0001.xml and doc2/page/0001.xml,

@@ -732,6 +732,7 @@ def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys)
         )
         out = capsys.readouterr().out
         assert out.count("==> ") == 2, out
+        assert f"==> {tmp_path / name}, page 2 <==" in out  # not a file that is not there
     # written as PAGE, each page's XML names an image that is there, and reads again
     model = ("--model", overfit["run"] / "best.pt", "--segment", "no")
     assert (
