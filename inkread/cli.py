@@ -5,6 +5,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 
 from __future__ import annotations
 
+import filecmp
 import json
 import math
 import os
@@ -237,10 +238,12 @@ def read(
     documents = _not_in(out, documents, inputs)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
-    if out is None and skip_existing:
+    if (out is None or one_file) and skip_existing:
         raise InkreadError("--skip-existing needs --out DIR, where the outputs are")
     if one_file and len(documents) > 1:
         raise InkreadError(f"names one file, for {len(documents)} inputs: give a folder", out)
+    # what an output must never replace: the inputs and --lines files given by name
+    kept_safe = {Path(x).resolve() for x in [*inputs, *(lines or [])] if x}
     if one_file:
         targets = {d.path: out for d in documents}
     elif out is not None:  # named among all inputs, so that a second run names them the same
@@ -272,12 +275,20 @@ def read(
         data = render(doc, found, format)
         if out is not None:
             target = targets[doc.path]
-            if target.resolve() == doc.path.resolve():
-                raise InkreadError("output would overwrite the input", target)
+            lost = _would_lose(target, doc, kept_safe)
+            if lost:
+                if not many and not left_out:
+                    raise InkreadError(lost, target)
+                leave_out(InkreadError(lost, target))
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
                 # a PDF's or TIFF's page exists only for this run: the XML names it beside it
-                shutil.copyfile(doc.image, target.parent / doc.image.name)
+                copy = target.parent / doc.image.name
+                if copy.is_file() and not filecmp.cmp(copy, doc.image, shallow=False):
+                    leave_out(InkreadError("is another page's image: give --out a folder", copy))
+                    continue
+                shutil.copyfile(doc.image, copy)
             # whole or not at all: a run killed while writing leaves no half output that
             # --skip-existing would take for done
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
@@ -290,20 +301,46 @@ def read(
     _none_left_out(left_out)
 
 
+def _would_lose(target: Path, doc, kept_safe: set[Path]) -> str | None:
+    """Why writing target would lose the user's work: it is an input (the image, its XML,
+    a list or --lines file named), a line's transcription (.gt.txt), or XML holding a
+    transcription that inkread did not write (`--out page.xml` replaced ground truth)."""
+    from inkread.data.sources import SIDECAR, written_by_inkread
+
+    here = target.resolve()
+    if here in kept_safe or here in (doc.path.resolve(), doc.image.resolve()):
+        return "output would overwrite the input"
+    if target.name.lower().endswith(SIDECAR):
+        return "is a line's transcription, which the output would replace"
+    if _transcribed(target) and not written_by_inkread(target):
+        return "holds a transcription, which the output would replace: choose another --out"
+    return None
+
+
 def _not_in(out: Path | None, documents: list, inputs: list[str]) -> list:
-    """The documents less those found in an output folder inside a folder read: `read
-    scans/ --out scans/read/` run twice would read its own output as input the second
-    time. Files given by name, and a folder written into itself, are read as given."""
+    """The documents less what inkread wrote into the output folder before, where it lies
+    inside a folder read: `read scans/ --out scans/read/` run twice would read its own
+    output as input the second time. Only its own: `read doc --out .` read nothing, every
+    page lying inside the output folder. Files given by name are read as given."""
+    from inkread.data.sources import written_by_inkread
+    from inkread.pages import own_copy
+
     if out is None or not out.is_dir():
         return documents
     here, given = out.resolve(), {Path(i).resolve() for i in inputs}
-    if here in given:
+    if here in given:  # open_inputs left out what it wrote there
         return documents
-    return [
+    kept = [
         d
         for d in documents
-        if d.path.resolve() in given or not d.path.resolve().is_relative_to(here)
+        if d.path.resolve() in given
+        or not d.path.resolve().is_relative_to(here)
+        or not (own_copy(d.path) or d.path.suffix.lower() == ".xml" and written_by_inkread(d.path))
     ]
+    if len(kept) < len(documents):
+        n = len(documents) - len(kept)
+        _warn(f"warning: {out}: {n} of inkread's earlier output{'s' if n > 1 else ''} passed over")
+    return kept
 
 
 def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:

@@ -40,7 +40,15 @@ from inkread.data.lines import (
     line_cuts,
     printable,
 )
-from inkread.data.sources import is_line_data, is_list, is_output, listed, xml_lines
+from inkread.data.sources import (
+    files_in,
+    is_line_data,
+    is_list,
+    is_output,
+    listed,
+    written_by_inkread,
+    xml_lines,
+)
 from inkread.data.xml import box, descendants, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
@@ -121,15 +129,11 @@ def open_inputs(
     for raw in entries:
         path = Path(raw)
         if path.is_dir():
-            listing = sorted(path.rglob("*"))
+            listing = files_in(path, lambda p, why: _unreached(left_out, p, why))
             if out is not None and path.resolve() == out.resolve():
-                listing = [p for p in listing if not is_output(p) and not own_copy(p)]
+                listing = [p for p in listing if not ours(p) and not own_copy(p)]
             xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)
-            media = [
-                p
-                for p in listing
-                if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",)) and not p.is_dir()
-            ]
+            media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
             if not xml and not media:
                 packed = [p for p in listing if p.name.lower().endswith(ARCHIVE_SUFFIXES)]
                 raise InkreadError(
@@ -172,11 +176,20 @@ def open_inputs(
     return documents + _without_xml(unpaired, documents, segment, rendered, warn, left_out)
 
 
+def _unreached(left_out: Callable[[InkreadError], None] | None, path: Path, why: str) -> None:
+    """A file or folder of a folder read that cannot be reached: left out and said, as an
+    unreadable file is; a locked folder's pages were passed over without a word."""
+    error = InkreadError(f"cannot be reached ({why})", path)
+    if left_out is None:
+        raise error
+    left_out(error)
+
+
 def _not_own(folder: Path, xml: list[Path], warn: Callable[[str], None]) -> list[Path]:
     """A folder's XML less what inkread wrote beside a page's own XML (read --out into the
     folder read): read again, each was written over itself or beside as NAME.page.xml.page.xml."""
     bases = {(p.parent, p.name.split(".")[0]) for p in xml if not is_output(p)}
-    own = [p for p in xml if is_output(p) and (p.parent, p.name.split(".")[0]) in bases]
+    own = [p for p in xml if (p.parent, p.name.split(".")[0]) in bases and ours(p)]
     if own:
         some = "1 XML" if len(own) == 1 else f"{len(own)} XML"
         warn(
@@ -343,8 +356,15 @@ def own_copy(path: Path) -> bool:
         return False
     base = re.sub(r"-(pdf|tiff?)$", "", found.group(1))  # scan-pdf_p001: beside scan.tif
     sources = [path.with_name(base + s) for s in PAGED]
-    written = [path.with_name(path.stem + SUFFIX[f]) for f in ("page", "alto", "hocr")]
-    return any(x.is_file() for x in sources) and any(x.is_file() for x in written)
+    written = [path.with_name(path.stem + SUFFIX[f]) for f in ("page", "alto")]
+    hocr = path.with_name(path.stem + SUFFIX["hocr"])
+    return any(x.is_file() for x in sources) and (hocr.is_file() or any(map(ours, written)))
+
+
+def ours(path: Path) -> bool:
+    """A file inkread wrote as an output (NAME.page.xml it made), not a user's file of
+    that name: their ground truth is never passed over or written over as ours."""
+    return is_output(path) and path.is_file() and written_by_inkread(path)
 
 
 def rendered(path: Path) -> Path:

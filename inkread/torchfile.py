@@ -31,7 +31,8 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # a name of 250 bytes is legal; with the temporary file's additions it was not
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
         raise _failed(e, path) from None
     try:
@@ -51,7 +52,7 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
 
 
 def _failed(e: OSError, path: Path) -> WriteFailed:
-    kept = "; the file as it was is kept" if path.exists() else ""
+    kept = "; the file as it was is kept" if path.is_file() else ""
     return WriteFailed(f"cannot write ({e.strerror or e}){kept}", path)
 
 

@@ -672,8 +672,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     bf16 = recognizer.bf16  # validation reads in the precision the steps train in
 
     meta = {
-        "trained_on": [str(p) for p in opts.train],
-        "validated_on": [str(p) for p in opts.val] or "held-out training lines",
+        # resolved: --resume from another folder, with other data under the same names,
+        # is told apart (and the model says what it learnt from, wherever it goes)
+        "trained_on": [str(Path(p).resolve()) for p in opts.train],
+        "validated_on": [str(Path(p).resolve()) for p in opts.val] or "held-out training lines",
         "char_lm": opts.char_lm,
         "lm_text": [str(p) for p in opts.lm_text],
         "train_lines": len(keep_images),

@@ -464,6 +464,22 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
         run_cli(*args, overfit["manifest"].parent / "line2.png", "--out", tmp_path / "r.txt") == 2
     )
     assert "r.txt: names one file, for 2 inputs: give a folder" in capsys.readouterr().err
+    # never over what the user would lose: ground truth, a line's transcription, an input
+    page = ("read", PAGE.with_suffix(".jpg"), "--model", model(overfit), "--format", "page")
+    shutil.copy(PAGE, tmp_path / "truth.xml")
+    (tmp_path / "line1.gt.txt").write_text("kept", encoding="utf-8")
+    (tmp_path / "list.txt").write_text(str(line), encoding="utf-8")
+    listed = ("read", tmp_path / "list.txt", "-m", model(overfit))
+    for command, said in (
+        ((*page, "--out", tmp_path / "truth.xml"), "holds a transcription, which the output"),
+        ((*args, "--out", tmp_path / "line1.gt.txt"), "is a line's transcription"),
+        ((*listed, "--out", tmp_path / "list.txt"), "output would overwrite the input"),
+    ):
+        assert run_cli(*command) == 2
+        assert said in capsys.readouterr().err
+    assert (tmp_path / "truth.xml").read_bytes() == PAGE.read_bytes()
+    assert (tmp_path / "line1.gt.txt").read_text(encoding="utf-8") == "kept"
+    assert run_cli(*page, "--out", tmp_path / "p.xml") == 0  # its own output, read again
 
 
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
@@ -522,7 +538,7 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         # one GPU of several, as torch names it; here none, or not that many
         (["read", "{page}", "--device", "cuda:99"], "--device cuda:99: "),
         (["read", "{page}", "--device", "gpu"], "must be auto, cpu, cuda or cuda:N"),
-        (["train", "--train", "{zipped}"], "1 archive not read (unpack it)"),
+        (["train", "--train", "{zipped}"], "1 archive, compressed or office file not read"),
         (["read", "{zipped}"], "(but archives, such as x.zip: unpack them)"),
     ],
 )

@@ -575,8 +575,10 @@ def test_two_xml_files_of_one_page_in_a_folder_are_read_once(tmp_path):
         (tmp_path / source.name).write_bytes(source.read_bytes())
     shutil.copy(tmp_path / "JDH_2_16_45_003.xml", tmp_path / "JDH_2_16_45_003.copy.xml")
     lines, skipped = read_data([tmp_path])
-    assert len(lines) == 11 and {x.source.name for x in lines} == {"JDH_2_16_45_003.copy.xml"}
-    assert "11 another XML of the same page image" in skipped.summary()
+    # the one named as the image, not the copy that sorts first
+    assert len(lines) == 11 and {x.source.name for x in lines} == {"JDH_2_16_45_003.xml"}
+    said = "11 another XML of the same page image (JDH_2_16_45_003.xml read)"
+    assert said in skipped.summary()
 
 
 def test_a_manifest_row_of_three_columns_is_skipped_not_learnt_as_text(tmp_path):
@@ -852,3 +854,50 @@ def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
     (tmp_path / "gt.txt").write_text("a p r o p o s e d <space> f o r\n", encoding="utf-8")
     with pytest.raises(InkreadError, match="gt.txt: PyLaia's ground truth"):
         read_data([tmp_path / "gt.txt"])
+
+
+def test_a_folder_is_read_as_a_user_means_it(tmp_path):
+    """Hidden folders hold copies of the pages (.snapshot, .Trash-1000, .git) and systems
+    leave litter (macOS's ._P.jpg and __MACOSX, Office's ~$ locks): read, they were scored
+    and learnt twice or counted as broken. A linked folder is followed, once, a link back up
+    the tree does not loop, and a dangling link is said, not passed over."""
+    share = tmp_path / "share"
+    other = FIXTURES / "hooker" / "JDH_2_16_40_001.xml"
+    for folder, page_xml in (
+        (share, PAGE),
+        (share / ".snapshot", PAGE),
+        (share / "__MACOSX", PAGE),
+        (tmp_path / "elsewhere", other),
+    ):
+        folder.mkdir(parents=True)
+        for suffix in (".xml", ".jpg"):
+            shutil.copy(page_xml.with_suffix(suffix), folder / page_xml.with_suffix(suffix).name)
+    (share / "._P.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (share / "~$P.xml").write_bytes(b"\x00 lock")
+    (share / "linked").symlink_to(tmp_path / "elsewhere")
+    (share / "up").symlink_to(share)
+    (share / "gone.xml").symlink_to(tmp_path / "nowhere.xml")
+    lines, skipped = read_data([share])
+    assert {x.source.name for x in lines} == {PAGE.name, other.name}
+    assert len(lines) == 11 + len(read_data([other])[0])  # each page once
+    assert dict(skipped.reasons) == {"file or folder not reached (No such file or directory)": 1}
+
+
+def test_ground_truth_named_as_an_output_is_not_taken_for_one(tmp_path):
+    """A user's ground truth may be named NAME.page.xml; inkread's reading of the page,
+    NAME.alto.xml, beside it once took its place (0 % CER): what inkread wrote is told by
+    its creator, not its name."""
+    from inkread.data.sources import written_by_inkread
+
+    shutil.copy(PAGE, tmp_path / "JDH_2_16_45_003.page.xml")
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "JDH_2_16_45_003.jpg")
+    root = etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml")).getroot()
+    software = etree.SubElement(root.find("{*}Description"), "softwareName")
+    software.text = "inkread 0.1.0"
+    for string in root.iter("{*}String"):
+        string.set("CONTENT", "read")
+    (tmp_path / "JDH_2_16_45_003.alto.xml").write_bytes(to_bytes(root))
+    assert written_by_inkread(tmp_path / "JDH_2_16_45_003.alto.xml")
+    assert not written_by_inkread(tmp_path / "JDH_2_16_45_003.page.xml")
+    found, _ = texts([tmp_path])
+    assert found == texts([PAGE])[0]

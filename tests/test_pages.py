@@ -458,6 +458,9 @@ def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth
         capsys.readouterr().err
     )
     assert [p.name for p in (tmp_path / "o").iterdir()] == [name + ".page.xml"]
+    # into a folder that holds the one read: its pages are the user's, and are read
+    assert run_cli("read", doc, *model, "--out", tmp_path) == 0
+    assert (tmp_path / (name + ".txt")).is_file()
     written = sorted(p.name for p in doc.iterdir())
     assert written == sorted(name + s for s in (".xml", ".jpg", ".page.xml"))
 

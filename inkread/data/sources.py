@@ -7,12 +7,14 @@ thousand good ones.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from inkread.data import alto, page
-from inkread.data.images import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, archived
+from inkread.data.images import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, OFFICE, archived
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import parse
 from inkread.errors import InkreadError, MissingFile, NotLineData
@@ -128,12 +130,53 @@ def _iam_kind(folder: Path) -> str | None:
     return None
 
 
+PACKED = ARCHIVE_SUFFIXES + OFFICE + (".gz", ".bz2", ".xz")  # in a folder: said, not read
+LITTER = ("Thumbs.db", "desktop.ini", "__MACOSX")  # what systems leave in shared folders
+
+
+def files_in(folder: Path, unreadable: Callable[[Path, str], None]) -> list[Path]:
+    """Every file below folder, in order, as a user means them: not what hidden folders hold
+    (.git, .snapshot, .Trash-1000: copies of the pages, scored and learnt twice) nor systems'
+    litter (macOS's ._page.jpg and __MACOSX, Office's ~$ locks, Thumbs.db); linked folders
+    followed, once. A folder or file that cannot be listed or reached (permission denied, a
+    dangling link, a path past the system's limit) goes to `unreadable` with why: a locked
+    folder's pages were passed over without a word."""
+    found: list[Path] = []
+    walked: set[str] = set()
+
+    def failed(e: OSError) -> None:
+        unreadable(Path(e.filename or folder), e.strerror or str(e))
+
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=True):
+        real = os.path.realpath(root)
+        if real in walked:  # a link back up the tree, or to a folder seen already
+            dirs[:] = []
+            continue
+        walked.add(real)
+        dirs[:] = sorted(d for d in dirs if not _litter(d))
+        for name in files:
+            path = Path(root) / name
+            if _litter(name):
+                continue
+            try:
+                if stat.S_ISREG(path.stat().st_mode):
+                    found.append(path)
+            except OSError as e:
+                unreadable(path, e.strerror or str(e))
+    return sorted(found)
+
+
+def _litter(name: str) -> bool:
+    return name.startswith((".", "~$")) or name in LITTER
+
+
 def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     which = _iam_kind(folder)
     if which:
         return _iam(folder, which, skipped)
     lines: list[Line] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    unreached = lambda path, why: skipped.add(f"file or folder not reached ({why})", path)  # noqa: E731
+    for path in files_in(folder, unreached):
         name = path.name.lower()
         if path.parent.name == "ascii" and name == f"{_iam_kind(path.parent.parent)}.txt":
             lines += _iam(path.parent.parent, name[:-4], skipped)  # an IAM tree inside
@@ -146,34 +189,45 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
                 pass
             except InkreadError as e:
                 skipped.add("malformed XML" if "malformed" in str(e) else "unreadable XML", e)
-        elif name.endswith(ARCHIVE_SUFFIXES):  # an export inside, as it was downloaded
-            skipped.add("archive not read (unpack it)", path)
+        elif name.endswith(PACKED):  # an export inside, as it was downloaded
+            skipped.add("archive, compressed or office file not read (unpack it)", path)
     return _one_xml_a_page(lines, skipped)
 
 
 def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     """A folder may hold two XML files of one page (its PAGE and ALTO written side by side,
-    an export and a corrected copy): the first, by name, is read and the other's lines are
-    skipped, not learnt or scored twice. What inkread wrote beside a page (NAME.page.xml,
-    NAME.alto.xml) comes after its own XML: taken first, the model's readings were the
-    ground truth, scored at 0 % and learnt from."""
-    chosen: dict[Path, Path] = {}
+    an export and a corrected copy): one is read and the other's lines are skipped, not
+    learnt or scored twice (_preferred says which)."""
+    claims: dict[Path, list[Path]] = {}
     for line in lines:
         if line.source is not None and line.source.suffix.lower() == ".xml":
-            image, was = line.image.resolve(), chosen.get(line.image.resolve())
-            if was is None or (is_output(was), was.name) > (
-                is_output(line.source),
-                line.source.name,
-            ):
-                chosen[image] = line.source
+            found = claims.setdefault(line.image.resolve(), [])
+            if line.source not in found:
+                found.append(line.source)
+    chosen = {
+        image: min(xml, key=lambda x: _preferred(x, image)) if len(xml) > 1 else xml[0]
+        for image, xml in claims.items()
+    }
     kept = []
     for line in lines:
         xml = line.source is not None and line.source.suffix.lower() == ".xml"
         if xml and chosen[line.image.resolve()] != line.source:
-            skipped.add("another XML of the same page image", f"{line.source}#{line.id}")
+            skipped.add(
+                f"another XML of the same page image ({chosen[line.image.resolve()].name} read)",
+                f"{line.source}#{line.id}",
+            )
         else:
             kept.append(line)
     return kept
+
+
+def _preferred(xml: Path, image: Path) -> tuple:
+    """Which of a page's XML files to read: not one inkread wrote (read --out into the
+    folder: taken first, the model's readings were the ground truth, scored at 0 % and
+    learnt from), then one named as the image is (P.xml, not the backup copy 'P (1).xml'
+    or 'P copy.xml', which sort first and held old text: 204 % CER for 12 %), then the first
+    by name."""
+    return (written_by_inkread(xml), xml.stem.lower() != image.stem.lower(), xml.name)
 
 
 OUTPUTS = (".page.xml", ".alto.xml")  # the names `inkread read --format page|alto` writes
@@ -182,6 +236,24 @@ OUTPUTS = (".page.xml", ".alto.xml")  # the names `inkread read --format page|al
 def is_output(path: Path) -> bool:
     """Named as inkread names what it reads into XML."""
     return path.name.lower().endswith(OUTPUTS)
+
+
+def written_by_inkread(path: Path) -> bool:
+    """An XML file inkread wrote: its creator says so (a document it made), or it is named
+    as inkread names its outputs and every line's text carries a confidence, as readings
+    do and transcriptions seldom do. A user's ground truth named NAME.page.xml is not."""
+    try:
+        root = parse(path).getroot()
+    except InkreadError:
+        return False
+    makers = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
+    if any(m.strip().startswith("inkread") for m in makers):
+        return True
+    if not is_output(path):
+        return False
+    texts = [e for e in root.iter("{*}TextEquiv") if e.getparent().tag.endswith("TextLine")]
+    texts += list(root.iter("{*}String"))
+    return bool(texts) and all(e.get("conf") or e.get("WC") for e in texts)
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:

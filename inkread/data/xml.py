@@ -136,6 +136,8 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
     share its image's name. Where none is found, the path beside the XML, for the message
     that names what is missing."""
     folders = (xml_path.parent, xml_path.parent.parent)
+    if xml_path.is_symlink():  # a link to a page elsewhere: its image lies beside the page
+        folders += (xml_path.resolve().parent,)
     if name:
         base = Path(name.replace("\\", "/")).name
         beside = xml_path.parent / base
