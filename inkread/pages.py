@@ -958,6 +958,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
+        writer.mark_read(root)
         if fmt == "page":
             page.within_schema(root)
         return to_bytes(root)

@@ -62,7 +62,8 @@ def create_app(
             "alphabet": "".join(recognizer.alphabet.chars),
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),
-            "trained_on": meta.get("trained_on"),
+            # by name only: the paths of the machine it was trained on are not a client's
+            "trained_on": _names(meta.get("trained_on")),
             "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
             "decoder": describe(decoder),
         }
@@ -196,3 +197,7 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
 
 def _error(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
+
+
+def _names(paths: object) -> object:
+    return [Path(str(p)).name for p in paths] if isinstance(paths, list) else paths

@@ -480,6 +480,11 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
     assert (tmp_path / "truth.xml").read_bytes() == PAGE.read_bytes()
     assert (tmp_path / "line1.gt.txt").read_text(encoding="utf-8") == "kept"
     assert run_cli(*page, "--out", tmp_path / "p.xml") == 0  # its own output, read again
+    for _ in range(2):  # a PAGE file filled in: its own output too, however often
+        assert (
+            run_cli("read", PAGE, "-m", model(overfit), "-f", "page", "--out", tmp_path / "f.xml")
+            == 0
+        )
 
 
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
@@ -756,6 +761,7 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert client.get("/health").json() == {"status": "ok"}
     about = client.get("/model").json()
     assert about["model"] == "best.pt" and about["made_by"]["inkread"] == inkread.__version__
+    assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "POST"

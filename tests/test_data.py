@@ -901,3 +901,14 @@ def test_ground_truth_named_as_an_output_is_not_taken_for_one(tmp_path):
     assert not written_by_inkread(tmp_path / "JDH_2_16_45_003.page.xml")
     found, _ = texts([tmp_path])
     assert found == texts([PAGE])[0]
+    # a file inkread filled keeps its maker's Creator, and says it was read by inkread:
+    # read into a sub-folder under the page's own name, it sorted first and was the truth
+    (tmp_path / "Readings").mkdir()
+    filled = etree.parse(str(PAGE)).getroot()
+    for unicode in filled.iter("{*}Unicode"):
+        unicode.text = "read"
+    page.mark_read(filled)
+    (tmp_path / "Readings" / "JDH_2_16_45_003.xml").write_bytes(to_bytes(filled))
+    assert written_by_inkread(tmp_path / "Readings" / "JDH_2_16_45_003.xml")
+    found, skipped = texts([tmp_path])
+    assert found == texts([PAGE])[0]

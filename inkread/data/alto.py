@@ -240,6 +240,32 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
             etree.SubElement(line, tag("String"), CONTENT=found.text, WC=f"{found.confidence:.4f}")
 
 
+def mark_read(root: etree._Element) -> None:
+    """Say in the file's Description that inkread read its text (page.mark_read): an
+    OCRProcessing step, which ALTO 2 to 4 all accept, after those already there."""
+    ns = etree.QName(root).namespace
+    tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    description = child(root, "Description")
+    if description is None or any(
+        (e.text or "").startswith("inkread") for e in descendants(description, "softwareName")
+    ):
+        return
+    step = etree.Element(tag("OCRProcessing"), ID="inkread_reading")
+    software = etree.SubElement(
+        etree.SubElement(step, tag("ocrProcessingStep")), tag("processingSoftware")
+    )
+    etree.SubElement(software, tag("softwareName")).text = f"inkread {__version__}"
+    before = [
+        c
+        for c in description
+        if local(c) in ("MeasurementUnit", "sourceImageInformation", "OCRProcessing")
+    ]
+    if before:
+        before[-1].addnext(step)
+    else:
+        description.insert(0, step)
+
+
 NAMESPACE_V4 = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_V4 = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
 

@@ -333,6 +333,29 @@ def _region_text(q, region: etree._Element) -> None:
     lines[-1].addnext(equiv)
 
 
+READ_BY = f"Text read by inkread {__version__}"  # how a file inkread filled says so
+
+
+def mark_read(root: etree._Element) -> None:
+    """Say in the file's metadata that inkread read its text: a file it filled keeps its
+    maker's Creator (Transkribus), and its readings, found beside the ground truth, were
+    taken for it (scored at 0 %). Comments is in both schemas, after LastChange."""
+    ns = etree.QName(root).namespace
+    meta = child(root, "Metadata")
+    if meta is None:
+        return
+    comments = child(meta, "Comments")
+    if comments is None:
+        comments = etree.Element(f"{{{ns}}}Comments")
+        before = [c for c in meta if local(c) in ("Creator", "Created", "LastChange")]
+        if before:
+            before[-1].addnext(comments)
+        else:
+            meta.insert(0, comments)
+    if READ_BY not in (comments.text or ""):
+        comments.text = f"{comments.text}\n{READ_BY}" if comments.text else READ_BY
+
+
 def _equiv(q, text: str, confidence: float) -> etree._Element:
     equiv = etree.Element(q("TextEquiv"), conf=f"{confidence:.4f}")
     etree.SubElement(equiv, q("Unicode")).text = text

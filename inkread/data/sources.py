@@ -239,21 +239,15 @@ def is_output(path: Path) -> bool:
 
 
 def written_by_inkread(path: Path) -> bool:
-    """An XML file inkread wrote: its creator says so (a document it made), or it is named
-    as inkread names its outputs and every line's text carries a confidence, as readings
-    do and transcriptions seldom do. A user's ground truth named NAME.page.xml is not."""
+    """An XML file inkread wrote: one it made names it as Creator (PAGE) or software
+    (ALTO), one it filled says it read the text (page.mark_read, alto.mark_read). Not a
+    name: a user's ground truth, or another engine's export, may be named NAME.page.xml."""
     try:
         root = parse(path).getroot()
     except InkreadError:
         return False
-    makers = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
-    if any(m.strip().startswith("inkread") for m in makers):
-        return True
-    if not is_output(path):
-        return False
-    texts = [e for e in root.iter("{*}TextEquiv") if e.getparent().tag.endswith("TextLine")]
-    texts += list(root.iter("{*}String"))
-    return bool(texts) and all(e.get("conf") or e.get("WC") for e in texts)
+    said = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName", "{*}Comments")]
+    return any(x.strip().startswith("inkread") or "read by inkread" in x for x in said)
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
