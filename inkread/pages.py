@@ -41,6 +41,7 @@ from inkread.data.lines import (
     printable,
 )
 from inkread.data.sources import (
+    OUTPUTS,
     files_in,
     is_line_data,
     is_list,
@@ -74,8 +75,8 @@ SHAPE_SLACK = 0.05
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
-    "page": ".page.xml",
-    "alto": ".alto.xml",
+    "page": OUTPUTS[0],  # .page.xml: named so that data.sources tells them (is_output)
+    "alto": OUTPUTS[1],
     "hocr": ".hocr.html",
 }
 
