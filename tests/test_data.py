@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import FIXTURES, turned_page
+from conftest import FIXTURES, SCHEMAS, turned_page
 from lxml import etree
 from PIL import Image
 
@@ -912,3 +912,41 @@ def test_ground_truth_named_as_an_output_is_not_taken_for_one(tmp_path):
     assert written_by_inkread(tmp_path / "Readings" / "JDH_2_16_45_003.xml")
     found, skipped = texts([tmp_path])
     assert found == texts([PAGE])[0]
+
+
+def test_only_inkreads_own_words_make_a_file_its_own(tmp_path):
+    """A user's Creator "inkread-tools 1.2", or Comments about "inkread volunteers", made
+    their ground truth count as inkread's (scored at 0 %, written over); and a file without
+    Metadata or Description could not be marked, so its output was not known next time."""
+    from inkread.data.sources import written_by_inkread
+
+    xml = PAGE.read_text(encoding="utf-8")
+    creator = re.search(r"<Creator>[^<]*</Creator>", xml).group()
+    for n, (mine, theirs) in enumerate(
+        [
+            ("<Creator>inkread-tools 1.2</Creator>", False),
+            (creator, False),
+            ("<Creator>inkread 0.1.0</Creator>", True),
+        ]
+    ):
+        (tmp_path / f"{n}.xml").write_text(xml.replace(creator, mine), encoding="utf-8")
+        assert written_by_inkread(tmp_path / f"{n}.xml") == theirs
+    root = etree.fromstring(xml.replace(creator, "<Creator>Transkribus</Creator>").encode())
+    for comments in root.iter("{*}Comments"):
+        comments.getparent().remove(comments)
+    meta = root.find("{*}Metadata")
+    ns = etree.QName(meta).namespace
+    etree.SubElement(meta, f"{{{ns}}}Comments").text = "inkread volunteers, by hand"
+    (tmp_path / "c.xml").write_bytes(to_bytes(root))
+    assert not written_by_inkread(tmp_path / "c.xml")
+    root.remove(meta)  # no Metadata: made, and marked
+    page.mark_read(root)
+    (tmp_path / "m.xml").write_bytes(to_bytes(root))
+    assert written_by_inkread(tmp_path / "m.xml")
+    etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2013-07-15.xsd"))).assertValid(root)
+    alto_root = etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml")).getroot()
+    alto_root.remove(alto_root.find("{*}Description"))
+    alto.mark_read(alto_root)
+    (tmp_path / "a.xml").write_bytes(to_bytes(alto_root))
+    assert written_by_inkread(tmp_path / "a.xml")
+    etree.XMLSchema(etree.parse(str(SCHEMAS / "alto-4-4.xsd"))).assertValid(alto_root)

@@ -246,9 +246,11 @@ def mark_read(root: etree._Element) -> None:
     ns = etree.QName(root).namespace
     tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
     description = child(root, "Description")
-    if description is None or any(
-        (e.text or "").startswith("inkread") for e in descendants(description, "softwareName")
-    ):
+    if description is None:  # optional, but where inkread's mark goes: its units are pixels
+        description = etree.Element(tag("Description"))
+        etree.SubElement(description, tag("MeasurementUnit")).text = "pixel"
+        root.insert(0, description)
+    if any((e.text or "").startswith("inkread") for e in descendants(description, "softwareName")):
         return
     step = etree.Element(tag("OCRProcessing"), ID="inkread_reading")
     software = etree.SubElement(

@@ -342,8 +342,12 @@ def mark_read(root: etree._Element) -> None:
     taken for it (scored at 0 %). Comments is in both schemas, after LastChange."""
     ns = etree.QName(root).namespace
     meta = child(root, "Metadata")
-    if meta is None:
-        return
+    if meta is None:  # the schema wants one: made as new documents have it
+        meta = etree.Element(f"{{{ns}}}Metadata")
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        for name, text in (("Creator", "unknown"), ("Created", now), ("LastChange", now)):
+            etree.SubElement(meta, f"{{{ns}}}{name}").text = text
+        root.insert(0, meta)
     comments = child(meta, "Comments")
     if comments is None:
         comments = etree.Element(f"{{{ns}}}Comments")

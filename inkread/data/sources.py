@@ -246,8 +246,12 @@ def written_by_inkread(path: Path) -> bool:
         root = parse(path).getroot()
     except InkreadError:
         return False
-    said = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName", "{*}Comments")]
-    return any(x.strip().startswith("inkread") or "read by inkread" in x for x in said)
+    made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
+    read = [e.text or "" for e in root.iter("{*}Comments")]
+    # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
+    return any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made) or any(
+        re.search(r"^Text read by inkread \d", x, re.MULTILINE) for x in read
+    )
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
