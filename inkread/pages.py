@@ -130,7 +130,11 @@ def open_inputs(
     for raw in entries:
         path = Path(raw)
         if path.is_dir():
-            listing = files_in(path, lambda p, why: _unreached(left_out, p, why))
+            listing = files_in(
+                path,
+                lambda p, why: _unreached(left_out, p, why),
+                lambda p: warn(f"warning: {p}: a hidden folder, passed over: give it by name"),
+            )
             if out is not None and path.resolve() == out.resolve():
                 listing = [p for p in listing if not ours(p) and not own_copy(p)]
             xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)

@@ -857,10 +857,11 @@ def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
 
 
 def test_a_folder_is_read_as_a_user_means_it(tmp_path):
-    """Hidden folders hold copies of the pages (.snapshot, .Trash-1000, .git) and systems
-    leave litter (macOS's ._P.jpg and __MACOSX, Office's ~$ locks): read, they were scored
-    and learnt twice or counted as broken. A linked folder is followed, once, a link back up
-    the tree does not loop, and a dangling link is said, not passed over."""
+    """Systems' hidden folders hold copies of the pages (.snapshot, .Trash-1000, .git), and
+    systems leave litter (macOS's ._P.jpg and __MACOSX, Office's ~$ locks): read, they were
+    scored and learnt twice or counted as broken. Another hidden folder is passed over and
+    said. A linked folder is followed, once, a link back up the tree does not loop, and a
+    dangling link is said, not passed over."""
     share = tmp_path / "share"
     other = FIXTURES / "hooker" / "JDH_2_16_40_001.xml"
     for folder, page_xml in (
@@ -877,10 +878,14 @@ def test_a_folder_is_read_as_a_user_means_it(tmp_path):
     (share / "linked").symlink_to(tmp_path / "elsewhere")
     (share / "up").symlink_to(share)
     (share / "gone.xml").symlink_to(tmp_path / "nowhere.xml")
+    (share / ".data").mkdir()  # hidden, but no system's: the user's perhaps, so said
     lines, skipped = read_data([share])
     assert {x.source.name for x in lines} == {PAGE.name, other.name}
     assert len(lines) == 11 + len(read_data([other])[0])  # each page once
-    assert dict(skipped.reasons) == {"file or folder not reached (No such file or directory)": 1}
+    assert dict(skipped.reasons) == {
+        "file or folder not reached (No such file or directory)": 1,
+        "hidden folder passed over (give it by name)": 1,
+    }
 
 
 def test_ground_truth_named_as_an_output_is_not_taken_for_one(tmp_path):

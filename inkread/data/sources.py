@@ -131,16 +131,40 @@ def _iam_kind(folder: Path) -> str | None:
 
 
 PACKED = ARCHIVE_SUFFIXES + OFFICE + (".gz", ".bz2", ".xz")  # in a folder: said, not read
+# hidden folders that systems and tools keep (version control, snapshots, caches): passed
+# over without a word; other hidden folders are said
+SYSTEM_FOLDERS = {
+    ".git",
+    ".svn",
+    ".hg",
+    ".snapshot",
+    ".snapshots",
+    ".zfs",
+    ".cache",
+    ".ipynb_checkpoints",
+    ".thumbnails",
+    ".Spotlight-V100",
+    ".fseventsd",
+    ".TemporaryItems",
+    ".idea",
+    ".vscode",
+    ".DocumentRevisions-V100",
+}
 LITTER = ("Thumbs.db", "desktop.ini", "__MACOSX")  # what systems leave in shared folders
 
 
-def files_in(folder: Path, unreadable: Callable[[Path, str], None]) -> list[Path]:
+def files_in(
+    folder: Path,
+    unreadable: Callable[[Path, str], None],
+    hidden: Callable[[Path], None] = lambda path: None,
+) -> list[Path]:
     """Every file below folder, in order, as a user means them: not what hidden folders hold
     (.git, .snapshot, .Trash-1000: copies of the pages, scored and learnt twice) nor systems'
     litter (macOS's ._page.jpg and __MACOSX, Office's ~$ locks, Thumbs.db); linked folders
     followed, once. A folder or file that cannot be listed or reached (permission denied, a
     dangling link, a path past the system's limit) goes to `unreadable` with why: a locked
-    folder's pages were passed over without a word."""
+    folder's pages were passed over without a word. A hidden folder that is not a system's
+    own (.data) goes to `hidden`, to be said: it may hold the user's pages."""
     found: list[Path] = []
     walked: set[str] = set()
 
@@ -153,6 +177,9 @@ def files_in(folder: Path, unreadable: Callable[[Path, str], None]) -> list[Path
             dirs[:] = []
             continue
         walked.add(real)
+        for d in dirs:
+            if d.startswith(".") and not d.startswith(".Trash") and d not in SYSTEM_FOLDERS:
+                hidden(Path(root) / d)
         dirs[:] = sorted(d for d in dirs if not _litter(d))
         for name in files:
             path = Path(root) / name
@@ -176,7 +203,8 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         return _iam(folder, which, skipped)
     lines: list[Line] = []
     unreached = lambda path, why: skipped.add(f"file or folder not reached ({why})", path)  # noqa: E731
-    for path in files_in(folder, unreached):
+    unseen = lambda path: skipped.add("hidden folder passed over (give it by name)", path)  # noqa: E731
+    for path in files_in(folder, unreached, unseen):
         name = path.name.lower()
         if path.parent.name == "ascii" and name == f"{_iam_kind(path.parent.parent)}.txt":
             lines += _iam(path.parent.parent, name[:-4], skipped)  # an IAM tree inside
