@@ -312,7 +312,7 @@ def _would_lose(target: Path, doc, kept_safe: set[Path]) -> str | None:
         return "output would overwrite the input"
     if target.name.lower().endswith(SIDECAR):
         return "is a line's transcription, which the output would replace"
-    if _transcribed(target) and not written_by_inkread(target):
+    if not written_by_inkread(target) and _transcribed(target):  # own output: one parse
         return "holds a transcription, which the output would replace: choose another --out"
     return None
 
@@ -945,15 +945,14 @@ COMMANDS_ELSEWHERE = {
 
 def _from_elsewhere(e: Exception) -> str | None:
     """For an option or command of another engine: what inkread has instead."""
-    name = getattr(e, "option_name", None)
-    if name and name.split("=")[0] in ELSEWHERE:
-        return f"no option {name}: {ELSEWHERE[name.split('=')[0]]}"
-    said = str(getattr(e, "message", "") or e)
-    found = re.search(r"No such command '([^']+)'", said)
-    if found and found.group(1).lower() in COMMANDS_ELSEWHERE:
-        return (
-            f"no command {found.group(1)!r}: inkread {COMMANDS_ELSEWHERE[found.group(1).lower()]}"
-        )
+    name = getattr(e, "option_name", None) or ""
+    option = name.split("=")[0]
+    if option in ELSEWHERE:
+        return f"no option {name}: {ELSEWHERE[option]}"
+    found = re.search(r"No such command '([^']+)'", str(getattr(e, "message", "") or e))
+    command = found.group(1) if found else ""
+    if command.lower() in COMMANDS_ELSEWHERE:
+        return f"no command {command!r}: inkread {COMMANDS_ELSEWHERE[command.lower()]}"
     return None
 
 

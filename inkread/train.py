@@ -432,6 +432,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         ):
             was = begun.get(key)
             if was is not None and not _same_data(was, now):
+                anew = key == "validated_on" or not opts.val  # other validation lines
                 say(
                     f"warning: --resume: the run began {what} on "
                     f"{' '.join(was) if isinstance(was, list) else was} and goes on with "
@@ -439,11 +440,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                     + (
                         "; best.pt's score was judged on other lines, so the next "
                         "validation chooses it anew"
-                        if key == "validated_on" or not opts.val
+                        if anew
                         else ""
                     )
                 )
-                if key == "validated_on" or not opts.val:  # scores on two sets do not compare
+                if anew:  # scores on two sets do not compare
                     state.pop("best_cer", None)
     else:
         if last_path.is_file():
@@ -525,7 +526,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             f"no usable validation lines in {' '.join(opts.val)}"
             + (f" ({val_skipped.summary()})" if len(val_skipped) else "")
         )
-    learnt = {line_key(x) for x in train_lines}
+    # (with no --val, its lines are held out below, none of them trained on)
+    learnt = {line_key(x) for x in train_lines} if val_lines else set()
     seen = sum(line_key(x) in learnt for x in val_lines)
     if seen:
         say(

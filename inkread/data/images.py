@@ -26,6 +26,8 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pill
 ORIENTATION = 0x0112  # the EXIF tag
 
 
+OFFICE = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub")  # ZIPs inside
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".7z", ".rar")
 _ARCHIVES = {b"PK\x03\x04": "ZIP", b"\x1f\x8b": "gzip", b"7z\xbc\xaf": "7-Zip", b"Rar!": "RAR"}
 
 
@@ -46,10 +48,6 @@ def archived(path: Path) -> str | None:
     if kind is None and name.endswith(ARCHIVE_SUFFIXES):
         kind = "tar" if ".tar" in name else name.rsplit(".", 1)[-1].upper()
     return f"a {kind} archive: unpack it and give its folder" if kind else None
-
-
-OFFICE = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub")  # ZIPs inside
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".7z", ".rar")
 
 
 def _opened(path: Path) -> Image.Image:

@@ -226,10 +226,16 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     """A folder may hold two XML files of one page (its PAGE and ALTO written side by side,
     an export and a corrected copy): one is read and the other's lines are skipped, not
     learnt or scored twice (_preferred says which)."""
+    # each line of an XML file, by its page image (resolved once)
+    images = {
+        id(line): line.image.resolve()
+        for line in lines
+        if line.source is not None and line.source.suffix.lower() == ".xml"
+    }
     claims: dict[Path, list[Path]] = {}
     for line in lines:
-        if line.source is not None and line.source.suffix.lower() == ".xml":
-            found = claims.setdefault(line.image.resolve(), [])
+        if id(line) in images:
+            found = claims.setdefault(images[id(line)], [])
             if line.source not in found:
                 found.append(line.source)
     chosen = {
@@ -238,10 +244,10 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     }
     kept = []
     for line in lines:
-        xml = line.source is not None and line.source.suffix.lower() == ".xml"
-        if xml and chosen[line.image.resolve()] != line.source:
+        read = chosen[images[id(line)]] if id(line) in images else line.source
+        if read != line.source:
             skipped.add(
-                f"another XML of the same page image ({chosen[line.image.resolve()].name} read)",
+                f"another XML of the same page image ({read.name} read)",
                 f"{line.source}#{line.id}",
             )
         else:
