@@ -434,6 +434,7 @@ def segment_pages(
                 raise e
             leave_out(e)
             continue
+        (page if kind == "page" else alto).mark(root, "Lines found")  # theirs once transcribed
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(to_bytes(root))
         if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML

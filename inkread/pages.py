@@ -963,13 +963,15 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
-        writer.mark_read(root)
+        writer.mark(root)
         if fmt == "page":
             page.within_schema(root)
         return to_bytes(root)
     size = _size_of(doc)
-    writer = page.new_document if fmt == "page" else alto.new_document
-    return to_bytes(writer(_image_named(doc, size), size, [r.line for r in readings], texts))
+    writer = page if fmt == "page" else alto
+    root = writer.new_document(_image_named(doc, size), size, [r.line for r in readings], texts)
+    writer.mark(root)  # its text's fingerprint: corrected by a person, it is theirs
+    return to_bytes(root)
 
 
 def _image_named(doc: Document, size: tuple[int, int]) -> Path:

@@ -485,6 +485,17 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
             run_cli("read", PAGE, "-m", model(overfit), "-f", "page", "--out", tmp_path / "f.xml")
             == 0
         )
+    # once a person corrects inkread's readings, they are theirs: not read over again
+    for name, fmt in (("p.xml", "page"), ("a.xml", "alto")):
+        again = (*page[:-1], fmt, "--out", tmp_path / name)
+        assert run_cli(*again) == 0
+        assert run_cli(*again) == 0
+        corrected = (tmp_path / name).read_text(encoding="utf-8")
+        corrected = re.sub(r"(<Unicode>|CONTENT=\")[^<\"]+", r"\1corrected", corrected, count=1)
+        (tmp_path / name).write_text(corrected, encoding="utf-8")
+        assert run_cli(*again) == 2
+        assert "holds a transcription, which the output" in capsys.readouterr().err
+        assert (tmp_path / name).read_text(encoding="utf-8") == corrected
 
 
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):

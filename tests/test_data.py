@@ -912,7 +912,7 @@ def test_ground_truth_named_as_an_output_is_not_taken_for_one(tmp_path):
     filled = etree.parse(str(PAGE)).getroot()
     for unicode in filled.iter("{*}Unicode"):
         unicode.text = "read"
-    page.mark_read(filled)
+    page.mark(filled)
     (tmp_path / "Readings" / "JDH_2_16_45_003.xml").write_bytes(to_bytes(filled))
     assert written_by_inkread(tmp_path / "Readings" / "JDH_2_16_45_003.xml")
     found, skipped = texts([tmp_path])
@@ -945,13 +945,49 @@ def test_only_inkreads_own_words_make_a_file_its_own(tmp_path):
     (tmp_path / "c.xml").write_bytes(to_bytes(root))
     assert not written_by_inkread(tmp_path / "c.xml")
     root.remove(meta)  # no Metadata: made, and marked
-    page.mark_read(root)
+    page.mark(root)
     (tmp_path / "m.xml").write_bytes(to_bytes(root))
     assert written_by_inkread(tmp_path / "m.xml")
     etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2013-07-15.xsd"))).assertValid(root)
     alto_root = etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml")).getroot()
     alto_root.remove(alto_root.find("{*}Description"))
-    alto.mark_read(alto_root)
+    alto.mark(alto_root)
     (tmp_path / "a.xml").write_bytes(to_bytes(alto_root))
     assert written_by_inkread(tmp_path / "a.xml")
     etree.XMLSchema(etree.parse(str(SCHEMAS / "alto-4-4.xsd"))).assertValid(alto_root)
+
+
+def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
+    """inkread's mark stayed on a page a person had corrected in an editor: their work was
+    taken for inkread's readings, passed over beside other XML and read over again. The
+    mark's fingerprint of the text tells; a mark of an earlier version, without one, and a
+    file re-saved with its text unchanged, stay inkread's."""
+    from inkread.data.sources import written_by_inkread
+
+    for kind, root, text in (
+        ("page", etree.parse(str(PAGE)).getroot(), "{*}Unicode"),
+        ("alto", etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml")).getroot(), None),
+    ):
+        writer = page if kind == "page" else alto
+        writer.mark(root, "Lines found" if kind == "alto" else "Text read")
+        writer.mark(root)  # read again: one mark, of the latest reading
+        path = tmp_path / f"{kind}.xml"
+        path.write_bytes(to_bytes(root))
+        assert written_by_inkread(path)
+        path.write_bytes(etree.tostring(root, encoding="UTF-8"))  # saved again as it was
+        assert written_by_inkread(path)
+        if text:  # a line corrected
+            line = next(e for e in root.iter(text) if "TextLine" in e.getparent().getparent().tag)
+            line.text = line.text + "s"
+        else:  # a word
+            word = next(root.iter("{*}String"))
+            word.set("CONTENT", word.get("CONTENT") + "s")
+        path.write_bytes(to_bytes(root))
+        assert not written_by_inkread(path)
+        assert path.read_text(encoding="utf-8").count("text sha1") == 1
+    xml = PAGE.read_text(encoding="utf-8")
+    old = re.sub(r"<Comments>[^<]*</Comments>", "", xml).replace(
+        "</Creator>", "</Creator><Comments>Text read by inkread 0.1.0</Comments>"
+    )
+    (tmp_path / "old.xml").write_text(old, encoding="utf-8")
+    assert written_by_inkread(tmp_path / "old.xml")

@@ -30,6 +30,7 @@ from inkread.data.xml import (
     point_list,
     points,
     resolve_image,
+    text_digest,
     upright_turns,
     xml_id,
 )
@@ -240,9 +241,15 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
             etree.SubElement(line, tag("String"), CONTENT=found.text, WC=f"{found.confidence:.4f}")
 
 
-def mark_read(root: etree._Element) -> None:
-    """Say in the file's Description that inkread read its text (page.mark_read): an
-    OCRProcessing step, which ALTO 2 to 4 all accept, after those already there."""
+def digest(root: etree._Element) -> str:
+    """The fingerprint of all the text it holds, words, glyphs and hyphens (page.digest)."""
+    return text_digest(e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
+
+
+def mark(root: etree._Element, done: str = "Text read") -> None:
+    """Say in the file's Description that inkread read its text, with that text's
+    fingerprint as the step's settings (page.mark): an OCRProcessing step, which ALTO
+    2 to 4 all accept, after those already there, or inkread's step already there."""
     ns = etree.QName(root).namespace
     tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
     description = child(root, "Description")
@@ -250,22 +257,38 @@ def mark_read(root: etree._Element) -> None:
         description = etree.Element(tag("Description"))
         etree.SubElement(description, tag("MeasurementUnit")).text = "pixel"
         root.insert(0, description)
-    if any((e.text or "").startswith("inkread") for e in descendants(description, "softwareName")):
-        return
-    step = etree.Element(tag("OCRProcessing"), ID="inkread_reading")
-    software = etree.SubElement(
-        etree.SubElement(step, tag("ocrProcessingStep")), tag("processingSoftware")
-    )
-    etree.SubElement(software, tag("softwareName")).text = f"inkread {__version__}"
-    before = [
-        c
-        for c in description
-        if local(c) in ("MeasurementUnit", "sourceImageInformation", "OCRProcessing")
+    ours = [
+        e.getparent()
+        for e in descendants(description, "softwareName")
+        if (e.text or "").startswith("inkread")
     ]
-    if before:
-        before[-1].addnext(step)
+    if ours:
+        software = ours[0]
     else:
-        description.insert(0, step)
+        step = etree.Element(tag("OCRProcessing"), ID="inkread_reading")
+        software = etree.SubElement(
+            etree.SubElement(step, tag("ocrProcessingStep")), tag("processingSoftware")
+        )
+        etree.SubElement(software, tag("softwareName")).text = f"inkread {__version__}"
+        before = [
+            c
+            for c in description
+            if local(c) in ("MeasurementUnit", "sourceImageInformation", "OCRProcessing")
+        ]
+        if before:
+            before[-1].addnext(step)
+        else:
+            description.insert(0, step)
+    settings = child(software.getparent(), "processingStepSettings")
+    if settings is None:  # the schema puts it just before the software
+        settings = etree.Element(tag("processingStepSettings"))
+        software.addprevious(settings)
+    settings.text = f"text sha1 {digest(root)}"
+    steps = descendants(software.getparent(), "processingStepDescription")
+    if not steps:  # before the settings, as the schema orders them
+        steps = [etree.Element(tag("processingStepDescription"))]
+        settings.addprevious(steps[0])
+    steps[0].text = done.lower()
 
 
 NAMESPACE_V4 = "http://www.loc.gov/standards/alto/ns-v4#"

@@ -30,6 +30,7 @@ from inkread.data.xml import (
     points,
     resolve_image,
     structure_type,
+    text_digest,
     upright_turns,
     with_structure_type,
     xml_id,
@@ -333,13 +334,21 @@ def _region_text(q, region: etree._Element) -> None:
     lines[-1].addnext(equiv)
 
 
-READ_BY = f"Text read by inkread {__version__}"  # how a file inkread filled says so
+# how a file inkread filled (or found the lines of) says so, with its text's fingerprint
+MARK = re.compile(r"(?:Text read|Lines found) by inkread \d\S*(?: \[text sha1 ([0-9a-f]+)\])?")
 
 
-def mark_read(root: etree._Element) -> None:
-    """Say in the file's metadata that inkread read its text: a file it filled keeps its
-    maker's Creator (Transkribus), and its readings, found beside the ground truth, were
-    taken for it (scored at 0 %). Comments is in both schemas, after LastChange."""
+def digest(root: etree._Element) -> str:
+    """The fingerprint of all the text it holds, at every level: a person may correct a
+    word and not its line (xml.text_digest)."""
+    return text_digest(e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText"))
+
+
+def mark(root: etree._Element, done: str = "Text read") -> None:
+    """Say in the file's metadata that inkread read its text, and the fingerprint of that
+    text: a file it filled keeps its maker's Creator (Transkribus), and its readings, found
+    beside the ground truth, were taken for it (scored at 0 %); once a person corrects them
+    they are ground truth. Comments is in both schemas, after LastChange."""
     ns = etree.QName(root).namespace
     meta = child(root, "Metadata")
     if meta is None:  # the schema wants one: made as new documents have it
@@ -356,8 +365,11 @@ def mark_read(root: etree._Element) -> None:
             before[-1].addnext(comments)
         else:
             meta.insert(0, comments)
-    if READ_BY not in (comments.text or ""):
-        comments.text = f"{comments.text}\n{READ_BY}" if comments.text else READ_BY
+    # one mark, of this reading: an earlier one's fingerprint is of the text read then
+    kept = [x for x in (comments.text or "").splitlines() if not MARK.match(x)]
+    comments.text = "\n".join(
+        [*kept, f"{done} by inkread {__version__} [text sha1 {digest(root)}]"]
+    )
 
 
 def _equiv(q, text: str, confidence: float) -> etree._Element:

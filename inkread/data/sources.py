@@ -273,19 +273,28 @@ def is_output(path: Path) -> bool:
 
 
 def written_by_inkread(path: Path) -> bool:
-    """An XML file inkread wrote: one it made names it as Creator (PAGE) or software
-    (ALTO), one it filled says it read the text (page.mark_read, alto.mark_read). Not a
-    name: a user's ground truth, or another engine's export, may be named NAME.page.xml."""
+    """An XML file whose text is inkread's: one it made names it as Creator (PAGE) or
+    software (ALTO), one it filled says so (page.mark, alto.mark). Not a name: a user's
+    ground truth, or another engine's export, may be named NAME.page.xml. And not once a
+    person has corrected the text: the fingerprint inkread recorded of it no longer
+    matches, and their work is ground truth, never passed over or written over."""
     try:
         root = parse(path).getroot()
     except InkreadError:
         return False
     made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
-    read = [e.text or "" for e in root.iter("{*}Comments")]
+    notes = [x for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
+    marks = [m for m in map(page.MARK.fullmatch, map(str.strip, notes)) if m]
+    recorded = [m.group(1) for m in marks if m.group(1)]
+    recorded += [
+        found.group(1)
+        for e in root.iter("{*}processingStepSettings")
+        if (found := re.fullmatch(r"text sha1 ([0-9a-f]+)", (e.text or "").strip()))
+    ]
+    if recorded:
+        return (page if page.is_page(root) else alto).digest(root) in recorded
     # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
-    return any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made) or any(
-        re.search(r"^Text read by inkread \d", x, re.MULTILINE) for x in read
-    )
+    return bool(marks) or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made)
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:

@@ -6,10 +6,12 @@ broken file ends in one line naming it.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -181,6 +183,14 @@ def _loosely_named(folders: tuple[Path, ...], name: str) -> Path | None:
             if same and entry.is_file():
                 return entry
     return None
+
+
+def text_digest(texts: Iterable[str | None]) -> str:
+    """A short fingerprint of a page's line texts, which inkread records in the files it
+    fills: where the text no longer matches it, a person has corrected the readings, and
+    the file is their ground truth, never again written over or passed over as output."""
+    joined = "\n".join(unicodedata.normalize("NFC", t or "").strip() for t in texts)
+    return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:12]
 
 
 def to_bytes(root: etree._Element) -> bytes:
