@@ -991,3 +991,15 @@ def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
     )
     (tmp_path / "old.xml").write_text(old, encoding="utf-8")
     assert written_by_inkread(tmp_path / "old.xml")
+    # beside its layout (P.xml, no text), inkread's corrected readings are the truth
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(PAGE.with_suffix(".jpg"), folder)
+    layout = etree.parse(str(PAGE)).getroot()
+    for equiv in list(layout.iter("{*}TextEquiv")):
+        equiv.getparent().remove(equiv)
+    (folder / PAGE.name).write_bytes(to_bytes(layout))
+    shutil.copy(tmp_path / "page.xml", folder / f"{PAGE.stem}.page.xml")
+    lines, skipped = read_data([folder])
+    assert {x.source.name for x in lines} == {f"{PAGE.stem}.page.xml"}
+    assert any(x.text.endswith("s") for x in lines)

@@ -238,8 +238,9 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
             found = claims.setdefault(images[id(line)], [])
             if line.source not in found:
                 found.append(line.source)
+    transcribed = {line.source for line in lines if line.text}
     chosen = {
-        image: min(xml, key=lambda x: _preferred(x, image)) if len(xml) > 1 else xml[0]
+        image: min(xml, key=lambda x: _preferred(x, image, transcribed)) if len(xml) > 1 else xml[0]
         for image, xml in claims.items()
     }
     kept = []
@@ -255,13 +256,19 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     return kept
 
 
-def _preferred(xml: Path, image: Path) -> tuple:
+def _preferred(xml: Path, image: Path, transcribed: set[Path]) -> tuple:
     """Which of a page's XML files to read: not one inkread wrote (read --out into the
     folder: taken first, the model's readings were the ground truth, scored at 0 % and
-    learnt from), then one named as the image is (P.xml, not the backup copy 'P (1).xml'
-    or 'P copy.xml', which sort first and held old text: 204 % CER for 12 %), then the first
-    by name."""
-    return (written_by_inkread(xml), xml.stem.lower() != image.stem.lower(), xml.name)
+    learnt from), then one with text (P.xml, its layout, beside P.page.xml, inkread's
+    readings a person corrected), then one named as the image is (P.xml, not the backup
+    copy 'P (1).xml' or 'P copy.xml', which sort first and held old text: 204 % CER for
+    12 %), then the first by name."""
+    return (
+        written_by_inkread(xml),
+        xml not in transcribed,
+        xml.stem.lower() != image.stem.lower(),
+        xml.name,
+    )
 
 
 OUTPUTS = (".page.xml", ".alto.xml")  # the names `inkread read --format page|alto` writes
