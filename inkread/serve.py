@@ -64,6 +64,7 @@ def create_app(
             "val_cer": meta.get("val_cer"),
             # by name only: the paths of the machine it was trained on are not a client's
             "trained_on": _names(meta.get("trained_on")),
+            "trained_before": _names(meta.get("trained_before", [])),  # resumed on other data
             "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
             "decoder": describe(decoder),
         }

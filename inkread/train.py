@@ -687,8 +687,12 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "hyper": asdict(hyper),
         "precision": "bf16" if bf16 else "fp32",
     }
-    if opts.resume:  # what the run was begun as
+    if opts.resume:  # what the run was begun as, and what it learnt from before this data
         meta.update({k: begun[k] for k in ("preset", "init") if k in begun})
+        before = [*begun.get("trained_before", []), *(begun.get("trained_on") or [])]
+        before = [p for p in dict.fromkeys(before) if p not in meta["trained_on"]]
+        if before:
+            meta["trained_before"] = before
     epoch = state.get("epoch", 0)
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)

@@ -206,6 +206,11 @@ def test_a_run_resumed_on_other_validation_lines_chooses_best_anew(tmp_path, cap
     assert "so the next validation chooses it anew" in capsys.readouterr().err
     meta = checkpoint.read(run / "best.pt")["meta"]
     assert meta["validated_on"] == [str(other)] and meta["epoch"] == 3
+    # on other training data too: the model says what it learnt from before
+    args[2] = more = write_lines(tmp_path / "more")
+    assert run_cli(*args, "--val", other, "--epochs", 4, "--resume") == 0
+    meta = checkpoint.read(run / "last.pt")["meta"]
+    assert meta["trained_on"] == [str(more)] and meta["trained_before"] == [str(manifest)]
 
 
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
