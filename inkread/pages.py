@@ -193,8 +193,8 @@ def _unreached(left_out: Callable[[InkreadError], None] | None, path: Path, why:
 def _not_own(folder: Path, xml: list[Path], warn: Callable[[str], None]) -> list[Path]:
     """A folder's XML less what inkread wrote beside a page's own XML (read --out into the
     folder read): read again, each was written over itself or beside as NAME.page.xml.page.xml."""
-    bases = {(p.parent, p.name.split(".")[0]) for p in xml if not is_output(p)}
-    own = [p for p in xml if (p.parent, p.name.split(".")[0]) in bases and ours(p)]
+    bases = {(p.parent, base_name(p)) for p in xml if not is_output(p)}
+    own = [p for p in xml if (p.parent, base_name(p)) in bases and ours(p)]
     if own:
         some = "1 XML" if len(own) == 1 else f"{len(own)} XML"
         warn(
@@ -292,16 +292,27 @@ def described(path: Path) -> str:
     return f"{page.source}, page {page.index + 1}" if page is not None else str(path)
 
 
+def base_name(path: Path) -> str:
+    """A file's name less the suffixes that say what it is (P.page.xml, P.bin.png, P.jpg:
+    P), and no more: 'letter.1850.03.jpg' was cut at its first dot, so two letters of 1850
+    clashed and every output moved into sub-folders."""
+    lower = path.name.lower()
+    for double in (*OUTPUTS, ".bin.png", ".nrm.png"):
+        if lower.endswith(double):
+            return path.name[: -len(double)]
+    return path.stem
+
+
 def output_names(paths: list[Path]) -> list[Path]:
     """Where each input's result goes below --out, without the format's suffix: its name, or
     where inputs share one (a Transkribus export's doc1/page/0001.xml and doc2/page/0001.xml,
     page.jpg beside page.png), its path below their common folder, so that none overwrites
     another."""
     full = [shown_path(p).resolve() for p in paths]
-    names = [Path(p.name.split(".")[0]) for p in full]
+    names = [Path(base_name(p)) for p in full]
     if len(set(names)) < len(names):
         root = Path(os.path.commonpath([p.parent for p in full]))
-        names = [p.parent.relative_to(root) / p.name.split(".")[0] for p in full]
+        names = [p.parent.relative_to(root) / base_name(p) for p in full]
         if len(set(names)) < len(names):
             names = [p.relative_to(root) for p in full]
     return names

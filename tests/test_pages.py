@@ -1036,3 +1036,15 @@ def test_lines_found_in_a_typed_region_carry_its_type(tmp_path):
     assert regions[0].kind == "MainZone"
     found = find_in_regions(PAGE.with_suffix(".jpg"), load_gray(PAGE.with_suffix(".jpg")), regions)
     assert found and {x.region_kind for x in found if x.region == regions[0].id} == {"MainZone"}
+
+
+def test_outputs_keep_the_dots_of_their_names():
+    """Names were cut at their first dot: two letters of 1850 clashed, and every output of
+    the run moved into sub-folders; what says a file's kind (.page.xml, .bin.png) still goes."""
+    from inkread.pages import output_names
+
+    names = ["a/letter.1850.03.jpg", "a/letter.1850.04.jpg", "a/P.page.xml", "b/l.bin.png"]
+    assert output_names([Path(x) for x in names]) == [
+        Path(x) for x in ("letter.1850.03", "letter.1850.04", "P", "l")
+    ]
+    assert output_names([Path("a/p.jpg"), Path("b/p.png")]) == [Path("a/p"), Path("b/p")]
