@@ -27,6 +27,16 @@ def test_seed_is_the_notebook_network():
     gru = model.rnn.forward_layers[0]
     assert isinstance(gru, nn.GRU) and gru.hidden_size == 256 and len(model.rnn.forward_layers) == 1
     assert model.head.out_features == 80
+    # Keras' layers: the notebook's weights, one for one (conv biases; BatchNorm's settings)
+    trainable = sum(p.numel() for p in model.parameters())
+    keras_conv = sum(
+        k * k * a * b + b
+        for k, a, b in zip([5, 5, 3, 3, 3], [1, 32, 64, 128, 128], [32, 64, 128, 128, 256])
+    )
+    keras_gru = 2 * 3 * (256 * 256 + 256 * 256 + 2 * 256)
+    assert trainable == keras_conv + 2 * 608 + keras_gru + (2 * 256 + 1) * 80
+    norms = [m for m in model.cnn if isinstance(m, nn.BatchNorm2d)]
+    assert all(m.eps == 1e-3 and m.momentum == 0.01 for m in norms)  # Keras' 0.99
 
 
 def test_seed_gives_32_time_steps_for_a_128_wide_image():

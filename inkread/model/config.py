@@ -15,7 +15,7 @@ from inkread.errors import InkreadError
 
 WHOLE = ("height", "width", "rnn_hidden", "rnn_layers", "max_width")
 REAL = ("negative_slope", "conv_dropout", "dropout", "stretch")
-FLAGS = ("trim", "pool_first", "straighten")
+FLAGS = ("trim", "pool_first", "straighten", "keras")
 # Beyond these a network does not fit a machine's memory, or takes hours a line: a typo
 # ("height": 4800) ends in one line, not an out-of-memory kill
 LARGEST = {
@@ -58,6 +58,9 @@ class ModelConfig:
     trim: bool = False  # cut empty paper above and below the writing before scaling
     pool_first: bool = False  # max-pool before BatchNorm and LeakyReLU (cheaper; the seed: after)
     straighten: bool = False  # shift columns so that a line's baseline runs straight
+    # Keras' layers as the notebook built them: conv biases (redundant before BatchNorm, so
+    # the line preset has none), BatchNorm's epsilon 1e-3 and momentum 0.99 (PyTorch's 0.01)
+    keras: bool = False
 
     def __post_init__(self) -> None:
         _check_kinds(self)
@@ -186,7 +189,7 @@ def _whole(name: str, value: object) -> int:
 
 PRESETS: dict[str, ModelConfig] = {
     # The notebook's network: 32x128 word images, 32 time steps, one BiGRU of 256.
-    "seed": ModelConfig(),
+    "seed": ModelConfig(keras=True),
     # The same family for whole lines: height normalised, width kept, 4 columns a time step.
     # One RNN layer learns fastest per CPU minute; the LSTM trains 45 % more lines a second
     # than the GRU on CPU. Height 48 trains 40 % fewer lines a second than 32 but learns so
