@@ -474,9 +474,13 @@ def train(
     ] = None,
     device: Device = "auto",
     seed: Annotated[
-        int,
-        typer.Option(min=0, help="for the first weights, the order of lines and augmentation"),
-    ] = 0,
+        int | None,
+        typer.Option(
+            min=0,
+            help="for the first weights, the held-out page, the order of lines and "
+            "augmentation (default 0; a resumed run keeps its own)",
+        ),
+    ] = None,
     workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,
     precision: Annotated[
         str | None,

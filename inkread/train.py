@@ -157,7 +157,7 @@ class Options:
     resume: bool = False
     init: str | None = None
     device: str = "auto"
-    seed: int = 0
+    seed: int | None = None  # 0 for a new run; a resumed run keeps the one it began with
     workers: int | None = None
     precision: str | None = None
     char_lm: bool = True  # offer best.pt the training text's character LM (kept if it helps)
@@ -391,7 +391,6 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     out = Path(opts.out)
     last_path, best_path, metrics_path = out / "last.pt", out / "best.pt", out / "metrics.jsonl"
     device = pick_device(opts.device)
-    torch.manual_seed(opts.seed)
 
     # -- Where we start: a fresh network, a resumed run, or a model to fine-tune. --
     state: dict = {}
@@ -420,12 +419,19 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 ("--config", opts.config, None),
                 ("--init", opts.init, None),
                 ("--batch-size", opts.batch_size, hyper.batch_size),  # batches counted in it
+                # it chose the held-out page: another seed validates on lines trained on
+                ("--seed", opts.seed, begun.get("seed", opts.seed)),  # (not kept before)
             )
             if given is not None and given != same
         ]
         if ignored:
             say(f"warning: --resume goes on as the run began; {', '.join(ignored)} ignored")
-        opts = replace(opts, batch_size=None, char_lm=begun.get("char_lm", True))
+        opts = replace(
+            opts,
+            batch_size=None,
+            char_lm=begun.get("char_lm", True),
+            seed=begun.get("seed", opts.seed or 0),
+        )
         for what, key, now in (
             ("training", "trained_on", opts.train),
             ("validating", "validated_on", opts.val),
@@ -447,6 +453,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 if anew:  # scores on two sets do not compare
                     state.pop("best_cer", None)
     else:
+        opts = replace(opts, seed=opts.seed or 0)
         if last_path.is_file():
             raise InkreadError(
                 "already holds a training run (last.pt): continue it with "
@@ -472,6 +479,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         except InkreadError as e:
             raise in_file(e, opts.config) from None
         alphabet = None
+    torch.manual_seed(opts.seed)  # before the network's first weights are drawn
     if opts.epochs is not None:
         hyper.epochs = opts.epochs
     if opts.batch_size is not None:
@@ -684,6 +692,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         "val_lines": len(val_set.images),
         "preset": preset,
         "init": opts.init,
+        "seed": opts.seed,
+        "max_minutes": budget / 60 if budget else None,
         "hyper": asdict(hyper),
         "precision": "bf16" if bf16 else "fp32",
     }

@@ -85,6 +85,22 @@ def test_resume_continues_where_the_run_stopped(overfit, tmp_path, capsys):
     assert state["epoch"] == 102 and state["step"] == 102 * 3
 
 
+def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
+    """The seed chooses the lines held out for validation; a run begun with --seed 3 and
+    resumed without it went on with seed 0, validating on lines it had trained on."""
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--out", run, "--batch-size", 2, "--no-char-lm"]
+    assert run_cli(*args, "--epochs", 1, "--seed", 3, "--max-minutes", 30) == 0
+    assert run_cli(*args, "--epochs", 2, "--resume") == 0
+    meta = checkpoint.read(run / "last.pt")["meta"]
+    assert meta["seed"] == 3 and meta["max_minutes"] == 30
+    capsys.readouterr()
+    assert run_cli(*args, "--epochs", 3, "--resume", "--seed", 4) == 0
+    assert "--resume goes on as the run began; --seed ignored" in capsys.readouterr().err
+    assert checkpoint.read(run / "last.pt")["meta"]["seed"] == 3
+
+
 @pytest.mark.parametrize("lstm", [False, True])
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
     """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The
