@@ -624,10 +624,17 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if not keep_images:
         raise InkreadError(f"no usable training lines ({skipped.summary()}){alphabet_kept}")
     listed = list_skipped(out / SKIPPED_LIST, {"train": skipped, "val": val_skipped})
+    too_long = skipped.reasons.get("text too long for the image (CTC cannot fit it)", 0)
+    fixed = (  # a fixed-width network (the seed's 32 x 128 words) given whole lines
+        f"; the {preset or 'model'}'s network reads images {config.width} pixels wide, "
+        "for words: whole lines want --preset line"
+        if config.width is not None and too_long > len(keep_images) / 10
+        else ""
+    )
     if len(skipped):
         say(
             f"warning: training data: {len(keep_images)} lines, {skipped.summary()}"
-            f"{alphabet_kept}; each is listed in {listed}"
+            f"{alphabet_kept}{fixed}; each is listed in {listed}"
         )
     if len(val_skipped):
         say(

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli, write_lines
+from conftest import FIXTURES, run_cli, write_lines
 
 from inkread import __version__
 from inkread.model import checkpoint
@@ -330,6 +330,17 @@ def test_seed_preset_trains_on_word_images(tmp_path):
     )
     model, _, _ = checkpoint.load(tmp_path / "run" / "best.pt")
     assert model.config.width == 128 and model.config.height == 32
+
+
+def test_whole_lines_given_to_the_word_network_are_pointed_to_the_line_preset(tmp_path, capsys):
+    """The seed's 32 x 128 images fit words: of a page's lines, many were skipped as too
+    long for the image, and nothing said which preset reads lines."""
+    page = FIXTURES / "hooker" / "JDH_2_16_40_001.xml"
+    args = ["train", "--train", page, "--preset", "seed", "--epochs", 1, "--no-char-lm"]
+    assert run_cli(*args, "--out", tmp_path / "run") == 0
+    assert "reads images 128 pixels wide, for words: whole lines want --preset line" in (
+        capsys.readouterr().err
+    )
 
 
 def test_empty_training_data_is_a_user_error(tmp_path, capsys):
