@@ -275,7 +275,7 @@ def read(
         data = render(doc, found, format)
         if out is not None:
             target = targets[doc.path]
-            lost = _would_lose(target, doc, kept_safe)
+            lost = _would_lose(target, doc, kept_safe, named=one_file)
             if lost:
                 if not many and not left_out:
                     raise InkreadError(lost, target)
@@ -301,10 +301,12 @@ def read(
     _none_left_out(left_out)
 
 
-def _would_lose(target: Path, doc, kept_safe: set[Path]) -> str | None:
+def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> str | None:
     """Why writing target would lose the user's work: it is an input (the image, its XML,
-    a list or --lines file named), a line's transcription (.gt.txt), or XML holding a
-    transcription that inkread did not write (`--out page.xml` replaced ground truth)."""
+    a list or --lines file named), a line's transcription (.gt.txt), XML holding a
+    transcription that inkread did not write (`--out page.xml` replaced ground truth), or
+    a plain text file beside its page (a transcription, or notes, for all inkread can tell:
+    plain text carries no mark of who wrote it), unless named as the output."""
     from inkread.data.sources import SIDECAR, written_by_inkread
 
     here = target.resolve()
@@ -312,6 +314,13 @@ def _would_lose(target: Path, doc, kept_safe: set[Path]) -> str | None:
         return "output would overwrite the input"
     if target.name.lower().endswith(SIDECAR):
         return "is a line's transcription, which the output would replace"
+    beside = here.parent in (doc.path.resolve().parent, doc.image.resolve().parent)
+    if not named and target.suffix.lower() == ".txt" and beside and target.is_file():
+        return (
+            "a text file beside its page, perhaps a transcription: inkread cannot tell its "
+            "own output from one, so leaves it (remove it to read the page again, or give "
+            "another --out)"
+        )
     if not written_by_inkread(target) and _transcribed(target):  # own output: one parse
         return "holds a transcription, which the output would replace: choose another --out"
     return None

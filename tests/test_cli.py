@@ -496,6 +496,17 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
         assert run_cli(*again) == 2
         assert "holds a transcription, which the output" in capsys.readouterr().err
         assert (tmp_path / name).read_text(encoding="utf-8") == corrected
+    # plain text beside a page tells nothing of who wrote it: kept, unless named as output
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(line, folder / "l.png")
+    (folder / "l.txt").write_text("my notes", encoding="utf-8")
+    assert run_cli("read", folder, "-m", model(overfit), "--out", folder) == 2
+    assert "l.txt: a text file beside its page, perhaps a transcription" in capsys.readouterr().err
+    assert (folder / "l.txt").read_text(encoding="utf-8") == "my notes"
+    assert run_cli("read", folder, "-m", model(overfit), "--out", folder / "read") == 0
+    assert run_cli("read", folder / "l.png", "-m", model(overfit), "--out", folder / "l.txt") == 0
+    assert (folder / "l.txt").read_text(encoding="utf-8") != "my notes"
 
 
 def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
