@@ -4,6 +4,7 @@ transcriptions written back: plain text, JSON, PAGE or ALTO."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import html
 import json
 import os
@@ -29,6 +30,7 @@ from inkread.data.images import (
     image_size,
     load_gray,
     to_gray,
+    unread_photo,
 )
 from inkread.data.lines import (
     Line,
@@ -42,6 +44,7 @@ from inkread.data.lines import (
 )
 from inkread.data.sources import (
     OUTPUTS,
+    base_name,
     files_in,
     is_line_data,
     is_list,
@@ -139,13 +142,19 @@ def open_inputs(
                 listing = [p for p in listing if not ours(p) and not own_copy(p)]
             xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)
             media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
+            photos = [p for p in listing if unread_photo(p)]  # HEIC: said, not passed over
             if not xml and not media:
                 packed = [p for p in listing if p.name.lower().endswith(ARCHIVE_SUFFIXES)]
                 raise InkreadError(
                     "folder holds no PAGE or ALTO XML and no images"
-                    + (f" (but archives, such as {packed[0].name}: unpack them)" if packed else ""),
+                    + (f" (but archives, such as {packed[0].name}: unpack them)" if packed else "")
+                    + (f" ({unread_photo(photos[0])}, such as {photos[0].name})" if photos else ""),
                     path,
                 )
+            for photo in photos:
+                if left_out is None:
+                    raise InkreadError(unread_photo(photo) or "", photo)
+                left_out(InkreadError(unread_photo(photo) or "", photo))
             paths += xml
             if xml:  # its images are read through their XML; those that have none, alone
                 unpaired[path] = media
@@ -292,17 +301,6 @@ def described(path: Path) -> str:
     return f"{page.source}, page {page.index + 1}" if page is not None else str(path)
 
 
-def base_name(path: Path) -> str:
-    """A file's name less the suffixes that say what it is (P.page.xml, P.bin.png, P.jpg:
-    P), and no more: 'letter.1850.03.jpg' was cut at its first dot, so two letters of 1850
-    clashed and every output moved into sub-folders."""
-    lower = path.name.lower()
-    for double in (*OUTPUTS, ".bin.png", ".nrm.png"):
-        if lower.endswith(double):
-            return path.name[: -len(double)]
-    return path.stem
-
-
 def output_names(paths: list[Path]) -> list[Path]:
     """Where each input's result goes below --out, without the format's suffix: its name, or
     where inputs share one (a Transkribus export's doc1/page/0001.xml and doc2/page/0001.xml,
@@ -315,7 +313,21 @@ def output_names(paths: list[Path]) -> list[Path]:
         names = [p.parent.relative_to(root) / base_name(p) for p in full]
         if len(set(names)) < len(names):
             names = [p.relative_to(root) for p in full]
-    return names
+    return [name.with_name(_fitting(name.name)) for name in names]
+
+
+NAME_BYTES = 200  # of a system's 255: room for the longest suffix, .alto.xml or .gt.txt
+
+
+def _fitting(name: str) -> str:
+    """A name a file system takes with its suffix: a scan named by a 250-byte title ended
+    the whole run at its XML's name ('File name too long'). Cut, it keeps a fingerprint of
+    the whole name, so two titles alike in their first 190 bytes stay apart."""
+    data = name.encode("utf-8")
+    if len(data) <= NAME_BYTES:
+        return name
+    cut = data[: NAME_BYTES - 10].decode("utf-8", errors="ignore")
+    return f"{cut}~{hashlib.sha1(data).hexdigest()[:8]}"
 
 
 PDF_DPI = 300

@@ -1003,3 +1003,70 @@ def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
     lines, skipped = read_data([folder])
     assert {x.source.name for x in lines} == {f"{PAGE.stem}.page.xml"}
     assert any(x.text.endswith("s") for x in lines)
+
+
+def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
+    """What Windows and macOS make of a collection: Notepad's NAME.gt.txt.txt (suffixes
+    hidden) and NAME.txt, passed over unsaid; UTF-16 lists, a traceback; Windows-1252
+    text, refused without saying what to do; l.Jpeg, names in macOS's decomposed Unicode,
+    joined files' byte-order marks and Windows paths, reported missing; Excel's tab
+    separated .txt, read as a list of files; images\\page.jpg in PAGE, not followed."""
+    lines_dir = FIXTURES / "lines"
+    texts = {
+        n: (lines_dir / f"hooker_0{n}.gt.txt").read_text(encoding="utf-8").strip() for n in range(4)
+    }
+    folder = tmp_path / "lines"
+    folder.mkdir()
+    for n in range(4):
+        shutil.copy(lines_dir / f"hooker_0{n}.png", folder)
+    shutil.copy(lines_dir / "hooker_00.gt.txt", folder)
+    shutil.copy(lines_dir / "hooker_01.gt.txt", folder / "hooker_01.gt.txt.txt")
+    shutil.copy(lines_dir / "hooker_02.gt.txt", folder / "hooker_02.txt")
+    Image.open(folder / "hooker_03.png").save(folder / "hooker_03.Jpeg", format="JPEG")
+    (folder / "hooker_03.png").unlink()
+    shutil.copy(lines_dir / "hooker_03.gt.txt", folder)
+    (folder / "IMG_2041.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    found, skipped = read_data([folder])
+    assert sorted((x.image.name, x.text) for x in found) == [
+        ("hooker_00.png", texts[0]),
+        ("hooker_01.png", texts[1]),
+        ("hooker_03.Jpeg", texts[3]),
+    ]
+    assert dict(skipped.reasons) == {
+        "transcription named NAME.txt, not NAME.gt.txt (rename it)": 1,
+        "HEIC photo not read (convert it to JPEG)": 1,
+    }
+    # UTF-16 without its mark; Windows-1252 said as such
+    listing = tmp_path / "list.txt"
+    listing.write_bytes("lines/hooker_00.gt.txt\r\n".encode("utf-16-le"))
+    assert [x.text for x in read_data([listing])[0]] == [texts[0]]
+    (folder / "hooker_00.gt.txt").write_bytes("Caf\xe9".encode("cp1252"))
+    with pytest.raises(InkreadError, match=r"line 1: byte 0xE9; saved as Windows-1252.*UTF-8"):
+        read_data([folder / "hooker_00.gt.txt"])
+    # a manifest's names as other systems write them; Excel's tab-separated .txt
+    decomposed = "ligne_e\u0301.png"
+    shutil.copy(lines_dir / "hooker_00.png", folder / decomposed)
+    rows = [
+        "\ufeff" + "lines/hooker_01.png\tone",
+        "lines/ligne_\u00e9.png\ttwo",
+        "C:\\Users\\me\\Desktop\\hooker_00.png\tthree",
+        "lines\\HOOKER_02.PNG\tfour",
+    ]
+    for name in ("m.tsv", "excel.txt"):
+        shutil.copy(lines_dir / "hooker_00.png", tmp_path / "hooker_00.png")
+        (tmp_path / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+        found, _ = read_data([tmp_path / name])
+        assert [x.image.resolve() for x in found] == [
+            (folder / "hooker_01.png").resolve(),
+            (folder / decomposed).resolve(),
+            (tmp_path / "hooker_00.png").resolve(),
+            (folder / "hooker_02.png").resolve(),
+        ]
+    # a PAGE file naming its image in a folder beside it, Windows' way
+    (tmp_path / "p" / "images").mkdir(parents=True)
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "p" / "images")
+    xml = PAGE.read_text(encoding="utf-8")
+    xml = re.sub(r'imageFilename="[^"]*"', f'imageFilename="images\\\\{PAGE.stem}.jpg"', xml)
+    (tmp_path / "p" / PAGE.name).write_text(xml, encoding="utf-8")
+    found, _ = read_data([tmp_path / "p" / PAGE.name])
+    assert found[0].image.resolve() == (tmp_path / "p" / "images" / f"{PAGE.stem}.jpg").resolve()

@@ -1048,3 +1048,21 @@ def test_outputs_keep_the_dots_of_their_names():
         Path(x) for x in ("letter.1850.03", "letter.1850.04", "P", "l")
     ]
     assert output_names([Path("a/p.jpg"), Path("b/p.png")]) == [Path("a/p"), Path("b/p")]
+    # a title of 250 bytes ended the run at its XML's name ('File name too long')
+    long = [Path(f"a/{'é' * 120}{n}.jpg") for n in (1, 2)]
+    names = [x.name for x in output_names(long)]
+    assert all(len(x.encode() + b".alto.xml") < 255 for x in names) and names[0] != names[1]
+
+
+def test_photos_as_phones_and_browsers_save_them_are_read_or_said(tmp_path):
+    """Chrome on Windows saves JPEGs as .jfif, iPhones photograph in HEIC: both were passed
+    over without a word when a folder was read."""
+    for name in ("a.jfif", "b.jpe"):
+        (tmp_path / name).write_bytes(PAGE.with_suffix(".jpg").read_bytes())
+    (tmp_path / "IMG_2041.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    said: list = []
+    documents = open_inputs([str(tmp_path)], left_out=said.append)
+    assert [d.image.name for d in documents] == ["a.jfif", "b.jpe"]
+    assert [str(e) for e in said] == [
+        f"{tmp_path / 'IMG_2041.HEIC'}: a HEIC photo, which inkread cannot read: convert it to JPEG"
+    ]

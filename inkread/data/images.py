@@ -18,7 +18,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inkread.errors import InkreadError, MissingFile
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
+IMAGE_SUFFIXES = (
+    (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
+    + (".jfif", ".jpe")  # JPEGs as Windows browsers save them
+)
+UNREAD_PHOTOS = (".heic", ".heif")  # iPhones' photos: Pillow reads them only with a plugin
 
 # A 10,000 x 14,000 scan is 140 Mpx; beyond this we refuse before decoding anything.
 MAX_PIXELS = 300_000_000
@@ -50,6 +54,13 @@ def archived(path: Path) -> str | None:
     return f"a {kind} archive: unpack it and give its folder" if kind else None
 
 
+def unread_photo(path: Path) -> str | None:
+    """What to say of a photo in a format inkread does not read, given or in a folder."""
+    if path.suffix.lower() in UNREAD_PHOTOS:
+        return f"a {path.suffix[1:].upper()} photo, which inkread cannot read: convert it to JPEG"
+    return None
+
+
 def _opened(path: Path) -> Image.Image:
     """The image with only its header read; one too large to decode safely is refused here,
     before any pixel is, in one line (and without Pillow's warning)."""
@@ -63,7 +74,8 @@ def _opened(path: Path) -> Image.Image:
     except Image.DecompressionBombError:
         raise InkreadError(too_large, path) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InkreadError(archived(path) or f"cannot read image ({e})", path) from None
+        said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
+        raise InkreadError(said, path) from None
     if image.width * image.height > MAX_PIXELS:
         image.close()
         raise InkreadError(too_large, path)

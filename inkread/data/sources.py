@@ -11,15 +11,24 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from inkread.data import alto, page
-from inkread.data.images import ARCHIVE_SUFFIXES, IMAGE_SUFFIXES, OFFICE, archived
+from inkread.data.images import (
+    ARCHIVE_SUFFIXES,
+    IMAGE_SUFFIXES,
+    OFFICE,
+    UNREAD_PHOTOS,
+    archived,
+    unread_photo,
+)
 from inkread.data.lines import Line, Skipped
-from inkread.data.xml import parse
+from inkread.data.xml import loosely_named, parse
 from inkread.errors import InkreadError, MissingFile, NotLineData
 
 SIDECAR = ".gt.txt"
+# NAME.gt.txt as Windows saves it where it hides suffixes: the .txt it adds is not seen
+SIDECARS = (SIDECAR, SIDECAR + ".txt")
 IMAGE_VARIANTS = (
     (".bin.png", ".nrm.png") + IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES)
 )
@@ -93,7 +102,7 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         return read_xml(path)
     if name.endswith(".tsv"):
         return _manifest(path, skipped)
-    if name.endswith(SIDECAR):
+    if name.endswith(SIDECARS):
         return [_sidecar_pair(path)]
     if name in ("lines.txt", "words.txt") and path.parent.name == "ascii":
         return _iam(path.parent.parent, name.split(".")[0], skipped)
@@ -102,7 +111,9 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     if name.endswith(IMAGE_SUFFIXES):
         return [_image_with_sidecar(path)]
     raise InkreadError(
-        archived(path) or "not a DATA file (expected .xml, .tsv, .txt, .gt.txt or an image)",
+        archived(path)
+        or unread_photo(path)
+        or "not a DATA file (expected .xml, .tsv, .txt, .gt.txt or an image)",
         path,
     )
 
@@ -204,11 +215,12 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     lines: list[Line] = []
     unreached = lambda path, why: skipped.add(f"file or folder not reached ({why})", path)  # noqa: E731
     unseen = lambda path: skipped.add("hidden folder passed over (give it by name)", path)  # noqa: E731
-    for path in files_in(folder, unreached, unseen):
+    files = files_in(folder, unreached, unseen)
+    for path in files:
         name = path.name.lower()
         if path.parent.name == "ascii" and name == f"{_iam_kind(path.parent.parent)}.txt":
             lines += _iam(path.parent.parent, name[:-4], skipped)  # an IAM tree inside
-        elif name.endswith(SIDECAR) or name.endswith(".tsv"):
+        elif name.endswith((*SIDECARS, ".tsv")):
             lines += _read(path, skipped, seen)
         elif name.endswith(".xml"):
             try:
@@ -219,7 +231,38 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
                 skipped.add("malformed XML" if "malformed" in str(e) else "unreadable XML", e)
         elif name.endswith(PACKED):  # an export inside, as it was downloaded
             skipped.add("archive, compressed or office file not read (unpack it)", path)
+        elif name.endswith(UNREAD_PHOTOS):
+            skipped.add("HEIC photo not read (convert it to JPEG)", path)
+    _unclaimed(files, lines, skipped)
     return _one_xml_a_page(lines, skipped)
+
+
+def base_name(path: Path) -> str:
+    """A file's name less the suffixes that say what it is (P.page.xml, P.bin.png,
+    P.gt.txt, P.jpg: P), and no more: 'letter.1850.03.jpg' is not 'letter'."""
+    lower = path.name.lower()
+    for double in (*OUTPUTS, ".bin.png", ".nrm.png", *SIDECARS):
+        if lower.endswith(double):
+            return path.name[: -len(double)]
+    return path.stem
+
+
+def _unclaimed(files: list[Path], lines: list[Line], skipped: Skipped) -> None:
+    """A folder's images that no transcription or XML claims, counted: a line image whose
+    transcription Notepad saved as NAME.txt was passed over unsaid, and the run learnt
+    from, or scored, fewer lines than the folder holds. An image that shares its name with
+    a file that is not one (a page whose XML holds no line) is left unsaid."""
+    used = {line.image.resolve() for line in lines}
+    images = [p for p in files if p.name.lower().endswith(IMAGE_SUFFIXES)]
+    named = {base_name(p) for p in files if not p.name.lower().endswith(IMAGE_SUFFIXES)}
+    for image in images:
+        if image.resolve() in used:
+            continue
+        base = base_name(image)
+        if image.with_name(base + ".txt").is_file():
+            skipped.add("transcription named NAME.txt, not NAME.gt.txt (rename it)", image)
+        elif base not in named:
+            skipped.add("image without a transcription (NAME.gt.txt) or XML", image)
 
 
 def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
@@ -305,6 +348,9 @@ def written_by_inkread(path: Path) -> bool:
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
+    rows = [x for x in _text_lines(path) if x.strip() and not x.startswith("#")]
+    if rows and all("\t" in x for x in rows):  # Excel's "Text (tab delimited)": a manifest
+        return _manifest(path, skipped)
     entries = listed(path)
     if not any(x.exists() for x in entries) and any(" <space> " in str(x) for x in entries):
         raise InkreadError(
@@ -318,7 +364,7 @@ def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
 def is_list(path: Path) -> bool:
     """A .txt list of files, not a line's transcription (.gt.txt) or IAM's ascii files."""
     name = path.name.lower()
-    return name.endswith(".txt") and not name.endswith(SIDECAR) and path.parent.name != "ascii"
+    return name.endswith(".txt") and not name.endswith(SIDECARS) and path.parent.name != "ascii"
 
 
 def listed(path: Path) -> list[Path]:
@@ -328,12 +374,23 @@ def listed(path: Path) -> list[Path]:
 
 
 def _beside(listing: Path, entry: str) -> Path:
-    """An entry of a list or manifest, relative to it; written on Windows (sub\\page.xml),
-    its separators are read as folders where no file has the name as written."""
+    """An entry of a list or manifest, relative to it, as written or, where no file has that
+    name, as it was meant on another system: Windows' separators (sub\\page.xml), an
+    absolute path of the machine that wrote it (C:\\Users\\...\\page.png: the file of
+    that name beside the list), a name that differs in case or Unicode form (macOS) or
+    begins with the byte-order mark of a file joined on."""
+    entry = entry.lstrip("\ufeff")
     path = listing.parent / entry
-    if "\\" in entry and not path.exists():
-        return listing.parent / entry.replace("\\", "/")
-    return path
+    if path.exists():
+        return path
+    if "\\" in entry:
+        path = listing.parent / entry.replace("\\", "/")
+    if re.match(r"[A-Za-z]:[\\/]|\\\\", entry) and not path.exists():
+        path = listing.parent / PureWindowsPath(entry).name
+    if path.exists():
+        return path
+    image = path.name.lower().endswith(IMAGE_SUFFIXES)
+    return loosely_named((path.parent,), path.name, image) or path
 
 
 def _manifest(path: Path, skipped: Skipped) -> list[Line]:
@@ -393,23 +450,22 @@ def _unquoted(text: str, whole: bool = False) -> str:
 
 
 def _sidecar_pair(gt: Path) -> Line:
-    stem = gt.name[: -len(SIDECAR)]
+    stem = base_name(gt)
     for suffix in IMAGE_VARIANTS:
         image = gt.with_name(stem + suffix)
         if image.is_file():
             return Line(id=stem, image=image, text=_read_text(gt), source=gt)
-    return Line(id=stem, image=gt.with_name(stem + ".png"), text=_read_text(gt), source=gt)
+    # l.Jpeg, or a name in the other Unicode form: not l.png, which the user never had
+    image = loosely_named((gt.parent,), stem + ".png") or gt.with_name(stem + ".png")
+    return Line(id=stem, image=image, text=_read_text(gt), source=gt)
 
 
 def _image_with_sidecar(image: Path) -> Line:
-    stem = image.name
-    for suffix in (".bin.png", ".nrm.png", image.suffix):
-        if stem.lower().endswith(suffix.lower()):
-            stem = stem[: -len(suffix)]
-            break
-    gt = image.with_name(stem + SIDECAR)
-    text = _read_text(gt) if gt.is_file() else None
-    return Line(id=stem, image=image, text=text, source=gt if gt.is_file() else image)
+    stem = base_name(image)
+    gt = next((x for x in (image.with_name(stem + s) for s in SIDECARS) if x.is_file()), None)
+    if gt is None:
+        return Line(id=stem, image=image, text=None, source=image)
+    return Line(id=stem, image=image, text=_read_text(gt), source=gt)
 
 
 def _iam(root: Path, which: str, skipped: Skipped) -> list[Line]:
@@ -457,9 +513,32 @@ def _text_lines(path: Path) -> list[str]:
     """The file's lines, split at line feeds and carriage returns only: str.splitlines also
     splits at U+0085, U+2028 and form feeds, which a transcription may hold."""
     try:
-        lines = re.split(r"\r\n|\r|\n", path.read_text(encoding="utf-8-sig"))
-        return lines[:-1] if lines[-1] == "" else lines
-    except UnicodeDecodeError as e:
-        raise InkreadError(f"not UTF-8 text ({e.reason} at byte {e.start})", path) from None
+        data = path.read_bytes()
     except OSError as e:
         raise InkreadError(f"cannot read file ({e.strerror})", path) from None
+    lines = re.split(r"\r\n|\r|\n", decoded(data, path))
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def decoded(data: bytes, path: Path) -> str:
+    """Text as UTF-8, or UTF-16 as Windows saves 'Unicode' text (Notepad, Excel), with its
+    byte-order mark or without one: read as UTF-8, its NUL bytes ended in a traceback. Other
+    encodings are refused in one line that says where and what to do: a guess at one
+    (Windows-1252, MacRoman) would be learnt as wrong letters, in silence."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif len(data) > 1 and data.count(0) * 3 > len(data):  # ASCII's high bytes, unmarked
+        encoding = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        if encoding != "utf-8-sig":
+            raise InkreadError(f"not UTF-16 text either ({e.reason})", path) from None
+        line = data[: e.start].count(b"\n") + 1
+        raise InkreadError(
+            f"not UTF-8 text (line {line}: byte 0x{data[e.start]:02X}; saved as Windows-1252, "
+            "Latin-1 or MacRoman? save it as UTF-8)",
+            path,
+        ) from None

@@ -6,6 +6,7 @@ broken file ends in one line naming it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -132,7 +133,7 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
     folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
     folders; else an image of the same name in another format (a TIFF master kept as JPEG:
     the coordinates are scaled to its size); else one whose name differs only as names do
-    between systems (`_loosely_named`). Exports name images by absolute paths of the
+    between systems (`loosely_named`). Exports name images by absolute paths of the
     machine that made them, or by URLs (Transkribus's "Get?id=...", a IIIF address that ends
     in default.jpg). An XML that names none, or names one none of these find, is taken to
     share its image's name. Where none is found, the path beside the XML, for the message
@@ -144,7 +145,10 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
         base = Path(name.replace("\\", "/")).name
         beside = xml_path.parent / base
         url = name.startswith(("http:", "https:"))
-        candidates = [] if url else [xml_path.parent / name]
+        # written on Windows, a folder beside the XML: images\page.jpg
+        candidates = (
+            [] if url else [xml_path.parent / name, xml_path.parent / name.replace("\\", "/")]
+        )
         if url:  # IIIF: .../JDH_001.jpg/full/full/0/default.jpg names the image in its path,
             # before its last part, which names every image of the server alike
             named = urlparse(name).path.split("/")[:-1]
@@ -156,7 +160,7 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
         candidates = []
     candidates += [folder / (beside.stem + s) for folder in folders for s in IMAGE_SUFFIXES]
     found = next((c for c in candidates if c.is_file()), None)
-    found = found or (_loosely_named(folders, beside.name) if name else None)
+    found = found or (loosely_named(folders, beside.name) if name else None)
     if found is None and name:
         found = resolve_image(xml_path, None)
         found = found if found.is_file() else None
@@ -167,22 +171,35 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", unquote(name)).casefold()
 
 
-def _loosely_named(folders: tuple[Path, ...], name: str) -> Path | None:
-    """The image whose name differs from the one written only as the same name does when it
+def loosely_named(folders: tuple[Path, ...], name: str, image: bool = True) -> Path | None:
+    """The file whose name differs from the one written only as the same name does when it
     crosses systems: in case (Windows), in Unicode normalisation (macOS writes names
-    decomposed), or URL-quoted (%20 for a space), with the same or another image suffix."""
+    decomposed), or URL-quoted (%20 for a space); an image, with another image suffix too."""
     wanted, stem = _fold(name), _fold(Path(name).stem)
     for folder in folders:
-        if not folder.is_dir():
+        try:
+            whole, images = _folded_names(str(folder), folder.stat().st_mtime_ns)
+        except OSError:  # no such folder
             continue
-        for entry in sorted(folder.iterdir()):
-            folded = _fold(entry.name)
-            same = folded == wanted or (
-                _fold(entry.stem) == stem and folded.endswith(IMAGE_SUFFIXES)
-            )
-            if same and entry.is_file():
-                return entry
+        for entry in (whole.get(wanted), images.get(stem) if image else None):
+            if entry is not None and (folder / entry).is_file():
+                return folder / entry
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _folded_names(folder: str, stamp: int) -> tuple[dict[str, str], dict[str, str]]:
+    """A folder's file names by their folded form, and its images' by their folded stem:
+    once a folder (while it is unchanged), as a list of ten thousand names that all differ
+    from the files' would otherwise read the folder ten thousand times."""
+    whole: dict[str, str] = {}
+    images: dict[str, str] = {}
+    for entry in sorted(os.listdir(folder)):
+        folded = _fold(entry)
+        whole.setdefault(folded, entry)
+        if folded.endswith(IMAGE_SUFFIXES):
+            images.setdefault(_fold(Path(entry).stem), entry)
+    return whole, images
 
 
 def text_digest(texts: Iterable[str | None]) -> str:
