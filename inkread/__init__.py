@@ -11,7 +11,7 @@ The names load on first use, so that the command line starts without importing t
 
 import os
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["Recognizer", "read_image", "transcript"]
 
 # Torch's OpenMP threads spin while they wait at the end of each parallel step. On a machine

@@ -23,7 +23,7 @@ from inkread.errors import InkreadError, MissingFile
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
-from inkread.model.config import ModelConfig
+from inkread.model.config import ModelConfig, in_file
 from inkread.recognize import Recognizer, check_device
 
 # For those who run the file without inkread (docs/onnx.md has a whole example): in the
@@ -150,9 +150,11 @@ class OnnxRecognizer(Recognizer):
         try:
             session = onnxruntime.InferenceSession(str(path), providers=providers)
             props = session.get_modelmeta().custom_metadata_map
-            config = ModelConfig.from_dict(json.loads(props["inkread_config"]))
-            alphabet = Alphabet(json.loads(props["inkread_alphabet"]))
             meta = json.loads(props.get("inkread_meta", "{}"))
+            config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
+            alphabet = Alphabet(json.loads(props["inkread_alphabet"]))
+        except InkreadError as e:
+            raise in_file(e, path) from None
         except (KeyError, ValueError) as e:
             raise InkreadError(f"not an inkread ONNX model ({e})", path) from None
         except Exception as e:  # onnxruntime raises its own types for broken files

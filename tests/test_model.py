@@ -260,3 +260,16 @@ def test_light_writing_on_dark_reads_as_dark_on_light(fixtures):
     assert np.array_equal(ink(255 - line), ink(line))
     read = Recognizer.load("default", "cpu").recognize([255 - line])
     assert read[0].text == "proposed for a Royal Medal"
+
+
+def test_a_model_saved_by_a_newer_inkread_says_so(tmp_path):
+    """A network with settings this version does not know was refused as having 'unknown
+    model settings', with no word of versions; an ONNX file as 'InkreadError'."""
+    model = CRNN(PRESETS["line"], 5)
+    path = tmp_path / "new.pt"
+    checkpoint.save(path, model, Alphabet(list("abcd")), {"inkread": "9.0.0"})
+    blob = torch.load(path, weights_only=True)
+    blob["config"]["wings"] = True
+    torch.save(blob, path)
+    with pytest.raises(InkreadError, match=r"new.pt: saved by inkread 9.0.0.*\(wings\): upgrade"):
+        checkpoint.load(path)

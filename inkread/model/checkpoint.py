@@ -106,7 +106,7 @@ def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = No
     """The checkpoint's network with its weights, or one line saying that they do not fit.
     `config` replaces the stored one where only how lines are sized differs (stretch)."""
     try:
-        config = config or ModelConfig.from_dict(blob["config"])
+        config = config or ModelConfig.saved(blob["config"], blob["meta"].get("inkread"))
         model = CRNN(config, len(blob["alphabet"]) + 1)
         model.load_state_dict(blob["state_dict"])
     except InkreadError as e:  # its config: "config: height must be ..."

@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from inkread import __version__
 from inkread.errors import InkreadError
 
 WHOLE = ("height", "width", "rnn_hidden", "rnn_layers", "max_width")
@@ -129,6 +130,19 @@ class ModelConfig:
         d["kernels"], d["filters"] = list(self.kernels), list(self.filters)
         d["pools"] = [list(p) for p in self.pools]
         return d
+
+    @classmethod
+    def saved(cls, d: dict, made_by: object) -> ModelConfig:
+        """A stored model's config: one with settings this inkread does not know was saved
+        by a newer one, which is what to say ("unknown model settings" did not)."""
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise InkreadError(
+                f"saved by inkread {made_by or '(unknown version)'}, whose networks have "
+                f"settings this inkread {__version__} does not know ({', '.join(unknown)}): "
+                "upgrade inkread to read it"
+            )
+        return cls.from_dict(d)
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
