@@ -307,7 +307,7 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
     transcription that inkread did not write (`--out page.xml` replaced ground truth), or
     a plain text file beside its page (a transcription, or notes, for all inkread can tell:
     plain text carries no mark of who wrote it), unless named as the output."""
-    from inkread.data.sources import SIDECAR, written_by_inkread
+    from inkread.data.sources import SIDECAR, unchanged_output, written_by_inkread
 
     here = target.resolve()
     if here in kept_safe or here in (doc.path.resolve(), doc.image.resolve()):
@@ -321,7 +321,13 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
             "own output from one, so leaves it (remove it to read the page again, or give "
             "another --out)"
         )
-    if not written_by_inkread(target) and _transcribed(target):  # own output: one parse
+    if not unchanged_output(target) and _transcribed(target):  # own output: one parse
+        if written_by_inkread(target):  # by an earlier version, which kept no fingerprint
+            return (
+                "holds text an earlier inkread read, which may have been corrected since "
+                "(it kept no fingerprint to tell): remove it to read the page again, or "
+                "choose another --out"
+            )
         return "holds a transcription, which the output would replace: choose another --out"
     return None
 
@@ -496,12 +502,13 @@ def train(
         typer.Option(help="auto | fp32 | bf16 (auto: bf16 where the CPU or GPU has it natively)"),
     ] = None,
     char_lm: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             help="store the training text's character language model with the model, if it "
-            "lowers the validation CER (reading then uses it by default)"
+            "lowers the validation CER (reading then uses it by default; default on, and a "
+            "resumed run as it began)"
         ),
-    ] = True,
+    ] = None,
     lm_text: Annotated[
         list[Path] | None,
         typer.Option(

@@ -160,7 +160,9 @@ class Options:
     seed: int | None = None  # 0 for a new run; a resumed run keeps the one it began with
     workers: int | None = None
     precision: str | None = None
-    char_lm: bool = True  # offer best.pt the training text's character LM (kept if it helps)
+    # offer best.pt the training text's character LM (kept if it helps); None: on, and a
+    # resumed run as it began
+    char_lm: bool | None = None
     lm_text: list[Path] = field(default_factory=list)  # more text for that LM
     lstm_lm: bool = True  # also offer an LSTM of the same text, mixed with that LM
 
@@ -408,7 +410,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             raise InkreadError("--resume: no last.pt here to resume from", out)
         blob = checkpoint.read(last_path)
         state = blob.get("train_state") or {}
-        config = ModelConfig.from_dict(blob["config"])
+        try:
+            config = ModelConfig.saved(blob["config"], (blob.get("meta") or {}).get("inkread"))
+        except InkreadError as e:
+            raise in_file(e, last_path) from None
         hyper = Hyper.from_dict(state.get("hyper", {}))
         alphabet = Alphabet(blob["alphabet"])
         begun = blob.get("meta") or {}
@@ -429,7 +434,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         opts = replace(
             opts,
             batch_size=None,
-            char_lm=begun.get("char_lm", True),
+            # as given, else as it began (a run of before it was kept: as given, on)
+            char_lm=begun.get("char_lm", True) if opts.char_lm is None else opts.char_lm,
             seed=begun.get("seed", opts.seed or 0),
         )
         for what, key, now in (
@@ -453,7 +459,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
                 if anew:  # scores on two sets do not compare
                     state.pop("best_cer", None)
     else:
-        opts = replace(opts, seed=opts.seed or 0)
+        opts = replace(opts, seed=opts.seed or 0, char_lm=opts.char_lm is not False)
         if last_path.is_file():
             raise InkreadError(
                 "already holds a training run (last.pt): continue it with "
@@ -465,7 +471,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         train_settings: dict = {}
         if opts.init:
             init_blob = checkpoint.read(opts.init)
-            config = ModelConfig.from_dict(init_blob["config"])
+            try:
+                config = ModelConfig.saved(init_blob["config"], init_blob["meta"].get("inkread"))
+            except InkreadError as e:
+                raise in_file(e, opts.init) from None
             if opts.preset or opts.config:
                 say(
                     "warning: --init keeps the architecture of the model it starts from; "

@@ -496,6 +496,11 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
         assert run_cli(*again) == 2
         assert "holds a transcription, which the output" in capsys.readouterr().err
         assert (tmp_path / name).read_text(encoding="utf-8") == corrected
+    # an earlier inkread's output kept no fingerprint: it may have been corrected too
+    earlier = re.sub(r"<processingStepSettings>[^<]*</processingStepSettings>", "", corrected)
+    (tmp_path / "a.xml").write_text(earlier, encoding="utf-8")
+    assert run_cli(*page[:-1], "alto", "--out", tmp_path / "a.xml") == 2
+    assert "holds text an earlier inkread read" in capsys.readouterr().err
     # plain text beside a page tells nothing of who wrote it: kept, unless named as output
     folder = tmp_path / "pages"
     folder.mkdir()

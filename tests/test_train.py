@@ -101,6 +101,22 @@ def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
     assert checkpoint.read(run / "last.pt")["meta"]["seed"] == 3
 
 
+def test_no_char_lm_holds_on_resume_of_a_run_that_did_not_record_it(tmp_path):
+    """Runs of before the choice was kept in the checkpoint resumed with the language model
+    on, --no-char-lm or not: best.pt then read by beam search with it, at a third of the
+    speed, and differently."""
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--val", manifest, "--out", run, "--batch-size", 2]
+    assert run_cli(*args, "--epochs", 1, "--no-char-lm") == 0
+    blob = torch.load(run / "last.pt", weights_only=True)
+    del blob["meta"]["char_lm"]
+    torch.save(blob, run / "last.pt")
+    assert run_cli(*args, "--epochs", 2, "--resume", "--no-char-lm") == 0
+    best = checkpoint.read(run / "best.pt")
+    assert "lm" not in best and best["meta"]["char_lm"] is False
+
+
 @pytest.mark.parametrize("lstm", [False, True])
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
     """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The

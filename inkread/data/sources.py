@@ -328,10 +328,23 @@ def written_by_inkread(path: Path) -> bool:
     ground truth, or another engine's export, may be named NAME.page.xml. And not once a
     person has corrected the text: the fingerprint inkread recorded of it no longer
     matches, and their work is ground truth, never passed over or written over."""
+    return _provenance(path) != "theirs"
+
+
+def unchanged_output(path: Path) -> bool:
+    """An XML file inkread wrote whose text is as it wrote it, which only the fingerprint
+    it records tells: what may be written over. An earlier inkread recorded none, and a
+    page it read may since have been corrected by hand."""
+    return _provenance(path) == "unchanged"
+
+
+def _provenance(path: Path) -> str:
+    """'unchanged' (inkread's, its fingerprint matching), 'unmarked' (inkread's, by an
+    earlier version that recorded no fingerprint) or 'theirs'."""
     try:
         root = parse(path).getroot()
     except InkreadError:
-        return False
+        return "theirs"
     made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
     notes = [x for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
     marks = [m for m in map(page.MARK.fullmatch, map(str.strip, notes)) if m]
@@ -342,9 +355,12 @@ def written_by_inkread(path: Path) -> bool:
         if (found := re.fullmatch(r"text sha1 ([0-9a-f]+)", (e.text or "").strip()))
     ]
     if recorded:
-        return (page if page.is_page(root) else alto).digest(root) in recorded
+        digest = (page if page.is_page(root) else alto).digest(root)
+        return "unchanged" if digest in recorded else "theirs"
     # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
-    return bool(marks) or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made)
+    if marks or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made):
+        return "unmarked"
+    return "theirs"
 
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
