@@ -323,10 +323,10 @@ def _fitting(name: str) -> str:
     """A name a file system takes with its suffix: a scan named by a 250-byte title ended
     the whole run at its XML's name ('File name too long'). Cut, it keeps a fingerprint of
     the whole name, so two titles alike in their first 190 bytes stay apart."""
-    data = name.encode("utf-8")
+    data = os.fsencode(name)  # as the disk holds it: a Latin-1 name is no UTF-8
     if len(data) <= NAME_BYTES:
         return name
-    cut = data[: NAME_BYTES - 10].decode("utf-8", errors="ignore")
+    cut = os.fsdecode(data[: NAME_BYTES - 10])
     return f"{cut}~{hashlib.sha1(data).hexdigest()[:8]}"
 
 
