@@ -249,6 +249,15 @@ def read(
     elif out is not None:  # named among all inputs, so that a second run names them the same
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
+    if out is not None and not one_file:  # read into its folder again: its corrections stay
+        left = [d for d in documents if not _corrected_here(d.path, targets[d.path])]
+        if len(left) < len(documents):
+            n = len(documents) - len(left)
+            _warn(
+                f"{n} page{'s' if n > 1 else ''} corrected by hand since inkread read "
+                f"{'them' if n > 1 else 'it'}: left as {'they are' if n > 1 else 'it is'}"
+            )
+        documents = left
     if skip_existing:
         left = [d for d in documents if not targets[d.path].is_file()]
         if len(left) < len(documents):
@@ -299,6 +308,13 @@ def read(
             sys.stdout.flush()
         done_with(doc.image)
     _none_left_out(left_out)
+
+
+def _corrected_here(path: Path, target: Path) -> bool:
+    """An output inkread wrote and a person corrected, which would be its own output now."""
+    from inkread.data.sources import provenance
+
+    return target.resolve() == path.resolve() and provenance(path) == "corrected"
 
 
 def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> str | None:

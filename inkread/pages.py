@@ -138,8 +138,15 @@ def open_inputs(
                 lambda p, why: _unreached(left_out, p, why),
                 lambda p: warn(f"warning: {p}: a hidden folder, passed over: give it by name"),
             )
-            if out is not None and path.resolve() == out.resolve():
-                listing = [p for p in listing if not ours(p) and not own_copy(p)]
+            if out is not None and out.resolve().is_relative_to(path.resolve()):
+                # what it wrote there before is no input: read through it, its XML took
+                # the place of the images (read . --out out/ a second time read nothing)
+                within = out.resolve()
+                listing = [
+                    p
+                    for p in listing
+                    if not (p.resolve().is_relative_to(within) and (ours(p) or own_copy(p)))
+                ]
             xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)
             media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
             photos = [p for p in listing if unread_photo(p)]  # HEIC: said, not passed over
@@ -326,7 +333,11 @@ def _fitting(name: str) -> str:
     data = os.fsencode(name)  # as the disk holds it: a Latin-1 name is no UTF-8
     if len(data) <= NAME_BYTES:
         return name
-    cut = os.fsdecode(data[: NAME_BYTES - 10])
+    try:
+        name.encode("utf-8")
+        cut = data[: NAME_BYTES - 10].decode("utf-8", errors="ignore")  # whole characters
+    except UnicodeEncodeError:  # a Latin-1 name, kept in its own bytes
+        cut = os.fsdecode(data[: NAME_BYTES - 10])
     return f"{cut}~{hashlib.sha1(data).hexdigest()[:8]}"
 
 

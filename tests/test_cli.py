@@ -1151,3 +1151,37 @@ def test_a_file_name_not_in_utf8_is_read_and_written(tmp_path, capsys):
     assert run_cli("eval", "--data", scans / f"{name}.gt.txt", *report) == 0
     assert "M\\xfcller\tproposed for a Royal Medal" in (tmp_path / "p.tsv").read_text("utf-8")
     assert "M\\xfcller" in (tmp_path / "r.html").read_text("utf-8")
+
+
+def test_reading_a_folder_again_reads_its_pages_and_keeps_their_corrections(
+    overfit, tmp_path, capsys
+):
+    """Read into a folder inside the one read, a second run in another format read nothing:
+    its earlier XML took the images' place, then was passed over as its own. Read into the
+    folder itself, a page corrected since was an input whose output is itself: refused, and
+    the run ended in errors."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        shutil.copy(PAGE.with_suffix(".jpg"), folder / name)
+    read = ("read", folder, "-m", model(overfit), "--format")
+    for fmt in ("page", "alto"):
+        assert run_cli(*read, fmt, "--out", folder / "out") == 0
+    written = sorted(p.name for p in (folder / "out").iterdir())
+    assert written == ["a.alto.xml", "a.page.xml", "b.alto.xml", "b.page.xml"]
+    assert run_cli(*read, "page", "--out", folder) == 0
+    corrected = (folder / "a.page.xml").read_text(encoding="utf-8")
+    corrected = re.sub(
+        r"(<TextLine[^>]*>(?:(?!</TextLine>).)*?<Unicode>)[^<]*",
+        r"\1fixed",
+        corrected,
+        count=1,
+        flags=re.S,
+    )
+    (folder / "a.page.xml").write_text(corrected, encoding="utf-8")
+    capsys.readouterr()
+    assert run_cli(*read, "page", "--out", folder) == 0
+    assert (
+        "1 page corrected by hand since inkread read it: left as it is" in capsys.readouterr().err
+    )
+    assert (folder / "a.page.xml").read_text(encoding="utf-8") == corrected

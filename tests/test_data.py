@@ -15,6 +15,7 @@ from PIL import Image
 from inkread.data import alto, line_images, page, read_data, redrawn_note
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Line, Skipped, Transcript, repair_polygons
+from inkread.data.sources import UNCORRECTED
 from inkread.data.xml import to_bytes
 from inkread.errors import InkreadError
 
@@ -1003,6 +1004,16 @@ def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
     lines, skipped = read_data([folder])
     assert {x.source.name for x in lines} == {f"{PAGE.stem}.page.xml"}
     assert any(x.text.endswith("s") for x in lines)
+    # uncorrected, inkread's readings are no ground truth: learnt, its errors were taught
+    # back to it; scored, a page read at 0 %
+    unread = etree.parse(str(PAGE)).getroot()
+    page.mark(unread)
+    (folder / f"{PAGE.stem}.page.xml").write_bytes(to_bytes(unread))
+    lines, skipped = read_data([folder / f"{PAGE.stem}.page.xml"])
+    assert not lines and skipped.reasons[UNCORRECTED] == 11
+    lines, skipped = read_data([folder])
+    assert not any(x.text for x in lines)
+    assert skipped.reasons[UNCORRECTED] == 11
 
 
 def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
@@ -1050,7 +1061,7 @@ def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
         "\ufeff" + "lines/hooker_01.png\tone",
         "lines/ligne_\u00e9.png\ttwo",
         "C:\\Users\\me\\Desktop\\hooker_00.png\tthree",
-        "lines\\HOOKER_02.PNG\tfour",
+        'lines\\HOOKER_02.PNG\t"four, or ""five"""',
     ]
     for name in ("m.tsv", "excel.txt"):
         shutil.copy(lines_dir / "hooker_00.png", tmp_path / "hooker_00.png")
@@ -1062,6 +1073,7 @@ def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
             (tmp_path / "hooker_00.png").resolve(),
             (folder / "hooker_02.png").resolve(),
         ]
+        assert found[-1].text == 'four, or "five"'  # a spreadsheet's quoting undone
     # a PAGE file naming its image in a folder beside it, Windows' way
     (tmp_path / "p" / "images").mkdir(parents=True)
     shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "p" / "images")
@@ -1070,3 +1082,13 @@ def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
     (tmp_path / "p" / PAGE.name).write_text(xml, encoding="utf-8")
     found, _ = read_data([tmp_path / "p" / PAGE.name])
     assert found[0].image.resolve() == (tmp_path / "p" / "images" / f"{PAGE.stem}.jpg").resolve()
+    # a name that folds like another's is not taken for it where that one is claimed
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    shutil.copy(lines_dir / "hooker_00.png", pair / "line.png")
+    (pair / "line.gt.txt").write_text("the line", encoding="utf-8")
+    (pair / "LINE.gt.txt").write_text("another", encoding="utf-8")
+    found, skipped = read_data([pair])
+    assert [(x.image.name, x.text) for x in found if x.image.is_file()] == [
+        ("line.png", "the line")
+    ]

@@ -12,7 +12,7 @@ from lxml import etree
 from PIL import Image
 
 from inkread.alphabet import display_order
-from inkread.data import read_data
+from inkread.data import read_data, read_xml
 from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
@@ -913,7 +913,7 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     written = etree.parse(str(tmp_path / "o" / f"layout.{fmt}.xml"))
     schema = SCHEMAS / ("page-2019-07-15.xsd" if fmt == "page" else "alto-4-4.xsd")
     etree.XMLSchema(etree.parse(str(schema))).assertValid(written)
-    lines = [x for x in read_data([tmp_path / "o" / f"layout.{fmt}.xml"])[0] if x.text]
+    lines = [x for x in read_xml(tmp_path / "o" / f"layout.{fmt}.xml") if x.text]  # its reading
     assert len(lines) == 3
     assert lines[0].region == "band0" and lines[2].region == f"band{middle - 5}"
     reference = "\n".join(t.text for t in truth[:3])
@@ -1049,9 +1049,10 @@ def test_outputs_keep_the_dots_of_their_names():
     ]
     assert output_names([Path("a/p.jpg"), Path("b/p.png")]) == [Path("a/p"), Path("b/p")]
     # a title of 250 bytes ended the run at its XML's name ('File name too long')
-    long = [Path(f"a/{'é' * 120}{n}.jpg") for n in (1, 2)]
+    long = [Path(f"a/a{'é' * 120}{n}.jpg") for n in (1, 2)]
     names = [x.name for x in output_names(long)]
     assert all(len(x.encode() + b".alto.xml") < 255 for x in names) and names[0] != names[1]
+    assert all(x.split("~")[0] == "a" + "é" * 94 for x in names)  # whole characters
 
 
 def test_photos_as_phones_and_browsers_save_them_are_read_or_said(tmp_path):

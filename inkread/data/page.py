@@ -339,8 +339,8 @@ MARK = re.compile(r"(?:Text read|Lines found) by inkread \d\S*(?: \[text sha1 ([
 
 
 def digest(root: etree._Element) -> str:
-    """The fingerprint of all the text it holds, at every level: a person may correct a
-    word and not its line (xml.text_digest)."""
+    """The fingerprint of all the text it holds, at every level (xml.text_digest): a
+    person may correct a word and not its line, and that is work not to write over."""
     return text_digest(e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText"))
 
 

@@ -13,6 +13,8 @@ import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path, PureWindowsPath
 
+from lxml import etree
+
 from inkread.data import alto, page
 from inkread.data.images import (
     ARCHIVE_SUFFIXES,
@@ -99,7 +101,7 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         raise MissingFile("no such file or folder", path)
     name = path.name.lower()
     if name.endswith(".xml"):
-        return read_xml(path)
+        return _ground_truth(path, skipped)
     if name.endswith(".tsv"):
         return _manifest(path, skipped)
     if name.endswith(SIDECARS):
@@ -120,6 +122,24 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
 
 def read_xml(path: Path) -> list[Line]:
     return xml_lines(path, parse(path).getroot())
+
+
+UNCORRECTED = (
+    "inkread's own reading, not corrected: not ground truth (a page checked and found right: "
+    "remove inkread's mark from its metadata)"
+)
+
+
+def _ground_truth(path: Path, skipped: Skipped) -> list[Line]:
+    """A PAGE or ALTO file's lines, unless their text is inkread's reading as it wrote it,
+    which its fingerprint tells: learnt, the model's errors were taught back to it, and
+    scored, a page read at 0 %."""
+    root = parse(path).getroot()
+    lines = xml_lines(path, root)
+    if provenance(root) == "unchanged" and any(line.text for line in lines):
+        skipped.add(UNCORRECTED, path, len(lines))
+        return []
+    return lines
 
 
 def xml_lines(path: Path, root) -> list[Line]:
@@ -224,7 +244,7 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
             lines += _read(path, skipped, seen)
         elif name.endswith(".xml"):
             try:
-                lines += read_xml(path)
+                lines += _ground_truth(path, skipped)
             except NotLineData:
                 pass
             except InkreadError as e:
@@ -328,23 +348,27 @@ def written_by_inkread(path: Path) -> bool:
     ground truth, or another engine's export, may be named NAME.page.xml. And not once a
     person has corrected the text: the fingerprint inkread recorded of it no longer
     matches, and their work is ground truth, never passed over or written over."""
-    return _provenance(path) != "theirs"
+    return provenance(path) in ("unchanged", "unmarked")
 
 
 def unchanged_output(path: Path) -> bool:
     """An XML file inkread wrote whose text is as it wrote it, which only the fingerprint
     it records tells: what may be written over. An earlier inkread recorded none, and a
     page it read may since have been corrected by hand."""
-    return _provenance(path) == "unchanged"
+    return provenance(path) == "unchanged"
 
 
-def _provenance(path: Path) -> str:
-    """'unchanged' (inkread's, its fingerprint matching), 'unmarked' (inkread's, by an
-    earlier version that recorded no fingerprint) or 'theirs'."""
-    try:
-        root = parse(path).getroot()
-    except InkreadError:
-        return "theirs"
+def provenance(source: Path | etree._Element) -> str:
+    """Whose text an XML file (or its parsed root) holds: 'unchanged' (inkread's, as its
+    fingerprint records it), 'corrected' (inkread's reading, since changed by a person),
+    'unmarked' (inkread's, by an earlier version that recorded no fingerprint) or
+    'theirs'."""
+    if isinstance(source, Path):
+        try:
+            source = parse(source).getroot()
+        except InkreadError:
+            return "theirs"
+    root = source
     made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
     notes = [x for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
     marks = [m for m in map(page.MARK.fullmatch, map(str.strip, notes)) if m]
@@ -356,7 +380,7 @@ def _provenance(path: Path) -> str:
     ]
     if recorded:
         digest = (page if page.is_page(root) else alto).digest(root)
-        return "unchanged" if digest in recorded else "theirs"
+        return "unchanged" if digest in recorded else "corrected"
     # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
     if marks or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made):
         return "unmarked"
@@ -366,7 +390,7 @@ def _provenance(path: Path) -> str:
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     rows = [x for x in _text_lines(path) if x.strip() and not x.startswith("#")]
     if rows and all("\t" in x for x in rows):  # Excel's "Text (tab delimited)": a manifest
-        return _manifest(path, skipped)
+        return _manifest(path, skipped, spreadsheet=True)
     entries = listed(path)
     if not any(x.exists() for x in entries) and any(" <space> " in str(x) for x in entries):
         raise InkreadError(
@@ -409,7 +433,9 @@ def _beside(listing: Path, entry: str) -> Path:
     return loosely_named((path.parent,), path.name, image) or path
 
 
-def _manifest(path: Path, skipped: Skipped) -> list[Line]:
+def _manifest(path: Path, skipped: Skipped, spreadsheet: bool = False) -> list[Line]:
+    """A .tsv of image paths and their text; `spreadsheet`, a .txt that Excel saved as
+    "Text (tab delimited)", which quotes a cell holding a comma or a quote."""
     lines: list[Line] = []
     for n, raw in enumerate(_text_lines(path), start=1):
         if not raw.strip():
@@ -424,7 +450,7 @@ def _manifest(path: Path, skipped: Skipped) -> list[Line]:
         if rest.strip():
             skipped.add("manifest line of more than two columns", f"{path}:{n}")
             continue
-        if len(image) > 1 and image[0] == image[-1] == '"':  # every field quoted (QUOTE_ALL)
+        if spreadsheet or len(image) > 1 and image[0] == image[-1] == '"':  # or QUOTE_ALL
             image, text = _unquoted(image, whole=True), _unquoted(text, whole=True)
         if n == 1 and image.strip().lower() in ("image", "image_path", "path", "file"):
             continue  # a header row
@@ -471,8 +497,13 @@ def _sidecar_pair(gt: Path) -> Line:
         image = gt.with_name(stem + suffix)
         if image.is_file():
             return Line(id=stem, image=image, text=_read_text(gt), source=gt)
-    # l.Jpeg, or a name in the other Unicode form: not l.png, which the user never had
-    image = loosely_named((gt.parent,), stem + ".png") or gt.with_name(stem + ".png")
+    # l.Jpeg, or a name in the other Unicode form: not l.png, which the user never had;
+    # nor line.png for LINE.gt.txt, where line.gt.txt transcribes it
+    image = loosely_named((gt.parent,), stem + ".png")
+    own = [image.with_name(base_name(image) + s) for s in SIDECARS] if image else []
+    if any(x.name != gt.name and x.is_file() for x in own):
+        image = None
+    image = image or gt.with_name(stem + ".png")
     return Line(id=stem, image=image, text=_read_text(gt), source=gt)
 
 

@@ -182,7 +182,7 @@ def loosely_named(folders: tuple[Path, ...], name: str, image: bool = True) -> P
         except OSError:  # no such folder
             continue
         for entry in (whole.get(wanted), images.get(stem) if image else None):
-            if entry is not None and (folder / entry).is_file():
+            if entry and (folder / entry).is_file():
                 return folder / entry
     return None
 
@@ -196,17 +196,20 @@ def _folded_names(folder: str, stamp: int) -> tuple[dict[str, str], dict[str, st
     images: dict[str, str] = {}
     for entry in sorted(os.listdir(folder)):
         folded = _fold(entry)
-        whole.setdefault(folded, entry)
+        # two files that fold alike (A.png, a.png) are two files: neither is taken
+        whole[folded] = "" if folded in whole else entry
         if folded.endswith(IMAGE_SUFFIXES):
-            images.setdefault(_fold(Path(entry).stem), entry)
+            stem = _fold(Path(entry).stem)
+            images[stem] = "" if stem in images else entry
     return whole, images
 
 
 def text_digest(texts: Iterable[str | None]) -> str:
-    """A short fingerprint of a page's line texts, which inkread records in the files it
-    fills: where the text no longer matches it, a person has corrected the readings, and
-    the file is their ground truth, never again written over or passed over as output."""
-    joined = "\n".join(unicodedata.normalize("NFC", t or "").strip() for t in texts)
+    """A short fingerprint of a page's texts, which inkread records in the files it fills:
+    where the text no longer matches it, a person has corrected the readings, and the file
+    is their ground truth, never again written over or passed over as output. Spaces are
+    compared as words apart, whatever a tool re-saving the file does with line ends."""
+    joined = "\n".join(" ".join(unicodedata.normalize("NFC", t or "").split()) for t in texts)
     return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:12]
 
 

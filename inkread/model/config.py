@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -60,7 +61,9 @@ class ModelConfig:
     pool_first: bool = False  # max-pool before BatchNorm and LeakyReLU (cheaper; the seed: after)
     straighten: bool = False  # shift columns so that a line's baseline runs straight
     # Keras' layers as the notebook built them: conv biases (redundant before BatchNorm, so
-    # the line preset has none), BatchNorm's epsilon 1e-3 and momentum 0.99 (PyTorch's 0.01)
+    # the line preset has none) and BatchNorm's epsilon 1e-3. Not Keras' BatchNorm momentum
+    # (0.99, PyTorch's 0.01): its running statistics lagged so far behind the weights that
+    # short runs read much worse (BENCHMARKS.md, "The seed preset with Keras' layers")
     keras: bool = False
 
     def __post_init__(self) -> None:
@@ -136,11 +139,16 @@ class ModelConfig:
         """A stored model's config: one with settings this inkread does not know was saved
         by a newer one, which is what to say ("unknown model settings" did not)."""
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
+        if unknown and _release(made_by) > _release(__version__):
             raise InkreadError(
-                f"saved by inkread {made_by or '(unknown version)'}, whose networks have "
-                f"settings this inkread {__version__} does not know ({', '.join(unknown)}): "
-                "upgrade inkread to read it"
+                f"saved by inkread {made_by}, whose networks have settings this inkread "
+                f"{__version__} does not know ({', '.join(unknown)}): upgrade inkread to read it"
+            )
+        if unknown:  # an earlier version's (a setting since dropped), or not inkread's
+            raise InkreadError(
+                f"saved by inkread {made_by or '(unknown version)'} with network settings "
+                f"this inkread {__version__} does not have ({', '.join(unknown)}): read it "
+                "with that version, or train it anew"
             )
         return cls.from_dict(d)
 
@@ -163,6 +171,12 @@ class ModelConfig:
 
     def with_changes(self, **changes) -> ModelConfig:
         return replace(self, **changes)
+
+
+def _release(version: object) -> tuple[int, ...]:
+    """'0.12.1' as (0, 12, 1), to compare; what is no version, as the lowest."""
+    found = re.match(r"\d+(?:\.\d+)*", str(version or ""))
+    return tuple(int(x) for x in found.group().split(".")) if found else ()
 
 
 def _check_kinds(config: ModelConfig) -> None:

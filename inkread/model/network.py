@@ -19,7 +19,7 @@ class CRNN(nn.Module):
         channels = 1
         for kernel, filters, pool in zip(config.kernels, config.filters, config.pools):
             conv = nn.Conv2d(channels, filters, kernel, padding=kernel // 2, bias=config.keras)
-            keras = {"eps": 1e-3, "momentum": 0.01} if config.keras else {}
+            keras = {"eps": 1e-3} if config.keras else {}
             norm = [nn.BatchNorm2d(filters, **keras), nn.LeakyReLU(config.negative_slope)]
             pooling = [nn.MaxPool2d(tuple(pool))] if tuple(pool) != (1, 1) else []
             blocks += [conv, *pooling, *norm] if config.pool_first else [conv, *norm, *pooling]
