@@ -5,6 +5,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 
 from __future__ import annotations
 
+import codecs
 import filecmp
 import json
 import math
@@ -303,7 +304,9 @@ def read(
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
         else:
             if many and format == "text":
-                sys.stdout.write(f"==> {described(doc.path)} <==\n")
+                # in the bytes of the text below it, UTF-8, whatever the console's encoding
+                head = f"==> {described(doc.path)} <==\n"
+                sys.stdout.buffer.write(head.encode("utf-8", "surrogateescape"))
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         done_with(doc.image)
@@ -407,6 +410,7 @@ def segment_pages(
     """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text.
 
     A layout's lines are written into its regions, in its own format."""
+    from inkread import torchfile
     from inkread.data import alto, page
     from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
@@ -466,8 +470,8 @@ def segment_pages(
             leave_out(e)
             continue
         (page if kind == "page" else alto).mark(root, "Lines found")  # theirs once transcribed
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(to_bytes(root))
+        data = to_bytes(root)
+        torchfile.write_whole(target, lambda f, data=data: f.write(data))  # whole, or as it was
         if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
             shutil.copyfile(doc.image, target.parent / doc.image.name)
         _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
@@ -489,7 +493,10 @@ def _transcribed(path: Path) -> bool:
 
 @app.command()
 def train(
-    train: Annotated[list[str], typer.Option("--train", help="training DATA")],
+    train: Annotated[
+        list[str] | None,
+        typer.Option("--train", help="training DATA (with --resume: the run's own, if not given)"),
+    ] = None,
     val: Annotated[list[str] | None, typer.Option("--val", help="validation DATA")] = None,
     preset: Annotated[str | None, typer.Option(help="seed | line (default line)")] = None,
     config: Annotated[Path | None, typer.Option(help="JSON architecture/training config")] = None,
@@ -545,6 +552,9 @@ def train(
     from inkread.train import Options
     from inkread.train import train as run
 
+    if not train and not resume:
+        raise InkreadError("Missing option '--train' (or --resume, to go on with a run's own)")
+
     log = _Log(out / "train.log")
 
     def say(message: str) -> None:
@@ -554,7 +564,7 @@ def train(
     try:
         summary = run(
             Options(
-                train=train,
+                train=train or [],
                 val=val or [],
                 out=out,
                 preset=preset,
@@ -1001,7 +1011,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"inkread: error: {what} empty (a shell variable not set?)", file=sys.stderr)
         sys.exit(2)
     command = typer.main.get_command(app)
-    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+    if sys.stdout is None:  # closed (>&-): as if sent to /dev/null, not a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
+    codecs.register_error("inkread", _unencodable)
+    for stream, errors in ((sys.stdout, "inkread"), (sys.stderr, "backslashreplace")):
         if hasattr(stream, "reconfigure"):  # a name not in UTF-8: its bytes, as ls prints
             stream.reconfigure(errors=errors)  # them on stdout; escaped in messages
     started = time.monotonic()
@@ -1017,6 +1030,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)
         ctx = getattr(e, "ctx", None)
         hint = f" (see {ctx.command_path} --help)" if ctx and ctx.parent else ""
+        dashed = [a for a in args if a.startswith("-") and len(a) > 1 and Path(a).exists()]
+        if dashed:  # -page.jpg: a file, taken for options
+            hint = f" ({dashed[0]} is a file: put -- before it)"
         message = e.format_message() if hasattr(e, "format_message") else str(e)
         elsewhere = _from_elsewhere(e)
         if elsewhere:  # click's nearest spelling (--alto: "--lm?") would mislead
@@ -1026,9 +1042,24 @@ def main(argv: list[str] | None = None) -> None:
     except InkreadError as e:
         print(f"inkread: error: {e}", file=sys.stderr)
         sys.exit(2)
-    except OSError as e:  # a path the user gave that cannot be written or made: one line
-        if e.filename is None:
+    except (MemoryError, RuntimeError) as e:
+        from inkread.torchfile import out_of_memory
+
+        if not out_of_memory(e):
             raise
+        print(
+            "inkread: error: out of memory: give it fewer lines at once (--batch-size), or "
+            "run it where there is more memory",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    except BrokenPipeError:  # `inkread read ... | head -1`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        sys.exit(141)  # as a process that SIGPIPE ended
+    except OSError as e:  # a path the user gave that cannot be written or made: one line
+        if e.filename is None:  # its output (stdout on a full disk, /dev/full)
+            print(f"inkread: error: cannot write its output ({e.strerror or e})", file=sys.stderr)
+            sys.exit(2)
         said = e.strerror or e
         if isinstance(e, (FileExistsError, NotADirectoryError)) and Path(e.filename).is_file():
             said = "is a file where a folder is wanted"  # mkdir's "File exists" says not which
@@ -1040,6 +1071,14 @@ def main(argv: list[str] | None = None) -> None:
         code = 143 if _TERMINATED else 130  # killed by TERM: 128 + 15, as the shell says
         print(f"inkread: interrupted after {time.monotonic() - started:.0f}s", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _unencodable(error: UnicodeEncodeError) -> tuple[str | bytes, int]:
+    """stdout's errors: a file name's undecodable bytes written back as they were, and what
+    a console's encoding (ASCII, Latin-1) cannot show escaped, not a traceback."""
+    if all(0xDC80 <= ord(c) <= 0xDCFF for c in error.object[error.start : error.end]):
+        return codecs.lookup_error("surrogateescape")(error)
+    return codecs.lookup_error("backslashreplace")(error)
 
 
 def _terminated(signum: int, frame: object) -> None:

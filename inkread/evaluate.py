@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from inkread import torchfile
 from inkread.alphabet import normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note
 from inkread.data.images import load_gray
@@ -228,10 +229,8 @@ def _joined(texts: list[str]) -> str:
 def _written(path: Path, write: Callable[..., None], *args: object) -> None:
     """A file of the results written at the end; a full disk is one line, as every error a
     user can cause is."""
-    try:
-        write(path, *args)
-    except OSError as e:
-        raise InkreadError(f"cannot be written ({e.strerror})", path) from None
+    # whole or not at all: a full disk left a 0-byte table, a truncated report
+    torchfile.write_whole_at(path, lambda tmp: write(tmp, *args))
 
 
 def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:

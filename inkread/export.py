@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from inkread import torchfile
 from inkread.alphabet import Alphabet
 from inkread.data.batches import READING_WIDTH
 from inkread.errors import InkreadError, MissingFile
@@ -60,16 +61,19 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
     images = torch.zeros(2, 1, config.height, width)
     widths = torch.tensor([width, width // 2])
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    exported = io.BytesIO()  # in memory, then written whole: a run killed while it wrote
+    # over a good model (the graph first, then its metadata) left one that does not load
     with warnings.catch_warnings():
         # torch warns that an LSTM exported at batch 2 may fail at other batch sizes when
         # its initial states are fixed; ours are not given, and the ONNX model reads as the
         # checkpoint does at any batch size (tests/test_cli.py)
         warnings.filterwarnings("ignore", "Exporting a model to ONNX with a batch_size")
+        # the TorchScript exporter is asked for (dynamo=False) and torch says it is old
+        warnings.filterwarnings("ignore", ".*TorchScript-based ONNX export", DeprecationWarning)
         torch.onnx.export(
             model,
             (images, widths),
-            str(out),
+            exported,
             input_names=["images", "widths"],
             output_names=["scores"],
             dynamic_axes={
@@ -80,7 +84,7 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
             opset_version=17,
             dynamo=False,
         )
-    graph = onnx.load(str(out))
+    graph = onnx.load_model_from_string(exported.getvalue())
     graph.doc_string = USAGE
     props = {
         "inkread_config": json.dumps(config.to_dict()),
@@ -100,7 +104,7 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
     for key, value in props.items():
         entry = graph.metadata_props.add()
         entry.key, entry.value = key, value
-    onnx.save(graph, str(out))
+    torchfile.write_whole(out, lambda f: f.write(graph.SerializeToString()))
     return out
 
 

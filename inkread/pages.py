@@ -3,6 +3,7 @@ transcriptions written back: plain text, JSON, PAGE or ALTO."""
 
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
 import html
@@ -281,6 +282,13 @@ def _is_line_data(path: Path, parsed: dict[Path, etree._ElementTree]) -> bool:
 _RENDERED: list[tempfile.TemporaryDirectory] = []  # pages of PDFs and TIFFs, for this run
 
 
+@atexit.register
+def _remove_rendered() -> None:
+    """The run's page images removed as it ends, not left to the collector to find."""
+    for folder in _RENDERED:
+        folder.cleanup()
+
+
 @dataclass
 class _Page:
     """A page of a PDF or multi-page TIFF, as a file written when it is first wanted."""
@@ -410,8 +418,15 @@ def rendered(path: Path) -> Path:
     """The image file, written now if it is a PDF's or TIFF's page not written yet."""
     page = _PAGES.get(path)
     if page is not None and not page.written:
-        # quickest zlib level: written to be read once, four times faster than the default
-        _page_image(page.source, page.index).save(path, compress_level=1)
+        try:  # quickest zlib level: written to be read once, 4 times faster than the default
+            _page_image(page.source, page.index).save(path, compress_level=1)
+        except OSError as e:  # a full temporary folder: this page lost, not the run
+            path.unlink(missing_ok=True)
+            raise InkreadError(
+                f"page {page.index + 1}: its image cannot be written to {path.parent} "
+                f"({e.strerror or e}): set TMPDIR to a folder with room",
+                page.source,
+            ) from None
         page.written = True
     return path
 

@@ -103,6 +103,9 @@ def create_app(
                 body = render(doc, found, format)
             except InkreadError as e:
                 return _error(_unplaced(str(e), tmp))
+            except OSError as e:  # its temporary folder full: the server's fault, said
+                said = f"the server has no room for the upload ({e.strerror or e})"
+                return JSONResponse({"error": said}, status_code=507)
             # the files were the client's uploads: named as uploaded, not where they lay here
             text = _unplaced(body.decode("utf-8"), tmp)
             notes = [_unplaced(note, tmp) for note in notes]

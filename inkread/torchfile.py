@@ -28,17 +28,29 @@ def save(obj: object, path: str | os.PathLike) -> None:
 def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
     """The file as `write` writes it, or as it was: never half of it (also the metrics that a
     resumed run rewrites)."""
+
+    def written(tmp: Path) -> None:
+        with tmp.open("wb") as f:
+            write(f)
+
+    write_whole_at(path, written)
+
+
+def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
+    """write_whole for a writer that takes a path (a report, a table of predictions): it
+    writes a file beside the target, which then takes the target's place whole."""
     path = Path(path)
+    path = path.resolve() if path.is_symlink() else path  # the file linked to, not the link
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # a name of 250 bytes is legal; with the temporary file's additions it was not
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
     except OSError as e:
         raise _failed(e, path) from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
+        write(Path(tmp))
+        with open(tmp, "rb+") as f:  # on the disk before it takes the old file's place
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not
         os.replace(tmp, path)
@@ -63,7 +75,14 @@ def load(path: str | os.PathLike, what: str) -> object:
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
+        if out_of_memory(e):  # the machine's fault, not the file's
+            raise InkreadError(f"not enough memory to load this {what}", path) from None
         raise InkreadError(f"not a readable {what} ({_why(Path(path), e)})", path) from None
+
+
+def out_of_memory(e: BaseException) -> bool:
+    """Torch's allocator says so in a RuntimeError, Python in a MemoryError."""
+    return isinstance(e, MemoryError) or "can't allocate memory" in str(e)
 
 
 FOREIGN = {

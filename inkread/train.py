@@ -389,6 +389,16 @@ def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
 
 
 def train(opts: Options, say: Callable[[str], None] = print) -> dict:
+    """A training run into opts.out, which is locked while it lasts (claim) and released
+    however it ends; its summary."""
+    out = Path(opts.out)
+    if out.exists() and not out.is_dir():
+        raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
+    with claim(out):  # before anything is said into its log
+        return _train(opts, say)
+
+
+def _train(opts: Options, say: Callable[[str], None]) -> dict:
     clock = time.monotonic()
     out = Path(opts.out)
     last_path, best_path, metrics_path = out / "last.pt", out / "best.pt", out / "metrics.jsonl"
@@ -399,9 +409,6 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     begun: dict = {}  # a resumed run's meta: what it was begun as
     added = ""  # characters --init's alphabet was extended by
     init_blob = None
-    if out.exists() and not out.is_dir():
-        raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
-    _lock = claim(out)  # held until the run returns; before anything is said into its log
     for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
         stale.unlink(missing_ok=True)
     preset = None  # the preset a new run's network is built on (meta)
@@ -431,6 +438,15 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         ]
         if ignored:
             say(f"warning: --resume goes on as the run began; {', '.join(ignored)} ignored")
+        if not opts.train:  # `train --resume --out run`: the data it began with
+            if not isinstance(begun.get("trained_on"), list):
+                raise InkreadError("--resume: this run does not record its data: give --train", out)
+            was = begun.get("validated_on")
+            opts = replace(
+                opts,
+                train=begun["trained_on"],
+                val=opts.val or (was if isinstance(was, list) else []),
+            )
         opts = replace(
             opts,
             batch_size=None,

@@ -1185,3 +1185,75 @@ def test_reading_a_folder_again_reads_its_pages_and_keeps_their_corrections(
         "1 page corrected by hand since inkread read it: left as it is" in capsys.readouterr().err
     )
     assert (folder / "a.page.xml").read_text(encoding="utf-8") == corrected
+
+
+def test_consoles_and_streams_that_take_no_utf8_or_nothing_at_all(tmp_path):
+    """A console in ASCII or Latin-1 (Windows', a server's): eval ended in a traceback on
+    its arrow, read in the middle of a folder on a name's é, --help on its ellipsis;
+    stdout on a full disk or closed, a traceback each."""
+    line = FIXTURES / "lines" / "hooker_00.png"
+    folder = tmp_path / "é"
+    folder.mkdir()
+    for name in ("testamént.png", "b.png"):
+        shutil.copy(line, folder / name)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    inkread = [sys.executable, "-m", "inkread"]
+    for args in (["read", str(folder)], ["train", "--help"]):
+        done = subprocess.run([*inkread, *args], env=env, capture_output=True, timeout=300)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr[-300:]
+    assert (
+        "testamént.png <==".encode()
+        in subprocess.run(
+            [*inkread, "read", str(folder)], env=env, capture_output=True, timeout=300
+        ).stdout
+    )  # the header in the bytes of the text below it
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [*inkread, "read", str(line)],
+                stdout=full,
+                capture_output=False,
+                stderr=subprocess.PIPE,
+                timeout=300,
+            )
+        assert done.returncode == 2
+        assert done.stderr.strip().endswith(b"cannot write its output (No space left on device)")
+    closed = subprocess.run(
+        [*inkread, "read", str(line)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=300,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == 0 and b"Traceback" not in closed.stderr
+
+
+def test_results_are_written_whole_or_not_at_all(overfit, tmp_path, monkeypatch, capsys):
+    """A full disk left a 0-byte table of predictions, a truncated report, half a segmented
+    page; an export killed part way, a model that did not load."""
+    import errno
+
+    kept = tmp_path / "p.tsv"
+    kept.write_text("an earlier table\n", encoding="utf-8")
+
+    def half(path, rows):
+        Path(path).write_text("half", encoding="utf-8")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("inkread.evaluate.write_predictions", half)
+    args = ("eval", "-m", model(overfit), "--data", overfit["manifest"], "--decoder", "greedy")
+    assert run_cli(*args, "--predictions", kept) == 2
+    assert "p.tsv: cannot write (No space left on device)" in capsys.readouterr().err
+    assert kept.read_text(encoding="utf-8") == "an earlier table\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["p.tsv"]  # no temporary file left
+
+
+def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
+    def allocate(*args, **kwargs):
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"
+        )
+
+    monkeypatch.setattr("inkread.train.train", allocate)
+    assert run_cli("train", "--train", FIXTURES / "lines", "--out", tmp_path / "r") == 2
+    assert capsys.readouterr().err.startswith("inkread: error: out of memory: give it fewer")

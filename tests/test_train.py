@@ -92,7 +92,8 @@ def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["train", "--train", manifest, "--out", run, "--batch-size", 2, "--no-char-lm"]
     assert run_cli(*args, "--epochs", 1, "--seed", 3, "--max-minutes", 30) == 0
-    assert run_cli(*args, "--epochs", 2, "--resume") == 0
+    # "go on with --resume": with the data the run began with, not given again
+    assert run_cli("train", "--out", run, "--epochs", 2, "--resume") == 0
     meta = checkpoint.read(run / "last.pt")["meta"]
     assert meta["seed"] == 3 and meta["max_minutes"] == 30
     capsys.readouterr()
