@@ -326,7 +326,7 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
     transcription that inkread did not write (`--out page.xml` replaced ground truth), or
     a plain text file beside its page (a transcription, or notes, for all inkread can tell:
     plain text carries no mark of who wrote it), unless named as the output."""
-    from inkread.data.sources import SIDECAR, unchanged_output, written_by_inkread
+    from inkread.data.sources import SIDECAR, provenance
 
     here = target.resolve()
     if here in kept_safe or here in (doc.path.resolve(), doc.image.resolve()):
@@ -340,8 +340,9 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
             "own output from one, so leaves it (remove it to read the page again, or give "
             "another --out)"
         )
-    if not unchanged_output(target) and _transcribed(target):  # own output: one parse
-        if written_by_inkread(target):  # by an earlier version, which kept no fingerprint
+    owner = provenance(target) if target.is_file() else "nobody"
+    if owner != "unchanged" and _transcribed(target):  # its own output as it wrote it: no
+        if owner == "unmarked":  # by an earlier version, which kept no fingerprint
             return (
                 "holds text an earlier inkread read, which may have been corrected since "
                 "(it kept no fingerprint to tell): remove it to read the page again, or "

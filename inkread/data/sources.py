@@ -351,13 +351,6 @@ def written_by_inkread(path: Path) -> bool:
     return provenance(path) in ("unchanged", "unmarked")
 
 
-def unchanged_output(path: Path) -> bool:
-    """An XML file inkread wrote whose text is as it wrote it, which only the fingerprint
-    it records tells: what may be written over. An earlier inkread recorded none, and a
-    page it read may since have been corrected by hand."""
-    return provenance(path) == "unchanged"
-
-
 def provenance(source: Path | etree._Element) -> str:
     """Whose text an XML file (or its parsed root) holds: 'unchanged' (inkread's, as its
     fingerprint records it), 'corrected' (inkread's reading, since changed by a person),
