@@ -250,8 +250,8 @@ def read(
     elif out is not None:  # named among all inputs, so that a second run names them the same
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
-    if out is not None and not one_file:  # read into its folder again: its corrections stay
-        left = [d for d in documents if not _corrected_here(d.path, targets[d.path])]
+    if out is not None and not one_file:  # read again: the corrections made since stay
+        left = [d for d in documents if not _corrected(targets[d.path])]
         if len(left) < len(documents):
             n = len(documents) - len(left)
             _warn(
@@ -260,7 +260,7 @@ def read(
             )
         documents = left
     if skip_existing:
-        left = [d for d in documents if not targets[d.path].is_file()]
+        left = [d for d in documents if not _done(targets[d.path], format)]
         if len(left) < len(documents):
             n = len(documents) - len(left)
             _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")
@@ -295,10 +295,16 @@ def read(
             if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
                 # a PDF's or TIFF's page exists only for this run: the XML names it beside it
                 copy = target.parent / doc.image.name
-                if copy.is_file() and not filecmp.cmp(copy, doc.image, shallow=False):
-                    leave_out(InkreadError("is another page's image: give --out a folder", copy))
+                if (
+                    copy.is_file()
+                    and not filecmp.cmp(copy, doc.image, shallow=False)
+                    and _whole_image(copy)  # not a copy a killed run left half written
+                ):
+                    said = "is another page's image" + (": give --out a folder" if one_file else "")
+                    leave_out(InkreadError(said, copy))
                     continue
-                shutil.copyfile(doc.image, copy)
+                with doc.image.open("rb") as source:  # whole, as the XML is
+                    torchfile.write_whole(copy, lambda f, s=source: shutil.copyfileobj(s, f))
             # whole or not at all: a run killed while writing leaves no half output that
             # --skip-existing would take for done
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
@@ -313,11 +319,50 @@ def read(
     _none_left_out(left_out)
 
 
-def _corrected_here(path: Path, target: Path) -> bool:
-    """An output inkread wrote and a person corrected, which would be its own output now."""
+def _corrected(target: Path) -> bool:
+    """An output inkread wrote and a person has corrected since: theirs, left as it is."""
     from inkread.data.sources import provenance
 
-    return target.resolve() == path.resolve() and provenance(path) == "corrected"
+    return (
+        target.suffix.lower() == ".xml" and target.is_file() and provenance(target) == "corrected"
+    )
+
+
+def _done(target: Path, format: str) -> bool:
+    """An output there already, and whole: inkread writes its own whole, but a copy or a
+    sync of a shared folder may leave one empty or cut short, which --skip-existing took
+    for done for good. (Text may be empty: a blank page's.)"""
+    if not target.is_file():
+        return False
+    if format == "text":
+        return True
+    data = target.read_bytes()
+    if format == "json":
+        try:
+            json.loads(data)
+            return True
+        except ValueError:
+            return False
+    if format == "hocr":
+        return data.rstrip().endswith(b"</html>")
+    try:
+        from inkread.data.xml import parse
+
+        parse(target)
+        return True
+    except InkreadError:
+        return False
+
+
+def _whole_image(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+        return True
+    except Exception:  # truncated, or not an image at all
+        return False
 
 
 def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> str | None:

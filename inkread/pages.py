@@ -195,7 +195,25 @@ def open_inputs(
     documents = []
     for path in paths:
         documents += _opened(left_out, document, path) if len(paths) > 1 else document(path)
-    return documents + _without_xml(unpaired, documents, segment, rendered, warn, left_out)
+    documents += _without_xml(unpaired, documents, segment, rendered, warn, left_out)
+    return _once(documents, warn)
+
+
+def _once(documents: list[Document], warn: Callable[[str], None]) -> list[Document]:
+    """Each input once, however it was reached: a folder and a link to it, or a file named
+    twice, were read twice and their outputs named apart by their suffixes."""
+    seen: set = set()
+    kept = []
+    for doc in documents:
+        page = _PAGES.get(doc.path)
+        key = (page.source.resolve(), page.index) if page else doc.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            kept.append(doc)
+    if len(kept) < len(documents):
+        n = len(documents) - len(kept)
+        warn(f"warning: {n} input{'s' if n > 1 else ''} given twice (by another path): read once")
+    return kept
 
 
 def _unreached(left_out: Callable[[InkreadError], None] | None, path: Path, why: str) -> None:

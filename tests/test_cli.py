@@ -1257,3 +1257,39 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr("inkread.train.train", allocate)
     assert run_cli("train", "--train", FIXTURES / "lines", "--out", tmp_path / "r") == 2
     assert capsys.readouterr().err.startswith("inkread: error: out of memory: give it fewer")
+
+
+def test_runs_again_and_at_once_keep_every_page(overfit, tmp_path, capsys):
+    """What repeated and concurrent runs met: a PDF page's image half copied by a killed
+    run blocked that page for good; --skip-existing took an empty or cut output for done;
+    a folder and a link to it were read twice, their outputs named apart; a page corrected
+    in the output folder failed every later run with 'could not be read'."""
+    scan = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    scan.save(tmp_path / "doc.pdf", save_all=True, append_images=[scan], resolution=150)
+    out = tmp_path / "out"
+    read = ("read", tmp_path / "doc.pdf", "-m", model(overfit), "--format", "page", "--out", out)
+    assert run_cli(*read) == 0
+    first, second = out / "doc_p001.page.xml", out / "doc_p002.page.xml"
+    whole = second.read_bytes()
+    first.unlink()
+    (out / "doc_p001.png").write_bytes((out / "doc_p001.png").read_bytes()[:3000])
+    second.write_bytes(whole[:3000])
+    capsys.readouterr()
+    assert run_cli(*read, "--skip-existing") == 0  # both read again, whole
+    assert etree.parse(str(first)) is not None and second.read_bytes() != whole[:3000]
+    etree.parse(str(second))
+    # corrected since: left as it is, said, and the run ends well
+    corrected = re.sub(r"<Unicode>[^<]*", "<Unicode>fixed", second.read_text("utf-8"), count=1)
+    second.write_text(corrected, encoding="utf-8")
+    capsys.readouterr()
+    assert run_cli(*read) == 0
+    assert "1 page corrected by hand since inkread read it" in capsys.readouterr().err
+    assert second.read_text(encoding="utf-8") == corrected
+    # one folder, reached twice
+    (tmp_path / "real").mkdir()
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "real" / "p.jpg")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    twice = ("read", tmp_path / "real", tmp_path / "link", "-m", model(overfit))
+    assert run_cli(*twice, "--format", "page", "--out", tmp_path / "o") == 0
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["p.page.xml"]
+    assert "1 input given twice (by another path): read once" in capsys.readouterr().err

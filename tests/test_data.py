@@ -1092,3 +1092,11 @@ def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
     assert [(x.image.name, x.text) for x in found if x.image.is_file()] == [
         ("line.png", "the line")
     ]
+
+
+def test_a_page_filled_says_when_it_changed():
+    """Transkribus's LastChange of 2020 stood on a page whose text inkread had just read."""
+    root = etree.parse(str(PAGE)).getroot()
+    page.mark(root)
+    changed = root.find("{*}Metadata/{*}LastChange").text
+    assert changed[:4] >= "2026" and changed != root.find("{*}Metadata/{*}Created").text

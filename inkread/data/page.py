@@ -350,13 +350,16 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     beside the ground truth, were taken for it (scored at 0 %); once a person corrects them
     they are ground truth. Comments is in both schemas, after LastChange."""
     ns = etree.QName(root).namespace
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     meta = child(root, "Metadata")
     if meta is None:  # the schema wants one: made as new documents have it
         meta = etree.Element(f"{{{ns}}}Metadata")
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         for name, text in (("Creator", "unknown"), ("Created", now), ("LastChange", now)):
             etree.SubElement(meta, f"{{{ns}}}{name}").text = text
         root.insert(0, meta)
+    changed = child(meta, "LastChange")
+    if changed is not None:  # its text changes now: Transkribus's date of 2020 stood
+        changed.text = now
     comments = child(meta, "Comments")
     if comments is None:
         comments = etree.Element(f"{{{ns}}}Comments")
