@@ -292,19 +292,11 @@ def read(
                 leave_out(InkreadError(lost, target))
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
-                # a PDF's or TIFF's page exists only for this run: the XML names it beside it
-                copy = target.parent / doc.image.name
-                if (
-                    copy.is_file()
-                    and not filecmp.cmp(copy, doc.image, shallow=False)
-                    and _whole_image(copy)  # not a copy a killed run left half written
-                ):
-                    said = "is another page's image" + (": give --out a folder" if one_file else "")
-                    leave_out(InkreadError(said, copy))
+            if format in ("page", "alto", "hocr"):
+                clash = _page_image_beside(doc.image, target, one_file)
+                if clash:
+                    leave_out(clash)
                     continue
-                with doc.image.open("rb") as source:  # whole, as the XML is
-                    torchfile.write_whole(copy, lambda f, s=source: shutil.copyfileobj(s, f))
             # whole or not at all: a run killed while writing leaves no half output that
             # --skip-existing would take for done
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
@@ -334,9 +326,9 @@ def _done(target: Path, format: str) -> bool:
     for done for good. (Text may be empty: a blank page's.)"""
     if not target.is_file():
         return False
-    if format == "text":
-        return True
     data = target.read_bytes()
+    if format == "text":  # each line read ends in a line feed; a blank page has none
+        return data.endswith(b"\n") or not data
     if format == "json":
         try:
             json.loads(data)
@@ -352,6 +344,25 @@ def _done(target: Path, format: str) -> bool:
         return True
     except InkreadError:
         return False
+
+
+def _page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError | None:
+    """A PDF's or TIFF's page exists only for this run: the XML written for it names it,
+    so it is copied beside the XML, whole. Not over another image of that name (the
+    error, said), but over a copy a killed run left half written."""
+    from inkread import torchfile
+    from inkread.pages import shown_path
+
+    if shown_path(image) == image:  # a file of the user's: named as it is
+        return None
+    copy = target.parent / image.name
+    if copy.is_file() and not filecmp.cmp(copy, image, shallow=False) and _whole_image(copy):
+        return InkreadError(
+            "is another page's image" + (": give --out a folder" if one_file else ""), copy
+        )
+    with image.open("rb") as source:
+        torchfile.write_whole(copy, lambda f: shutil.copyfileobj(source, f))
+    return None
 
 
 def _whole_image(path: Path) -> bool:
@@ -516,10 +527,14 @@ def segment_pages(
             leave_out(e)
             continue
         (page if kind == "page" else alto).mark(root, "Lines found")  # theirs once transcribed
+        clash = _page_image_beside(doc.image, target, not many)
+        if clash:  # an image of that name there, another page's: not written over
+            if len(documents) == 1:
+                raise clash
+            leave_out(clash)
+            continue
         data = to_bytes(root)
         torchfile.write_whole(target, lambda f, data=data: f.write(data))  # whole, or as it was
-        if shown_path(doc.image) != doc.image:  # a PDF's or TIFF's page: kept beside its XML
-            shutil.copyfile(doc.image, target.parent / doc.image.name)
         _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
         done_with(doc.image)
     _none_left_out(left_out)
@@ -1076,7 +1091,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)
         ctx = getattr(e, "ctx", None)
         hint = f" (see {ctx.command_path} --help)" if ctx and ctx.parent else ""
-        dashed = [a for a in args if a.startswith("-") and len(a) > 1 and Path(a).exists()]
+        given = args[: args.index("--")] if "--" in args else args
+        dashed = [a for a in given if a.startswith("-") and len(a) > 1 and Path(a).exists()]
         if dashed:  # -page.jpg: a file, taken for options
             hint = f" ({dashed[0]} is a file: put -- before it)"
         message = e.format_message() if hasattr(e, "format_message") else str(e)
@@ -1099,9 +1115,6 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    except BrokenPipeError:  # `inkread read ... | head -1`: the reader has all it wants
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
-        sys.exit(141)  # as a process that SIGPIPE ended
     except OSError as e:  # a path the user gave that cannot be written or made: one line
         if e.filename is None:  # its output (stdout on a full disk, /dev/full)
             print(f"inkread: error: cannot write its output ({e.strerror or e})", file=sys.stderr)

@@ -181,20 +181,24 @@ def open_inputs(
         raise InkreadError(
             f"--lines: give one XML per image ({len(lines_xml)} XML for {len(images)} images)"
         )
-    pairs = dict(zip(images, lines_xml))
+    # each image its --lines XML, by place: one image given twice with two XML is two pages
+    paired = iter(lines_xml or [])
 
-    def document(path: Path) -> list[Document]:
+    def document(path: Path, xml: str | None) -> list[Document]:
         if path.suffix.lower() == ".xml":
             return [_xml_document(path, path, tree=parsed.pop(path, None))]
-        if path in pairs:
-            return [_paired(Path(pairs[path]), path, warn)]
+        if xml is not None:
+            return [_paired(Path(xml), path, warn)]
         if segment == "yes" or (segment == "auto" and looks_like_page(path)):
             return [Document(path, path, [], find_lines=True)]
         return [Document(path, path, [Line(id=path.stem, image=path, source=path)])]
 
     documents = []
     for path in paths:
-        documents += _opened(left_out, document, path) if len(paths) > 1 else document(path)
+        xml = next(paired) if lines_xml and path.suffix.lower() != ".xml" else None
+        documents += (
+            _opened(left_out, document, path, xml) if len(paths) > 1 else document(path, xml)
+        )
     documents += _without_xml(unpaired, documents, segment, rendered, warn, left_out)
     return _once(documents, warn)
 
@@ -202,17 +206,25 @@ def open_inputs(
 def _once(documents: list[Document], warn: Callable[[str], None]) -> list[Document]:
     """Each input once, however it was reached: a folder and a link to it, or a file named
     twice, were read twice and their outputs named apart by their suffixes."""
+
+    def where(path: Path) -> object:
+        page = _PAGES.get(path)
+        return (page.source.resolve(), page.index) if page else path.resolve()
+
+    # an image read through its XML is not read again alone (a folder and its image given)
+    through_xml = {where(d.image) for d in documents if d.xml is not None}
     seen: set = set()
     kept = []
     for doc in documents:
-        page = _PAGES.get(doc.path)
-        key = (page.source.resolve(), page.index) if page else doc.path.resolve()
-        if key not in seen:
+        xml = doc.xml.docinfo.URL if doc.xml is not None else None  # --lines: its own XML
+        key = (where(doc.path), where(doc.image), xml)
+        alone = doc.xml is None and key[1] in through_xml
+        if key not in seen and not alone:
             seen.add(key)
             kept.append(doc)
     if len(kept) < len(documents):
         n = len(documents) - len(kept)
-        warn(f"warning: {n} input{'s' if n > 1 else ''} given twice (by another path): read once")
+        warn(f"warning: {n} input{'s' if n > 1 else ''} given twice: read once")
     return kept
 
 

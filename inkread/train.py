@@ -441,12 +441,21 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         if not opts.train:  # `train --resume --out run`: the data it began with
             if not isinstance(begun.get("trained_on"), list):
                 raise InkreadError("--resume: this run does not record its data: give --train", out)
-            was = begun.get("validated_on")
-            opts = replace(
-                opts,
-                train=begun["trained_on"],
-                val=opts.val or (was if isinstance(was, list) else []),
-            )
+            gone = [x for x in begun["trained_on"] if not Path(x).exists()]
+            if gone:
+                raise InkreadError(
+                    f"--resume: the run's data {gone[0]} is not there any more: give --train "
+                    "(and --val) where it is now",
+                    out,
+                )
+            opts = replace(opts, train=begun["trained_on"])
+        # what was not given again is as the run began: its validation lines (else another
+        # set, or held-out lines taken from the training data), the LM's further text
+        was = begun.get("validated_on")
+        if not opts.val and isinstance(was, list):
+            opts = replace(opts, val=was)
+        if not opts.lm_text and begun.get("lm_text") and opts.char_lm is not False:
+            opts = replace(opts, lm_text=[Path(x) for x in begun["lm_text"]])
         opts = replace(
             opts,
             batch_size=None,
@@ -719,7 +728,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         "trained_on": [str(Path(p).resolve()) for p in opts.train],
         "validated_on": [str(Path(p).resolve()) for p in opts.val] or "held-out training lines",
         "char_lm": opts.char_lm,
-        "lm_text": [str(p) for p in opts.lm_text],
+        "lm_text": [str(Path(p).resolve()) for p in opts.lm_text],  # from any folder
         "train_lines": len(keep_images),
         "val_lines": len(val_set.images),
         "preset": preset,

@@ -1292,4 +1292,12 @@ def test_runs_again_and_at_once_keep_every_page(overfit, tmp_path, capsys):
     twice = ("read", tmp_path / "real", tmp_path / "link", "-m", model(overfit))
     assert run_cli(*twice, "--format", "page", "--out", tmp_path / "o") == 0
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["p.page.xml"]
-    assert "1 input given twice (by another path): read once" in capsys.readouterr().err
+    assert "1 input given twice: read once" in capsys.readouterr().err
+    # segment kept a page's image beside its XML over a user's image of that name
+    (tmp_path / "s").mkdir()
+    theirs = tmp_path / "s" / "doc_p001.png"
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", theirs)
+    assert run_cli("segment", tmp_path / "doc.pdf", "--out", tmp_path / "s") == 2
+    assert "doc_p001.png: is another page's image" in capsys.readouterr().err
+    assert theirs.read_bytes() == (FIXTURES / "lines" / "hooker_00.png").read_bytes()
+    assert (tmp_path / "s" / "doc_p002.xml").is_file()

@@ -1012,8 +1012,11 @@ def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
     lines, skipped = read_data([folder / f"{PAGE.stem}.page.xml"])
     assert not lines and skipped.reasons[UNCORRECTED] == 11
     lines, skipped = read_data([folder])
-    assert not any(x.text for x in lines)
-    assert skipped.reasons[UNCORRECTED] == 11
+    assert not any(x.text for x in lines)  # the layout read, and said so
+    assert skipped.reasons[f"another XML of the same page image ({PAGE.name} read)"] == 11
+    (folder / PAGE.name).unlink()  # alone
+    lines, skipped = read_data([folder])
+    assert not lines and skipped.reasons[UNCORRECTED] == 11
 
 
 def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):

@@ -1055,6 +1055,18 @@ def test_outputs_keep_the_dots_of_their_names():
     assert all(x.split("~")[0] == "a" + "é" * 94 for x in names)  # whole characters
 
 
+def test_one_image_given_twice_with_two_line_files_is_two_pages(tmp_path):
+    """--lines pairs XML with images by place: the same image with two XML files read the
+    second twice, and the first never."""
+    xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+    first = xml.split("</TextLine>")[0] + "</TextLine></TextRegion></Page></PcGts>"
+    (tmp_path / "x1.xml").write_text(first, encoding="utf-8")
+    (tmp_path / "x2.xml").write_text(xml, encoding="utf-8")
+    image = str(PAGE.with_suffix(".jpg"))
+    documents = open_inputs([image, image], [str(tmp_path / "x1.xml"), str(tmp_path / "x2.xml")])
+    assert [len(d.lines) for d in documents] == [1, 11]
+
+
 def test_photos_as_phones_and_browsers_save_them_are_read_or_said(tmp_path):
     """Chrome on Windows saves JPEGs as .jfif, iPhones photograph in HEIC: both were passed
     over without a word when a folder was read."""

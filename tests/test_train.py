@@ -241,9 +241,15 @@ def test_a_run_resumed_on_other_validation_lines_chooses_best_anew(tmp_path, cap
     assert meta["validated_on"] == [str(other)] and meta["epoch"] == 3
     # on other training data too: the model says what it learnt from before
     args[2] = more = write_lines(tmp_path / "more")
-    assert run_cli(*args, "--val", other, "--epochs", 4, "--resume") == 0
+    assert run_cli(*args, "--epochs", 4, "--resume") == 0  # its --val as it was, not given
     meta = checkpoint.read(run / "last.pt")["meta"]
     assert meta["trained_on"] == [str(more)] and meta["trained_before"] == [str(manifest)]
+    assert meta["validated_on"] == [str(other)]
+    # its data moved: said as the run's, with what to do
+    more.parent.rename(tmp_path / "moved")
+    capsys.readouterr()
+    assert run_cli("train", "--out", run, "--epochs", 5, "--resume") == 2
+    assert "the run's data" in capsys.readouterr().err
 
 
 def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):

@@ -130,13 +130,18 @@ UNCORRECTED = (
 )
 
 
-def _ground_truth(path: Path, skipped: Skipped) -> list[Line]:
+def _ground_truth(path: Path, skipped: Skipped, uncorrected: set[Path] | None = None) -> list[Line]:
     """A PAGE or ALTO file's lines, unless their text is inkread's reading as it wrote it,
     which its fingerprint tells: learnt, the model's errors were taught back to it, and
-    scored, a page read at 0 %."""
+    scored, a page read at 0 %. In a folder, such a file is put in `uncorrected` and its
+    lines kept for the moment: beside its page's own XML, that one is read instead, and
+    said so (_one_xml_a_page)."""
     root = parse(path).getroot()
     lines = xml_lines(path, root)
     if provenance(root) == "unchanged" and any(line.text for line in lines):
+        if uncorrected is not None:
+            uncorrected.add(path)
+            return lines
         skipped.add(UNCORRECTED, path, len(lines))
         return []
     return lines
@@ -236,6 +241,7 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     unreached = lambda path, why: skipped.add(f"file or folder not reached ({why})", path)  # noqa: E731
     unseen = lambda path: skipped.add("hidden folder passed over (give it by name)", path)  # noqa: E731
     files = files_in(folder, unreached, unseen)
+    uncorrected: set[Path] = set()
     for path in files:
         name = path.name.lower()
         if path.parent.name == "ascii" and name == f"{_iam_kind(path.parent.parent)}.txt":
@@ -244,7 +250,7 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
             lines += _read(path, skipped, seen)
         elif name.endswith(".xml"):
             try:
-                lines += _ground_truth(path, skipped)
+                lines += _ground_truth(path, skipped, uncorrected)
             except NotLineData:
                 pass
             except InkreadError as e:
@@ -254,7 +260,12 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         elif name.endswith(UNREAD_PHOTOS):
             skipped.add("HEIC photo not read (convert it to JPEG)", path)
     _unclaimed(files, lines, skipped)
-    return _one_xml_a_page(lines, skipped)
+    kept = _one_xml_a_page(lines, skipped)
+    for source in uncorrected:  # inkread's readings of a page that has no other XML
+        left = sum(line.source == source for line in kept)
+        if left:
+            skipped.add(UNCORRECTED, source, left)
+    return [line for line in kept if line.source not in uncorrected]
 
 
 def base_name(path: Path) -> str:

@@ -112,6 +112,8 @@ def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = No
     except InkreadError as e:  # its config: "config: height must be ..."
         raise in_file(e, path) from None
     except (RuntimeError, TypeError, ValueError) as e:
+        if torchfile.out_of_memory(e):  # the machine's, not the file's: said by the CLI
+            raise
         # torch heads its list of mismatches "Error(s) in loading state_dict for CRNN:"
         said = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
         first = said[1] if len(said) > 1 and said[0].endswith(":") else said[0] if said else ""
