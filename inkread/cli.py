@@ -398,11 +398,11 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
         )
     owner = provenance(target) if target.is_file() else "nobody"
     if owner != "unchanged" and _transcribed(target):  # its own output as it wrote it: no
-        if owner == "unmarked":  # by an earlier version, which kept no fingerprint
+        if owner == "unmarked":  # by an earlier version, or its mark removed
             return (
-                "holds text an earlier inkread read, which may have been corrected since "
-                "(it kept no fingerprint to tell): remove it to read the page again, or "
-                "choose another --out"
+                "holds text inkread read without a fingerprint of it (an earlier version, "
+                "or its mark removed), which may have been corrected since: remove it to "
+                "read the page again, or choose another --out"
             )
         return "holds a transcription, which the output would replace: choose another --out"
     return None
@@ -601,13 +601,14 @@ def train(
         ),
     ] = None,
     lstm_lm: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             help="also train a character LSTM of that text, where it has 100,000 characters "
             "or more (up to 5 minutes, and a tenth of --max-minutes), and store it with the "
-            "n-gram if it reads validation better: fewer errors, a third of the reading speed",
+            "n-gram if it reads validation better: fewer errors, a third of the reading speed "
+            "(default on, and a resumed run as it began)",
         ),
-    ] = True,
+    ] = None,
 ) -> None:
     """Train a recognizer on transcribed lines."""
     from inkread.train import Options

@@ -164,7 +164,7 @@ class Options:
     # resumed run as it began
     char_lm: bool | None = None
     lm_text: list[Path] = field(default_factory=list)  # more text for that LM
-    lstm_lm: bool = True  # also offer an LSTM of the same text, mixed with that LM
+    lstm_lm: bool | None = None  # also offer an LSTM of that text (None: on; resumed: as begun)
 
 
 @dataclass
@@ -453,6 +453,13 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         # set, or held-out lines taken from the training data), the LM's further text
         was = begun.get("validated_on")
         if not opts.val and isinstance(was, list):
+            gone = [x for x in was if not Path(x).exists()]
+            if gone:
+                raise InkreadError(
+                    f"--resume: the run's validation data {gone[0]} is not there any more: "
+                    "give --val where it is now",
+                    out,
+                )
             opts = replace(opts, val=was)
         if not opts.lm_text and begun.get("lm_text") and opts.char_lm is not False:
             opts = replace(opts, lm_text=[Path(x) for x in begun["lm_text"]])
@@ -461,6 +468,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             batch_size=None,
             # as given, else as it began (a run of before it was kept: as given, on)
             char_lm=begun.get("char_lm", True) if opts.char_lm is None else opts.char_lm,
+            lstm_lm=begun.get("lstm_lm", True) if opts.lstm_lm is None else opts.lstm_lm,
             seed=begun.get("seed", opts.seed or 0),
         )
         for what, key, now in (
@@ -484,7 +492,12 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 if anew:  # scores on two sets do not compare
                     state.pop("best_cer", None)
     else:
-        opts = replace(opts, seed=opts.seed or 0, char_lm=opts.char_lm is not False)
+        opts = replace(
+            opts,
+            seed=opts.seed or 0,
+            char_lm=opts.char_lm is not False,
+            lstm_lm=opts.lstm_lm is not False,
+        )
         if last_path.is_file():
             raise InkreadError(
                 "already holds a training run (last.pt): continue it with "
@@ -728,6 +741,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         "trained_on": [str(Path(p).resolve()) for p in opts.train],
         "validated_on": [str(Path(p).resolve()) for p in opts.val] or "held-out training lines",
         "char_lm": opts.char_lm,
+        "lstm_lm": opts.lstm_lm,
         "lm_text": [str(Path(p).resolve()) for p in opts.lm_text],  # from any folder
         "train_lines": len(keep_images),
         "val_lines": len(val_set.images),

@@ -500,7 +500,7 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
     earlier = re.sub(r"<processingStepSettings>[^<]*</processingStepSettings>", "", corrected)
     (tmp_path / "a.xml").write_text(earlier, encoding="utf-8")
     assert run_cli(*page[:-1], "alto", "--out", tmp_path / "a.xml") == 2
-    assert "holds text an earlier inkread read" in capsys.readouterr().err
+    assert "holds text inkread read without a fingerprint" in capsys.readouterr().err
     # plain text beside a page tells nothing of who wrote it: kept, unless named as output
     folder = tmp_path / "pages"
     folder.mkdir()

@@ -1047,7 +1047,7 @@ def test_files_saved_on_windows_and_macos_are_read_or_said(tmp_path):
         ("hooker_03.Jpeg", texts[3]),
     ]
     assert dict(skipped.reasons) == {
-        "transcription named NAME.txt, not NAME.gt.txt (rename it)": 1,
+        "NAME.txt beside it, not NAME.gt.txt (a person's? rename it)": 1,
         "HEIC photo not read (convert it to JPEG)": 1,
     }
     # UTF-16 without its mark; Windows-1252 said as such

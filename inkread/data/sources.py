@@ -291,7 +291,7 @@ def _unclaimed(files: list[Path], lines: list[Line], skipped: Skipped) -> None:
             continue
         base = base_name(image)
         if image.with_name(base + ".txt").is_file():
-            skipped.add("transcription named NAME.txt, not NAME.gt.txt (rename it)", image)
+            skipped.add("NAME.txt beside it, not NAME.gt.txt (a person's? rename it)", image)
         elif base not in named:
             skipped.add("image without a transcription (NAME.gt.txt) or XML", image)
 
