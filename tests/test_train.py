@@ -91,11 +91,11 @@ def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
     manifest = write_lines(tmp_path / "data")
     run = tmp_path / "run"
     args = ["train", "--train", manifest, "--out", run, "--batch-size", 2, "--no-char-lm"]
-    assert run_cli(*args, "--epochs", 1, "--seed", 3, "--max-minutes", 30) == 0
+    assert run_cli(*args, "--epochs", 1, "--seed", 3, "--max-minutes", 30, "--no-lstm-lm") == 0
     # "go on with --resume": with the data the run began with, not given again
     assert run_cli("train", "--out", run, "--epochs", 2, "--resume") == 0
     meta = checkpoint.read(run / "last.pt")["meta"]
-    assert meta["seed"] == 3 and meta["max_minutes"] == 30
+    assert meta["seed"] == 3 and meta["max_minutes"] == 30 and meta["lstm_lm"] is False
     capsys.readouterr()
     assert run_cli(*args, "--epochs", 3, "--resume", "--seed", 4) == 0
     assert "--resume goes on as the run began; --seed ignored" in capsys.readouterr().err
