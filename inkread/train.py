@@ -417,10 +417,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             raise InkreadError("--resume: no last.pt here to resume from", out)
         blob = checkpoint.read(last_path)
         state = blob.get("train_state") or {}
-        try:
-            config = ModelConfig.saved(blob["config"], (blob.get("meta") or {}).get("inkread"))
-        except InkreadError as e:
-            raise in_file(e, last_path) from None
+        config = checkpoint.stored_config(blob, last_path)
         hyper = Hyper.from_dict(state.get("hyper", {}))
         alphabet = Alphabet(blob["alphabet"])
         begun = blob.get("meta") or {}
@@ -509,10 +506,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         train_settings: dict = {}
         if opts.init:
             init_blob = checkpoint.read(opts.init)
-            try:
-                config = ModelConfig.saved(init_blob["config"], init_blob["meta"].get("inkread"))
-            except InkreadError as e:
-                raise in_file(e, opts.init) from None
+            config = checkpoint.stored_config(init_blob, opts.init)
             if opts.preset or opts.config:
                 say(
                     "warning: --init keeps the architecture of the model it starts from; "

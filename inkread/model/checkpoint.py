@@ -102,11 +102,20 @@ def read(path: str | os.PathLike) -> dict:
     return blob
 
 
+def stored_config(blob: dict, path: str | os.PathLike) -> ModelConfig:
+    """The checkpoint's network settings, or one line naming the file (saved by a newer
+    inkread, a setting of the wrong kind)."""
+    try:
+        return ModelConfig.saved(blob["config"], blob["meta"].get("inkread"))
+    except InkreadError as e:
+        raise in_file(e, path) from None
+
+
 def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = None) -> CRNN:
     """The checkpoint's network with its weights, or one line saying that they do not fit.
     `config` replaces the stored one where only how lines are sized differs (stretch)."""
     try:
-        config = config or ModelConfig.saved(blob["config"], blob["meta"].get("inkread"))
+        config = config or stored_config(blob, path)
         model = CRNN(config, len(blob["alphabet"]) + 1)
         model.load_state_dict(blob["state_dict"])
     except InkreadError as e:  # its config: "config: height must be ..."
