@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -241,6 +242,21 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
             etree.SubElement(line, tag("String"), CONTENT=found.text, WC=f"{found.confidence:.4f}")
 
 
+# inkread's processing step's settings, as mark writes them and recorded reads them back
+SETTINGS, SETTINGS_READ = "text sha1 {}", re.compile(r"text sha1 ([0-9a-f]+)")
+
+
+def recorded(root: etree._Element) -> tuple[bool, list[str]]:
+    """Whether the file bears inkread's mark with a fingerprint (mark), and the
+    fingerprints (page.recorded)."""
+    found = [
+        SETTINGS_READ.fullmatch((e.text or "").strip())
+        for e in root.iter("{*}processingStepSettings")
+    ]
+    fingerprints = [m.group(1) for m in found if m]
+    return bool(fingerprints), fingerprints
+
+
 def digest(root: etree._Element) -> str:
     """The fingerprint of all the text it holds, words, glyphs and hyphens (page.digest)."""
     return text_digest(e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
@@ -283,7 +299,7 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     if settings is None:  # the schema puts it just before the software
         settings = etree.Element(tag("processingStepSettings"))
         software.addprevious(settings)
-    settings.text = f"text sha1 {digest(root)}"
+    settings.text = SETTINGS.format(digest(root))
     steps = descendants(software.getparent(), "processingStepDescription")
     if not steps:  # before the settings, as the schema orders them
         steps = [etree.Element(tag("processingStepDescription"))]

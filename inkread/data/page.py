@@ -338,6 +338,14 @@ def _region_text(q, region: etree._Element) -> None:
 MARK = re.compile(r"(?:Text read|Lines found) by inkread \d\S*(?: \[text sha1 ([0-9a-f]+)\])?")
 
 
+def recorded(root: etree._Element) -> tuple[bool, list[str]]:
+    """Whether the file bears inkread's mark (mark), and the fingerprints the mark records
+    (none where an earlier inkread wrote it)."""
+    notes = [x.strip() for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
+    marks = [m for m in map(MARK.fullmatch, notes) if m]
+    return bool(marks), [m.group(1) for m in marks if m.group(1)]
+
+
 def digest(root: etree._Element) -> str:
     """The fingerprint of all the text it holds, at every level (xml.text_digest): a
     person may correct a word and not its line, and that is work not to write over."""

@@ -373,20 +373,13 @@ def provenance(source: Path | etree._Element) -> str:
         except InkreadError:
             return "theirs"
     root = source
-    made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
-    notes = [x for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
-    marks = [m for m in map(page.MARK.fullmatch, map(str.strip, notes)) if m]
-    recorded = [m.group(1) for m in marks if m.group(1)]
-    recorded += [
-        found.group(1)
-        for e in root.iter("{*}processingStepSettings")
-        if (found := re.fullmatch(r"text sha1 ([0-9a-f]+)", (e.text or "").strip()))
-    ]
+    kind = page if page.is_page(root) else alto
+    marked, recorded = kind.recorded(root)
     if recorded:
-        digest = (page if page.is_page(root) else alto).digest(root)
-        return "unchanged" if digest in recorded else "corrected"
+        return "unchanged" if kind.digest(root) in recorded else "corrected"
+    made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
     # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
-    if marks or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made):
+    if marked or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made):
         return "unmarked"
     return "theirs"
 
