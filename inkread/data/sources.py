@@ -283,7 +283,7 @@ def _unclaimed(files: list[Path], lines: list[Line], skipped: Skipped) -> None:
     transcription Notepad saved as NAME.txt was passed over unsaid, and the run learnt
     from, or scored, fewer lines than the folder holds. An image that shares its name with
     a file that is not one (a page whose XML holds no line) is left unsaid."""
-    used = {line.image.resolve() for line in lines}
+    used = {image.resolve() for image in {line.image for line in lines}}  # each once
     images = [p for p in files if p.name.lower().endswith(IMAGE_SUFFIXES)]
     named = {base_name(p) for p in files if not p.name.lower().endswith(IMAGE_SUFFIXES)}
     for image in images:
