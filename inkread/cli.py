@@ -396,7 +396,8 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
             "own output from one, so leaves it (remove it to read the page again, or give "
             "another --out)"
         )
-    owner = provenance(target) if target.is_file() else "nobody"
+    xml = target.suffix.lower() == ".xml" and target.is_file()  # what may hold text
+    owner = provenance(target) if xml else "nobody"
     if owner != "unchanged" and _transcribed(target):  # its own output as it wrote it: no
         if owner == "unmarked":  # by an earlier version, or its mark removed
             return (
