@@ -398,6 +398,18 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         return _train(opts, say)
 
 
+def _still_there(paths: list[str], what: str, give: str, out: Path) -> list[str]:
+    """The data a resumed run takes from its record, where it still is; moved, said so."""
+    gone = [x for x in paths if not Path(x).exists()]
+    if gone:
+        raise InkreadError(
+            f"--resume: the run's {what} {gone[0]} is not there any more: give {give} "
+            "where it is now",
+            out,
+        )
+    return paths
+
+
 def _train(opts: Options, say: Callable[[str], None]) -> dict:
     clock = time.monotonic()
     out = Path(opts.out)
@@ -438,26 +450,13 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         if not opts.train:  # `train --resume --out run`: the data it began with
             if not isinstance(begun.get("trained_on"), list):
                 raise InkreadError("--resume: this run does not record its data: give --train", out)
-            gone = [x for x in begun["trained_on"] if not Path(x).exists()]
-            if gone:
-                raise InkreadError(
-                    f"--resume: the run's data {gone[0]} is not there any more: give --train "
-                    "(and --val) where it is now",
-                    out,
-                )
-            opts = replace(opts, train=begun["trained_on"])
+            train = _still_there(begun["trained_on"], "data", "--train (and --val)", out)
+            opts = replace(opts, train=train)
         # what was not given again is as the run began: its validation lines (else another
         # set, or held-out lines taken from the training data), the LM's further text
         was = begun.get("validated_on")
         if not opts.val and isinstance(was, list):
-            gone = [x for x in was if not Path(x).exists()]
-            if gone:
-                raise InkreadError(
-                    f"--resume: the run's validation data {gone[0]} is not there any more: "
-                    "give --val where it is now",
-                    out,
-                )
-            opts = replace(opts, val=was)
+            opts = replace(opts, val=_still_there(was, "validation data", "--val", out))
         if not opts.lm_text and begun.get("lm_text") and opts.char_lm is not False:
             opts = replace(opts, lm_text=[Path(x) for x in begun["lm_text"]])
         opts = replace(
