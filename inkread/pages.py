@@ -117,8 +117,8 @@ def open_inputs(
     or else into a folder kept for the rest of the run. Among several files, one that cannot
     be opened (malformed XML, a corrupt image, a broken PDF) goes to `left_out` where it is
     given, so that one bad file does not stop a collection; else its error is raised. A
-    folder that is also `out`, where the outputs go, is read without what inkread wrote
-    there before (its XML, and the pages of PDFs copied beside them): read again, they
+    folder that holds `out`, where the outputs go, or is it, is read without what inkread
+    wrote there before (its XML, and the pages of PDFs copied beside them): read again, they
     failed the run after the first, or had each page read twice.
     """
     lines_xml = list(lines_xml or [])
