@@ -19,6 +19,7 @@ from pathlib import Path
 
 from inkread import torchfile
 from inkread.alphabet import display_order, normalize
+from inkread.data.sources import decoded
 from inkread.errors import InkreadError
 
 CHAR_MARK = "# inkread character language model"
@@ -44,16 +45,18 @@ _SUFFIXES = {".gz": gzip, ".bz2": bz2, ".xz": lzma}
 
 
 def read_text(path: str | Path, what: str = "text") -> str:
-    """A UTF-8 text file, or one compressed with gzip, bzip2 or xz."""
+    """A text file, or one compressed with gzip, bzip2 or xz, decoded as transcriptions are
+    (UTF-8, or UTF-16 as Windows saves it): a corpus saved by Notepad or Excel had given
+    "cannot read text" while the same file as ground truth was read."""
     try:
         raw = Path(path).read_bytes()
         for magic, module in _COMPRESSED.items():
             if raw.startswith(magic):
                 raw = module.decompress(raw)
                 break
-        return raw.decode("utf-8")
+        return decoded(raw, Path(path))
     # zlib.error for a corrupt gzip stream, ValueError for bzip2's, EOFError cut short
-    except (OSError, EOFError, ValueError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as e:
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise InkreadError(f"cannot read {what} ({why})", path) from None
 

@@ -17,7 +17,7 @@ from inkread.decoding import (
     words,
 )
 from inkread.errors import InkreadError
-from inkread.lm import SPACE, NGramModel, build
+from inkread.lm import SPACE, NGramModel, build, read_texts
 
 
 def frames(path, classes, p=0.9):
@@ -195,6 +195,22 @@ def test_a_compressed_arpa_file_reads_as_the_plain_one(tmp_path):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(InkreadError, match=f"{name}: cannot read language model"):
             NGramModel.load(tmp_path / name)
+
+
+def test_a_corpus_saved_by_windows_is_read_as_transcriptions_are(tmp_path):
+    """--lm-text takes what Notepad and Excel save, as ground truth does: UTF-16 with or
+    without its mark, UTF-8 with one; a Windows-1252 file is refused with its line."""
+    text = "Müller wrote\nthe second line\n"
+    for name, data in (
+        ("bom16.txt", text.encode("utf-16")),
+        ("plain16.txt", text.encode("utf-16-le")),
+        ("bom8.txt", text.encode("utf-8-sig")),
+    ):
+        (tmp_path / name).write_bytes(data)
+        assert read_texts([tmp_path / name]) == ["Müller wrote", "the second line"]
+    (tmp_path / "ansi.txt").write_bytes("first\nMüller\n".encode("cp1252"))
+    with pytest.raises(InkreadError, match=r"ansi.txt: not UTF-8 text \(line 2: byte 0xFC"):
+        read_texts([tmp_path / "ansi.txt"])
 
 
 HEBREW = Alphabet("אבג ")  # alef=1 bet=2 gimel=3 space=4
