@@ -285,7 +285,8 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     # the same line transcribed in a script the model has never seen: advised to start afresh
     greek = data.with_name("greek.tsv")
     image = data.read_text(encoding="utf-8").split("\t")[0]
-    greek.write_text(f"{image}\tΙ αμ ϐερυ πλεασεδ\n", encoding="utf-8")
+    # no spaces: a space, which it knows, read right had made it 15 errors of 17 (88 %)
+    greek.write_text(f"{image}\tΙαμϐερυπλεασεδ\n", encoding="utf-8")
     args = ("train", "--train", greek, "--val", greek, "--out", tmp_path / "greek", "--epochs", 1)
     assert run_cli(*args, "--init", overfit["run"] / "best.pt") == 0
     err = capsys.readouterr().err
