@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from inkread import torchfile
-from inkread.data import read_data
+from inkread.data import read_data, with_text
 from inkread.model import checkpoint
 from inkread.recognize import pick_device
 from inkread.train import (
@@ -26,7 +26,6 @@ from inkread.train import (
     hold_out,
     offer_lms,
     text_lm,
-    with_text,
 )
 
 

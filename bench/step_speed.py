@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from inkread.alphabet import Alphabet
-from inkread.data import read_data
+from inkread.data import read_data, with_text
 from inkread.data.batches import by_width
 from inkread.model.config import load_config
 from inkread.model.network import CRNN
@@ -35,7 +35,6 @@ from inkread.train import (
     make_optimizer,
     target_text,
     update,
-    with_text,
 )
 
 

@@ -379,7 +379,7 @@ def decode_all(
         for d in decoded:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("decoding ran past its deadline")
-            out.append(in_reading_order(without_edge_spaces(d)))
+            out.append(as_read(d))
         return out
 
     if (
@@ -418,6 +418,11 @@ def without_edge_spaces(decoded: Decoded) -> Decoded:
         chars.pop()
     alternatives = [(text.strip(" "), score) for text, score in decoded.alternatives]
     return replace(decoded, text=decoded.text.strip(" "), chars=chars, alternatives=alternatives)
+
+
+def as_read(decoded: Decoded) -> Decoded:
+    """A decoder's output as every reading gives it: read, eval and explain alike."""
+    return in_reading_order(without_edge_spaces(decoded))
 
 
 def in_reading_order(decoded: Decoded) -> Decoded:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from inkread import torchfile
 from inkread.alphabet import normalize, unwritable
-from inkread.data import Line, Skipped, read_data, redrawn_note
+from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
 from inkread.decoding import Decoder, describe, greedy
@@ -53,12 +53,7 @@ def evaluate(
     started = time.perf_counter()
     lines, skipped = read_data(data)
     _not_overwriting(lines, predictions, report)
-    usable = []
-    for line in lines:
-        if line.text and line.text.strip():
-            usable.append(line)
-        else:
-            skipped.add("no text", f"{line.source}#{line.id}")
+    usable = with_text(lines, skipped)
     note = redrawn_note(usable)
     if note:
         warn(note)
@@ -108,7 +103,7 @@ def evaluate_pages(
     pages: dict[Path, list[Line]] = {}
     for line in lines:
         if line.polygon is None or line.page_size is None:
-            skipped.add("no page polygon", f"{line.source}#{line.id}")
+            skipped.add("no page polygon", line.where)
         else:
             pages.setdefault(line.source, []).append(line)
     if not pages:

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
-from inkread.decoding import greedy, without_edge_spaces
+from inkread.decoding import as_read, greedy
 from inkread.errors import InkreadError
 from inkread.recognize import Recognizer
 
@@ -37,7 +37,9 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     line = sized(load_gray(image_path), recognizer.config, reading=True)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
-    decoded = without_edge_spaces(greedy(log_probs, recognizer.alphabet))  # as read reads it
+    decoded = as_read(
+        greedy(log_probs, recognizer.alphabet)
+    )  # a right-to-left line as read gives it
 
     width = line.shape[1] * 2
     rows: list[tuple[str, np.ndarray]] = [("input", 1 - batch[0, 0].numpy())]

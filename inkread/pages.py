@@ -1029,6 +1029,8 @@ def line_outline(reading: Reading) -> np.ndarray:
 
 
 def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
+    if fmt not in FORMATS:  # a Python caller's "html" had come back as ALTO
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "text":
         return "".join(r.result.text + "\n" for r in readings).encode("utf-8")
     if fmt == "json":

@@ -34,7 +34,15 @@ from tqdm import tqdm
 
 from inkread import lstm_lm, torchfile
 from inkread.alphabet import Alphabet, clean_text, display_order, unwritable
-from inkread.data import Line, Skipped, line_images, line_key, read_data, redrawn_note
+from inkread.data import (
+    Line,
+    Skipped,
+    line_images,
+    line_key,
+    read_data,
+    redrawn_note,
+    with_text,
+)
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.decoding import (
@@ -196,7 +204,7 @@ class LineSet:
         ):
             images.append(sized(crop, config, reading))
             texts.append(line.text)
-            ids.append(f"{line.source}#{line.id}")
+            ids.append(line.where)
         return cls(images, texts, ids)
 
 
@@ -1255,15 +1263,3 @@ def _not_written(chars: str, read: list[str], truth: list[str]) -> str:
     13), and its CER alone does not tell."""
     held, written = set("".join(truth)), set("".join(read))
     return "".join(c for c in chars if c in held and c not in written)
-
-
-def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
-    """The lines that have a transcription; the others are counted in skipped, not lost
-    silently (a line without text teaches CTC nothing, and scores as nothing)."""
-    kept = []
-    for line in lines:
-        if line.text and line.text.strip():
-            kept.append(line)
-        else:
-            skipped.add("no text", f"{line.source}#{line.id}")
-    return kept

@@ -52,6 +52,11 @@ class Line:
     # (quarter_turns)
     upside_down: bool = False
 
+    @property
+    def where(self) -> str:
+        """The line as a skip report and a split name it: its file, then its id there."""
+        return f"{self.source}#{self.id}"
+
     def __post_init__(self) -> None:
         self.id = printable(self.id)  # written into XML, TSV and JSON: a file's name at times
 
@@ -249,10 +254,10 @@ def line_cuts(
                 error = load_failure(e)
         if page is None:  # a page's line named by its XML too: which file wants the image
             xml = line.source is not None and line.source.suffix.lower() == ".xml"
-            skipped.add(error, f"{line.source}#{line.id} ({line.image})" if xml else line.image)
+            skipped.add(error, f"{line.where} ({line.image})" if xml else line.image)
             continue
         if line.shapeless:
-            skipped.add("no polygon or baseline", f"{line.source}#{line.id}")
+            skipped.add("no polygon or baseline", line.where)
             continue
         if line.polygon is None:  # a line image: all of it
             yield line, page, Cut(0, 0)
@@ -262,7 +267,7 @@ def line_cuts(
         scale = line.scale_to(sheet.shape)
         found = cut_polygon(sheet, line.polygon * scale)
         if found is None:
-            skipped.add("empty polygon", f"{line.source}#{line.id}")
+            skipped.add("empty polygon", line.where)
             continue
         crop, (x, y) = found
         turns = 2 if line.upside_down else quarter_turns(line.baseline)
@@ -325,7 +330,7 @@ def redrawn_note(lines: Iterable[Line]) -> str | None:
     return (
         f"note: {len(moved)} line polygon{'s' if len(moved) > 1 else ''} miss, hug or reach "
         f"far from their baselines; those lines are cut around their baselines instead (e.g. "
-        f"{moved[0].source}#{moved[0].id})"
+        f"{moved[0].where})"
     )
 
 
@@ -455,3 +460,15 @@ def group_by_region(lines: list[Line]) -> list[tuple[str, list[Line]]]:
     for line in lines:
         groups.setdefault(line.region or "region_1", []).append(line)
     return list(groups.items())
+
+
+def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
+    """The lines that have a transcription; the others are counted in skipped, not lost
+    silently (a line without text teaches CTC nothing, and scores as nothing)."""
+    kept = []
+    for line in lines:
+        if line.text and line.text.strip():
+            kept.append(line)
+        else:
+            skipped.add("no text", line.where)
+    return kept

@@ -65,7 +65,7 @@ def _unique(lines: list[Line], skipped: Skipped) -> list[Line]:
     for line in lines:
         key = line_key(line)
         if key in seen:
-            skipped.add("duplicate line", f"{line.source}#{line.id}")
+            skipped.add("duplicate line", line.where)
             continue
         seen.add(key)
         kept.append(line)
@@ -323,7 +323,7 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
         if read != line.source:
             skipped.add(
                 f"another XML of the same page image ({read.name} read)",
-                f"{line.source}#{line.id}",
+                line.where,
             )
         else:
             kept.append(line)
