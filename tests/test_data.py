@@ -785,6 +785,26 @@ def test_text_held_below_the_line_is_read(tmp_path):
     assert texts([tmp_path / "g.xml"])[0] == reference
 
 
+def test_text_laid_out_by_an_xml_formatter_reads_as_written(tmp_path):
+    """An editor's "format document" puts each <Unicode>'s text on a line of its own,
+    indented (and wraps a long one): scored as it stood, a page at 26 % CER scored 75 %."""
+    reference, _ = texts([PAGE])
+
+    def formatted(xml: str) -> str:
+        def indented(m: re.Match) -> str:
+            words = m.group(2).split(" ")
+            half = len(words) // 2
+            body = " ".join(words[:half]) + "\n          " + " ".join(words[half:])
+            return f"{m.group(1)}\n          {body}\n        </"
+
+        return re.sub(r"(<(?:pc:)?Unicode>)([^<]+)</", indented, xml)
+
+    variant = page_variant(tmp_path, formatted)
+    assert "\n          " in variant.read_text(encoding="utf-8")
+    found, skipped = texts([variant])
+    assert found == reference and len(skipped) == 0
+
+
 def test_alto_in_tenths_of_millimetres_takes_the_scans_resolution(tmp_path):
     """A unit of length needs the scan's dpi: where the Page gives no size to scale by, a
     400 dpi scan read as 300 dpi was cut at three quarters of every coordinate."""

@@ -84,12 +84,21 @@ def _text(element: etree._Element) -> str | None:
             node = child(equivs[0], kind)
             text = node.xpath("string()") if node is not None else ""  # past comments
             if text:
-                return text
+                return _unwrapped(text)
     for part, joint in (("Word", " "), ("Glyph", "")):
         found = [t for t in map(_text, children(element, part)) if t]
         if found:
             return joint.join(found)
     return None
+
+
+def _unwrapped(text: str) -> str:
+    """A line's text as written, less the line breaks and indents that an XML editor's
+    formatting puts around or inside it (<Unicode>, a break, spaces, the text...): scored,
+    they made a page read at 26 % CER score 75 %. A line holds no break of its own."""
+    if "\n" not in text and "\r" not in text:
+        return text
+    return re.sub(r"[ \t]*[\r\n]+\s*", " ", text).strip()
 
 
 _INDEX = re.compile(r"readingOrder\s*\{[^}]*?\bindex:\s*(\d+)")
