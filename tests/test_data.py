@@ -14,7 +14,7 @@ from PIL import Image
 
 from inkread.data import alto, line_images, page, read_data, redrawn_note
 from inkread.data.images import cut_polygon, load_gray
-from inkread.data.lines import Line, Skipped, Transcript, repair_polygons
+from inkread.data.lines import Line, Skipped, Transcript, repair_polygons, with_text
 from inkread.data.sources import UNCORRECTED
 from inkread.data.xml import to_bytes
 from inkread.errors import InkreadError
@@ -1123,3 +1123,12 @@ def test_a_page_filled_says_when_it_changed():
     page.mark(root)
     changed = root.find("{*}Metadata/{*}LastChange").text
     assert changed[:4] >= "2026" and changed != root.find("{*}Metadata/{*}Created").text
+
+
+def test_a_reference_of_invisible_characters_alone_is_no_text():
+    """A byte-order mark or zero-width space alone is invisible in every editor; scored, a
+    line read as 25 characters against it counted 25 errors on a reference of one."""
+    lines = [Line(str(n), Path("x.png"), text) for n, text in enumerate(("\ufeff", "\u200b", " "))]
+    skipped = Skipped()
+    assert with_text([*lines, Line("3", Path("x.png"), "\ufeffa")], skipped)[0].id == "3"
+    assert skipped.reasons == {"no text": 3}

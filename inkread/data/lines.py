@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inkread.alphabet import clean_text
 from inkread.data.images import cut_polygon, deepened, load_gray, polygon_columns, straighten
 from inkread.errors import InkreadError, MissingFile
 
@@ -467,7 +468,7 @@ def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
     silently (a line without text teaches CTC nothing, and scores as nothing)."""
     kept = []
     for line in lines:
-        if line.text and line.text.strip():
+        if line.text and clean_text(line.text):  # a lone BOM or U+200B is no text either
             kept.append(line)
         else:
             skipped.add("no text", line.where)
