@@ -890,12 +890,13 @@ def synth(
     words: Annotated[
         bool, typer.Option(help="random runs of the corpus' words, not its lines")
     ] = False,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(min=0, help="the same seed draws the same lines")] = 0,
 ) -> None:
     """Render synthetic handwritten lines for pretraining."""
     from inkread.synth import find_fonts, synthesize
 
-    lines = _corpus(text, data)
+    corpus, own = _corpus(text, data)
+    lines = corpus + own
     found = find_fonts(fonts)
     n = synthesize(lines, out, count, found, seed, words)
     if n == 0:
@@ -957,16 +958,17 @@ def lm_build(
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
     out = out or Path("lm.pt" if lstm else "lm.arpa")
-    lines = _corpus(texts, data)
+    given = (*(texts or []), *(data or []), *(val or []))
+    if out.exists() and any(out.resolve() == Path(p).resolve() for p in given):
+        raise InkreadError("--out names a file the model is built from: it would be replaced", out)
+    corpus, own = _corpus(texts, data)
+    lines = corpus + own
     if lstm:
         from inkread import lstm_lm
-        from inkread.lm import read_texts
 
         if words:
             raise InkreadError("--lstm builds a character model; it does not take --words")
-        held = _corpus(None, val) if val else None
-        corpus = read_texts(texts or [])
-        own = lines[len(corpus) :]  # the transcriptions, which weigh more
+        held = _corpus(None, val)[1] if val else None
         ngram = build(lines, ORDERS["chars"], False)
         lstm_lines = lstm_lm.weighted(corpus, own)
         model = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)
@@ -981,17 +983,27 @@ def lm_build(
     print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}")
 
 
-def _corpus(texts: list[Path] | None, data: list[str] | None) -> list[str]:
-    """Text lines from plain files and from the transcriptions of DATA, for LMs and synth."""
+def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str], list[str]]:
+    """Text lines from plain files, and the transcriptions of DATA, for LMs and synth."""
     from inkread.data import read_data
     from inkread.lm import read_texts
 
-    lines = read_texts(texts or [])
+    lines: list[str] = []
+    for path in texts or []:
+        found = read_texts([path])
+        if "\\data\\" in (x.strip() for x in found[:20]):  # built before, given as text
+            raise InkreadError("an ARPA language model, not text to build one from", path)
+        lines += found
+    own: list[str] = []
     if data:
-        lines += [x.text for x in read_data(data)[0] if x.text]
-    if not lines:
-        raise InkreadError("no text: give text files or --data")
-    return lines
+        read, skipped = read_data(data)
+        if len(skipped):
+            _warn(f"warning: {skipped.summary()}")
+        own = [x.text for x in read if x.text]
+    if not lines and not own:
+        held = f" or --data with transcriptions ({' '.join(data)} held none)" if data else ""
+        raise InkreadError(f"no text: give text files{held or ' or --data'}")
+    return lines, own
 
 
 def _warn(message: str) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inkread import torchfile
-from inkread.alphabet import display_order, normalize
+from inkread.alphabet import clean_text, display_order
 from inkread.data.sources import decoded
 from inkread.errors import InkreadError
 
@@ -33,7 +33,7 @@ FALLBACK = (0.5, 1.0, 1.5)  # Kneser-Ney discounts where the counts cannot estim
 def tokens(line: str, words: bool) -> list[str]:
     """A line's tokens in the order the network writes them: display order (alphabet.py),
     so that beam search can score a right-to-left line as it grows, left to right."""
-    line = " ".join(display_order(normalize(line)).split())
+    line = " ".join(display_order(clean_text(line)).split())  # a BOM or U+200B is no token
     if words:
         return line.split()
     return [SPACE if c == " " else c for c in line]

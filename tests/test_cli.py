@@ -1011,6 +1011,24 @@ def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
     assert "Commands" in out and not err
 
 
+def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
+    """--out naming the corpus replaced it with the model; a model given again as text was
+    learnt as text; a missing file of --data was dropped without a word."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat\na dog ran\n", encoding="utf-8")
+    assert run_cli("lm", "build", corpus, "--out", corpus) == 2
+    assert "would be replaced" in capsys.readouterr().err
+    assert corpus.read_text(encoding="utf-8").startswith("the cat")
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "lm.arpa") == 0
+    assert run_cli("lm", "build", tmp_path / "lm.arpa", "--out", tmp_path / "again.arpa") == 2
+    assert "lm.arpa: an ARPA language model, not text" in capsys.readouterr().err
+    listing = tmp_path / "pages.txt"
+    listing.write_text(f"{FIXTURES / 'hooker' / 'JDH_2_16_40_001.xml'}\nmoved.xml\n", "utf-8")
+    capsys.readouterr()
+    assert run_cli("lm", "build", "--data", listing, "--out", tmp_path / "gt.arpa") == 0
+    assert "1 missing file" in capsys.readouterr().err
+
+
 def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
     """Each page of a PDF is rendered as it is read and removed once read: all pages were
     rendered first, so a register of a thousand scans kept the user waiting minutes before
