@@ -95,10 +95,11 @@ def _text(element: etree._Element) -> str | None:
 def _unwrapped(text: str) -> str:
     """A line's text as written, less the line breaks and indents that an XML editor's
     formatting puts around or inside it (<Unicode>, a break, spaces, the text...): scored,
-    they made a page read at 26 % CER score 75 %. A line holds no break of its own."""
-    if "\n" not in text and "\r" not in text:
+    they made a page read at 26 % CER score 75 %. A line holds no break of its own. (An XML
+    parser gives the file's line ends as \n: a \r is the &#13; Transkribus writes, kept.)"""
+    if "\n" not in text:
         return text
-    return re.sub(r"[ \t]*[\r\n]+\s*", " ", text).strip()
+    return re.sub(r"[ \t]*\n[ \t\n]*", " ", text).strip(" \t")
 
 
 _INDEX = re.compile(r"readingOrder\s*\{[^}]*?\bindex:\s*(\d+)")
