@@ -15,8 +15,9 @@ from tqdm import tqdm
 from inkread import torchfile
 from inkread.alphabet import normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
-from inkread.data.images import load_gray
+from inkread.data.images import IMAGE_SUFFIXES, load_gray
 from inkread.data.lines import load_failure, printable
+from inkread.data.sources import SIDECARS
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import (
@@ -190,6 +191,10 @@ def _summary(
         "wer": round(rates["wer"], 6),
         **counts,
         "chars": rates["chars"],
+        # the counts behind the rates, to add runs up (as dinglehopper and ketos test give)
+        "char_errors": rates["char_errors"],
+        "words": rates["words"],
+        "word_errors": rates["word_errors"],
         "skipped": len(skipped),
         "seconds": round(seconds, 3),
         "lines_per_second": round(counts["lines"] / seconds, 3),
@@ -215,6 +220,9 @@ def _not_overwriting(lines: list[Line], *outputs: Path | None) -> None:
     for n, target in enumerate(given):
         if target in read or target in given[:n]:
             raise InkreadError("would overwrite a file of the data or another output", target)
+        # a transcription, scan or XML of another page: `--predictions P.gt.txt` replaced it
+        if target.exists() and target.name.lower().endswith((*SIDECARS, *IMAGE_SUFFIXES, ".xml")):
+            raise InkreadError("would overwrite a transcription, an image or an XML file", target)
 
 
 def _joined(texts: list[str]) -> str:

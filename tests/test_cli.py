@@ -58,8 +58,10 @@ def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_p
     assert out.count("\n") == 1
     assert {"cer", "wer", "lines", "chars", "skipped", "seconds", "lines_per_second"} <= set(result)
     assert result["lines"] == 3 + 11 and result["skipped"] == 2  # two lines without text
-    edits = round(result["cer"] * result["chars"])  # all of them where under 20 kinds
-    assert 0 < sum(c["count"] for c in result["confusions"]) <= edits
+    edits = result["char_errors"]  # the counts behind the rates, to add runs up
+    assert edits == round(result["cer"] * result["chars"])
+    assert result["word_errors"] == round(result["wer"] * result["words"]) > 0
+    assert 0 < sum(c["count"] for c in result["confusions"]) <= edits  # all where under 20
     assert result["lines_per_second"] == pytest.approx(
         result["lines"] / result["seconds"], rel=0.02
     )
@@ -183,6 +185,10 @@ def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, cap
     for clash in (("--predictions", tmp_path / PAGE.name), ("--predictions", tsv, "--report", tsv)):
         assert run_cli(*args, *clash) == 2  # the ground truth, or the other output: refused
         assert "would overwrite a file of the data or another output" in capsys.readouterr().err
+    other = tmp_path / "another.gt.txt"  # a transcription this run did not read: kept too
+    other.write_text("kept", encoding="utf-8")
+    assert run_cli(*args, "--predictions", other) == 2 and other.read_text("utf-8") == "kept"
+    assert "would overwrite a transcription, an image or an XML file" in capsys.readouterr().err
     if not Path("/proc/self").is_dir():  # a folder that takes no new file, even from root
         return
     monkeypatch.setattr("inkread.evaluate.evaluate", lambda *a, **k: pytest.fail("evaluated"))
