@@ -234,6 +234,13 @@ def read(
     if out is not None and str(out) == "-":  # as other tools write to stdout
         out = None
     one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
+    meant = [f for f, suffixes in ONE_FILE.items() if out and out.suffix.lower() in suffixes]
+    if meant and not one_file and not out.is_dir():  # result.xml had become a folder of .txt
+        raise InkreadError(
+            f"names a {out.suffix} file, but --format is {format}: give --format "
+            f"{' or '.join(meant)}, or a folder name",
+            out,
+        )
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
     documents = _not_in(out, documents, inputs)

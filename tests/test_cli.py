@@ -470,6 +470,10 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
         run_cli(*args, overfit["manifest"].parent / "line2.png", "--out", tmp_path / "r.txt") == 2
     )
     assert "r.txt: names one file, for 2 inputs: give a folder" in capsys.readouterr().err
+    # a file named for another format: said, not made a folder of that name
+    assert run_cli(*args, "--out", tmp_path / "result.xml") == 2
+    said = "result.xml: names a .xml file, but --format is text: give --format page or alto"
+    assert said in capsys.readouterr().err and not (tmp_path / "result.xml").exists()
     # never over what the user would lose: ground truth, a line's transcription, an input
     page = ("read", PAGE.with_suffix(".jpg"), "--model", model(overfit), "--format", "page")
     shutil.copy(PAGE, tmp_path / "truth.xml")
