@@ -32,6 +32,7 @@ DESCRIBED = "; ".join(f"{name}: {what}" for name, what in BUNDLED.items())
 
 app = typer.Typer(
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Handwritten text recognition: train on your pages, read the rest, measure it.",
@@ -147,8 +148,10 @@ def _decoder(
         return greedy
     if lexicon and (model is None or not model.words):
         raise InkreadError("--lexicon needs a word language model (inkread lm build --words)")
+    if width is not None and keep > width:  # the beam holds no more: 50 asked, 32 given
+        _warn(f"warning: --nbest {keep}: a beam of {width} keeps at most {width} readings")
     return BeamSearch(
-        width or BEAM_WIDTH,
+        width or max(BEAM_WIDTH, keep),
         model,
         w if weight is None else weight,
         b if bonus is None else bonus,
@@ -193,7 +196,12 @@ def read(
     lm_weight: LmWeight = None,
     lm_bonus: LmBonus = None,
     lexicon: Lexicon = False,
-    nbest: Annotated[int, typer.Option(min=1, help="hypotheses per line in JSON")] = 1,
+    nbest: Annotated[
+        int,
+        typer.Option(
+            min=1, help="readings per line in JSON, best first (reads by beam search; default 1)"
+        ),
+    ] = 1,
     segment: Annotated[
         str,
         typer.Option(help="find lines in images without XML: auto (page-shaped images) | yes | no"),
@@ -572,9 +580,17 @@ def train(
     out: Annotated[Path, typer.Option(help="folder for best.pt, last.pt, metrics.jsonl")] = Path(
         "runs/inkread"
     ),
-    epochs: Annotated[int | None, typer.Option(min=1)] = None,
-    max_minutes: Annotated[float | None, typer.Option(min=0.1, help="wall-time budget")] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1)] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="passes over the training lines (default 40; more on few lines)"),
+    ] = None,
+    max_minutes: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="wall-time budget of the whole run, validation included"),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="lines per step (default 8; 32 on a GPU)")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
     init: Annotated[
         str | None, typer.Option(help=f"model to fine-tune: a checkpoint, or {NAMES}")
@@ -588,7 +604,12 @@ def train(
             "augmentation (default 0; a resumed run keeps its own)",
         ),
     ] = None,
-    workers: Annotated[int | None, typer.Option(min=0, help="data loader processes")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="data loader processes (default: none on a CPU, up to 8 on a GPU)"
+        ),
+    ] = None,
     precision: Annotated[
         str | None,
         typer.Option(help="auto | fp32 | bf16 (auto: bf16 where the CPU or GPU has it natively)"),

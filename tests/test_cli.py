@@ -306,6 +306,13 @@ def test_word_positions_follow_the_writing(overfit, capsys):
     )
     [line] = json.loads(capsys.readouterr().out)["lines"]
     assert line["text"] == "Salt Lake City" and len(line["nbest"]) == 3
+    # more than the beam's default 32 asked: the beam widens to hold them, not cut short
+    args = ("read", image, "--model", model(overfit), "--format", "json", "--nbest", 40)
+    assert (
+        run_cli(*args) == 0 and len(json.loads(capsys.readouterr().out)["lines"][0]["nbest"]) == 40
+    )
+    assert run_cli(*args, "--beam-width", 4) == 0
+    assert "--nbest 40: a beam of 4 keeps at most 4 readings" in capsys.readouterr().err
     boxes = [np.array(w["polygon"]) for w in line["words"]]
     lefts = [b[:, 0].min() for b in boxes]
     rights = [b[:, 0].max() for b in boxes]
