@@ -868,7 +868,7 @@ def serve(
         import uvicorn
 
         from inkread.serve import create_app
-    except ImportError:
+    except ModuleNotFoundError:  # not installed; a broken install keeps its own error
         raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
     from inkread.recognize import Recognizer
 

@@ -53,7 +53,7 @@ USAGE = (
 def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
     try:  # torch.onnx writes the file through it; without it a plain install got a traceback
         import onnx
-    except ImportError:
+    except ModuleNotFoundError:
         raise InkreadError("exporting to ONNX needs onnx: pip install 'inkread[onnx]'") from None
     model, alphabet, blob = checkpoint.load(model_spec)
     config = model.config
@@ -135,7 +135,7 @@ class OnnxRecognizer(Recognizer):
     def load(cls, spec: str | os.PathLike, device: str = "cpu") -> OnnxRecognizer:
         try:
             import onnxruntime
-        except ImportError:
+        except ModuleNotFoundError:
             raise InkreadError(
                 "reading .onnx models needs onnxruntime: pip install 'inkread[onnx]'"
             ) from None

@@ -493,7 +493,7 @@ def _page_sizes(path: Path) -> list[tuple[int, int]]:
 def _pdf(path: Path):
     try:
         import pypdfium2
-    except ImportError:
+    except ModuleNotFoundError:
         needs = "reading PDF needs pypdfium2: pip install 'inkread[pdf]'"
         raise InkreadError(needs, path) from None
     try:
