@@ -70,6 +70,9 @@ SPECK, LETTERED = 0.15, 0.2
 OFFSET, PALE, DEEPEST, GRAIN = 12.0, 1 / 3, 99.9, 3.0
 
 
+# marks that alone make writing, where there are under five: a word's ink at least, in a
+# mark at least this tall (working-size pixels; dust is a few dozen pixels of ink) (_char_height)
+WORD_INK, WORD_HEIGHT = 400, 15
 SMALLEST = 16  # pixels across: an image narrower or lower than this holds no line to find
 # A negative page: light writing on dark, its light pixels under this share of the page (a
 # page on a dark scanner bed is lighter). Of 207 real pages of six collections none is
@@ -551,7 +554,9 @@ def _char_height(ink: np.ndarray) -> float | None:
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = (heights > 3) & (areas > 10)
     heights, areas = heights[keep], areas[keep]
-    if len(heights) < 5:
+    # a few marks are a page's dust, unless they hold a word's ink: a card, a label or a
+    # signature alone is a cursive word or two, each one mark, and had been found blank
+    if len(heights) < 5 and (areas.sum() < WORD_INK or heights.max(initial=0) < WORD_HEIGHT):
         return None
     # weighted by ink, so that letters and words outvote the specks of a grainy, sparse page
     order = np.argsort(heights)

@@ -257,6 +257,24 @@ def test_a_page_with_a_single_line_of_writing_has_that_line():
         assert len(found) == n  # none before
         for f in found:  # each the whole line, not a piece of it
             assert f.baseline[0, 0] < 80 and f.baseline[-1, 0] > 480
+    # a few words alone, a mark or two of cursive each (a card, a salutation, a closing):
+    # under five marks had been taken for dust, and the page for blank
+    for name, text in (("JDH_2_16_155_001", "My dear Dyer"), ("JDH_2_16_45_003", "Ever affy yus")):
+        page = load_gray(FIXTURES / "hooker" / f"{name}.jpg")
+        truth, _ = read_data([FIXTURES / "hooker" / f"{name}.xml"])
+        [line] = [t for t in truth if t.text == text]
+        crop, _ = cut_polygon(page, line.polygon * line.scale_to(page.shape))
+        blank = np.full((1100, 850), int(np.median(page)), np.uint8)
+        blank[400 : 400 + crop.shape[0], 300 : 300 + crop.shape[1]] = crop
+        [found] = segment(blank)
+        assert found.baseline[0, 0] < 320 and found.baseline[-1, 0] > 300 + crop.shape[1] - 20
+    # and dust is still no writing: four specks, or one blot
+    dusty = np.full((1100, 850), 220, np.uint8)
+    for y, x in ((120, 600), (480, 210), (700, 700), (990, 130)):
+        dusty[y : y + 6, x : x + 5] = 60
+    blot = np.full((1100, 850), 220, np.uint8)
+    blot[500:520, 300:330] = 60
+    assert segment(dusty) == [] and segment(blot) == []
 
 
 def test_a_note_written_down_the_margin_is_not_drawn_into_the_lines_beside_it():
@@ -582,9 +600,12 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
         Recognizer.load(None)
 
 
-def test_read_page_image_without_xml(overfit, capsys, tmp_path):
+def test_read_page_image_without_xml(capsys, tmp_path):
+    """All 11 lines found, read and written. The bundled model: one that learnt five lines by
+    heart reads some of a page it never saw as nothing, and which ones depends on the CPU
+    (bf16 on AMX or on AVX-512 gave 11 and 10)."""
     capsys.readouterr()
-    model = overfit["run"] / "best.pt"
+    model = "default"
     assert run_cli("read", PAGE.with_suffix(".jpg"), "--model", model, "--format", "json") == 0
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["lines"]) == 11
