@@ -559,7 +559,7 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["train", "--train", "{page}", "--val", "{empty}"], "no usable validation lines"),
         (
             ["read", "{page}", "--format", "page", "--out", "{lr}"],
-            "c.json: is a file where a folder is wanted",
+            "c.json: names a .json file, but --format is page: give --format json",
         ),
         (
             ["eval", "--data", "{page}", "--predictions", "{lr}/p.tsv"],
