@@ -1132,3 +1132,26 @@ def test_a_reference_of_invisible_characters_alone_is_no_text():
     skipped = Skipped()
     assert with_text([*lines, Line("3", Path("x.png"), "\ufeffa")], skipped)[0].id == "3"
     assert skipped.reasons == {"no text": 3}
+
+
+def test_nested_reading_order_groups_keep_their_regions_together():
+    """OCR-D and Aletheia nest ordered groups, each counting its own index from 0: read as one
+    flat list, a nested group's regions fell between the outer ones (tr_4, tr_1, tr_5...)."""
+    from inkread.data.page import _region_order
+
+    xml = """<PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15">
+      <Page imageFilename="p.png" imageWidth="10" imageHeight="10"><ReadingOrder>
+        <OrderedGroup id="g0">
+          <RegionRefIndexed index="4" regionRef="tr_3"/>
+          <RegionRefIndexed index="0" regionRef="tr_1"/>
+          <OrderedGroupIndexed id="g1" index="2">
+            <RegionRefIndexed index="1" regionRef="tr_5"/>
+            <RegionRefIndexed index="0" regionRef="tr_4"/>
+          </OrderedGroupIndexed>
+          <RegionRefIndexed index="1" regionRef="tr_2"/>
+          <UnorderedGroupIndexed id="g2" index="3" regionRef="tr_6">
+            <RegionRef regionRef="tr_8"/><RegionRef regionRef="tr_7"/>
+          </UnorderedGroupIndexed>
+        </OrderedGroup></ReadingOrder></Page></PcGts>"""
+    order = _region_order(etree.fromstring(xml.encode()))
+    assert sorted(order, key=order.get) == [f"tr_{n}" for n in (1, 2, 4, 5, 6, 8, 7, 3)]

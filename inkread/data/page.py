@@ -143,12 +143,24 @@ def _rank(region: etree._Element | None, order: dict[str, int]) -> tuple[int, in
 
 
 def _region_order(root: etree._Element) -> dict[str, int]:
+    """Each region's place in the ReadingOrder, its groups nested as they are: an ordered
+    group's members by their index, which counts within that group (taken as one flat
+    list, a nested group's regions fell between the outer ones)."""
     order: dict[str, int] = {}
-    for group in descendants(root, "ReadingOrder"):
-        refs = [r for r in group.iter() if local(r) in ("RegionRefIndexed", "RegionRef")]
-        for pos, ref in enumerate(refs):
-            key = ref.get("index")
-            order.setdefault(ref.get("regionRef", ""), int(key) if key and key.isdigit() else pos)
+
+    def walk(group: etree._Element) -> None:
+        members = [m for m in group if local(m).startswith(("RegionRef", "Ordered", "Unordered"))]
+        if local(group).startswith("Ordered"):
+            members.sort(
+                key=lambda m: int(m.get("index", "0")) if m.get("index", "").isdigit() else 0
+            )
+        for member in members:
+            if member.get("regionRef"):  # a group may name a region of its own too
+                order.setdefault(member.get("regionRef"), len(order))
+            walk(member)
+
+    for reading_order in descendants(root, "ReadingOrder"):
+        walk(reading_order)
     return order
 
 
