@@ -1155,3 +1155,33 @@ def test_nested_reading_order_groups_keep_their_regions_together():
         </OrderedGroup></ReadingOrder></Page></PcGts>"""
     order = _region_order(etree.fromstring(xml.encode()))
     assert sorted(order, key=order.get) == [f"tr_{n}" for n in (1, 2, 4, 5, 6, 8, 7, 3)]
+
+
+def test_alto_blocks_are_read_in_the_pages_reading_order():
+    """Blocks listed bottom to top, with a ReadingOrder (ALTO 4.2) or IDNEXT chains
+    (newspapers): read in the file's order, the page came out backwards."""
+    path = FIXTURES / "alto" / "escriptorium_v4.xml"
+    first = [x.text for x in alto.read(path, etree.parse(str(path)).getroot())][:3]
+
+    def blocks(order: str | None) -> list[str | None]:
+        root = etree.parse(str(path)).getroot()
+        ns = etree.QName(root).namespace
+        block = next(root.iter(f"{{{ns}}}TextBlock"))
+        lines = [x for x in block if etree.QName(x).localname == "TextLine"][:3]
+        for n, line in reversed(list(enumerate(lines, start=1))):
+            made = etree.Element(f"{{{ns}}}TextBlock", ID=f"b{n}")
+            if order == "IDNEXT" and n < 3:
+                made.set("IDNEXT", f"b{n + 1}")
+            made.append(line)
+            block.addprevious(made)
+        if order == "ReadingOrder":
+            group = etree.SubElement(
+                etree.Element(f"{{{ns}}}ReadingOrder"), f"{{{ns}}}OrderedGroup", ID="g"
+            )
+            for n in (1, 2, 3):
+                etree.SubElement(group, f"{{{ns}}}ElementRef", ID=f"r{n}", REF=f"b{n}")
+            root.find(f"{{{ns}}}Layout").addprevious(group.getparent())
+        return [x.text for x in alto.read(path, root)][:3]
+
+    assert blocks(None) == first[::-1]  # no order given: the file's
+    assert blocks("ReadingOrder") == first and blocks("IDNEXT") == first

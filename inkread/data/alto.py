@@ -155,7 +155,39 @@ def read(path: Path, root: etree._Element) -> list[Line]:
             )
         )
     repair_polygons(lines)
+    rank = _block_order(root)
+    if rank:
+        place = {id(x): n for n, x in enumerate(lines)}
+        # blocks named, or lines (ElementRef may point at either); the rest after, as filed
+        lines.sort(
+            key=lambda x: (rank.get(x.region or "", rank.get(x.id, len(rank))), place[id(x)])
+        )
     return lines
+
+
+def _block_order(root: etree._Element) -> dict[str, int]:
+    """The blocks' places in the page's ReadingOrder (ALTO 4.2), else along their IDNEXT
+    chains (newspapers' columns), where either is given: a page whose blocks the file
+    lists out of order was read in the file's order, backwards at times."""
+    order: dict[str, int] = {}
+    for group in descendants(root, "ReadingOrder"):
+        for ref in descendants(group, "ElementRef"):
+            order.setdefault(ref.get("REF", ""), len(order))
+    if order:
+        return order
+    blocks = [b for b in descendants(root, "TextBlock") if b.get("ID")]
+    after = {b.get("ID"): b.get("IDNEXT") for b in blocks if b.get("IDNEXT")}
+    if not after:
+        return {}
+    pointed = set(after.values())
+    for block in blocks:  # each chain from its head, in the file's order
+        bid = block.get("ID")
+        if bid in pointed:
+            continue
+        while bid and bid not in order:
+            order[bid] = len(order)
+            bid = after.get(bid)
+    return order
 
 
 def empty_regions(path: Path, root: etree._Element) -> list[Region]:
