@@ -324,7 +324,14 @@ def load_lm(path: str | Path) -> NGramModel | LSTMModel:
     path = Path(path)
     try:
         with path.open("rb") as f:
-            magic = f.read(2)
+            magic = f.read(4)
     except OSError as e:
         raise InkreadError(f"cannot read language model ({e.strerror})", path) from None
-    return LSTMModel.load(path) if magic == b"PK" else NGramModel.load(path)
+    if magic.startswith(_NOT_MODELS):  # a scan given as --lm had been called "not UTF-8 text"
+        raise InkreadError(
+            "an image or PDF, not a language model (ARPA text, or a .pt of inkread lm build)", path
+        )
+    return LSTMModel.load(path) if magic[:2] == b"PK" else NGramModel.load(path)
+
+
+_NOT_MODELS = (b"\xff\xd8", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"%PDF", b"BM", b"RIFF")

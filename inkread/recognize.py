@@ -276,14 +276,16 @@ class Ensemble(Recognizer):
     together: their CTC spikes fall on different frames. The language model is the first
     member's that has one."""
 
-    def __init__(self, members: list[Recognizer]) -> None:
+    def __init__(self, members: list[Recognizer], names: list[str] | None = None) -> None:
         first = members[0]
-        for other in members[1:]:
+        names = names or [f"model {n}" for n in range(1, len(members) + 1)]
+        for other, name in zip(members[1:], names[1:]):
+            differ = f"{names[0]} and {name}"  # which of several, where one is not like the rest
             if other.alphabet.chars != first.alphabet.chars:
-                raise InkreadError("models read together must have the same alphabet")
+                raise InkreadError(f"models read together must have the same alphabet ({differ})")
             for key in SAME_INPUT:
                 if getattr(other.config, key) != getattr(first.config, key):
-                    raise InkreadError(f"models read together must have the same {key}")
+                    raise InkreadError(f"models read together must have the same {key} ({differ})")
         self.members = members
         self.alphabet, self.meta, self.device = first.alphabet, first.meta, first.device
         owner = next((m for m in members if m.lm is not None), first)
@@ -308,7 +310,7 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
 def load_all(specs: list[str], device: str = "auto") -> Recognizer:
     """One model, or several read together (Ensemble)."""
     members = [Recognizer.load(spec, device) for spec in specs]
-    return members[0] if len(members) == 1 else Ensemble(members)
+    return members[0] if len(members) == 1 else Ensemble(members, [str(x) for x in specs])
 
 
 def content_width(crop: np.ndarray, image: np.ndarray, config: ModelConfig) -> int:

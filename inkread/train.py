@@ -401,8 +401,15 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
-    with claim(out):  # before anything is said into its log
-        return _train(opts, say)
+    made = not out.exists()
+    try:
+        with claim(out):  # before anything is said into its log
+            return _train(opts, say)
+    except InkreadError:  # refused before it began (a bad config): no empty folder left
+        if made and {p.name for p in out.iterdir()} <= {".lock"}:
+            (out / ".lock").unlink(missing_ok=True)
+            out.rmdir()
+        raise
 
 
 def _still_there(paths: list[str], what: str, give: str, out: Path) -> list[str]:

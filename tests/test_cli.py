@@ -589,6 +589,10 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["read", "{page}", "--device", "gpu"], "must be auto, cpu, cuda or cuda:N"),
         (["train", "--train", "{zipped}"], "1 archive, compressed or office file not read"),
         (["read", "{zipped}"], "(but archives, such as x.zip: unpack them)"),
+        # a file of the wrong kind named as what it is, not as what it failed to be
+        (["read", "{page}", "--lm", "{corrupt}"], "broken.png: an image or PDF, not a language"),
+        (["read", "{jpg}", "--lines", "{empty}"], "empty: is a folder, not an XML file"),
+        (["read", "{page}", "-m", "default", "-m", "generic"], "alphabet (default and generic)"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
@@ -614,6 +618,7 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
         "lr": tmp_path / "c.json",
         "empty": tmp_path / "empty",
         "onnx": tmp_path / "m.onnx",
+        "jpg": PAGE.with_suffix(".jpg"),
     }
     args = [a.format(**values) for a in args]
     if "--model" not in args and args[0] != "train":
@@ -630,6 +635,7 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert err.startswith("inkread: error:") and names in err
+    assert not (tmp_path / "o").exists()  # a run refused leaves no empty folder behind
 
 
 def test_installed_command_runs(overfit):

@@ -64,6 +64,8 @@ def unread_photo(path: Path) -> str | None:
 def _opened(path: Path) -> Image.Image:
     """The image with only its header read; one too large to decode safely is refused here,
     before any pixel is, in one line (and without Pillow's warning)."""
+    if path.is_dir():
+        raise InkreadError("is a folder, not an image", path)
     if not path.is_file():
         raise MissingFile("image not found", path)
     too_large = f"image is more than the {MAX_PIXELS:,} pixels allowed"

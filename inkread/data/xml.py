@@ -35,6 +35,8 @@ def _parser() -> etree.XMLParser:
 
 def parse(path: str | Path) -> etree._ElementTree:
     path = Path(path)
+    if path.is_dir():
+        raise InkreadError("is a folder, not an XML file", path)
     if not path.is_file():
         raise MissingFile("file not found", path)
     try:
