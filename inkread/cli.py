@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import filecmp
+import itertools
 import json
 import math
 import os
@@ -1049,6 +1050,20 @@ def _on_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+def _misplaced(argv: list[str]) -> str | None:
+    """What an option of several values did to the arguments after it: took an input for
+    one of its own (`read --lines p.xml p.jpg`), or took the next option for its value."""
+    for n, arg in enumerate(argv):
+        if arg not in VARIADIC:
+            continue
+        values = list(itertools.takewhile(lambda a: not a.startswith("-"), argv[n + 1 :]))
+        if not values and n + 1 < len(argv):
+            return f"{arg} is given no value"
+        if len(values) > 1:
+            return f"{arg} took {values[-1]} too: end its list with -- or give it after the inputs"
+    return None
+
+
 def _expand_variadic(argv: list[str]) -> list[str]:
     """`--train a b c` -> `--train a --train b --train c`, which is what click understands."""
     out: list[str] = []
@@ -1107,7 +1122,8 @@ def _from_elsewhere(e: Exception) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = _expand_variadic(raw)
     if "" in args:  # "$SCANS" unset: taken as a path it is ".", the folder the run is in
         n = args.index("")
         what = f"{args[n - 1]} is given" if n and args[n - 1].startswith("-") else "an input is"
@@ -1138,6 +1154,9 @@ def main(argv: list[str] | None = None) -> None:
         if dashed:  # -page.jpg: a file, taken for options
             hint = f" ({dashed[0]} is a file: put -- before it)"
         message = e.format_message() if hasattr(e, "format_message") else str(e)
+        misplaced = _misplaced(raw)
+        if misplaced and message.startswith(("Missing argument", "Got unexpected extra")):
+            hint = f" ({misplaced})"
         elsewhere = _from_elsewhere(e)
         if elsewhere:  # click's nearest spelling (--alto: "--lm?") would mislead
             message = elsewhere

@@ -593,6 +593,9 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["read", "{page}", "--lm", "{corrupt}"], "broken.png: an image or PDF, not a language"),
         (["read", "{jpg}", "--lines", "{empty}"], "empty: is a folder, not an XML file"),
         (["read", "{page}", "-m", "default", "-m", "generic"], "alphabet (default and generic)"),
+        # an option of several values took what came after it
+        (["read", "--lines", "{page}", "{jpg}"], "JDH_2_16_45_003.jpg too: end its list with --"),
+        (["train", "--train", "{page}", "--val", "--epochs", "1"], "(--val is given no value)"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
