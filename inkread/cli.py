@@ -848,13 +848,17 @@ def export(
     """Export a model to ONNX (alphabet and config travel inside the file)."""
     from inkread.export import export_onnx
 
+    if onnx.suffix.lower() != ".onnx":  # --model tells an ONNX file by its name
+        raise InkreadError("an ONNX model is read by its .onnx name: give one", onnx)
     print(export_onnx(model, onnx))
 
 
 @app.command()
 def serve(
     model: Model = "default",
-    host: str = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="the address to listen on (0.0.0.0: other machines too)")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     device: Device = "auto",
     decoder: DecoderOpt = "auto",

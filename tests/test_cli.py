@@ -656,6 +656,9 @@ def test_export_without_onnx_installed_says_which_extra(tmp_path, capsys, monkey
     assert run_cli("export", "--model", "default", "--onnx", tmp_path / "m.onnx") == 2
     assert "pip install 'inkread[onnx]'" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
+    # a name that --model would not take for ONNX: refused before anything is written
+    assert run_cli("export", "--model", "default", "--onnx", tmp_path / "m.txt") == 2
+    assert "m.txt: an ONNX model is read by its .onnx name" in capsys.readouterr().err
 
 
 def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
