@@ -272,13 +272,30 @@ def line_cuts(
             continue
         crop, (x, y) = found
         turns = 2 if line.upside_down else quarter_turns(line.baseline)
-        if straight and turns == 0 and line.baseline is not None and len(line.baseline) >= 2:
+        if (
+            (straight or _askew(line.baseline))
+            and turns == 0
+            and line.baseline is not None
+            and len(line.baseline) >= 2
+        ):
             shift = np.array([x, y], dtype=np.float64)
             crop = straighten(crop, line.baseline * scale - shift, line.polygon * scale - shift)
         size = (crop.shape[1], crop.shape[0])
         if turns:
             crop = np.ascontiguousarray(np.rot90(crop, turns))
         yield line, crop, Cut(x, y, scale, turns, size)
+
+
+# a line whose baseline climbs or falls more steeply than this (degrees) is levelled before
+# reading: a page scanned askew (BENCHMARKS.md, "Pages scanned askew")
+ASKEW = 1.5
+
+
+def _askew(baseline: np.ndarray | None) -> bool:
+    if baseline is None or len(baseline) < 2:
+        return False
+    dx, dy = np.ptp(baseline[:, 0]), baseline[-1, 1] - baseline[0, 1]
+    return dx > 0 and abs(np.degrees(np.arctan2(dy, dx))) > ASKEW
 
 
 def repair_polygons(lines: list[Line]) -> None:
