@@ -903,7 +903,8 @@ def explain(
 
     if image.is_file() and looks_like_page(image):
         _warn(f"warning: {image} looks like a page; explain draws one line, the whole image")
-    text = draw(image, Recognizer.load(model, "cpu"), out)
+    # in fp32: the maps as the network computes them, and as its ONNX export draws them
+    text = draw(image, Recognizer.load(model, "cpu", precision="fp32"), out)
     print(f"{text}\t(picture: {out})")
 
 

@@ -136,8 +136,10 @@ class Recognizer:
         return self.model.config
 
     @classmethod
-    def load(cls, spec: str | os.PathLike = "default", device: str = "auto") -> Recognizer:
-        """A checkpoint, a bundled model name, or an exported .onnx file."""
+    def load(
+        cls, spec: str | os.PathLike = "default", device: str = "auto", precision: str = "auto"
+    ) -> Recognizer:
+        """A checkpoint, a bundled model name, or an exported .onnx file (always fp32)."""
         if not isinstance(spec, (str, os.PathLike)):
             raise InkreadError(
                 "a model is a checkpoint's path, an .onnx file's or a bundled model's name, "
@@ -149,7 +151,8 @@ class Recognizer:
             return OnnxRecognizer.load(spec, device)
         dev = pick_device(device)
         model, alphabet, blob = checkpoint.load(spec, dev)
-        return cls(model, alphabet, blob.get("meta"), dev, lm=checkpoint.own_lm(blob, spec))
+        lm = checkpoint.own_lm(blob, spec)
+        return cls(model, alphabet, blob.get("meta"), dev, lm=lm, precision=precision)
 
     def default_decoder(self, width: int = BEAM_WIDTH) -> Decoder:
         """Beam search with the model's own character LM where it has one, best path otherwise.
