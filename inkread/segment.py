@@ -71,8 +71,10 @@ OFFSET, PALE, DEEPEST, GRAIN = 12.0, 1 / 3, 99.9, 3.0
 
 
 # marks that alone make writing, where there are under five: a word's ink at least, in a
-# mark at least this tall (working-size pixels; dust is a few dozen pixels of ink) (_char_height)
-WORD_INK, WORD_HEIGHT = 400, 15
+# mark at least this tall (working-size pixels; dust is a few dozen pixels of ink), of marks
+# that fill at least this share of their box (cursive words 0.15-0.4 on Hooker, a coffee or
+# stamp ring 0.07-0.11) (_char_height)
+WORD_INK, WORD_HEIGHT, WORD_FILL = 400, 15, 0.14
 SMALLEST = 16  # pixels across: an image narrower or lower than this holds no line to find
 # A negative page: light writing on dark, its light pixels under this share of the page (a
 # page on a dark scanner bed is lighter). Of 207 real pages of six collections none is
@@ -554,10 +556,14 @@ def _char_height(ink: np.ndarray) -> float | None:
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = (heights > 3) & (areas > 10)
     heights, areas = heights[keep], areas[keep]
-    # a few marks are a page's dust, unless they hold a word's ink: a card, a label or a
-    # signature alone is a cursive word or two, each one mark, and had been found blank
-    if len(heights) < 5 and (areas.sum() < WORD_INK or heights.max(initial=0) < WORD_HEIGHT):
-        return None
+    if len(heights) < 5:
+        # a few marks are a page's dust or stains, unless they hold a word's ink: a card, a
+        # label or a signature alone is a cursive word or two, each one mark, and had been
+        # found blank. A word fills a good part of its box, a ring or a hair a sliver.
+        fill = areas / (heights * stats[1:, cv2.CC_STAT_WIDTH][keep])
+        word = fill >= WORD_FILL
+        if areas[word].sum() < WORD_INK or heights[word].max(initial=0) < WORD_HEIGHT:
+            return None
     # weighted by ink, so that letters and words outvote the specks of a grainy, sparse page
     order = np.argsort(heights)
     cumulative = np.cumsum(areas[order])
