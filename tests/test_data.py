@@ -1174,14 +1174,25 @@ def test_alto_blocks_are_read_in_the_pages_reading_order():
                 made.set("IDNEXT", f"b{n + 1}")
             made.append(line)
             block.addprevious(made)
-        if order == "ReadingOrder":
+        if order == "cycle":  # b3 -> b2 -> b3: no head, read as filed
+            root.find(f".//{{{ns}}}TextBlock[@ID='b3']").set("IDNEXT", "b2")
+            root.find(f".//{{{ns}}}TextBlock[@ID='b2']").set("IDNEXT", "b3")
+        if order == "composed":  # b2 and b1 in a composed block, then b3; REF names it
+            composed = etree.Element(f"{{{ns}}}ComposedBlock", ID="cb")
+            b3 = root.find(f".//{{{ns}}}TextBlock[@ID='b3']")
+            b3.addnext(composed)
+            composed.extend([root.find(f".//{{{ns}}}TextBlock[@ID='b2']"), b3])
+        refs = {"ReadingOrder": ["b1", "b2", "b3"], "composed": ["b1 b2", "cb"]}.get(order)
+        if refs:
             group = etree.SubElement(
                 etree.Element(f"{{{ns}}}ReadingOrder"), f"{{{ns}}}OrderedGroup", ID="g"
             )
-            for n in (1, 2, 3):
-                etree.SubElement(group, f"{{{ns}}}ElementRef", ID=f"r{n}", REF=f"b{n}")
+            for n, ref in enumerate(refs):
+                etree.SubElement(group, f"{{{ns}}}ElementRef", ID=f"r{n}", REF=ref)
             root.find(f"{{{ns}}}Layout").addprevious(group.getparent())
         return [x.text for x in alto.read(path, root)][:3]
 
-    assert blocks(None) == first[::-1]  # no order given: the file's
+    assert blocks(None) == first[::-1] == blocks("cycle")  # no order given: the file's
     assert blocks("ReadingOrder") == first and blocks("IDNEXT") == first
+    # several IDs to a reference, a composed block's lines all where it is named
+    assert blocks("composed") == first

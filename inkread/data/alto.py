@@ -155,39 +155,51 @@ def read(path: Path, root: etree._Element) -> list[Line]:
             )
         )
     repair_polygons(lines)
-    rank = _block_order(root)
-    if rank:
+    rank = _line_order(root)
+    if rank:  # the lines of blocks the order leaves out after the rest, as filed
         place = {id(x): n for n, x in enumerate(lines)}
-        # blocks named, or lines (ElementRef may point at either); the rest after, as filed
-        lines.sort(
-            key=lambda x: (rank.get(x.region or "", rank.get(x.id, len(rank))), place[id(x)])
-        )
+        at = {id(x): rank.get(e, len(rank)) for x, e in zip(lines, elements)}
+        lines.sort(key=lambda x: (at[id(x)], place[id(x)]))
     return lines
 
 
-def _block_order(root: etree._Element) -> dict[str, int]:
-    """The blocks' places in the page's ReadingOrder (ALTO 4.2), else along their IDNEXT
-    chains (newspapers' columns), where either is given: a page whose blocks the file
-    lists out of order was read in the file's order, backwards at times."""
-    order: dict[str, int] = {}
+def _line_order(root: etree._Element) -> dict[etree._Element, int]:
+    """Each TextLine's place in the page's ReadingOrder (ALTO 4.2: ElementRefs to blocks,
+    composed blocks or lines, several IDs to one), else along its blocks' IDNEXT chains
+    (newspapers' columns), where either is given: a page whose blocks the file lists out of
+    order was read in the file's order, backwards at times."""
+    by_id = {e.get("ID"): e for e in root.iter() if isinstance(e.tag, str) and e.get("ID")}
+    rank: dict[etree._Element, int] = {}
+
+    def place(element: etree._Element) -> None:
+        for line in [element] if local(element) == "TextLine" else descendants(element, "TextLine"):
+            rank.setdefault(line, len(rank))
+
     for group in descendants(root, "ReadingOrder"):
         for ref in descendants(group, "ElementRef"):
-            order.setdefault(ref.get("REF", ""), len(order))
-    if order:
-        return order
-    blocks = [b for b in descendants(root, "TextBlock") if b.get("ID")]
-    after = {b.get("ID"): b.get("IDNEXT") for b in blocks if b.get("IDNEXT")}
+            for rid in (ref.get("REF") or "").split():
+                if rid in by_id:
+                    place(by_id[rid])
+    if rank:
+        return rank
+    after = {eid: e.get("IDNEXT") for eid, e in by_id.items() if e.get("IDNEXT")}
     if not after:
-        return {}
+        return rank
     pointed = set(after.values())
-    for block in blocks:  # each chain from its head, in the file's order
-        bid = block.get("ID")
-        if bid in pointed:
+    chained = pointed | set(after)
+    blocks = [e for i, e in by_id.items() if local(e).endswith("Block") or i in chained]
+    walked: set[str] = set()
+    for block in blocks:  # as filed, each chain where its head is; a block continued into waits
+        eid = block.get("ID")
+        if eid in pointed:
             continue
-        while bid and bid not in order:
-            order[bid] = len(order)
-            bid = after.get(bid)
-    return order
+        while eid in by_id and eid not in walked:
+            walked.add(eid)
+            place(by_id[eid])
+            eid = after.get(eid)
+    if any(eid in by_id and eid not in walked for eid in chained):
+        return {}  # a chain that is a cycle has no head, and says no order: as filed
+    return rank
 
 
 def empty_regions(path: Path, root: etree._Element) -> list[Region]:
