@@ -15,9 +15,8 @@ from tqdm import tqdm
 from inkread import torchfile
 from inkread.alphabet import normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
-from inkread.data.images import IMAGE_SUFFIXES, load_gray
+from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
-from inkread.data.sources import SIDECARS
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import (
@@ -34,6 +33,7 @@ from inkread.metrics import (
 )
 from inkread.pages import read_page
 from inkread.recognize import Recognizer
+from inkread.report import TITLE
 
 
 @dataclass
@@ -220,9 +220,19 @@ def _not_overwriting(lines: list[Line], *outputs: Path | None) -> None:
     for n, target in enumerate(given):
         if target in read or target in given[:n]:
             raise InkreadError("would overwrite a file of the data or another output", target)
-        # a transcription, scan or XML of another page: `--predictions P.gt.txt` replaced it
-        if target.exists() and target.name.lower().endswith((*SIDECARS, *IMAGE_SUFFIXES, ".xml")):
-            raise InkreadError("would overwrite a transcription, an image or an XML file", target)
+        # only a table or report of an earlier eval is written over: `--predictions
+        # P.gt.txt` replaced a transcription, `--predictions train.tsv` a manifest
+        if target.is_file() and target.stat().st_size and not _earlier_output(target):
+            raise InkreadError(
+                "holds something else than an earlier eval's table or report: not written over",
+                target,
+            )
+
+
+def _earlier_output(path: Path) -> bool:
+    with path.open("rb") as f:
+        head = f.read(200)
+    return head.startswith(b"source\tline\treference\tprediction") or TITLE.encode() in head
 
 
 def _joined(texts: list[str]) -> str:

@@ -22,6 +22,8 @@ SHOWN_WIDTH, SHOWN_HEIGHT = 900, 120  # pixels: what the page shows of a line
 # and wider, its cell scrolled: a register's line of 4839 x 86 was drawn 16 pixels high
 LEAST_HEIGHT = 40
 
+TITLE = "<title>inkread evaluation</title>"  # how eval knows a report it may write over
+
 
 def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -> None:
     ranked = sorted(rows, key=lambda r: -char_errors(r[2], r[1]) / max(len(normalize(r[1])), 1))
@@ -29,7 +31,7 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         id(line): crop for line, crop in line_images([r[0] for r in ranked[:SHOWN]], Skipped())
     }
     out = [
-        "<!doctype html><meta charset='utf-8'><title>inkread evaluation</title>",
+        f"<!doctype html><meta charset='utf-8'>{TITLE}",
         "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 8px;vertical-align:top}"
         "tr:nth-child(even){background:#f4f4f4}del{background:#fbb}ins{background:#bfb;"
         "text-decoration:none}.i{max-width:60em;overflow-x:auto}.t{font-family:serif;font-size:1.1em;"

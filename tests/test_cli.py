@@ -185,10 +185,14 @@ def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, cap
     for clash in (("--predictions", tmp_path / PAGE.name), ("--predictions", tsv, "--report", tsv)):
         assert run_cli(*args, *clash) == 2  # the ground truth, or the other output: refused
         assert "would overwrite a file of the data or another output" in capsys.readouterr().err
-    other = tmp_path / "another.gt.txt"  # a transcription this run did not read: kept too
-    other.write_text("kept", encoding="utf-8")
-    assert run_cli(*args, "--predictions", other) == 2 and other.read_text("utf-8") == "kept"
-    assert "would overwrite a transcription, an image or an XML file" in capsys.readouterr().err
+    # a transcription or a manifest this run did not read: kept too; its own table not
+    assert run_cli(*args, "--predictions", tsv, "--report", tmp_path / "r.html") == 0
+    assert run_cli(*args, "--predictions", tsv, "--report", tmp_path / "r.html") == 0
+    for other in (tmp_path / "another.gt.txt", tmp_path / "train.tsv"):
+        other.write_text("line.png\tkept\n", encoding="utf-8")
+        assert run_cli(*args, "--predictions", other) == 2
+        assert other.read_text("utf-8") == "line.png\tkept\n"
+        assert "holds something else than an earlier eval's" in capsys.readouterr().err
     if not Path("/proc/self").is_dir():  # a folder that takes no new file, even from root
         return
     monkeypatch.setattr("inkread.evaluate.evaluate", lambda *a, **k: pytest.fail("evaluated"))
