@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from inkread import torchfile
-from inkread.alphabet import normalize, unwritable
+from inkread.alphabet import clean_text, normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
@@ -135,14 +135,14 @@ def evaluate_pages(
         shared = overlaps(fm, tm)
         found_n, truth_n = found_n + len(kept), truth_n + len(truth)
         matched += matches(fm, tm, shared)
-        reference = "\n".join(t.text for t in truth if t.text and t.text.strip())
+        reference = "\n".join(t.text for t in truth if t.text and clean_text(t.text))
         # a found line lying on a true line without text (a page part transcribed,
         # a stamp) has nothing to be scored against: left out, as eval leaves such lines
         # out line by line; they made a half-transcribed page score 198 %
         blank = {
             i
             for i, on in enumerate(lies_on(ious(fm, tm, shared)))
-            if on is not None and not (truth[on].text or "").strip()
+            if on is not None and not clean_text(truth[on].text or "")
         }
         if blank:
             skipped.add("found line on a true line without text", source, len(blank))
@@ -173,7 +173,7 @@ def evaluate_pages(
 def transcribed(truth: list[Line]) -> bool:
     """Whether a page's ground-truth lines carry any text: a page not transcribed yet is left
     out of page scores, or what is read on it would all count as insertions."""
-    return any(t.text and t.text.strip() for t in truth)
+    return any(t.text and clean_text(t.text) for t in truth)
 
 
 def _summary(

@@ -147,6 +147,14 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert run_cli("eval", "--data", tmp_path / "half.xml", "--find-lines", "--json") == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["cer"] < 0.4 and "found line on a true line without text" in err
+    # text that shows nothing (a zero-width space an export left) is no text either
+    tree = etree.parse(str(page))
+    unicodes = list(tree.iter("{*}Unicode"))
+    for unicode in unicodes[len(unicodes) // 2 :]:
+        unicode.text = "\u200b"
+    tree.write(str(tmp_path / "invisible.xml"))
+    assert run_cli("eval", "--data", tmp_path / "invisible.xml", "--find-lines", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["cer"] == json.loads(out)["cer"]
     # a stamp's large box without text over the writing takes none of the lines across it
     tree = etree.parse(str(page))
     region = next(tree.iter("{*}TextRegion"))
