@@ -1022,12 +1022,7 @@ def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str]
     from inkread.data import read_data
     from inkread.lm import read_texts
 
-    lines: list[str] = []
-    for path in texts or []:
-        found = read_texts([path])
-        if "\\data\\" in (x.strip() for x in found[:20]):  # built before, given as text
-            raise InkreadError("an ARPA language model, not text to build one from", path)
-        lines += found
+    lines = read_texts(texts or [])
     own: list[str] = []
     if data:
         read, skipped = read_data(data)

@@ -74,11 +74,14 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def read_texts(paths: Iterable[str | Path]) -> list[str]:
-    """The lines of plain UTF-8 text files: more text for a language model than the
-    transcriptions hold (other transcriptions, editions of the period, word lists)."""
+    """The lines of text files: more text for a language model than the transcriptions
+    hold (other transcriptions, editions of the period, word lists)."""
     lines: list[str] = []
     for path in paths:
-        lines += read_text(path).splitlines()
+        found = read_text(path).splitlines()
+        if "\\data\\" in (x.strip() for x in found[:20]):  # a model built before, as text
+            raise InkreadError("an ARPA language model, not text to build one from", path)
+        lines += found
     return lines
 
 
