@@ -83,7 +83,7 @@ def _text(element: etree._Element) -> str | None:
         for kind in ("Unicode", "PlainText"):
             node = child(equivs[0], kind)
             text = node.xpath("string()") if node is not None else ""  # past comments
-            if text:
+            if text.strip():  # a formatter's break and indent alone: the words' text below
                 return _unwrapped(text)
     for part, joint in (("Word", " "), ("Glyph", "")):
         found = [t for t in map(_text, children(element, part)) if t]
