@@ -171,6 +171,21 @@ ONE_FILE = {
 }
 
 
+def _named_for(out: Path, format: str, offered: tuple[str, ...] = tuple(ONE_FILE)) -> None:
+    """--out naming a file of another format than the one written is refused: result.xml
+    with --format text had become a folder of .txt, r.alto.xml had held PAGE."""
+    name = out.name.lower()
+    kind = next((x for x in (".alto.xml", ".page.xml") if name.endswith(x)), out.suffix.lower())
+    meant = [f for f, suffixes in ONE_FILE.items() if kind in suffixes or kind == f".{f}.xml"]
+    if out.is_dir() or not meant or format in meant:
+        return
+    formats = [f for f in meant if f in offered]
+    give = f"--format {' or '.join(formats)}" if formats else f"a {ONE_FILE[format][0]} name"
+    raise InkreadError(
+        f"names a {kind} file, but --format is {format}: give {give}, or a folder", out
+    )
+
+
 @app.command()
 def read(
     inputs: Annotated[list[str], typer.Argument(help="line images, page XML/ALTO, or folders")],
@@ -243,13 +258,8 @@ def read(
     if out is not None and str(out) == "-":  # as other tools write to stdout
         out = None
     one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
-    meant = [f for f, suffixes in ONE_FILE.items() if out and out.suffix.lower() in suffixes]
-    if meant and not one_file and not out.is_dir():  # result.xml had become a folder of .txt
-        raise InkreadError(
-            f"names a {out.suffix} file, but --format is {format}: give --format "
-            f"{' or '.join(meant)}, or a folder name",
-            out,
-        )
+    if out is not None:
+        _named_for(out, format)
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
     documents = _not_in(out, documents, inputs)
@@ -507,6 +517,7 @@ def segment_pages(
     documents = _not_in(
         out if out.is_dir() or not out.suffix else None, documents, [str(i) for i in images]
     )
+    _named_for(out, format, ("page", "alto"))
     many = len(documents) > 1 or out.is_dir() or not out.suffix
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)

@@ -493,6 +493,14 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
     assert run_cli(*args, "--out", tmp_path / "result.xml") == 2
     said = "result.xml: names a .xml file, but --format is text: give --format page or alto"
     assert said in capsys.readouterr().err and not (tmp_path / "result.xml").exists()
+    assert run_cli(*args, "-f", "page", "--out", tmp_path / "r.alto.xml") == 2  # held PAGE
+    assert "names a .alto.xml file, but --format is page: give --format alto" in (
+        capsys.readouterr().err
+    )
+    assert run_cli("segment", line, "--out", tmp_path / "s.json") == 2
+    assert "s.json: names a .json file, but --format is page: give a .xml name" in (
+        capsys.readouterr().err
+    )
     # never over what the user would lose: ground truth, a line's transcription, an input
     page = ("read", PAGE.with_suffix(".jpg"), "--model", model(overfit), "--format", "page")
     shutil.copy(PAGE, tmp_path / "truth.xml")
