@@ -1,4 +1,6 @@
-"""The `inkread` command. Thin: it parses arguments, calls the library, prints results.
+"""The `inkread` command: it parses arguments, calls the library and prints results, and
+keeps the rules of a command line's files: which outputs it may write over, where they go,
+and what a run cut short left done.
 
 Errors a user can cause leave with status 2 and one line on stderr; see errors.InkreadError.
 """

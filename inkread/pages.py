@@ -1,5 +1,7 @@
-"""Inputs of `inkread read` (line images, page images with their XML, PAGE/ALTO files) and the
-transcriptions written back: plain text, JSON, PAGE or ALTO."""
+"""Reading pages: the inputs of `inkread read` (line images, page images with or without
+their XML, PAGE/ALTO files, PDFs and multi-page TIFFs), a page's lines found and read the
+right way up and round (read_page), and the readings rendered as text, JSON, PAGE, ALTO or
+hOCR (render)."""
 
 from __future__ import annotations
 

@@ -89,9 +89,18 @@ def _clusters(text: str) -> list[str]:
 
 def _drawn(text: str) -> str:
     """Spaces and breaks as signs: ␣ a space, ⍽ another (no-break, ideographic), ⇥ a tab,
-    ↵ a line's break."""
+    ↵ a line's break; an invisible character (a BOM, a zero-width space or joiner, a
+    direction mark) by its code point, or an error it counts would show as nothing."""
     signs = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "↵", "\u2028": "↵", "\u2029": "↵"}
-    return html.escape("".join(signs.get(c, "⍽" if c.isspace() else c) for c in text))
+
+    def sign(c: str) -> str:
+        if c in signs:
+            return signs[c]
+        if c.isspace():
+            return "⍽"
+        return f"[U+{ord(c):04X}]" if unicodedata.category(c) in ("Cf", "Cc") else c
+
+    return html.escape("".join(map(sign, text)))
 
 
 def _png(crop) -> str:

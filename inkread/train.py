@@ -152,7 +152,7 @@ FEW_VAL_LINES = 10  # fewer validation lines than this: a warning that the score
 
 @dataclass
 class Options:
-    """What the user asked for on the command line."""
+    """What a training run is asked to do: `inkread train`'s options, or a Python caller's."""
 
     train: list[str]
     val: list[str] = field(default_factory=list)

@@ -824,6 +824,7 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     from inkread.report import _diff
 
     assert _diff("warmly  for", "warmly for") == "warmly <del>␣</del>for"  # seen, not a gap
+    assert _diff("\ufeffMy dear", "My dear") == "<del>[U+FEFF]</del>My dear"  # a BOM, shown
     assert _diff("الرَّحمن", "الرحمن") == "ال<del>رَّ</del><ins>ر</ins>حمن"  # marks on letters
 
 
