@@ -89,6 +89,15 @@ def overfit(tmp_path_factory) -> dict:
     }
 
 
+@pytest.fixture
+def unlevelled(monkeypatch):
+    """Lines cut as they were before askew lines were levelled (data.lines.ASKEW), for tests
+    that two ways to a page's lines (turned, found in regions) give the same pixels or text:
+    levelling resamples, which changes a character here and there, and a line whose slope
+    is near the threshold may be levelled one way and not the other."""
+    monkeypatch.setattr("inkread.data.lines.ASKEW", 90.0)
+
+
 def turned_page(folder: Path, k: int, name: str = "JDH_2_16_45_003") -> Path:
     """A fixture page (by default the test-split one) turned a quarter, image and PAGE XML:
     k=1 counter-clockwise (its lines then run up the page), k=-1 clockwise (down), as notes

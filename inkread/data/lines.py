@@ -272,14 +272,13 @@ def line_cuts(
             continue
         crop, (x, y) = found
         turns = 2 if line.upside_down else quarter_turns(line.baseline)
-        if (
-            (straight or _askew(line.baseline))
-            and turns == 0
-            and line.baseline is not None
-            and len(line.baseline) >= 2
-        ):
+        if (straight or _askew(line.baseline)) and line.baseline is not None:
             shift = np.array([x, y], dtype=np.float64)
-            crop = straighten(crop, line.baseline * scale - shift, line.polygon * scale - shift)
+            base, outline = line.baseline * scale - shift, line.polygon * scale - shift
+            if turns % 2:  # a line up or down the page: its rows moved along it, not columns
+                crop = straighten(crop.T, base[:, ::-1], outline[:, ::-1]).T
+            else:
+                crop = straighten(crop, base, outline)
         size = (crop.shape[1], crop.shape[0])
         if turns:
             crop = np.ascontiguousarray(np.rot90(crop, turns))
@@ -292,10 +291,12 @@ ASKEW = 1.5
 
 
 def _askew(baseline: np.ndarray | None) -> bool:
+    """Whether the baseline, end to end, strays more than ASKEW from the page's edges, which
+    way it runs (across, up, down or back along the page)."""
     if baseline is None or len(baseline) < 2:
         return False
-    dx, dy = np.ptp(baseline[:, 0]), baseline[-1, 1] - baseline[0, 1]
-    return dx > 0 and abs(np.degrees(np.arctan2(dy, dx))) > ASKEW
+    across, along = sorted(np.abs(baseline[-1] - baseline[0]))
+    return along > 0 and np.degrees(np.arctan2(across, along)) > ASKEW
 
 
 def repair_polygons(lines: list[Line]) -> None:
