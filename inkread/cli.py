@@ -27,7 +27,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from inkread.errors import InkreadError, WriteFailed
+from inkread.errors import InkreadError
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -660,89 +660,29 @@ def train(
     if not train and not resume:
         raise InkreadError("Missing option '--train' (or --resume, to go on with a run's own)")
 
-    log = _Log(out / "train.log")
-
-    def say(message: str) -> None:
-        _say(message)
-        log.write(message)
-
-    try:
-        summary = run(
-            Options(
-                train=train or [],
-                val=val or [],
-                out=out,
-                preset=preset,
-                config=config,
-                epochs=epochs,
-                max_minutes=max_minutes,
-                batch_size=batch_size,
-                resume=resume,
-                init=init,
-                device=device,
-                seed=seed,
-                workers=workers,
-                precision=precision,
-                char_lm=char_lm,
-                lm_text=lm_text or [],
-                lstm_lm=lstm_lm,
-            ),
-            say=say,
-        )
-    except KeyboardInterrupt:
-        if (out / "last.pt").is_file():
-            say(f"warning: interrupted; {out / 'last.pt'} keeps the run: go on with --resume")
-        raise
-    except WriteFailed as e:
-        if (out / "last.pt").is_file():  # its last save stands: nothing is lost but time
-            raise WriteFailed(f"{e}: make room and go on with --resume") from None
-        raise
-    cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
-    if "steps" in summary and UNLEARNT <= cer < float("inf"):  # inf, NaN: no validation
-        epochs = summary["epochs"]
-        more = summary["ended_by"]
-        say(
-            f"warning: after {summary['steps']} training steps ({epochs} whole "
-            f"epoch{'' if epochs == 1 else 's'}) the network reads next to nothing yet: "
-            f"give it more {more}"
-        )
-    judged = ""
-    if summary.get("val_lines"):  # what the score means: a held-out line scores better
-        n = summary["val_lines"]
-        held = ", held out of the training data" if summary["held_out"] else ""
-        judged = f" (on {n} line{'s' if n > 1 else ''}{held})"
-    result = (
-        f"best validation CER {cer:.2%}"
-        + (f", {lm_cer:.2%} with its character language model" if lm_cer is not None else "")
-        + f"{judged}; model: {out / 'best.pt'}"
-        if cer == cer and cer != float("inf")
-        else f"model: {out / 'best.pt'}"
+    summary = run(
+        Options(
+            train=train or [],
+            val=val or [],
+            out=out,
+            preset=preset,
+            config=config,
+            epochs=epochs,
+            max_minutes=max_minutes,
+            batch_size=batch_size,
+            resume=resume,
+            init=init,
+            device=device,
+            seed=seed,
+            workers=workers,
+            precision=precision,
+            char_lm=char_lm,
+            lm_text=lm_text or [],
+            lstm_lm=lstm_lm,
+        ),
+        say=_say,
     )
-    print(result)
-    log.write(result)
-
-
-UNLEARNT = 0.9  # a validation CER this high: the network has not begun to read
-
-
-class _Log:
-    """What training says, also written to its folder: on a cluster or under nohup, notes
-    shown on a terminal only (the alphabet extended, lines held out, lines widened) would
-    otherwise be lost."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.pending: list[str] = []  # said while its folder could not be written
-
-    def write(self, message: str) -> None:
-        self.pending.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
-        try:  # at once: a run killed in its first epoch keeps what it said
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.writelines(self.pending)
-            self.pending.clear()
-        except OSError:  # --out is a file, or not writable: training says so itself
-            pass
+    print(summary["result"])
 
 
 @app.command(name="eval")

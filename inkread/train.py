@@ -55,7 +55,7 @@ from inkread.decoding import (
     decode_all,
     greedy,
 )
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, WriteFailed
 from inkread.lm import ORDERS, NGramModel, build, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
@@ -397,19 +397,79 @@ def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
 
 def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     """A training run into opts.out, which is locked while it lasts (claim) and released
-    however it ends; its summary."""
+    however it ends; what it says is also kept in the folder's train.log. Its summary, with
+    the sentence that ends the log ("result")."""
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
+    log = RunLog(out / "train.log")
+
+    def said(message: str) -> None:
+        say(message)
+        log.write(message)
+
     made = not out.exists()
     try:
         with claim(out):  # before anything is said into its log
-            return _train(opts, say)
+            summary = _train(opts, said)
+    except KeyboardInterrupt:
+        if (out / "last.pt").is_file():
+            said(f"warning: interrupted; {out / 'last.pt'} keeps the run: go on with --resume")
+        raise
+    except WriteFailed as e:
+        if (out / "last.pt").is_file():  # its last save stands: nothing is lost but time
+            raise WriteFailed(f"{e}: make room and go on with --resume") from None
+        raise
     except InkreadError:  # refused before it began (a bad config): no empty folder left
         if made and {p.name for p in out.iterdir()} <= {".lock"}:
             (out / ".lock").unlink(missing_ok=True)
             out.rmdir()
         raise
+    cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
+    if "steps" in summary and UNLEARNT <= cer < float("inf"):  # inf, NaN: no validation
+        epochs = summary["epochs"]
+        said(
+            f"warning: after {summary['steps']} training steps ({epochs} whole "
+            f"epoch{'' if epochs == 1 else 's'}) the network reads next to nothing yet: "
+            f"give it more {summary['ended_by']}"
+        )
+    judged = ""
+    if summary.get("val_lines"):  # what the score means: a held-out line scores better
+        n = summary["val_lines"]
+        held = ", held out of the training data" if summary["held_out"] else ""
+        judged = f" (on {n} line{'s' if n > 1 else ''}{held})"
+    summary["result"] = (
+        f"best validation CER {cer:.2%}"
+        + (f", {lm_cer:.2%} with its character language model" if lm_cer is not None else "")
+        + f"{judged}; model: {out / 'best.pt'}"
+        if cer == cer and cer != float("inf")
+        else f"model: {out / 'best.pt'}"
+    )
+    log.write(summary["result"])
+    return summary
+
+
+UNLEARNT = 0.9  # a validation CER this high: the network has not begun to read
+
+
+class RunLog:
+    """What training says, also written to its folder: on a cluster or under nohup, notes
+    shown on a terminal only (the alphabet extended, lines held out, lines widened) would
+    otherwise be lost."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pending: list[str] = []  # said while its folder could not be written
+
+    def write(self, message: str) -> None:
+        self.pending.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+        try:  # at once: a run killed in its first epoch keeps what it said
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.writelines(self.pending)
+            self.pending.clear()
+        except OSError:  # --out is a file, or not writable: training says so itself
+            pass
 
 
 def _still_there(paths: list[str], what: str, give: str, out: Path) -> list[str]:
