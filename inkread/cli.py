@@ -259,9 +259,9 @@ def read(
         _warn(f"warning: --nbest: only --format json holds alternative readings, not {format}")
     if out is not None and str(out) == "-":  # as other tools write to stdout
         out = None
-    one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
     if out is not None:
         _named_for(out, format)
+    one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
     documents = _not_in(out, documents, inputs)
@@ -514,12 +514,12 @@ def segment_pages(
     format = format.lower()
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
+    _named_for(out, format, ("page", "alto"))
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
     documents = _not_in(
         out if out.is_dir() or not out.suffix else None, documents, [str(i) for i in images]
     )
-    _named_for(out, format, ("page", "alto"))
     many = len(documents) > 1 or out.is_dir() or not out.suffix
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)

@@ -272,7 +272,11 @@ def line_cuts(
             continue
         crop, (x, y) = found
         turns = 2 if line.upside_down else quarter_turns(line.baseline)
-        if (straight or _askew(line.baseline)) and line.baseline is not None:
+        if (
+            (straight or _askew(line.baseline))
+            and line.baseline is not None
+            and len(line.baseline) >= 2
+        ):
             shift = np.array([x, y], dtype=np.float64)
             base, outline = line.baseline * scale - shift, line.polygon * scale - shift
             if turns % 2:  # a line up or down the page: its rows moved along it, not columns
