@@ -229,10 +229,14 @@ def _not_overwriting(lines: list[Line], *outputs: Path | None) -> None:
             )
 
 
+PREDICTIONS_HEADER = ["source", "line", "reference", "prediction", "errors", "chars"]
+
+
 def _earlier_output(path: Path) -> bool:
     with path.open("rb") as f:
         head = f.read(200)
-    return head.startswith(b"source\tline\treference\tprediction") or TITLE.encode() in head
+    ours = "\t".join(PREDICTIONS_HEADER).encode()
+    return head.startswith(ours) or TITLE.encode() in head
 
 
 def _joined(texts: list[str]) -> str:
@@ -253,7 +257,7 @@ def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
         # csv quotes a field holding the line's end (\n), not a bare \r, which readers
         # take for one too: a row holding one is quoted whole (Transkribus writes &#13;)
         carriage = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_ALL)
-        writer.writerow(["source", "line", "reference", "prediction", "errors", "chars"])
+        writer.writerow(PREDICTIONS_HEADER)
         for line, ref, pred in rows:
             chars = len(normalize(ref))  # counted as the CER counts them (NFC)
             row = [printable(str(line.source)), line.id, ref, pred, char_errors(pred, ref), chars]
