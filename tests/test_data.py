@@ -314,6 +314,29 @@ def test_right_to_left_baselines_are_not_turned():
     assert quarter_turns(None) == 0
 
 
+def test_a_steep_or_endless_line_is_levelled_or_left_whole():
+    """Smoothed over the crop's height, which a steep line's rise fills, a line at 35
+    degrees stayed bent at both ends; a line longer than OpenCV remaps (a scroll) had ended
+    the run in a traceback."""
+    from inkread.data.images import straighten
+
+    w, rise = 800, np.tan(np.radians(35))
+    crop = np.full((int(w * rise) + 60, w), 220, np.uint8)
+    xs = np.arange(w)
+    base = 40 + (w - xs) * rise  # climbing left to right, as y falls
+    for x in range(0, w, 4):
+        crop[int(base[x]) - 20 : int(base[x]), x : x + 2] = 20  # strokes standing on it
+    baseline = np.stack([[0.0, w - 1.0], [base[0], base[-1]]], axis=1)
+    polygon = np.concatenate([baseline + [0, -26], (baseline + [0, 6])[::-1]])
+    level = straighten(crop, baseline, polygon)
+    assert level.shape[0] <= 40  # the band (32 rows), not the rise (142 rows before)
+    feet = [np.flatnonzero(level[:, x] < 100).max() for x in range(4, w - 4, 4)]
+    assert np.ptp(feet) <= 2  # level to its ends
+    scroll = np.full((40, 33000), 220, np.uint8)
+    line = np.array([[0.0, 35.0], [32999.0, 5.0]])
+    assert straighten(scroll, line, np.array([[0, 0], [32999, 0], [32999, 39], [0, 39]])) is scroll
+
+
 def test_straightening_levels_a_sloping_line(tmp_path, monkeypatch):
     """A line written uphill comes out level: its baseline stroke on one row, and the band
     that held it as tall as the writing, not as the slope."""

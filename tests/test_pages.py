@@ -388,6 +388,7 @@ def test_scanner_background_around_the_page_gives_no_lines():
         assert f.polygon[:, 0].min() >= 190 and f.polygon[:, 0].max() <= 210 + w
 
 
+@pytest.mark.usefixtures("unlevelled")
 def test_a_negative_page_reads_as_the_page_does(tmp_path, capsys):
     """A microfilm's negative, white writing on black: its lines are found and read as
     the page's are."""
