@@ -337,6 +337,21 @@ def test_a_steep_or_endless_line_is_levelled_or_left_whole():
     assert straighten(scroll, line, np.array([[0, 0], [32999, 0], [32999, 39], [0, 39]])) is scroll
 
 
+def test_a_level_line_with_a_stray_end_point_is_not_levelled():
+    """Askew by the line through all of a baseline's points, not its ends: a hook drawn past
+    the last word (25 pixels down) had a level line levelled and its last word bent; a
+    line written 3 degrees uphill, or up the page, is levelled."""
+    from inkread.data.lines import _askew
+
+    xs = np.linspace(0, 600, 10)
+    level = np.stack([xs, np.full(10, 100.0)], axis=1)
+    hooked = level.copy()
+    hooked[-1, 1] += 25
+    uphill = np.stack([xs, 100 - np.tan(np.radians(3)) * xs], axis=1)
+    assert not _askew(level) and not _askew(hooked)
+    assert _askew(uphill) and _askew(uphill[:, ::-1]) and _askew(uphill[::-1])
+
+
 def test_straightening_levels_a_sloping_line(tmp_path, monkeypatch):
     """A line written uphill comes out level: its baseline stroke on one row, and the band
     that held it as tall as the writing, not as the slope."""

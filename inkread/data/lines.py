@@ -295,12 +295,19 @@ ASKEW = 1.5
 
 
 def _askew(baseline: np.ndarray | None) -> bool:
-    """Whether the baseline, end to end, strays more than ASKEW from the page's edges, which
-    way it runs (across, up, down or back along the page)."""
+    """Whether the baseline strays more than ASKEW from the page's edges, which way it runs
+    (across, up, down or back along the page), by the line fitted through all its points:
+    end to end, one stray end point (a hook drawn past the last word) had a level line
+    levelled, and its last word bent."""
     if baseline is None or len(baseline) < 2:
         return False
-    across, along = sorted(np.abs(baseline[-1] - baseline[0]))
-    return along > 0 and np.degrees(np.arctan2(across, along)) > ASKEW
+    along, across = (
+        baseline.T if np.ptp(baseline[:, 0]) >= np.ptp(baseline[:, 1]) else baseline.T[::-1]
+    )
+    if np.ptp(along) == 0:
+        return False
+    slope = np.polyfit(along, across, 1)[0]
+    return np.degrees(np.arctan(abs(slope))) > ASKEW
 
 
 def repair_polygons(lines: list[Line]) -> None:
