@@ -1233,6 +1233,13 @@ def test_alto_blocks_are_read_in_the_pages_reading_order():
         if order == "cycle":  # b3 -> b2 -> b3: no head, read as filed
             root.find(f".//{{{ns}}}TextBlock[@ID='b3']").set("IDNEXT", "b2")
             root.find(f".//{{{ns}}}TextBlock[@ID='b2']").set("IDNEXT", "b3")
+        if order == "composed IDNEXT":  # b3 continues b2, wrapped in a composed block
+            root.find(f".//{{{ns}}}TextBlock[@ID='b1']").set("IDNEXT", "b2")
+            root.find(f".//{{{ns}}}TextBlock[@ID='b2']").set("IDNEXT", "b3")
+            composed = etree.Element(f"{{{ns}}}ComposedBlock", ID="cb")
+            b3 = root.find(f".//{{{ns}}}TextBlock[@ID='b3']")
+            b3.addprevious(composed)
+            composed.append(b3)
         if order == "composed":  # b2 and b1 in a composed block, then b3; REF names it
             composed = etree.Element(f"{{{ns}}}ComposedBlock", ID="cb")
             b3 = root.find(f".//{{{ns}}}TextBlock[@ID='b3']")
@@ -1252,3 +1259,4 @@ def test_alto_blocks_are_read_in_the_pages_reading_order():
     assert blocks("ReadingOrder") == first and blocks("IDNEXT") == first
     # several IDs to a reference, a composed block's lines all where it is named
     assert blocks("composed") == first
+    assert blocks("composed IDNEXT") == first  # its block waits for the chain to reach it

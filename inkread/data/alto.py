@@ -187,7 +187,8 @@ def _line_order(root: etree._Element) -> dict[etree._Element, int]:
         return rank
     pointed = set(after.values())
     chained = pointed | set(after)
-    blocks = [e for i, e in by_id.items() if local(e).endswith("Block") or i in chained]
+    # text blocks, not the composed blocks around them, which may hold one continued into
+    blocks = [e for i, e in by_id.items() if local(e) == "TextBlock" or i in chained]
     walked: set[str] = set()
     for block in blocks:  # as filed, each chain where its head is; a block continued into waits
         eid = block.get("ID")
