@@ -145,6 +145,7 @@ class Recognizer:
                 "a model is a checkpoint's path, an .onnx file's or a bundled model's name, "
                 f"not {type(spec).__name__}"
             )
+        check_precision(precision)  # refused alike, whatever kind of model
         if str(spec).lower().endswith(".onnx"):
             from inkread.export import OnnxRecognizer
 
@@ -310,9 +311,9 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
     ]
 
 
-def load_all(specs: list[str], device: str = "auto") -> Recognizer:
+def load_all(specs: list[str], device: str = "auto", precision: str = "auto") -> Recognizer:
     """One model, or several read together (Ensemble)."""
-    members = [Recognizer.load(spec, device) for spec in specs]
+    members = [Recognizer.load(spec, device, precision) for spec in specs]
     return members[0] if len(members) == 1 else Ensemble(members, [str(x) for x in specs])
 
 
