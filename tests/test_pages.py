@@ -1127,6 +1127,11 @@ def test_a_page_scanned_askew_has_its_lines_levelled(tmp_path, monkeypatch):
         read = read_page(turned, load_gray(turned), recognizer)
         return char_errors("\n".join(r.result.text for r in read), reference) / len(reference)
 
+    # its lines in order, measured square to their slope: by their boxes' tops the short
+    # salutation came after the long line below it, whose far end rose above it
+    lines = [line.baseline for line in segment(load_gray(turned))]
+    tops = [b[:, 1].mean() - np.tan(np.radians(-5)) * b[:, 0].mean() for b in lines]
+    assert tops == sorted(tops)
     levelled = cer()
     monkeypatch.setattr("inkread.data.lines.ASKEW", 90.0)  # as before: never levelled
     assert levelled < cer() - 0.06 and levelled < 0.35
