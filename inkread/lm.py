@@ -12,6 +12,7 @@ import bz2
 import gzip
 import lzma
 import math
+import re
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -78,7 +79,9 @@ def read_texts(paths: Iterable[str | Path]) -> list[str]:
     hold (other transcriptions, editions of the period, word lists)."""
     lines: list[str] = []
     for path in paths:
-        found = read_text(path).splitlines()
+        # at line feeds and carriage returns only, as transcriptions are read: str.splitlines
+        # also splits at U+2028, U+0085 and form feeds, which a line of text may hold
+        found = re.split(r"\r\n|\r|\n", read_text(path).removesuffix("\n"))
         if "\\data\\" in (x.strip() for x in found[:20]):  # a model built before, as text
             raise InkreadError("an ARPA language model, not text to build one from", path)
         lines += found

@@ -211,6 +211,8 @@ def test_a_corpus_saved_by_windows_is_read_as_transcriptions_are(tmp_path):
     (tmp_path / "ansi.txt").write_bytes("first\nMüller\n".encode("cp1252"))
     with pytest.raises(InkreadError, match=r"ansi.txt: not UTF-8 text \(line 2: byte 0xFC"):
         read_texts([tmp_path / "ansi.txt"])
+    (tmp_path / "sep.txt").write_text("one\u2028two\fthree\r\nfour\n", encoding="utf-8")
+    assert read_texts([tmp_path / "sep.txt"]) == ["one\u2028two\fthree", "four"]  # as GT
     # a model built before, given as text (train --lm-text lm.arpa): said, not learnt
     build(["the cat sat"], 3, words=False).save(tmp_path / "lm.arpa.gz")
     with pytest.raises(InkreadError, match="lm.arpa.gz: an ARPA language model, not text"):
