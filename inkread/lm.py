@@ -12,7 +12,6 @@ import bz2
 import gzip
 import lzma
 import math
-import re
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from inkread import torchfile
 from inkread.alphabet import clean_text, display_order
-from inkread.data.sources import decoded
+from inkread.data.sources import decoded, text_lines
 from inkread.errors import InkreadError
 
 CHAR_MARK = "# inkread character language model"
@@ -79,9 +78,7 @@ def read_texts(paths: Iterable[str | Path]) -> list[str]:
     hold (other transcriptions, editions of the period, word lists)."""
     lines: list[str] = []
     for path in paths:
-        # at line feeds and carriage returns only, as transcriptions are read: str.splitlines
-        # also splits at U+2028, U+0085 and form feeds, which a line of text may hold
-        found = re.split(r"\r\n|\r|\n", read_text(path).removesuffix("\n"))
+        found = text_lines(read_text(path))  # as transcriptions are: not at U+2028
         if "\\data\\" in (x.strip() for x in found[:20]):  # a model built before, as text
             raise InkreadError("an ARPA language model, not text to build one from", path)
         lines += found

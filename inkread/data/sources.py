@@ -560,7 +560,12 @@ def _text_lines(path: Path) -> list[str]:
         data = path.read_bytes()
     except OSError as e:
         raise InkreadError(f"cannot read file ({e.strerror})", path) from None
-    lines = re.split(r"\r\n|\r|\n", decoded(data, path))
+    return text_lines(decoded(data, path))
+
+
+def text_lines(text: str) -> list[str]:
+    """Text split at line feeds and carriage returns only, less the end's empty line."""
+    lines = re.split(r"\r\n|\r|\n", text)
     return lines[:-1] if lines[-1] == "" else lines
 
 
