@@ -279,7 +279,8 @@ def read(
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
     if out is not None and not one_file:  # read again: the corrections made since stay
-        left = [d for d in documents if not _corrected(targets[d.path])]
+        # an output inkread wrote and a person has corrected since: theirs, left as it is
+        left = [d for d in documents if _owner(targets[d.path]) != "corrected"]
         if len(left) < len(documents):
             n = len(documents) - len(left)
             _warn(
@@ -339,13 +340,14 @@ def read(
     _none_left_out(left_out)
 
 
-def _corrected(target: Path) -> bool:
-    """An output inkread wrote and a person has corrected since: theirs, left as it is."""
+def _owner(target: Path) -> str:
+    """Whose text an output's place holds (data.sources.provenance); "nobody" where it is
+    no XML file (plain text does not say; JSON and hOCR hold no corrections)."""
     from inkread.data.sources import provenance
 
-    return (
-        target.suffix.lower() == ".xml" and target.is_file() and provenance(target) == "corrected"
-    )
+    if target.suffix.lower() != ".xml" or not target.is_file():
+        return "nobody"
+    return provenance(target)
 
 
 def _done(target: Path, format: str) -> bool:
@@ -410,7 +412,7 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
     transcription that inkread did not write (`--out page.xml` replaced ground truth), or
     a plain text file beside its page (a transcription, or notes, for all inkread can tell:
     plain text carries no mark of who wrote it), unless named as the output."""
-    from inkread.data.sources import SIDECAR, provenance
+    from inkread.data.sources import SIDECAR
 
     here = target.resolve()
     if here in kept_safe or here in (doc.path.resolve(), doc.image.resolve()):
@@ -424,8 +426,7 @@ def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) ->
             "own output from one, so leaves it (remove it to read the page again, or give "
             "another --out)"
         )
-    xml = target.suffix.lower() == ".xml" and target.is_file()  # what may hold text
-    owner = provenance(target) if xml else "nobody"
+    owner = _owner(target)
     if owner != "unchanged" and _transcribed(target):  # its own output as it wrote it: no
         if owner == "unmarked":  # by an earlier version, or its mark removed
             return (
