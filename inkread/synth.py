@@ -17,7 +17,7 @@ import numpy as np
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from inkread.alphabet import display_order, normalize
+from inkread.alphabet import clean_text, display_order
 from inkread.errors import InkreadError
 
 # Debian's handwriting font packages (fonts-dancingscript, fonts-kristi, ...) install here.
@@ -166,7 +166,8 @@ def lines_of_text(texts: list[str], rng: random.Random, words: bool) -> Iterator
     """Corpus lines as they are, or (words=True) random runs of words of line length. A
     text of a paragraph a line is cut into lines of at most LONGEST characters, at spaces:
     a line of a thousand would be drawn wider than OpenCV can warp."""
-    pool = [cut for t in texts if t.strip() for cut in _cut(normalize(" ".join(t.split())))]
+    # cleaned as transcriptions are: a zero-width space, which no font draws, had lost its line
+    pool = [cut for t in map(clean_text, texts) if t for cut in _cut(t)]
     if not pool:
         raise InkreadError("no text to render")
     vocabulary = [w for t in pool for w in t.split()]

@@ -82,3 +82,14 @@ def test_small_capital_fonts_are_recognised():
         assert names["Humor-Sans.ttf"]
     if "DancingScript-Regular.otf" in names:
         assert not names["DancingScript-Regular.otf"]
+
+
+def test_corpus_text_is_cleaned_as_transcriptions_are():
+    """A zero-width space or a byte-order mark in a corpus line (no font draws them) had
+    the line passed over unsaid, or blamed on the fonts."""
+    import random
+
+    from inkread.synth import lines_of_text
+
+    lines = lines_of_text(["\ufeffthe\u200bdog  ran\u200e", " \u200b "], random.Random(0), False)
+    assert {next(lines) for _ in range(20)} == {"thedog ran"}
