@@ -56,7 +56,7 @@ from inkread.data.sources import (
     written_by_inkread,
     xml_lines,
 )
-from inkread.data.xml import box, descendants, parse, to_bytes, xml_id
+from inkread.data.xml import box, descendants, outline, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile
 from inkread.recognize import Reading, Recognizer
@@ -1022,12 +1022,13 @@ def _direction(text: str) -> str:
 
 
 def line_outline(reading: Reading) -> np.ndarray:
-    """A line image's outline is the image: its last pixels, as the XML writers clip to, so
+    """Where the line lies, clipped to its page (a layout tool's polygon may stray past the
+    edge, and hOCR takes no negative box); a line image's is the image: its last pixels, so
     that its words' outlines end on the image too."""
-    if reading.line.polygon is not None:
-        return reading.line.polygon
-    w, h = reading.size
-    return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
+    line = reading.line
+    if line.polygon is None:
+        return outline(None, reading.size)
+    return outline(line.polygon, line.page_size) if line.page_size else line.polygon
 
 
 def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
@@ -1145,13 +1146,13 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
                 "text": t.text,
                 "confidence": round(t.confidence, 4),
                 "char_confidences": _char_confidences(r.result),
-                "polygon": _points(r.line.polygon),
-                "baseline": _points(r.line.baseline),
+                "polygon": _points(r.line.polygon, r.line.page_size),
+                "baseline": _points(r.line.baseline, r.line.page_size),
                 "words": [
                     {
                         "text": w.text,
                         "confidence": round(w.confidence, 4),
-                        "polygon": _points(w.polygon),
+                        "polygon": _points(w.polygon, None),
                     }
                     for w in t.words
                 ],
@@ -1165,5 +1166,8 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
     return {key: printable(str(shown_path(path))) for key, path in named.items()} | {"lines": lines}
 
 
-def _points(polygon: np.ndarray | None) -> list | None:
-    return None if polygon is None else polygon.round(1).tolist()
+def _points(polygon: np.ndarray | None, page: tuple[int, int] | None) -> list | None:
+    """Points on the page, as the XML has them: none past its edge."""
+    if polygon is None:
+        return None
+    return (outline(polygon, page) if page else polygon).round(1).tolist()

@@ -1135,3 +1135,23 @@ def test_a_page_scanned_askew_has_its_lines_levelled(tmp_path, monkeypatch):
     levelled = cer()
     monkeypatch.setattr("inkread.data.lines.ASKEW", 90.0)  # as before: never levelled
     assert levelled < cer() - 0.06 and levelled < 0.35
+
+
+def test_outlines_past_the_page_edge_are_clipped_in_every_format(tmp_path, capsys):
+    """A layout tool's line polygon that strays past the page's edge: PAGE and ALTO had it
+    clipped, JSON and hOCR not (a negative hOCR bbox is no valid hOCR)."""
+    shutil_copy = __import__("shutil").copy
+    shutil_copy(PAGE.with_suffix(".jpg"), tmp_path)
+    xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+    xml = xml.replace('points="48,113 590,94', 'points="-20,113 590,94', 1)
+    xml = xml.replace("590,59 400,73 359,56 288,83 242,58 192,84 86,48 47,55", "590,59 -30,40", 1)
+    (tmp_path / "p.xml").write_text(xml.replace("JDH_2_16_45_003.jpg", "JDH_2_16_45_003.jpg"))
+    capsys.readouterr()
+    assert run_cli("read", tmp_path / "p.xml", "--format", "json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    first = doc["lines"][0]
+    assert min(x for x, _ in first["polygon"]) == 0
+    assert all(x >= 0 and y >= 0 for w in first["words"] for x, y in w["polygon"])
+    assert run_cli("read", tmp_path / "p.xml", "--format", "hocr", "--out", tmp_path / "h") == 0
+    hocr = (tmp_path / "h" / "p.hocr.html").read_text(encoding="utf-8")
+    assert "bbox -" not in hocr and "left:-" not in hocr and "bbox 0 " in hocr
