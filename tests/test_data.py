@@ -1260,3 +1260,14 @@ def test_alto_blocks_are_read_in_the_pages_reading_order():
     # several IDs to a reference, a composed block's lines all where it is named
     assert blocks("composed") == first
     assert blocks("composed IDNEXT") == first  # its block waits for the chain to reach it
+
+
+def test_a_no_break_space_typed_is_a_correction():
+    """The fingerprint of inkread's reading ignores what re-saving XML does to its white
+    space, not what a person types: a page whose only edits were no-break spaces before
+    colons (French usage) was written over as uncorrected, and refused as ground truth."""
+    from inkread.data.xml import text_digest
+
+    assert text_digest(["a b :", "c"]) == text_digest(["\n  a \t b\r\n :  ", "c"])
+    assert text_digest(["a b :"]) != text_digest(["a b\u00a0:"])
+    assert text_digest(["a b :"]) != text_digest(["a b\u202f:"])

@@ -206,12 +206,19 @@ def _folded_names(folder: str, stamp: int) -> tuple[dict[str, str], dict[str, st
     return whole, images
 
 
+_XML_SPACE = re.compile("[ \t\r\n]+")  # what XML counts as white space
+
+
 def text_digest(texts: Iterable[str | None]) -> str:
     """A short fingerprint of a page's texts, which inkread records in the files it fills:
     where the text no longer matches it, a person has corrected the readings, and the file
-    is their ground truth, never again written over or passed over as output. Spaces are
-    compared as words apart, whatever a tool re-saving the file does with line ends."""
-    joined = "\n".join(" ".join(unicodedata.normalize("NFC", t or "").split()) for t in texts)
+    is their ground truth, never again written over or passed over as output. XML's own
+    white space is compared as words apart, whatever a tool re-saving the file does with
+    line ends and indents; a no-break space typed before a colon is an edit."""
+    joined = "\n".join(
+        " ".join(_XML_SPACE.split(unicodedata.normalize("NFC", t or "").strip(" \t\r\n")))
+        for t in texts
+    )
     return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:12]
 
 
