@@ -147,6 +147,9 @@ DENSITY = 0.45
 # model: Arabic-script manuscripts from the English cursive model erred more than from
 # scratch in the same 20 minutes (33.5 % against 30.7 %, BENCHMARKS.md)
 NEW_SCRIPT = 0.5
+# why a training line is left out, where what is said after depends on it
+OUTSIDE = "character outside the alphabet"
+TOO_LONG = "text too long for the image (CTC cannot fit it)"
 FEW_VAL_LINES = 10  # fewer validation lines than this: a warning that the score is noisy
 
 
@@ -322,12 +325,12 @@ def encode(
         try:
             encoded = alphabet.encode(target_text(text))
         except KeyError:
-            skipped.add("character outside the alphabet", ident)
+            skipped.add(OUTSIDE, ident)
             continue
         if not encoded:
             skipped.add("no text", ident)
         elif not ctc_fits(encoded, int(model.output_lengths(torch.tensor([image.shape[1]])))):
-            skipped.add("text too long for the image (CTC cannot fit it)", ident)
+            skipped.add(TOO_LONG, ident)
         else:
             images.append(image)
             labels.append(encoded)
@@ -484,20 +487,24 @@ def _still_there(paths: list[str], what: str, give: str, out: Path) -> list[str]
     return paths
 
 
-def _train(opts: Options, say: Callable[[str], None]) -> dict:
-    clock = time.monotonic()
-    out = Path(opts.out)
-    last_path, best_path, metrics_path = out / "last.pt", out / "best.pt", out / "metrics.jsonl"
-    device = pick_device(opts.device)
+@dataclass
+class _Start:
+    """How a run begins: a new network (a preset or a config), a model to fine-tune
+    (--init), or a run resumed from its last.pt, whose record says what it was begun as."""
 
-    # -- Where we start: a fresh network, a resumed run, or a model to fine-tune. --
-    state: dict = {}
-    begun: dict = {}  # a resumed run's meta: what it was begun as
-    added = ""  # characters --init's alphabet was extended by
-    init_blob = None
-    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
-        stale.unlink(missing_ok=True)
-    preset = None  # the preset a new run's network is built on (meta)
+    opts: Options  # as given, with what a resumed run takes from its record
+    config: ModelConfig
+    hyper: Hyper
+    alphabet: Alphabet | None = None  # a resumed run's; a new run's comes from its text
+    state: dict = field(default_factory=dict)  # a resumed run's train_state
+    begun: dict = field(default_factory=dict)  # a resumed run's meta: what it was begun as
+    resumed: dict | None = None  # its last.pt, read
+    init_blob: dict | None = None  # --init's model, read
+    preset: str | None = None  # the preset a new run's network is built on (meta)
+
+
+def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], None]) -> _Start:
+    last_path, best_path = out / "last.pt", out / "best.pt"
     if opts.resume:
         if not last_path.is_file():
             raise InkreadError("--resume: no last.pt here to resume from", out)
@@ -561,76 +568,46 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 )
                 if anew:  # scores on two sets do not compare
                     state.pop("best_cer", None)
-    else:
-        opts = replace(
-            opts,
-            seed=opts.seed or 0,
-            char_lm=opts.char_lm is not False,
-            lstm_lm=opts.lstm_lm is not False,
+        return _Start(opts, config, hyper, alphabet, state, begun, resumed=blob)
+    init_blob, preset = None, None
+    opts = replace(
+        opts,
+        seed=opts.seed or 0,
+        char_lm=opts.char_lm is not False,
+        lstm_lm=opts.lstm_lm is not False,
+    )
+    if last_path.is_file():
+        raise InkreadError(
+            "already holds a training run (last.pt): continue it with "
+            "--resume, or choose another --out",
+            out,
         )
-        if last_path.is_file():
-            raise InkreadError(
-                "already holds a training run (last.pt): continue it with "
-                "--resume, or choose another --out",
-                out,
+    if best_path.is_file():  # a model kept without its run (last.pt deleted to save room)
+        raise InkreadError("already holds a model (best.pt): choose another --out", out)
+    train_settings: dict = {}
+    if opts.init:
+        init_blob = checkpoint.read(opts.init)
+        config = checkpoint.stored_config(init_blob, opts.init)
+        if opts.preset or opts.config:
+            say(
+                "warning: --init keeps the architecture of the model it starts from; "
+                "--preset/--config are ignored"
             )
-        if best_path.is_file():  # a model kept without its run (last.pt deleted to save room)
-            raise InkreadError("already holds a model (best.pt): choose another --out", out)
-        train_settings: dict = {}
-        if opts.init:
-            init_blob = checkpoint.read(opts.init)
-            config = checkpoint.stored_config(init_blob, opts.init)
-            if opts.preset or opts.config:
-                say(
-                    "warning: --init keeps the architecture of the model it starts from; "
-                    "--preset/--config are ignored"
-                )
-        else:
-            config, train_settings, preset = load_config(opts.preset, opts.config)
-        on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
-        try:
-            hyper = Hyper.from_dict({**on_gpu, **train_settings})
-        except InkreadError as e:
-            raise in_file(e, opts.config) from None
-        alphabet = None
-    torch.manual_seed(opts.seed)  # before the network's first weights are drawn
-    if opts.epochs is not None:
-        hyper.epochs = opts.epochs
-    if opts.batch_size is not None:
-        hyper.batch_size = opts.batch_size
-    if opts.precision is not None:
-        hyper.precision = check_precision(opts.precision)
-    budget = opts.max_minutes * 60 if opts.max_minutes else state.get("budget")
-    # the LSTM LM's minutes come out of the budget, as --max-minutes bounds the whole run
-    lstm_minutes = min(LSTM_MINUTES, LSTM_SHARE * budget / 60) if budget else LSTM_MINUTES
-    spent_before = state.get("elapsed", 0.0)
-    # A resumed run whose network had trained (its epochs, or the budget's share for it)
-    # goes on with what was left, the LMs, not with more batches; unless given more epochs
-    # or minutes than it began with
-    more = opts.epochs is not None and opts.epochs > state.get("hyper", {}).get("epochs", 0)
-    more = more or bool(opts.max_minutes and budget > (state.get("budget") or math.inf))
-    network_done = state.get("network_done", False) and not more
-    finished = state.get("finished", False) and not more
-    if opts.resume and network_done and not finished:
-        say("resuming after the network's training: the language models are left")
-    elif opts.resume and not finished:
-        left = (
-            f", {max(budget - spent_before, 0) / 60:.1f} of its {budget / 60:g} minutes left"
-            if budget
-            else ""
-        )
-        say(
-            f"resuming at epoch {state.get('epoch', 0) + 1}, batch {state.get('batch', 0)}, "
-            f"after {spent_before / 60:.1f} minutes{left}"
-        )
+    else:
+        config, train_settings, preset = load_config(opts.preset, opts.config)
+    on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
+    try:
+        hyper = Hyper.from_dict({**on_gpu, **train_settings})
+    except InkreadError as e:
+        raise in_file(e, opts.config) from None
+    return _Start(opts, config, hyper, init_blob=init_blob, preset=preset)
 
-    def elapsed() -> float:
-        return spent_before + time.monotonic() - clock
 
-    if opts.lm_text and not opts.char_lm:
-        raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
-
-    # -- Data: read every source, keep lines with text, hold out validation if none given. --
+def _read_lines(
+    opts: Options, hyper: Hyper, say: Callable[[str], None]
+) -> tuple[list[Line], list[Line], Skipped, Skipped]:
+    """The training and validation lines with text, and what was skipped of each; with no
+    --val, validation lines held out of the training data, none of them trained on."""
     train_lines, skipped = read_data(opts.train)
     val_lines, val_skipped = read_data(opts.val) if opts.val else ([], Skipped())
     train_lines = with_text(train_lines, skipped)
@@ -669,8 +646,14 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             )
             + " for validation"
         )
+    return train_lines, val_lines, skipped, val_skipped
 
-    texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
+
+def _text_lm(
+    opts: Options, train_lines: list[Line], say: Callable[[str], None]
+) -> tuple[NGramModel | None, list[str]]:
+    """The character 6-gram offered to best.pt at the end, and the text an LSTM LM would
+    learn (none where there is too little of it)."""
     lm, lm_lines = None, []
     if opts.char_lm:
         own, extra = [x.text for x in train_lines], read_texts(opts.lm_text)
@@ -685,6 +668,15 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             )
         if extra:
             say(f"language model: the transcriptions and {len(extra)} lines of --lm-text")
+    return lm, lm_lines
+
+
+def _alphabet(
+    start: _Start, texts: list[str], val_lines: list[Line], say: Callable[[str], None]
+) -> tuple[Alphabet, str]:
+    """The run's alphabet, and the characters it adds to --init's: a resumed run keeps
+    its own."""
+    alphabet, added, init_blob, opts = start.alphabet, "", start.init_blob, start.opts
     if alphabet is None:
         if init_blob is not None:
             old = Alphabet(init_blob["alphabet"])
@@ -705,9 +697,20 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             alphabet = Alphabet.from_texts(texts)
     for note in unwritable(alphabet, [x.text for x in val_lines], "the validation lines"):
         say(note)
+    return alphabet, added
 
-    train_set = LineSet.extract(train_lines, config, skipped, "cutting training lines")
-    if config.stretch is None or init_blob is not None:  # as wide as the script needs
+
+def _cut(
+    lines: list[Line],
+    config: ModelConfig,
+    skipped: Skipped,
+    tuned: bool,
+    say: Callable[[str], None],
+) -> tuple[LineSet, ModelConfig]:
+    """The training lines cut out, and the config with the width they are stretched to: a
+    new network's (or a fine-tuned one's) as wide as its script needs."""
+    train_set = LineSet.extract(lines, config, skipped, "cutting training lines")
+    if config.stretch is None or tuned:  # as wide as the script needs
         before = config.stretch or 1.0
         stretch = max(before, choose_stretch(train_set, config.width_reduction))
         config = config.with_changes(stretch=stretch)
@@ -716,9 +719,156 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 f"lines widened {stretch:g} times: this script writes more characters "
                 "to a line's height than CTC's frames comfortably hold"
             )
-            train_set = LineSet.extract(train_lines, config, Skipped(), "widening training lines")
+            train_set = LineSet.extract(lines, config, Skipped(), "widening training lines")
+    return train_set, config
+
+
+def _say_skipped(
+    opts: Options,
+    out: Path,
+    config: ModelConfig,
+    preset: str | None,
+    training: tuple[Skipped, int],
+    validation: tuple[Skipped, int],
+    say: Callable[[str], None],
+) -> None:
+    """What was left out of the training and validation lines, said and listed in the run's
+    folder line by line, with what to do where a cause is the user's to mend; none left to
+    train on ends the run."""
+    (skipped, kept), (val_skipped, val) = training, validation
+    alphabet_kept = (
+        "; a resumed run keeps its alphabet: for new characters, begin a new run with "
+        f"--init {out / 'last.pt'}"
+        if opts.resume and OUTSIDE in skipped.reasons
+        else ""
+    )
+    if not kept:
+        raise InkreadError(f"no usable training lines ({skipped.summary()}){alphabet_kept}")
+    listed = list_skipped(out / SKIPPED_LIST, {"train": skipped, "val": val_skipped})
+    too_long = skipped.reasons.get(TOO_LONG, 0)
+    fixed = (  # a fixed-width network (the seed's 32 x 128 words) given whole lines
+        f"; the {preset or 'model'}'s network reads images {config.width} pixels wide, "
+        "for words: whole lines want --preset line"
+        if config.width is not None and too_long > kept / 10
+        else ""
+    )
+    if len(skipped):
+        say(
+            f"warning: training data: {kept} lines, {skipped.summary()}"
+            f"{alphabet_kept}{fixed}; each is listed in {listed}"
+        )
+    if len(val_skipped):
+        say(
+            f"warning: validation data: {val} lines, {val_skipped.summary()}; "
+            f"each is listed in {listed}"
+        )
+    if not val:
+        say("warning: no validation lines; best.pt will be the last epoch's model")
+    elif val < FEW_VAL_LINES:
+        say(
+            f"warning: {val} validation line"
+            f"{'s' if val > 1 else ''}"
+            f"{'' if opts.val else ' (held out of the training data)'}: best.pt and the "
+            "language model are chosen on a score that small a sample makes noisy"
+        )
+
+
+def _meta(
+    opts: Options,
+    begun: dict,
+    hyper: Hyper,
+    preset: str | None,
+    budget: float | None,
+    lines: tuple[int, int],
+    bf16: bool,
+) -> dict:
+    """What a checkpoint says of its run; resumed, also what it was begun as and what it
+    learnt from before this data."""
+    meta = {
+        # resolved: --resume from another folder, with other data under the same names,
+        # is told apart (and the model says what it learnt from, wherever it goes)
+        "trained_on": [str(Path(p).resolve()) for p in opts.train],
+        "validated_on": [str(Path(p).resolve()) for p in opts.val] or "held-out training lines",
+        "char_lm": opts.char_lm,
+        "lstm_lm": opts.lstm_lm,
+        "lm_text": [str(Path(p).resolve()) for p in opts.lm_text],  # from any folder
+        "train_lines": lines[0],
+        "val_lines": lines[1],
+        "preset": preset,
+        "init": opts.init,
+        "seed": opts.seed,
+        "max_minutes": budget / 60 if budget else None,
+        "hyper": asdict(hyper),
+        "precision": "bf16" if bf16 else "fp32",
+    }
+    if opts.resume:  # what the run was begun as, and what it learnt from before this data
+        meta.update({k: begun[k] for k in ("preset", "init") if k in begun})
+        before = [*begun.get("trained_before", []), *(begun.get("trained_on") or [])]
+        before = [p for p in dict.fromkeys(before) if p not in meta["trained_on"]]
+        if before:
+            meta["trained_before"] = before
+    return meta
+
+
+def _train(opts: Options, say: Callable[[str], None]) -> dict:
+    clock = time.monotonic()
+    out = Path(opts.out)
+    last_path, best_path, metrics_path = out / "last.pt", out / "best.pt", out / "metrics.jsonl"
+    device = pick_device(opts.device)
+
+    for stale in out.glob(".*.pt.*.tmp"):  # a run killed while saving; its last save stands
+        stale.unlink(missing_ok=True)
+    # -- Where we start: a fresh network, a resumed run, or a model to fine-tune. --
+    start = _begin(opts, out, device, say)
+    opts, config, hyper, state = start.opts, start.config, start.hyper, start.state
+    begun, init_blob, preset = start.begun, start.init_blob, start.preset
+    torch.manual_seed(opts.seed)  # before the network's first weights are drawn
+    if opts.epochs is not None:
+        hyper.epochs = opts.epochs
+    if opts.batch_size is not None:
+        hyper.batch_size = opts.batch_size
+    if opts.precision is not None:
+        hyper.precision = check_precision(opts.precision)
+    budget = opts.max_minutes * 60 if opts.max_minutes else state.get("budget")
+    # the LSTM LM's minutes come out of the budget, as --max-minutes bounds the whole run
+    lstm_minutes = min(LSTM_MINUTES, LSTM_SHARE * budget / 60) if budget else LSTM_MINUTES
+    spent_before = state.get("elapsed", 0.0)
+    # A resumed run whose network had trained (its epochs, or the budget's share for it)
+    # goes on with what was left, the LMs, not with more batches; unless given more epochs
+    # or minutes than it began with
+    more = opts.epochs is not None and opts.epochs > state.get("hyper", {}).get("epochs", 0)
+    more = more or bool(opts.max_minutes and budget > (state.get("budget") or math.inf))
+    network_done = state.get("network_done", False) and not more
+    finished = state.get("finished", False) and not more
+    if opts.resume and network_done and not finished:
+        say("resuming after the network's training: the language models are left")
+    elif opts.resume and not finished:
+        left = (
+            f", {max(budget - spent_before, 0) / 60:.1f} of its {budget / 60:g} minutes left"
+            if budget
+            else ""
+        )
+        say(
+            f"resuming at epoch {state.get('epoch', 0) + 1}, batch {state.get('batch', 0)}, "
+            f"after {spent_before / 60:.1f} minutes{left}"
+        )
+
+    def elapsed() -> float:
+        return spent_before + time.monotonic() - clock
+
+    if opts.lm_text and not opts.char_lm:
+        raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
+
+    # -- Data: read every source, keep lines with text, hold out validation if none given. --
+    train_lines, val_lines, skipped, val_skipped = _read_lines(opts, hyper, say)
+
+    texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
+    lm, lm_lines = _text_lm(opts, train_lines, say)
+    alphabet, added = _alphabet(start, texts, val_lines, say)
+
+    train_set, config = _cut(train_lines, config, skipped, init_blob is not None, say)
     if opts.resume:
-        model = checkpoint.network(blob, last_path)
+        model = checkpoint.network(start.resumed, last_path)
     elif init_blob is not None:
         model = checkpoint.network(init_blob, opts.init, config)
         model.widen(len(alphabet))
@@ -729,41 +879,15 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         val_lines, config, val_skipped, "cutting validation lines", reading=True
     )
     keep_images, keep_labels = encode(train_set, alphabet, model, skipped)
-    alphabet_kept = (
-        "; a resumed run keeps its alphabet: for new characters, begin a new run with "
-        f"--init {last_path}"
-        if opts.resume and "character outside the alphabet" in skipped.reasons
-        else ""
+    _say_skipped(
+        opts,
+        out,
+        config,
+        preset,
+        (skipped, len(keep_images)),
+        (val_skipped, len(val_set.images)),
+        say,
     )
-    if not keep_images:
-        raise InkreadError(f"no usable training lines ({skipped.summary()}){alphabet_kept}")
-    listed = list_skipped(out / SKIPPED_LIST, {"train": skipped, "val": val_skipped})
-    too_long = skipped.reasons.get("text too long for the image (CTC cannot fit it)", 0)
-    fixed = (  # a fixed-width network (the seed's 32 x 128 words) given whole lines
-        f"; the {preset or 'model'}'s network reads images {config.width} pixels wide, "
-        "for words: whole lines want --preset line"
-        if config.width is not None and too_long > len(keep_images) / 10
-        else ""
-    )
-    if len(skipped):
-        say(
-            f"warning: training data: {len(keep_images)} lines, {skipped.summary()}"
-            f"{alphabet_kept}{fixed}; each is listed in {listed}"
-        )
-    if len(val_skipped):
-        say(
-            f"warning: validation data: {len(val_set.images)} lines, {val_skipped.summary()}; "
-            f"each is listed in {listed}"
-        )
-    if not val_set.images:
-        say("warning: no validation lines; best.pt will be the last epoch's model")
-    elif len(val_set.images) < FEW_VAL_LINES:
-        say(
-            f"warning: {len(val_set.images)} validation line"
-            f"{'s' if len(val_set.images) > 1 else ''}"
-            f"{'' if opts.val else ' (held out of the training data)'}: best.pt and the "
-            "language model are chosen on a score that small a sample makes noisy"
-        )
     ngram_reading = sum(len(t) for t in val_set.texts) / NGRAM_CHARS_PER_S  # seconds
     network_budget = budget  # less the LSTM LM's training and its reading of val
     if budget and lm_lines:
@@ -802,29 +926,8 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     recognizer = Recognizer(model, alphabet, device=device, precision=hyper.precision)
     bf16 = recognizer.bf16  # validation reads in the precision the steps train in
 
-    meta = {
-        # resolved: --resume from another folder, with other data under the same names,
-        # is told apart (and the model says what it learnt from, wherever it goes)
-        "trained_on": [str(Path(p).resolve()) for p in opts.train],
-        "validated_on": [str(Path(p).resolve()) for p in opts.val] or "held-out training lines",
-        "char_lm": opts.char_lm,
-        "lstm_lm": opts.lstm_lm,
-        "lm_text": [str(Path(p).resolve()) for p in opts.lm_text],  # from any folder
-        "train_lines": len(keep_images),
-        "val_lines": len(val_set.images),
-        "preset": preset,
-        "init": opts.init,
-        "seed": opts.seed,
-        "max_minutes": budget / 60 if budget else None,
-        "hyper": asdict(hyper),
-        "precision": "bf16" if bf16 else "fp32",
-    }
-    if opts.resume:  # what the run was begun as, and what it learnt from before this data
-        meta.update({k: begun[k] for k in ("preset", "init") if k in begun})
-        before = [*begun.get("trained_before", []), *(begun.get("trained_on") or [])]
-        before = [p for p in dict.fromkeys(before) if p not in meta["trained_on"]]
-        if before:
-            meta["trained_before"] = before
+    lines = (len(keep_images), len(val_set.images))
+    meta = _meta(opts, begun, hyper, preset, budget, lines, bf16)
     epoch = state.get("epoch", 0)
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)
