@@ -28,6 +28,10 @@ class NotLineData(InkreadError):
     folder it is passed over."""
 
 
+class MalformedXML(InkreadError):
+    """XML that does not parse: counted apart from files that could not be read at all."""
+
+
 class WriteFailed(InkreadError):
     """A file that could not be written (a full disk, a folder made read-only): what was
     there before is kept, which a training run tells the user it can go on from."""

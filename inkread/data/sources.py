@@ -26,7 +26,7 @@ from inkread.data.images import (
 )
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import loosely_named, parse
-from inkread.errors import InkreadError, MissingFile, NotLineData
+from inkread.errors import InkreadError, MalformedXML, MissingFile, NotLineData
 
 SIDECAR = ".gt.txt"
 # NAME.gt.txt as Windows saves it where it hides suffixes: the .txt it adds is not seen
@@ -79,7 +79,7 @@ def _read(path: Path, skipped: Skipped, seen: set[Path], top: bool = False) -> l
     except InkreadError as e:
         if top:
             raise
-        reason = "malformed XML" if "malformed XML" in str(e) else "unreadable file"
+        reason = "malformed XML" if isinstance(e, MalformedXML) else "unreadable file"
         if isinstance(e, MissingFile):
             reason = "missing file"
         skipped.add(reason, e)
@@ -254,7 +254,7 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
             except NotLineData:
                 pass
             except InkreadError as e:
-                skipped.add("malformed XML" if "malformed" in str(e) else "unreadable XML", e)
+                skipped.add("malformed XML" if isinstance(e, MalformedXML) else "unreadable XML", e)
         elif name.endswith(PACKED):  # an export inside, as it was downloaded
             skipped.add("archive, compressed or office file not read (unpack it)", path)
         elif name.endswith(UNREAD_PHOTOS):

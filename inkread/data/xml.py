@@ -20,7 +20,7 @@ import numpy as np
 from lxml import etree
 
 from inkread.data.images import IMAGE_SUFFIXES
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MalformedXML, MissingFile
 
 
 def _parser() -> etree.XMLParser:
@@ -42,7 +42,7 @@ def parse(path: str | Path) -> etree._ElementTree:
     try:
         return etree.parse(os.fsencode(path), _parser())  # a name not in UTF-8 too
     except etree.XMLSyntaxError as e:
-        raise InkreadError(f"malformed XML ({e})", path) from None
+        raise MalformedXML(f"malformed XML ({e})", path) from None
     except OSError as e:
         raise InkreadError(f"cannot read file ({e})", path) from None
 
