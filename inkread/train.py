@@ -1395,8 +1395,12 @@ def _started(loader: torch.utils.data.DataLoader) -> Iterator:
 
 
 def _one_thread(_: int) -> None:
-    """Loader processes each use one torch thread, for the same reason as OpenCV's above."""
+    """Loader processes each use one torch thread, for the same reason as OpenCV's above.
+    A scheduler's TERM (Slurm's time limit, systemd) goes to the whole job: the loaders
+    leave it to the main process, which ends its step, saves it and ends them. A loader
+    dying of it ended the run in a traceback, its steps since the last save lost."""
     torch.set_num_threads(1)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _same_data(was: list[str] | str, now: Sequence[str | Path]) -> bool:

@@ -2,8 +2,10 @@
 
 import json
 import math
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -776,3 +778,30 @@ def test_a_run_without_a_budget_repeats_itself(tmp_path):
         weights.append(checkpoint.read(tmp_path / run / "best.pt")["state_dict"])
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_a_schedulers_term_to_the_whole_job_saves_the_run(tmp_path):
+    """Slurm and systemd send TERM to every process of a job: a loader process died of it,
+    and the run ended in a traceback with its steps since the last save lost."""
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    train = (
+        f"from inkread.cli import main; main(['train', '--train', r'{manifest}', '--val', "
+        f"r'{manifest}', '--out', r'{run}', '--epochs', '500', '--batch-size', '1', "
+        "'--workers', '2', '--device', 'cpu', '--no-char-lm'])"
+    )
+    job = subprocess.Popen(
+        [sys.executable, "-c", train], stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not (run / "metrics.jsonl").is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)  # an epoch done: the loaders are at work on the next
+        time.sleep(1)
+        os.killpg(job.pid, signal.SIGTERM)
+        err = job.communicate(timeout=60)[1]
+    finally:
+        job.kill()
+    assert "Traceback" not in err and "--resume" in err, err
+    state = checkpoint.read(run / "last.pt")["train_state"]
+    assert state["step"] > 5  # saved where it stopped, after the first epoch
