@@ -8,9 +8,11 @@ names the file.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +56,7 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not
         os.replace(tmp, path)
+        _remove_stale(path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         # torch turns the OSError of a full disk into "[enforce fail at inline_container.cc]"
@@ -61,6 +64,22 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
         if isinstance(e, (OSError, RuntimeError)) and isinstance(cause, OSError):
             raise _failed(cause, path) from None
         raise
+
+
+STALE_SECONDS = 600  # older than any write under way: a concurrent writer's file is younger
+
+
+def _remove_stale(path: Path) -> None:
+    """The temporary files a killed writer left beside path (SIGKILL runs no clean-up),
+    removed when path is written again: they had stayed in an output folder, to be zipped
+    up with its pages for eScriptorium."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{glob.escape(path.name[:100])}.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_SECONDS:
+                tmp.unlink()
+        except OSError:  # gone already, or not ours to remove
+            pass
 
 
 def _failed(e: OSError, path: Path) -> WriteFailed:

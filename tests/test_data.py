@@ -1271,3 +1271,19 @@ def test_a_no_break_space_typed_is_a_correction():
     assert text_digest(["a b :", "c"]) == text_digest(["\n  a \t b\r\n :  ", "c"])
     assert text_digest(["a b :"]) != text_digest(["a b\u00a0:"])
     assert text_digest(["a b :"]) != text_digest(["a b\u202f:"])
+
+
+def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path):
+    """SIGKILL between writing an output and renaming it left `.NAME.xxxx.tmp` in the output
+    folder for good; another writer's, under way, is left alone."""
+    import os
+
+    from inkread import torchfile
+
+    stale, fresh = tmp_path / ".a.page.xml.k1ll3d.tmp", tmp_path / ".a.page.xml.busy00.tmp"
+    for tmp in (stale, fresh):
+        tmp.write_bytes(b"<half")
+    os.utime(stale, (0, 0))
+    torchfile.write_whole(tmp_path / "a.page.xml", lambda f: f.write(b"<PcGts/>"))
+    assert (tmp_path / "a.page.xml").read_bytes() == b"<PcGts/>"
+    assert not stale.exists() and fresh.exists()
