@@ -932,6 +932,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)
     best_cer = state.get("best_cer", math.inf)
+    if "best_cer" in state and best_path.is_file():  # killed between best.pt's save and
+        # last.pt's, the score it beat is best.pt's own: else a worse epoch replaced it
+        kept = (checkpoint.read(best_path).get("meta") or {}).get("val_cer")
+        if isinstance(kept, float) and kept == kept:  # not NaN: it had validation lines
+            best_cer = min(best_cer, kept)
     bad = state.get("bad_lines", 0)
     val_seconds = state.get("val_seconds")
     last_save = time.monotonic()
@@ -1093,11 +1098,14 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                         "val_wer": scores["wer"],
                     },
                 )
+            # the epoch's record before the save that moves past it: killed between the
+            # two, a resumed run redoes the epoch and its record replaces this one; the
+            # other way round, the record was lost for good
+            append_metrics(metrics_path, record)
             epoch += 1 if complete else 0
             start_batch = 0 if complete else batch_index
             save_last(start_batch)
             last_save = time.monotonic()
-            append_metrics(metrics_path, record)
             if polite.asked:
                 polite.pass_on()
             if sys.stderr.isatty():  # pipes stay quiet; metrics.jsonl has every epoch

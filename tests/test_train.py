@@ -805,3 +805,23 @@ def test_a_schedulers_term_to_the_whole_job_saves_the_run(tmp_path):
     assert "Traceback" not in err and "--resume" in err, err
     state = checkpoint.read(run / "last.pt")["train_state"]
     assert state["step"] > 5  # saved where it stopped, after the first epoch
+
+
+def test_killed_between_its_two_saves_a_run_keeps_its_best_model(tmp_path):
+    """A kill after best.pt was saved and before last.pt recorded its score: the resumed
+    run redid the epoch and let a worse model replace best.pt."""
+    from inkread import torchfile
+
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--val", manifest, "--out", run, "--batch-size", 2]
+    assert run_cli(*args, "--epochs", 1, "--no-char-lm") == 0
+    blob = checkpoint.read(run / "best.pt")
+    blob["meta"]["val_cer"] = 0.0  # as the kill left it: unbeatable, and not known to last.pt
+    torchfile.save(blob, run / "best.pt")
+    blob = checkpoint.read(run / "last.pt")
+    blob["train_state"].update(best_cer=math.inf, epoch=0, batch=0, network_done=False)
+    torchfile.save(blob, run / "last.pt")
+    assert run_cli(*args, "--epochs", 2, "--no-char-lm", "--resume") == 0
+    assert checkpoint.read(run / "best.pt")["meta"]["epoch"] == 1
+    assert checkpoint.read(run / "best.pt")["meta"]["val_cer"] == 0.0
