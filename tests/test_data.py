@@ -1287,3 +1287,14 @@ def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path)
     torchfile.write_whole(tmp_path / "a.page.xml", lambda f: f.write(b"<PcGts/>"))
     assert (tmp_path / "a.page.xml").read_bytes() == b"<PcGts/>"
     assert not stale.exists() and fresh.exists()
+
+
+def test_coordinates_written_as_exponents_or_nan_mark_a_shape_broken():
+    """Read as numbers apart, nan,17 98,1037 684,nan 684,17 had become another polygon
+    (17,98 1037,684 684,17: a region of 21 lines read as 5) and 9e307 the point 9,307."""
+    from inkread.data.xml import points
+
+    assert points("nan,17 98,1037 684,nan 684,17") is None
+    assert points("9e307,1 2,3 4,5") is None and points("inf,1 2,3 4,5") is None
+    assert points("1.5e2,3 4,5 6,7").tolist() == [[150, 3], [4, 5], [6, 7]]
+    assert points("10 20 30 40").tolist() == [[10, 20], [30, 40]]

@@ -81,7 +81,9 @@ def line_keys(lines: list[etree._Element], attribute: str) -> list[str]:
     return keys
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# a number as a coordinate may be written: exponents too, and nan or inf, which mark the
+# shape broken (read as a pair of numbers apart, 9e307 had become the point 9,307)
+_NUMBER = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf(?:inity)?)", re.I)
 FARTHEST = 1e8  # a coordinate beyond any page (MAX_PIXELS is 3e8 in all): a broken file
 
 
@@ -90,7 +92,7 @@ def points(text: str | None) -> np.ndarray | None:
     if not text:
         return None
     values = [float(v) for v in _NUMBER.findall(text)]
-    if len(values) < 4 or len(values) % 2 or max(map(abs, values)) > FARTHEST:
+    if len(values) < 4 or len(values) % 2 or not max(map(abs, values)) <= FARTHEST:
         return None
     return np.array(values, dtype=np.float64).reshape(-1, 2)
 
