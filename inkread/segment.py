@@ -149,11 +149,9 @@ def _measured(page: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarr
     """The page at the working size (and that size's scale), its threshold, its ink, and the
     height of its letters."""
     scale = min(1.0, WORK_HEIGHT / page.shape[0])
-    small = (
-        cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        if scale < 1
-        else page
-    )
+    # a strip 16 pixels wide and 60,000 high is some pixels wide still (0 was OpenCV's error)
+    size = (max(1, round(page.shape[1] * scale)), max(1, round(page.shape[0] * scale)))
+    small = cv2.resize(page, size, interpolation=cv2.INTER_AREA) if scale < 1 else page
     binary = _threshold(small)
     ink = _ink(small, binary)
     return scale, small, binary, ink, _char_height(ink)

@@ -1155,3 +1155,11 @@ def test_outlines_past_the_page_edge_are_clipped_in_every_format(tmp_path, capsy
     assert run_cli("read", tmp_path / "p.xml", "--format", "hocr", "--out", tmp_path / "h") == 0
     hocr = (tmp_path / "h" / "p.hocr.html").read_text(encoding="utf-8")
     assert "bbox -" not in hocr and "left:-" not in hocr and "bbox 0 " in hocr
+
+
+def test_a_strip_far_taller_than_wide_is_looked_at_not_an_error():
+    """A 16 x 60,000 strip scaled to the working height was 0 pixels wide: OpenCV's error
+    ended the whole run (and serve answered a bare 500)."""
+    strip = np.full((60000, 16), 230, np.uint8)
+    strip[::50, 4:12] = 20
+    assert segment(strip) == []
