@@ -30,9 +30,10 @@ from inkread.data.images import (
     IMAGE_SUFFIXES,
     as_gray,
     cut_polygon,
+    frame_sizes,
     image_size,
+    load_frame,
     load_gray,
-    to_gray,
     unread_photo,
 )
 from inkread.data.lines import (
@@ -481,15 +482,7 @@ def _page_sizes(path: Path) -> list[tuple[int, int]]:
         scale = PDF_DPI / 72
         sizes = [page.get_size() for page in _pdf(path)]
         return [(round(w * scale), round(h * scale)) for w, h in sizes]
-    try:
-        with Image.open(path) as im:
-            sizes = []
-            for n in range(getattr(im, "n_frames", 1)):
-                im.seek(n)
-                sizes.append(im.size)
-            return sizes
-    except (OSError, ValueError) as e:
-        raise InkreadError(f"cannot read image ({e})", path) from None
+    return frame_sizes(path)
 
 
 def _pdf(path: Path):
@@ -518,12 +511,7 @@ def _page_image(path: Path, n: int) -> Image.Image:
             return _pdf(path)[n].render(scale=PDF_DPI / 72).to_pil().convert("L")
         except pypdfium2.PdfiumError as e:
             raise InkreadError(f"cannot render page {n + 1} ({e})", path) from None
-    try:
-        with Image.open(path) as im:
-            im.seek(n)
-            return Image.fromarray(to_gray(im))
-    except (OSError, ValueError) as e:
-        raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
+    return Image.fromarray(load_frame(path, n))
 
 
 def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:

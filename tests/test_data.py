@@ -1298,3 +1298,32 @@ def test_coordinates_written_as_exponents_or_nan_mark_a_shape_broken():
     assert points("9e307,1 2,3 4,5") is None and points("inf,1 2,3 4,5") is None
     assert points("1.5e2,3 4,5 6,7").tolist() == [[150, 3], [4, 5], [6, 7]]
     assert points("10 20 30 40").tolist() == [[10, 20], [30, 40]]
+
+
+def test_image_sizes_come_from_headers_and_every_page_is_bounded(tmp_path, monkeypatch):
+    """A page's size is asked for before it is read: for a PNG, Pillow's EXIF lookup decoded
+    it whole (a 1 x 290-million-pixel PNG of 80 bytes: 8 GB). A side too long is refused,
+    and so is a TIFF's later page too large, before its pixels are decoded (it had been
+    decoded, or ended the run in Pillow's traceback)."""
+    from PIL import Image, ImageFile
+
+    from inkread.data import images
+
+    Image.fromarray(np.zeros((30, 40), np.uint8)).save(tmp_path / "p.png")
+    Image.fromarray(np.zeros((2, 120), np.uint8)).save(tmp_path / "long.png")
+    small, large = (Image.fromarray(np.zeros(s, np.uint8)) for s in ((50, 50), (100, 100)))
+    small.save(tmp_path / "t.tif", save_all=True, append_images=[large])
+
+    def decoded(self):
+        raise AssertionError("pixels decoded")
+
+    with monkeypatch.context() as m:
+        m.setattr(ImageFile.ImageFile, "load", decoded)
+        assert images.image_size(tmp_path / "p.png") == (40, 30)
+    monkeypatch.setattr(images, "MAX_SIDE", 100)
+    with pytest.raises(InkreadError, match="120 x 2 pixels: a side is longer than 100"):
+        images.image_size(tmp_path / "long.png")
+    monkeypatch.setattr(images, "MAX_PIXELS", 5000)
+    with pytest.raises(InkreadError, match="t.tif: page 2: image is more than the 5,000"):
+        images.frame_sizes(tmp_path / "t.tif")
+    assert images.load_frame(tmp_path / "t.tif", 0).shape == (50, 50)

@@ -26,6 +26,8 @@ UNREAD_PHOTOS = (".heic", ".heif")  # iPhones' photos: Pillow reads them only wi
 
 # A 10,000 x 14,000 scan is 140 Mpx; beyond this we refuse before decoding anything.
 MAX_PIXELS = 300_000_000
+# and a side no longer than this: a PNG of 1 x 290 million pixels cost gigabytes in rows
+MAX_SIDE = 100_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pillow's lower default
 ORIENTATION = 0x0112  # the EXIF tag
 
@@ -78,17 +80,68 @@ def _opened(path: Path) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
         raise InkreadError(said, path) from None
-    if image.width * image.height > MAX_PIXELS:
+    refused = _too_large(image)
+    if refused:
         image.close()
-        raise InkreadError(too_large, path)
+        raise InkreadError(refused, path)
     return image
+
+
+def _too_large(image: Image.Image) -> str | None:
+    """Why an image (or a TIFF's page, once sought) is too large to decode safely, if it is."""
+    if image.width * image.height > MAX_PIXELS:
+        return f"image is more than the {MAX_PIXELS:,} pixels allowed"
+    if max(image.size) > MAX_SIDE:
+        w, h = image.size
+        return f"image is {w:,} x {h:,} pixels: a side is longer than {MAX_SIDE:,}"
+    return None
+
+
+def _orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation from the file's header: Pillow decodes a whole PNG to look for
+    EXIF after its pixels (a page's size, asked for before reading, took gigabytes)."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return None
+    return image.getexif().get(ORIENTATION)
+
+
+def frame_sizes(path: str | Path) -> list[tuple[int, int]]:
+    """Each page's width and height of a multi-page file (TIFF), from its headers: each
+    bounded before any pixel is decoded, as a single image is."""
+    path = Path(path)
+    with _opened(path) as image:
+        sizes = []
+        try:
+            for n in range(getattr(image, "n_frames", 1)):
+                image.seek(n)
+                refused = _too_large(image)
+                if refused:
+                    raise InkreadError(f"page {n + 1}: {refused}", path)
+                sizes.append(image.size)
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            raise InkreadError(f"cannot read image ({e})", path) from None
+    return sizes
+
+
+def load_frame(path: str | Path, n: int) -> np.ndarray:
+    """Page n of a multi-page file as 8-bit gray, bounded before it is decoded."""
+    path = Path(path)
+    with _opened(path) as image:
+        try:
+            image.seek(n)
+            refused = _too_large(image)
+            if refused:
+                raise InkreadError(f"page {n + 1}: {refused}", path)
+            return to_gray(image)
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+            raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """Width and height from the file's header alone (as its EXIF orientation turns them)."""
     with _opened(Path(path)) as image:
         try:
-            turned = image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+            turned = _orientation(image) in (5, 6, 7, 8)
         except (OSError, SyntaxError, ValueError) as e:
             raise InkreadError(f"cannot read image ({e})", path) from None
         width, height = image.size
