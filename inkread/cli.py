@@ -1,6 +1,5 @@
-"""The `inkread` command: it parses arguments, calls the library and prints results, and
-keeps the rules of a command line's files: which outputs it may write over, where they go,
-and what a run cut short left done.
+"""The `inkread` command: it parses arguments, calls the library and prints results; which
+outputs it may write over, and where they go, is inkread.outputs'.
 
 Errors a user can cause leave with status 2 and one line on stderr; see errors.InkreadError.
 """
@@ -8,13 +7,11 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 from __future__ import annotations
 
 import codecs
-import filecmp
 import itertools
 import json
 import math
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
@@ -27,6 +24,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
+from inkread import outputs
 from inkread.errors import InkreadError
 from inkread.models import BUNDLED
 
@@ -163,31 +161,6 @@ def _decoder(
     )
 
 
-# the names --out may give one input's output, by format: a file, not a folder to make
-ONE_FILE = {
-    "text": (".txt",),
-    "json": (".json", ".jsonl"),
-    "page": (".xml",),
-    "alto": (".xml",),
-    "hocr": (".html", ".hocr"),
-}
-
-
-def _named_for(out: Path, format: str, offered: tuple[str, ...] = tuple(ONE_FILE)) -> None:
-    """--out naming a file of another format than the one written is refused: result.xml
-    with --format text had become a folder of .txt, r.alto.xml had held PAGE."""
-    name = out.name.lower()
-    kind = next((x for x in (".alto.xml", ".page.xml") if name.endswith(x)), out.suffix.lower())
-    meant = [f for f, suffixes in ONE_FILE.items() if kind in suffixes or kind == f".{f}.xml"]
-    if out.is_dir() or not meant or format in meant:
-        return
-    formats = [f for f in meant if f in offered]
-    give = f"--format {' or '.join(formats)}" if formats else f"a {ONE_FILE[format][0]} name"
-    raise InkreadError(
-        f"names a {kind} file, but --format is {format}: give {give}, or a folder", out
-    )
-
-
 @app.command()
 def read(
     inputs: Annotated[list[str], typer.Argument(help="line images, page XML/ALTO, or folders")],
@@ -260,11 +233,13 @@ def read(
     if out is not None and str(out) == "-":  # as other tools write to stdout
         out = None
     if out is not None:
-        _named_for(out, format)
-    one_file = out is not None and not out.is_dir() and out.suffix.lower() in ONE_FILE[format]
+        outputs.named_for(out, format)
+    one_file = (
+        out is not None and not out.is_dir() and out.suffix.lower() in outputs.ONE_FILE[format]
+    )
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
-    documents = _not_in(out, documents, inputs)
+    documents = outputs.not_in(out, documents, inputs, _warn)
     if out is None and format in ("page", "alto", "hocr") and len(documents) > 1:
         raise InkreadError(f"--format {format} with several inputs needs --out DIR")
     if (out is None or one_file) and skip_existing:
@@ -280,7 +255,7 @@ def read(
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
     if out is not None and not one_file:  # read again: the corrections made since stay
         # an output inkread wrote and a person has corrected since: theirs, left as it is
-        left = [d for d in documents if _owner(targets[d.path]) != "corrected"]
+        left = [d for d in documents if outputs.owner(targets[d.path]) != "corrected"]
         if len(left) < len(documents):
             n = len(documents) - len(left)
             _warn(
@@ -289,7 +264,7 @@ def read(
             )
         documents = left
     if skip_existing:
-        left = [d for d in documents if not _done(targets[d.path], format)]
+        left = [d for d in documents if not outputs.done(targets[d.path], format)]
         if len(left) < len(documents):
             n = len(documents) - len(left)
             _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")
@@ -314,7 +289,7 @@ def read(
         data = render(doc, found, format)
         if out is not None:
             target = targets[doc.path]
-            lost = _would_lose(target, doc, kept_safe, named=one_file)
+            lost = outputs.would_lose(target, doc, kept_safe, named=one_file)
             if lost:
                 if not many and not left_out:
                     raise InkreadError(lost, target)
@@ -322,7 +297,7 @@ def read(
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if format in ("page", "alto", "hocr"):
-                clash = _page_image_beside(doc.image, target, one_file)
+                clash = outputs.page_image_beside(doc.image, target, one_file)
                 if clash:
                     leave_out(clash)
                     continue
@@ -338,130 +313,6 @@ def read(
             sys.stdout.flush()
         done_with(doc.image)
     _none_left_out(left_out)
-
-
-def _owner(target: Path) -> str:
-    """Whose text an output's place holds (data.sources.provenance); "nobody" where it is
-    no XML file (plain text does not say; JSON and hOCR hold no corrections)."""
-    from inkread.data.sources import provenance
-
-    if target.suffix.lower() != ".xml" or not target.is_file():
-        return "nobody"
-    return provenance(target)
-
-
-def _done(target: Path, format: str) -> bool:
-    """An output there already, and whole: inkread writes its own whole, but a copy or a
-    sync of a shared folder may leave one empty or cut short, which --skip-existing took
-    for done for good. (Text may be empty: a blank page's.)"""
-    if not target.is_file():
-        return False
-    data = target.read_bytes()
-    if format == "text":  # each line read ends in a line feed; a blank page has none
-        return data.endswith(b"\n") or not data
-    if format == "json":
-        try:
-            json.loads(data)
-            return True
-        except ValueError:
-            return False
-    if format == "hocr":
-        return data.rstrip().endswith(b"</html>")
-    try:
-        from inkread.data.xml import parse
-
-        parse(target)
-        return True
-    except InkreadError:
-        return False
-
-
-def _page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError | None:
-    """A PDF's or TIFF's page exists only for this run: the XML written for it names it,
-    so it is copied beside the XML, whole. Not over another image of that name (the
-    error, said), but over a copy a killed run left half written."""
-    from inkread import torchfile
-    from inkread.pages import shown_path
-
-    if shown_path(image) == image:  # a file of the user's: named as it is
-        return None
-    copy = target.parent / image.name
-    if copy.is_file() and not filecmp.cmp(copy, image, shallow=False) and _whole_image(copy):
-        return InkreadError(
-            "is another page's image" + (": give --out a folder" if one_file else ""), copy
-        )
-    with image.open("rb") as source:
-        torchfile.write_whole(copy, lambda f: shutil.copyfileobj(source, f))
-    return None
-
-
-def _whole_image(path: Path) -> bool:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-        return True
-    except Exception:  # truncated, or not an image at all
-        return False
-
-
-def _would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> str | None:
-    """Why writing target would lose the user's work: it is an input (the image, its XML,
-    a list or --lines file named), a line's transcription (.gt.txt), XML holding a
-    transcription that inkread did not write (`--out page.xml` replaced ground truth), or
-    a plain text file beside its page (a transcription, or notes, for all inkread can tell:
-    plain text carries no mark of who wrote it), unless named as the output."""
-    from inkread.data.sources import SIDECAR
-
-    here = target.resolve()
-    if here in kept_safe or here in (doc.path.resolve(), doc.image.resolve()):
-        return "output would overwrite the input"
-    if target.name.lower().endswith(SIDECAR):
-        return "is a line's transcription, which the output would replace"
-    beside = here.parent in (doc.path.resolve().parent, doc.image.resolve().parent)
-    if not named and target.suffix.lower() == ".txt" and beside and target.is_file():
-        return (
-            "a text file beside its page, perhaps a transcription: inkread cannot tell its "
-            "own output from one, so leaves it (remove it to read the page again, or give "
-            "another --out)"
-        )
-    owner = _owner(target)
-    if owner != "unchanged" and _transcribed(target):  # its own output as it wrote it: no
-        if owner == "unmarked":  # by an earlier version, or its mark removed
-            return (
-                "holds text inkread read without a fingerprint of it (an earlier version, "
-                "or its mark removed), which may have been corrected since: remove it to "
-                "read the page again, or choose another --out"
-            )
-        return "holds a transcription, which the output would replace: choose another --out"
-    return None
-
-
-def _not_in(out: Path | None, documents: list, inputs: list[str]) -> list:
-    """The documents less what inkread wrote into the output folder before, where it lies
-    inside a folder read: `read scans/ --out scans/read/` run twice would read its own
-    output as input the second time. Only its own: `read doc --out .` read nothing, every
-    page lying inside the output folder. Files given by name are read as given."""
-    from inkread.data.sources import written_by_inkread
-    from inkread.pages import own_copy
-
-    if out is None or not out.is_dir():
-        return documents
-    here, given = out.resolve(), {Path(i).resolve() for i in inputs}
-    if here in given:  # open_inputs left out what it wrote there
-        return documents
-    kept = [
-        d
-        for d in documents
-        if d.path.resolve() in given
-        or not d.path.resolve().is_relative_to(here)
-        or not (own_copy(d.path) or d.path.suffix.lower() == ".xml" and written_by_inkread(d.path))
-    ]
-    if len(kept) < len(documents):
-        n = len(documents) - len(kept)
-        _warn(f"warning: {out}: {n} of inkread's earlier output{'s' if n > 1 else ''} passed over")
-    return kept
 
 
 def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
@@ -515,11 +366,14 @@ def segment_pages(
     format = format.lower()
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
-    _named_for(out, format, ("page", "alto"))
+    outputs.named_for(out, format, ("page", "alto"))
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
-    documents = _not_in(
-        out if out.is_dir() or not out.suffix else None, documents, [str(i) for i in images]
+    documents = outputs.not_in(
+        out if out.is_dir() or not out.suffix else None,
+        documents,
+        [str(i) for i in images],
+        _warn,
     )
     many = len(documents) > 1 or out.is_dir() or not out.suffix
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
@@ -551,14 +405,14 @@ def segment_pages(
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
             raise InkreadError("output would overwrite the input", target)
-        if _transcribed(target):  # a page's ground truth beside its image (--out its folder)
+        if outputs.transcribed(target):  # a page's ground truth beside its image (--out its folder)
             e = InkreadError("holds a transcription, which segment would replace", target)
             if len(documents) == 1:
                 raise e
             leave_out(e)
             continue
         (page if kind == "page" else alto).mark(root, "Lines found")  # theirs once transcribed
-        clash = _page_image_beside(doc.image, target, not many)
+        clash = outputs.page_image_beside(doc.image, target, not many)
         if clash:  # an image of that name there, another page's: not written over
             if len(documents) == 1:
                 raise clash
@@ -569,18 +423,6 @@ def segment_pages(
         _say(f"{shown_path(doc.path)}: {len(lines)} lines -> {target}")
         done_with(doc.image)
     _none_left_out(left_out)
-
-
-def _transcribed(path: Path) -> bool:
-    """Whether path is PAGE or ALTO XML with text on its lines."""
-    from inkread.data import read_xml
-
-    if path.suffix.lower() != ".xml" or not path.is_file():
-        return False
-    try:
-        return any(line.text for line in read_xml(path))
-    except InkreadError:
-        return False
 
 
 @app.command()

@@ -1,0 +1,179 @@
+"""Where a command's outputs go, and what they may never replace.
+
+An output never takes the place of an input, a line's transcription (.gt.txt), XML a
+person wrote or corrected, or a plain text file beside its page; a run cut short and run
+again knows its finished outputs from half ones. `read` and `segment` ask here before they
+write.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from inkread.errors import InkreadError
+
+# the names --out may give one input's output, by format: a file, not a folder to make
+ONE_FILE = {
+    "text": (".txt",),
+    "json": (".json", ".jsonl"),
+    "page": (".xml",),
+    "alto": (".xml",),
+    "hocr": (".html", ".hocr"),
+}
+
+
+def named_for(out: Path, format: str, offered: tuple[str, ...] = tuple(ONE_FILE)) -> None:
+    """--out naming a file of another format than the one written is refused: result.xml
+    with --format text had become a folder of .txt, r.alto.xml had held PAGE."""
+    name = out.name.lower()
+    kind = next((x for x in (".alto.xml", ".page.xml") if name.endswith(x)), out.suffix.lower())
+    meant = [f for f, suffixes in ONE_FILE.items() if kind in suffixes or kind == f".{f}.xml"]
+    if out.is_dir() or not meant or format in meant:
+        return
+    formats = [f for f in meant if f in offered]
+    give = f"--format {' or '.join(formats)}" if formats else f"a {ONE_FILE[format][0]} name"
+    raise InkreadError(
+        f"names a {kind} file, but --format is {format}: give {give}, or a folder", out
+    )
+
+
+def owner(target: Path) -> str:
+    """Whose text an output's place holds (data.sources.provenance); "nobody" where it is
+    no XML file (plain text does not say; JSON and hOCR hold no corrections)."""
+    from inkread.data.sources import provenance
+
+    if target.suffix.lower() != ".xml" or not target.is_file():
+        return "nobody"
+    return provenance(target)
+
+
+def done(target: Path, format: str) -> bool:
+    """An output there already, and whole: inkread writes its own whole, but a copy or a
+    sync of a shared folder may leave one empty or cut short, which --skip-existing took
+    for done for good. (Text may be empty: a blank page's.)"""
+    if not target.is_file():
+        return False
+    data = target.read_bytes()
+    if format == "text":  # each line read ends in a line feed; a blank page has none
+        return data.endswith(b"\n") or not data
+    if format == "json":
+        try:
+            json.loads(data)
+            return True
+        except ValueError:
+            return False
+    if format == "hocr":
+        return data.rstrip().endswith(b"</html>")
+    try:
+        from inkread.data.xml import parse
+
+        parse(target)
+        return True
+    except InkreadError:
+        return False
+
+
+def page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError | None:
+    """A PDF's or TIFF's page exists only for this run: the XML written for it names it,
+    so it is copied beside the XML, whole. Not over another image of that name (the
+    error, said), but over a copy a killed run left half written."""
+    from inkread import torchfile
+    from inkread.pages import shown_path
+
+    if shown_path(image) == image:  # a file of the user's: named as it is
+        return None
+    copy = target.parent / image.name
+    if copy.is_file() and not filecmp.cmp(copy, image, shallow=False) and whole_image(copy):
+        return InkreadError(
+            "is another page's image" + (": give --out a folder" if one_file else ""), copy
+        )
+    with image.open("rb") as source:
+        torchfile.write_whole(copy, lambda f: shutil.copyfileobj(source, f))
+    return None
+
+
+def whole_image(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+        return True
+    except Exception:  # truncated, or not an image at all
+        return False
+
+
+def would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> str | None:
+    """Why writing target would lose the user's work: it is an input (the image, its XML,
+    a list or --lines file named), a line's transcription (.gt.txt), XML holding a
+    transcription that inkread did not write (`--out page.xml` replaced ground truth), or
+    a plain text file beside its page (a transcription, or notes, for all inkread can tell:
+    plain text carries no mark of who wrote it), unless named as the output."""
+    from inkread.data.sources import SIDECAR
+
+    here = target.resolve()
+    if here in kept_safe or here in (doc.path.resolve(), doc.image.resolve()):
+        return "output would overwrite the input"
+    if target.name.lower().endswith(SIDECAR):
+        return "is a line's transcription, which the output would replace"
+    beside = here.parent in (doc.path.resolve().parent, doc.image.resolve().parent)
+    if not named and target.suffix.lower() == ".txt" and beside and target.is_file():
+        return (
+            "a text file beside its page, perhaps a transcription: inkread cannot tell its "
+            "own output from one, so leaves it (remove it to read the page again, or give "
+            "another --out)"
+        )
+    whose = owner(target)
+    if whose != "unchanged" and transcribed(target):  # its own output as it wrote it: no
+        if whose == "unmarked":  # by an earlier version, or its mark removed
+            return (
+                "holds text inkread read without a fingerprint of it (an earlier version, "
+                "or its mark removed), which may have been corrected since: remove it to "
+                "read the page again, or choose another --out"
+            )
+        return "holds a transcription, which the output would replace: choose another --out"
+    return None
+
+
+def not_in(
+    out: Path | None, documents: list, inputs: list[str], warn: Callable[[str], None]
+) -> list:
+    """The documents less what inkread wrote into the output folder before, where it lies
+    inside a folder read: `read scans/ --out scans/read/` run twice would read its own
+    output as input the second time. Only its own: `read doc --out .` read nothing, every
+    page lying inside the output folder. Files given by name are read as given."""
+    from inkread.data.sources import written_by_inkread
+    from inkread.pages import own_copy
+
+    if out is None or not out.is_dir():
+        return documents
+    here, given = out.resolve(), {Path(i).resolve() for i in inputs}
+    if here in given:  # open_inputs left out what it wrote there
+        return documents
+    kept = [
+        d
+        for d in documents
+        if d.path.resolve() in given
+        or not d.path.resolve().is_relative_to(here)
+        or not (own_copy(d.path) or d.path.suffix.lower() == ".xml" and written_by_inkread(d.path))
+    ]
+    if len(kept) < len(documents):
+        n = len(documents) - len(kept)
+        warn(f"warning: {out}: {n} of inkread's earlier output{'s' if n > 1 else ''} passed over")
+    return kept
+
+
+def transcribed(path: Path) -> bool:
+    """Whether path is PAGE or ALTO XML with text on its lines."""
+    from inkread.data import read_xml
+
+    if path.suffix.lower() != ".xml" or not path.is_file():
+        return False
+    try:
+        return any(line.text for line in read_xml(path))
+    except InkreadError:
+        return False
