@@ -126,6 +126,14 @@ def create_app(
         """A wrong path or method (GET /read) answered in the same shape as other errors."""
         return JSONResponse({"error": str(e.detail)}, e.status_code, headers=e.headers)
 
+    @app.exception_handler(Exception)
+    def failed(request: Request, e: Exception) -> JSONResponse:
+        """inkread's own fault: answered in the shape of every other error (a bare
+        "Internal Server Error" broke clients that read the body as JSON); its traceback
+        goes to the server's log."""
+        said = f"internal error ({type(e).__name__}); the server's log has the details"
+        return JSONResponse({"error": said}, status_code=500)
+
     return app
 
 

@@ -912,6 +912,11 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     )
     assert "not the shape of this image" in " ".join(other.json()["warnings"])
     assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
+    # inkread's own fault (a bug): answered as JSON too, not a bare text 500
+    monkeypatch.setattr("inkread.serve.transcribe", lambda *a: 1 / 0)
+    client = TestClient(client.app, raise_server_exceptions=False)
+    bug = client.post("/read", files={"image": ("l.png", image.read_bytes())})
+    assert bug.status_code == 500 and "ZeroDivisionError" in bug.json()["error"]
 
 
 def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
