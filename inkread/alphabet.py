@@ -30,6 +30,21 @@ def clean_text(text: str) -> str:
     return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
 
 
+def spelled(chars: str) -> str:
+    """Characters for a message, quoted: a combining mark (which sits on the quote or the
+    letter before it, so that 49 characters showed as 48) and invisible ones by code point."""
+    return (
+        "'"
+        + "".join(
+            f"[U+{ord(c):04X}]"
+            if unicodedata.combining(c) or unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp")
+            else c
+            for c in chars
+        )
+        + "'"
+    )
+
+
 def right_to_left(text: str) -> bool:
     """Whether a line reads right to left: most of its strong characters are Hebrew, Arabic or
     another right-to-left script. The majority, not the first letter, decides, because a
@@ -82,7 +97,8 @@ def unwritable(alphabet: Alphabet, texts: Iterable[str], whose: str) -> list[str
     unknown = set().union(*(alphabet.unknown(clean_text(t)) for t in texts))
     if unknown:
         notes.append(
-            f"warning: {whose} use characters the model cannot write: {''.join(sorted(unknown))!r}"
+            f"warning: {whose} use characters the model cannot write: "
+            + spelled("".join(sorted(unknown)))
         )
     untidy = [t for t in texts if clean_text(t) != normalize(t)]
     if untidy:

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from inkread import lstm_lm, torchfile
-from inkread.alphabet import Alphabet, clean_text, display_order, unwritable
+from inkread.alphabet import Alphabet, clean_text, display_order, spelled, unwritable
 from inkread.data import (
     Line,
     Skipped,
@@ -683,10 +683,7 @@ def _alphabet(
             alphabet = old.extended(texts)
             added = "".join(alphabet.chars[len(old) - 1 :])
             if len(alphabet) > len(old):
-                say(
-                    f"alphabet extended by {len(alphabet) - len(old)} characters: "
-                    f"{''.join(alphabet.chars[len(old) - 1 :])!r}"
-                )
+                say(f"alphabet extended by {len(alphabet) - len(old)} characters: {spelled(added)}")
             written = "".join(texts)
             if sum(c not in old for c in written) > NEW_SCRIPT * len(written):
                 say(
@@ -1121,7 +1118,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
     if unread:
         say(
-            f"warning: best.pt writes none of the new characters {unread!r} yet where the "
+            f"warning: best.pt writes none of the new characters {spelled(unread)} yet where the "
             "validation lines hold them: give it more training (--epochs or --max-minutes)"
         )
     lm_cer = None

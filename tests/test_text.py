@@ -101,3 +101,13 @@ def test_confusions_say_which_characters_the_errors_are():
     assert {"reference": "o", "read": "", "count": 1} in found
     assert {"reference": "e", "read": "\u1ebd", "count": 1} in found  # e + tilde is one
     assert sum(c["count"] for c in found) == error_rates(read, truth)["char_errors"]
+
+
+def test_messages_spell_marks_that_would_sit_on_their_neighbours():
+    """A combining tilde in "alphabet extended by 3 characters: 'žꝑ̃'" sat on the ꝑ: two
+    characters showed for three."""
+    from inkread.alphabet import spelled
+
+    assert spelled("žꝑ\u0303") == "'žꝑ[U+0303]'"
+    assert spelled("a\u200d\tb") == "'a[U+200D][U+0009]b'"
+    assert spelled("é☞") == "'é☞'"
