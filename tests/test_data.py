@@ -1327,3 +1327,16 @@ def test_image_sizes_come_from_headers_and_every_page_is_bounded(tmp_path, monke
     with pytest.raises(InkreadError, match="t.tif: page 2: image is more than the 5,000"):
         images.frame_sizes(tmp_path / "t.tif")
     assert images.load_frame(tmp_path / "t.tif", 0).shape == (50, 50)
+
+
+def test_a_pipe_named_like_an_image_is_not_said_missing(tmp_path):
+    """A FIFO (or a device) named page.jpg was 'image not found', though it is there."""
+    import os
+
+    from inkread.data.images import load_gray
+    from inkread.data.xml import parse
+
+    for name, opener in (("p.jpg", load_gray), ("p.xml", parse)):
+        os.mkfifo(tmp_path / name)
+        with pytest.raises(InkreadError, match=f"{name}: is not a regular file"):
+            opener(tmp_path / name)

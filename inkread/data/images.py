@@ -69,6 +69,8 @@ def _opened(path: Path) -> Image.Image:
     if path.is_dir():
         raise InkreadError("is a folder, not an image", path)
     if not path.is_file():
+        if path.exists():  # a pipe, a socket, a device: there, but no file to read
+            raise InkreadError("is not a regular file", path)
         raise MissingFile("image not found", path)
     too_large = f"image is more than the {MAX_PIXELS:,} pixels allowed"
     try:

@@ -38,6 +38,8 @@ def parse(path: str | Path) -> etree._ElementTree:
     if path.is_dir():
         raise InkreadError("is a folder, not an XML file", path)
     if not path.is_file():
+        if path.exists():  # a pipe, a socket, a device: there, but no file to read
+            raise InkreadError("is not a regular file", path)
         raise MissingFile("file not found", path)
     try:
         return etree.parse(os.fsencode(path), _parser())  # a name not in UTF-8 too
