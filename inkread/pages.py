@@ -75,6 +75,9 @@ SPECK_SURE, SPECK_CHARS = 0.5, 4
 # Turned half round, the lines read are the same (its UPSIDE_LINES longest), and a smaller
 # gain tells.
 UPSIDE_DOUBT, UPSIDE_GAIN, UPSIDE_LINES = 0.9, 0.05, 8
+# Its UPSIDE_FIRST longest lines are read first: where they read UPSIDE_CLEAR less surely
+# turned than as they are, the page is upright, and the other lines are not read turned
+UPSIDE_FIRST, UPSIDE_CLEAR = 3, 0.1
 TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
 # --lines XML whose page is more than SHAPE_SLACK wider or narrower for its height than the
 # image is of another page (a scan's edge trimmed differs by less)
@@ -736,9 +739,17 @@ def read_page(
     if sure < UPSIDE_DOUBT:
         by_length = sorted(readings, key=lambda r: len(r.best_path.text), reverse=True)
         longest = by_length[:UPSIDE_LINES]
-        flipped = _read_flipped([r.line for r in longest], loaded, recognizer, batch_size, _half)
-        upright = [r.best_path for r in longest]
-        tried[2] = _sureness([read for _, read in flipped]) - _sureness(upright) - UPSIDE_GAIN
+        upright = {id(r.line): r.best_path for r in longest}
+        flipped: list[tuple[Line, Decoded]] = []
+        for part in (longest[:UPSIDE_FIRST], longest[UPSIDE_FIRST:]):
+            lines = [r.line for r in part]
+            flipped += _read_flipped(lines, loaded, recognizer, batch_size, _half)
+            gain = _sureness([read for _, read in flipped]) - _sureness(
+                [upright[id(line)] for line, _ in flipped]
+            )
+            if gain < -UPSIDE_CLEAR:  # plainly upright: the other lines need not tell
+                break
+        tried[2] = gain - UPSIDE_GAIN
     if sure < TURNED_DOUBT:
         # Lines run across a page turned either way alike: they are found once, turned a
         # quarter counter-clockwise, and read as found and turned half round (clockwise).
