@@ -42,7 +42,8 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     )  # a right-to-left line as read gives it
 
     width = line.shape[1] * 2
-    rows: list[tuple[str, np.ndarray]] = [("input", 1 - batch[0, 0].numpy())]
+    # the network's input is ink 1 on paper 0, drawn as every row is: high values dark
+    rows: list[tuple[str, np.ndarray]] = [("input", batch[0, 0].numpy())]
     for n, fmap in enumerate(maps, start=1):
         strongest = np.argsort(fmap.reshape(len(fmap), -1).std(axis=1))[::-1][:CHANNELS]
         for k, c in enumerate(sorted(strongest)):

@@ -791,6 +791,8 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     assert run_cli("explain", image, "--model", model(overfit), "--out", out) == 0
     picture = Image.open(out)
     assert picture.height > 28 * 40  # input, 5 blocks x 8 maps, CTC rows, text
+    drawn = np.asarray(picture.convert("L"))[: 28 - 2, 90:]  # the input row: dark on light
+    assert np.median(drawn) > 200 and drawn.min() < 100  # (it had been drawn as a negative)
     assert capsys.readouterr().out.split("\t")[0] == "Salt Lake City"
     # the exported file shows the same: the model, whichever form it travels in
     onnx = tmp_path / "m.onnx"
