@@ -1,8 +1,9 @@
 """ONNX export, and a recognizer that runs the exported file with ONNX Runtime.
 
 The exported graph takes the padded batch and each line's true width, like the PyTorch
-model, so results match it line for line; the alphabet, config and the model's own language
-model travel in the file's metadata, so the .onnx file alone is enough to read.
+model, so results match it (read in fp32) line for line; the alphabet, config and the
+model's own language model travel in the file's metadata, so the .onnx file alone is
+enough to read.
 """
 
 from __future__ import annotations
