@@ -83,6 +83,10 @@ def _remove_stale(path: Path) -> None:
 
 
 def _failed(e: OSError, path: Path) -> WriteFailed:
+    if isinstance(e, (FileExistsError, NotADirectoryError)):  # mkdir's "File exists"
+        blocking = next((p for p in path.parents if p.is_file()), None)  # says not which
+        if blocking is not None:
+            return WriteFailed("is a file where a folder is wanted", blocking)
     kept = "; the file as it was is kept" if path.is_file() else ""
     return WriteFailed(f"cannot write ({e.strerror or e}){kept}", path)
 

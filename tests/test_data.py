@@ -1340,3 +1340,13 @@ def test_a_pipe_named_like_an_image_is_not_said_missing(tmp_path):
         os.mkfifo(tmp_path / name)
         with pytest.raises(InkreadError, match=f"{name}: is not a regular file"):
             opener(tmp_path / name)
+
+
+def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path):
+    """`export --onnx notes.txt/m.onnx` said "cannot write (File exists)", naming neither."""
+    from inkread import torchfile
+    from inkread.errors import WriteFailed
+
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(WriteFailed, match="notes.txt: is a file where a folder is wanted"):
+        torchfile.write_whole(tmp_path / "notes.txt" / "d" / "m.onnx", lambda f: f.write(b""))
