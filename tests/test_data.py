@@ -1061,7 +1061,7 @@ def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
             word.set("CONTENT", word.get("CONTENT") + "s")
         path.write_bytes(to_bytes(root))
         assert not written_by_inkread(path)
-        assert path.read_text(encoding="utf-8").count("text sha1") == 1
+        assert path.read_text(encoding="utf-8").count("text digest") == 1
     xml = PAGE.read_text(encoding="utf-8")
     old = re.sub(r"<Comments>[^<]*</Comments>", "", xml).replace(
         "</Creator>", "</Creator><Comments>Text read by inkread 0.1.0</Comments>"
@@ -1271,6 +1271,28 @@ def test_a_no_break_space_typed_is_a_correction():
     assert text_digest(["a b :", "c"]) == text_digest(["\n  a \t b\r\n :  ", "c"])
     assert text_digest(["a b :"]) != text_digest(["a b\u00a0:"])
     assert text_digest(["a b :"]) != text_digest(["a b\u202f:"])
+    # a file marked before (its "text sha1" collapsed every space) is still inkread's own
+    from lxml import etree
+
+    from inkread.data import page
+    from inkread.data.sources import provenance
+
+    root = etree.parse(str(FIXTURES / "hooker" / "JDH_2_16_45_003.xml")).getroot()
+    unicode = next(root.iter("{*}Unicode"))
+    unicode.text = "Kew\u00a0Gardens"
+    page.mark(root)
+    assert provenance(root) == "unchanged"
+    comments = next(root.iter("{*}Comments"))
+    new = page.digest(root)
+    comments.text = comments.text.replace(
+        f"text digest {new}", f"text sha1 {page.digest(root, 'sha1')}"
+    )
+    assert "text sha1" in comments.text and provenance(root) == "unchanged"
+    unicode.text = "Kew Gardens"  # under the old mark a no-break space is no edit
+    assert provenance(root) == "unchanged"
+    page.mark(root)
+    unicode.text = "Kew\u00a0Gardens"  # under the new one it is
+    assert provenance(root) == "corrected"
 
 
 def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path):
@@ -1295,6 +1317,7 @@ def test_coordinates_written_as_exponents_or_nan_mark_a_shape_broken():
     from inkread.data.xml import points
 
     assert points("nan,17 98,1037 684,nan 684,17") is None
+    assert points("1,2 3,nan 5,6 7,8") is None and points("1,2 3,4 5,-inf") is None
     assert points("9e307,1 2,3 4,5") is None and points("inf,1 2,3 4,5") is None
     assert points("1.5e2,3 4,5 6,7").tolist() == [[150, 3], [4, 5], [6, 7]]
     assert points("10 20 30 40").tolist() == [[10, 20], [30, 40]]

@@ -288,23 +288,25 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
 
 
 # inkread's processing step's settings, as mark writes them and recorded reads them back
-SETTINGS, SETTINGS_READ = "text sha1 {}", re.compile(r"text sha1 ([0-9a-f]+)")
+# (page.MARK's two kinds of fingerprint)
+SETTINGS, SETTINGS_READ = "text digest {}", re.compile(r"text (sha1|digest) ([0-9a-f]+)")
 
 
-def recorded(root: etree._Element) -> tuple[bool, list[str]]:
+def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
     """Whether the file bears inkread's mark with a fingerprint (mark), and the
     fingerprints (page.recorded)."""
     found = [
         SETTINGS_READ.fullmatch((e.text or "").strip())
         for e in root.iter("{*}processingStepSettings")
     ]
-    fingerprints = [m.group(1) for m in found if m]
+    fingerprints = [(m.group(1), m.group(2)) for m in found if m]
     return bool(fingerprints), fingerprints
 
 
-def digest(root: etree._Element) -> str:
+def digest(root: etree._Element, kind: str = "digest") -> str:
     """The fingerprint of all the text it holds, words, glyphs and hyphens (page.digest)."""
-    return text_digest(e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
+    texts = (e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
+    return text_digest(texts, "all" if kind == "sha1" else "xml")
 
 
 def mark(root: etree._Element, done: str = "Text read") -> None:

@@ -356,22 +356,27 @@ def _region_text(q, region: etree._Element) -> None:
     lines[-1].addnext(equiv)
 
 
-# how a file inkread filled (or found the lines of) says so, with its text's fingerprint
-MARK = re.compile(r"(?:Text read|Lines found) by inkread \d\S*(?: \[text sha1 ([0-9a-f]+)\])?")
+# how a file inkread filled (or found the lines of) says so, with its text's fingerprint:
+# "text digest" (XML's white space collapsed), or "text sha1" as written before 2026-12-06
+# (every space collapsed, xml.text_digest)
+MARK = re.compile(
+    r"(?:Text read|Lines found) by inkread \d\S*(?: \[text (sha1|digest) ([0-9a-f]+)\])?"
+)
 
 
-def recorded(root: etree._Element) -> tuple[bool, list[str]]:
-    """Whether the file bears inkread's mark (mark), and the fingerprints the mark records
-    (none where an earlier inkread wrote it)."""
+def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether the file bears inkread's mark (mark), and the fingerprints the mark records,
+    each with its kind (none where an earlier inkread wrote it)."""
     notes = [x.strip() for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
     marks = [m for m in map(MARK.fullmatch, notes) if m]
-    return bool(marks), [m.group(1) for m in marks if m.group(1)]
+    return bool(marks), [(m.group(1), m.group(2)) for m in marks if m.group(2)]
 
 
-def digest(root: etree._Element) -> str:
+def digest(root: etree._Element, kind: str = "digest") -> str:
     """The fingerprint of all the text it holds, at every level (xml.text_digest): a
     person may correct a word and not its line, and that is work not to write over."""
-    return text_digest(e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText"))
+    texts = (e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText"))
+    return text_digest(texts, "all" if kind == "sha1" else "xml")
 
 
 def mark(root: etree._Element, done: str = "Text read") -> None:
@@ -401,7 +406,7 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     # one mark, of this reading: an earlier one's fingerprint is of the text read then
     kept = [x for x in (comments.text or "").splitlines() if not MARK.match(x)]
     comments.text = "\n".join(
-        [*kept, f"{done} by inkread {__version__} [text sha1 {digest(root)}]"]
+        [*kept, f"{done} by inkread {__version__} [text digest {digest(root)}]"]
     )
 
 

@@ -376,7 +376,8 @@ def provenance(source: Path | etree._Element) -> str:
     kind = page if page.is_page(root) else alto
     marked, recorded = kind.recorded(root)
     if recorded:
-        return "unchanged" if kind.digest(root) in recorded else "corrected"
+        same = any(kind.digest(root, how) == value for how, value in recorded)
+        return "unchanged" if same else "corrected"
     made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
     # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
     if marked or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made):

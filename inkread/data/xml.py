@@ -94,7 +94,8 @@ def points(text: str | None) -> np.ndarray | None:
     if not text:
         return None
     values = [float(v) for v in _NUMBER.findall(text)]
-    if len(values) < 4 or len(values) % 2 or not max(map(abs, values)) <= FARTHEST:
+    # (not max(...) <= FARTHEST: max keeps a first value that a later nan compares false to)
+    if len(values) < 4 or len(values) % 2 or not all(abs(v) <= FARTHEST for v in values):
         return None
     return np.array(values, dtype=np.float64).reshape(-1, 2)
 
@@ -213,16 +214,21 @@ def _folded_names(folder: str, stamp: int) -> tuple[dict[str, str], dict[str, st
 _XML_SPACE = re.compile("[ \t\r\n]+")  # what XML counts as white space
 
 
-def text_digest(texts: Iterable[str | None]) -> str:
+def text_digest(texts: Iterable[str | None], spaces: str = "xml") -> str:
     """A short fingerprint of a page's texts, which inkread records in the files it fills:
     where the text no longer matches it, a person has corrected the readings, and the file
     is their ground truth, never again written over or passed over as output. XML's own
     white space is compared as words apart, whatever a tool re-saving the file does with
-    line ends and indents; a no-break space typed before a colon is an edit."""
-    joined = "\n".join(
-        " ".join(_XML_SPACE.split(unicodedata.normalize("NFC", t or "").strip(" \t\r\n")))
-        for t in texts
-    )
+    line ends and indents; a no-break space typed before a colon is an edit. With
+    spaces="all", as the marks of before 2026-12-06 were made ("text sha1"): every space
+    collapsed, no-break ones too, so that those files still read as inkread's."""
+    if spaces == "all":
+        joined = "\n".join(" ".join(unicodedata.normalize("NFC", t or "").split()) for t in texts)
+    else:
+        joined = "\n".join(
+            " ".join(_XML_SPACE.split(unicodedata.normalize("NFC", t or "").strip(" \t\r\n")))
+            for t in texts
+        )
     return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:12]
 
 
