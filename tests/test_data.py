@@ -1328,7 +1328,7 @@ def test_image_sizes_come_from_headers_and_every_page_is_bounded(tmp_path, monke
     it whole (a 1 x 290-million-pixel PNG of 80 bytes: 8 GB). A side too long is refused,
     and so is a TIFF's later page too large, before its pixels are decoded (it had been
     decoded, or ended the run in Pillow's traceback)."""
-    from PIL import Image, ImageFile
+    from PIL import Image, ImageFile, PngImagePlugin
 
     from inkread.data import images
 
@@ -1343,6 +1343,15 @@ def test_image_sizes_come_from_headers_and_every_page_is_bounded(tmp_path, monke
     with monkeypatch.context() as m:
         m.setattr(ImageFile.ImageFile, "load", decoded)
         assert images.image_size(tmp_path / "p.png") == (40, 30)
+    turned = Image.Exif()
+    turned[0x0112] = 6  # stored on its side: its size is the page's upright
+    raw = turned.tobytes().hex()
+    magick = PngImagePlugin.PngInfo()  # ImageMagick's way: EXIF in hex in a text chunk
+    magick.add_text("Raw profile type exif", f"\nexif\n{len(raw) // 2}\n{raw}\n", zip=True)
+    for name, how in (("exif.png", {"exif": turned}), ("magick.png", {"pnginfo": magick})):
+        Image.fromarray(np.zeros((30, 40), np.uint8)).save(tmp_path / name, **how)
+        assert images.image_size(tmp_path / name) == (30, 40)
+        assert images.load_gray(tmp_path / name).shape == (40, 30)
     monkeypatch.setattr(images, "MAX_SIDE", 100)
     with pytest.raises(InkreadError, match="120 x 2 pixels: a side is longer than 100"):
         images.image_size(tmp_path / "long.png")

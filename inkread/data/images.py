@@ -101,8 +101,10 @@ def _too_large(image: Image.Image) -> str | None:
 
 def _orientation(image: Image.Image) -> int | None:
     """The EXIF orientation from the file's header: Pillow decodes a whole PNG to look for
-    EXIF after its pixels (a page's size, asked for before reading, took gigabytes)."""
-    if image.format == "PNG" and "exif" not in image.info:
+    EXIF after its pixels (a page's size, asked for before reading, took gigabytes). A PNG's
+    EXIF before its pixels, in an eXIf chunk or as ImageMagick writes it (a text chunk), is
+    read; one after them is not looked for."""
+    if image.format == "PNG" and not {"exif", "Raw profile type exif"} & set(image.info):
         return None
     return image.getexif().get(ORIENTATION)
 
