@@ -25,7 +25,7 @@ from torch import nn
 
 from inkread import torchfile
 from inkread.errors import InkreadError
-from inkread.lm import BOS, EOS, UNK, NGramModel, build, tokens
+from inkread.lm import BOS, EOS, SPACE, UNK, NGramModel, build, tokens
 
 FORMAT = "inkread-lstm-lm/1"
 PAD = "<pad>"
@@ -36,6 +36,9 @@ LARGE_TEXT = 1_000_000
 # hands' own text. On Hooker with 2 M GCIDE characters, 3 gave 2.23 bits/char against 2.38
 # and val CER 15.70 % against 16.12 % (BENCHMARKS.md)
 OWN_REPEAT = 3
+# symbols a training sequence holds at most: a text of a paragraph a line (20,000 characters)
+# asked for 40 GB at once; longer lines are cut at a space (_pieces)
+LONGEST = 400
 PATIENCE = 10  # epochs without a better held-out score before a timed run stops early
 # The LSTM's share of the mixture: on Hooker 0.5 read val as well as the LSTM alone (1.0)
 # and test better (BENCHMARKS.md, "A character LSTM language model")
@@ -68,6 +71,17 @@ def _batches(lines: list[list[int]], size: int, shuffle: bool):
         yield x
 
 
+def _pieces(toks: list[str]) -> list[list[str]]:
+    """A line's symbols as sequences of at most LONGEST, cut at the last space that fits
+    (mid-word only where a run of LONGEST has none); an empty line as none."""
+    pieces = []
+    while len(toks) > LONGEST:
+        cut = max((i for i in range(LONGEST // 2, LONGEST + 1) if toks[i] == SPACE), default=None)
+        pieces.append(toks[: cut if cut is not None else LONGEST])
+        toks = toks[cut + 1 :] if cut is not None else toks[LONGEST:]
+    return pieces + [toks] if toks else pieces
+
+
 def weighted(corpus: list[str], own: list[str]) -> list[str]:
     """The lines an LSTM learns from plain text and from transcriptions."""
     return corpus + own * (OWN_REPEAT if corpus else 1)
@@ -96,13 +110,13 @@ def train(
     rng = random.Random(seed)
     random.seed(seed)
     torch.manual_seed(seed)
-    lines = [t for t in (tokens(x, False) for x in texts) if t]
+    lines = [p for x in texts for p in _pieces(tokens(x, False))]
     if held_out is None:
         rng.shuffle(lines)
         cut = max(1, len(lines) // 20) if len(lines) > 1 else 0
         held, lines = lines[:cut], lines[cut:]
     else:
-        held = [t for t in (tokens(x, False) for x in held_out) if t]
+        held = [p for x in held_out for p in _pieces(tokens(x, False))]
     if not lines:
         raise InkreadError("no text to train a language model on")
     vocab = [PAD, BOS, EOS, UNK] + sorted({c for t in lines for c in t})

@@ -157,3 +157,18 @@ def test_threads_reading_at_once_read_as_one_alone(trained):
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda lp: beam.nbest(lp, alphabet, 3), lines * 4))
     assert together == alone * 4
+
+
+def test_a_text_of_a_paragraph_a_line_is_learnt_in_pieces():
+    """A corpus of 100 lines of 20,000 characters (a paragraph a line, as text exports come)
+    was learnt a line a sequence: 40 GB asked for at once, and an out-of-memory error that
+    named --batch-size, which lm build has not."""
+    from inkread.lm import SPACE, tokens
+    from inkread.lstm_lm import LONGEST, _pieces
+
+    line = tokens(" ".join(f"word{n}" for n in range(4000)), False)
+    pieces = _pieces(line)
+    assert max(map(len, pieces)) <= LONGEST and len(pieces) > len(line) / LONGEST
+    rejoined = [s for p in pieces for s in [*p, SPACE]][:-1]
+    assert rejoined == line  # cut at spaces, nothing lost but the spaces cut at
+    assert [len(p) for p in _pieces(tokens("x" * 1000, False))] == [LONGEST, LONGEST, 200]
