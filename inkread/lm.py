@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import lzma
 import math
 import zlib
@@ -35,8 +36,15 @@ def tokens(line: str, words: bool) -> list[str]:
     so that beam search can score a right-to-left line as it grows, left to right."""
     line = " ".join(display_order(clean_text(line)).split())  # a BOM or U+200B is no token
     if words:
-        return line.split()
+        return words_of(line)
     return [SPACE if c == " " else c for c in line]
+
+
+def words_of(line: str) -> list[str]:
+    """The words of a word model, as beam search tells them (decoding.BeamSearch): runs of
+    letters, punctuation and numbers between them passing. Split at spaces, "year," and
+    "CAMP." were words that no reading ever looks up: --lexicon read "THE CAMP." as "THE A."."""
+    return ["".join(run) for letters, run in itertools.groupby(line, str.isalpha) if letters]
 
 
 # KenLM's models and large corpora travel compressed (lm.arpa.gz): told by their first bytes

@@ -257,3 +257,16 @@ def test_language_model_of_right_to_left_text_scores_it_as_written():
     lm = build(["בא", "בא בא"], 3, words=False)
     (decoded,) = decode_all(BeamSearch(8, lm, weight=1.0), [lp], HEBREW)
     assert decoded.text == "בא"
+
+
+def test_a_word_models_words_are_those_beam_search_looks_up():
+    """Split at spaces, the words of "ab, c." were "ab," and "c.": beam search, which ends a
+    word at its first non-letter, looks up "ab" and "c", and --lexicon refused them (Hooker:
+    "THE CAMP." read as "THE A.")."""
+    from inkread.lm import tokens
+
+    assert tokens("The CAMP. Cook's year,", words=True) == ["The", "CAMP", "Cook", "s", "year"]
+    alphabet = Alphabet("abc ,")  # a=1 b=2 c=3 space=4 ,=5
+    lp = frames([1, 0, 1, 2, 5, 4, 3], 6)  # reads "aab, c"
+    lm = build(["ab, c.", "ab, ab, c."], 2, words=True)
+    assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, alphabet).text == "ab, c"
