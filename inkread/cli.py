@@ -102,7 +102,7 @@ LmOpt = Annotated[
     typer.Option("--lm", help="language model: ARPA n-gram, or LSTM (inkread lm build --lstm)"),
 ]
 BeamWidth = Annotated[int | None, typer.Option(min=1, max=1024, help="beam width (default 32)")]
-LmWeight = Annotated[float | None, typer.Option(help="language model weight")]
+LmWeight = Annotated[float | None, typer.Option(min=0, help="language model weight")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
 

@@ -345,6 +345,10 @@ def load_lm(path: str | Path) -> NGramModel | LSTMModel:
         raise InkreadError(
             "an image or PDF, not a language model (ARPA text, or a .pt of inkread lm build)", path
         )
+    if magic == b"mmap":  # KenLM's build_binary writes "mmap lm http://kheafield.com/code"
+        raise InkreadError(
+            "a KenLM binary model: inkread reads the ARPA text it was built from (lm.arpa)", path
+        )
     return LSTMModel.load(path) if magic[:2] == b"PK" else NGramModel.load(path)
 
 

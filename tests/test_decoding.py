@@ -18,6 +18,7 @@ from inkread.decoding import (
 )
 from inkread.errors import InkreadError
 from inkread.lm import SPACE, NGramModel, build, read_texts
+from inkread.lstm_lm import load_lm
 
 
 def frames(path, classes, p=0.9):
@@ -161,6 +162,13 @@ def test_not_an_arpa_file_is_a_user_error(tmp_path):
         )
         with pytest.raises(InkreadError, match="without a log10 probability of 0 or less"):
             NGramModel.load(tmp_path / "x.arpa")
+    # a model of nothing read every line as empty; KenLM's binary was "not UTF-8 text"
+    (tmp_path / "x.arpa").write_text("\\data\\\nngram 1=0\n\n\\end\\\n")
+    with pytest.raises(InkreadError, match="holds no n-grams"):
+        NGramModel.load(tmp_path / "x.arpa")
+    (tmp_path / "x.binary").write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\0")
+    with pytest.raises(InkreadError, match="x.binary: a KenLM binary model"):
+        load_lm(tmp_path / "x.binary")
 
 
 def test_a_character_arpa_made_elsewhere_reads_as_one(tmp_path):
@@ -172,6 +180,10 @@ def test_a_character_arpa_made_elsewhere_reads_as_one(tmp_path):
     (tmp_path / "c.arpa").write_text(elsewhere.replace("<sp>", "<space>"), encoding="utf-8")
     lm = NGramModel.load(tmp_path / "c.arpa")
     assert not lm.words and (SPACE,) in lm.probs
+    for space in ("\u2581", "|"):  # SentencePiece's and wav2vec's spaces read as a space
+        (tmp_path / "s.arpa").write_text(elsewhere.replace("<sp>", space), encoding="utf-8")
+        other = NGramModel.load(tmp_path / "s.arpa")
+        assert not other.words and other.probs == lm.probs and other.backoffs == lm.backoffs
     cut = elsewhere[: elsewhere.index("\\3-grams:") + 30]
     bad = elsewhere.replace("\n-", "\nx", 1)
     for broken, said in ((cut, "cut short"), (bad, "malformed")):
