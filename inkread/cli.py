@@ -803,6 +803,10 @@ def lm_build(
     given = (*(texts or []), *(data or []), *(val or []))
     if out.exists() and any(out.resolve() == Path(p).resolve() for p in given):
         raise InkreadError("--out names a file the model is built from: it would be replaced", out)
+    if out.is_file() and not outputs.language_model(out):
+        raise InkreadError("holds no language model, which --out would replace: give another", out)
+    if lstm and order is not None:
+        raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
     lines = corpus + own
     if lstm:

@@ -51,7 +51,7 @@ def words_of(line: str) -> list[str]:
 
 
 # KenLM's models and large corpora travel compressed (lm.arpa.gz): told by their first bytes
-_COMPRESSED = {b"\x1f\x8b": gzip, b"BZh": bz2, b"\xfd7zXZ\x00": lzma}
+COMPRESSED = {b"\x1f\x8b": gzip, b"BZh": bz2, b"\xfd7zXZ\x00": lzma}
 _SUFFIXES = {".gz": gzip, ".bz2": bz2, ".xz": lzma}
 
 
@@ -61,7 +61,7 @@ def read_text(path: str | Path, what: str = "text") -> str:
     "cannot read text" while the same file as ground truth was read."""
     try:
         raw = Path(path).read_bytes()
-        for magic, module in _COMPRESSED.items():
+        for magic, module in COMPRESSED.items():
             if raw.startswith(magic):
                 raw = module.decompress(raw)
                 break

@@ -177,3 +177,21 @@ def transcribed(path: Path) -> bool:
         return any(line.text for line in read_xml(path))
     except InkreadError:
         return False
+
+
+def language_model(path: Path) -> bool:
+    """Whether a file is a language model, which `lm build` may write over: ARPA text,
+    plain or compressed, or an LSTM's torch file. Any other (a corpus misnamed, notes) is
+    the user's: --out had replaced it."""
+    from inkread.lm import COMPRESSED
+
+    try:
+        with path.open("rb") as f:
+            head = f.read(6)
+        if head.startswith(b"PK"):
+            return True
+        opener = next((m.open for magic, m in COMPRESSED.items() if head.startswith(magic)), open)
+        with opener(path, "rb") as f:
+            return b"\\data\\" in f.read(1 << 16)
+    except (OSError, EOFError, ValueError):
+        return False

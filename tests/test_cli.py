@@ -1079,6 +1079,12 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "lm.arpa") == 0
     assert run_cli("lm", "build", tmp_path / "lm.arpa", "--out", tmp_path / "again.arpa") == 2
     assert "lm.arpa: an ARPA language model, not text" in capsys.readouterr().err
+    # an earlier model is built over; any other file is the user's (a copy of the corpus)
+    assert run_cli("lm", "build", corpus, "--order", 3, "--out", tmp_path / "lm.arpa") == 0
+    (tmp_path / "copy.txt").write_text("the cat\n", encoding="utf-8")
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "copy.txt") == 2
+    assert "copy.txt: holds no language model" in capsys.readouterr().err
+    assert (tmp_path / "copy.txt").read_text(encoding="utf-8") == "the cat\n"
     listing = tmp_path / "pages.txt"
     listing.write_text(f"{FIXTURES / 'hooker' / 'JDH_2_16_40_001.xml'}\nmoved.xml\n", "utf-8")
     capsys.readouterr()
