@@ -56,7 +56,7 @@ def main() -> None:
     runs = []
     for variant in args.variants:
         name, _, how = variant.partition(":")
-        config, _, _ = load_config("line", name) if name.endswith(".json") else load_config(name)
+        config, _, _ = load_config(None, name) if name.endswith(".json") else load_config(name)
         torch.manual_seed(0)
         model = CRNN(config, len(alphabet))
         cut = LineSet.extract(lines, config, skipped, variant)
