@@ -1372,6 +1372,8 @@ def test_a_pipe_named_like_an_image_is_not_said_missing(tmp_path):
         os.mkfifo(tmp_path / name)
         with pytest.raises(InkreadError, match=f"{name}: is not a regular file"):
             opener(tmp_path / name)
+        with pytest.raises(InkreadError, match=f"{name}: is not a regular file"):
+            read_data([tmp_path / name])  # train, eval: a shell's <(...) too
 
 
 def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path):
@@ -1382,3 +1384,35 @@ def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(WriteFailed, match="notes.txt: is a file where a folder is wanted"):
         torchfile.write_whole(tmp_path / "notes.txt" / "d" / "m.onnx", lambda f: f.write(b""))
+
+
+def test_a_damaged_tiff_or_exif_is_one_clear_error_or_read_as_stored(tmp_path, monkeypatch):
+    """A multi-page TIFF cut short raised Pillow's TypeError ('Missing dimensions') and a
+    phone's mistyped EXIF tag struct.error, each ending a whole run in a traceback. A TIFF
+    turned by its tag was turned twice (Pillow gives its size upright already)."""
+    import io
+    import struct
+
+    from PIL import Image, ImageOps
+
+    from inkread.data import images
+
+    rng = np.random.default_rng(0)
+    pages = [Image.fromarray((rng.random((200, 300)) * 255).astype(np.uint8)) for _ in range(5)]
+    whole = io.BytesIO()
+    pages[0].save(whole, format="TIFF", save_all=True, append_images=pages[1:],
+                  compression="tiff_deflate")  # fmt: skip
+    (tmp_path / "cut.tif").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    with pytest.raises(InkreadError, match="cut.tif: cannot read image"):
+        images.frame_sizes(tmp_path / "cut.tif")
+    turned = Image.Exif()
+    turned[0x0112] = 6
+    pages[0].save(tmp_path / "t.tif", exif=turned, compression="tiff_lzw")
+    assert images.image_size(tmp_path / "t.tif") == images.load_gray(tmp_path / "t.tif").shape[::-1]
+    pages[0].save(tmp_path / "p.jpg", exif=turned)
+
+    def broken(image):
+        raise struct.error("required argument is not an integer")
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
+    assert images.load_gray(tmp_path / "p.jpg").shape == (200, 300)  # as stored

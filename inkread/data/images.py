@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -30,6 +31,19 @@ MAX_PIXELS = 300_000_000
 MAX_SIDE = 100_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pillow's lower default
 ORIENTATION = 0x0112  # the EXIF tag
+# what Pillow raises for a damaged file, beyond OSError: a TIFF's broken page headers gave
+# TypeError and KeyError, a phone's mistyped EXIF tag struct.error (each had ended a run)
+BROKEN = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    TypeError,
+    KeyError,
+    IndexError,
+    struct.error,
+)
 
 
 OFFICE = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub")  # ZIPs inside
@@ -79,7 +93,7 @@ def _opened(path: Path) -> Image.Image:
             image = Image.open(path)
     except Image.DecompressionBombError:
         raise InkreadError(too_large, path) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except BROKEN as e:
         said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
         raise InkreadError(said, path) from None
     refused = _too_large(image)
@@ -106,14 +120,29 @@ def _orientation(image: Image.Image) -> int | None:
     read; one after them is not looked for."""
     if image.format == "PNG" and not {"exif", "Raw profile type exif"} & set(image.info):
         return None
-    return image.getexif().get(ORIENTATION)
+    if image.format == "TIFF":  # Pillow gives its size, and its pixels, upright already
+        return None
+    try:
+        return image.getexif().get(ORIENTATION)
+    except BROKEN:  # a mistyped tag: read as stored, as _upright reads its pixels
+        return None
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; as it is stored where its EXIF is
+    broken (a phone's mistyped tag had ended the whole run)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except BROKEN:
+        return image
 
 
 def frame_sizes(path: str | Path) -> list[tuple[int, int]]:
     """Each page's width and height of a multi-page file (TIFF), from its headers: each
     bounded before any pixel is decoded, as a single image is."""
     path = Path(path)
-    with _opened(path) as image:
+    with _opened(path) as image, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error below says
         sizes = []
         try:
             for n in range(getattr(image, "n_frames", 1)):
@@ -122,7 +151,7 @@ def frame_sizes(path: str | Path) -> list[tuple[int, int]]:
                 if refused:
                     raise InkreadError(f"page {n + 1}: {refused}", path)
                 sizes.append(image.size)
-        except (OSError, SyntaxError, ValueError, EOFError) as e:
+        except BROKEN as e:
             raise InkreadError(f"cannot read image ({e})", path) from None
     return sizes
 
@@ -137,17 +166,14 @@ def load_frame(path: str | Path, n: int) -> np.ndarray:
             if refused:
                 raise InkreadError(f"page {n + 1}: {refused}", path)
             return to_gray(image)
-        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+        except (*BROKEN, Image.DecompressionBombError) as e:
             raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """Width and height from the file's header alone (as its EXIF orientation turns them)."""
     with _opened(Path(path)) as image:
-        try:
-            turned = _orientation(image) in (5, 6, 7, 8)
-        except (OSError, SyntaxError, ValueError) as e:
-            raise InkreadError(f"cannot read image ({e})", path) from None
+        turned = _orientation(image) in (5, 6, 7, 8)
         width, height = image.size
     return (height, width) if turned else (width, height)
 
@@ -173,8 +199,8 @@ def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     try:
         image.load()
         if exif:
-            image = ImageOps.exif_transpose(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+            image = _upright(image)
+    except BROKEN as e:
         raise InkreadError(f"cannot read image ({e})", path) from None
     return image
 
@@ -247,7 +273,7 @@ def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) ->
     exports do, expected_size (width, height) says so and the rotation is not applied.
     """
     raw = open_image(path, exif=False)
-    upright = ImageOps.exif_transpose(raw)
+    upright = _upright(raw)
     if expected_size and upright.size != expected_size and raw.size == expected_size:
         return to_gray(raw)
     return to_gray(upright)

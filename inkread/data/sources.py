@@ -97,6 +97,8 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     seen.add(resolved)
     if path.is_dir():
         return _folder(path, skipped, seen)
+    if path.exists() and not path.is_file():  # a pipe (a shell's <(...)), a device
+        raise InkreadError("is not a regular file: give a file, a folder or a list", path)
     if not path.is_file():
         raise MissingFile("no such file or folder", path)
     name = path.name.lower()
