@@ -150,6 +150,7 @@ NEW_SCRIPT = 0.5
 # why a training line is left out, where what is said after depends on it
 OUTSIDE = "character outside the alphabet"
 TOO_LONG = "text too long for the image (CTC cannot fit it)"
+SQUEEZED = "line too wide to train on (squeezed to max_width, its text no longer fits)"
 FEW_VAL_LINES = 10  # fewer validation lines than this: a warning that the score is noisy
 
 
@@ -232,17 +233,18 @@ def ctc_fits(labels: list[int], steps: int) -> bool:
     return ctc_length(labels) <= steps
 
 
-def choose_stretch(lines: LineSet, width_reduction: int) -> float:
+def choose_stretch(lines: LineSet, width_reduction: int, max_width: int) -> float:
     """How much wider than its height-scaled aspect a line goes into the network, so that the
     median line's text needs at most DENSITY of its frames; in quarters, at most 3.
 
     Latin hands need 0.24-0.40 of them (Hooker 0.31, Bronod's notarial hand 0.40) and are left
     as they are; Arabic written with its vowels needs 0.58, and 8 % of its lines do not fit
-    at all (BENCHMARKS.md, "Scripts denser than Latin")."""
+    at all (BENCHMARKS.md, "Scripts denser than Latin"). Lines squeezed to max_width are
+    not judged: their density is the squeeze's (four Hooker lines joined widened Latin)."""
     ratios = [
         ctc_length(target_text(text)) / max(image.shape[1] // width_reduction, 1)
         for image, text in zip(lines.images, lines.texts)
-        if target_text(text)
+        if target_text(text) and image.shape[1] < max_width
     ]
     need = float(np.median(ratios)) / DENSITY if ratios else 1.0
     return 1.0 if need <= 1 else min(math.ceil(need * 4) / 4, 3.0)
@@ -330,7 +332,8 @@ def encode(
         if not encoded:
             skipped.add("no text", ident)
         elif not ctc_fits(encoded, int(model.output_lengths(torch.tensor([image.shape[1]])))):
-            skipped.add(TOO_LONG, ident)
+            wide = model.config.width is None and image.shape[1] >= model.config.max_width
+            skipped.add(SQUEEZED if wide else TOO_LONG, ident)
         else:
             images.append(image)
             labels.append(encoded)
@@ -709,7 +712,7 @@ def _cut(
     train_set = LineSet.extract(lines, config, skipped, "cutting training lines")
     if config.stretch is None or tuned:  # as wide as the script needs
         before = config.stretch or 1.0
-        stretch = max(before, choose_stretch(train_set, config.width_reduction))
+        stretch = max(before, choose_stretch(train_set, config.width_reduction, config.max_width))
         config = config.with_changes(stretch=stretch)
         if stretch != before:
             say(
@@ -967,7 +970,10 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         save_last(0)  # from here on a kill leaves a run that --resume goes on with
 
     if finished:
-        say(f"warning: --resume: nothing left to do: the run in {out} has finished")
+        say(
+            f"warning: --resume: nothing left to do: the run in {out} has finished"
+            + (f" its {epoch} epochs (more --epochs train it on)" if epoch >= hyper.epochs else "")
+        )
         kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
     if not stop and (epoch >= hyper.epochs or (budget and elapsed() >= budget)):

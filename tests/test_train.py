@@ -600,10 +600,13 @@ def test_a_script_denser_than_latin_is_widened_until_ctc_has_room():
 
     latin = "My dear Dyer, your letter of July 13"  # 36 characters, 100 frames
     vocalised = "وَالسَّلَامُ عَلى رَسُولهِ المَبْعُوثِ لبَيان الحَلَالِ"  # 55 characters, 100 frames
-    assert choose_stretch(lines(latin, 400), 4) == 1.0
-    assert choose_stretch(lines(vocalised, 400), 4) == 1.25  # 0.55 of its frames / 0.45
-    assert choose_stretch(lines(vocalised, 200), 4) == 2.5
-    assert choose_stretch(lines(vocalised, 20), 4) == 3.0  # at most
+    assert choose_stretch(lines(latin, 400), 4, 2000) == 1.0
+    assert choose_stretch(lines(vocalised, 400), 4, 2000) == 1.25  # 0.55 of its frames / 0.45
+    assert choose_stretch(lines(vocalised, 200), 4, 2000) == 2.5
+    assert choose_stretch(lines(vocalised, 20), 4, 2000) == 3.0  # at most
+    # a line squeezed to max_width is dense by the squeeze: four Latin lines joined had
+    # widened every line of a Latin collection
+    assert choose_stretch(lines(latin * 8, 2000), 4, 2000) == 1.0
 
     widened = PRESETS["line"].with_changes(stretch=1.5)
     assert sized(np.zeros((96, 800), np.uint8), widened).shape == (48, 600)
@@ -807,7 +810,7 @@ def test_a_schedulers_term_to_the_whole_job_saves_the_run(tmp_path):
     assert state["step"] > 5  # saved where it stopped, after the first epoch
 
 
-def test_killed_between_its_two_saves_a_run_keeps_its_best_model(tmp_path):
+def test_killed_between_its_two_saves_a_run_keeps_its_best_model(tmp_path, capsys):
     """A kill after best.pt was saved and before last.pt recorded its score: the resumed
     run redid the epoch and let a worse model replace best.pt."""
     from inkread import torchfile
@@ -825,3 +828,25 @@ def test_killed_between_its_two_saves_a_run_keeps_its_best_model(tmp_path):
     assert run_cli(*args, "--epochs", 2, "--no-char-lm", "--resume") == 0
     assert checkpoint.read(run / "best.pt")["meta"]["epoch"] == 1
     assert checkpoint.read(run / "best.pt")["meta"]["val_cer"] == 0.0
+    # resumed again with no more epochs: finished, and what would train it on is named
+    assert run_cli("train", "--out", run, "--resume", "--max-minutes", 5) == 0
+    assert "has finished its 2 epochs (more --epochs train it on)" in capsys.readouterr().err
+
+
+def test_a_line_squeezed_to_train_on_is_said_so():
+    """A 770-character line, wide enough at its own width, is squeezed to max_width for
+    training: it was skipped as 'text too long for the image', which it is not."""
+    from inkread.alphabet import Alphabet
+    from inkread.data.lines import Skipped
+    from inkread.model.config import PRESETS
+    from inkread.model.network import CRNN
+    from inkread.train import SQUEEZED, TOO_LONG, LineSet, encode
+
+    config = PRESETS["line"].with_changes(stretch=1.0)
+    model = CRNN(config, 2)
+    width = config.max_width
+    lines = LineSet([np.zeros((48, width), np.uint8), np.zeros((48, 400), np.uint8)],
+                    ["a" * 600, "a" * 150], ["wide", "narrow"])  # fmt: skip
+    skipped = Skipped()
+    assert encode(lines, Alphabet("a"), model, skipped) == ([], [])
+    assert skipped.reasons == {SQUEEZED: 1, TOO_LONG: 1}
