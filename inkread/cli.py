@@ -102,7 +102,7 @@ LmOpt = Annotated[
     typer.Option("--lm", help="language model: ARPA n-gram, or LSTM (inkread lm build --lstm)"),
 ]
 BeamWidth = Annotated[int | None, typer.Option(min=1, max=1024, help="beam width (default 32)")]
-LmWeight = Annotated[float | None, typer.Option(min=0, help="language model weight")]
+LmWeight = Annotated[float | None, typer.Option(help="language model weight (0 or more)")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
 
@@ -127,6 +127,8 @@ def _decoder(
     for flag, value in (("--lm-weight", weight), ("--lm-bonus", bonus)):
         if value is not None and not math.isfinite(value):
             raise InkreadError(f"{flag} must be a number, not {value}")
+    if weight is not None and weight < 0:  # it turns the model against what it knows
+        raise InkreadError(f"--lm-weight must be 0 or more, not {weight:g}")
     given = [
         flag
         for flag, value in (
