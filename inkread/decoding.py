@@ -267,7 +267,11 @@ class BeamSearch:
                 )
             beams = new
         finished = [(text, self._score(beam) + self._finish(beam)) for text, beam in beams.items()]
-        finished = [(t, s) for t, s in finished if s > NEG] or finished
+        finished = [(t, s) for t, s in finished if s > NEG]
+        if not finished and beams:  # each ends in a word --lexicon lacks ("impos" of
+            # "improper"): the line as best path reads it, not a cut word scored -Infinity
+            score = max(self._score(beam) for beam in beams.values())
+            return [(greedy(log_probs, alphabet).text, float(score))][:k]
         finished.sort(key=lambda ts: -ts[1])
         return [(t, float(s)) for t, s in finished[:k]]
 
@@ -393,6 +397,8 @@ def decode_all(
     context = mp.get_context("fork")
     with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
         chunk = max(1, len(log_probs) // (4 * workers))
+        if deadline is not None:  # the deadline is seen between chunks: a chunk of 80
+            chunk = min(chunk, 8)  # lines over a network that reads little took 35 s past it
         return on_time(pool.imap(_decode_one, log_probs, chunksize=chunk))
 
 

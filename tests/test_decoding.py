@@ -282,3 +282,13 @@ def test_a_word_models_words_are_those_beam_search_looks_up():
     lp = frames([1, 0, 1, 2, 5, 4, 3], 6)  # reads "aab, c"
     lm = build(["ab, c.", "ab, ab, c."], 2, words=True)
     assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, alphabet).text == "ab, c"
+
+
+def test_a_line_ending_in_a_word_the_lexicon_lacks_reads_by_best_path():
+    """Every beam ending in a cut word ("ca" of "cab") scored -inf: the first of them was
+    taken in no useful order, and JSON's n-best held -Infinity, which no parser reads."""
+    lp = frames([1, 2, 4, 3, 1], 5, p=0.99)  # "ab ca"
+    lm = build(["ab cab", "cab ab"], 2, words=True)
+    search = BeamSearch(2, lm, weight=1.0, lexicon=True, keep=3)
+    [(text, score)] = search.nbest(lp, ALPHABET, 3)
+    assert text == greedy(lp, ALPHABET).text == "ab ca" and math.isfinite(score)
