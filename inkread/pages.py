@@ -200,11 +200,11 @@ def open_inputs(
         return [Document(path, path, [Line(id=path.stem, image=path, source=path)])]
 
     documents = []
+    # among several: a folder's one (malformed) XML beside its images stopped them all
+    several = len(paths) > 1 or any(unpaired.values())
     for path in paths:
         xml = next(paired) if lines_xml and path.suffix.lower() != ".xml" else None
-        documents += (
-            _opened(left_out, document, path, xml) if len(paths) > 1 else document(path, xml)
-        )
+        documents += _opened(left_out, document, path, xml) if several else document(path, xml)
     documents += _without_xml(unpaired, documents, segment, rendered, warn, left_out)
     return _once(documents, warn)
 

@@ -1400,3 +1400,16 @@ def test_read_in_fp32_gives_what_the_exported_model_gives(tmp_path, capsys):
         assert abs(a["confidence"] - b["confidence"]) < 1e-5
     assert run_cli("read", PAGE, "--precision", "fp16") == 2
     assert "fp16" in capsys.readouterr().err
+
+
+def test_a_folders_one_malformed_xml_does_not_stop_its_images(tmp_path, capsys):
+    """An export's truncated metadata XML beside a page image: the only XML of the folder,
+    it was opened alone and its error ended the run before the image was read."""
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", folder / "line.png")
+    (folder / "export_meta.xml").write_text("<PcGts", encoding="utf-8")
+    capsys.readouterr()
+    assert run_cli("read", folder) == 2
+    out, err = capsys.readouterr()
+    assert "proposed for a Royal Medal" in out and "export_meta.xml: malformed XML" in err
