@@ -353,7 +353,10 @@ def segment_pages(
         list[Path], typer.Argument(help="page images, or PAGE/ALTO layouts of regions")
     ],
     out: Annotated[Path, typer.Option(help="the XML file (one page) or a folder")],
-    format: Annotated[str, typer.Option("--format", "-f", help="page | alto")] = "page",
+    format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="page | alto (default page; a layout: its own)"),
+    ] = None,
 ) -> None:
     """Find the text lines of pages and write them as PAGE (or ALTO) XML, without text.
 
@@ -373,10 +376,11 @@ def segment_pages(
         shown_path,
     )
 
-    format = format.lower()
+    asked, format = format, (format or "page").lower()
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     outputs.named_for(out, format, ("page", "alto"))
+    kept_own = False  # a layout given in the other format than --format asked: said once
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
     documents = outputs.not_in(
@@ -404,6 +408,12 @@ def segment_pages(
             elif doc.regions or len(documents) == 1:
                 root, lines = segmented_layout(doc)
                 kind = doc.kind
+                if asked and kind != format and not kept_own:
+                    kept_own = True
+                    _warn(
+                        f"warning: {shown_path(doc.path)}: a layout's lines go into it, as "
+                        f"{kind.upper()}, not --format {format} (read writes {format})"
+                    )
             else:  # among many, a page segmented already is left as it is
                 _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")
                 continue

@@ -937,6 +937,12 @@ def test_lines_are_found_in_a_layout_of_regions_without_lines(tmp_path, capsys, 
     segmented = etree.parse(str(next((tmp_path / "s").iterdir())))
     assert len(segmented.findall(".//{*}TextLine")) == 3  # in the layout's own format
     assert segmented.getroot().tag == tree.getroot().tag
+    other = "alto" if fmt == "page" else "page"  # asked for the other: kept, and said
+    capsys.readouterr()
+    assert (
+        run_cli("segment", tmp_path / "layout.xml", "--format", other, "--out", tmp_path / "t") == 0
+    )
+    assert f"as {fmt.upper()}, not --format {other}" in capsys.readouterr().err
     capsys.readouterr()
     assert run_cli("read", tmp_path / "layout.xml", "--format", fmt, "--out", tmp_path / "o") == 0
     written = etree.parse(str(tmp_path / "o" / f"layout.{fmt}.xml"))
