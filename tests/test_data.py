@@ -1416,3 +1416,14 @@ def test_a_damaged_tiff_or_exif_is_one_clear_error_or_read_as_stored(tmp_path, m
 
     monkeypatch.setattr(ImageOps, "exif_transpose", broken)
     assert images.load_gray(tmp_path / "p.jpg").shape == (200, 300)  # as stored
+
+
+def test_a_manifests_header_row_is_told_by_its_names(tmp_path):
+    """'filename<TAB>text' was read as an image named 'filename', missing."""
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "a.png")
+    for header in ("filename\ttext", "File_Name\tTranscription", "image\tx"):
+        (tmp_path / "m.tsv").write_text(f"{header}\na.png\tproposed\n", encoding="utf-8")
+        lines, skipped = read_data([tmp_path / "m.tsv"])
+        assert [x.text for x in lines] == ["proposed"] and not len(skipped)
+    (tmp_path / "m.tsv").write_text("a.png\ttext\n", encoding="utf-8")  # an image's text
+    assert [x.text for x in read_data([tmp_path / "m.tsv"])[0]] == ["text"]

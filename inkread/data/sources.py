@@ -387,6 +387,19 @@ def provenance(source: Path | etree._Element) -> str:
     return "theirs"
 
 
+HEADERS = {"image", "image_path", "path", "file", "filename", "file_name"}
+
+
+def _header(image: str, text: str) -> bool:
+    """A manifest's first row naming its columns: a known name for the image's, or one
+    without an image's suffix beside "text" ("filename", "text" had been a missing image)."""
+    name = image.strip().lower()
+    if name in HEADERS:
+        return True
+    named = text.strip().lower() in ("text", "transcription", "label", "gt", "ground_truth")
+    return named and not name.endswith(IMAGE_SUFFIXES)
+
+
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     rows = [x for x in _text_lines(path) if x.strip() and not x.startswith("#")]
     if rows and all("\t" in x for x in rows):  # Excel's "Text (tab delimited)": a manifest
@@ -452,8 +465,8 @@ def _manifest(path: Path, skipped: Skipped, spreadsheet: bool = False) -> list[L
             continue
         if spreadsheet or len(image) > 1 and image[0] == image[-1] == '"':  # or QUOTE_ALL
             image, text = _unquoted(image, whole=True), _unquoted(text, whole=True)
-        if n == 1 and image.strip().lower() in ("image", "image_path", "path", "file"):
-            continue  # a header row
+        if n == 1 and _header(image, text):
+            continue
         lines.append(
             Line(
                 id=f"{path.name}:{n}",
