@@ -1,9 +1,9 @@
 """Where a command's outputs go, and what they may never replace.
 
 An output never takes the place of an input, a line's transcription (.gt.txt), XML a
-person wrote or corrected, or a plain text file beside its page; a run cut short and run
-again knows its finished outputs from half ones. `read` and `segment` ask here before they
-write.
+person wrote or corrected, a plain text file beside its page, or (a language model's) any
+file but an earlier model; a run cut short and run again knows its finished outputs from
+half ones. `read`, `segment` and `lm build` ask here before they write.
 """
 
 from __future__ import annotations
