@@ -640,14 +640,20 @@ def _read_lines(
     if not opts.val:
         train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
         pages = {x.source for x in val_lines} - {x.source for x in train_lines}
+        whole = bool(pages and val_lines and val_lines[0].page_size)
+        shared = bool(val_lines) and not pages and val_lines[0].page_size is not None
         say(
-            f"no --val given: holding out {len(val_lines)} of the training lines"
+            ("warning: " if shared else "")
+            + f"no --val given: holding out {len(val_lines)} of the training lines"
+            + (f" ({len(pages)} whole page{'s' if len(pages) > 1 else ''})" if whole else "")
+            + " for validation"
             + (
-                f" ({len(pages)} whole page{'s' if len(pages) > 1 else ''})"
-                if pages and val_lines[0].page_size
+                # under ten pages none is held out whole: its lines' page-mates are learnt
+                ", from pages it trains on: its score will promise more than a new page "
+                "gives (--val PAGES holds pages apart)"
+                if shared
                 else ""
             )
-            + " for validation"
         )
     return train_lines, val_lines, skipped, val_skipped
 

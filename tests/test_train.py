@@ -850,3 +850,13 @@ def test_a_line_squeezed_to_train_on_is_said_so():
     skipped = Skipped()
     assert encode(lines, Alphabet("a"), model, skipped) == ([], [])
     assert skipped.reasons == {SQUEEZED: 1, TOO_LONG: 1}
+
+
+def test_lines_held_out_of_pages_it_trains_on_are_warned_of(tmp_path, capsys):
+    """Under ten pages no page is held out whole: its held-out lines' page-mates are learnt,
+    and the score flatters; it was said on a terminal only, not as a warning."""
+    page = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+    args = ("train", "--train", page, "--epochs", 1, "--no-char-lm", "--out", tmp_path / "r")
+    assert run_cli(*args) == 0
+    err = capsys.readouterr().err
+    assert "warning: no --val given: holding out" in err and "from pages it trains on" in err
