@@ -45,6 +45,8 @@ from inkread.data import (
 )
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
+from inkread.data.page import text_in_regions_only
+from inkread.data.xml import parse
 from inkread.decoding import (
     BEAM_WIDTH,
     LM_DEFAULTS,
@@ -611,9 +613,9 @@ def _read_lines(
 ) -> tuple[list[Line], list[Line], Skipped, Skipped]:
     """The training and validation lines with text, and what was skipped of each; with no
     --val, validation lines held out of the training data, none of them trained on."""
-    train_lines, skipped = read_data(opts.train)
+    read, skipped = read_data(opts.train)
     val_lines, val_skipped = read_data(opts.val) if opts.val else ([], Skipped())
-    train_lines = with_text(train_lines, skipped)
+    train_lines = with_text(read, skipped)
     val_lines = with_text(val_lines, val_skipped)
     for note in (redrawn_note(train_lines), redrawn_note(val_lines)):
         if note:
@@ -622,6 +624,7 @@ def _read_lines(
         raise InkreadError(
             f"no usable training lines in {' '.join(opts.train)}"
             + (f" ({skipped.summary()})" if len(skipped) else "")
+            + _in_regions(read)
         )
     if opts.val and not val_lines:
         raise InkreadError(
@@ -656,6 +659,20 @@ def _read_lines(
             )
         )
     return train_lines, val_lines, skipped, val_skipped
+
+
+def _in_regions(lines: list[Line]) -> str:
+    """Why lines of PAGE files have no text, where it is that their regions hold it."""
+    for source in sorted({x.source for x in lines if x.source.suffix.lower() == ".xml"})[:20]:
+        try:
+            if text_in_regions_only(parse(source).getroot()):
+                return (
+                    f"; {source.name} holds its text in its regions, not in their lines: "
+                    "export it with the text line by line (inkread learns a line's own text)"
+                )
+        except InkreadError:
+            continue
+    return ""
 
 
 def _text_lm(

@@ -860,3 +860,23 @@ def test_lines_held_out_of_pages_it_trains_on_are_warned_of(tmp_path, capsys):
     assert run_cli(*args) == 0
     err = capsys.readouterr().err
     assert "warning: no --val given: holding out" in err and "from pages it trains on" in err
+
+
+def test_text_held_by_regions_only_is_named_when_no_line_has_any(tmp_path, capsys):
+    """A page exported with its text region by region: training said only '11 no text'."""
+    from lxml import etree
+
+    page = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+    root = etree.parse(str(page)).getroot()
+    texts = []
+    for line in root.iter("{*}TextLine"):
+        for equiv in line.findall("{*}TextEquiv"):
+            texts.append(equiv.findtext("{*}Unicode") or "")
+            line.remove(equiv)
+    region = next(root.iter("{*}TextRegion"))
+    equiv = etree.SubElement(region, etree.QName(region, "TextEquiv"))
+    etree.SubElement(equiv, etree.QName(region, "Unicode")).text = "\n".join(texts)
+    (tmp_path / "p.xml").write_bytes(etree.tostring(root))
+    shutil.copy(page.with_suffix(".jpg"), tmp_path)
+    assert run_cli("train", "--train", tmp_path / "p.xml", "--out", tmp_path / "r") == 2
+    assert "p.xml holds its text in its regions, not in their lines" in capsys.readouterr().err

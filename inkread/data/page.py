@@ -175,6 +175,17 @@ def _page(path: Path, root: etree._Element) -> tuple[etree._Element, Path, tuple
     return page, image, size
 
 
+def text_in_regions_only(root: etree._Element) -> bool:
+    """Whether a page's text is transcribed region by region and none line by line (as
+    Transkribus may export it): its lines hold no text to learn from."""
+    if any(_text(line) for line in descendants(root, "TextLine")):
+        return False
+    return any(
+        _text(region) and not children(region, "TextRegion")
+        for region in descendants(root, "TextRegion")
+    )
+
+
 def read(path: Path, root: etree._Element) -> list[Line]:
     if not children(root, "Page"):
         return []
