@@ -153,6 +153,7 @@ NEW_SCRIPT = 0.5
 OUTSIDE = "character outside the alphabet"
 TOO_LONG = "text too long for the image (CTC cannot fit it)"
 SQUEEZED = "line too wide to train on (squeezed to max_width, its text no longer fits)"
+TINY, SMALLEST = "line image under 6 pixels high or wide", 6  # scaled up 10 times: a blur
 FEW_VAL_LINES = 10  # fewer validation lines than this: a warning that the score is noisy
 
 
@@ -198,7 +199,8 @@ class LineSet:
         desc: str,
         reading: bool = False,
     ) -> LineSet:
-        """`reading`: sized as reading sizes them (validation lines, to score as read)."""
+        """`reading`: sized as reading sizes them (validation lines, to score as read); else
+        a line too small to show its letters is skipped, not learnt from."""
         images, texts, ids = [], [], []
         for line, crop in tqdm(
             line_images(lines, skipped, straight=config.straighten),
@@ -208,6 +210,9 @@ class LineSet:
             leave=False,
             unit="line",
         ):
+            if not reading and min(crop.shape) < SMALLEST:
+                skipped.add(TINY, line.where)
+                continue
             images.append(sized(crop, config, reading))
             texts.append(line.text)
             ids.append(line.where)

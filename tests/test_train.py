@@ -880,3 +880,22 @@ def test_text_held_by_regions_only_is_named_when_no_line_has_any(tmp_path, capsy
     shutil.copy(page.with_suffix(".jpg"), tmp_path)
     assert run_cli("train", "--train", tmp_path / "p.xml", "--out", tmp_path / "r") == 2
     assert "p.xml holds its text in its regions, not in their lines" in capsys.readouterr().err
+
+
+def test_line_images_too_small_to_show_letters_are_skipped_in_training(tmp_path):
+    """A 5-pixel-high line scaled ten times up, or a 1 x 1 image, was learnt from unsaid."""
+    from PIL import Image
+
+    from inkread.data import read_data
+    from inkread.data.lines import Skipped
+    from inkread.model.config import PRESETS
+    from inkread.train import TINY, LineSet
+
+    for name, size in (("flat", (200, 5)), ("dot", (1, 1)), ("fine", (200, 40))):
+        Image.new("L", size, 255).save(tmp_path / f"{name}.png")
+        (tmp_path / f"{name}.gt.txt").write_text("a line", encoding="utf-8")
+    lines, _ = read_data([tmp_path])
+    skipped = Skipped()
+    kept = LineSet.extract(lines, PRESETS["line"], skipped, "cutting")
+    assert kept.texts == ["a line"] and skipped.reasons == {TINY: 2}
+    assert len(LineSet.extract(lines, PRESETS["line"], Skipped(), "", reading=True).texts) == 3
