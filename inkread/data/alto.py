@@ -306,7 +306,7 @@ def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
 def digest(root: etree._Element, kind: str = "digest") -> str:
     """The fingerprint of all the text it holds, words, glyphs and hyphens (page.digest)."""
     texts = (e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
-    return text_digest(texts, "all" if kind == "sha1" else "xml")
+    return text_digest(texts, kind)
 
 
 def mark(root: etree._Element, done: str = "Text read") -> None:

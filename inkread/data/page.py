@@ -387,7 +387,7 @@ def digest(root: etree._Element, kind: str = "digest") -> str:
     """The fingerprint of all the text it holds, at every level (xml.text_digest): a
     person may correct a word and not its line, and that is work not to write over."""
     texts = (e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText"))
-    return text_digest(texts, "all" if kind == "sha1" else "xml")
+    return text_digest(texts, kind)
 
 
 def mark(root: etree._Element, done: str = "Text read") -> None:
