@@ -1187,7 +1187,7 @@ class _Polite:
     def __init__(self) -> None:
         self.asked: int | None = None
         self.before: dict[int, object] = {}
-        self.pid = os.getpid()  # a forked loader worker inherits the handler: it just ends
+        self.pid = os.getpid()  # a forked loader worker inherits the handler (_ask)
 
     def __enter__(self) -> _Polite:
         if threading.current_thread() is threading.main_thread():  # signals go there only
@@ -1200,7 +1200,10 @@ class _Polite:
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
     def _ask(self, signum: int, frame: object) -> None:
-        if self.asked is not None or os.getpid() != self.pid:
+        if os.getpid() != self.pid:  # a loader worker, forked and not yet started: the
+            return  # main process stops and ends it (raising here, mid-fork, printed a
+            # traceback and could leave the run waiting on a worker that never began)
+        if self.asked is not None:
             raise KeyboardInterrupt
         self.asked = signum
         print("stopping after this step, to save it (again: at once)", file=sys.stderr)
