@@ -137,6 +137,15 @@ def _upright(image: Image.Image) -> Image.Image:
         return image
 
 
+def _sought(image: Image.Image, n: int, path: Path) -> Image.Image:
+    """Page n of a multi-page image, bounded as a single image is, before it is decoded."""
+    image.seek(n)
+    refused = _too_large(image)
+    if refused:
+        raise InkreadError(f"page {n + 1}: {refused}", path)
+    return image
+
+
 def frame_sizes(path: str | Path) -> list[tuple[int, int]]:
     """Each page's width and height of a multi-page file (TIFF), from its headers: each
     bounded before any pixel is decoded, as a single image is."""
@@ -146,11 +155,7 @@ def frame_sizes(path: str | Path) -> list[tuple[int, int]]:
         sizes = []
         try:
             for n in range(getattr(image, "n_frames", 1)):
-                image.seek(n)
-                refused = _too_large(image)
-                if refused:
-                    raise InkreadError(f"page {n + 1}: {refused}", path)
-                sizes.append(image.size)
+                sizes.append(_sought(image, n, path).size)
         except BROKEN as e:
             raise InkreadError(f"cannot read image ({e})", path) from None
     return sizes
@@ -161,11 +166,7 @@ def load_frame(path: str | Path, n: int) -> np.ndarray:
     path = Path(path)
     with _opened(path) as image:
         try:
-            image.seek(n)
-            refused = _too_large(image)
-            if refused:
-                raise InkreadError(f"page {n + 1}: {refused}", path)
-            return to_gray(image)
+            return to_gray(_sought(image, n, path))
         except (*BROKEN, Image.DecompressionBombError) as e:
             raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
 
