@@ -517,6 +517,7 @@ def train(
     ] = None,
 ) -> None:
     """Train a recognizer on transcribed lines."""
+    started = time.monotonic()  # before torch's import (2-3 s): --max-minutes counts it
     from inkread.train import Options
     from inkread.train import train as run
 
@@ -542,6 +543,7 @@ def train(
             char_lm=char_lm,
             lm_text=lm_text or [],
             lstm_lm=lstm_lm,
+            started=started,
         ),
         say=_say,
     )

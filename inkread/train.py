@@ -180,6 +180,9 @@ class Options:
     char_lm: bool | None = None
     lm_text: list[Path] = field(default_factory=list)  # more text for that LM
     lstm_lm: bool | None = None  # also offer an LSTM of that text (None: on; resumed: as begun)
+    # when --max-minutes began to count (time.monotonic()): the command's start, before its
+    # 2-3 s of imports, which had made one-minute runs end that late; None: train() called
+    started: float | None = None
 
 
 @dataclass
@@ -839,7 +842,7 @@ def _meta(
 
 
 def _train(opts: Options, say: Callable[[str], None]) -> dict:
-    clock = time.monotonic()
+    clock = time.monotonic() if opts.started is None else opts.started
     out = Path(opts.out)
     last_path, best_path, metrics_path = out / "last.pt", out / "best.pt", out / "metrics.jsonl"
     device = pick_device(opts.device)

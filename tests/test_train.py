@@ -120,6 +120,30 @@ def test_no_char_lm_holds_on_resume_of_a_run_that_did_not_record_it(tmp_path):
     assert "lm" not in best and best["meta"]["char_lm"] is False
 
 
+def test_budget_counts_from_the_commands_start(tmp_path):
+    """The command's imports (torch: 2-3 s) come out of --max-minutes too: a run given 30 s
+    whose first 25 were spent before training began ends within the 5 left (it had trained
+    for the whole 30 after them)."""
+    from inkread.train import Options, train
+
+    manifest = write_lines(tmp_path / "data")
+    began = time.monotonic()
+    opts = Options(
+        train=[str(manifest)],
+        val=[str(manifest)],
+        out=tmp_path / "run",
+        max_minutes=0.5,
+        epochs=100000,
+        batch_size=2,
+        char_lm=False,
+        lstm_lm=False,
+        started=began - 25,
+    )
+    train(opts, say=lambda message: None)
+    assert time.monotonic() - began < 8
+    assert checkpoint.load(tmp_path / "run" / "best.pt")
+
+
 @pytest.mark.parametrize("lstm", [False, True])
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
     """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The
