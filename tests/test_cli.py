@@ -430,8 +430,9 @@ def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt,
 
 
 def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, capsys):
-    """Lines that share an id, a line given by its baseline alone (both invalid in the
-    schema, both read), and a line off the page that cannot be read: the output is valid,
+    """Lines that share an id, a line given by its baseline alone, points as decimals in
+    exponent form (all invalid in the schema, all read), and a line off the page that cannot
+    be read: the output is valid,
     and the line not read keeps no old text to pass for what was read."""
     tree = etree.parse(str(PAGE))
     lines = tree.findall(".//{*}TextLine")
@@ -439,6 +440,9 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
     lines[3].remove(lines[3].find("{*}Coords"))
     lines[4].remove(lines[4].find("{*}Baseline"))
     lines[4].find("{*}Coords").set("points", "800,10 900,10 900,50 800,50")
+    for shape in (lines[5].find("{*}Coords"), lines[5].find("{*}Baseline")):  # read, invalid
+        xy = [p.split(",") for p in shape.get("points").split()]
+        shape.set("points", " ".join(f"{float(x):e},{y}.0" for x, y in xy))
     old = lines[4].findtext("{*}TextEquiv/{*}Unicode")
     (tmp_path / "in").mkdir()
     tree.write(str(tmp_path / "in" / PAGE.name))

@@ -279,14 +279,16 @@ def add_lines(root: etree._Element, lines: list[Line]) -> None:
 
 
 _AFTER_TEXT = ("TextStyle", "UserDefined", "Labels")
+WHOLE_POINTS = re.compile(r"([0-9]+,[0-9]+ )+[0-9]+,[0-9]+")  # the schema's PointsType
 
 
 def within_schema(root: etree._Element) -> None:
     """Mend what Transkribus writes and the PAGE schema forbids, as eScriptorium refuses a
     file that does not validate: its own TranskribusMetadata element (Transkribus reads a
     page without it), Relations with no Relation, and points a pixel or two off the page's
-    left or top edge; and points past its right or bottom edge, which importers take
-    badly."""
+    left or top edge; points past its right or bottom edge, which importers take badly;
+    and points written as decimals or in exponent form ("4.8e1,113.0"), which inkread reads
+    and the schema's whole numbers refuse."""
     page = child(root, "Page")
     width, height = (
         page.get(k, "") if page is not None else "" for k in ("imageWidth", "imageHeight")
@@ -301,7 +303,7 @@ def within_schema(root: etree._Element) -> None:
             if found is None:
                 continue
             within = found.clip(0, top) if top and min(top) >= 0 else found.clip(0)
-            if (within != found).any():
+            if (within != found).any() or not WHOLE_POINTS.fullmatch(element.get("points")):
                 element.set("points", point_list(within))
 
 
