@@ -432,8 +432,8 @@ def test_xml_output_validates_and_holds_the_text(overfit, tmp_path, source, fmt,
 def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, capsys):
     """Lines that share an id, a line given by its baseline alone, points as decimals in
     exponent form (all invalid in the schema, all read), and a line off the page that cannot
-    be read: the output is valid,
-    and the line not read keeps no old text to pass for what was read."""
+    be read: the output is valid, and the line not read keeps no old text to pass for what
+    was read."""
     tree = etree.parse(str(PAGE))
     lines = tree.findall(".//{*}TextLine")
     lines[2].set("id", lines[1].get("id"))
