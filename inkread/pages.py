@@ -173,15 +173,19 @@ def open_inputs(
             if xml:  # its images are read through their XML; those that have none, alone
                 unpaired[path] = media
             else:
-                paths += [page for p in media for page in _opened(left_out, pages_of, p, rendered)]
+                paths += [
+                    page
+                    for p in media
+                    for page in _opened(left_out, pages_of, p, rendered, left_out)
+                ]
         elif not path.exists():
             if left_out is None or raw in inputs:  # a name given on the command line: a typo
                 raise MissingFile("no such file or folder", path)
             left_out(MissingFile("no such file or folder (named in a list)", path))
         elif len(entries) > 1:
-            paths += _opened(left_out, pages_of, path, rendered)
+            paths += _opened(left_out, pages_of, path, rendered, left_out)
         else:
-            paths += pages_of(path, rendered)
+            paths += pages_of(path, rendered, left_out)
     images = [p for p in paths if p.suffix.lower() != ".xml"]
     if lines_xml and len(lines_xml) != len(images):
         raise InkreadError(
@@ -389,7 +393,11 @@ PDF_DPI = 300
 PAGED = (".pdf", ".tif", ".tiff")
 
 
-def pages_of(path: Path, into: Path | None = None) -> list[Path]:
+def pages_of(
+    path: Path,
+    into: Path | None = None,
+    left_out: Callable[[InkreadError], None] | None = None,
+) -> list[Path]:
     """A PDF or multi-page TIFF as one image file per page; anything else as itself.
 
     Each page's file is written when it is first wanted (rendered) and, where it is this
@@ -398,11 +406,12 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     took gigabytes of a temporary folder that may be memory. A PDF beside a TIFF of the
     same name (an export beside its master) names its pages scan-pdf_p001 and scan-tif_p001,
     or their outputs would overwrite each other; so does a PDF beside a file named as its
-    page would be."""
+    page would be. Given left_out, a TIFF's pages that cannot be read go there, and the
+    others are still read."""
     suffix = path.suffix.lower()
     if suffix not in PAGED:
         return [path]
-    sizes = _page_sizes(path)
+    sizes = _page_sizes(path, left_out)
     if suffix != ".pdf" and len(sizes) == 1:
         return [path]
     kept = into is None
@@ -425,6 +434,8 @@ def pages_of(path: Path, into: Path | None = None) -> list[Path]:
     stem = f"{path.stem}-{suffix[1:]}" if twins else path.stem
     out = []
     for n, size in enumerate(sizes):
+        if size is None:  # too large, said to left_out
+            continue
         target = into / f"{stem}_p{n + 1:03d}.png"
         _PAGES[target] = _Page(path, n, size, path.parent / target.name if kept else None)
         out.append(target)
@@ -480,12 +491,14 @@ def page_size(path: Path) -> tuple[int, int]:
     return page.size if page is not None else image_size(path)
 
 
-def _page_sizes(path: Path) -> list[tuple[int, int]]:
+def _page_sizes(
+    path: Path, left_out: Callable[[InkreadError], None] | None
+) -> list[tuple[int, int] | None]:
     if path.suffix.lower() == ".pdf":
         scale = PDF_DPI / 72
         sizes = [page.get_size() for page in _pdf(path)]
         return [(round(w * scale), round(h * scale)) for w, h in sizes]
-    return frame_sizes(path)
+    return frame_sizes(path, left_out)
 
 
 def _pdf(path: Path):

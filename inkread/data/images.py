@@ -6,10 +6,13 @@ whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import struct
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -146,25 +149,67 @@ def _sought(image: Image.Image, n: int, path: Path) -> Image.Image:
     return image
 
 
-def frame_sizes(path: str | Path) -> list[tuple[int, int]]:
+_KEPT: list[tuple[Path, tuple[int, int], Image.Image]] = []  # the one multi-page file open
+_KEPT_LOCK = threading.Lock()  # a page is sought and decoded by one caller at a time
+
+
+def _kept_open(path: Path) -> Image.Image:
+    """The multi-page file, kept open while its pages are read: Pillow finds page n by
+    walking the n page headers before it, once for each time the file is opened; opened
+    anew for each page, a TIFF of 1,500 blank pages took 2 minutes to render."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)  # a file changed since is opened anew
+    except OSError:
+        stamp = (0, 0)  # not there: _opened says so
+    if _KEPT and _KEPT[0][:2] == (path, stamp):
+        return _KEPT[0][2]
+    image = _opened(path)
+    while _KEPT:
+        _KEPT.pop()[2].close()
+    _KEPT.append((path, stamp, image))
+    return image
+
+
+def frame_sizes(
+    path: str | Path, left_out: Callable[[InkreadError], None] | None = None
+) -> list[tuple[int, int] | None]:
     """Each page's width and height of a multi-page file (TIFF), from its headers: each
-    bounded before any pixel is decoded, as a single image is."""
+    bounded before any pixel is decoded, as a single image is. Given left_out, a page too
+    large is None, and a page whose header is broken ends the list (the pages after it are
+    found through it), each said to left_out: the pages before it are still read. Without
+    it, either refuses the file."""
     path = Path(path)
-    with _opened(path) as image, warnings.catch_warnings():
+    sizes: list[tuple[int, int] | None] = []
+    with _KEPT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error below says
-        sizes = []
+        image = _kept_open(path)
         try:
-            for n in range(getattr(image, "n_frames", 1)):
+            count = range(getattr(image, "n_frames", 1))
+        except BROKEN:  # a broken header somewhere: the pages before it are found one by one
+            count = itertools.count()
+        for n in count:
+            try:
                 sizes.append(_sought(image, n, path).size)
-        except BROKEN as e:
-            raise InkreadError(f"cannot read image ({e})", path) from None
+            except InkreadError as e:  # too large: the next page is still found
+                if left_out is None:
+                    raise
+                left_out(e)
+                sizes.append(None)
+            except BROKEN as e:
+                if left_out is None or n == 0:
+                    raise InkreadError(f"cannot read image ({e})", path) from None
+                left_out(InkreadError(f"page {n + 1} and after: cannot read ({e})", path))
+                break
     return sizes
 
 
 def load_frame(path: str | Path, n: int) -> np.ndarray:
     """Page n of a multi-page file as 8-bit gray, bounded before it is decoded."""
     path = Path(path)
-    with _opened(path) as image:
+    with _KEPT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error below says
+        image = _kept_open(path)
         try:
             return to_gray(_sought(image, n, path))
         except (*BROKEN, Image.DecompressionBombError) as e:
