@@ -45,6 +45,14 @@ def spelled(chars: str) -> str:
     )
 
 
+def in_word(char: str) -> bool:
+    """Whether a character belongs to a word of a word language model: letters, and the
+    marks and joiners written within them. With letters alone, pointed Hebrew, voweled
+    Arabic, Devanagari's vowel signs and a Latin abbreviation's macron (q̄) cut their words
+    into pieces that no text holds."""
+    return char.isalpha() or unicodedata.category(char)[0] == "M" or char in "\u200c\u200d"
+
+
 def right_to_left(text: str) -> bool:
     """Whether a line reads right to left: most of its strong characters are Hebrew, Arabic or
     another right-to-left script. The majority, not the first letter, decides, because a

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from inkread.alphabet import Alphabet, reading_order, right_to_left
+from inkread.alphabet import Alphabet, in_word, reading_order, right_to_left
 
 
 @dataclass
@@ -288,7 +288,7 @@ class BeamSearch:
             token = "<sp>" if char == " " else char
             score = beam.lm + self.weight * lm.logp(beam.state, token) + self.bonus
             return score, self._push(beam.state, token), ""
-        if char.isalpha():
+        if in_word(char):
             word = beam.word + char
             if self._prefixes is not None and word not in self._prefixes:
                 return None

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inkread import torchfile
-from inkread.alphabet import clean_text, display_order
+from inkread.alphabet import clean_text, display_order, in_word
 from inkread.data.sources import decoded, text_lines
 from inkread.errors import InkreadError
 
@@ -45,9 +45,10 @@ def tokens(line: str, words: bool) -> list[str]:
 
 def words_of(line: str) -> list[str]:
     """The words of a word model, as beam search tells them (decoding.BeamSearch): runs of
-    letters, punctuation and numbers between them passing. Split at spaces, "year," and
-    "CAMP." were words that no reading ever looks up: --lexicon read "THE CAMP." as "THE A."."""
-    return ["".join(run) for letters, run in itertools.groupby(line, str.isalpha) if letters]
+    letters (and the marks and joiners within them: alphabet.in_word), punctuation and
+    numbers between them passing. Split at spaces, "year," and "CAMP." were words that no
+    reading ever looks up: --lexicon read "THE CAMP." as "THE A."."""
+    return ["".join(run) for letters, run in itertools.groupby(line, in_word) if letters]
 
 
 # KenLM's models and large corpora travel compressed (lm.arpa.gz): told by their first bytes

@@ -284,6 +284,21 @@ def test_a_word_models_words_are_those_beam_search_looks_up():
     assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, alphabet).text == "ab, c"
 
 
+def test_a_words_marks_and_joiners_stay_in_it():
+    """Words were runs of letters alone: a word model of pointed Hebrew, voweled Arabic,
+    Devanagari or a Latin abbreviation (q̄) held letters and fragments, not its words."""
+    from inkread.alphabet import display_order
+    from inkread.lm import tokens
+
+    for line in ("dixit q\u0304 d\u0304ns,", "שָׁלוֹם", "नमस्ते 1850", "كَتَبَ", "می\u200cخواهم"):
+        words = display_order(line).replace(",", "").replace("1850", "").split()
+        assert tokens(line, words=True) == words, line  # in the order the model writes
+    alphabet = Alphabet("q\u0304ab ")  # q=1 macron=2 a=3 b=4 space=5
+    lp = frames([1, 2, 5, 3, 4], 6, p=0.6)  # "q̄ ab", the macron unsure
+    lm = build(["q\u0304 ab", "ab q\u0304 ab"], 2, words=True)
+    assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, alphabet).text == "q\u0304 ab"
+
+
 def test_a_line_ending_in_a_word_the_lexicon_lacks_reads_by_best_path():
     """Every beam ending in a cut word ("ca" of "cab") scored -inf: the first of them was
     taken in no useful order, and JSON's n-best held -Infinity, which no parser reads."""
