@@ -12,7 +12,7 @@ The names load on first use, so that the command line starts without importing t
 import os
 
 __version__ = "0.2.0"
-__all__ = ["Recognizer", "read_image", "transcript"]
+__all__ = ["InkreadError", "Recognizer", "read_image", "transcript"]
 
 # Torch's OpenMP threads spin while they wait at the end of each parallel step. On a machine
 # shared with other work (a cluster node, a laptop, CI) the spinning threads take the cores
@@ -31,6 +31,10 @@ def __getattr__(name: str) -> object:
         from inkread.recognize import Recognizer
 
         return Recognizer
+    if name == "InkreadError":  # what a user's mistake raises: one line, file and problem
+        from inkread.errors import InkreadError
+
+        return InkreadError
     if name in ("read_image", "transcript"):
         from inkread import pages
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,13 @@ from inkread.pages import read_page
 from inkread.recognize import Recognizer
 from inkread.report import TITLE
 
+DATA = Iterable[str | Path] | str | os.PathLike  # DATA arguments, or one
+
+
+def _say(message: str) -> None:
+    """Warnings go where the command line puts them: not into a caller's stdout."""
+    print(message, file=sys.stderr)
+
 
 @dataclass
 class Evaluation:
@@ -44,12 +53,12 @@ class Evaluation:
 
 def evaluate(
     recognizer: Recognizer,
-    data: list[str],
+    data: DATA,
     decoder: Decoder = greedy,
     batch_size: int = 16,
     predictions: Path | None = None,
     report: Path | None = None,
-    warn: Callable[[str], None] = print,
+    warn: Callable[[str], None] = _say,
 ) -> Evaluation:
     started = time.perf_counter()
     lines, skipped = read_data(data)
@@ -84,11 +93,11 @@ def evaluate(
 
 def evaluate_pages(
     recognizer: Recognizer,
-    data: list[str],
+    data: DATA,
     decoder: Decoder = greedy,
     batch_size: int = 16,
     predictions: Path | None = None,
-    warn: Callable[[str], None] = print,
+    warn: Callable[[str], None] = _say,
 ) -> Evaluation:
     """Each page of the ground truth read as `inkread read` reads a page image: inkread finds
     the lines itself and reads them in its own order. CER and WER compare each page's text,

@@ -717,7 +717,15 @@ def read_image(
     gives its words with their polygons. A page already in memory (a PIL image or an
     array, as Recognizer.recognize takes lines; a web service's upload) reads as its file
     does, but for the EXIF turn a file's loading applies; its lines name the file
-    "<image>"."""
+    "<image>". A PAGE or ALTO file is read by its own lines, as `inkread read page.xml`
+    reads it (its regions' lines found where it has regions only)."""
+    decoder = recognizer.default_decoder() if decoder is None else decoder
+    if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() == ".xml":
+        [doc] = open_inputs([str(image)])
+        [done] = transcribe([doc], recognizer, 16, decoder)
+        if done.error is not None:
+            raise done.error
+        return done.readings
     if isinstance(image, (str, os.PathLike)):
         path, page = Path(image), load_gray(image)
     elif isinstance(image, (Image.Image, np.ndarray)):
@@ -726,7 +734,6 @@ def read_image(
         raise InkreadError(
             f"a page is a path, a PIL image or a numpy array, not {type(image).__name__}"
         )
-    decoder = recognizer.default_decoder() if decoder is None else decoder
     return read_page(path, page, recognizer, decoder=decoder)
 
 

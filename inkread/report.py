@@ -38,7 +38,8 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         "white-space:pre-wrap}</style>",
         f"<h1>CER {summary['cer']:.2%} &middot; WER {summary['wer']:.2%}</h1>",
         f"<p>{summary['lines']} lines, {summary['chars']} characters, {summary['skipped']} "
-        f"skipped, {summary['lines_per_second']:.1f} lines/s. Worst lines first; "
+        f"skipped, {summary['lines_per_second']:.1f} lines/s, read by "
+        f"{html.escape(summary['decoder'])}. Worst lines first; "
         "<del>red</del>: in the reference, missed; <ins>green</ins>: read but not there.</p>",
         "<table><tr><th>line</th><th>CER</th><th>image / reference / prediction</th></tr>",
     ]

@@ -821,6 +821,7 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert run_cli("eval", "--model", model(overfit), "--data", PAGE, "--report", report) == 0
     html = report.read_text(encoding="utf-8")
     assert html.count("<tr>") == 1 + 11 and html.count("data:image/png;base64") == 11
+    assert "read by greedy." in html  # two reports are told apart by more than their numbers
     from inkread.report import _png
 
     scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown

@@ -1448,6 +1448,14 @@ def test_a_multipage_tiffs_pages_are_each_its_own_in_any_order(tmp_path):
     assert (images.load_frame(tmp_path / "a.tif", 1) == 80).all()
 
 
+def test_one_data_path_alone_is_one_argument():
+    """A Python caller's evaluate(model, "/data/test.txt") was read letter by letter: "/"
+    first, the whole disk walked, then "d: no such file"."""
+    page = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
+    given = [[x.text for x in read_data(p)[0]] for p in (str(page), page, [page])]
+    assert given[0] == given[1] == given[2] and len(given[0]) == 11
+
+
 def test_a_manifests_header_row_is_told_by_its_names(tmp_path):
     """'filename<TAB>text' was read as an image named 'filename', missing."""
     shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "a.png")

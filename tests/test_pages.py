@@ -595,6 +595,11 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     for scan in (PAGE.with_suffix(".jpg"), turned):
         held = [r.result.text for r in read_image(Image.open(scan), model)]
         assert held == [r.result.text for r in read_image(scan, model)]
+    # a PAGE file by its own lines, as `inkread read page.xml` (it had been "cannot read image")
+    assert run_cli("read", PAGE.with_suffix(".xml")) == 0
+    by_lines = [r.result.text for r in read_image(PAGE.with_suffix(".xml"), model)]
+    assert "".join(t + "\n" for t in by_lines) == capsys.readouterr().out
+    assert by_lines[0] == printed
     with pytest.raises(InkreadError, match="not bytes"):
         model.recognize([line.read_bytes()])  # a file's bytes: said, not "shape ()"
     one_bright = gray / 255.0

@@ -36,10 +36,14 @@ IMAGE_VARIANTS = (
 )
 
 
-def read_data(paths: Iterable[str | Path]) -> tuple[list[Line], Skipped]:
-    """All lines of all DATA arguments, in order, and what had to be skipped while reading."""
+def read_data(paths: Iterable[str | Path] | str | os.PathLike) -> tuple[list[Line], Skipped]:
+    """All lines of all DATA arguments, in order, and what had to be skipped while reading.
+    One path alone is one DATA argument: a string taken for many, letter by letter, had
+    walked the whole disk from "/"."""
     lines: list[Line] = []
     skipped = Skipped()
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     for path in paths:
         path = Path(path)
         if not path.exists():
