@@ -97,13 +97,12 @@ def page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError
 
 
 def whole_image(path: Path) -> bool:
-    from PIL import Image
+    from inkread.data.images import open_image
 
     try:
-        with Image.open(path) as image:
-            image.load()
+        open_image(path, exif=False)  # decoded within inkread's bounds, as a page is read
         return True
-    except Exception:  # truncated, or not an image at all
+    except InkreadError:  # truncated, or not an image at all
         return False
 
 

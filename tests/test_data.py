@@ -1448,6 +1448,20 @@ def test_a_multipage_tiffs_pages_are_each_its_own_in_any_order(tmp_path):
     assert (images.load_frame(tmp_path / "a.tif", 1) == 80).all()
 
 
+def test_pillows_own_limit_stays_the_host_programs(monkeypatch):
+    """inkread bounds images itself; it had raised Pillow's limit for the whole process,
+    weakening a host program's guard against image bombs."""
+    from PIL import Image
+
+    from inkread.data import images
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # a host's own, strict
+    line = FIXTURES / "lines" / "hooker_00.png"
+    assert images.load_gray(line).size > 2000 and Image.MAX_IMAGE_PIXELS == 1000
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(line)
+
+
 def test_one_data_path_alone_is_one_argument():
     """A Python caller's evaluate(model, "/data/test.txt") was read letter by letter: "/"
     first, the whole disk walked, then "d: no such file"."""

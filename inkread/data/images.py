@@ -6,13 +6,14 @@ whatever the file was (colour, 16-bit, alpha, palette, EXIF-rotated).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import struct
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,7 +33,6 @@ UNREAD_PHOTOS = (".heic", ".heif")  # iPhones' photos: Pillow reads them only wi
 MAX_PIXELS = 300_000_000
 # and a side no longer than this: a PNG of 1 x 290 million pixels cost gigabytes in rows
 MAX_SIDE = 100_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # our own check runs first; this stops Pillow's lower default
 ORIENTATION = 0x0112  # the EXIF tag
 # what Pillow raises for a damaged file, beyond OSError: a TIFF's broken page headers gave
 # TypeError and KeyError, a phone's mistyped EXIF tag struct.error (each had ended a run)
@@ -80,6 +80,31 @@ def unread_photo(path: Path) -> str | None:
     return None
 
 
+_LOADING = [0, Image.MAX_IMAGE_PIXELS]  # inkread's loads under way; Pillow's limit before
+_LOADING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _pillow_allows() -> Iterator[None]:
+    """Pillow's own size limit (179 million pixels) raised to inkread's while inkread opens
+    and decodes an image, and put back after: inkread bounds its images itself, before
+    Pillow does, and raised for the whole process it weakened a host program's own guard
+    against image bombs (a web service's uploads)."""
+    with _LOADING_LOCK:
+        if _LOADING[0] == 0:
+            _LOADING[1] = Image.MAX_IMAGE_PIXELS
+            if Image.MAX_IMAGE_PIXELS is not None:
+                Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, MAX_PIXELS)
+        _LOADING[0] += 1
+    try:
+        yield
+    finally:
+        with _LOADING_LOCK:
+            _LOADING[0] -= 1
+            if _LOADING[0] == 0:
+                Image.MAX_IMAGE_PIXELS = _LOADING[1]
+
+
 def _opened(path: Path) -> Image.Image:
     """The image with only its header read; one too large to decode safely is refused here,
     before any pixel is, in one line (and without Pillow's warning)."""
@@ -91,7 +116,7 @@ def _opened(path: Path) -> Image.Image:
         raise MissingFile("image not found", path)
     too_large = f"image is more than the {MAX_PIXELS:,} pixels allowed"
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _pillow_allows():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
     except Image.DecompressionBombError:
@@ -211,7 +236,8 @@ def load_frame(path: str | Path, n: int) -> np.ndarray:
         warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error below says
         image = _kept_open(path)
         try:
-            return to_gray(_sought(image, n, path))
+            with _pillow_allows():
+                return to_gray(_sought(image, n, path))
         except (*BROKEN, Image.DecompressionBombError) as e:
             raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
 
@@ -243,9 +269,10 @@ def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     """Open an image, checking its size from the header before the pixels are decoded."""
     image = _opened(Path(path))
     try:
-        image.load()
-        if exif:
-            image = _upright(image)
+        with _pillow_allows():
+            image.load()
+            if exif:
+                image = _upright(image)
     except BROKEN as e:
         raise InkreadError(f"cannot read image ({e})", path) from None
     return image
@@ -319,10 +346,11 @@ def load_gray(path: str | Path, expected_size: tuple[int, int] | None = None) ->
     exports do, expected_size (width, height) says so and the rotation is not applied.
     """
     raw = open_image(path, exif=False)
-    upright = _upright(raw)
-    if expected_size and upright.size != expected_size and raw.size == expected_size:
-        return to_gray(raw)
-    return to_gray(upright)
+    with _pillow_allows():
+        upright = _upright(raw)
+        if expected_size and upright.size != expected_size and raw.size == expected_size:
+            return to_gray(raw)
+        return to_gray(upright)
 
 
 class BoxMask(NamedTuple):
