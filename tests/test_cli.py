@@ -719,14 +719,17 @@ def test_the_documented_onnx_example_reads_as_inkread_does(overfit, tmp_path, ca
     lines = sorted(str(p) for p in (FIXTURES / "lines").glob("hooker_*.png"))
     negative = 255 - np.asarray(Image.open(lines[0]).convert("L"))  # a microfilm's
     Image.fromarray(negative).save(tmp_path / "negative.png")
-    lines.append(str(tmp_path / "negative.png"))
+    gray = 255.0 - negative
+    sepia = np.dstack([gray, 0.8 * gray + 30, 0.6 * gray + 61]).astype(np.uint8)  # colour, to
+    Image.fromarray(sepia).save(tmp_path / "sepia.png")  # gray as inkread makes it (Pillow's)
+    lines += [str(tmp_path / "negative.png"), str(tmp_path / "sepia.png")]
     capsys.readouterr()
     assert run_cli("read", "--model", onnx_file, "--decoder", "greedy", *lines) == 0
     printed = [x for x in capsys.readouterr().out.splitlines() if not x.startswith("==> ")]
     alone = subprocess.run(
         [sys.executable, script, onnx_file, *lines], capture_output=True, text=True, check=True
     )
-    assert alone.stdout.splitlines() == printed and len(printed) == 5
+    assert alone.stdout.splitlines() == printed and len(printed) == 6
 
 
 def test_models_read_together_average_their_probabilities(overfit, tmp_path, capsys):
