@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inkread.data.images import box_mask, looks_negative
+from inkread.data.images import PageLike, as_gray, box_mask, looks_negative
 from inkread.data.lines import Line
 
 WORK_HEIGHT = 1600  # pages are analysed at about this height, then scaled back
@@ -90,9 +90,13 @@ class Found:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
-def segment(page: np.ndarray, image: Path = Path("page")) -> list[Line]:
-    """Text lines of an 8-bit gray page, in reading order, each with region, baseline, polygon.
-    A negative (light writing on dark, as microfilm) is looked at turned over."""
+def segment(page: PageLike, image: Path = Path("page")) -> list[Line]:
+    """Text lines of a page, in reading order, each with region, baseline, polygon. A page
+    given other than as 8-bit gray (colour, floats, a PIL image, a path) is made so first,
+    as a page is read: a colour array had found no line at all, silently. A negative (light
+    writing on dark, as microfilm) is looked at turned over."""
+    if not (isinstance(page, np.ndarray) and page.ndim == 2 and page.dtype == np.uint8):
+        page = as_gray(page)
     if min(page.shape) < SMALLEST:
         return []
     if looks_negative(page, NEGATIVE_LIGHT):

@@ -1168,6 +1168,16 @@ def test_outlines_past_the_page_edge_are_clipped_in_every_format(tmp_path, capsy
     assert "bbox -" not in hocr and "left:-" not in hocr and "bbox 0 " in hocr
 
 
+def test_segment_takes_a_page_as_reading_does():
+    """From Python, a colour array found no line at all, silently; floats, PIL images and
+    paths raised OpenCV's or Python's errors."""
+    scan = Image.open(PAGE.with_suffix(".jpg"))
+    gray = np.asarray(scan.convert("L"))
+    found = [x.id for x in segment(gray)]
+    held = (np.asarray(scan.convert("RGB")), gray / 255.0, scan, PAGE.with_suffix(".jpg"))
+    assert len(found) == 11 and all([x.id for x in segment(h)] == found for h in held)
+
+
 def test_a_strip_far_taller_than_wide_is_looked_at_not_an_error():
     """A 16 x 60,000 strip scaled to the working height was 0 pixels wide: OpenCV's error
     ended the whole run (and serve answered a bare 500)."""

@@ -304,7 +304,10 @@ def _bytes(image: object) -> bool:
     return isinstance(image, (bytes, bytearray, memoryview)) or hasattr(image, "read")
 
 
-def as_gray(image: np.ndarray | Image.Image | str | os.PathLike) -> np.ndarray:
+PageLike = np.ndarray | Image.Image | str | os.PathLike  # what as_gray takes
+
+
+def as_gray(image: PageLike) -> np.ndarray:
     """A line image as the network takes it, from whatever a caller of the library holds: a
     path, a PIL image, or an array of gray, RGB or RGBA, of 8 or 16 bits, or of floats from
     0 to 1 (as scikit-image and torchvision give them)."""
