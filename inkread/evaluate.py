@@ -19,6 +19,7 @@ from inkread.alphabet import clean_text, normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
+from inkread.data.sources import arguments
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import (
@@ -61,6 +62,7 @@ def evaluate(
     warn: Callable[[str], None] = _say,
 ) -> Evaluation:
     started = time.perf_counter()
+    data = arguments(data)
     lines, skipped = read_data(data)
     _not_overwriting(lines, predictions, report)
     usable = with_text(lines, skipped)
@@ -76,12 +78,13 @@ def evaluate(
     seconds = time.perf_counter() - started
     if not rows:
         raise InkreadError(
-            f"no usable lines with text in {' '.join(data)}"
+            f"no usable lines with text in {' '.join(map(str, data))}"
             + (f" ({skipped.summary()})" if len(skipped) else "")
         )
     if len(skipped):
         warn(f"warning: {skipped.summary()} (--json lists each)")
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder)
+    summary["redrawn"] = sum(x.redrawn for x in usable)  # said above on a terminal only
     if predictions is not None:
         _written(predictions, write_predictions, rows)
     if report is not None:
@@ -108,6 +111,7 @@ def evaluate_pages(
     line it lies on most) tells the reading order's: a table read column by column where the
     ground truth goes row by row, a margin note read after the letter."""
     started = time.perf_counter()
+    data = arguments(data)
     lines, skipped = read_data(data)
     _not_overwriting(lines, predictions)
     pages: dict[Path, list[Line]] = {}
@@ -118,7 +122,7 @@ def evaluate_pages(
             pages.setdefault(line.source, []).append(line)
     if not pages:
         raise InkreadError(
-            f"no page with line polygons in {' '.join(data)}: --find-lines reads pages "
+            f"no page with line polygons in {' '.join(map(str, data))}: --find-lines reads pages "
             "from their PAGE or ALTO ground truth"
         )
     texts = [t.text for lines in pages.values() for t in lines]

@@ -76,7 +76,7 @@ def test_eval_says_which_polygons_it_did_not_use(capsys):
     hugging = FIXTURES / "hooker" / "JDH_2_16_98_003.xml"
     assert run_cli("eval", "--model", "default", "--data", hugging, "--json") == 0
     out, err = capsys.readouterr()
-    assert json.loads(out)["lines"] == 6
+    assert json.loads(out)["lines"] == 6 and json.loads(out)["redrawn"] == 2  # in pipes too
     assert "note: 2 line polygons miss, hug or reach far from their baselines" in err
     assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
 

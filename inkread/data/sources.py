@@ -36,15 +36,18 @@ IMAGE_VARIANTS = (
 )
 
 
+def arguments(paths: Iterable[str | Path] | str | os.PathLike) -> list[str | os.PathLike]:
+    """DATA arguments as a list: one path alone is one argument, not its letters."""
+    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
 def read_data(paths: Iterable[str | Path] | str | os.PathLike) -> tuple[list[Line], Skipped]:
     """All lines of all DATA arguments, in order, and what had to be skipped while reading.
     One path alone is one DATA argument: a string taken for many, letter by letter, had
     walked the whole disk from "/"."""
     lines: list[Line] = []
     skipped = Skipped()
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    for path in paths:
+    for path in arguments(paths):
         path = Path(path)
         if not path.exists():
             raise MissingFile("no such file or folder", path)
