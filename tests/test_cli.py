@@ -444,6 +444,8 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
         xy = [p.split(",") for p in shape.get("points").split()]
         shape.set("points", " ".join(f"{float(x):e},{y}.0" for x, y in xy))
     old = lines[4].findtext("{*}TextEquiv/{*}Unicode")
+    order = lines[6].get("custom")  # Transkribus's struck-through span of the old text
+    lines[6].set("custom", f"{order} textStyle {{offset:2; length:4;strikethrough:true;}}")
     (tmp_path / "in").mkdir()
     tree.write(str(tmp_path / "in" / PAGE.name))
     shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "in" / PAGE.with_suffix(".jpg").name)
@@ -471,6 +473,7 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
         if fmt == "page":
             assert found[3].find("{*}Coords") is not None
             assert found[4].find("{*}TextEquiv") is None
+            assert found[6].get("custom") == order  # the span went with the text it marked
             assert old not in "".join(written.getroot().itertext())
         else:
             assert [s.get("CONTENT") for s in found[4].iter("{*}String")] == [""]

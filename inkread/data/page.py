@@ -324,6 +324,7 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         line.set("id", key)
         for old in children(line, "TextEquiv") + children(line, "Word"):
             line.remove(old)
+        _without_offsets(line)
         if found is None:
             continue
         if child(line, "Coords") is None and found.outline is not None:
@@ -348,6 +349,24 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
                 line.append(element)
     for region in {line.getparent() for line in elements}:
         _region_text(q, region)
+
+
+# Transkribus's tags on a span of a line's text, in its custom attribute: "textStyle
+# {offset:3; length:5;strikethrough:true;}", "abbrev {offset:0; length:2;expansion:...}"
+_SPAN = re.compile(r"\s*[\w-]+\s*\{[^}]*\boffset:[^}]*\}")
+
+
+def _without_offsets(line: etree._Element) -> None:
+    """A line's tags on spans of its old text dropped with that text: left, they struck
+    through, abbreviated or named whatever the new text held at their offsets."""
+    custom = line.get("custom")
+    if custom is None or not _SPAN.search(custom):
+        return
+    kept = _SPAN.sub("", custom).strip()
+    if kept:
+        line.set("custom", kept)
+    else:
+        del line.attrib["custom"]
 
 
 def _region_text(q, region: etree._Element) -> None:
