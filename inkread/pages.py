@@ -1116,19 +1116,21 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
             out.append(f'<div class="ocr_carea" id="block_{n}">')
         t = texts[r.line.id]
         x0, y0, x1, y1 = box([line_outline(r)])
-        out.append(
-            f'<span class="ocr_line" id="line_{n}" dir="auto" title="bbox {x0} {y0} {x1} {y1}; '
-            f'x_wconf {round(100 * t.confidence)}" style="left:{x0}px;top:{y0}px">'
-        )
+        words = []
         for k, w in enumerate(t.words, start=1):
             a0, b0, a1, b1 = box([w.polygon])
-            out.append(
+            words.append(
                 f'<span class="ocrx_word" id="word_{n}_{k}" title="bbox {a0} {b0} {a1} '
                 f'{b1}; x_wconf {round(100 * w.confidence)}">{html.escape(w.text)}</span>'
             )
-        if not t.words:
-            out.append(html.escape(t.text))
-        out.append("</span>")
+        # the words a space apart on one line: the line's white-space:pre had shown a line
+        # break between each two in a browser
+        out.append(
+            f'<span class="ocr_line" id="line_{n}" dir="auto" title="bbox {x0} {y0} {x1} {y1}; '
+            f'x_wconf {round(100 * t.confidence)}" style="left:{x0}px;top:{y0}px">'
+            + (" ".join(words) if words else html.escape(t.text))
+            + "</span>"
+        )
     if region is not None:
         out.append("</div>")
     out += ["</div>", "</body></html>", ""]

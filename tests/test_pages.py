@@ -636,6 +636,10 @@ def test_read_page_image_without_xml(capsys, tmp_path):
     parsed = etree.fromstring(hocr.encode(), etree.HTMLParser())  # as browsers read it
     [page] = parsed.findall(".//div[@class='ocr_page']")
     assert page.get("title") == 'image "JDH_2_16_45_003.jpg"; bbox 0 0 682 1073'
+    # a line's text as a browser shows it (white-space:pre): its words a space apart, on one
+    # line, not each on its own
+    first = parsed.find(".//span[@class='ocr_line']")
+    assert "".join(first.itertext()) == doc["lines"][0]["text"]
 
 
 def test_writing_showing_through_from_the_other_side_is_not_read(capsys):
