@@ -1066,6 +1066,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
+        _names_image_read(root, doc)
         writer.mark(root)
         if fmt == "page":
             page.within_schema(root)
@@ -1075,6 +1076,23 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     root = writer.new_document(_image_named(doc, size), size, [r.line for r in readings], texts)
     writer.mark(root)  # its text's fingerprint: corrected by a person, it is theirs
     return to_bytes(root)
+
+
+def _names_image_read(root: etree._Element, doc: Document) -> None:
+    """The XML written back names the image that was read, by its file name, as a new
+    document does: `read scan.jpg --lines other.xml` had written other's image name, and
+    the output beside scan.jpg could not be read again. A name that is the read image's
+    already (in a subfolder, or a Windows path) is left as it is; so is the name of a
+    larger master whose coordinates the XML holds (_image_named)."""
+    if _image_named(doc, _size_of(doc)) != doc.image:
+        return
+    name = printable(doc.image.name)
+    for element in descendants(root, "Page"):
+        if Path(element.get("imageFilename", "").replace("\\", "/")).name != name:
+            element.set("imageFilename", name)
+    for element in descendants(root, "fileName"):
+        if Path((element.text or "").strip().replace("\\", "/")).name != name:
+            element.text = name
 
 
 def _image_named(doc: Document, size: tuple[int, int]) -> Path:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -1155,7 +1156,7 @@ def test_a_page_scanned_askew_has_its_lines_levelled(tmp_path, monkeypatch):
 def test_outlines_past_the_page_edge_are_clipped_in_every_format(tmp_path, capsys):
     """A layout tool's line polygon that strays past the page's edge: PAGE and ALTO had it
     clipped, JSON and hOCR not (a negative hOCR bbox is no valid hOCR)."""
-    shutil_copy = __import__("shutil").copy
+    shutil_copy = shutil.copy
     shutil_copy(PAGE.with_suffix(".jpg"), tmp_path)
     xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
     xml = xml.replace('points="48,113 590,94', 'points="-20,113 590,94', 1)
@@ -1170,6 +1171,19 @@ def test_outlines_past_the_page_edge_are_clipped_in_every_format(tmp_path, capsy
     assert run_cli("read", tmp_path / "p.xml", "--format", "hocr", "--out", tmp_path / "h") == 0
     hocr = (tmp_path / "h" / "p.hocr.html").read_text(encoding="utf-8")
     assert "bbox -" not in hocr and "left:-" not in hocr and "bbox 0 " in hocr
+
+
+def test_xml_written_back_names_the_image_read(tmp_path, capsys):
+    """`read scan.jpg --lines other.xml`: the PAGE written back named other's image, and
+    beside scan.jpg it could not be read again ("no such image")."""
+    scan = tmp_path / "scan.jpg"
+    shutil.copy(PAGE.with_suffix(".jpg"), scan)
+    given = ("--lines", PAGE.with_suffix(".xml"), "--format", "page", "--out", tmp_path)
+    assert run_cli("read", scan, *given) == 0
+    written = tmp_path / "scan.page.xml"
+    assert 'imageFilename="scan.jpg"' in written.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert run_cli("read", written) == 0 and len(capsys.readouterr().out.splitlines()) == 11
 
 
 def test_segment_takes_a_page_as_reading_does():
