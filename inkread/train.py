@@ -675,8 +675,8 @@ def _in_regions(lines: list[Line]) -> str:
         try:
             if text_in_regions_only(parse(source).getroot()):
                 return (
-                    f"; {source.name} holds its text in its regions, not in their lines: "
-                    "export it with the text line by line (inkread learns a line's own text)"
+                    f"; {source.name} holds its text in its regions, not in their lines, and "
+                    "not a line of text to each line: export it with the text line by line"
                 )
         except InkreadError:
             continue

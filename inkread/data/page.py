@@ -77,19 +77,48 @@ def _text(element: etree._Element) -> str | None:
     """The line's own TextEquiv (lowest index first; its Unicode, else its PlainText), else
     its words joined by spaces, else its glyphs: tools that transcribe word by word (OCR-D,
     Transkribus's word level) leave the line's own text out or empty."""
-    equivs = children(element, "TextEquiv")
-    if equivs:
-        equivs.sort(key=lambda e: int(e.get("index", "0")) if e.get("index", "0").isdigit() else 0)
-        for kind in ("Unicode", "PlainText"):
-            node = child(equivs[0], kind)
-            text = node.xpath("string()") if node is not None else ""  # past comments
-            if text.strip():  # a formatter's break and indent alone: the words' text below
-                return _unwrapped(text)
+    text = _own_text(element)
+    if text.strip():  # a formatter's break and indent alone: the words' text below
+        return _unwrapped(text)
     for part, joint in (("Word", " "), ("Glyph", "")):
         found = [t for t in map(_text, children(element, part)) if t]
         if found:
             return joint.join(found)
     return None
+
+
+def _own_text(element: etree._Element) -> str:
+    """An element's own TextEquiv as written, line breaks and all (lowest index first; its
+    Unicode, else its PlainText); "" where it has none."""
+    equivs = children(element, "TextEquiv")
+    equivs.sort(key=lambda e: int(e.get("index", "0")) if e.get("index", "0").isdigit() else 0)
+    for kind in ("Unicode", "PlainText"):
+        node = child(equivs[0], kind) if equivs else None
+        text = node.xpath("string()") if node is not None else ""  # past comments
+        if text.strip():
+            return text
+    return ""
+
+
+def _region_lines_text(elements: list[etree._Element]) -> dict[etree._Element, str]:
+    """Each line's text where its region keeps the text and its lines none, a line of text
+    to a line, as Transkribus writes a region's text (and as inkread writes it back):
+    such pages had no line to learn from. Only where the counts agree; else which text
+    goes with which line is a guess, and the lines stay without."""
+    given: dict[etree._Element, str] = {}
+    regions = {x.getparent(): None for x in elements if x.getparent() is not None}
+    for region in regions:
+        lines = in_line_order(children(region, "TextLine"))
+        if local(region) != "TextRegion" or any(_text(x) for x in lines):
+            continue
+        rows = [row.strip() for row in _own_text(region).split("\n")]
+        while rows and not rows[-1]:  # a formatter's break and indent around the text
+            rows.pop()
+        while rows and not rows[0]:
+            rows.pop(0)
+        if rows and len(rows) == len(lines):
+            given.update(zip(lines, rows))
+    return given
 
 
 def _unwrapped(text: str) -> str:
@@ -195,6 +224,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     elements = descendants(page, "TextLine")
     parents: dict[etree._Element, int] = {}  # each region's place in the file
     place = {line: n for n, line in enumerate(in_line_order(elements))}
+    from_region = _region_lines_text(elements)
     for n, (line, key) in enumerate(zip(elements, line_keys(elements, "id"))):
         parent = line.getparent()
         region = parent if parent is not None and local(parent) == "TextRegion" else None
@@ -205,7 +235,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 Line(
                     id=key,
                     image=image,
-                    text=_text(line),
+                    text=_text(line) or from_region.get(line) or None,
                     polygon=_coords(line, "Coords"),
                     baseline=_coords(line, "Baseline"),
                     source=path,
