@@ -1066,7 +1066,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
-        _names_image_read(root, doc)
+        _names_image_read(root, doc, fmt)
         writer.mark(root)
         if fmt == "page":
             page.within_schema(root)
@@ -1078,7 +1078,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     return to_bytes(root)
 
 
-def _names_image_read(root: etree._Element, doc: Document) -> None:
+def _names_image_read(root: etree._Element, doc: Document, fmt: str) -> None:
     """The XML written back names the image that was read, by its file name, as a new
     document does: `read scan.jpg --lines other.xml` had written other's image name, and
     the output beside scan.jpg could not be read again. A name that is the read image's
@@ -1087,11 +1087,13 @@ def _names_image_read(root: etree._Element, doc: Document) -> None:
     if _image_named(doc, _size_of(doc)) != doc.image:
         return
     name = printable(doc.image.name)
-    for element in descendants(root, "Page"):
-        if Path(element.get("imageFilename", "").replace("\\", "/")).name != name:
+    for element in descendants(root, "Page" if fmt == "page" else "fileName"):
+        given = element.get("imageFilename", "") if fmt == "page" else element.text or ""
+        if Path(given.strip().replace("\\", "/")).name == name:
+            continue
+        if fmt == "page":
             element.set("imageFilename", name)
-    for element in descendants(root, "fileName"):
-        if Path((element.text or "").strip().replace("\\", "/")).name != name:
+        else:
             element.text = name
 
 
