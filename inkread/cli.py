@@ -822,7 +822,10 @@ def lm_build(
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
-    lines = corpus + own
+    lines = [x for x in corpus + own if x.strip()]  # counted as said: blank lines are none
+    if not lines:
+        named = " ".join(map(str, (*(texts or []), *(data or []))))
+        raise InkreadError(f"no text to build a language model from in {named}")
     if lstm:
         from inkread import lstm_lm
 

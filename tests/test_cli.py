@@ -1084,11 +1084,15 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     """--out naming the corpus replaced it with the model; a model given again as text was
     learnt as text; a missing file of --data was dropped without a word."""
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("the cat sat on the mat\na dog ran\n", encoding="utf-8")
+    corpus.write_text("the cat sat on the mat\n\na dog ran\n", encoding="utf-8")
     assert run_cli("lm", "build", corpus, "--out", corpus) == 2
     assert "would be replaced" in capsys.readouterr().err
+    (tmp_path / "blank.txt").write_text("\n  \n", encoding="utf-8")  # the file named
+    assert run_cli("lm", "build", tmp_path / "blank.txt", "--out", tmp_path / "b.arpa") == 2
+    assert f"no text to build a language model from in {tmp_path}" in capsys.readouterr().err
     assert corpus.read_text(encoding="utf-8").startswith("the cat")
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "lm.arpa") == 0
+    assert "model of 2 lines" in capsys.readouterr().out  # not its blank line
     assert run_cli("lm", "build", tmp_path / "lm.arpa", "--out", tmp_path / "again.arpa") == 2
     assert "lm.arpa: an ARPA language model, not text" in capsys.readouterr().err
     # an earlier model is built over; any other file is the user's (a copy of the corpus)
