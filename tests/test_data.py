@@ -1462,6 +1462,14 @@ def test_pillows_own_limit_stays_the_host_programs(monkeypatch):
         Image.open(line)
 
 
+def test_a_lists_rows_ending_in_a_tab_are_still_a_list(tmp_path):
+    """Taken for a spreadsheet's manifest, each row had 'no text'."""
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "a.png")
+    (tmp_path / "a.gt.txt").write_text("proposed", encoding="utf-8")
+    (tmp_path / "l.txt").write_text("a.png\t\n", encoding="utf-8")
+    assert [x.text for x in read_data([tmp_path / "l.txt"])[0]] == ["proposed"]
+
+
 def test_one_data_path_alone_is_one_argument():
     """A Python caller's evaluate(model, "/data/test.txt") was read letter by letter: "/"
     first, the whole disk walked, then "d: no such file"."""
