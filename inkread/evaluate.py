@@ -199,6 +199,7 @@ def _summary(
     """The contract's fields around the counts of what was read (lines, and pages where
     whole pages were)."""
     rates = error_rates([p for _, _, p in rows], [r for _, r, _ in rows])
+    seconds = max(round(seconds, 3), 0.001)  # the rates below are of the seconds given
     summary = {
         "cer": round(rates["cer"], 6),
         "wer": round(rates["wer"], 6),
@@ -209,7 +210,7 @@ def _summary(
         "words": rates["words"],
         "word_errors": rates["word_errors"],
         "skipped": len(skipped),
-        "seconds": round(seconds, 3),
+        "seconds": seconds,
         "lines_per_second": round(counts["lines"] / seconds, 3),
         **({"pages_per_second": round(counts["pages"] / seconds, 3)} if "pages" in counts else {}),
         "decoder": describe(decoder),
