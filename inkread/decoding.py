@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -428,7 +429,29 @@ def without_edge_spaces(decoded: Decoded) -> Decoded:
 
 def as_read(decoded: Decoded) -> Decoded:
     """A decoder's output as every reading gives it: read, eval and explain alike."""
-    return in_reading_order(without_edge_spaces(decoded))
+    return in_reading_order(composed(without_edge_spaces(decoded)))
+
+
+def composed(decoded: Decoded) -> Decoded:
+    """The reading in NFC, as transcriptions are kept and compared: a letter and a mark
+    the network wrote apart (e and U+0304, where "q̄" put U+0304 in the alphabet) become
+    the one character Unicode has for them (ē), in the text and its chars alike, each
+    merged char as sure as its less sure part. Written out decomposed, "ē" was another
+    string than the ground truth's to every tool that compares them."""
+    text = unicodedata.normalize("NFC", decoded.text)
+    others = [(unicodedata.normalize("NFC", t), s) for t, s in decoded.alternatives]
+    if text == decoded.text and others == decoded.alternatives:
+        return decoded
+    chars: list[Char] = []
+    for c in decoded.chars:
+        if chars and unicodedata.combining(c.char):
+            last = chars[-1]
+            joined = unicodedata.normalize("NFC", last.char + c.char)
+            if len(joined) == 1:
+                chars[-1] = Char(joined, min(last.confidence, c.confidence), last.start, c.end)
+                continue
+        chars.append(c)
+    return replace(decoded, text=text, chars=chars, alternatives=others)
 
 
 def in_reading_order(decoded: Decoded) -> Decoded:

@@ -284,6 +284,19 @@ def test_a_word_models_words_are_those_beam_search_looks_up():
     assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, alphabet).text == "ab, c"
 
 
+def test_a_letter_and_a_mark_written_apart_are_read_composed():
+    """A Latin collection's "q̄" puts U+0304 in the alphabet, and the network may write "ē"
+    as e and U+0304: read, eval and PAGE gave it decomposed, another string than the
+    ground truth's to every tool that compares them."""
+    alphabet = Alphabet("eq\u0304 \u0113")  # e=1 q=2 macron=3 space=4 ē=5
+    lp = frames([1, 3, 0, 4, 2, 3], 6)  # e, macron, space, q, macron
+    (decoded,) = decode_all(greedy, [lp], alphabet)
+    assert decoded.text == "\u0113 q\u0304"  # ē composed; q̄ has no single character
+    assert [c.char for c in decoded.chars] == ["\u0113", " ", "q", "\u0304"]
+    assert decoded.chars[0].start == 0 and decoded.chars[0].end == 1
+    assert [w.text for w in words(decoded)] == ["\u0113", "q\u0304"]
+
+
 def test_a_words_marks_and_joiners_stay_in_it():
     """Words were runs of letters alone: a word model of pointed Hebrew, voweled Arabic,
     Devanagari or a Latin abbreviation (q̄) held letters and fragments, not its words."""
