@@ -100,24 +100,25 @@ def _own_text(element: etree._Element) -> str:
     return ""
 
 
-def _region_lines_text(elements: list[etree._Element]) -> dict[etree._Element, str]:
-    """Each line's text where its region keeps the text and its lines none, a line of text
-    to a line, as Transkribus writes a region's text (and as inkread writes it back):
-    such pages had no line to learn from. Only where the counts agree; else which text
-    goes with which line is a guess, and the lines stay without."""
+def _region_lines_text(own: dict[etree._Element, str | None]) -> dict[etree._Element, str]:
+    """Each line's text where its region keeps the text and its lines none (own: each
+    line's own text), a line of text to a line, as Transkribus writes a region's text (and
+    as inkread writes it back): such pages had no line to learn from. Only where the counts
+    agree, a blank line an empty row, or once the breaks an XML editor's formatting puts
+    around the text are dropped; else which text goes with which line is a guess, and the
+    lines stay without."""
     given: dict[etree._Element, str] = {}
-    regions = {x.getparent(): None for x in elements if x.getparent() is not None}
+    regions = {x.getparent(): None for x in own if x.getparent() is not None}
     for region in regions:
         lines = in_line_order(children(region, "TextLine"))
-        if local(region) != "TextRegion" or any(_text(x) for x in lines):
+        if local(region) != "TextRegion" or any(own.get(x) for x in lines):
             continue
         rows = [row.strip() for row in _own_text(region).split("\n")]
-        while rows and not rows[-1]:  # a formatter's break and indent around the text
-            rows.pop()
-        while rows and not rows[0]:
-            rows.pop(0)
-        if rows and len(rows) == len(lines):
-            given.update(zip(lines, rows))
+        trimmed = "\n".join(rows).strip("\n").split("\n")
+        for split in (rows, trimmed):
+            if any(split) and len(split) == len(lines):
+                given.update((line, row) for line, row in zip(lines, split) if row)
+                break
     return given
 
 
@@ -224,7 +225,8 @@ def read(path: Path, root: etree._Element) -> list[Line]:
     elements = descendants(page, "TextLine")
     parents: dict[etree._Element, int] = {}  # each region's place in the file
     place = {line: n for n, line in enumerate(in_line_order(elements))}
-    from_region = _region_lines_text(elements)
+    own = {line: _text(line) for line in elements}
+    from_region = _region_lines_text(own)
     for n, (line, key) in enumerate(zip(elements, line_keys(elements, "id"))):
         parent = line.getparent()
         region = parent if parent is not None and local(parent) == "TextRegion" else None
@@ -235,7 +237,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 Line(
                     id=key,
                     image=image,
-                    text=_text(line) or from_region.get(line) or None,
+                    text=own[line] or from_region.get(line),
                     polygon=_coords(line, "Coords"),
                     baseline=_coords(line, "Baseline"),
                     source=path,
