@@ -1443,6 +1443,8 @@ def test_a_multipage_tiffs_pages_are_each_its_own_in_any_order(tmp_path):
     for path, n, shade in [("a", 3, 40), ("a", 0, 10), ("b", 1, 210), ("a", 2, 30)]:
         page = images.load_frame(tmp_path / f"{path}.tif", n)
         assert page.shape == (30, 40 + n) and (page == shade).all()
+    images.load_frame(tmp_path / "a.tif", 3)
+    assert not images._KEPT  # its last page read: the file is let go, and its pixels
     tiff(tmp_path / "a.tif", [90, 80])
     assert images.frame_sizes(tmp_path / "a.tif") == [(40, 30), (41, 30)]
     assert (images.load_frame(tmp_path / "a.tif", 1) == 80).all()

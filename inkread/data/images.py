@@ -174,19 +174,20 @@ def _sought(image: Image.Image, n: int, path: Path) -> Image.Image:
     return image
 
 
-_KEPT: list[tuple[Path, tuple[int, int], Image.Image]] = []  # the one multi-page file open
+_KEPT: list[tuple[Path, tuple[int, ...], Image.Image]] = []  # the one multi-page file open
 _KEPT_LOCK = threading.Lock()  # a page is sought and decoded by one caller at a time
 
 
 def _kept_open(path: Path) -> Image.Image:
-    """The multi-page file, kept open while its pages are read: Pillow finds page n by
-    walking the n page headers before it, once for each time the file is opened; opened
-    anew for each page, a TIFF of 1,500 blank pages took 2 minutes to render."""
+    """The multi-page file, kept open while its pages are read (until its last is, or
+    another file's): Pillow finds page n by walking the n page headers before it, once for
+    each time the file is opened; opened anew for each page, a TIFF of 1,500 blank pages
+    took 2 minutes to render."""
     try:
         stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)  # a file changed since is opened anew
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a file changed since: anew
     except OSError:
-        stamp = (0, 0)  # not there: _opened says so
+        stamp = (0, 0, 0)  # not there: _opened says so
     if _KEPT and _KEPT[0][:2] == (path, stamp):
         return _KEPT[0][2]
     image = _opened(path)
@@ -237,9 +238,16 @@ def load_frame(path: str | Path, n: int) -> np.ndarray:
         image = _kept_open(path)
         try:
             with _pillow_allows():
-                return to_gray(_sought(image, n, path))
+                gray = to_gray(_sought(image, n, path))
         except (*BROKEN, Image.DecompressionBombError) as e:
             raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
+        try:
+            last = n + 1 == getattr(image, "n_frames", 1)
+        except BROKEN:  # a page further on is damaged: not this one's concern
+            last = False
+        if last:  # the file, and the pixels decoded, let go (a server's upload, deleted)
+            _KEPT.pop()[2].close()
+        return gray
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
