@@ -1081,15 +1081,16 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
 def _names_image_read(root: etree._Element, doc: Document, fmt: str) -> None:
     """The XML written back names the image that was read, by its file name, as a new
     document does: `read scan.jpg --lines other.xml` had written other's image name, and
-    the output beside scan.jpg could not be read again. A name that is the read image's
-    already (in a subfolder, or a Windows path) is left as it is; so is the name of a
-    larger master whose coordinates the XML holds (_image_named)."""
+    the output beside scan.jpg could not be read again. A name of the read image's own
+    stem is left as it is (in a subfolder, a Windows path, a TIFF master's name beside its
+    JPEG copy); so is the name of a larger master whose coordinates the XML holds
+    (_image_named)."""
     if _image_named(doc, _size_of(doc)) != doc.image:
         return
     name = printable(doc.image.name)
     for element in descendants(root, "Page" if fmt == "page" else "fileName"):
         given = element.get("imageFilename", "") if fmt == "page" else element.text or ""
-        if Path(given.strip().replace("\\", "/")).name == name:
+        if Path(given.strip().replace("\\", "/")).stem == doc.image.stem:
             continue
         if fmt == "page":
             element.set("imageFilename", name)
