@@ -84,7 +84,7 @@ def evaluate(
     if len(skipped):
         warn(f"warning: {skipped.summary()} (--json lists each)")
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder)
-    summary["redrawn"] = sum(x.redrawn for x in usable)  # said above on a terminal only
+    summary["redrawn"] = sum(x.redrawn for x in usable)  # the note above, for scripts
     if predictions is not None:
         _written(predictions, write_predictions, rows)
     if report is not None:

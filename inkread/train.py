@@ -46,6 +46,7 @@ from inkread.data import (
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
 from inkread.data.page import text_in_regions_only
+from inkread.data.sources import arguments
 from inkread.data.xml import parse
 from inkread.decoding import (
     BEAM_WIDTH,
@@ -415,6 +416,10 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     """A training run into opts.out, which is locked while it lasts (claim) and released
     however it ends; what it says is also kept in the folder's train.log. Its summary, with
     the sentence that ends the log ("result")."""
+    # DATA as the command line gives it, a list of strings: one path alone, or Paths, from
+    # a Python caller had been recorded letter by letter, and the run could not resume
+    given = {k: [str(p) for p in arguments(getattr(opts, k))] for k in ("train", "val")}
+    opts = replace(opts, **given)
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)
@@ -1160,7 +1165,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         )
     lm_cer = None
     if lm is not None and best_path.is_file():
-        # a hundredth of the budget for what the clock does not see: imports, the last save
+        # a hundredth of the budget for what the clock does not see: the last save, exiting
         left = 0.99 * budget - elapsed() if budget else None
         if left is not None and val_seconds and left < val_seconds:
             left = 0.0  # its reading of the validation lines alone would run past the end

@@ -123,14 +123,15 @@ def test_no_char_lm_holds_on_resume_of_a_run_that_did_not_record_it(tmp_path):
 def test_budget_counts_from_the_commands_start(tmp_path):
     """The command's imports (torch: 2-3 s) come out of --max-minutes too: a run given 30 s
     whose first 25 were spent before training began ends within the 5 left (it had trained
-    for the whole 30 after them)."""
+    for the whole 30 after them). Its data given as one path, not a list, is that path (it
+    had been recorded letter by letter)."""
     from inkread.train import Options, train
 
     manifest = write_lines(tmp_path / "data")
     began = time.monotonic()
     opts = Options(
-        train=[str(manifest)],
-        val=[str(manifest)],
+        train=manifest,  # one path alone, as a Python caller gives it
+        val=str(manifest),
         out=tmp_path / "run",
         max_minutes=0.5,
         epochs=100000,
@@ -141,7 +142,7 @@ def test_budget_counts_from_the_commands_start(tmp_path):
     )
     train(opts, say=lambda message: None)
     assert time.monotonic() - began < 8
-    assert checkpoint.load(tmp_path / "run" / "best.pt")
+    assert checkpoint.read(tmp_path / "run" / "best.pt")["meta"]["trained_on"] == [str(manifest)]
 
 
 @pytest.mark.parametrize("lstm", [False, True])
