@@ -15,6 +15,7 @@ not run into them.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,8 @@ def segment(page: PageLike, image: Path = Path("page")) -> list[Line]:
     given other than as 8-bit gray (colour, floats, a PIL image, a path) is made so first,
     as a page is read: a colour array had found no line at all, silently. A negative (light
     writing on dark, as microfilm) is looked at turned over."""
+    if isinstance(page, (str, os.PathLike)) and image == Path("page"):
+        image = Path(page)  # its lines name the file they are on
     if not (isinstance(page, np.ndarray) and page.ndim == 2 and page.dtype == np.uint8):
         page = as_gray(page)
     if min(page.shape) < SMALLEST:

@@ -1194,6 +1194,7 @@ def test_segment_takes_a_page_as_reading_does():
     found = [x.id for x in segment(gray)]
     held = (np.asarray(scan.convert("RGB")), gray / 255.0, scan, PAGE.with_suffix(".jpg"))
     assert len(found) == 11 and all([x.id for x in segment(h)] == found for h in held)
+    assert segment(PAGE.with_suffix(".jpg"))[0].image == PAGE.with_suffix(".jpg")
 
 
 def test_a_strip_far_taller_than_wide_is_looked_at_not_an_error():
