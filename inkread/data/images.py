@@ -89,7 +89,8 @@ def _pillow_allows() -> Iterator[None]:
     """Pillow's own size limit (179 million pixels) raised to inkread's while inkread opens
     and decodes an image, and put back after: inkread bounds its images itself, before
     Pillow does, and raised for the whole process it weakened a host program's own guard
-    against image bombs (a web service's uploads)."""
+    against image bombs (a web service's uploads). An image a host's thread opens while
+    inkread loads one still meets inkread's limit (300 million pixels), not its own."""
     with _LOADING_LOCK:
         if _LOADING[0] == 0:
             _LOADING[1] = Image.MAX_IMAGE_PIXELS
