@@ -178,6 +178,19 @@ def transcribed(path: Path) -> bool:
         return False
 
 
+def _lstm_lm(path: Path) -> bool:
+    """An LSTM language model's torch file, not a recognizer's checkpoint, a ZIP of line
+    images or an office document, all ZIP archives alike: --out had replaced them."""
+    from inkread import torchfile
+    from inkread.lstm_lm import FORMAT
+
+    try:
+        blob = torchfile.load(path, "LSTM language model")
+    except InkreadError:
+        return False
+    return isinstance(blob, dict) and blob.get("format") == FORMAT
+
+
 def language_model(path: Path) -> bool:
     """Whether a file is a language model, which `lm build` may write over: ARPA text,
     plain or compressed, or an LSTM's torch file. Any other (a corpus misnamed, notes) is
@@ -187,8 +200,8 @@ def language_model(path: Path) -> bool:
     try:
         with path.open("rb") as f:
             head = f.read(6)
-        if head.startswith(b"PK"):
-            return True
+        if head.startswith(b"PK"):  # a torch file, or any ZIP: only an LSTM LM is ours
+            return _lstm_lm(path)
         opener = next((m.open for magic, m in COMPRESSED.items() if head.startswith(magic)), open)
         with opener(path, "rb") as f:
             return b"\\data\\" in f.read(1 << 16)

@@ -1100,6 +1100,10 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "copy.txt") == 2
     assert "copy.txt: holds no language model" in capsys.readouterr().err
     assert (tmp_path / "copy.txt").read_text(encoding="utf-8") == "the cat\n"
+    # nor a recognizer's checkpoint, nor any other ZIP (any had been taken for an LSTM LM)
+    shutil.copy(Path(inkread.__file__).parent / "models" / "default.pt", tmp_path / "m.pt")
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "m.pt") == 2
+    assert "m.pt: holds no language model" in capsys.readouterr().err
     listing = tmp_path / "pages.txt"
     listing.write_text(f"{FIXTURES / 'hooker' / 'JDH_2_16_40_001.xml'}\nmoved.xml\n", "utf-8")
     capsys.readouterr()
