@@ -425,8 +425,10 @@ def segment_pages(
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
             raise InkreadError("output would overwrite the input", target)
-        if outputs.transcribed(target):  # a page's ground truth beside its image (--out its folder)
-            e = InkreadError("holds a transcription, which segment would replace", target)
+        # a page's ground truth beside its image (--out its folder), a layout drawn by hand
+        kept = outputs.not_ours(target)
+        if kept or outputs.transcribed(target):  # or text inkread read: segment has none
+            e = InkreadError(kept or "holds a transcription, which segment would replace", target)
             if len(documents) == 1:
                 raise e
             leave_out(e)

@@ -126,16 +126,30 @@ def would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> 
             "own output from one, so leaves it (remove it to read the page again, or give "
             "another --out)"
         )
+    return not_ours(target)
+
+
+def not_ours(target: Path) -> str | None:
+    """Why XML at target is the user's to keep: a transcription inkread did not write, or
+    that a person has corrected since, or any XML inkread did not write, text or none (a
+    layout of lines drawn by hand, a METS file: `--out hand.xml` had replaced them)."""
     whose = owner(target)
-    if whose != "unchanged" and transcribed(target):  # its own output as it wrote it: no
-        if whose == "unmarked":  # by an earlier version, or its mark removed
+    if whose in ("nobody", "unchanged"):  # no XML there, or its own output as it wrote it
+        return None
+    if not transcribed(target):
+        if whose == "theirs":
             return (
-                "holds text inkread read without a fingerprint of it (an earlier version, "
-                "or its mark removed), which may have been corrected since: remove it to "
-                "read the page again, or choose another --out"
+                "is XML that inkread did not write (a layout, or another tool's file), which "
+                "the output would replace: choose another --out"
             )
-        return "holds a transcription, which the output would replace: choose another --out"
-    return None
+        return None  # its own lines, found before: found again
+    if whose == "unmarked":  # by an earlier version, or its mark removed
+        return (
+            "holds text inkread read without a fingerprint of it (an earlier version, "
+            "or its mark removed), which may have been corrected since: remove it to "
+            "read the page again, or choose another --out"
+        )
+    return "holds a transcription, which the output would replace: choose another --out"
 
 
 def not_in(

@@ -447,6 +447,27 @@ def test_segment_command_writes_valid_xml(tmp_path, fmt):
             assert len([float(v) for v in shape.split(" ")]) % 2 == 0
 
 
+def test_xml_inkread_did_not_write_is_never_written_over(tmp_path, capsys):
+    """A layout of lines drawn by hand, not yet transcribed, and a METS file: `segment` and
+    `read --format page --out` replaced them, as only a transcription was kept."""
+    from lxml import etree
+
+    tree = etree.parse(str(PAGE.with_suffix(".xml")))
+    for equiv in tree.findall(".//{*}TextEquiv"):
+        equiv.getparent().remove(equiv)
+    tree.write(str(tmp_path / "hand.xml"))
+    (tmp_path / "mets.xml").write_text('<mets xmlns="http://www.loc.gov/METS/"/>', "utf-8")
+    image = PAGE.with_suffix(".jpg")
+    for target in ("hand.xml", "mets.xml"):
+        kept = (tmp_path / target).read_bytes()
+        for command in (["segment", image], ["read", image, "--format", "page"]):
+            assert run_cli(*command, "--out", tmp_path / target) == 2
+            assert "is XML that inkread did not write" in capsys.readouterr().err
+            assert (tmp_path / target).read_bytes() == kept
+    assert run_cli("segment", image, "--out", tmp_path / "new.xml") == 0  # its own, again
+    assert run_cli("segment", image, "--out", tmp_path / "new.xml") == 0
+
+
 def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth(
     overfit, tmp_path, capsys
 ):
@@ -463,7 +484,7 @@ def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth
     truth = (doc / (name + ".xml")).read_bytes()
     model = ("--model", overfit["run"] / "best.pt")
     assert run_cli("segment", doc / (name + ".jpg"), "--out", doc) == 2
-    assert "holds a transcription, which segment would replace" in capsys.readouterr().err
+    assert "holds a transcription, which the output would replace" in capsys.readouterr().err
     assert (doc / (name + ".xml")).read_bytes() == truth
     assert run_cli("eval", "--data", doc, *model, "--json") == 0
     alone = json.loads(capsys.readouterr().out)
