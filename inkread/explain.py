@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
@@ -34,6 +34,12 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
     kind = FORMATS.get(Path(out).suffix.lower())
     if kind is None:  # a picture under another format's name opens nowhere
         raise InkreadError(f"--out must end in {', '.join(FORMATS)}", out)
+    if Path(out).exists() and not _drawn_here(Path(out)):  # the line itself, a scan...
+        raise InkreadError(
+            "holds a file that explain did not draw, which --out would replace: choose "
+            "another --out",
+            out,
+        )
     line = sized(load_gray(image_path), recognizer.config, reading=True)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
@@ -67,8 +73,40 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
         x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
         draw.text((x - 3, y), ch.char, fill=0, font=font)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(out, format=kind)
+    canvas.save(out, format=kind, **_marked(kind))
     return decoded.text
+
+
+MARK = "inkread explain"  # in each picture's metadata: drawn again, it may be written over
+
+
+def _marked(kind: str) -> dict:
+    """The picture's mark, where its format keeps one (BMP keeps none: an existing BMP is
+    never written over)."""
+    if kind == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", MARK)
+        return {"pnginfo": info}
+    return {
+        "JPEG": {"comment": MARK.encode()},
+        "WEBP": {"xmp": f"<x:xmpmeta><CreatorTool>{MARK}</CreatorTool></x:xmpmeta>".encode()},
+        "TIFF": {"tiffinfo": {305: MARK}},  # Software
+        "PDF": {"creator": MARK},
+    }.get(kind, {})
+
+
+def _drawn_here(path: Path) -> bool:
+    """A picture explain drew (its mark near the file's start or end, where each format
+    keeps it): only such is written over; `--out` naming the line explained, or a scan
+    beside it, had replaced it."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+        f.seek(max(path.stat().st_size - (1 << 16), 0))
+        tail = f.read()
+    marks = (MARK.encode(), MARK.encode("utf-16-be"))  # as PDF writes its creator
+    return any(mark in head or mark in tail for mark in marks)
 
 
 def _feature_maps(

@@ -819,6 +819,15 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.svg") == 2
     assert "o.svg: --out must end in .png" in capsys.readouterr().err
     assert not (tmp_path / "o.svg").exists()
+    # drawn again over its own pictures, never over the line it explains or another image
+    assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.pdf") == 0
+    line = image.read_bytes()
+    for other in (image, image.with_name("line1.png")):
+        kept = other.read_bytes()
+        assert run_cli("explain", image, "--model", onnx, "--out", other) == 2
+        assert "holds a file that explain did not draw" in capsys.readouterr().err
+        assert other.read_bytes() == kept
+    assert image.read_bytes() == line
 
 
 def test_report_shows_worst_lines_with_images(overfit, tmp_path):
