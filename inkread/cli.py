@@ -824,10 +824,7 @@ def lm_build(
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
-    lines = [x for x in corpus + own if x.strip()]  # counted as said: blank lines are none
-    if not lines:
-        named = " ".join(map(str, (*(texts or []), *(data or []))))
-        raise InkreadError(f"no text to build a language model from in {named}")
+    lines = corpus + own
     if lstm:
         from inkread import lstm_lm
 
@@ -853,7 +850,7 @@ def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str]
     from inkread.data import read_data
     from inkread.lm import read_texts
 
-    lines = read_texts(texts or [])
+    lines = [x for x in read_texts(texts or []) if x.strip()]  # a blank line is no text
     own: list[str] = []
     if data:
         read, skipped = read_data(data)
@@ -861,8 +858,9 @@ def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str]
             _warn(f"warning: {skipped.summary()}")
         own = [x.text for x in read if x.text]
     if not lines and not own:
+        named = f" in {' '.join(map(str, texts))}" if texts else ""
         held = f" or --data with transcriptions ({' '.join(data)} held none)" if data else ""
-        raise InkreadError(f"no text: give text files{held or ' or --data'}")
+        raise InkreadError(f"no text{named}: give text files{held or ' or --data'}")
     return lines, own
 
 
