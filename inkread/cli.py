@@ -726,7 +726,9 @@ def explain(
     from inkread.recognize import Recognizer
 
     if image.suffix.lower() == ".xml":  # "cannot identify image file" said nothing of why
-        raise InkreadError("explain draws a line image, not a page's XML: give a line's image", image)
+        raise InkreadError(
+            "explain draws a line image, not a page's XML: give a line's image", image
+        )
     if image.is_file() and looks_like_page(image):
         _warn(f"warning: {image} looks like a page; explain draws one line, the whole image")
     # in fp32: the maps as the network computes them, and as its ONNX export draws them
