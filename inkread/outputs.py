@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -129,12 +130,26 @@ def would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> 
     return not_ours(target)
 
 
+def _cut_short(target: Path) -> bool:
+    """An output inkread wrote that a copy or a sync cut short (no whole XML, its head
+    naming inkread its maker), or an empty file: written anew, as --skip-existing does."""
+    from inkread.data.xml import parse
+
+    try:
+        parse(target)
+        return False
+    except InkreadError:
+        head = target.read_bytes()[:4096]
+    made = rb"<(\w+:)?(Creator|softwareName)>inkread \d"
+    return not head.strip() or re.search(made, head) is not None
+
+
 def not_ours(target: Path) -> str | None:
     """Why XML at target is the user's to keep: a transcription inkread did not write, or
     that a person has corrected since, or any XML inkread did not write, text or none (a
     layout of lines drawn by hand, a METS file: `--out hand.xml` had replaced them)."""
     whose = owner(target)
-    if whose in ("nobody", "unchanged"):  # no XML there, or its own output as it wrote it
+    if whose in ("nobody", "unchanged") or _cut_short(target):  # none, or its own as written
         return None
     if not transcribed(target):
         if whose == "theirs":

@@ -457,8 +457,9 @@ def test_xml_inkread_did_not_write_is_never_written_over(tmp_path, capsys):
         equiv.getparent().remove(equiv)
     tree.write(str(tmp_path / "hand.xml"))
     (tmp_path / "mets.xml").write_text('<mets xmlns="http://www.loc.gov/METS/"/>', "utf-8")
+    (tmp_path / "cut.xml").write_text("<PcGts><Metadata><Creator>Transkribus", "utf-8")
     image = PAGE.with_suffix(".jpg")
-    for target in ("hand.xml", "mets.xml"):
+    for target in ("hand.xml", "mets.xml", "cut.xml"):  # (inkread's own, cut, is written)
         kept = (tmp_path / target).read_bytes()
         for command in (["segment", image], ["read", image, "--format", "page"]):
             assert run_cli(*command, "--out", tmp_path / target) == 2
