@@ -1470,6 +1470,10 @@ def test_a_lists_rows_ending_in_a_tab_are_still_a_list(tmp_path):
     (tmp_path / "a.gt.txt").write_text("proposed", encoding="utf-8")
     (tmp_path / "l.txt").write_text("a.png\t\n", encoding="utf-8")
     assert [x.text for x in read_data([tmp_path / "l.txt"])[0]] == ["proposed"]
+    # a spreadsheet's manifest with one row's text left empty is still a manifest
+    (tmp_path / "m.txt").write_text("a.png\tthe first\na.png\t\n", encoding="utf-8")
+    lines, skipped = read_data([tmp_path / "m.txt"])
+    assert [x.text for x in lines] == ["the first"]
 
 
 def test_one_data_path_alone_is_one_argument():

@@ -409,8 +409,9 @@ def _header(image: str, text: str) -> bool:
 
 def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     rows = [x for x in _text_lines(path) if x.strip() and not x.startswith("#")]
-    # Excel's "Text (tab delimited)": a manifest; a list's rows that end in a tab, not
-    if rows and all("\t" in x.strip() for x in rows):
+    # Excel's "Text (tab delimited)": a manifest (a row's text may be empty); a list whose
+    # rows all end in a tab, none with text after it, not
+    if rows and all("\t" in x for x in rows) and any("\t" in x.strip() for x in rows):
         return _manifest(path, skipped, spreadsheet=True)
     entries = listed(path)
     if not any(x.exists() for x in entries) and any(" <space> " in str(x) for x in entries):
