@@ -103,22 +103,22 @@ def _own_text(element: etree._Element) -> str:
 def _region_lines_text(own: dict[etree._Element, str | None]) -> dict[etree._Element, str]:
     """Each line's text where its region keeps the text and its lines none (own: each
     line's own text), a line of text to a line, as Transkribus writes a region's text (and
-    as inkread writes it back): such pages had no line to learn from. Only where the counts
-    agree, a blank line an empty row, or once the breaks an XML editor's formatting puts
-    around the text are dropped; else which text goes with which line is a guess, and the
-    lines stay without."""
+    as inkread writes it back): such pages had no line to learn from. A blank line is an
+    empty row, unless the text begins and ends with a line break (an XML editor's
+    formatting around it). Only where the counts agree; else which text goes with which
+    line is a guess, and the lines stay without."""
     given: dict[etree._Element, str] = {}
     regions = {x.getparent(): None for x in own if x.getparent() is not None}
     for region in regions:
         lines = in_line_order(children(region, "TextLine"))
         if local(region) != "TextRegion" or any(own.get(x) for x in lines):
             continue
-        rows = [row.strip() for row in _own_text(region).split("\n")]
-        trimmed = "\n".join(rows).strip("\n").split("\n")
-        for split in (rows, trimmed):
-            if any(split) and len(split) == len(lines):
-                given.update((line, row) for line, row in zip(lines, split) if row)
-                break
+        text = _own_text(region).replace("\r", "")
+        if re.match(r"[ \t]*\n", text) and re.search(r"\n[ \t]*$", text):  # a formatter's
+            text = text.strip()  # break and indent at both ends: not blank lines of the page
+        rows = [row.strip() for row in text.split("\n")]
+        if any(rows) and len(rows) == len(lines):
+            given.update((line, row) for line, row in zip(lines, rows) if row)
     return given
 
 
