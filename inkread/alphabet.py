@@ -182,8 +182,11 @@ class Alphabet:
         return {c for c in normalize(text) if c not in self.index}
 
     def encode(self, text: str) -> list[int]:
-        """Raises KeyError on a character outside the alphabet; callers decide what that means."""
-        return [self.index[c] for c in normalize(text)]
+        """Text in NFC already (clean_text), then perhaps in display order: normalised again
+        there, a mark would compose with the letter beside it on the page (a hamza of ب
+        moved onto the ا left of it, learnt as أ). Raises KeyError on a character outside
+        the alphabet; callers decide what that means."""
+        return [self.index[c] for c in text]
 
     def decode(self, labels: Iterable[int]) -> str:
         return "".join(self.chars[i - 1] for i in labels if i != self.BLANK)

@@ -429,7 +429,7 @@ def without_edge_spaces(decoded: Decoded) -> Decoded:
 
 def as_read(decoded: Decoded) -> Decoded:
     """A decoder's output as every reading gives it: read, eval and explain alike."""
-    return in_reading_order(composed(without_edge_spaces(decoded)))
+    return composed(in_reading_order(without_edge_spaces(decoded)))
 
 
 def composed(decoded: Decoded) -> Decoded:
@@ -437,14 +437,17 @@ def composed(decoded: Decoded) -> Decoded:
     the network wrote apart (e and U+0304, where "q̄" put U+0304 in the alphabet) become
     the one character Unicode has for them (ē), in the text and its chars alike, each
     merged char as sure as its less sure part. Written out decomposed, "ē" was another
-    string than the ground truth's to every tool that compares them."""
+    string than the ground truth's to every tool that compares them. The text is taken in
+    reading order; a right-to-left line's chars, in display order, are not merged: there a
+    mark follows the letter left of its own (a hamza of ب would compose with the ا beside)."""
     text = unicodedata.normalize("NFC", decoded.text)
     others = [(unicodedata.normalize("NFC", t), s) for t, s in decoded.alternatives]
     if text == decoded.text and others == decoded.alternatives:
         return decoded
     chars: list[Char] = []
+    rtl = any(unicodedata.bidirectional(c.char) in ("R", "AL") for c in decoded.chars)
     for c in decoded.chars:
-        if chars and unicodedata.combining(c.char):
+        if chars and not rtl and unicodedata.combining(c.char):
             last = chars[-1]
             joined = unicodedata.normalize("NFC", last.char + c.char)
             if len(joined) == 1:

@@ -297,6 +297,19 @@ def test_a_letter_and_a_mark_written_apart_are_read_composed():
     assert [w.text for w in words(decoded)] == ["\u0113", "q\u0304"]
 
 
+def test_a_right_to_left_lines_marks_stay_on_their_letters():
+    """Composed in display order, a hamza written on ب (logically after it) met the ا left
+    of ب on the page: learnt and read as أ, "بأ" for "بٔا"."""
+    from inkread.train import target_text
+
+    truth = "\u0628\u0654\u0627"  # ب, hamza above, ا: no single character for the first two
+    alphabet = Alphabet("\u0627\u0628\u0654\u0623")  # ا=1 ب=2 hamza=3 أ=4
+    assert alphabet.decode(alphabet.encode(target_text(truth))) == "\u0627\u0654\u0628"
+    lp = frames([1, 3, 2], 5)  # what the network learnt: the page's left to right
+    (decoded,) = decode_all(greedy, [lp], alphabet)
+    assert decoded.text == truth
+
+
 def test_a_words_marks_and_joiners_stay_in_it():
     """Words were runs of letters alone: a word model of pointed Hebrew, voweled Arabic,
     Devanagari or a Latin abbreviation (q̄) held letters and fragments, not its words."""
