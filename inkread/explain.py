@@ -36,8 +36,8 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
         raise InkreadError(f"--out must end in {', '.join(FORMATS)}", out)
     if Path(out).exists() and not _drawn_here(Path(out)):  # the line itself, a scan...
         raise InkreadError(
-            "holds a file that explain did not draw, which --out would replace: choose "
-            "another --out",
+            "holds a file that explain did not draw (or a BMP, which keeps no mark of who "
+            "drew it), which --out would replace: remove it or choose another --out",
             out,
         )
     line = sized(load_gray(image_path), recognizer.config, reading=True)
