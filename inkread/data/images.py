@@ -90,7 +90,8 @@ def _pillow_allows() -> Iterator[None]:
     and decodes an image, and put back after: inkread bounds its images itself, before
     Pillow does, and raised for the whole process it weakened a host program's own guard
     against image bombs (a web service's uploads). An image a host's thread opens while
-    inkread loads one still meets inkread's limit (300 million pixels), not its own."""
+    inkread loads one meets inkread's limit, not its own (Pillow refuses past twice it:
+    600 million pixels)."""
     with _LOADING_LOCK:
         if _LOADING[0] == 0:
             _LOADING[1] = Image.MAX_IMAGE_PIXELS
