@@ -279,6 +279,17 @@ def read(
             n = len(documents) - len(left)
             _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")
         documents = left
+    if out is not None:  # what an output would lose, told before its page is read for it
+        kept = []
+        for doc in documents:
+            lost = outputs.would_lose(targets[doc.path], doc, kept_safe, named=one_file)
+            if lost is None:
+                kept.append(doc)
+            elif len(documents) == 1 and not left_out:
+                raise InkreadError(lost, targets[doc.path])
+            else:
+                leave_out(InkreadError(lost, targets[doc.path]))
+        documents = kept
     many = len(documents) > 1
     if not documents:  # all read already, or none could be opened
         _none_left_out(left_out)
@@ -299,12 +310,6 @@ def read(
         data = render(doc, found, format)
         if out is not None:
             target = targets[doc.path]
-            lost = outputs.would_lose(target, doc, kept_safe, named=one_file)
-            if lost:
-                if not many and not left_out:
-                    raise InkreadError(lost, target)
-                leave_out(InkreadError(lost, target))
-                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if format in ("page", "alto", "hocr"):
                 clash = outputs.page_image_beside(doc.image, target, one_file)
