@@ -166,9 +166,13 @@ class Alphabet:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Alphabet:
+        """The characters of texts as the network writes them: NFC already (clean_text),
+        then perhaps in display order (target_text), where NFC again would compose a mark
+        with the letter beside it on the page (a hamza of ب with the ا left of it: the
+        lines holding it were all left out as "outside the alphabet")."""
         seen: set[str] = set()
         for t in texts:
-            seen.update(normalize(t))
+            seen.update(t)
         return cls(sorted(seen))
 
     def __len__(self) -> int:
@@ -179,7 +183,8 @@ class Alphabet:
         return char in self.index
 
     def unknown(self, text: str) -> set[str]:
-        return {c for c in normalize(text) if c not in self.index}
+        """Characters of text (as from_texts takes it) that the alphabet lacks."""
+        return {c for c in text if c not in self.index}
 
     def encode(self, text: str) -> list[int]:
         """Text in NFC already (clean_text), then perhaps in display order: normalised again

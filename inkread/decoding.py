@@ -76,8 +76,10 @@ def words(decoded: Decoded) -> list[Word]:
         if ch.char.isspace():
             if current:
                 found.append(
-                    Word(
-                        reading_order("".join(c.char for c in current), rtl),
+                    Word(  # as the line's text is: in reading order, and NFC
+                        unicodedata.normalize(
+                            "NFC", reading_order("".join(c.char for c in current), rtl)
+                        ),
                         min(c.confidence for c in current),
                         current[0].start,
                         current[-1].end,
@@ -435,26 +437,49 @@ def as_read(decoded: Decoded) -> Decoded:
 def composed(decoded: Decoded) -> Decoded:
     """The reading in NFC, as transcriptions are kept and compared: a letter and a mark
     the network wrote apart (e and U+0304, where "q̄" put U+0304 in the alphabet) become
-    the one character Unicode has for them (ē), in the text and its chars alike, each
-    merged char as sure as its less sure part. Written out decomposed, "ē" was another
-    string than the ground truth's to every tool that compares them. The text is taken in
-    reading order; a right-to-left line's chars, in display order, are not merged: there a
-    mark follows the letter left of its own (a hamza of ب would compose with the ا beside)."""
+    the one character Unicode has for them (ē), in the text (in reading order) and its
+    chars alike. Written out decomposed, "ē" was another string than the ground truth's to
+    every tool that compares them."""
     text = unicodedata.normalize("NFC", decoded.text)
     others = [(unicodedata.normalize("NFC", t), s) for t, s in decoded.alternatives]
     if text == decoded.text and others == decoded.alternatives:
         return decoded
-    chars: list[Char] = []
-    rtl = any(unicodedata.bidirectional(c.char) in ("R", "AL") for c in decoded.chars)
-    for c in decoded.chars:
-        if chars and not rtl and unicodedata.combining(c.char):
-            last = chars[-1]
-            joined = unicodedata.normalize("NFC", last.char + c.char)
-            if len(joined) == 1:
-                chars[-1] = Char(joined, min(last.confidence, c.confidence), last.start, c.end)
-                continue
-        chars.append(c)
-    return replace(decoded, text=text, chars=chars, alternatives=others)
+    return replace(decoded, text=text, chars=_merged(decoded.chars), alternatives=others)
+
+
+def _merged(chars: list[Char]) -> list[Char]:
+    """Each letter with the marks written on it as one char, where Unicode has one character
+    for them, as sure as its least sure part. The chars stand in display order: a mark
+    follows its letter in a left-to-right run, and stands before it in a right-to-left one,
+    which is turned round whole (composed with the letter before it there, a hamza of ب
+    met the ا left of it)."""
+    out: list[Char] = []
+    i = 0
+    while i < len(chars):
+        j = i
+        while j < len(chars) and unicodedata.combining(chars[j].char):
+            j += 1
+        marks = chars[i:j]
+        if marks and j < len(chars) and _right_to_left(chars[j].char):  # before their letter
+            group = [chars[j], *marks[::-1]]  # in reading order: the letter, then its marks
+            i = j + 1
+        elif marks and out and not _right_to_left(out[-1].char):  # after their letter
+            group = [out.pop(), *marks]
+            i = j
+        else:
+            group = chars[i : max(j, i + 1)]
+            i = max(j, i + 1)
+        joined = unicodedata.normalize("NFC", "".join(c.char for c in group))
+        if len(group) > 1 and len(joined) == 1:
+            first, last = min(c.start for c in group), max(c.end for c in group)
+            out.append(Char(joined, min(c.confidence for c in group), first, last))
+        else:
+            out += sorted(group, key=lambda c: c.start)  # as they stand on the page
+    return out
+
+
+def _right_to_left(char: str) -> bool:
+    return unicodedata.bidirectional(char) in ("R", "AL")
 
 
 def in_reading_order(decoded: Decoded) -> Decoded:

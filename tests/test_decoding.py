@@ -308,6 +308,23 @@ def test_a_right_to_left_lines_marks_stay_on_their_letters():
     lp = frames([1, 3, 2], 5)  # what the network learnt: the page's left to right
     (decoded,) = decode_all(greedy, [lp], alphabet)
     assert decoded.text == truth
+    # its alphabet holds the mark and the ا (the lines had been left out as outside it)
+    assert (
+        Alphabet.from_texts([target_text("\u0643\u062a" + truth)]).unknown("\u0627\u0654") == set()
+    )
+    # a mark that composes with its letter (ا and hamza: أ) stands before it on the page's
+    # left to right: merged with it, not with the letter before; and a Latin word's marks
+    # in a line that also holds Arabic are merged with theirs
+    lp = frames([3, 1, 2], 5)  # hamza, ا, ب as the page shows "بأ"
+    (decoded,) = decode_all(greedy, [lp], alphabet)
+    assert decoded.text == "\u0628\u0623" and [c.char for c in decoded.chars] == [
+        "\u0623",
+        "\u0628",
+    ]
+    assert [w.text for w in words(decoded)] == ["\u0628\u0623"]
+    mixed = Alphabet("cafe\u0301 \u0627\u0628")  # c=1 a=2 f=3 e=4 acute=5 space=6 ا=7 ب=8
+    (decoded,) = decode_all(greedy, [frames([1, 2, 3, 4, 5, 6, 7, 8], 9)], mixed)
+    assert [w.text for w in words(decoded)][0] == "caf\u00e9" and len(decoded.chars) == 7
 
 
 def test_a_words_marks_and_joiners_stay_in_it():
