@@ -430,6 +430,9 @@ def segment_pages(
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
             raise InkreadError("output would overwrite the input", target)
+        if outputs.owner(target) == "corrected":  # its lines (or text) redrawn by a person
+            _warn(f"warning: {target}: corrected by hand since inkread wrote it: left as it is")
+            continue
         # a page's ground truth beside its image (--out its folder), a layout drawn by hand
         kept = outputs.not_ours(target)
         if kept or outputs.transcribed(target):  # or text inkread read: segment has none

@@ -1067,9 +1067,9 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)
         _names_image_read(root, doc, fmt)
-        writer.mark(root)
         if fmt == "page":
             page.within_schema(root)
+        writer.mark(root)  # last: its fingerprint is of the file as written
         return to_bytes(root)
     size = _size_of(doc)
     writer = page if fmt == "page" else alto

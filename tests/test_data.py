@@ -1061,7 +1061,7 @@ def test_a_file_inkread_read_is_the_users_once_they_correct_it(tmp_path):
             word.set("CONTENT", word.get("CONTENT") + "s")
         path.write_bytes(to_bytes(root))
         assert not written_by_inkread(path)
-        assert path.read_text(encoding="utf-8").count("text digest") == 1
+        assert path.read_text(encoding="utf-8").count("layout digest") == 1
     xml = PAGE.read_text(encoding="utf-8")
     old = re.sub(r"<Comments>[^<]*</Comments>", "", xml).replace(
         "</Creator>", "</Creator><Comments>Text read by inkread 0.1.0</Comments>"
@@ -1285,7 +1285,7 @@ def test_a_no_break_space_typed_is_a_correction():
     comments = next(root.iter("{*}Comments"))
     new = page.digest(root)
     comments.text = comments.text.replace(
-        f"text digest {new}", f"text sha1 {page.digest(root, 'sha1')}"
+        f"layout digest {new}", f"text sha1 {page.digest(root, 'sha1')}"
     )
     assert "text sha1" in comments.text and provenance(root) == "unchanged"
     unicode.text = "Kew Gardens"  # under the old mark a no-break space is no edit
@@ -1293,6 +1293,17 @@ def test_a_no_break_space_typed_is_a_correction():
     page.mark(root)
     unicode.text = "Kew\u00a0Gardens"  # under the new one it is
     assert provenance(root) == "corrected"
+    # a line redrawn, its text untouched: under the layout's mark, corrected; under the
+    # text's of before, inkread's still
+    unicode.text = "Kew Gardens"
+    page.mark(root)
+    coords = next(root.iter("{*}Coords"))
+    coords.set("points", coords.get("points").replace(",", ",1", 1))
+    assert provenance(root) == "corrected"
+    comments.text = comments.text.replace("layout digest", "text digest").replace(
+        comments.text.split()[-1], page.digest(root, "digest") + "]"
+    )
+    assert provenance(root) == "unchanged"
 
 
 def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path):

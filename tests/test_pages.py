@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -467,6 +468,19 @@ def test_xml_inkread_did_not_write_is_never_written_over(tmp_path, capsys):
             assert (tmp_path / target).read_bytes() == kept
     assert run_cli("segment", image, "--out", tmp_path / "new.xml") == 0  # its own, again
     assert run_cli("segment", image, "--out", tmp_path / "new.xml") == 0
+    # a line of it redrawn by hand (its text none): left as it is, and said (found again,
+    # the person's layout had gone)
+    drawn = re.sub(
+        r'(<Coords points=")(\d+)',
+        lambda m: m[1] + str(int(m[2]) + 9),
+        (tmp_path / "new.xml").read_text("utf-8"),
+        count=1,
+    )
+    (tmp_path / "new.xml").write_text(drawn, "utf-8")
+    capsys.readouterr()
+    assert run_cli("segment", image, "--out", tmp_path / "new.xml") == 0
+    assert "corrected by hand since inkread wrote it: left as it is" in capsys.readouterr().err
+    assert (tmp_path / "new.xml").read_text("utf-8") == drawn
 
 
 def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth(

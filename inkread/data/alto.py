@@ -21,6 +21,7 @@ from inkread.data.lines import (
 )
 from inkread.data.xml import (
     FARTHEST,
+    FINGERPRINTS,
     box,
     child,
     children,
@@ -288,8 +289,9 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
 
 
 # inkread's processing step's settings, as mark writes them and recorded reads them back
-# (page.MARK's two kinds of fingerprint)
-SETTINGS, SETTINGS_READ = "text digest {}", re.compile(r"text (sha1|digest) ([0-9a-f]+)")
+# (page.MARK's kinds of fingerprint)
+SETTINGS = "layout digest {}"
+SETTINGS_READ = re.compile(r"({}) ([0-9a-f]+)".format("|".join(FINGERPRINTS)))
 
 
 def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
@@ -299,13 +301,20 @@ def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
         SETTINGS_READ.fullmatch((e.text or "").strip())
         for e in root.iter("{*}processingStepSettings")
     ]
-    fingerprints = [(m.group(1), m.group(2)) for m in found if m]
+    fingerprints = [(FINGERPRINTS[m.group(1)], m.group(2)) for m in found if m]
     return bool(fingerprints), fingerprints
 
 
-def digest(root: etree._Element, kind: str = "digest") -> str:
-    """The fingerprint of all the text it holds, words, glyphs and hyphens (page.digest)."""
-    texts = (e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
+SHAPED = ("HPOS", "VPOS", "WIDTH", "HEIGHT", "BASELINE")
+
+
+def digest(root: etree._Element, kind: str = "layout") -> str:
+    """The fingerprint of all the text it holds, words, glyphs and hyphens, and of kind
+    "layout" of every block's, line's and word's place and shape too (page.digest)."""
+    texts = [e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP")]
+    if kind == "layout":
+        for e in root.iter("{*}TextBlock", "{*}TextLine", "{*}String", "{*}Polygon"):
+            texts.append(" ".join(e.get(k, "") for k in (*SHAPED, "POINTS")))
     return text_digest(texts, kind)
 
 
