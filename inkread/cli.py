@@ -264,15 +264,16 @@ def read(
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
         targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
     if out is not None and not one_file:  # read again: the corrections made since stay
-        # an output inkread wrote and a person has corrected since: theirs, left as it is
-        left = [d for d in documents if outputs.owner(targets[d.path]) != "corrected"]
-        if len(left) < len(documents):
-            n = len(documents) - len(left)
+        # an output inkread wrote and a person has corrected or checked since: theirs
+        theirs = [d for d in documents if outputs.by_hand(targets[d.path])]
+        if theirs:
+            n = len(theirs)
             _warn(
-                f"{n} page{'s' if n > 1 else ''} corrected by hand since inkread read "
-                f"{'them' if n > 1 else 'it'}: left as {'they are' if n > 1 else 'it is'}"
+                f"{n} page{'s' if n > 1 else ''} corrected or checked by hand since inkread "
+                f"read {'them' if n > 1 else 'it'}: left as {'they are' if n > 1 else 'it is'} "
+                f"({', '.join(str(targets[d.path]) for d in theirs[:3])}{', ...' * (n > 3)})"
             )
-        documents = left
+        documents = [d for d in documents if not any(d is x for x in theirs)]
     if skip_existing:
         left = [d for d in documents if not outputs.done(targets[d.path], format)]
         if len(left) < len(documents):
@@ -430,7 +431,7 @@ def segment_pages(
         target = out / f"{stem}{'.xml' if kind == 'page' else '.alto.xml'}" if many else out
         if target.resolve() == doc.path.resolve():
             raise InkreadError("output would overwrite the input", target)
-        if outputs.owner(target) == "corrected":  # its lines (or text) redrawn by a person
+        if outputs.by_hand(target):  # its lines (or text) redrawn or checked by a person
             _warn(f"warning: {target}: corrected by hand since inkread wrote it: left as it is")
             continue
         # a page's ground truth beside its image (--out its folder), a layout drawn by hand

@@ -52,6 +52,14 @@ def owner(target: Path) -> str:
     return provenance(target)
 
 
+def by_hand(target: Path) -> bool:
+    """An output inkread wrote that a person has made theirs: corrected (its text or its
+    lines), or checked and found right (its mark removed, as README says to, its text kept):
+    left as it is when its folder is read or segmented again."""
+    whose = owner(target)
+    return whose == "corrected" or (whose == "unmarked" and transcribed(target))
+
+
 def done(target: Path, format: str) -> bool:
     """An output there already, and whole: inkread writes its own whole, but a copy or a
     sync of a shared folder may leave one empty or cut short, which --skip-existing took

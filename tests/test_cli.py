@@ -1290,10 +1290,16 @@ def test_reading_a_folder_again_reads_its_pages_and_keeps_their_corrections(
     (folder / "a.page.xml").write_text(corrected, encoding="utf-8")
     capsys.readouterr()
     assert run_cli(*read, "page", "--out", folder) == 0
-    assert (
-        "1 page corrected by hand since inkread read it: left as it is" in capsys.readouterr().err
-    )
+    said = capsys.readouterr().err
+    assert "1 page corrected or checked by hand since inkread read it: left as it is" in said
     assert (folder / "a.page.xml").read_text(encoding="utf-8") == corrected
+    # checked and found right, its mark removed as README says: left as it is too (the
+    # run had ended with status 2, "without a fingerprint")
+    checked = re.sub(r"<Comments>[^<]*</Comments>", "", (folder / "b.page.xml").read_text("utf-8"))
+    (folder / "b.page.xml").write_text(checked, encoding="utf-8")
+    assert run_cli(*read, "page", "--out", folder) == 0
+    assert "2 pages corrected or checked by hand" in capsys.readouterr().err
+    assert (folder / "b.page.xml").read_text(encoding="utf-8") == checked
 
 
 def test_consoles_and_streams_that_take_no_utf8_or_nothing_at_all(tmp_path):
@@ -1392,7 +1398,7 @@ def test_runs_again_and_at_once_keep_every_page(overfit, tmp_path, capsys):
     second.write_text(corrected, encoding="utf-8")
     capsys.readouterr()
     assert run_cli(*read) == 0
-    assert "1 page corrected by hand since inkread read it" in capsys.readouterr().err
+    assert "1 page corrected or checked by hand since inkread read it" in capsys.readouterr().err
     assert second.read_text(encoding="utf-8") == corrected
     # one folder, reached twice
     (tmp_path / "real").mkdir()
