@@ -157,7 +157,9 @@ def not_ours(target: Path) -> str | None:
     that a person has corrected since, or any XML inkread did not write, text or none (a
     layout of lines drawn by hand, a METS file: `--out hand.xml` had replaced them)."""
     whose = owner(target)
-    if whose in ("nobody", "unchanged") or _cut_short(target):  # none, or its own as written
+    if whose in ("nobody", "unchanged"):  # no XML there, or its own output as it wrote it
+        return None
+    if whose == "theirs" and _cut_short(target):  # its own, cut short by a copy: anew
         return None
     if not transcribed(target):
         if whose == "theirs":
