@@ -65,7 +65,8 @@ def right_to_left(text: str) -> bool:
     return rtl > ltr
 
 
-def _any_right_to_left(text: str) -> bool:
+def any_right_to_left(text: str) -> bool:
+    """Whether any character is a right-to-left letter (Hebrew, Arabic...), as one alone is."""
     return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
@@ -79,7 +80,7 @@ def display_order(text: str) -> str:
     The same Unicode bidirectional algorithm turns display order back into reading order
     (see reading_order), as kraken does; for lines that mix directions at their ends the
     round trip can move a neutral character such as a number or a full stop."""
-    if not _any_right_to_left(text):
+    if not any_right_to_left(text):
         return text
     return get_display(text, base_dir="R" if right_to_left(text) else "L")
 
@@ -126,7 +127,7 @@ def reading_positions(display: str) -> list[int] | None:
     records numbered, and trusted where it writes the same text; else None."""
     from bidi import algorithm as steps
 
-    if not _any_right_to_left(display):
+    if not any_right_to_left(display):
         return list(range(len(display)))  # as display_order leaves it
     store = steps.get_empty_storage()
     base = "R" if right_to_left(display) else "L"

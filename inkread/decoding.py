@@ -15,7 +15,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from inkread.alphabet import Alphabet, in_word, reading_order, right_to_left
+from inkread.alphabet import (
+    Alphabet,
+    any_right_to_left,
+    in_word,
+    reading_order,
+    right_to_left,
+)
 
 
 @dataclass
@@ -460,10 +466,10 @@ def _merged(chars: list[Char]) -> list[Char]:
         while j < len(chars) and unicodedata.combining(chars[j].char):
             j += 1
         marks = chars[i:j]
-        if marks and j < len(chars) and _right_to_left(chars[j].char):  # before their letter
+        if marks and j < len(chars) and any_right_to_left(chars[j].char):  # before their letter
             group = [chars[j], *marks[::-1]]  # in reading order: the letter, then its marks
             i = j + 1
-        elif marks and out and not _right_to_left(out[-1].char):  # after their letter
+        elif marks and out and not any_right_to_left(out[-1].char):  # after their letter
             group = [out.pop(), *marks]
             i = j
         else:
@@ -476,10 +482,6 @@ def _merged(chars: list[Char]) -> list[Char]:
         else:
             out += sorted(group, key=lambda c: c.start)  # as they stand on the page
     return out
-
-
-def _right_to_left(char: str) -> bool:
-    return unicodedata.bidirectional(char) in ("R", "AL")
 
 
 def in_reading_order(decoded: Decoded) -> Decoded:
