@@ -454,11 +454,12 @@ def composed(decoded: Decoded) -> Decoded:
 
 
 def _merged(chars: list[Char]) -> list[Char]:
-    """Each letter with the marks written on it as one char, where Unicode has one character
-    for them, as sure as its least sure part. The chars stand in display order: a mark
-    follows its letter in a left-to-right run, and stands before it in a right-to-left one,
-    which is turned round whole (composed with the letter before it there, a hamza of ب
-    met the ا left of it)."""
+    """Each letter with the marks written on it that Unicode composes with it, as one
+    char, as sure as its least sure part; a mark that does not compose stays a char of its
+    own, so that there is one char to each character of the text. The chars stand in
+    display order: a mark follows its letter in a left-to-right run, and stands before it
+    in a right-to-left one, which is turned round whole (composed with the letter before
+    it there, a hamza of ب met the ا left of it)."""
     out: list[Char] = []
     i = 0
     while i < len(chars):
@@ -466,21 +467,23 @@ def _merged(chars: list[Char]) -> list[Char]:
         while j < len(chars) and unicodedata.combining(chars[j].char):
             j += 1
         marks = chars[i:j]
-        if marks and j < len(chars) and any_right_to_left(chars[j].char):  # before their letter
-            group = [chars[j], *marks[::-1]]  # in reading order: the letter, then its marks
-            i = j + 1
+        if marks and j < len(chars) and any_right_to_left(chars[j].char):  # before it
+            letter, marks, i = chars[j], marks[::-1], j + 1  # in reading order
         elif marks and out and not any_right_to_left(out[-1].char):  # after their letter
-            group = [out.pop(), *marks]
-            i = j
+            letter, i = out.pop(), j
         else:
-            group = chars[i : max(j, i + 1)]
+            out += chars[i : max(j, i + 1)]
             i = max(j, i + 1)
-        joined = unicodedata.normalize("NFC", "".join(c.char for c in group))
-        if len(group) > 1 and len(joined) == 1:
-            first, last = min(c.start for c in group), max(c.end for c in group)
-            out.append(Char(joined, min(c.confidence for c in group), first, last))
-        else:
-            out += sorted(group, key=lambda c: c.start)  # as they stand on the page
+            continue
+        apart = []
+        for mark in marks:  # as NFC composes: each in turn, until one does not
+            joined = unicodedata.normalize("NFC", letter.char + mark.char)
+            if apart or len(joined) != 1:
+                apart.append(mark)
+                continue
+            span = min(letter.start, mark.start), max(letter.end, mark.end)
+            letter = Char(joined, min(letter.confidence, mark.confidence), *span)
+        out += sorted([letter, *apart], key=lambda c: c.start)  # as they stand on the page
     return out
 
 

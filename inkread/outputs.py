@@ -53,11 +53,11 @@ def owner(target: Path) -> str:
 
 
 def by_hand(target: Path) -> bool:
-    """An output inkread wrote that a person has made theirs: corrected (its text or its
-    lines), or checked and found right (its mark removed, as README says to, its text kept):
+    """An output inkread wrote that a person has made theirs: corrected (its text), redrawn
+    (its lines), or checked and found right (its mark removed, as README says to, its text kept):
     left as it is when its folder is read or segmented again."""
     whose = owner(target)
-    return whose == "corrected" or (whose == "unmarked" and transcribed(target))
+    return whose in ("corrected", "redrawn") or (whose == "unmarked" and transcribed(target))
 
 
 def done(target: Path, format: str) -> bool:
@@ -147,9 +147,13 @@ def _cut_short(target: Path) -> bool:
         parse(target)
         return False
     except InkreadError:
-        head = target.read_bytes()[:4096]
+        data = target.read_bytes()
+    if not data.strip():
+        return True
+    # whole to its end, it was broken otherwise: a person's edit (a bare &), theirs
+    ended = re.search(rb"</(\w+:)?(PcGts|alto)>\s*$", data[-200:]) is not None
     made = rb"<(\w+:)?(Creator|softwareName)>inkread \d"
-    return not head.strip() or re.search(made, head) is not None
+    return not ended and re.search(made, data[:4096]) is not None
 
 
 def not_ours(target: Path) -> str | None:
@@ -161,6 +165,8 @@ def not_ours(target: Path) -> str | None:
         return None
     if whose == "theirs" and _cut_short(target):  # its own, cut short by a copy: anew
         return None
+    if whose == "redrawn":
+        return "holds lines redrawn by hand, which the output would replace: choose another --out"
     if not transcribed(target):
         if whose == "theirs":
             return (

@@ -1262,7 +1262,7 @@ def test_alto_blocks_are_read_in_the_pages_reading_order():
     assert blocks("composed IDNEXT") == first  # its block waits for the chain to reach it
 
 
-def test_a_no_break_space_typed_is_a_correction():
+def test_a_no_break_space_typed_is_a_correction(tmp_path):
     """The fingerprint of inkread's reading ignores what re-saving XML does to its white
     space, not what a person types: a page whose only edits were no-break spaces before
     colons (French usage) was written over as uncorrected, and refused as ground truth."""
@@ -1283,26 +1283,34 @@ def test_a_no_break_space_typed_is_a_correction():
     page.mark(root)
     assert provenance(root) == "unchanged"
     comments = next(root.iter("{*}Comments"))
-    new = page.digest(root)
-    comments.text = comments.text.replace(
-        f"layout digest {new}", f"text sha1 {page.digest(root, 'sha1')}"
-    )
+    mark = comments.text.splitlines()[-1]
+    old = f"{mark.split(' [')[0]} [text sha1 {page.digest(root, 'sha1')}]"  # text alone
+    comments.text = comments.text.replace(mark, old)
     assert "text sha1" in comments.text and provenance(root) == "unchanged"
     unicode.text = "Kew Gardens"  # under the old mark a no-break space is no edit
     assert provenance(root) == "unchanged"
     page.mark(root)
     unicode.text = "Kew\u00a0Gardens"  # under the new one it is
     assert provenance(root) == "corrected"
-    # a line redrawn, its text untouched: under the layout's mark, corrected; under the
-    # text's of before, inkread's still
+    # a line redrawn, its text untouched: redrawn (the person's to keep, but its text still
+    # inkread's reading, no ground truth); under the text's mark of before, inkread's still
     unicode.text = "Kew Gardens"
     page.mark(root)
     coords = next(root.iter("{*}Coords"))
     coords.set("points", coords.get("points").replace(",", ",1", 1))
+    assert provenance(root) == "redrawn"
+    (tmp_path / "p.jpg").symlink_to(FIXTURES / "hooker" / "JDH_2_16_45_003.jpg")
+    root.find("{*}Page").set("imageFilename", "p.jpg")
+    page.mark(root)
+    coords.set("points", coords.get("points").replace(",1", ",2", 1))
+    (tmp_path / "p.xml").write_bytes(etree.tostring(root))
+    lines, skipped = read_data([tmp_path / "p.xml"])  # its text is still inkread's reading
+    assert not lines and "inkread's own reading" in skipped.summary()
+    unicode.text = "Kew Gardens!"  # and its text corrected too
     assert provenance(root) == "corrected"
-    comments.text = comments.text.replace("layout digest", "text digest").replace(
-        comments.text.split()[-1], page.digest(root, "digest") + "]"
-    )
+    unicode.text = "Kew Gardens"
+    mark = comments.text.splitlines()[-1]
+    comments.text = comments.text.replace(mark, mark.split(" [layout")[0])
     assert provenance(root) == "unchanged"
 
 

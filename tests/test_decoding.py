@@ -322,6 +322,9 @@ def test_a_right_to_left_lines_marks_stay_on_their_letters():
         "\u0628",
     ]
     assert [w.text for w in words(decoded)] == ["\u0628\u0623"]
+    two = Alphabet("e\u0301\u0323 x")  # e=1 acute=2 dot below=3 space=4 x=5: one composes
+    (decoded,) = decode_all(greedy, [frames([5, 4, 1, 3, 2], 6)], two)
+    assert len(decoded.chars) == len(decoded.text) == 4  # a confidence to each character
     mixed = Alphabet("cafe\u0301 \u0627\u0628")  # c=1 a=2 f=3 e=4 acute=5 space=6 ا=7 ب=8
     (decoded,) = decode_all(greedy, [frames([1, 2, 3, 4, 5, 6, 7, 8], 9)], mixed)
     assert [w.text for w in words(decoded)][0] == "caf\u00e9" and len(decoded.chars) == 7

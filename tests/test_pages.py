@@ -481,6 +481,14 @@ def test_xml_inkread_did_not_write_is_never_written_over(tmp_path, capsys):
     assert run_cli("segment", image, "--out", tmp_path / "new.xml") == 0
     assert "corrected by hand since inkread wrote it: left as it is" in capsys.readouterr().err
     assert (tmp_path / "new.xml").read_text("utf-8") == drawn
+    assert run_cli("read", image, "--format", "page", "--out", tmp_path / "new.xml") == 2
+    assert "holds lines redrawn by hand" in capsys.readouterr().err
+    # an output of inkread's, whole but broken by a hand's edit (a bare &): theirs
+    assert run_cli("read", image, "--format", "page", "--out", tmp_path / "read.xml") == 0
+    edited = (tmp_path / "read.xml").read_text("utf-8").replace("<Unicode>", "<Unicode>& ", 1)
+    (tmp_path / "read.xml").write_text(edited, "utf-8")
+    assert run_cli("read", image, "--format", "page", "--out", tmp_path / "read.xml") == 2
+    assert (tmp_path / "read.xml").read_text("utf-8") == edited
 
 
 def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth(

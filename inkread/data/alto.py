@@ -290,31 +290,29 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
 
 # inkread's processing step's settings, as mark writes them and recorded reads them back
 # (page.MARK's kinds of fingerprint)
-SETTINGS = "layout digest {}"
+SETTINGS = "text digest {} layout digest {}"
 SETTINGS_READ = re.compile(r"({}) ([0-9a-f]+)".format("|".join(FINGERPRINTS)))
 
 
 def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
     """Whether the file bears inkread's mark with a fingerprint (mark), and the
     fingerprints (page.recorded)."""
-    found = [
-        SETTINGS_READ.fullmatch((e.text or "").strip())
-        for e in root.iter("{*}processingStepSettings")
-    ]
-    fingerprints = [(FINGERPRINTS[m.group(1)], m.group(2)) for m in found if m]
+    settings = [(e.text or "").strip() for e in root.iter("{*}processingStepSettings")]
+    found = [f for text in settings for f in SETTINGS_READ.findall(text)]
+    fingerprints = [(FINGERPRINTS[name], value) for name, value in found]
     return bool(fingerprints), fingerprints
 
 
 SHAPED = ("HPOS", "VPOS", "WIDTH", "HEIGHT", "BASELINE")
 
 
-def digest(root: etree._Element, kind: str = "layout") -> str:
-    """The fingerprint of all the text it holds, words, glyphs and hyphens, and of kind
-    "layout" of every block's, line's and word's place and shape too (page.digest)."""
-    texts = [e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP")]
+def digest(root: etree._Element, kind: str = "digest") -> str:
+    """The fingerprint of all the text it holds, words, glyphs and hyphens; of kind
+    "layout", of every block's, line's and word's place and shape instead (page.digest)."""
     if kind == "layout":
-        for e in root.iter("{*}TextBlock", "{*}TextLine", "{*}String", "{*}Polygon"):
-            texts.append(" ".join(e.get(k, "") for k in (*SHAPED, "POINTS")))
+        shapes = root.iter("{*}TextBlock", "{*}TextLine", "{*}String", "{*}Polygon")
+        return text_digest(" ".join(e.get(k, "") for k in (*SHAPED, "POINTS")) for e in shapes)
+    texts = (e.get("CONTENT") for e in root.iter("{*}String", "{*}Glyph", "{*}HYP"))
     return text_digest(texts, kind)
 
 
@@ -355,7 +353,7 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     if settings is None:  # the schema puts it just before the software
         settings = etree.Element(tag("processingStepSettings"))
         software.addprevious(settings)
-    settings.text = SETTINGS.format(digest(root))
+    settings.text = SETTINGS.format(digest(root), digest(root, "layout"))
     steps = descendants(software.getparent(), "processingStepDescription")
     if not steps:  # before the settings, as the schema orders them
         steps = [etree.Element(tag("processingStepDescription"))]

@@ -421,14 +421,11 @@ def _region_text(q, region: etree._Element) -> None:
     lines[-1].addnext(equiv)
 
 
-# how a file inkread filled (or found the lines of) says so, with its fingerprint:
-# "layout digest" (its text and its shapes), or as written before: "text digest" (its text
-# alone, XML's white space collapsed), "text sha1" (every space collapsed, xml.text_digest)
-MARK = re.compile(
-    r"(?:Text read|Lines found) by inkread \d\S*(?: \[({}) ([0-9a-f]+)\])?".format(
-        "|".join(FINGERPRINTS)
-    )
-)
+# how a file inkread filled (or found the lines of) says so, with its fingerprints: "text
+# digest" (its text, XML's white space collapsed) and "layout digest" (its shapes); or as
+# written before: "text sha1" (every space collapsed, xml.text_digest)
+MARK = re.compile(r"(?:Text read|Lines found) by inkread \d\S*((?: \[[a-z0-9 ]+ [0-9a-f]+\])*)")
+FINGERPRINT = re.compile(r"\[({}) ([0-9a-f]+)\]".format("|".join(FINGERPRINTS)))
 
 
 def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
@@ -436,17 +433,18 @@ def recorded(root: etree._Element) -> tuple[bool, list[tuple[str, str]]]:
     each with its kind (none where an earlier inkread wrote it)."""
     notes = [x.strip() for e in root.iter("{*}Comments") for x in (e.text or "").splitlines()]
     marks = [m for m in map(MARK.fullmatch, notes) if m]
-    return bool(marks), [(FINGERPRINTS[m.group(1)], m.group(2)) for m in marks if m.group(2)]
+    found = [f for m in marks for f in FINGERPRINT.findall(m.group(1))]
+    return bool(marks), [(FINGERPRINTS[name], value) for name, value in found]
 
 
-def digest(root: etree._Element, kind: str = "layout") -> str:
+def digest(root: etree._Element, kind: str = "digest") -> str:
     """The fingerprint of all the text it holds, at every level (xml.text_digest): a
-    person may correct a word and not its line, and that is work not to write over; and,
-    of kind "layout", of every shape too: a line redrawn by hand, its text untouched, had
+    person may correct a word and not its line, and that is work not to write over. Of
+    kind "layout", of every shape instead: a line redrawn by hand, its text untouched, had
     been found again over the person's work."""
-    texts = [e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText")]
     if kind == "layout":
-        texts += [e.get("points") for e in root.iter("{*}Coords", "{*}Baseline")]
+        return text_digest([e.get("points") for e in root.iter("{*}Coords", "{*}Baseline")])
+    texts = (e.xpath("string()") for e in root.iter("{*}Unicode", "{*}PlainText"))
     return text_digest(texts, kind)
 
 
@@ -477,7 +475,11 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     # one mark, of this reading: an earlier one's fingerprint is of the text read then
     kept = [x for x in (comments.text or "").splitlines() if not MARK.match(x)]
     comments.text = "\n".join(
-        [*kept, f"{done} by inkread {__version__} [layout digest {digest(root)}]"]
+        [
+            *kept,
+            f"{done} by inkread {__version__} [text digest {digest(root)}] "
+            f"[layout digest {digest(root, 'layout')}]",
+        ]
     )
 
 

@@ -147,7 +147,7 @@ def _ground_truth(path: Path, skipped: Skipped, uncorrected: set[Path] | None = 
     said so (_one_xml_a_page)."""
     root = parse(path).getroot()
     lines = xml_lines(path, root)
-    if provenance(root) == "unchanged" and any(line.text for line in lines):
+    if provenance(root) in ("unchanged", "redrawn") and any(line.text for line in lines):
         if uncorrected is not None:
             uncorrected.add(path)
             return lines
@@ -368,12 +368,14 @@ def written_by_inkread(path: Path) -> bool:
     ground truth, or another engine's export, may be named NAME.page.xml. And not once a
     person has corrected the text: the fingerprint inkread recorded of it no longer
     matches, and their work is ground truth, never passed over or written over."""
-    return provenance(path) in ("unchanged", "unmarked")
+    return provenance(path) in ("unchanged", "unmarked", "redrawn")
 
 
 def provenance(source: Path | etree._Element) -> str:
     """Whose text an XML file (or its parsed root) holds: 'unchanged' (inkread's, as its
     fingerprint records it), 'corrected' (inkread's reading, since changed by a person),
+    'redrawn' (inkread's text, its lines or regions since redrawn by a person: theirs to
+    keep, but no ground truth),
     'unmarked' (inkread's, by an earlier version that recorded no fingerprint) or
     'theirs'."""
     if isinstance(source, Path):
@@ -385,8 +387,13 @@ def provenance(source: Path | etree._Element) -> str:
     kind = page if page.is_page(root) else alto
     marked, recorded = kind.recorded(root)
     if recorded:
-        same = any(kind.digest(root, how) == value for how, value in recorded)
-        return "unchanged" if same else "corrected"
+        texts = [(how, value) for how, value in recorded if how != "layout"]
+        shapes = [(how, value) for how, value in recorded if how == "layout"]
+        if texts and not any(kind.digest(root, how) == value for how, value in texts):
+            return "corrected"
+        if shapes and not any(kind.digest(root, how) == value for how, value in shapes):
+            return "redrawn"
+        return "unchanged"
     made = [e.text or "" for e in root.iter("{*}Creator", "{*}softwareName")]
     # its own words exactly: "inkread-tools" or Comments about "inkread volunteers" are not
     if marked or any(re.fullmatch(r"inkread \d\S*", x.strip()) for x in made):

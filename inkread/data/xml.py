@@ -223,10 +223,10 @@ def text_digest(texts: Iterable[str | None], kind: str = "digest") -> str:
     where the text no longer matches it, a person has corrected the readings, and the file
     is their ground truth, never again written over or passed over as output. XML's own
     white space is compared as words apart, whatever a tool re-saving the file does with
-    line ends and indents; a no-break space typed before a colon is an edit. Of kind
-    "layout", the texts hold the shapes' coordinates too (page.digest, alto.digest),
-    compared alike. Of kind "sha1", as the marks of before 2026-12-06 were made: every
-    space collapsed, no-break ones too, so that those files still read as inkread's."""
+    line ends and indents; a no-break space typed before a colon is an edit. The shapes'
+    coordinates are fingerprinted alike (page.digest, alto.digest, kind "layout"). Of kind
+    "sha1", as the marks of before 2026-12-06 were made: every space collapsed, no-break
+    ones too, so that those files still read as inkread's."""
 
     def words(text: str) -> list[str]:
         return text.split() if kind == "sha1" else _XML_SPACE.split(text.strip(" \t\r\n"))
