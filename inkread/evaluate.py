@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from inkread.alphabet import clean_text, normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
 from inkread.data.images import load_gray
 from inkread.data.lines import load_failure, printable
-from inkread.data.sources import arguments
+from inkread.data.sources import DataArgs, arguments
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
 from inkread.metrics import (
@@ -38,8 +37,6 @@ from inkread.pages import read_page
 from inkread.recognize import Recognizer
 from inkread.report import TITLE
 
-DATA = Iterable[str | Path] | str | os.PathLike  # DATA arguments, or one
-
 
 def _say(message: str) -> None:
     """Warnings go where the command line puts them: not into a caller's stdout."""
@@ -54,7 +51,7 @@ class Evaluation:
 
 def evaluate(
     recognizer: Recognizer,
-    data: DATA,
+    data: DataArgs,
     decoder: Decoder = greedy,
     batch_size: int = 16,
     predictions: Path | None = None,
@@ -96,7 +93,7 @@ def evaluate(
 
 def evaluate_pages(
     recognizer: Recognizer,
-    data: DATA,
+    data: DataArgs,
     decoder: Decoder = greedy,
     batch_size: int = 16,
     predictions: Path | None = None,

@@ -36,12 +36,15 @@ IMAGE_VARIANTS = (
 )
 
 
-def arguments(paths: Iterable[str | Path] | str | os.PathLike) -> list[str | os.PathLike]:
+DataArgs = Iterable[str | Path] | str | os.PathLike  # DATA arguments, or one alone
+
+
+def arguments(paths: DataArgs) -> list[str | os.PathLike]:
     """DATA arguments as a list: one path alone is one argument, not its letters."""
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
 
 
-def read_data(paths: Iterable[str | Path] | str | os.PathLike) -> tuple[list[Line], Skipped]:
+def read_data(paths: DataArgs) -> tuple[list[Line], Skipped]:
     """All lines of all DATA arguments, in order, and what had to be skipped while reading.
     One path alone is one DATA argument: a string taken for many, letter by letter, had
     walked the whole disk from "/"."""
