@@ -116,13 +116,12 @@ def _opened(path: Path) -> Image.Image:
         if path.exists():  # a pipe, a socket, a device: there, but no file to read
             raise InkreadError("is not a regular file", path)
         raise MissingFile("image not found", path)
-    too_large = f"image is more than the {MAX_PIXELS:,} pixels allowed"
     try:
         with warnings.catch_warnings(), _pillow_allows():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
     except Image.DecompressionBombError:
-        raise InkreadError(too_large, path) from None
+        raise InkreadError(_too_many_pixels(), path) from None
     except BROKEN as e:
         said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
         raise InkreadError(said, path) from None
@@ -136,11 +135,15 @@ def _opened(path: Path) -> Image.Image:
 def _too_large(image: Image.Image) -> str | None:
     """Why an image (or a TIFF's page, once sought) is too large to decode safely, if it is."""
     if image.width * image.height > MAX_PIXELS:
-        return f"image is more than the {MAX_PIXELS:,} pixels allowed"
+        return _too_many_pixels()
     if max(image.size) > MAX_SIDE:
         w, h = image.size
         return f"image is {w:,} x {h:,} pixels: a side is longer than {MAX_SIDE:,}"
     return None
+
+
+def _too_many_pixels() -> str:
+    return f"image is more than the {MAX_PIXELS:,} pixels allowed"
 
 
 def _orientation(image: Image.Image) -> int | None:
