@@ -273,7 +273,8 @@ def read(
                 f"read {'them' if n > 1 else 'it'}: left as {'they are' if n > 1 else 'it is'} "
                 f"({', '.join(str(targets[d.path]) for d in theirs[:3])}{', ...' * (n > 3)})"
             )
-        documents = [d for d in documents if not any(d is x for x in theirs)]
+        left = {id(d) for d in theirs}
+        documents = [d for d in documents if id(d) not in left]
     if skip_existing:
         left = [d for d in documents if not outputs.done(targets[d.path], format)]
         if len(left) < len(documents):
