@@ -104,7 +104,9 @@ LmOpt = Annotated[
 BeamWidth = Annotated[int | None, typer.Option(min=1, max=1024, help="beam width (default 32)")]
 LmWeight = Annotated[float | None, typer.Option(help="language model weight (0 or more)")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
-Lexicon = Annotated[bool, typer.Option(help="only words of the word LM's vocabulary")]
+Lexicon = Annotated[
+    bool, typer.Option(help="words of the word LM's vocabulary, others only where plainly written")
+]
 
 
 def _decoder(

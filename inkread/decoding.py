@@ -170,6 +170,12 @@ LM_GRID = [(w, b) for w in (0.4, 0.8, 1.2) for b in (0.0, 1.0, 2.0, 3.0)]
 # Beams of 32 err 2 % less than 16 (Hooker and Poilus) and read a fifth fewer lines a second.
 BEAM_WIDTH = 32
 NEG = float("-inf")
+# What a word outside --lexicon's vocabulary costs (natural log, on top of the word model's
+# <unk>), charged where its letters leave every word of the vocabulary. Forbidding such words
+# outright dropped or cut them (a line's last word, "As to" read "to"): on Hooker val, the
+# default model and a word 3-gram of train.txt, -6 read 16.9 % CER where forbidding read
+# 20.2 % and no lexicon 19.2 % (BENCHMARKS.md, "Decoding").
+LEXICON_PENALTY = -6.0
 MAX_CANDIDATES = 8  # characters tried per frame, at most (speed; see BENCHMARKS.md)
 
 
@@ -195,10 +201,11 @@ class BeamSearch:
     """CTC prefix beam search, optionally guided by a character or word n-gram model, or
     by a character LSTM (lstm_lm.py), which stands behind the n-gram's interface.
 
-    With a word model, words are scored when they end; with lexicon=True they must also be
-    in the model's vocabulary (punctuation and digits always pass), the idea of word beam
-    search. Frames where blank takes nearly all the mass keep the beams as they are, which
-    is most frames and most of the speed.
+    With a word model, words are scored when they end; with lexicon=True a word outside the
+    model's vocabulary (punctuation and digits always pass) costs LEXICON_PENALTY more, the
+    idea of word beam search, softened so that a word the vocabulary lacks is read as
+    written rather than dropped. Frames where blank takes nearly all the mass keep the beams
+    as they are, which is most frames and most of the speed.
     """
 
     def __init__(
@@ -218,7 +225,7 @@ class BeamSearch:
         self._prefixes: set[str] | None = None
         if self.lexicon:
             vocab = [g[0] for g in lm.probs if len(g) == 1 and not g[0].startswith("<")]
-            self._prefixes = {w[:i] for w in vocab for i in range(1, len(w) + 1)}
+            self._prefixes = {w[:i] for w in vocab for i in range(len(w) + 1)}
             self._vocab = set(vocab)
 
     def __call__(self, log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
@@ -261,8 +268,6 @@ class BeamSearch:
                     kept.label = _lse(kept.label, stay_label)
                 for c in candidates:
                     ext = self._extend(beam, chars[c - 1])
-                    if ext is None:
-                        continue
                     p = (beam.blank if c == last else total) + row[c]
                     text = prefix + chars[c - 1]
                     kept = new.get(text)
@@ -276,11 +281,6 @@ class BeamSearch:
                 )
             beams = new
         finished = [(text, self._score(beam) + self._finish(beam)) for text, beam in beams.items()]
-        finished = [(t, s) for t, s in finished if s > NEG]
-        if not finished and beams:  # each ends in a word --lexicon lacks ("impos" of
-            # "improper"): the line as best path reads it, not a cut word scored -Infinity
-            score = max(self._score(beam) for beam in beams.values())
-            return [(greedy(log_probs, alphabet).text, float(score))][:k]
         finished.sort(key=lambda ts: -ts[1])
         return [(t, float(s)) for t, s in finished[:k]]
 
@@ -289,7 +289,7 @@ class BeamSearch:
         return _lse(beam.blank, beam.label) + beam.lm
 
     def _extend(self, beam: _Beam, char: str):
-        """LM score, LM state and unfinished word after appending char; None if forbidden."""
+        """LM score, LM state and unfinished word after appending char."""
         lm = self.lm
         if lm is None:
             return beam.lm, beam.state, ""
@@ -298,21 +298,21 @@ class BeamSearch:
             score = beam.lm + self.weight * lm.logp(beam.state, token) + self.bonus
             return score, self._push(beam.state, token), ""
         if in_word(char):
-            word = beam.word + char
-            if self._prefixes is not None and word not in self._prefixes:
-                return None
-            return beam.lm, beam.state, word
+            word, score = beam.word + char, beam.lm
+            known = self._prefixes
+            if known is not None and beam.word in known and word not in known:
+                score += LEXICON_PENALTY  # charged early, so such beams rank as they will end
+            return score, beam.state, word
         if not beam.word:
             return beam.lm, beam.state, ""
-        ended = self._end_word(beam)
-        if ended is None:
-            return None
-        return ended[0], ended[1], ""
+        score, state = self._end_word(beam)
+        return score, state, ""
 
-    def _end_word(self, beam: _Beam):
-        if self._prefixes is not None and beam.word not in self._vocab:
-            return None
+    def _end_word(self, beam: _Beam) -> tuple[float, tuple]:
         score = beam.lm + self.weight * self.lm.logp(beam.state, beam.word) + self.bonus
+        known = self._prefixes
+        if known is not None and beam.word in known and beam.word not in self._vocab:
+            score += LEXICON_PENALTY  # a word cut short of the vocabulary's ("impos")
         return score, self._push(beam.state, beam.word)
 
     def _push(self, state: tuple, token: str) -> tuple:
@@ -325,10 +325,7 @@ class BeamSearch:
             return 0.0
         lm_score, state = beam.lm, beam.state
         if self.lm.words and beam.word:
-            ended = self._end_word(beam)
-            if ended is None:
-                return -np.inf
-            lm_score, state = ended
+            lm_score, state = self._end_word(beam)
         return lm_score - beam.lm + self.weight * self.lm.logp(state, "</s>")
 
 
