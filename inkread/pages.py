@@ -34,6 +34,7 @@ from inkread.data.images import (
     image_size,
     load_frame,
     load_gray,
+    too_large,
     unread_photo,
 )
 from inkread.data.lines import (
@@ -494,11 +495,22 @@ def page_size(path: Path) -> tuple[int, int]:
 def _page_sizes(
     path: Path, left_out: Callable[[InkreadError], None] | None
 ) -> list[tuple[int, int] | None]:
-    if path.suffix.lower() == ".pdf":
-        scale = PDF_DPI / 72
-        sizes = [page.get_size() for page in _pdf(path)]
-        return [(round(w * scale), round(h * scale)) for w, h in sizes]
-    return frame_sizes(path, left_out)
+    if path.suffix.lower() != ".pdf":
+        return frame_sizes(path, left_out)
+    sizes: list[tuple[int, int] | None] = []
+    for n, sheet in enumerate(_pdf(path)):  # bounded before it is drawn, as an image's page
+        # is: a page 200 inches square asked pdfium for an 11 GB bitmap
+        w, h = sheet.get_size()
+        size: tuple[int, int] | None = (round(w * PDF_DPI / 72), round(h * PDF_DPI / 72))
+        refused = too_large(size)
+        if refused:
+            error = InkreadError(f"page {n + 1}: {refused} at {PDF_DPI} dpi", path)
+            if left_out is None:
+                raise error
+            left_out(error)
+            size = None
+        sizes.append(size)
+    return sizes
 
 
 def _pdf(path: Path):

@@ -1120,6 +1120,23 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     assert "1 missing file" in capsys.readouterr().err
 
 
+def test_a_pdf_page_too_large_to_draw_is_refused_before_it_is_drawn(tmp_path, monkeypatch, capsys):
+    """A PDF's page was bounded only once pdfium had drawn it: a page 200 inches square
+    asked for an 11 GB bitmap (the server answered 500, MemoryError), one of 60 inches took
+    2.6 GB and 13 s to be refused. An image's pages are bounded from their headers."""
+    pytest.importorskip("pypdfium2")
+    from inkread import pages
+
+    huge, small = Image.new("L", (100, 100), 255), Image.new("L", (3, 1), 255)
+    huge.save(tmp_path / "two.pdf", save_all=True, append_images=[small], resolution=0.5)
+    drawn = []
+    monkeypatch.setattr(pages, "_page_image", lambda path, n: drawn.append(n) or small)
+    assert run_cli("read", tmp_path / "two.pdf", "--decoder", "greedy") == 2
+    err = capsys.readouterr().err
+    assert "two.pdf: page 1: image is more than the 300,000,000 pixels allowed" in err, err
+    assert drawn == [1]  # the second page, 6 x 2 inches: still read
+
+
 def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
     """Each page of a PDF is rendered as it is read and removed once read: all pages were
     rendered first, so a register of a thousand scans kept the user waiting minutes before

@@ -125,19 +125,20 @@ def _opened(path: Path) -> Image.Image:
     except BROKEN as e:
         said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
         raise InkreadError(said, path) from None
-    refused = _too_large(image)
+    refused = too_large(image.size)
     if refused:
         image.close()
         raise InkreadError(refused, path)
     return image
 
 
-def _too_large(image: Image.Image) -> str | None:
-    """Why an image (or a TIFF's page, once sought) is too large to decode safely, if it is."""
-    if image.width * image.height > MAX_PIXELS:
+def too_large(size: tuple[int, int]) -> str | None:
+    """Why an image of this size (a TIFF's page once sought, a PDF's page at the size it
+    would be drawn) is too large to decode safely, if it is."""
+    w, h = size
+    if w * h > MAX_PIXELS:
         return _too_many_pixels()
-    if max(image.size) > MAX_SIDE:
-        w, h = image.size
+    if max(w, h) > MAX_SIDE:
         return f"image is {w:,} x {h:,} pixels: a side is longer than {MAX_SIDE:,}"
     return None
 
@@ -173,7 +174,7 @@ def _upright(image: Image.Image) -> Image.Image:
 def _sought(image: Image.Image, n: int, path: Path) -> Image.Image:
     """Page n of a multi-page image, bounded as a single image is, before it is decoded."""
     image.seek(n)
-    refused = _too_large(image)
+    refused = too_large(image.size)
     if refused:
         raise InkreadError(f"page {n + 1}: {refused}", path)
     return image
