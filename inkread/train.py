@@ -62,7 +62,7 @@ from inkread.errors import InkreadError, WriteFailed
 from inkread.lm import ORDERS, NGramModel, build, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
-from inkread.model.config import ModelConfig, in_file, load_config
+from inkread.model.config import PRESETS, ModelConfig, in_file, load_config
 from inkread.model.network import CRNN
 from inkread.recognize import Recognizer, check_precision, pick_device
 
@@ -602,17 +602,15 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         )
     if best_path.is_file():  # a model kept without its run (last.pt deleted to save room)
         raise InkreadError("already holds a model (best.pt): choose another --out", out)
-    train_settings: dict = {}
-    if opts.init:
+    config, train_settings, preset = load_config(opts.preset, opts.config)
+    if opts.init:  # a --config file's "train" settings still hold: fine-tuning wants them
         init_blob = checkpoint.read(opts.init)
-        config = checkpoint.stored_config(init_blob, opts.init)
-        if opts.preset or opts.config:
+        if opts.preset or config != PRESETS[preset]:
             say(
                 "warning: --init keeps the architecture of the model it starts from; "
-                "--preset/--config are ignored"
+                "--preset and --config's architecture settings are ignored"
             )
-    else:
-        config, train_settings, preset = load_config(opts.preset, opts.config)
+        config, preset = checkpoint.stored_config(init_blob, opts.init), None
     on_gpu = GPU_SETTINGS if device.type == "cuda" else {}
     try:
         hyper = Hyper.from_dict({**on_gpu, **train_settings})

@@ -322,6 +322,24 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     assert "(1 whole epoch) the network reads next to nothing yet: give it more --epochs" in err
 
 
+def test_fine_tuning_keeps_a_config_files_training_settings(overfit, tmp_path, capsys):
+    """--init threw a --config file away whole, its "train" settings (lr, augment) with
+    the architecture it cannot change, though the README offers them for any run."""
+    data = write_lines(tmp_path / "data")
+    config = tmp_path / "tuned.json"
+    config.write_text('{"train": {"lr": 0.0123, "augment": 0.25}}', encoding="utf-8")
+    args = ["train", "--train", data, "--val", data, "--epochs", 1, "--config", config]
+    init = ["--init", overfit["run"] / "best.pt"]
+    assert run_cli(*args, *init, "--out", tmp_path / "run") == 0
+    hyper = checkpoint.read(tmp_path / "run" / "best.pt")["meta"]["hyper"]
+    assert (hyper["lr"], hyper["augment"]) == (0.0123, 0.25)
+    assert "--init keeps the architecture" not in capsys.readouterr().err
+    config.write_text('{"height": 64, "train": {"lr": 0.0123}}', encoding="utf-8")
+    assert run_cli(*args, *init, "--out", tmp_path / "taller") == 0
+    assert "--config's architecture settings are ignored" in capsys.readouterr().err
+    assert checkpoint.read(tmp_path / "taller" / "best.pt")["meta"]["hyper"]["lr"] == 0.0123
+
+
 def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
     manifest = write_lines(tmp_path / "data")
     (tmp_path / "data" / "broken.png").write_bytes(b"\x89PNG broken")
