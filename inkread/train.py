@@ -1010,7 +1010,13 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         )
         kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
-    if not stop and (epoch >= hyper.epochs or (budget and elapsed() >= budget)):
+    if not opts.resume and budget and elapsed() >= budget:  # still a step, and best.pt
+        say(
+            f"warning: --max-minutes {budget / 60:g} was spent before training began "
+            f"({elapsed():.0f} s: starting, reading the data): one step is trained, so "
+            "that best.pt is written; give it more minutes"
+        )
+    elif not stop and (epoch >= hyper.epochs or (budget and elapsed() >= budget)):
         # cut short before its language models, and given no more to train: they are left
         # (it ended on a best.pt without the LM the run would have chosen)
         say(

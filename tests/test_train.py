@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -143,6 +144,14 @@ def test_budget_counts_from_the_commands_start(tmp_path):
     train(opts, say=lambda message: None)
     assert time.monotonic() - began < 8
     assert checkpoint.read(tmp_path / "run" / "best.pt")["meta"]["trained_on"] == [str(manifest)]
+    # all of it spent before training began (a large collection read in a short budget): it
+    # had ended at once, "model: best.pt" said of no such file, and a --resume never given
+    said: list[str] = []
+    opts = replace(opts, out=tmp_path / "spent", started=time.monotonic() - 40)
+    train(opts, say=said.append)
+    assert checkpoint.read(tmp_path / "spent" / "best.pt")["meta"]["epoch"] == 1
+    assert any("spent before training began" in x for x in said), said
+    assert not any("--resume" in x for x in said), said
 
 
 @pytest.mark.parametrize("lstm", [False, True])
