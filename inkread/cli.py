@@ -650,6 +650,8 @@ def _writable(path: Path) -> None:
     every score of an evaluation that had already run."""
     target = path.resolve()  # a link's target is what is written, and tried
     there = target.exists()
+    if there and not target.is_file():  # a FIFO would wait here for its reader
+        return
     try:
         with target.open("a"):
             pass

@@ -11,6 +11,8 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shutil
+import stat
 import tempfile
 import time
 import warnings
@@ -42,6 +44,9 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
     """write_whole for a writer that takes a path (a report, a table of predictions): it
     writes a file beside the target, which then takes the target's place whole."""
     path = Path(path)
+    if _stream(path):
+        _write_through(path, write)
+        return
     path = path.resolve() if path.is_symlink() else path  # the file linked to, not the link
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +69,29 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
         if isinstance(e, (OSError, RuntimeError)) and isinstance(cause, OSError):
             raise _failed(cause, path) from None
         raise
+
+
+def _stream(path: Path) -> bool:
+    """A device, a pipe or a process's own descriptor (/dev/stdout), not a file to replace:
+    replaced, /dev/full became a file, a FIFO's reader got nothing, and a shell's redirected
+    stdout lost what the command printed there."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) or str(path.absolute()).startswith(("/dev/", "/proc/"))
+
+
+def _write_through(path: Path, write: Callable[[Path], object]) -> None:
+    """Written whole to a temporary file first, so that a failing writer sends nothing."""
+    with tempfile.TemporaryDirectory(prefix="inkread-") as folder:
+        tmp = Path(folder) / path.name
+        try:
+            write(tmp)
+            with tmp.open("rb") as src, path.open("ab") as out:
+                shutil.copyfileobj(src, out)
+        except OSError as e:
+            raise _failed(e, path) from None
 
 
 STALE_SECONDS = 600  # older than any write under way: a concurrent writer's file is younger

@@ -1,8 +1,10 @@
 """Readers yield the right lines, texts and pixels from every DATA form, on real pages."""
 
 import io
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 import cv2
@@ -1403,6 +1405,24 @@ def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(WriteFailed, match="notes.txt: is a file where a folder is wanted"):
         torchfile.write_whole(tmp_path / "notes.txt" / "d" / "m.onnx", lambda f: f.write(b""))
+
+
+def test_an_output_that_is_a_pipe_is_written_through_not_replaced(tmp_path):
+    """`eval --predictions FIFO` (or /dev/stdout, a device) was written beside the path and
+    renamed over it: the FIFO's reader got nothing and the pipe became a file; as root,
+    /dev/full became a plain file too."""
+    import threading
+
+    from inkread import torchfile
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    torchfile.write_whole_at(fifo, lambda tmp: tmp.write_bytes(b"source\tline\n"))
+    reader.join(10)
+    assert got == [b"source\tline\n"] and stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def test_a_damaged_tiff_or_exif_is_one_clear_error_or_read_as_stored(tmp_path, monkeypatch):
