@@ -42,11 +42,20 @@ def parse(path: str | Path) -> etree._ElementTree:
             raise InkreadError("is not a regular file", path)
         raise MissingFile("file not found", path)
     try:
-        return etree.parse(os.fsencode(path), _parser())  # a name not in UTF-8 too
+        tree = etree.parse(os.fsencode(path), _parser())  # a name not in UTF-8 too
     except etree.XMLSyntaxError as e:
         raise MalformedXML(f"malformed XML ({e})", path) from None
     except OSError as e:
         raise InkreadError(f"cannot read file ({e})", path) from None
+    entity = next(tree.getroot().iter(etree.Entity), None)
+    if entity is not None:  # unexpanded, it was read as no text, and written back as a
+        # reference to nothing: output that no XML parser would read
+        raise MalformedXML(
+            f"uses the entity {entity.text} of its DOCTYPE, which inkread does not expand "
+            "(no PAGE or ALTO tool writes one): write out its text",
+            path,
+        )
+    return tree
 
 
 def local(element: etree._Element) -> str:
