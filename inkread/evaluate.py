@@ -270,6 +270,13 @@ def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:
         carriage = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(PREDICTIONS_HEADER)
         for line, ref, pred in rows:
-            chars = len(normalize(ref))  # counted as the CER counts them (NFC)
-            row = [printable(str(line.source)), line.id, ref, pred, char_errors(pred, ref), chars]
+            ref = normalize(ref)  # as the CER reads it (NFC): a join on it, its length, agree
+            row = [
+                printable(str(line.source)),
+                line.id,
+                ref,
+                pred,
+                char_errors(pred, ref),
+                len(ref),
+            ]
             (carriage if any("\r" in str(x) for x in row) else writer).writerow(row)

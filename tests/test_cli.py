@@ -180,6 +180,7 @@ def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, cap
     tree = etree.parse(str(PAGE))
     first = next(tree.iter("{*}Unicode"))
     first.text = "cr\rhere"
+    [*tree.iter("{*}Unicode")][1].text = "cafe\u0301"  # decomposed, as macOS writes
     shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / PAGE.with_suffix(".jpg").name)
     tree.write(str(tmp_path / PAGE.name))
     tsv = tmp_path / "p.tsv"
@@ -188,6 +189,8 @@ def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, cap
     with tsv.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     assert len(rows) == 11 and rows[0]["reference"] == "cr\rhere"
+    # the reference as it was scored (NFC), its length the row's chars
+    assert rows[1]["reference"] == "café" and rows[1]["chars"] == "4"
     assert all(row["prediction"] is not None for row in rows)
     for clash in (("--predictions", tmp_path / PAGE.name), ("--predictions", tsv, "--report", tsv)):
         assert run_cli(*args, *clash) == 2  # the ground truth, or the other output: refused
