@@ -774,7 +774,7 @@ def synth(
     corpus, own = _corpus(text, data)
     lines = corpus + own
     found = find_fonts(fonts)
-    n = synthesize(lines, out, count, found, seed, words)
+    n = synthesize(lines, out, count, found, seed, words, warn=_warn)
     if n == 0:
         raise InkreadError(
             "no line could be drawn: no font has all of a line's characters (--fonts)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -17,7 +17,7 @@ import numpy as np
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from inkread.alphabet import clean_text, display_order
+from inkread.alphabet import clean_text, display_order, spelled
 from inkread.errors import InkreadError
 
 # Debian's handwriting font packages (fonts-dancingscript, fonts-kristi, ...) install here.
@@ -181,6 +181,44 @@ def lines_of_text(texts: list[str], rng: random.Random, words: bool) -> Iterator
         yield " ".join(line)
 
 
+def _shortfalls(
+    texts: list[str], coverage: dict[Path, set[str] | None], capitals: dict[Path, bool]
+) -> list[str]:
+    """What of the corpus no font will draw as written, said before drawing: lines with a
+    long s, which no Debian handwriting font has, were passed over in silence, or drawn by
+    the capitals-only fonts alone, labelled with S for ſ."""
+    if any(have is None for have in coverage.values()):  # a font whose glyphs are unknown
+        return []
+    chars = {c for t in texts for c in clean_text(t) if not c.isspace()}
+    written = set().union(*(have for f, have in coverage.items() if not capitals[f]))
+    shouted = set().union(*(have for f, have in coverage.items() if capitals[f]))
+    notes = []
+
+    def lines(held: set[str]) -> str:
+        n = sum(any(c in held for c in t) for t in texts)
+        return f"{n} corpus line{'s' if n != 1 else ''}"
+
+    def becoming(held: set[str]) -> str:
+        return ", ".join(f"{spelled(c)} as {spelled(c.upper())}" for c in sorted(held))
+
+    missing = {c for c in chars - written if not set(c.upper()) <= shouted}
+    if missing:
+        notes.append(
+            f"warning: no font draws {spelled(''.join(sorted(missing)))}: {lines(missing)} "
+            "holding them not drawn (--fonts)"
+        )
+    only = chars - written - missing
+    if only:
+        notes.append(
+            f"warning: only the capitals-only fonts draw {becoming(only)}: {lines(only)} "
+            "holding them drawn in capitals alone"
+        )
+    lost = {c for c in chars & written if c.upper().lower() != c.lower()}
+    if lost and shouted:
+        notes.append(f"warning: the capitals-only fonts write {becoming(lost)}")
+    return notes
+
+
 def _cut(text: str) -> list[str]:
     lines, line = [], ""
     for word in text.split(" "):
@@ -192,7 +230,13 @@ def _cut(text: str) -> list[str]:
 
 
 def synthesize(
-    texts: list[str], out: Path, count: int, fonts: list[Path], seed: int = 0, words: bool = False
+    texts: list[str],
+    out: Path,
+    count: int,
+    fonts: list[Path],
+    seed: int = 0,
+    words: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> int:
     """Write count lines into out as NNNNNN.png + NNNNNN.gt.txt; returns how many."""
     rng = random.Random(seed)
@@ -201,6 +245,8 @@ def synthesize(
     out.mkdir(parents=True, exist_ok=True)
     coverage = {f: covered(f) for f in fonts}
     capitals = {f: capitals_only(f) for f in fonts}
+    for note in _shortfalls(texts, coverage, capitals):
+        warn(note)
     source = lines_of_text(texts, rng, words)
     written = attempts = 0
     while written < count and attempts < 20 * count:
