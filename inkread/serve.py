@@ -102,7 +102,7 @@ def create_app(
                     notes.append(f"warning: {skipped.summary()}")
                 body = render(doc, found, format)
             except InkreadError as e:
-                return _error(_unplaced(str(e), tmp))
+                return _error(_unplaced(str(e), tmp), 413 if isinstance(e, _TooLarge) else 400)
             except OSError as e:  # its temporary folder full: the server's fault, said
                 said = f"the server has no room for the upload ({e.strerror or e})"
                 return JSONResponse({"error": said}, status_code=507)
@@ -119,6 +119,12 @@ def create_app(
         """A field missing or of the wrong kind, said as every other error is, without
         echoing the upload back."""
         said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
+        kind = request.headers.get("content-type", "")
+        if not kind.startswith("multipart/form-data"):  # a raw PNG or JSON body: how to send
+            said.append(
+                f"send multipart/form-data, not {kind or 'a body of no type'} "
+                "(curl -F image=@page.jpg)"
+            )
         return _error("; ".join(said) or "malformed request")
 
     @app.exception_handler(HTTPException)
@@ -195,7 +201,7 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     folder.mkdir(exist_ok=True)
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InkreadError(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
+        raise _TooLarge(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
     # a browser's Blob comes as "blob": a PDF or TIFF, whose pages are counted, is told by
     # its content (a TIFF of two pages named so was read as its first, unsaid)
     if data.startswith(b"%PDF") and not name.lower().endswith(".pdf"):
@@ -207,9 +213,17 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     return path
 
 
-def _error(message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=400)
+class _TooLarge(InkreadError):
+    """An upload over MAX_UPLOAD: 413, as a request over MAX_REQUEST is (it was 400)."""
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
 
 
 def _names(paths: object) -> object:
-    return [Path(str(p)).name for p in paths] if isinstance(paths, list) else paths
+    """Paths by their names; a description ("synthetic lines (bench/default_model.sh)") as
+    it is: its last part had been taken for a name ("default_model.sh)")."""
+    if not isinstance(paths, list):
+        return paths
+    return [str(p) if "(" in str(p) else Path(str(p)).name for p in paths]

@@ -857,13 +857,15 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     from fastapi.testclient import TestClient
 
     from inkread.recognize import Recognizer
-    from inkread.serve import create_app
+    from inkread.serve import _names, create_app
 
     client = TestClient(create_app(Recognizer.load(model(overfit), "cpu"), name="best.pt"))
     assert client.get("/health").json() == {"status": "ok"}
     about = client.get("/model").json()
     assert about["model"] == "best.pt" and about["made_by"]["inkread"] == inkread.__version__
     assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
+    described = ["/data/train.txt", "synthetic lines (bench/default_model.sh)"]  # the default's
+    assert _names(described) == ["train.txt", described[1]]  # not "default_model.sh)"
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "POST"
@@ -928,8 +930,14 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     )
     assert streamed.status_code == 413, streamed.text
     monkeypatch.undo()
-    missing = client.post("/read", data={"format": "text"})
+    monkeypatch.setattr("inkread.serve.MAX_UPLOAD", 1000)  # one file too large: 413 too (was 400)
+    large = client.post("/read", files={"image": ("big.png", image.read_bytes())})
+    assert large.status_code == 413 and "upload larger than" in large.json()["error"]
+    monkeypatch.undo()
+    missing = client.post("/read", files={"lines": ("p.xml", b"<x/>")})
     assert missing.status_code == 400 and missing.json() == {"error": "image: Field required"}
+    raw = client.post("/read", content=image.read_bytes(), headers={"content-type": "image/png"})
+    assert "send multipart/form-data, not image/png" in raw.json()["error"]  # how, said
     # what the command line warns of is said too
     other = client.post(
         "/read",
