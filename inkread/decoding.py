@@ -329,6 +329,7 @@ class BeamSearch:
         return lm_score - beam.lm + self.weight * self.lm.logp(state, "</s>")
 
 
+STOPS = {signal.SIGINT, signal.SIGTERM}
 _job: tuple[Decoder, Alphabet] | None = None  # what a decoding worker process runs
 
 
@@ -346,6 +347,7 @@ def _start_worker(decoder: Decoder, alphabet: Alphabet) -> None:
     # Ctrl-C reaches the whole process group: the command ends them, each printing no
     # traceback of its own ("Process ForkPoolWorker-14:" before the clean message)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)  # held back while it was forked
 
 
 def _decode_one(log_probs: np.ndarray) -> Decoded:
@@ -401,7 +403,17 @@ def decode_all(
     ):
         return on_time(decoder(lp, alphabet) for lp in log_probs)
     context = mp.get_context("fork")
-    with context.Pool(workers, _start_worker, (decoder, alphabet)) as pool:
+    # forked with INT and TERM held back, let in once the workers are made: a Ctrl-C that
+    # came during a fork was raised inside logging's after-fork hook, where Python ignores
+    # it ("Exception ignored in: _releaseLock"), and the run went on (3 times in 17)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        pool = context.Pool(workers, _start_worker, (decoder, alphabet))
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    with pool:  # a stop held back comes now, and the pool is ended with the rest
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         chunk = max(1, len(log_probs) // (4 * workers))
         if deadline is not None:  # the deadline is seen between chunks: a chunk of 80
             chunk = min(chunk, 8)  # lines over a network that reads little took 35 s past it
