@@ -796,6 +796,12 @@ def _say_skipped(
             f"warning: validation data: {val} lines, {val_skipped.summary()}; "
             f"each is listed in {listed}"
         )
+    if not val and opts.val:  # given, and none could be cut (no polygon, no image): it
+        # had been dropped with a warning, and the LM attached unjudged
+        raise InkreadError(
+            f"no usable validation lines in {' '.join(map(str, opts.val))} "
+            f"({val_skipped.summary()}); each is listed in {listed}"
+        )
     if not val:
         say("warning: no validation lines; best.pt will be the last epoch's model")
     elif val < FEW_VAL_LINES:

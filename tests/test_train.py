@@ -349,6 +349,19 @@ def test_fine_tuning_keeps_a_config_files_training_settings(overfit, tmp_path, c
     assert checkpoint.read(tmp_path / "taller" / "best.pt")["meta"]["hyper"]["lr"] == 0.0123
 
 
+def test_a_validation_set_none_of_whose_lines_can_be_cut_is_refused(tmp_path, capsys):
+    """Its lines had text, but no image to cut them from: the set was dropped with a
+    warning, best.pt became the last epoch's and the LM was attached unjudged."""
+    data = write_lines(tmp_path / "data")
+    val = tmp_path / "val.tsv"
+    val.write_text("gone.png\tsome text\nlost.png\tmore text\n", encoding="utf-8")
+    args = ("train", "--train", data, "--val", val, "--out", tmp_path / "run", "--epochs", 1)
+    assert run_cli(*args) == 2
+    err = capsys.readouterr().err
+    assert f"inkread: error: no usable validation lines in {val} (2 skipped" in err, err
+    assert not (tmp_path / "run" / "best.pt").exists()
+
+
 def test_bad_samples_are_skipped_and_reported(tmp_path, capsys):
     manifest = write_lines(tmp_path / "data")
     (tmp_path / "data" / "broken.png").write_bytes(b"\x89PNG broken")
