@@ -1263,8 +1263,11 @@ def append_metrics(path: Path, record: dict) -> None:
     except json.JSONDecodeError:  # a line cut short by a kill: what it held is lost anyway
         rows, last, broken = rows[:-1], {}, True
     last = last if isinstance(last, dict) else {}
-    if last.get("epoch") == record["epoch"]:  # its seconds are both parts'
-        record = {**record, "seconds": round(last.get("seconds", 0) + record["seconds"], 1)}
+    if last.get("epoch") == record["epoch"]:
+        if last.get("complete") is False:  # its seconds are both parts'; an epoch done
+            # whole and redone (killed before last.pt held its end) is the redone one's
+            seconds = round(last.get("seconds", 0) + record["seconds"], 1)
+            record = {**record, "seconds": seconds}
         rows[-1] = json.dumps(record)
     elif broken:
         rows.append(json.dumps(record))

@@ -711,6 +711,10 @@ def test_an_epoch_cut_short_and_finished_on_resume_has_one_record(tmp_path):
         (2, 0.3, 11.5),
         (3, 0.2, 10.0),
     ]
+    # an epoch done whole, then redone (killed before last.pt held its end): the redone
+    # one's time, not both (an epoch of 3.5 s had been recorded as 6.5, at 17 lines/s)
+    append_metrics(path, {"epoch": 3, "val_cer": 0.25, "seconds": 9.0})
+    assert json.loads(path.read_text().splitlines()[-1])["seconds"] == 9.0
     # without validation lines the scores are null, as strict JSON readers (Node) want;
     # a last line cut short by a kill does not stop the run that resumes it
     path.write_text('{"epoch": 1}\n{"epoch": 2, "trunc', encoding="utf-8")
