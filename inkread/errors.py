@@ -22,6 +22,11 @@ class MissingFile(InkreadError):
     not read: a moved folder of images is a different fix from a corrupt scan."""
 
 
+class TooLarge(InkreadError):
+    """An image over the pixel bound, refused before it is decoded: counted apart from a
+    corrupt one, as its fix (scale it down) is another."""
+
+
 class NotLineData(InkreadError):
     """An XML file that is neither PAGE nor ALTO: the METS and metadata files that exports
     (Transkribus's) keep beside the pages. Named on its own it is an error; found in a

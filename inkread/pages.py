@@ -60,7 +60,7 @@ from inkread.data.sources import (
 )
 from inkread.data.xml import box, descendants, outline, parse, to_bytes, xml_id
 from inkread.decoding import Decoded, Decoder, greedy, words
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MissingFile, TooLarge
 from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
@@ -504,7 +504,7 @@ def _page_sizes(
         size: tuple[int, int] | None = (round(w * PDF_DPI / 72), round(h * PDF_DPI / 72))
         refused = too_large(size)
         if refused:
-            error = InkreadError(f"page {n + 1}: {refused} at {PDF_DPI} dpi", path)
+            error = TooLarge(f"page {n + 1}: {refused} at {PDF_DPI} dpi", path)
             if left_out is None:
                 raise error
             left_out(error)

@@ -422,6 +422,11 @@ def test_missing_and_corrupt_images_are_skipped_and_counted(tmp_path):
     assert len(lines) == 2
     assert list(line_images(lines, skipped)) == []
     assert skipped.reasons == {"unreadable image": 1, "missing image": 1}
+    # one too large to decode is counted for what it is: its fix is another (scale it down)
+    Image.new("1", (20000, 20000)).save(tmp_path / "a.png")  # 400 million pixels
+    lines, skipped = read_data([tmp_path])
+    assert list(line_images(lines, skipped)) == []
+    assert skipped.reasons == {"image too large": 1, "missing image": 1}
     # a page's lines name the XML that wants the image, each line apart
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / PAGE.name).write_bytes(PAGE.read_bytes())

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MissingFile, TooLarge
 
 IMAGE_SUFFIXES = (
     (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
@@ -121,14 +121,14 @@ def _opened(path: Path) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
     except Image.DecompressionBombError:
-        raise InkreadError(_too_many_pixels(), path) from None
+        raise TooLarge(_too_many_pixels(), path) from None
     except BROKEN as e:
         said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
         raise InkreadError(said, path) from None
     refused = too_large(image.size)
     if refused:
         image.close()
-        raise InkreadError(refused, path)
+        raise TooLarge(refused, path)
     return image
 
 
@@ -176,7 +176,7 @@ def _sought(image: Image.Image, n: int, path: Path) -> Image.Image:
     image.seek(n)
     refused = too_large(image.size)
     if refused:
-        raise InkreadError(f"page {n + 1}: {refused}", path)
+        raise TooLarge(f"page {n + 1}: {refused}", path)
     return image
 
 

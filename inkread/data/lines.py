@@ -11,7 +11,7 @@ import numpy as np
 
 from inkread.alphabet import clean_text
 from inkread.data.images import cut_polygon, deepened, load_gray, polygon_columns, straighten
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MissingFile, TooLarge
 
 # A polygon reaching further from its baseline, on either side, than this many times its
 # own (or its page's) usual height is cut there (_without_spikes)
@@ -228,7 +228,9 @@ def line_images(
 
 def load_failure(e: InkreadError) -> str:
     """What a page image that load_gray refused is counted as skipped for."""
-    return "missing image" if isinstance(e, MissingFile) else "unreadable image"
+    if isinstance(e, MissingFile):
+        return "missing image"
+    return "image too large" if isinstance(e, TooLarge) else "unreadable image"
 
 
 def line_cuts(
