@@ -4,7 +4,7 @@ and with both, over a grid of word weights and bonuses, then the test lines with
 
     python bench/char_word_lm.py --model runs/pf45/best.pt \
         --train ../shared/data/hooker/train.txt --val ../shared/data/hooker/val.txt \
-        --test ../shared/data/hooker/test.txt
+        --test ../shared/data/hooker/test.txt [--penalty -3]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 
 from decoding import frames, score
 
-from inkread.alphabet import clean_text
+from inkread.alphabet import clean_text, in_word
 from inkread.data import read_data
 from inkread.decoding import LM_DEFAULTS, BeamSearch
 from inkread.lm import BOS, ORDERS, SPACE, build
@@ -63,11 +63,43 @@ class CharWordSearch(BeamSearch):
         return score + self.word_weight * self.words.logp(words, "</s>")
 
 
+class SoftLexicon(CharWordSearch):
+    """The same, a word outside the word model's vocabulary also paying `penalty` where its
+    letters leave every vocabulary word (as --lexicon charges it), not only its <unk>."""
+
+    def __init__(self, *args, penalty: float) -> None:
+        super().__init__(*args)
+        vocab = [g[0] for g in self.words.probs if len(g) == 1 and not g[0].startswith("<")]
+        self.prefixes, self.vocab = {w[:i] for w in vocab for i in range(len(w) + 1)}, set(vocab)
+        self.penalty = penalty
+
+    def _word_end(self, state: tuple, word: str) -> tuple[float, tuple]:
+        score, state = super()._word_end(state, word)
+        cut_short = word in self.prefixes and word not in self.vocab  # "impos"
+        return score + (self.penalty if cut_short else 0.0), state
+
+    def _extend(self, beam, char):
+        chars, words = beam.state
+        token = SPACE if char == " " else char
+        score = beam.lm + self.weight * self.lm.chars.logp(chars, token) + self.bonus
+        chars = self._push(chars, token)
+        if in_word(char):
+            word = beam.word + char
+            if beam.word in self.prefixes and word not in self.prefixes:
+                score += self.penalty
+            return score, (chars, words), word
+        if beam.word:
+            ended, words = self._word_end(words, beam.word)
+            score += ended
+        return score, (chars, words), ""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("--model", "--train", "--val", "--test"):
         ap.add_argument(name, required=True)
     ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--penalty", type=float, help="SoftLexicon's, for words the model lacks")
     args = ap.parse_args()
 
     recognizer = Recognizer.load(args.model, "cpu")
@@ -84,12 +116,19 @@ def main() -> None:
     alone = BeamSearch(args.width, chars, weight, bonus)
     print(f"val, character LM alone: {cer(alone, val_lp, val_refs):.2%}", flush=True)
     trials = []
+
+    def search(word_weight: float, word_bonus: float) -> CharWordSearch:
+        setting = (args.width, chars, weight, bonus, words, word_weight, word_bonus)
+        if args.penalty is None:
+            return CharWordSearch(*setting)
+        return SoftLexicon(*setting, penalty=args.penalty)
+
     for word_weight, word_bonus in ((0.1, 0), (0.2, 0), (0.2, 1), (0.3, 1), (0.3, 2), (0.5, 2)):
-        both = CharWordSearch(args.width, chars, weight, bonus, words, word_weight, word_bonus)
+        both = search(word_weight, word_bonus)
         trials.append((cer(both, val_lp, val_refs), word_weight, word_bonus))
         print(f"val, + words at {word_weight} / {word_bonus}: {trials[-1][0]:.2%}", flush=True)
     _, word_weight, word_bonus = min(trials)
-    both = CharWordSearch(args.width, chars, weight, bonus, words, word_weight, word_bonus)
+    both = search(word_weight, word_bonus)
     print(f"test, character LM alone: {cer(alone, test_lp, test_refs):.2%}")
     print(f"test, + words at {word_weight} / {word_bonus}: {cer(both, test_lp, test_refs):.2%}")
 
