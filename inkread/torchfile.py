@@ -170,7 +170,10 @@ def _why(path: Path, e: Exception) -> str:
     kept_out = re.search(r"Unsupported global: GLOBAL (\S+)", said)
     if kept_out:
         return f"it holds a {kept_out[1]}, which is not loaded from files: it could run code"
-    return f"{type(e).__name__}: {said.splitlines()[0][:120] if said else ''}"
+    if "central directory" in said:  # torch's zip without its index: the end is missing
+        return "the file is cut short or damaged: a copy or download that did not finish?"
+    first = re.split(r"(?<=\.)\s", said.splitlines()[0])[0] if said else ""  # a sentence, whole
+    return f"{type(e).__name__}: {first}"
 
 
 def _umask() -> int:

@@ -439,7 +439,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise
     except WriteFailed as e:
         if (out / "last.pt").is_file():  # its last save stands: nothing is lost but time
-            raise WriteFailed(f"{e}: make room and go on with --resume") from None
+            raise WriteFailed(f"{e}: once it can be written, go on with --resume") from None
         raise
     except InkreadError:  # refused before it began (a bad config): no empty folder left
         if made and {p.name for p in out.iterdir()} <= {".lock"}:
@@ -783,6 +783,7 @@ def _say_skipped(
     fixed = (  # a fixed-width network (the seed's 32 x 128 words) given whole lines
         f"; the {preset or 'model'}'s network reads images {config.width} pixels wide, "
         "for words: whole lines want --preset line"
+        + (", trained without --init" if opts.init else "")
         if config.width is not None and too_long > kept / 10
         else ""
     )

@@ -198,6 +198,12 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
     torch.save({"made_by": torch.__version__}, tmp_path / "odd.pt")  # not a plain str
     with pytest.raises(InkreadError, match=r"holds a torch.torch_version.TorchVersion, which"):
         checkpoint.load(tmp_path / "odd.pt")
+    # a copy that did not finish: said so, not torch's sentence cut off at "If yo"
+    checkpoint.save(tmp_path / "whole.pt", CRNN(PRESETS["seed"], 5), Alphabet("abcd"))
+    whole = (tmp_path / "whole.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InkreadError, match=r"cut.pt: .*\(the file is cut short or damaged"):
+        checkpoint.load(tmp_path / "cut.pt")
     model = CRNN(PRESETS["seed"], 3)
     for chars in ([1, 2], ["ab", "c"], ["a", "a"]):  # a stranger's file: its numbers decode nothing
         checkpoint.save(tmp_path / "odd.pt", model, Alphabet("ab"))

@@ -253,7 +253,7 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_last_save(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("inkread: error: ") and "Traceback" not in "\n".join(err)
     assert "cannot write (No space left on device)" in err[-1]
-    assert err[-1].endswith("make room and go on with --resume")
+    assert err[-1].endswith("once it can be written, go on with --resume")
     monkeypatch.setattr(torch, "save", real_save)
     assert (run / "last.pt").read_bytes() == saved and not list(run.glob(".*.tmp"))
     assert run_cli(*args, "--epochs", 2, "--resume") == 0
