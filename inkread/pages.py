@@ -58,7 +58,15 @@ from inkread.data.sources import (
     written_by_inkread,
     xml_lines,
 )
-from inkread.data.xml import box, descendants, outline, parse, to_bytes, xml_id
+from inkread.data.xml import (
+    box,
+    descendants,
+    outline,
+    parse,
+    resolve_image,
+    to_bytes,
+    xml_id,
+)
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile, TooLarge
 from inkread.recognize import Reading, Recognizer
@@ -155,7 +163,8 @@ def open_inputs(
                     for p in listing
                     if not (p.resolve().is_relative_to(within) and (ours(p) or own_copy(p)))
                 ]
-            xml = _not_own(path, [p for p in listing if _is_line_data(p, parsed)], warn)
+            xml = [p for p in listing if _is_line_data(p, parsed)]
+            xml = _not_own(path, xml, parsed, warn)
             media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
             photos = [p for p in listing if unread_photo(p)]  # HEIC: said, not passed over
             if not xml and not media:
@@ -248,18 +257,41 @@ def _unreached(left_out: Callable[[InkreadError], None] | None, path: Path, why:
     left_out(error)
 
 
-def _not_own(folder: Path, xml: list[Path], warn: Callable[[str], None]) -> list[Path]:
-    """A folder's XML less what inkread wrote beside a page's own XML (read --out into the
-    folder read): read again, each was written over itself or beside as NAME.page.xml.page.xml."""
+def _not_own(
+    folder: Path,
+    xml: list[Path],
+    parsed: dict[Path, etree._ElementTree],
+    warn: Callable[[str], None],
+) -> list[Path]:
+    """A folder's XML less what inkread wrote for a page that has its own XML (read --out
+    into the folder read): read again, each was written over itself or beside as
+    NAME.page.xml.page.xml; or, its own XML in Transkribus's page/ folder and inkread's
+    beside the image, the page was read twice. Told apart by name, or by the image named."""
     bases = {(p.parent, base_name(p)) for p in xml if not is_output(p)}
-    own = [p for p in xml if (p.parent, base_name(p)) in bases and ours(p)]
+    images = {p: _page_image_of(p, parsed[p]) for p in xml if p in parsed}
+    theirs = {images[p] for p in images if not is_output(p)}
+    own = [
+        p for p in xml if ((p.parent, base_name(p)) in bases or images.get(p) in theirs) and ours(p)
+    ]
     if own:
         some = "1 XML" if len(own) == 1 else f"{len(own)} XML"
         warn(
-            f"warning: {folder}: {some} named as inkread's output beside their page's own XML "
+            f"warning: {folder}: {some} named as inkread's output, of pages with their own XML, "
             f"passed over (e.g. {own[0].name})"
         )
     return [p for p in xml if p not in own]
+
+
+def _page_image_of(path: Path, tree: etree._ElementTree) -> Path:
+    """The page image a PAGE or ALTO file names, found as reading it finds it."""
+    return resolve_image(path, _image_name(tree.getroot())).resolve()
+
+
+def _image_name(root: etree._Element) -> str | None:
+    """The image file name a PAGE (imageFilename) or ALTO (fileName) document gives."""
+    named = [p.get("imageFilename") for p in descendants(root, "Page")]
+    named += [f.text for f in descendants(root, "fileName")]
+    return next((n.strip() for n in named if n and n.strip()), None)
 
 
 def _without_xml(
@@ -1117,10 +1149,7 @@ def _image_named(doc: Document, size: tuple[int, int]) -> Path:
     put every line in the wrong place."""
     if doc.xml is None or image_size(doc.image) == size:
         return doc.image
-    root = doc.xml.getroot()
-    named = [p.get("imageFilename") for p in descendants(root, "Page")]
-    named += [f.text for f in descendants(root, "fileName")]
-    name = next((n.strip() for n in named if n and n.strip()), None)
+    name = _image_name(doc.xml.getroot())
     return Path(name.replace("\\", "/")) if name else doc.image
 
 

@@ -521,10 +521,18 @@ def test_outputs_written_beside_the_pages_are_never_taken_for_their_ground_truth
     assert "1 input read into" in capsys.readouterr().err
     # read into another folder, the output beside the page's XML is passed over, and said
     assert run_cli("read", doc, *model, "--format", "page", "--out", tmp_path / "o") == 0
-    assert "named as inkread's output beside their page's own XML passed over" in (
+    assert "named as inkread's output, of pages with their own XML, passed over" in (
         capsys.readouterr().err
     )
     assert [p.name for p in (tmp_path / "o").iterdir()] == [name + ".page.xml"]
+    # its own XML in Transkribus's page/ folder, inkread's beside the image: read twice
+    (doc / "page").mkdir()
+    (doc / (name + ".xml")).rename(doc / "page" / (name + ".xml"))
+    assert run_cli("read", doc, *model, "--format", "page", "--out", tmp_path / "tk") == 0
+    assert "1 XML named as inkread's output" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "tk").rglob("*.xml")] == [name + ".page.xml"]
+    (doc / "page" / (name + ".xml")).rename(doc / (name + ".xml"))
+    (doc / "page").rmdir()
     # into a folder that holds the one read: its pages are the user's, and are read
     assert run_cli("read", doc, *model, "--out", tmp_path) == 0
     assert (tmp_path / (name + ".txt")).is_file()
