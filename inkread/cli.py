@@ -242,7 +242,7 @@ def read(
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     if nbest > 1 and format != "json":
         _warn(f"warning: --nbest: only --format json holds alternative readings, not {format}")
-    if out is not None and str(out) == "-":  # as other tools write to stdout
+    if out is not None and str(out) in ("-", "/dev/stdout"):  # as other tools write to stdout
         out = None
     if out is not None:
         outputs.named_for(out, format)
@@ -648,6 +648,10 @@ def evaluate(
 def _writable(path: Path) -> None:
     """A file the run will write at its end, tried now: a path that cannot be written lost
     every score of an evaluation that had already run."""
+    from inkread.torchfile import descriptor
+
+    if descriptor(path) is not None:  # /dev/stdout: piped, it resolves to no path at all
+        return
     target = path.resolve()  # a link's target is what is written, and tried
     there = target.exists()
     if there and not target.is_file():  # a FIFO would wait here for its reader

@@ -11,8 +11,8 @@ from __future__ import annotations
 import glob
 import os
 import re
-import shutil
 import stat
+import sys
 import tempfile
 import time
 import warnings
@@ -74,22 +74,42 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
 def _stream(path: Path) -> bool:
     """A device, a pipe or a process's own descriptor (/dev/stdout), not a file to replace:
     replaced, /dev/full became a file, a FIFO's reader got nothing, and a shell's redirected
-    stdout lost what the command printed there."""
+    stdout lost what the command printed there. A file under /dev/shm is a file."""
     try:
         mode = path.stat().st_mode
     except OSError:
         return False
-    return not stat.S_ISREG(mode) or str(path.absolute()).startswith(("/dev/", "/proc/"))
+    return not stat.S_ISREG(mode) or descriptor(path) is not None
+
+
+def descriptor(path: Path) -> int | None:
+    """The open file descriptor a path names (/dev/stdout, /dev/fd/3, /proc/self/fd/3)."""
+    named = str(path.absolute())
+    std = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+    if named in std:
+        return std[named]
+    found = re.fullmatch(r"/(?:dev|proc/self)/fd/(\d+)", named)
+    return int(found[1]) if found else None
 
 
 def _write_through(path: Path, write: Callable[[Path], object]) -> None:
-    """Written whole to a temporary file first, so that a failing writer sends nothing."""
+    """Written whole to a temporary file first, so that a failing writer sends nothing; to
+    a descriptor of this process (stdout) through it, so that what is printed after it
+    follows it, not overwrites it."""
+    fd = descriptor(path)
     with tempfile.TemporaryDirectory(prefix="inkread-") as folder:
         tmp = Path(folder) / path.name
         try:
             write(tmp)
-            with tmp.open("rb") as src, path.open("ab") as out:
-                shutil.copyfileobj(src, out)
+            data = tmp.read_bytes()
+            if fd is None:
+                with path.open("ab") as out:
+                    out.write(data)
+                return
+            sys.stdout.flush()
+            sys.stderr.flush()
+            with os.fdopen(os.dup(fd), "wb") as out:
+                out.write(data)
         except OSError as e:
             raise _failed(e, path) from None
 

@@ -1437,6 +1437,19 @@ def test_an_output_that_is_a_pipe_is_written_through_not_replaced(tmp_path):
     assert got == [b"source\tline\n"] and stat.S_ISFIFO(fifo.stat().st_mode)
 
 
+def test_an_output_to_stdout_comes_before_what_is_printed_after_it(capfd):
+    """`eval --predictions /dev/stdout > e.txt`: written through a handle of its own, the
+    summary printed after it landed at the file's start, over the table. A file that
+    merely lies under /dev (/dev/shm) is a file: replaced, not appended to."""
+    from inkread import torchfile
+
+    torchfile.write_whole_at(Path("/dev/stdout"), lambda tmp: tmp.write_bytes(b"table\n"))
+    print("summary")
+    assert capfd.readouterr().out == "table\nsummary\n"
+    assert [torchfile.descriptor(Path(p)) for p in ("/dev/stdout", "/proc/self/fd/5")] == [1, 5]
+    assert torchfile.descriptor(Path("/dev/shm/inkread/c.arpa")) is None
+
+
 def test_a_damaged_tiff_or_exif_is_one_clear_error_or_read_as_stored(tmp_path, monkeypatch):
     """A multi-page TIFF cut short raised Pillow's TypeError ('Missing dimensions') and a
     phone's mistyped EXIF tag struct.error, each ending a whole run in a traceback. A TIFF
