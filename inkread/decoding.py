@@ -281,6 +281,11 @@ class BeamSearch:
                 )
             beams = new
         finished = [(text, self._score(beam) + self._finish(beam)) for text, beam in beams.items()]
+        finished = [(t, s) for t, s in finished if s > NEG]
+        if not finished and beams:  # each scored -inf by an LM that gives some word none
+            # ("-inf <unk>"): the line as best path reads it, not a beam of -Infinity
+            score = max(self._score(beam) for beam in beams.values())
+            return [(greedy(log_probs, alphabet).text, float(score))][:k]
         finished.sort(key=lambda ts: -ts[1])
         return [(t, float(s)) for t, s in finished[:k]]
 
@@ -347,7 +352,6 @@ def _start_worker(decoder: Decoder, alphabet: Alphabet) -> None:
     # Ctrl-C reaches the whole process group: the command ends them, each printing no
     # traceback of its own ("Process ForkPoolWorker-14:" before the clean message)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)  # held back while it was forked
 
 
 def _decode_one(log_probs: np.ndarray) -> Decoded:
@@ -406,14 +410,23 @@ def decode_all(
     # forked with INT and TERM held back, let in once the workers are made: a Ctrl-C that
     # came during a fork was raised inside logging's after-fork hook, where Python ignores
     # it ("Exception ignored in: _releaseLock"), and the run went on (3 times in 17)
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    came: list[int] = []
+    parent = os.getpid()
+
+    def hold(sig: int, frame: object) -> None:
+        if os.getpid() != parent:  # a worker not yet set up, ended by the pool: it ends
+            os._exit(128 + sig)  # (kept alive, it held the pool's end for good)
+        came.append(sig)
+
+    before = {sig: signal.signal(sig, hold) for sig in STOPS}
     try:
         pool = context.Pool(workers, _start_worker, (decoder, alphabet))
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        raise
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
     with pool:  # a stop held back comes now, and the pool is ended with the rest
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for sig in dict.fromkeys(came):
+            signal.raise_signal(sig)
         chunk = max(1, len(log_probs) // (4 * workers))
         if deadline is not None:  # the deadline is seen between chunks: a chunk of 80
             chunk = min(chunk, 8)  # lines over a network that reads little took 35 s past it

@@ -357,6 +357,19 @@ def test_a_word_the_lexicon_lacks_is_read_not_dropped():
     assert BeamSearch(16, lm, weight=1.0, lexicon=True)(lp, ALPHABET).text == "ab cab"
 
 
+def test_a_language_model_that_gives_a_word_no_chance_reads_by_best_path():
+    """An ARPA file may give <unk> -inf (KenLM writes it so): every beam holding another
+    word scores -Infinity, which JSON's n-best cannot hold, and the first of them, taken in
+    no useful order, read "ab ca" as "abca"."""
+    from inkread.lm import NGramModel
+
+    arpa = "\\data\\\nngram 1=4\n\n\\1-grams:\n-inf <unk>\n-1 <s>\n-1 </s>\n-0.5 cab\n\n\\end\\\n"
+    lm = NGramModel.from_arpa(arpa)
+    lp = frames([1, 2, 4, 3, 1], 5, p=0.99)  # "ab ca"
+    [(text, score)] = BeamSearch(4, lm, weight=1.0, keep=3).nbest(lp, ALPHABET, 3)
+    assert text == "ab ca" and math.isfinite(score)
+
+
 def test_a_ctrl_c_while_beam_search_forks_its_workers_stops_it():
     """A Ctrl-C or TERM that came while the workers were forked was raised inside logging's
     after-fork hook, where Python ignores it ("Exception ignored in: _releaseLock"): the run
@@ -369,9 +382,13 @@ def test_a_ctrl_c_while_beam_search_forks_its_workers_stops_it():
         after_in_parent=lambda: armed and armed.pop() and os.kill(os.getpid(), signal.SIGINT)
     )
     lp = frames([1, 0, 2, 4, 3], 5)
-    armed.append(True)
-    with pytest.raises(KeyboardInterrupt):
-        decode_all(BeamSearch(4), [lp] * 40, ALPHABET, workers=2)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # a test's before may
+    try:  # have set its own
+        armed.append(True)
+        with pytest.raises(KeyboardInterrupt):
+            decode_all(BeamSearch(4), [lp] * 40, ALPHABET, workers=2)
+    finally:
+        signal.signal(signal.SIGINT, handler)
     assert not armed
     assert [d.text for d in decode_all(BeamSearch(4), [lp] * 40, ALPHABET, workers=2)] == [
         greedy(lp, ALPHABET).text
