@@ -28,6 +28,8 @@ from inkread.data import alto, page
 from inkread.data.images import (
     ARCHIVE_SUFFIXES,
     IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    MAX_SIDE,
     as_gray,
     cut_polygon,
     frame_sizes,
@@ -439,8 +441,8 @@ def pages_of(
     took gigabytes of a temporary folder that may be memory. A PDF beside a TIFF of the
     same name (an export beside its master) names its pages scan-pdf_p001 and scan-tif_p001,
     or their outputs would overwrite each other; so does a PDF beside a file named as its
-    page would be. Given left_out, a TIFF's pages that cannot be read go there, and the
-    others are still read."""
+    page would be. Given left_out, a TIFF's pages that cannot be read, and a PDF's too large
+    to draw, go there, and the others are still read."""
     suffix = path.suffix.lower()
     if suffix not in PAGED:
         return [path]
@@ -748,6 +750,9 @@ def _check_read(doc: Document, skipped: Skipped) -> None:
         raise MissingFile(f"no such image{hint}", shown_path(doc.image))
     if skipped.reasons["unreadable image"]:
         raise InkreadError("cannot read image", shown_path(doc.image))
+    if skipped.reasons["image too large"]:
+        size = f"more than {MAX_PIXELS:,} pixels, or a side longer than {MAX_SIDE:,}"
+        raise TooLarge(f"image too large to read ({size})", shown_path(doc.image))
 
 
 def read_image(

@@ -1255,3 +1255,15 @@ def test_a_strip_far_taller_than_wide_is_looked_at_not_an_error():
     strip = np.full((60000, 16), 230, np.uint8)
     strip[::50, 4:12] = 20
     assert segment(strip) == []
+
+
+def test_a_page_whose_image_is_too_large_to_read_is_an_error(tmp_path, capsys):
+    """Counted as "image too large" (its own reason since it was told apart from a corrupt
+    image), a page's one image over the bound read as no lines, with status 0."""
+    xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+    (tmp_path / "p.xml").write_text(xml.replace("JDH_2_16_45_003.jpg", "big.png"), "utf-8")
+    Image.new("1", (20000, 20000)).save(tmp_path / "big.png")  # 400 million pixels
+    assert run_cli("read", tmp_path / "p.xml", "--decoder", "greedy") == 2
+    assert "big.png: image too large to read (more than 300,000,000 pixels" in (
+        capsys.readouterr().err
+    )
