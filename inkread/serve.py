@@ -8,6 +8,7 @@ curl -F image=@page.jpg -F lines=@page.xml -F format=page http://127.0.0.1:8000/
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -102,7 +103,9 @@ def create_app(
                     notes.append(f"warning: {skipped.summary()}")
                 body = render(doc, found, format)
             except InkreadError as e:
-                return _error(_unplaced(str(e), tmp), 413 if isinstance(e, _TooLarge) else 400)
+                return _error(
+                    _unplaced(str(e), tmp), 413 if isinstance(e, _UploadTooLarge) else 400
+                )
             except OSError as e:  # its temporary folder full: the server's fault, said
                 said = f"the server has no room for the upload ({e.strerror or e})"
                 return JSONResponse({"error": said}, status_code=507)
@@ -120,7 +123,9 @@ def create_app(
         echoing the upload back."""
         said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
         kind = request.headers.get("content-type", "")
-        if not kind.startswith("multipart/form-data"):  # a raw PNG or JSON body: how to send
+        if not kind.lower().startswith(
+            "multipart/form-data"
+        ):  # a raw PNG or JSON body: how to send
             said.append(
                 f"send multipart/form-data, not {kind or 'a body of no type'} "
                 "(curl -F image=@page.jpg)"
@@ -201,7 +206,7 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     folder.mkdir(exist_ok=True)
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise _TooLarge(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
+        raise _UploadTooLarge(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
     # a browser's Blob comes as "blob": a PDF or TIFF, whose pages are counted, is told by
     # its content (a TIFF of two pages named so was read as its first, unsaid)
     if data.startswith(b"%PDF") and not name.lower().endswith(".pdf"):
@@ -213,8 +218,9 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     return path
 
 
-class _TooLarge(InkreadError):
-    """An upload over MAX_UPLOAD: 413, as a request over MAX_REQUEST is (it was 400)."""
+class _UploadTooLarge(InkreadError):
+    """An upload over MAX_UPLOAD: 413, as a request over MAX_REQUEST is (it was 400). An
+    image of too many pixels is a 400: what was sent is small, what it holds is not."""
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
@@ -226,4 +232,11 @@ def _names(paths: object) -> object:
     it is: its last part had been taken for a name ("default_model.sh)")."""
     if not isinstance(paths, list):
         return paths
-    return [str(p) if "(" in str(p) else Path(str(p)).name for p in paths]
+    return [str(p) if _described(str(p)) else Path(str(p)).name for p in paths]
+
+
+def _described(entry: str) -> bool:
+    """A description, "synthetic lines (bench/default_model.sh)", not a path, which may hold
+    brackets too ("/home/alice/HTR data (Kew)/train.txt")."""
+    head = entry.split(" (")[0]
+    return entry.endswith(")") and " (" in entry and not re.search(r"[/\\]", head)

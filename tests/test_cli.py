@@ -866,6 +866,7 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
     described = ["/data/train.txt", "synthetic lines (bench/default_model.sh)"]  # the default's
     assert _names(described) == ["train.txt", described[1]]  # not "default_model.sh)"
+    assert _names(["/home/alice/HTR data (Kew)/train.txt"]) == ["train.txt"]  # a path still
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "POST"
