@@ -186,36 +186,42 @@ def _shortfalls(
 ) -> list[str]:
     """What of the corpus no font will draw as written, said before drawing: lines with a
     long s, which no Debian handwriting font has, were passed over in silence, or drawn by
-    the capitals-only fonts alone, labelled with S for ſ."""
+    the capitals-only fonts alone, labelled with S for ſ. A line is drawn by a font that
+    has all its characters, as synthesize draws it."""
     if any(have is None for have in coverage.values()):  # a font whose glyphs are unknown
         return []
-    chars = {c for t in texts for c in clean_text(t) if not c.isspace()}
+    lines = [t for t in map(clean_text, texts) if t]
+
+    def drawn(text: str, shouting: bool) -> bool:
+        wanted = set((text.upper() if shouting else text).replace(" ", ""))
+        return any(wanted <= have for f, have in coverage.items() if capitals[f] == shouting)
+
+    lost = [t for t in lines if not drawn(t, False)]
+    never = [t for t in lost if not drawn(t, True)]
+    only = [t for t in lost if t not in set(never)]
     written = set().union(*(have for f, have in coverage.items() if not capitals[f]))
-    shouted = set().union(*(have for f, have in coverage.items() if capitals[f]))
+    shouting = set().union(*(have for f, have in coverage.items() if capitals[f]))
     notes = []
 
-    def lines(held: set[str]) -> str:
-        n = sum(any(c in held for c in t) for t in texts)
-        return f"{n} corpus line{'s' if n != 1 else ''}"
+    def lacking(held: list[str], within: Callable[[str], bool], where: str) -> str:
+        chars = "".join(sorted({c for t in held for c in t if c != " " and not within(c)}))
+        if chars:
+            return f"{spelled(chars)} in {where}"
+        return f"{'their' if len(held) > 1 else 'its'} characters in no one font"
 
-    def becoming(held: set[str]) -> str:
-        return ", ".join(f"{spelled(c)} as {spelled(c.upper())}" for c in sorted(held))
+    def some(held: list[str]) -> str:
+        return f"{len(held)} corpus line{'s' if len(held) > 1 else ''}"
 
-    missing = {c for c in chars - written if not set(c.upper()) <= shouted}
-    if missing:
-        notes.append(
-            f"warning: no font draws {spelled(''.join(sorted(missing)))}: {lines(missing)} "
-            "holding them not drawn (--fonts)"
-        )
-    only = chars - written - missing
+    if never:
+        anywhere = lacking(never, lambda c: c in written or set(c.upper()) <= shouting, "none")
+        notes.append(f"warning: {some(never)} not drawn: {anywhere} (--fonts)")
     if only:
-        notes.append(
-            f"warning: only the capitals-only fonts draw {becoming(only)}: {lines(only)} "
-            "holding them drawn in capitals alone"
-        )
-    lost = {c for c in chars & written if c.upper().lower() != c.lower()}
-    if lost and shouted:
-        notes.append(f"warning: the capitals-only fonts write {becoming(lost)}")
+        others = lacking(only, written.__contains__, "no other font")
+        notes.append(f"warning: {some(only)} drawn by the capitals-only fonts alone: {others}")
+    shouted = {c for t in lines for c in t if c.upper().lower() != c.lower()}
+    if shouted and any(capitals.values()):
+        changes = ", ".join(f"{spelled(c)} as {spelled(c.upper())}" for c in sorted(shouted))
+        notes.append(f"warning: the capitals-only fonts write {changes}")
     return notes
 
 

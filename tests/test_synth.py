@@ -62,8 +62,12 @@ def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
     text.write_text("des Waſſers\n\u16a0\u16a2\u16a6\nthe water\n", encoding="utf-8")
     assert run_cli("synth", "--text", text, "--out", tmp_path / "c", "--count", 6) == 0
     err = capsys.readouterr().err
-    assert "no font draws 'ᚠᚢᚦ': 1 corpus line holding them not drawn" in err, err
+    assert "1 corpus line not drawn: 'ᚠᚢᚦ' in none (--fonts)" in err, err
     assert "'ſ' as 'S'" in err, err
+    # decomposed, the line is counted as drawn (composed), not missed: "0 corpus lines"
+    text.write_text("the wa\u0308ter\n\u16a0 a\u0308\n", encoding="utf-8")
+    assert run_cli("synth", "--text", text, "--out", tmp_path / "d", "--count", 2) == 0
+    assert "1 corpus line not drawn: 'ᚠ' in none" in capsys.readouterr().err
 
 
 def test_fonts_given_that_are_not_fonts_are_named(tmp_path, capsys):
