@@ -792,16 +792,16 @@ def _say_skipped(
             f"warning: training data: {kept} lines, {skipped.summary()}"
             f"{alphabet_kept}{fixed}; each is listed in {listed}"
         )
-    if len(val_skipped):
-        say(
-            f"warning: validation data: {val} lines, {val_skipped.summary()}; "
-            f"each is listed in {listed}"
-        )
     if not val and opts.val:  # given, and none could be cut (no polygon, no image): it
         # had been dropped with a warning, and the LM attached unjudged
         raise InkreadError(
             f"no usable validation lines in {' '.join(map(str, opts.val))} "
             f"({val_skipped.summary()}); each is listed in {listed}"
+        )
+    if len(val_skipped):
+        say(
+            f"warning: validation data: {val} lines, {val_skipped.summary()}; "
+            f"each is listed in {listed}"
         )
     if not val:
         say("warning: no validation lines; best.pt will be the last epoch's model")
