@@ -393,3 +393,15 @@ def test_a_ctrl_c_while_beam_search_forks_its_workers_stops_it():
     assert [d.text for d in decode_all(BeamSearch(4), [lp] * 40, ALPHABET, workers=2)] == [
         greedy(lp, ALPHABET).text
     ] * 40
+
+
+def test_an_arpa_file_of_decomposed_text_scores_the_composed_readings():
+    """KenLM's models of text kept decomposed (NFD, as macOS writes it) matched none of the
+    accented words inkread reads composed: with --lexicon each was charged as unknown."""
+    from inkread.lm import NGramModel
+
+    arpa = (
+        "\\data\\\nngram 1=4\n\n\\1-grams:\n-1 <unk>\n-1 <s>\n-1 </s>\n-0.1 cafe\u0301\n\n\\end\\\n"
+    )
+    lm = NGramModel.from_arpa(arpa)
+    assert lm.words and lm.logp(("<s>",), "caf\u00e9") == pytest.approx(-0.1 * math.log(10))
