@@ -121,7 +121,9 @@ def _decoder(
 ):
     """`own` reads with its own language model, at the weight and bonus training chose for
     it: auto and beam use it when --lm names none."""
+    from inkread.alphabet import spelled
     from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
+    from inkread.lm import unknown_letters
     from inkread.lstm_lm import load_lm
 
     if name not in ("auto", "greedy", "beam"):
@@ -150,6 +152,15 @@ def _decoder(
     if lm is not None:
         model = load_lm(lm)
         w, b = LM_DEFAULTS["words" if model.words else "chars"]
+        letters = [c for c in own.alphabet.chars if c.isalpha()] if own is not None else []
+        lacking = unknown_letters(model, letters)
+        if letters and len(lacking) == len(letters):
+            raise InkreadError("knows none of the model's letters: made for another script?", lm)
+        if lacking:
+            _warn(
+                f"warning: {lm}: never saw the model's {spelled(lacking)} and has no <unk>: "
+                "it reads them as all but impossible"
+            )
     elif own is not None and own.lm is not None:
         model, (w, b) = own.lm, own.lm_setting()
     else:

@@ -198,6 +198,20 @@ def _discounts(level: dict[tuple, Counter]) -> tuple[float, float, float, float]
     return (0.0, d1, d2, d3)
 
 
+def unknown_letters(lm: object, chars: Iterable[str]) -> str:
+    """The letters of a model's alphabet that a language model (n-gram or LSTM) was never
+    shown, where it has no <unk> to score them by: each is read as all but impossible, so
+    an LM made for another alphabet deleted them ("SUNNINGDALE." read "NNA.")."""
+    vocab = getattr(lm, "vocab", None)
+    if vocab is None:
+        tokens = [g[0] for g in lm.probs if len(g) == 1]  # type: ignore[attr-defined]
+        if UNK in tokens:
+            return ""
+        vocab = [c for t in tokens for c in t] if lm.words else tokens  # type: ignore[attr-defined]
+    known = set(vocab)
+    return "".join(c for c in chars if c.isalpha() and c not in known)
+
+
 def _composed(token: str) -> str:
     """An ARPA file's token in NFC, as readings are: one made elsewhere from decomposed text
     matched none of the words read with accents (Poilus, --lexicon: 2.5 % to 6.2 % CER).

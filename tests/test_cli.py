@@ -1475,3 +1475,24 @@ def test_a_folders_one_malformed_xml_does_not_stop_its_images(tmp_path, capsys):
     assert run_cli("read", folder) == 2
     out, err = capsys.readouterr()
     assert "proposed for a Royal Medal" in out and "export_meta.xml: malformed XML" in err
+
+
+def test_a_language_model_of_another_alphabet_is_said(tmp_path, capsys):
+    """An LM that never saw the model's letters, and has no <unk> to score them by, read
+    them as impossible: a Hebrew LM on a Latin model read every line as nothing, an LM of
+    a few letters read "SUNNINGDALE." as "NNA.", both with status 0 and no word."""
+    line = FIXTURES / "lines" / "hooker_00.png"
+
+    def arpa(name: str, tokens: str) -> Path:
+        grams = "".join(f"-0.5 {t}\n" for t in tokens.split())
+        n = len(tokens.split()) + 2
+        text = f"\\data\\\nngram 1={n}\n\n\\1-grams:\n-1 <s>\n-1 </s>\n{grams}\n\\end\\\n"
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        return tmp_path / name
+
+    args = ("read", line, "--decoder", "beam", "--lm")
+    assert run_cli(*args, arpa("he.arpa", "\u05d0 \u05d1 <sp>")) == 2
+    assert "he.arpa: knows none of the model's letters" in capsys.readouterr().err
+    assert run_cli(*args, arpa("few.arpa", "a e o r s d <sp>")) == 0
+    err = capsys.readouterr().err
+    assert "few.arpa: never saw the model's 'ABCDEFGHIJ" in err and "has no <unk>" in err
