@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-import torch
+import numpy  # noqa: F401  before torch: a Ctrl-C while torch set numpy up was lost or
+import torch  # turned into numpy's AttributeError (1 read in 3 stopped in its first second)
 
 from inkread.errors import InkreadError, WriteFailed
 
