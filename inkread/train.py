@@ -1211,6 +1211,8 @@ class _Polite:
     def __enter__(self) -> _Polite:
         if threading.current_thread() is threading.main_thread():  # signals go there only
             for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) is signal.SIG_IGN:  # a script's `train &`: its
+                    continue  # shell ignores INT, as the LM's tuning after this did
                 self.before[sig] = signal.signal(sig, self._ask)
         return self
 

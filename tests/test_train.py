@@ -989,3 +989,18 @@ def test_line_images_too_small_to_show_letters_are_skipped_in_training(tmp_path)
     kept = LineSet.extract(lines, PRESETS["line"], skipped, "cutting")
     assert kept.texts == ["a line"] and skipped.reasons == {TINY: 2}
     assert len(LineSet.extract(lines, PRESETS["line"], Skipped(), "", reading=True).texts) == 3
+
+
+def test_a_ctrl_c_a_background_job_ignores_stays_ignored_while_the_network_trains():
+    """`inkread train ... &` in a script: the shell starts it with INT ignored. Training
+    took INT up while the network trained and let it be ignored again after, so the same
+    Ctrl-C stopped one phase of the run and not the other."""
+    from inkread.train import _Polite
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _Polite():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)
+    finally:
+        signal.signal(signal.SIGINT, before)
