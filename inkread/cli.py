@@ -102,7 +102,7 @@ LmOpt = Annotated[
     typer.Option("--lm", help="language model: ARPA n-gram, or LSTM (inkread lm build --lstm)"),
 ]
 BeamWidth = Annotated[int | None, typer.Option(min=1, max=1024, help="beam width (default 32)")]
-LmWeight = Annotated[float | None, typer.Option(help="language model weight (0 or more)")]
+LmWeight = Annotated[float | None, typer.Option(help="language model weight (0 to 100)")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[
     bool, typer.Option(help="words of the word LM's vocabulary, others only where plainly written")
@@ -131,8 +131,14 @@ def _decoder(
     for flag, value in (("--lm-weight", weight), ("--lm-bonus", bonus)):
         if value is not None and not math.isfinite(value):
             raise InkreadError(f"{flag} must be a number, not {value}")
-    if weight is not None and weight < 0:  # it turns the model against what it knows
-        raise InkreadError(f"--lm-weight must be 0 or more, not {weight:g}")
+    # a weight below 0 turns the model against what it knows; far past any useful setting
+    # (0.3 to 3), scores overflow: every reading's became NaN
+    for flag, value, least, most in (
+        ("--lm-weight", weight, 0, 100),
+        ("--lm-bonus", bonus, -1000, 1000),
+    ):
+        if value is not None and not least <= value <= most:
+            raise InkreadError(f"{flag} must be between {least} and {most}, not {value:g}")
     given = [
         flag
         for flag, value in (

@@ -596,7 +596,9 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         ),
         (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
         (["read", "{page}", "--lm-weight", "nan"], "--lm-weight must be a number, not nan"),
-        (["read", "{page}", "--lm-weight", "-1"], "--lm-weight must be 0 or more, not -1"),
+        (["read", "{page}", "--lm-weight", "-1"], "--lm-weight must be between 0 and 100, not -1"),
+        (["read", "{page}", "--lm-weight", "1e308"], "--lm-weight must be between 0 and 100"),
+        (["read", "{page}", "--lm-bonus", "-1e300"], "--lm-bonus must be between -1000 and 1000"),
         (  # else the weight is ignored without a word
             ["eval", "--data", "{page}", "--decoder", "greedy", "--lm-weight", "0.5"],
             "--lm-weight: for --decoder beam; greedy has none",
