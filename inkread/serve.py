@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+from anyio import from_thread
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -72,6 +73,7 @@ def create_app(
 
     @app.post("/read")
     def read(
+        request: Request,
         image: Annotated[UploadFile, File()],
         lines: Annotated[UploadFile | None, File()] = None,
         format: Annotated[str, Form()] = "json",
@@ -94,8 +96,12 @@ def create_app(
                         image_path,
                     )
                 _uploaded_only(documents[0], Path(tmp))
-                with lock:
+                if not _turn(lock, request):
+                    return _error("the client closed the connection", 499)
+                try:
                     [done] = transcribe(documents, recognizer, 16, decoder)
+                finally:
+                    lock.release()
                 if done.error is not None:
                     raise done.error
                 doc, found, skipped = done.doc, done.readings, done.skipped
@@ -175,6 +181,19 @@ class _BoundedBody:
             return message
 
         await self.app(scope, counted, send)
+
+
+def _turn(lock: threading.Lock, request: Request) -> bool:
+    """The model, once the requests before this one are read; none for a client that has
+    hung up meanwhile (its timeout ended, and it sends the page again): its page was read
+    for nobody, ahead of the retry."""
+    while not lock.acquire(timeout=0.5):
+        if from_thread.run(request.is_disconnected):
+            return False
+    if from_thread.run(request.is_disconnected):
+        lock.release()
+        return False
+    return True
 
 
 def _uploaded_only(doc: Document, tmp: Path) -> None:

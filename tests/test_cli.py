@@ -955,6 +955,68 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert bug.status_code == 500 and "ZeroDivisionError" in bug.json()["error"]
 
 
+def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
+    """Requests queue for the model; one whose client has gone (its timeout ended, and it
+    sends the page again) is dropped, not read for nobody ahead of the retry."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    import inkread.serve as serve
+    from inkread.recognize import Recognizer
+
+    read, first, calls = serve.transcribe, threading.Event(), []
+
+    def slow(documents, *args):  # the first request holds the model until told
+        calls.append(documents[0].path.name)
+        if len(calls) == 1:
+            first.wait(30)
+        return read(documents, *args)
+
+    monkeypatch.setattr(serve, "transcribe", slow)
+    app = serve.create_app(Recognizer.load(model(overfit), "cpu"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    image = (overfit["manifest"].parent / "line2.png").read_bytes()
+
+    def request(name: str) -> socket.socket:
+        head = f'--xx\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\n\r\n'
+        body = head.encode() + image + b"\r\n--xx--\r\n"
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(
+            b"POST /read HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Content-Type: multipart/form-data; boundary=xx\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        return client
+
+    def answer(client: socket.socket) -> bytes:
+        with client:
+            return b"".join(iter(lambda: client.recv(65536), b""))
+
+    try:
+        a = request("a.png")
+        while not calls:
+            time.sleep(0.05)
+        request("gone.png").close()  # sent, then hung up while the model reads a.png
+        time.sleep(1)
+        first.set()
+        assert answer(a).startswith(b"HTTP/1.1 200")
+        assert answer(request("c.png")).startswith(b"HTTP/1.1 200")
+        time.sleep(1)
+        assert calls == ["a.png", "c.png"]
+    finally:
+        first.set()
+        server.should_exit = True
+
+
 def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
     """A served model is set to best path or tuned beam search as `read` is: the options
     exist, and a contradiction among them ends in one line before anything listens."""
