@@ -15,7 +15,6 @@ import stat
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -23,7 +22,7 @@ from typing import BinaryIO
 import numpy  # noqa: F401  before torch: a Ctrl-C while torch set numpy up was lost or
 import torch  # turned into numpy's AttributeError (1 read in 3 stopped in its first second)
 
-from inkread.errors import InkreadError, WriteFailed
+from inkread.errors import InkreadError, WriteFailed, hushed
 
 
 def save(obj: object, path: str | os.PathLike) -> None:
@@ -143,8 +142,7 @@ def _failed(e: OSError, path: Path) -> WriteFailed:
 def load(path: str | os.PathLike, what: str) -> object:
     """The file's contents; `what` names the kind of file in the error a user sees."""
     try:
-        with warnings.catch_warnings():  # a stranger's pickle: said below, in one line
-            warnings.simplefilter("ignore")
+        with hushed():  # a stranger's pickle: said below, in one line
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         if out_of_memory(e):  # the machine's fault, not the file's

@@ -1528,6 +1528,26 @@ def test_pillows_own_limit_stays_the_host_programs(monkeypatch):
         Image.open(line)
 
 
+def test_images_opened_in_threads_leave_a_hosts_warnings_as_they_were():
+    """warnings.catch_warnings in threads at once put back each other's filters: a host
+    program reading lines from 4 threads was left ignoring Pillow's image-bomb warning."""
+    import threading
+    import warnings
+
+    from inkread.data.images import open_image
+
+    before = list(warnings.filters)
+    line = FIXTURES / "lines" / "hooker_00.png"
+    threads = [
+        threading.Thread(target=lambda: [open_image(line) for _ in range(1000)]) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert warnings.filters == before
+
+
 def test_a_lists_rows_ending_in_a_tab_are_still_a_list(tmp_path):
     """Taken for a spreadsheet's manifest, each row had 'no text'."""
     shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "a.png")

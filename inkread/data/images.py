@@ -12,7 +12,6 @@ import math
 import os
 import struct
 import threading
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from inkread.errors import InkreadError, MissingFile, TooLarge
+from inkread.errors import InkreadError, MissingFile, TooLarge, hushed
 
 IMAGE_SUFFIXES = (
     (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
@@ -117,8 +116,7 @@ def _opened(path: Path) -> Image.Image:
             raise InkreadError("is not a regular file", path)
         raise MissingFile("image not found", path)
     try:
-        with warnings.catch_warnings(), _pillow_allows():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with hushed(Image.DecompressionBombWarning), _pillow_allows():
             image = Image.open(path)
     except Image.DecompressionBombError:
         raise TooLarge(_too_many_pixels(), path) from None
@@ -213,8 +211,7 @@ def frame_sizes(
     it, either refuses the file."""
     path = Path(path)
     sizes: list[tuple[int, int] | None] = []
-    with _KEPT_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error below says
+    with _KEPT_LOCK, hushed():  # Pillow's "Corrupt EXIF data": the error below says
         image = _kept_open(path)
         try:
             count = range(getattr(image, "n_frames", 1))
@@ -239,8 +236,7 @@ def frame_sizes(
 def load_frame(path: str | Path, n: int) -> np.ndarray:
     """Page n of a multi-page file as 8-bit gray, bounded before it is decoded."""
     path = Path(path)
-    with _KEPT_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data": the error below says
+    with _KEPT_LOCK, hushed():  # Pillow's "Corrupt EXIF data": the error below says
         image = _kept_open(path)
         try:
             with _pillow_allows():
