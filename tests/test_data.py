@@ -79,6 +79,7 @@ def test_alto_polygons_match_page_polygons():
     alto_lines, _ = read_data([FIXTURES / "alto" / "escriptorium_v4.xml"])
     for a, b in zip(page_lines, alto_lines):
         assert np.allclose(a.polygon, b.polygon, atol=1)
+        assert a.page_size == b.page_size  # a size of its own scaled the lines 4 % small
 
 
 def test_line_images_manifest_and_iam_agree():
