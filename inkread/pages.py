@@ -767,7 +767,8 @@ def read_image(
     array, as Recognizer.recognize takes lines; a web service's upload) reads as its file
     does, but for the EXIF turn a file's loading applies; its lines name the file
     "<image>". A PAGE or ALTO file is read by its own lines, as `inkread read page.xml`
-    reads it (its regions' lines found where it has regions only)."""
+    reads it (its regions' lines found where it has regions only). A PDF or TIFF is read
+    if it holds one page."""
     decoder = recognizer.default_decoder() if decoder is None else decoder
     if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() == ".xml":
         [doc] = open_inputs([str(image)])
@@ -775,7 +776,14 @@ def read_image(
         if done.error is not None:
             raise done.error
         return done.readings
-    if isinstance(image, (str, os.PathLike)):
+    if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() in PAGED:
+        # a TIFF of several pages had its first read alone, unsaid
+        path, count = Path(image), len(_page_sizes(Path(image), None))
+        if count > 1:
+            said = f"holds {count} pages; read_image reads one (`inkread read` reads them all)"
+            raise InkreadError(said, path)
+        page = np.asarray(_page_image(path, 0))
+    elif isinstance(image, (str, os.PathLike)):
         path, page = Path(image), load_gray(image)
     elif isinstance(image, (Image.Image, np.ndarray)):
         path, page = Path("<image>"), as_gray(image)

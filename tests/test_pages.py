@@ -633,6 +633,7 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     line = FIXTURES / "lines" / "hooker_00.png"
     gray = np.asarray(Image.open(line).convert("L"))
     held = [line, Image.open(line), gray, gray / 255.0, np.dstack([gray] * 3), gray * 257.0]
+    held += [gray.astype(np.uint32) * 2**24, gray.astype(np.int64) * 2**40]  # wrapped in int32
     model = Recognizer.load("default")
     assert run_cli("read", line) == 0
     printed = capsys.readouterr().out.strip()
@@ -640,6 +641,12 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     for wrong in (gray, [np.zeros((0, 0), np.uint8)], [np.zeros((4, 4, 2), np.uint8)]):
         with pytest.raises(InkreadError):
             model.recognize(wrong)
+    with pytest.raises(InkreadError, match="empty"):  # a crop of an empty box
+        model.recognize([Image.open(line).crop((0, 5, 100, 5))])  # a ZeroDivisionError
+    pages = tmp_path / "two.tif"  # its first page had been read alone, unsaid
+    Image.open(line).save(pages, save_all=True, append_images=[Image.open(line)])
+    with pytest.raises(InkreadError, match="holds 2 pages"):
+        read_image(pages, model)
     assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
     page = [r.result.text for r in read_image(PAGE.with_suffix(".jpg"), model)]
     assert "".join(t + "\n" for t in page) == capsys.readouterr().out and len(page) == 11

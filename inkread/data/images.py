@@ -324,6 +324,8 @@ def as_gray(image: PageLike) -> np.ndarray:
     if isinstance(image, (str, os.PathLike)):
         return load_gray(image)
     if isinstance(image, Image.Image):
+        if 0 in image.size:  # a crop of an empty box: a ZeroDivisionError deep in resizing
+            raise InkreadError(f"a line image is empty ({image.width} x {image.height} pixels)")
         return to_gray(image)
     if _bytes(image) or not (hasattr(image, "__array__") or isinstance(image, (list, tuple))):
         raise InkreadError(  # a file's bytes, a file object, a dict...
@@ -345,8 +347,8 @@ def as_gray(image: PageLike) -> np.ndarray:
         # 0-1 (a pixel or two over 1 from resampling or sharpening, not 0-255), 0-255 or wider
         scale = 255 if top <= FLOAT_SLACK else (255 / top if top > 255 else 1)
         a = (a * scale).clip(0, 255).astype(np.uint8)
-    elif a.dtype != np.uint8 and a.ndim == 2:
-        return to_gray(Image.fromarray(a.astype(np.int32), mode="I"))  # rescaled as 16-bit is
+    elif a.dtype != np.uint8 and a.ndim == 2:  # rescaled as 16-bit is; as float, as
+        return to_gray(Image.fromarray(a.astype(np.float32)))  # int32 wrapped wider values
     elif a.dtype != np.uint8:
         a = (a.astype(np.float64) * 255 / max(float(a.max()), 1)).astype(np.uint8)
     return a if a.ndim == 2 else to_gray(Image.fromarray(a))
