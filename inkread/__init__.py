@@ -10,6 +10,12 @@ The names load on first use, so that the command line starts without importing t
 """
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names a type checker and an editor see, loaded lazily below
+    from inkread.errors import InkreadError
+    from inkread.pages import read_image, transcript
+    from inkread.recognize import Recognizer
 
 __version__ = "0.2.0"
 __all__ = ["InkreadError", "Recognizer", "read_image", "transcript"]
@@ -40,3 +46,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(pages, name)
     raise AttributeError(f"module 'inkread' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazily loaded names too, for completion in IPython and editors."""
+    return sorted({*globals(), *__all__})

@@ -628,8 +628,12 @@ def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
 def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, tmp_path):
     """From Python: lines as paths, PIL images or arrays of any common kind, and pages, read
     with the model's own LM as `inkread read` reads them."""
+    import inkread
     from inkread import Recognizer, read_image
 
+    # found by completion (they load lazily) and by type checkers (py.typed)
+    assert {"Recognizer", "read_image", "transcript", "InkreadError"} <= set(dir(inkread))
+    assert (Path(inkread.__file__).parent / "py.typed").is_file()
     line = FIXTURES / "lines" / "hooker_00.png"
     gray = np.asarray(Image.open(line).convert("L"))
     held = [line, Image.open(line), gray, gray / 255.0, np.dstack([gray] * 3), gray * 257.0]
