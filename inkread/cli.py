@@ -667,7 +667,16 @@ def _writable(path: Path) -> None:
     every score of an evaluation that had already run."""
     from inkread.torchfile import descriptor
 
-    if descriptor(path) is not None:  # /dev/stdout: piped, it resolves to no path at all
+    fd = descriptor(path)
+    if fd is not None:  # /dev/stdout: piped, it resolves to no path at all
+        import fcntl
+
+        try:  # one not open was found out after the evaluation, every score lost
+            mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+        except OSError:
+            raise InkreadError("is no file descriptor open in this process", path) from None
+        if mode == os.O_RDONLY:
+            raise InkreadError("is open for reading only", path)
         return
     target = path.resolve()  # a link's target is what is written, and tried
     there = target.exists()

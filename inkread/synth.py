@@ -198,7 +198,8 @@ def _shortfalls(
 
     lost = [t for t in lines if not drawn(t, False)]
     never = [t for t in lost if not drawn(t, True)]
-    only = [t for t in lost if t not in set(never)]
+    unsaid = set(never)  # built once: for each line, a 20,000-line corpus took 38 s
+    only = [t for t in lost if t not in unsaid]
     written = set().union(*(have for f, have in coverage.items() if not capitals[f]))
     shouting = set().union(*(have for f, have in coverage.items() if capitals[f]))
     notes = []

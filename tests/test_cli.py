@@ -595,6 +595,10 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
             "c.json: is a file where a folder is wanted",
         ),
         (["eval", "--data", "{page}", "--report", "{empty}"], "empty: is a folder"),
+        (  # found out after the evaluation, every score was lost
+            ["eval", "--data", "{page}", "--predictions", "/dev/fd/97"],
+            "/dev/fd/97: is no file descriptor open in this process",
+        ),
         (["read", "{page}", "--lm-weight", "nan"], "--lm-weight must be a number, not nan"),
         (["read", "{page}", "--lm-weight", "-1"], "--lm-weight must be between 0 and 100, not -1"),
         (["read", "{page}", "--lm-weight", "1e308"], "--lm-weight must be between 0 and 100"),
@@ -1560,3 +1564,7 @@ def test_a_language_model_of_another_alphabet_is_said(tmp_path, capsys):
     assert run_cli(*args, arpa("few.arpa", "a e o r s d <sp>")) == 0
     err = capsys.readouterr().err
     assert "few.arpa: never saw the model's 'ABCDEFGHIJ" in err and "has no <unk>" in err
+    from inkread.lm import NGramModel, unknown_letters
+
+    # the s of <s> and </s> is no s the model saw
+    assert unknown_letters(NGramModel.load(arpa("ae.arpa", "a e <sp>")), "aes") == "s"
