@@ -259,12 +259,13 @@ def read(
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     if nbest > 1 and format != "json":
         _warn(f"warning: --nbest: only --format json holds alternative readings, not {format}")
-    if out is not None and str(out) in ("-", "/dev/stdout"):  # as other tools write to stdout
-        out = None
+    if out is not None and (str(out) == "-" or torchfile.descriptor(out) == 1):  # as other
+        out = None  # tools write to stdout: -, /dev/stdout, /dev/fd/1
     if out is not None:
         outputs.named_for(out, format)
-    one_file = (
-        out is not None and not out.is_dir() and out.suffix.lower() in outputs.ONE_FILE[format]
+    one_file = out is not None and (
+        (not out.is_dir() and out.suffix.lower() in outputs.ONE_FILE[format])
+        or torchfile.descriptor(out) is not None  # /dev/stderr, /dev/fd/3: no folder to make
     )
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
@@ -860,6 +861,7 @@ def lm_build(
 ) -> None:
     """Build a language model from text or from ground-truth transcriptions."""
     from inkread.lm import ORDERS, build
+    from inkread.torchfile import descriptor
 
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
@@ -867,12 +869,15 @@ def lm_build(
     given = (*(texts or []), *(data or []), *(val or []))
     if out.exists() and any(out.resolve() == Path(p).resolve() for p in given):
         raise InkreadError("--out names a file the model is built from: it would be replaced", out)
-    if out.is_file() and not outputs.language_model(out):
+    if out.is_file() and descriptor(out) is None and not outputs.language_model(out):
+        # (/dev/stdout redirected to a file: that file is the shell's, opened for this)
         raise InkreadError("holds no language model, which --out would replace: give another", out)
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
     lines = corpus + own
+    # written to stdout (`--out /dev/stdout > w.arpa`), the model is followed by nothing
+    said = sys.stderr if descriptor(out) == 1 else sys.stdout
     if lstm:
         from inkread import lstm_lm
 
@@ -885,12 +890,12 @@ def lm_build(
         model.save(out)
         bits = model.meta["held_out_bits"]
         judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""
-        print(f"character LSTM of {len(lines)} lines{judged}: {out}")
+        print(f"character LSTM of {len(lines)} lines{judged}: {out}", file=said)
         return
     model = build(lines, order or ORDERS["words" if words else "chars"], words)
     model.save(out)
     kind = "word" if words else "character"
-    print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}")
+    print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}", file=said)
 
 
 def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str], list[str]]:

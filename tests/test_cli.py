@@ -481,6 +481,22 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
             assert [s.get("CONTENT") for s in found[4].iter("{*}String")] == [""]
 
 
+def test_an_output_named_by_a_descriptor_goes_there(overfit, tmp_path, capfd):
+    """`--out /dev/stderr` made a folder ("File exists"); `lm build --out /dev/stdout >
+    w.arpa` was refused as replacing a file holding no model, and its summary line would
+    have followed the model into the file."""
+    line = overfit["manifest"].parent / "line1.png"
+    assert run_cli("read", line, "--model", model(overfit), "--out", "/dev/stderr") == 0
+    text = capfd.readouterr().err
+    assert run_cli("read", line, "--model", model(overfit), "--out", "/dev/fd/1") == 0
+    assert capfd.readouterr().out == text and text.strip()
+    (tmp_path / "t.txt").write_text("the words\nof a text\n", encoding="utf-8")
+    args = ("lm", "build", tmp_path / "t.txt", "--words", "--out", "/dev/stdout")
+    assert run_cli(*args) == 0
+    out, err = capfd.readouterr()
+    assert out.endswith("\\end\\\n") and "word" in err
+
+
 def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
     """`--out result.txt` made a folder result.txt/ holding line.txt; `--out -` a folder
     named '-'. A file named for the format takes one input's output; - is stdout."""
