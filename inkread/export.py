@@ -161,6 +161,13 @@ class OnnxRecognizer(Recognizer):
             meta = json.loads(props.get("inkread_meta", "{}"))
             config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
             alphabet = Alphabet(json.loads(props["inkread_alphabet"]))
+            classes = session.get_outputs()[0].shape[-1]
+            if isinstance(classes, int) and classes != len(alphabet.chars) + 1:
+                # one short had a traceback at the first line read, one long read wrong letters
+                raise InkreadError(
+                    f"its alphabet of {len(alphabet.chars)} does not fit the network's "
+                    f"{classes - 1} characters: the file is damaged"
+                )
         except InkreadError as e:
             raise in_file(e, path) from None
         except (KeyError, ValueError) as e:

@@ -733,6 +733,15 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     assert said["models"] == [str(onnx_file)] and said["data"] == [str(overfit["manifest"])]
     edits = said["insertions"] + said["deletions"] + said["substitutions"]
     assert edits == round(said["cer"] * said["chars"])
+    import onnx  # an alphabet edited short: a traceback at the first line read
+
+    graph = onnx.load(str(onnx_file))
+    [entry] = [p for p in graph.metadata_props if p.key == "inkread_alphabet"]
+    entry.value = '["a"]'
+    onnx.save(graph, str(tmp_path / "short.onnx"))
+    line = overfit["manifest"].parent / "line1.png"
+    assert run_cli("read", line, "--model", tmp_path / "short.onnx") == 2
+    assert "its alphabet of 1 does not fit the network's" in capsys.readouterr().err
 
 
 def test_the_documented_onnx_example_reads_as_inkread_does(overfit, tmp_path, capsys):
