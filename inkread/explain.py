@@ -73,6 +73,12 @@ def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> 
         x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
         draw.text((x - 3, y), ch.char, fill=0, font=font)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
+    most = {"WEBP": 16383, "JPEG": 65535}.get(kind)
+    if most is not None and max(canvas.size) > most:  # else Pillow's traceback, no picture
+        raise InkreadError(
+            f"a picture {canvas.width} pixels wide: more than {kind} holds ({most}); name a .png",
+            out,
+        )
     canvas.save(out, format=kind, **_marked(kind))
     return decoded.text
 

@@ -236,6 +236,9 @@ def _lstm_lm(path: Path) -> bool:
     return isinstance(blob, dict) and blob.get("format") == FORMAT
 
 
+ARPA_HEAD = re.compile(rb"^\\data\\[ \t\r]*\n\s*ngram \d+\s*=", re.M)
+
+
 def language_model(path: Path) -> bool:
     """Whether a file is a language model, which `lm build` may write over: ARPA text,
     plain or compressed, or an LSTM's torch file. Any other (a corpus misnamed, notes) is
@@ -248,7 +251,7 @@ def language_model(path: Path) -> bool:
         if head.startswith(b"PK"):  # a torch file, or any ZIP: only an LSTM LM is ours
             return _lstm_lm(path)
         opener = next((m.open for magic, m in COMPRESSED.items() if head.startswith(magic)), open)
-        with opener(path, "rb") as f:
-            return b"\\data\\" in f.read(1 << 16)
+        with opener(path, "rb") as f:  # its \data\ line and counts: not notes that name
+            return ARPA_HEAD.search(f.read(1 << 16)) is not None  # D:\data\hooker
     except (OSError, EOFError, ValueError):
         return False

@@ -249,6 +249,9 @@ def synthesize(
     rng = random.Random(seed)
     if out.is_dir() and next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
         raise InkreadError("already holds lines (*.gt.txt): give an empty or new --out", out)
+    if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
+        # 000000.png and on were written over a folder's scans of those names
+        raise InkreadError("is not empty: give an empty or new --out", out)
     out.mkdir(parents=True, exist_ok=True)
     coverage = {f: covered(f) for f in fonts}
     capitals = {f: capitals_only(f) for f in fonts}

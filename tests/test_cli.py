@@ -853,6 +853,13 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.svg") == 2
     assert "o.svg: --out must end in .png" in capsys.readouterr().err
     assert not (tmp_path / "o.svg").exists()
+    wide = Image.open(image)  # a long line: wider than WebP holds, said (a traceback)
+    long = Image.new(wide.mode, (wide.width * 40, wide.height), 255)
+    for i in range(40):
+        long.paste(wide, (i * wide.width, 0))
+    long.save(tmp_path / "long.png")
+    assert run_cli("explain", tmp_path / "long.png", "--out", tmp_path / "o.webp") == 2
+    assert "more than WEBP holds (16383); name a .png" in capsys.readouterr().err
     # drawn again over its own pictures, never over the line it explains or another image
     assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.pdf") == 0
     line = image.read_bytes()
@@ -1214,6 +1221,10 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "copy.txt") == 2
     assert "copy.txt: holds no language model" in capsys.readouterr().err
     assert (tmp_path / "copy.txt").read_text(encoding="utf-8") == "the cat\n"
+    notes = "Scans are in D:\\data\\hooker\\ on the lab PC.\n"  # \data\, but no counts
+    (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "notes.txt") == 2
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == notes
     # nor a recognizer's checkpoint, nor any other ZIP (any had been taken for an LSTM LM)
     shutil.copy(Path(inkread.__file__).parent / "models" / "default.pt", tmp_path / "m.pt")
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "m.pt") == 2

@@ -1,5 +1,8 @@
 """Synthetic handwriting renders readable, correctly labelled lines."""
 
+import filecmp
+import shutil
+
 import numpy as np
 import pytest
 from conftest import FIXTURES, run_cli
@@ -54,6 +57,11 @@ def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
     assert len(lines) == 3 and all(len(x.text) <= 120 for x in lines)
     assert run_cli("synth", "--text", text, "--out", tmp_path / "a", "--count", 3) == 2
     assert "already holds lines" in capsys.readouterr().err
+    (tmp_path / "scans").mkdir()  # its scans of those names had been written over
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "scans" / "000000.png")
+    assert run_cli("synth", "--text", text, "--out", tmp_path / "scans", "--count", 3) == 2
+    assert "scans: is not empty" in capsys.readouterr().err
+    assert filecmp.cmp(tmp_path / "scans" / "000000.png", FIXTURES / "lines" / "hooker_00.png")
     text.write_text("\u16a0\u16a2\u16a6 \u16b1\u16b2\n", encoding="utf-8")  # runes
     assert run_cli("synth", "--text", text, "--out", tmp_path / "b", "--count", 3) == 2
     assert "no line could be drawn" in capsys.readouterr().err
