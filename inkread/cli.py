@@ -872,6 +872,8 @@ def lm_build(
     if out.is_file() and descriptor(out) is None and not outputs.language_model(out):
         # (/dev/stdout redirected to a file: that file is the shell's, opened for this)
         raise InkreadError("holds no language model, which --out would replace: give another", out)
+    if lstm and out.suffix.lower() != ".pt":  # a torch file under an ARPA name
+        raise InkreadError("--lstm writes a torch file: name it .pt", out)
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
@@ -892,7 +894,13 @@ def lm_build(
         judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""
         print(f"character LSTM of {len(lines)} lines{judged}: {out}", file=said)
         return
-    model = build(lines, order or ORDERS["words" if words else "chars"], words)
+    try:
+        model = build(lines, order or ORDERS["words" if words else "chars"], words)
+    except InkreadError as e:  # what held no words of letters, named
+        named = " ".join(map(str, [*(texts or []), *(data or [])]))
+        raise InkreadError(
+            f"{e} in {named}" + (" (--words counts words of letters)" if words else "")
+        ) from None
     model.save(out)
     kind = "word" if words else "character"
     print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}", file=said)

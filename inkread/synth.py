@@ -59,6 +59,9 @@ def find_fonts(paths: list[Path] | None = None) -> list[Path]:
                 and _opens(f)  # a broken file among a folder's fonts is passed over
             ):
                 found.append(f)
+    if not found and paths:  # those given: not "install Debian's fonts"
+        named = " ".join(map(str, paths))
+        raise InkreadError(f"no font file (.ttf, .otf) that opens in --fonts {named}")
     if not found:
         raise InkreadError(
             "no handwriting fonts found: install Debian's fonts-dancingscript, "

@@ -1221,6 +1221,11 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "copy.txt") == 2
     assert "copy.txt: holds no language model" in capsys.readouterr().err
     assert (tmp_path / "copy.txt").read_text(encoding="utf-8") == "the cat\n"
+    (tmp_path / "nums.txt").write_text("1234 5678\n", encoding="utf-8")  # the file named
+    assert run_cli("lm", "build", tmp_path / "nums.txt", "--words") == 2
+    assert f"no text to build a language model from in {tmp_path / 'nums.txt'}" in (
+        capsys.readouterr().err
+    )
     notes = "Scans are in D:\\data\\hooker\\ on the lab PC.\n"  # \data\, but no counts
     (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "notes.txt") == 2

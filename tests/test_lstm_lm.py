@@ -90,6 +90,8 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     lm_file = tmp_path / "lm.pt"
     assert run_cli("lm", "build", text, "--lstm", "--minutes", "0.1", "--out", lm_file) == 0
     assert "character LSTM of 90 lines" in capsys.readouterr().out
+    assert run_cli("lm", "build", text, "--lstm", "--out", tmp_path / "c.arpa") == 2
+    assert "c.arpa: --lstm writes a torch file: name it .pt" in capsys.readouterr().err
     model = overfit["run"] / "best.pt"
     assert (
         run_cli("eval", "--model", model, "--data", overfit["manifest"], "--json", "--lm", lm_file)

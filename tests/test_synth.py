@@ -61,6 +61,11 @@ def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
     shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "scans" / "000000.png")
     assert run_cli("synth", "--text", text, "--out", tmp_path / "scans", "--count", 3) == 2
     assert "scans: is not empty" in capsys.readouterr().err
+    args = ("synth", "--text", text, "--fonts", tmp_path / "scans", "--out", tmp_path / "c")
+    assert run_cli(*args) == 2  # the folder given, not "install Debian's fonts"
+    assert f"no font file (.ttf, .otf) that opens in --fonts {tmp_path / 'scans'}" in (
+        capsys.readouterr().err
+    )
     assert filecmp.cmp(tmp_path / "scans" / "000000.png", FIXTURES / "lines" / "hooker_00.png")
     text.write_text("\u16a0\u16a2\u16a6 \u16b1\u16b2\n", encoding="utf-8")  # runes
     assert run_cli("synth", "--text", text, "--out", tmp_path / "b", "--count", 3) == 2
