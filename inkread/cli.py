@@ -885,7 +885,10 @@ def lm_build(
 
         if words:
             raise InkreadError("--lstm builds a character model; it does not take --words")
-        held = _corpus(None, val)[1] if val else None
+        try:
+            held = _corpus(None, val)[1] if val else None
+        except InkreadError:  # said of --val, not of the text it is built from
+            raise InkreadError(f"--val {' '.join(val or [])}: holds no transcriptions") from None
         ngram = build(lines, ORDERS["chars"], False)
         lstm_lines = lstm_lm.weighted(corpus, own)
         model = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)

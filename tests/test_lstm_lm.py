@@ -92,6 +92,9 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     assert "character LSTM of 90 lines" in capsys.readouterr().out
     assert run_cli("lm", "build", text, "--lstm", "--out", tmp_path / "c.arpa") == 2
     assert "c.arpa: --lstm writes a torch file: name it .pt" in capsys.readouterr().err
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")  # not "give text files"
+    assert run_cli("lm", "build", text, "--lstm", "--val", tmp_path / "empty.txt") == 2
+    assert "--val " in capsys.readouterr().err
     model = overfit["run"] / "best.pt"
     assert (
         run_cli("eval", "--model", model, "--data", overfit["manifest"], "--json", "--lm", lm_file)
