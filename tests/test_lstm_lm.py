@@ -93,7 +93,8 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     assert run_cli("lm", "build", text, "--lstm", "--out", tmp_path / "c.arpa") == 2
     assert "c.arpa: --lstm writes a torch file: name it .pt" in capsys.readouterr().err
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")  # not "give text files"
-    assert run_cli("lm", "build", text, "--lstm", "--val", tmp_path / "empty.txt") == 2
+    held = ("--val", tmp_path / "empty.txt", "--minutes", "0.1", "--out", tmp_path / "v.pt")
+    assert run_cli("lm", "build", text, "--lstm", *held) == 2
     assert "--val " in capsys.readouterr().err
     model = overfit["run"] / "best.pt"
     assert (
