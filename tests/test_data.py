@@ -82,6 +82,26 @@ def test_alto_polygons_match_page_polygons():
         assert a.page_size == b.page_size  # a size of its own scaled the lines 4 % small
 
 
+def test_a_lines_spaces_read_alike_from_alto_and_page(tmp_path):
+    """Texts are compared as written (CONTRACT.md): ALTO had dropped the spaces at a line's
+    ends that PAGE keeps, so one transcription scored differently by its format."""
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / PAGE.with_suffix(".jpg").name)
+    alto_text = (FIXTURES / "alto" / "escriptorium_v4.xml").read_text(encoding="utf-8")
+    alto_text = alto_text.replace("../hooker/", "")
+    first = 'CONTENT="proposed for a Royal Medal"'
+    assert first in alto_text
+    alto_text = alto_text.replace(first, 'CONTENT=" proposed for a Royal Medal "')
+    (tmp_path / "a.xml").write_text(alto_text, encoding="utf-8")
+    page_text = PAGE.read_text(encoding="utf-8").replace(
+        ">proposed for a Royal Medal<", "> proposed for a Royal Medal <"
+    )
+    (tmp_path / "p.xml").write_text(page_text, encoding="utf-8")
+    alto_lines, _ = read_data([tmp_path / "a.xml"])
+    page_lines, _ = read_data([tmp_path / "p.xml"])
+    assert alto_lines[0].text == page_lines[0].text == " proposed for a Royal Medal "
+    assert [x.text for x in alto_lines] == [x.text for x in page_lines]
+
+
 def test_line_images_manifest_and_iam_agree():
     gt, _ = texts([FIXTURES / "lines" / "hooker_00.gt.txt", FIXTURES / "lines" / "hooker_01.png"])
     manifest, _ = texts([FIXTURES / "lines" / "manifest.tsv"])

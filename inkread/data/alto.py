@@ -84,21 +84,22 @@ def _polygon(line: etree._Element) -> np.ndarray | None:
 
 
 def _text(line: etree._Element) -> str | None:
+    """The line's words, a space between each two (SP or none), as the transcriber wrote
+    them: spaces of a CONTENT kept, as PAGE keeps a line's (at a line's ends they had been
+    dropped in ALTO alone, so a page scored differently by its format)."""
     parts: list[str] = []
     for node in line:
         name = local(node)
         if name == "String":
-            if parts and parts[-1] != " ":
-                parts.append(" ")  # words written without SP between them
+            if parts and not parts[-1].endswith(" "):  # with SP between them or without
+                parts.append(" ")
             # a word transcribed glyph by glyph may leave its own CONTENT empty
             glyphs = "".join(g.get("CONTENT", "") for g in children(node, "Glyph"))
             parts.append(node.get("CONTENT", "") or glyphs)
-        elif name == "SP" and parts and parts[-1] != " ":
-            parts.append(" ")
         elif name == "HYP":
             parts.append(node.get("CONTENT", "-"))
-    text = "".join(parts).strip()
-    return text or None
+    text = "".join(parts)
+    return text if text.strip() else None
 
 
 def _page(path: Path, root: etree._Element) -> tuple[Path, tuple[int, int] | None]:
