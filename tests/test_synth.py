@@ -94,7 +94,9 @@ def test_fonts_given_that_are_not_fonts_are_named(tmp_path, capsys):
     assert run_cli(*args, tmp_path / "nothere.ttf") == 2
     assert "nothere.ttf: no such font file or folder" in capsys.readouterr().err
     assert run_cli(*args, tmp_path) == 2  # a folder whose only font is broken: none found
-    assert "no handwriting fonts found" in capsys.readouterr().err
+    assert f"no font file (.ttf, .otf) that opens in --fonts {tmp_path}" in (
+        capsys.readouterr().err
+    )
 
 
 @needs_fonts
