@@ -263,9 +263,15 @@ def read(
         out = None  # tools write to stdout: -, /dev/stdout, /dev/fd/1
     if out is not None:
         outputs.named_for(out, format)
-    one_file = out is not None and (
-        (not out.is_dir() and out.suffix.lower() in outputs.ONE_FILE[format])
-        or torchfile.descriptor(out) is not None  # /dev/stderr, /dev/fd/3: no folder to make
+    one_file = (
+        out is not None
+        and not out.is_dir()
+        and (
+            out.suffix.lower() in outputs.ONE_FILE[format]
+            # /dev/stderr, /dev/fd/3, /dev/null, a FIFO: no folder to make ("File exists")
+            or torchfile.descriptor(out) is not None
+            or (out.exists() and not out.is_file())
+        )
     )
     left_out, leave_out = _leaving_out()
     documents = open_inputs(inputs, lines, segment, warn=_warn, left_out=leave_out, out=out)
@@ -866,14 +872,16 @@ def lm_build(
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
     out = out or Path("lm.pt" if lstm else "lm.arpa")
+    if str(out) == "-":  # stdout, as read takes it
+        out = Path("/dev/stdout")
     given = (*(texts or []), *(data or []), *(val or []))
     if out.exists() and any(out.resolve() == Path(p).resolve() for p in given):
         raise InkreadError("--out names a file the model is built from: it would be replaced", out)
     if out.is_file() and descriptor(out) is None and not outputs.language_model(out):
         # (/dev/stdout redirected to a file: that file is the shell's, opened for this)
         raise InkreadError("holds no language model, which --out would replace: give another", out)
-    if lstm and out.suffix.lower() != ".pt":  # a torch file under an ARPA name
-        raise InkreadError("--lstm writes a torch file: name it .pt", out)
+    if lstm and descriptor(out) is None and out.suffix.lower() not in (".pt", ".pth"):
+        raise InkreadError("--lstm writes a torch file: name it .pt", out)  # not .arpa
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
@@ -887,7 +895,9 @@ def lm_build(
             raise InkreadError("--lstm builds a character model; it does not take --words")
         try:
             held = _corpus(None, val)[1] if val else None
-        except InkreadError:  # said of --val, not of the text it is built from
+        except InkreadError as e:  # said of --val, not of the text it is built from
+            if not str(e).startswith("no text"):  # a missing file, malformed XML: as said
+                raise
             raise InkreadError(f"--val {' '.join(val or [])}: holds no transcriptions") from None
         ngram = build(lines, ORDERS["chars"], False)
         lstm_lines = lstm_lm.weighted(corpus, own)

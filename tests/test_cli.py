@@ -495,6 +495,11 @@ def test_an_output_named_by_a_descriptor_goes_there(overfit, tmp_path, capfd):
     assert run_cli(*args) == 0
     out, err = capfd.readouterr()
     assert out.endswith("\\end\\\n") and "word" in err
+    assert run_cli(*args[:-1], "-") == 0 and not Path("-").exists()  # -: stdout, as in read
+    assert capfd.readouterr().out == out
+    two = (line, overfit["manifest"].parent / "line2.png")
+    assert run_cli("read", *two, "--model", model(overfit), "--out", "/dev/null") == 2
+    assert "/dev/null: names one file, for 2 inputs" in capfd.readouterr().err  # File exists
 
 
 def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):

@@ -96,6 +96,9 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     held = ("--val", tmp_path / "empty.txt", "--minutes", "0.1", "--out", tmp_path / "v.pt")
     assert run_cli("lm", "build", text, "--lstm", *held) == 2
     assert "--val " in capsys.readouterr().err
+    held = ("--val", tmp_path / "moved.xml", "--minutes", "0.1", "--out", tmp_path / "v.pt")
+    assert run_cli("lm", "build", text, "--lstm", *held) == 2  # what is wrong with it, said
+    assert "moved.xml: no such file or folder" in capsys.readouterr().err
     model = overfit["run"] / "best.pt"
     assert (
         run_cli("eval", "--model", model, "--data", overfit["manifest"], "--json", "--lm", lm_file)

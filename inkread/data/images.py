@@ -293,9 +293,7 @@ def to_gray(image: Image.Image) -> np.ndarray:
     the range nearly all their pixels span (one hot pixel at 65535 in a 12-bit scan would
     otherwise crush the rest to a few grays)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        a = np.asarray(image, dtype=np.float64)
-        lo, hi = (float(v) for v in np.percentile(a, [0.01, 99.99]))
-        return ((a.clip(lo, hi) - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+        return _stretched(np.asarray(image, dtype=np.float64))
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
@@ -303,6 +301,12 @@ def to_gray(image: Image.Image) -> np.ndarray:
         paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, image)
     return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def _stretched(a: np.ndarray) -> np.ndarray:
+    """8-bit gray from the range nearly all the pixels span (see to_gray)."""
+    lo, hi = (float(v) for v in np.percentile(a, [0.01, 99.99]))
+    return ((a.clip(lo, hi) - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
 
 
 # a float image whose brightest pixel is at most this is taken for one from 0 to 1: one pixel
@@ -347,8 +351,8 @@ def as_gray(image: PageLike) -> np.ndarray:
         # 0-1 (a pixel or two over 1 from resampling or sharpening, not 0-255), 0-255 or wider
         scale = 255 if top <= FLOAT_SLACK else (255 / top if top > 255 else 1)
         a = (a * scale).clip(0, 255).astype(np.uint8)
-    elif a.dtype != np.uint8 and a.ndim == 2:  # rescaled as 16-bit is; as float, as
-        return to_gray(Image.fromarray(a.astype(np.float32)))  # int32 wrapped wider values
+    elif a.dtype != np.uint8 and a.ndim == 2:  # rescaled as 16-bit is, in float64: int32
+        return _stretched(a.astype(np.float64))  # wrapped wider values, float32 rounded them
     elif a.dtype != np.uint8:
         a = (a.astype(np.float64) * 255 / max(float(a.max()), 1)).astype(np.uint8)
     return a if a.ndim == 2 else to_gray(Image.fromarray(a))
