@@ -727,6 +727,9 @@ def export(
     print(export_onnx(model, onnx))
 
 
+STOP_SECONDS = 5  # serve's grace on TERM or Ctrl-C: it exits within Docker's 10 s before a kill
+
+
 @app.command()
 def serve(
     model: Model = "default",
@@ -754,13 +757,17 @@ def serve(
 
     recognizer = Recognizer.load(model, device, precision)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
-    app = create_app(recognizer, dec, model)
+    server: list = []  # made below: once told to stop, waiting requests are answered 503
+    app = create_app(recognizer, dec, model, stopping=lambda: server[0].should_exit)
     try:  # a port in use or a host that is not this machine's: one line, not uvicorn's log
         with socket.create_server((host, port)):
             pass
     except OSError as e:
         raise InkreadError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
-    uvicorn.run(app, host=host, port=port)
+    # a client holding its connection (an upload stalled) kept a stop waiting for good
+    config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=STOP_SECONDS)
+    server.append(uvicorn.Server(config))
+    server[0].run()
 
 
 @app.command()

@@ -8,6 +8,7 @@ curl -F image=@page.jpg -F lines=@page.xml -F format=page http://127.0.0.1:8000/
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 import threading
@@ -28,6 +29,7 @@ from inkread.errors import InkreadError
 from inkread.pages import FORMATS, Document, open_inputs, render, rendered, transcribe
 from inkread.recognize import Recognizer
 
+LOG = logging.getLogger("uvicorn.error")  # the server's own log, where uvicorn writes
 MAX_UPLOAD = 64 * 1024 * 1024
 MAX_REQUEST = 2 * MAX_UPLOAD + 2**20  # an image, its XML, and the form around them
 MEDIA = {
@@ -40,10 +42,15 @@ MEDIA = {
 
 
 def create_app(
-    recognizer: Recognizer, decoder: Decoder | None = None, name: str = "default"
+    recognizer: Recognizer,
+    decoder: Decoder | None = None,
+    name: str = "default",
+    stopping: Callable[[], bool] = lambda: False,
 ) -> FastAPI:
     """`decoder` (best path, or beam search with another language model) replaces the
-    model's own; `name` is the model as the user gave it, for /model."""
+    model's own; `name` is the model as the user gave it, for /model; `stopping` says the
+    server was told to stop, so that requests waiting for the model are answered 503 at
+    once (the whole queue was read first: 20 pages, 13 s, past Docker's 10 s)."""
     decoder = decoder or recognizer.default_decoder()
     lock = threading.Lock()  # one recognition at a time: bounded memory, no thread contention
     app = FastAPI(title="inkread", version=__version__)
@@ -96,8 +103,12 @@ def create_app(
                         image_path,
                     )
                 _uploaded_only(documents[0], Path(tmp))
-                if not _turn(lock, request):
+                why = _turn(lock, request, stopping)
+                if why == "gone":  # uvicorn logs no answer to a client gone: said here
+                    LOG.warning("a client hung up while its request waited: not read")
                     return _error("the client closed the connection", 499)
+                if why == "stopping":
+                    return _error("the server is stopping: send the request again", 503)
                 try:
                     [done] = transcribe(documents, recognizer, 16, decoder)
                 finally:
@@ -129,6 +140,11 @@ def create_app(
         echoing the upload back."""
         said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
         kind = request.headers.get("content-type", "")
+        sent = request.headers.get("content-length", "0")
+        if kind.lower().startswith("multipart/form-data") and not e.body and sent != "0":
+            # fields were sent, none came whole: "image: Field required" sent one looking
+            # for the wrong fault
+            said.append("no field of the form came whole: is the body cut short?")
         if not kind.lower().startswith(
             "multipart/form-data"
         ):  # a raw PNG or JSON body: how to send
@@ -183,17 +199,19 @@ class _BoundedBody:
         await self.app(scope, counted, send)
 
 
-def _turn(lock: threading.Lock, request: Request) -> bool:
-    """The model, once the requests before this one are read; none for a client that has
-    hung up meanwhile (its timeout ended, and it sends the page again): its page was read
-    for nobody, ahead of the retry."""
+def _turn(lock: threading.Lock, request: Request, stopping: Callable[[], bool]) -> str | None:
+    """The model (None: the lock is held), once the requests before this one are read; or
+    why not: "gone", a client that hung up meanwhile (its timeout ended, and it sends the
+    page again: its page was read for nobody, ahead of the retry), or "stopping"."""
     while not lock.acquire(timeout=0.5):
+        if stopping():
+            return "stopping"
         if from_thread.run(request.is_disconnected):
-            return False
-    if from_thread.run(request.is_disconnected):
+            return "gone"
+    why = "stopping" if stopping() else "gone" if from_thread.run(request.is_disconnected) else None
+    if why is not None:
         lock.release()
-        return False
-    return True
+    return why
 
 
 def _uploaded_only(doc: Document, tmp: Path) -> None:

@@ -980,6 +980,12 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     monkeypatch.undo()
     missing = client.post("/read", files={"lines": ("p.xml", b"<x/>")})
     assert missing.status_code == 400 and missing.json() == {"error": "image: Field required"}
+    cut = client.post(  # the form cut short: not only "image: Field required"
+        "/read",
+        content=form + image.read_bytes()[:500],
+        headers={"content-type": "multipart/form-data; boundary=xx"},
+    )
+    assert cut.status_code == 400 and "is the body cut short?" in cut.json()["error"]
     raw = client.post("/read", content=image.read_bytes(), headers={"content-type": "image/png"})
     assert "send multipart/form-data, not image/png" in raw.json()["error"]  # how, said
     # what the command line warns of is said too
@@ -998,7 +1004,8 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
 
 def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
     """Requests queue for the model; one whose client has gone (its timeout ended, and it
-    sends the page again) is dropped, not read for nobody ahead of the retry."""
+    sends the page again) is dropped, not read for nobody ahead of the retry. Told to stop,
+    the server answers those waiting 503 and reads only the page under way."""
     import socket
     import threading
 
@@ -1007,16 +1014,17 @@ def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
     import inkread.serve as serve
     from inkread.recognize import Recognizer
 
-    read, first, calls = serve.transcribe, threading.Event(), []
+    read, calls, stop = serve.transcribe, [], [False]
+    held = {"a.png": threading.Event(), "d.png": threading.Event()}
 
-    def slow(documents, *args):  # the first request holds the model until told
+    def slow(documents, *args):  # a.png and d.png hold the model until told
         calls.append(documents[0].path.name)
-        if len(calls) == 1:
-            first.wait(30)
+        if calls[-1] in held:
+            held[calls[-1]].wait(30)
         return read(documents, *args)
 
     monkeypatch.setattr(serve, "transcribe", slow)
-    app = serve.create_app(Recognizer.load(model(overfit), "cpu"))
+    app = serve.create_app(Recognizer.load(model(overfit), "cpu"), stopping=lambda: stop[0])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -1048,13 +1056,23 @@ def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
             time.sleep(0.05)
         request("gone.png").close()  # sent, then hung up while the model reads a.png
         time.sleep(1)
-        first.set()
+        held["a.png"].set()
         assert answer(a).startswith(b"HTTP/1.1 200")
         assert answer(request("c.png")).startswith(b"HTTP/1.1 200")
         time.sleep(1)
         assert calls == ["a.png", "c.png"]
+        d = request("d.png")
+        while len(calls) < 3:
+            time.sleep(0.05)
+        e = request("e.png")
+        time.sleep(0.5)
+        stop[0] = True  # SIGTERM: what waits is answered at once, what is read is finished
+        assert answer(e).startswith(b"HTTP/1.1 503")
+        held["d.png"].set()
+        assert answer(d).startswith(b"HTTP/1.1 200") and calls[3:] == []
     finally:
-        first.set()
+        for event in held.values():
+            event.set()
         server.should_exit = True
 
 
