@@ -383,7 +383,8 @@ def _none_left_out(left_out: list[InkreadError]) -> None:
 @app.command(name="segment")
 def segment_pages(
     images: Annotated[
-        list[Path], typer.Argument(help="page images, or PAGE/ALTO layouts of regions")
+        list[Path],
+        typer.Argument(help="page images, PDFs, TIFFs, PAGE/ALTO layouts of regions, folders"),
     ],
     out: Annotated[Path, typer.Option(help="the XML file (one page) or a folder")],
     format: Annotated[
@@ -413,6 +414,9 @@ def segment_pages(
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     outputs.named_for(out, format, ("page", "alto"))
+    if out.suffix and out.suffix.lower() != ".xml" and not out.is_dir():
+        # a scan named as --out was replaced by XML, status 0 (a PDF given as input too)
+        raise InkreadError("segment writes XML: give a name ending in .xml, or a folder", out)
     kept_own = False  # a layout given in the other format than --format asked: said once
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
@@ -445,7 +449,8 @@ def segment_pages(
                     kept_own = True
                     _warn(
                         f"warning: {shown_path(doc.path)}: a layout's lines go into it, as "
-                        f"{kind.upper()}, not --format {format} (read writes {format})"
+                        f"{kind.upper()}, not --format {format} (`inkread read "
+                        f"--format {format}` writes its lines and their text as {format.upper()})"
                     )
             else:  # among many, a page segmented already is left as it is
                 _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")

@@ -309,9 +309,21 @@ def _without_xml(
     folder may keep it in another (a TIFF master beside its JPEG), so a name it claims
     claims every format."""
     claimed = {(d.image.resolve().parent, d.image.stem.lower()) for d in documents}
+    # a PDF or TIFF whose pages (NAME_p001.png, as read and segment write them) have XML:
+    # read through them, as an image through its XML (segmented again, each page came twice)
+    paged = {
+        (folder, found[1])
+        for folder, stem in claimed
+        if (found := re.fullmatch(r"(.+?)(?:-(?:pdf|tiff?))?_p\d{3,}", stem))
+    }
     alone = []
     for folder, media in folders.items():
-        found = [p for p in media if (p.resolve().parent, p.stem.lower()) not in claimed]
+        found = [
+            p
+            for p in media
+            if (p.resolve().parent, p.stem.lower()) not in claimed
+            and not (p.suffix.lower() in PAGED and (p.resolve().parent, p.stem.lower()) in paged)
+        ]
         if found:
             some = (
                 "1 image that no XML names is"

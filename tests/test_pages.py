@@ -567,6 +567,16 @@ def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, caps
     page = etree.parse(str(tmp_path / "out" / "scan_p002.xml")).find(".//{*}Page")
     assert page.get("imageFilename") == "scan_p002.png"
     assert len(page.findall(".//{*}TextLine")) == 11
+    # into its own folder, twice: the TIFF is read through its pages' XML, not segmented
+    # again beside them (scan-tif_p001.xml, then scan-tif_p001.png.xml...)
+    for _ in range(2):
+        assert run_cli("segment", folder, "--out", folder) == 0
+    made = sorted(p.name for p in folder.iterdir())
+    assert made == sorted([*written, "scan.tif", f"{PAGE.name}.jpg", f"{PAGE.name}.xml"])
+    # an --out naming a scan: refused, not replaced by XML
+    assert run_cli("segment", folder / "scan.tif", "--out", folder / "scan_p001.png") == 2
+    assert "segment writes XML: give a name ending in .xml" in capsys.readouterr().err
+    assert Image.open(folder / "scan_p001.png").size == gray.size
 
 
 def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_path):
