@@ -635,6 +635,10 @@ def evaluate(
             _writable(target)
     recognizer = load_all(model or ["default"], device, precision)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
+    # what was measured, for a JSON or report passed on to colleagues, as ketos test names
+    # its model
+    named = [m if m in BUNDLED else str(Path(m).resolve()) for m in model or ["default"]]
+    about = {"models": named, "data": [str(Path(d).resolve()) for d in data]}
     if find_lines:
         result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_say)
     else:
@@ -646,10 +650,9 @@ def evaluate(
             predictions=predictions,
             report=report,
             warn=_say,
+            about=about,
         )
-    # what was measured, for a JSON passed on to colleagues, as ketos test names its model
-    named = [m if m in BUNDLED else str(Path(m).resolve()) for m in model or ["default"]]
-    s = result.summary | {"models": named, "data": [str(Path(d).resolve()) for d in data]}
+    s = result.summary | about
     if as_json:
         print(json.dumps(s))
     elif find_lines:

@@ -57,7 +57,10 @@ def evaluate(
     predictions: Path | None = None,
     report: Path | None = None,
     warn: Callable[[str], None] = _say,
+    about: dict | None = None,
 ) -> Evaluation:
+    """`about` (the models and data, as eval names them) goes into the summary, and so
+    into the report."""
     started = time.perf_counter()
     data = arguments(data)
     lines, skipped = read_data(data)
@@ -82,6 +85,7 @@ def evaluate(
         warn(f"warning: {skipped.summary()} (--json lists each)")
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder)
     summary["redrawn"] = sum(x.redrawn for x in usable)  # the note above, for scripts
+    summary |= about or {}
     if predictions is not None:
         _written(predictions, write_predictions, rows)
     if report is not None:

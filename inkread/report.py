@@ -7,11 +7,13 @@ import base64
 import html
 import io
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
+from inkread import __version__
 from inkread.alphabet import normalize
 from inkread.data.lines import Line, Skipped, line_images, printable
 from inkread.metrics import char_errors
@@ -26,10 +28,13 @@ TITLE = "<title>inkread evaluation</title>"  # how eval knows a report it may wr
 
 
 def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -> None:
+    """`summary` as eval's JSON gives it; its "models" and "data", where given, head the
+    page, so that a report passed on says what was measured."""
     ranked = sorted(rows, key=lambda r: -char_errors(r[2], r[1]) / max(len(normalize(r[1])), 1))
-    images = {
-        id(line): crop for line, crop in line_images([r[0] for r in ranked[:SHOWN]], Skipped())
-    }
+    # cut page by page: in the order of their errors, each line's page was decoded anew
+    # (Hooker test: 192 decodes of 28 pages)
+    shown = sorted((r[0] for r in ranked[:SHOWN]), key=lambda line: str(line.image))
+    images = {id(line): crop for line, crop in line_images(shown, Skipped())}
     out = [
         f"<!doctype html><meta charset='utf-8'>{TITLE}",
         "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 8px;vertical-align:top}"
@@ -37,10 +42,12 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         "text-decoration:none}.i{max-width:60em;overflow-x:auto}.t{font-family:serif;font-size:1.1em;"
         "white-space:pre-wrap}</style>",
         f"<h1>CER {summary['cer']:.2%} &middot; WER {summary['wer']:.2%}</h1>",
+        _measured(summary),
         f"<p>{summary['lines']} lines, {summary['chars']} characters, {summary['skipped']} "
-        f"skipped, {summary['lines_per_second']:.1f} lines/s, read by "
-        f"{html.escape(summary['decoder'])}. Worst lines first; "
-        "<del>red</del>: in the reference, missed; <ins>green</ins>: read but not there.</p>",
+        f"skipped{_reasons(summary)}, {summary['lines_per_second']:.1f} lines/s, read by "
+        f"{html.escape(summary['decoder'])}.{_confused(summary)} Worst lines first"
+        + (f", the {SHOWN} worst with their images" if len(ranked) > SHOWN else "")
+        + "; <del>red</del>: in the reference, missed; <ins>green</ins>: read but not there.</p>",
         "<table><tr><th>line</th><th>CER</th><th>image / reference / prediction</th></tr>",
     ]
     for line, ref, pred in ranked:
@@ -55,10 +62,34 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         )
         out.append(
             f"<tr><td>{html.escape(printable(str(line.source)))}#{html.escape(line.id)}</td>"
-            f"<td>{errors / max(len(normalize(ref)), 1):.0%}</td><td>{cell}</td></tr>"
+            f"<td>{errors / max(len(normalize(ref)), 1):.1%}</td><td>{cell}</td></tr>"
         )
     out.append("</table>")
     path.write_text("\n".join(out), encoding="utf-8")
+
+
+def _measured(summary: dict) -> str:
+    """Which model read which data, when, with which inkread: what the JSON says."""
+    said = [f"inkread {__version__}", datetime.now().strftime("%Y-%m-%d %H:%M")]
+    for key, name in (("models", "model"), ("data", "data")):
+        if summary.get(key):
+            said.insert(-2, f"{name}: {', '.join(map(str, summary[key]))}")
+    return f"<p>{html.escape(' · '.join(said))}</p>"
+
+
+def _reasons(summary: dict) -> str:
+    reasons = summary.get("skipped_reasons") or {}
+    told = ", ".join(f"{why}: {n}" for why, n in reasons.items())
+    return f" ({html.escape(told)})" if told else ""
+
+
+def _confused(summary: dict) -> str:
+    """The commonest confusions, as the JSON lists them."""
+    pairs = [
+        f"{_drawn(c['reference']) or '∅'} → {_drawn(c['read']) or '∅'} ({c['count']})"
+        for c in (summary.get("confusions") or [])[:10]
+    ]
+    return f" Commonest confusions: {', '.join(pairs)}." if pairs else ""
 
 
 def _diff(ref: str, pred: str) -> str:

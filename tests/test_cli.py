@@ -882,6 +882,9 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     html = report.read_text(encoding="utf-8")
     assert html.count("<tr>") == 1 + 11 and html.count("data:image/png;base64") == 11
     assert "read by greedy." in html  # two reports are told apart by more than their numbers
+    # and say what was measured, as the JSON does: passed on, a report named no model
+    assert f"model: {Path(model(overfit)).resolve()}" in html and f"data: {PAGE.resolve()}" in html
+    assert "Commonest confusions: " in html and re.search(r"<td>\d+\.\d%</td>", html)
     from inkread.report import _png
 
     scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown
