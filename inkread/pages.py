@@ -309,21 +309,29 @@ def _without_xml(
     folder may keep it in another (a TIFF master beside its JPEG), so a name it claims
     claims every format."""
     claimed = {(d.image.resolve().parent, d.image.stem.lower()) for d in documents}
-    # a PDF or TIFF whose pages (NAME_p001.png, as read and segment write them) have XML:
-    # read through them, as an image through its XML (segmented again, each page came twice)
-    paged = {
-        (folder, found[1])
-        for folder, stem in claimed
-        if (found := re.fullmatch(r"(.+?)(?:-(?:pdf|tiff?))?_p\d{3,}", stem))
+    # the pages of a PDF or TIFF that have XML beside it (NAME_p001.png, as read and segment
+    # write them): read through it, as an image is (segmented again, each page came twice)
+    pages = {
+        (d.image.resolve().parent, found[1].lower(), int(found[2]))
+        for d in documents
+        if d.image.suffix.lower() == ".png"
+        and (found := re.fullmatch(r"(.+?)(?:-(?:pdf|tiff?))?_p(\d{3,})", d.image.stem))
     }
+
+    def unread(doc: Document) -> bool:
+        page = _PAGES.get(doc.image)
+        if page is None:
+            return True
+        return (page.source.resolve().parent, page.source.stem.lower(), page.index + 1) not in pages
+
     alone = []
     for folder, media in folders.items():
-        found = [
-            p
-            for p in media
-            if (p.resolve().parent, p.stem.lower()) not in claimed
-            and not (p.suffix.lower() in PAGED and (p.resolve().parent, p.stem.lower()) in paged)
-        ]
+        found = [p for p in media if (p.resolve().parent, p.stem.lower()) not in claimed]
+        opened = {}
+        for p in found:  # each apart: a broken PDF among them leaves the others
+            docs = _opened(left_out, open_inputs, [str(p)], segment=segment, rendered=rendered)
+            opened[p] = [d for d in docs if unread(d)]
+        found = [p for p in found if opened[p] or p.suffix.lower() not in PAGED]
         if found:
             some = (
                 "1 image that no XML names is"
@@ -331,8 +339,7 @@ def _without_xml(
                 else f"{len(found)} images that no XML names are"
             )
             warn(f"warning: {folder}: {some} taken as an image alone")
-        for p in found:  # each apart: a broken PDF among them leaves the others
-            alone += _opened(left_out, open_inputs, [str(p)], segment=segment, rendered=rendered)
+        alone += [d for p in found for d in opened[p]]
     return alone
 
 
@@ -475,7 +482,7 @@ def pages_of(
             p.stem == path.stem
             and p.suffix.lower() in PAGED
             or page_name.fullmatch(p.stem)
-            and not own_copy(p)
+            and not own_copy(p.with_suffix(".png"))  # its page and segment's XML of it
         )
     ]
     stem = f"{path.stem}-{suffix[1:]}" if twins else path.stem
@@ -490,16 +497,17 @@ def pages_of(
 
 
 def own_copy(path: Path) -> bool:
-    """A PDF's or TIFF's page that `read --out` copied beside the XML it wrote for it
-    (doc_p001.png beside doc_p001.page.xml and doc.pdf)."""
+    """A PDF's or TIFF's page that `read --out` or `segment` copied beside the XML it wrote
+    for it (doc_p001.png beside doc_p001.page.xml, or segment's doc_p001.xml, and doc.pdf)."""
     found = re.fullmatch(r"(.+)_p\d{3,}", path.stem)
     if found is None or path.suffix.lower() != ".png":
         return False
     base = re.sub(r"-(pdf|tiff?)$", "", found.group(1))  # scan-pdf_p001: beside scan.tif
     sources = [path.with_name(base + s) for s in PAGED]
-    written = [path.with_name(path.stem + SUFFIX[f]) for f in ("page", "alto")]
+    written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
     hocr = path.with_name(path.stem + SUFFIX["hocr"])
-    return any(x.is_file() for x in sources) and (hocr.is_file() or any(map(ours, written)))
+    made = any(x.is_file() and written_by_inkread(x) for x in written)
+    return any(x.is_file() for x in sources) and (hocr.is_file() or made)
 
 
 def ours(path: Path) -> bool:

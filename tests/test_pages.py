@@ -573,6 +573,10 @@ def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, caps
         assert run_cli("segment", folder, "--out", folder) == 0
     made = sorted(p.name for p in folder.iterdir())
     assert made == sorted([*written, "scan.tif", f"{PAGE.name}.jpg", f"{PAGE.name}.xml"])
+    for name in ("scan_p002.xml", "scan_p002.png"):  # a page not written: from the TIFF
+        (folder / name).unlink()
+    found = sorted(d.image.name for d in open_inputs([str(folder)]))
+    assert found == [f"{PAGE.name}.jpg", "scan_p001.png", "scan_p002.png"]
     # an --out naming a scan: refused, not replaced by XML
     assert run_cli("segment", folder / "scan.tif", "--out", folder / "scan_p001.png") == 2
     assert "segment writes XML: give a name ending in .xml" in capsys.readouterr().err
