@@ -7,6 +7,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 from __future__ import annotations
 
 import codecs
+import contextlib
 import itertools
 import json
 import math
@@ -400,6 +401,7 @@ def segment_pages(
     from inkread.data.images import image_size
     from inkread.data.xml import to_bytes
     from inkread.pages import (
+        IMAGE_SUFFIXES,
         done_with,
         find_lines,
         looks_like_page,
@@ -414,19 +416,24 @@ def segment_pages(
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
     outputs.named_for(out, format, ("page", "alto"))
-    if out.suffix and out.suffix.lower() != ".xml" and not out.is_dir():
-        # a scan named as --out was replaced by XML, status 0 (a PDF given as input too)
+    # a scan named as --out was replaced by XML, status 0 (a PDF given as input too); a
+    # name of another suffix (segmented.v2) is a folder
+    if (
+        out.is_file()
+        and out.suffix.lower() != ".xml"
+        or (not out.exists() and out.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",)))
+    ):
         raise InkreadError("segment writes XML: give a name ending in .xml, or a folder", out)
     kept_own = False  # a layout given in the other format than --format asked: said once
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
     documents = outputs.not_in(
-        out if out.is_dir() or not out.suffix else None,
+        out if out.is_dir() or out.suffix.lower() != ".xml" else None,
         documents,
         [str(i) for i in images],
         _warn,
     )
-    many = len(documents) > 1 or out.is_dir() or not out.suffix
+    many = len(documents) > 1 or out.is_dir() or out.suffix.lower() != ".xml"
     if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
     for doc, stem in zip(documents, output_names([d.path for d in documents])):
@@ -735,7 +742,9 @@ def export(
     print(export_onnx(model, onnx))
 
 
-STOP_SECONDS = 5  # serve's grace on TERM or Ctrl-C: it exits within Docker's 10 s before a kill
+# serve's grace on TERM or Ctrl-C for the page under way and connections still open (an
+# upload that stalled kept it from ever stopping), inside Kubernetes' 30 s before it kills
+STOP_SECONDS = 25
 
 
 @app.command()
@@ -772,10 +781,12 @@ def serve(
             pass
     except OSError as e:
         raise InkreadError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
-    # a client holding its connection (an upload stalled) kept a stop waiting for good
     config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=STOP_SECONDS)
     server.append(uvicorn.Server(config))
-    server[0].run()
+    # the TERM uvicorn caught comes again once it has stopped: a server told to stop ends
+    # well (143 marked a systemd unit failed)
+    with contextlib.suppress(KeyboardInterrupt):
+        server[0].run()
 
 
 @app.command()

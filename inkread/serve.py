@@ -140,11 +140,10 @@ def create_app(
         echoing the upload back."""
         said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
         kind = request.headers.get("content-type", "")
-        sent = request.headers.get("content-length", "0")
-        if kind.lower().startswith("multipart/form-data") and not e.body and sent != "0":
-            # fields were sent, none came whole: "image: Field required" sent one looking
-            # for the wrong fault
-            said.append("no field of the form came whole: is the body cut short?")
+        if kind.lower().startswith("multipart/form-data") and not request.scope.get(
+            "inkread_whole", True
+        ):  # "image: Field required" alone sent one looking for the wrong fault
+            said.append("the form ends before its closing boundary: is the body cut short?")
         if not kind.lower().startswith(
             "multipart/form-data"
         ):  # a raw PNG or JSON body: how to send
@@ -186,14 +185,18 @@ class _BoundedBody:
         stated = dict(scope["headers"]).get(b"content-length", b"")
         if stated.isdigit() and int(stated) > MAX_REQUEST:
             return await JSONResponse({"error": too_large}, 413)(scope, receive, send)
-        seen = 0
+        seen, tail = 0, b""
 
         async def counted() -> dict:
-            nonlocal seen
+            nonlocal seen, tail
             message = await receive()
-            seen += len(message.get("body", b""))
+            body = message.get("body", b"")
+            seen += len(body)
             if seen > MAX_REQUEST:  # answered by `refused`, as other refusals are
                 raise HTTPException(413, too_large)
+            tail = (tail + body)[-64:]
+            # a form ends in its closing boundary, --BOUNDARY--: else it was cut short
+            scope["inkread_whole"] = tail.rstrip().endswith(b"--")
             return message
 
         await self.app(scope, counted, send)

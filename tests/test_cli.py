@@ -497,6 +497,17 @@ def test_an_output_named_by_a_descriptor_goes_there(overfit, tmp_path, capfd):
     assert out.endswith("\\end\\\n") and "word" in err
     assert run_cli(*args[:-1], "-") == 0 and not Path("-").exists()  # -: stdout, as in read
     assert capfd.readouterr().out == out
+    import threading  # a PDF's page read into a pipe: its image copied nowhere (into /dev)
+
+    Image.open(line).convert("RGB").save(tmp_path / "one.pdf")
+    os.mkfifo(tmp_path / "pipe")
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append((tmp_path / "pipe").read_bytes()))
+    reader.start()
+    args = ("read", tmp_path / "one.pdf", "--format", "page", "--out", tmp_path / "pipe")
+    assert run_cli(*args, "--model", model(overfit)) == 0
+    reader.join(10)
+    assert got[0].startswith(b"<?xml") and not list(tmp_path.glob("*.png"))
     two = (line, overfit["manifest"].parent / "line2.png")
     assert run_cli("read", *two, "--model", model(overfit), "--out", "/dev/null") == 2
     assert "/dev/null: names one file, for 2 inputs" in capfd.readouterr().err  # File exists
@@ -989,6 +1000,10 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
         headers={"content-type": "multipart/form-data; boundary=xx"},
     )
     assert cut.status_code == 400 and "is the body cut short?" in cut.json()["error"]
+    empty = client.post(  # a form whole but empty: no such hint
+        "/read", content=b"--xx--\r\n", headers={"content-type": "multipart/form-data; boundary=xx"}
+    )
+    assert empty.json() == {"error": "image: Field required"}
     raw = client.post("/read", content=image.read_bytes(), headers={"content-type": "image/png"})
     assert "send multipart/form-data, not image/png" in raw.json()["error"]  # how, said
     # what the command line warns of is said too
@@ -1077,6 +1092,34 @@ def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
         for event in held.values():
             event.set()
         server.should_exit = True
+
+
+def test_serve_told_to_stop_ends_well():
+    """TERM is how a service manager stops a server: it ended 143 and "interrupted", which
+    marked a systemd unit failed."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "inkread", "serve", "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    finally:
+        server.kill()
+    assert server.returncode == 0 and "interrupted" not in err
 
 
 def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):

@@ -549,6 +549,9 @@ def test_segment_takes_a_folder_and_will_not_write_two_pages_to_one_file(tmp_pat
     assert not (tmp_path / "two.xml").exists()
     assert run_cli("segment", tmp_path / "in", "--out", tmp_path / "out") == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.xml", "b.xml"]
+    one = tmp_path / "in" / "a.jpg"  # a folder's name with a dot: a folder, not refused
+    assert run_cli("segment", one, "--out", tmp_path / "seg.v2") == 0
+    assert sorted(p.name for p in (tmp_path / "seg.v2").iterdir()) == ["a.xml"]
 
 
 def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, capsys):
