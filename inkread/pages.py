@@ -734,8 +734,16 @@ def _read_lot(
         page = load_gray(doc.image)
         results = read_page(doc.image, page, recognizer, batch_size, decoder)
         doc.lines = [r.line for r in results]
-        if not results:  # said, not an empty result that looks like success
-            skipped.add("page where no line of writing was found", shown_path(doc.path))
+        if not results:  # said, not an empty result that looks like success; and which:
+            # a model that has learnt little reads every line found as nothing, which had
+            # been said as no line found (segment found 21)
+            found = find_lines(doc.image, page)
+            skipped.add(
+                "page whose lines found all read as nothing, or as no writing"
+                if found
+                else "page where no line of writing was found",
+                shown_path(doc.path),
+            )
         return [results]
     if doc.regions:
         try:

@@ -691,6 +691,19 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
         Recognizer.load(None)
 
 
+def test_a_page_whose_lines_read_as_nothing_is_not_said_to_have_none(monkeypatch):
+    """A model that has learnt little reads every line it is given as nothing: that had
+    been said as "no line of writing was found", sending the user to the line finder."""
+    from inkread import pages
+
+    found = pages.find_lines(PAGE.with_suffix(".jpg"))
+    assert found  # the page has lines
+    monkeypatch.setattr(pages, "readable", lambda *args, **kwargs: [])  # all read as nothing
+    docs = open_inputs([str(PAGE.with_suffix(".jpg"))])
+    [done] = pages.transcribe(docs, Recognizer.load("default", "cpu"), 16, pages.greedy)
+    assert "page whose lines found all read as nothing" in done.skipped.summary()
+
+
 def test_read_page_image_without_xml(capsys, tmp_path):
     """All 11 lines found, read and written. The bundled model: one that learnt five lines by
     heart reads some of a page it never saw as nothing, and which ones depends on the CPU
