@@ -73,7 +73,7 @@ def _measured(summary: dict) -> str:
     said = [f"inkread {__version__}", datetime.now().strftime("%Y-%m-%d %H:%M")]
     for key, name in (("models", "model"), ("data", "data")):
         if summary.get(key):
-            said.insert(-2, f"{name}: {', '.join(map(str, summary[key]))}")
+            said.insert(-2, f"{name}: {', '.join(printable(str(x)) for x in summary[key])}")
     return f"<p>{html.escape(' · '.join(said))}</p>"
 
 
