@@ -59,8 +59,10 @@ def evaluate(
     warn: Callable[[str], None] = _say,
     about: dict | None = None,
 ) -> Evaluation:
-    """`about` (the models and data, as eval names them) goes into the summary, and so
-    into the report."""
+    """`inkread eval` from Python: CER and WER over every character and word of data
+    (paths, folders, lists, as train takes them), the summary its --json; predictions and
+    report write its table and HTML page. `about` (the models and data, as eval names them)
+    goes into the summary, and so into the report."""
     started = time.perf_counter()
     data = arguments(data)
     lines, skipped = read_data(data)
