@@ -421,7 +421,10 @@ def segment_pages(
     if (
         out.is_file()
         and out.suffix.lower() != ".xml"
-        or (not out.exists() and out.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",)))
+        or (
+            not out.exists()
+            and out.name.lower().endswith(IMAGE_SUFFIXES + (".pdf", ".heic", ".heif"))
+        )
     ):
         raise InkreadError("segment writes XML: give a name ending in .xml, or a folder", out)
     kept_own = False  # a layout given in the other format than --format asked: said once

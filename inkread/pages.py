@@ -311,18 +311,21 @@ def _without_xml(
     claimed = {(d.image.resolve().parent, d.image.stem.lower()) for d in documents}
     # the pages of a PDF or TIFF that have XML beside it (NAME_p001.png, as read and segment
     # write them): read through it, as an image is (segmented again, each page came twice)
-    pages = {
-        (d.image.resolve().parent, found[1].lower(), int(found[2]))
+    pages = {  # (folder, NAME, pdf, tif or "" where the name does not say, page number)
+        (d.image.resolve().parent, found[1].lower(), (found[2] or "").lower(), int(found[3]))
         for d in documents
         if d.image.suffix.lower() == ".png"
-        and (found := re.fullmatch(r"(.+?)(?:-(?:pdf|tiff?))?_p(\d{3,})", d.image.stem))
+        and (found := re.fullmatch(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", d.image.stem))
     }
 
     def unread(doc: Document) -> bool:
         page = _PAGES.get(doc.image)
         if page is None:
             return True
-        return (page.source.resolve().parent, page.source.stem.lower(), page.index + 1) not in pages
+        source = page.source.resolve()
+        kinds = ("", source.suffix.lower()[1:])  # scan-pdf_p001's XML is not scan.tif's page
+        key = (source.parent, source.stem.lower())
+        return not any((*key, kind, page.index + 1) in pages for kind in kinds)
 
     alone = []
     for folder, media in folders.items():
@@ -500,7 +503,7 @@ def own_copy(path: Path) -> bool:
     """A PDF's or TIFF's page that `read --out` or `segment` copied beside the XML it wrote
     for it (doc_p001.png beside doc_p001.page.xml, or segment's doc_p001.xml, and doc.pdf)."""
     found = re.fullmatch(r"(.+)_p\d{3,}", path.stem)
-    if found is None or path.suffix.lower() != ".png":
+    if found is None or path.suffix.lower() != ".png" or not path.is_file():
         return False
     base = re.sub(r"-(pdf|tiff?)$", "", found.group(1))  # scan-pdf_p001: beside scan.tif
     sources = [path.with_name(base + s) for s in PAGED]

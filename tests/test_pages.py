@@ -586,6 +586,34 @@ def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, caps
     assert Image.open(folder / "scan_p001.png").size == gray.size
 
 
+def test_pages_read_into_their_own_folder_are_passed_over_as_theirs_alone(tmp_path, capsys):
+    """A PDF segmented beside a TIFF of its name (scan-pdf_p001.xml) had the TIFF's pages
+    passed over as its own; a JPG named as a PDF's page (notes_p001.jpg) made the PDF's
+    pages change names from one run to the next, each run writing them anew."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gray = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    gray.save(folder / "scan.tif", save_all=True, append_images=[gray])
+    gray.save(folder / "scan.pdf", save_all=True, append_images=[gray])
+    assert run_cli("segment", folder / "scan.pdf", "--out", folder) == 0
+    found = sorted(d.image.name for d in open_inputs([str(folder)]))
+    assert found == [
+        "scan-pdf_p001.png",
+        "scan-pdf_p002.png",
+        "scan-tif_p001.png",
+        "scan-tif_p002.png",
+    ]
+    other = tmp_path / "other"
+    other.mkdir()
+    gray.save(other / "notes.pdf", save_all=True, append_images=[gray])
+    gray.save(other / "notes_p001.jpg")
+    runs = []
+    for _ in range(2):
+        assert run_cli("read", other, "--format", "page", "--out", other) == 0
+        runs.append(sorted(p.name for p in other.iterdir()))
+    assert runs[0] == runs[1], runs
+
+
 def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_path):
     """A collection part transcribed: the pages with XML are read through it, the rest, and
     an XML of a page not segmented yet (no region at all), as page images."""
