@@ -205,7 +205,11 @@ def not_in(
         for d in documents
         if d.path.resolve() in given
         or not d.path.resolve().is_relative_to(here)
-        or not (own_copy(d.path) or d.path.suffix.lower() == ".xml" and written_by_inkread(d.path))
+        or not (
+            own_copy(d.path, beside=False)  # its PDF is in the folder read, above --out
+            or d.path.suffix.lower() == ".xml"
+            and written_by_inkread(d.path)
+        )
     ]
     if len(kept) < len(documents):
         n = len(documents) - len(kept)

@@ -57,6 +57,7 @@ from inkread.data.sources import (
     is_list,
     is_output,
     listed,
+    provenance,
     written_by_inkread,
     xml_lines,
 )
@@ -163,7 +164,10 @@ def open_inputs(
                 listing = [
                     p
                     for p in listing
-                    if not (p.resolve().is_relative_to(within) and (ours(p) or own_copy(p)))
+                    if not (
+                        p.resolve().is_relative_to(within)
+                        and (ours(p) or own_copy(p, beside=False))
+                    )
                 ]
             xml = [p for p in listing if _is_line_data(p, parsed)]
             xml = _not_own(path, xml, parsed, warn)
@@ -327,9 +331,19 @@ def _without_xml(
         key = (source.parent, source.stem.lower())
         return not any((*key, kind, page.index + 1) in pages for kind in kinds)
 
+    def claims(p: Path) -> bool:
+        """Named by an XML of its name in another format; a PDF or TIFF of several pages
+        only as its pages (a.pdf of three pages beside a.jpg and a.xml was passed over)."""
+        if (p.resolve().parent, p.stem.lower()) not in claimed:
+            return False
+        try:
+            return p.suffix.lower() not in PAGED or len(_page_sizes(p, None)) == 1
+        except InkreadError:  # broken: as its other format is read, passed over
+            return True
+
     alone = []
     for folder, media in folders.items():
-        found = [p for p in media if (p.resolve().parent, p.stem.lower()) not in claimed]
+        found = [p for p in media if not claims(p)]
         opened = {}
         for p in found:  # each apart: a broken PDF among them leaves the others
             docs = _opened(left_out, open_inputs, [str(p)], segment=segment, rendered=rendered)
@@ -499,18 +513,21 @@ def pages_of(
     return out
 
 
-def own_copy(path: Path) -> bool:
+def own_copy(path: Path, beside: bool = True) -> bool:
     """A PDF's or TIFF's page that `read --out` or `segment` copied beside the XML it wrote
-    for it (doc_p001.png beside doc_p001.page.xml, or segment's doc_p001.xml, and doc.pdf)."""
+    for it (doc_p001.png beside doc_p001.page.xml, or segment's doc_p001.xml, and doc.pdf;
+    not `beside`: doc.pdf may be elsewhere, as for an --out folder inside the one read).
+    Still its copy once a person has corrected that XML: that had renamed the PDF's pages
+    on the next run (doc-pdf_p001), each page then read twice."""
     found = re.fullmatch(r"(.+)_p\d{3,}", path.stem)
     if found is None or path.suffix.lower() != ".png" or not path.is_file():
         return False
-    base = re.sub(r"-(pdf|tiff?)$", "", found.group(1))  # scan-pdf_p001: beside scan.tif
-    sources = [path.with_name(base + s) for s in PAGED]
+    base = re.sub(r"-(pdf|tiff?)$", "", found.group(1), flags=re.I)  # scan-pdf_p001
+    sources = [path.with_name(base + s) for x in PAGED for s in (x, x.upper())]  # .PDF too
     written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
     hocr = path.with_name(path.stem + SUFFIX["hocr"])
-    made = any(x.is_file() and written_by_inkread(x) for x in written)
-    return any(x.is_file() for x in sources) and (hocr.is_file() or made)
+    made = any(x.is_file() and provenance(x) != "theirs" for x in written)
+    return (not beside or any(x.is_file() for x in sources)) and (hocr.is_file() or made)
 
 
 def ours(path: Path) -> bool:

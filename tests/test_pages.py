@@ -614,6 +614,44 @@ def test_pages_read_into_their_own_folder_are_passed_over_as_theirs_alone(tmp_pa
     assert runs[0] == runs[1], runs
 
 
+def test_a_folder_read_into_itself_again_reads_each_page_once(tmp_path):
+    """A PDF beside a one-page JPG and XML of its name was passed over whole; once a person
+    corrected one page's output, an upper-case .PDF, or an --out folder inside the one read,
+    the next run read the PDF's pages again under new names (a-pdf_p001, sub/sub/)."""
+    gray = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    gray = gray.resize((gray.width // 2, gray.height // 2))
+    named = tmp_path / "named"
+    named.mkdir()
+    gray.save(named / "a.pdf", save_all=True, append_images=[gray])
+    shutil.copy(PAGE.with_suffix(".jpg"), named / "a.jpg")
+    xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+    (named / "a.xml").write_text(xml.replace(f"{PAGE.name}.jpg", "a.jpg"), encoding="utf-8")
+    assert len(open_inputs([str(named)])) == 3  # a.xml, and the PDF's two pages
+
+    def runs(folder: Path, out: Path, edit=None) -> list[list[str]]:
+        listed = []
+        for n in range(2):
+            assert run_cli("read", folder, "--format", "page", "--out", out) in (0, 2)
+            if edit and n == 0:
+                edit()
+            listed.append(sorted(str(p.relative_to(folder)) for p in folder.rglob("*")))
+        assert len(open_inputs([str(folder)], out=out)) == 2
+        return listed
+
+    for name, out, edit in (("b.pdf", ".", True), ("C.PDF", ".", False), ("d.pdf", "sub", False)):
+        folder = tmp_path / name.lower()
+        folder.mkdir()
+        gray.save(folder / name, save_all=True, append_images=[gray])
+
+        def corrected(folder: Path = folder) -> None:  # a person's correction of page 2
+            [page2] = folder.glob("*_p002.page.xml")
+            text = page2.read_text(encoding="utf-8")
+            page2.write_text(text.replace("<Unicode>", "<Unicode>Kew ", 1), encoding="utf-8")
+
+        first, second = runs(folder, folder / out, corrected if edit else None)
+        assert first == second, (name, first, second)
+
+
 def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_path):
     """A collection part transcribed: the pages with XML are read through it, the rest, and
     an XML of a page not segmented yet (no region at all), as page images."""
