@@ -270,8 +270,7 @@ def read(
         and (
             out.suffix.lower() in outputs.ONE_FILE[format]
             # /dev/stderr, /dev/fd/3, /dev/null, a FIFO: no folder to make ("File exists")
-            or torchfile.descriptor(out) is not None
-            or (out.exists() and not out.is_file())
+            or torchfile.stream(out)
         )
     )
     left_out, leave_out = _leaving_out()

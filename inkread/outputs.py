@@ -95,8 +95,8 @@ def page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError
 
     if shown_path(image) == image:  # a file of the user's: named as it is
         return None
-    if torchfile.descriptor(target) is not None or (target.exists() and not target.is_file()):
-        return None  # --out /dev/null, a pipe: no folder to copy the page into (it was /dev)
+    if torchfile.stream(target):  # --out /dev/null, a pipe: no folder to copy the page into
+        return None  # (it went into /dev)
     copy = target.parent / image.name
     if copy.is_file() and not filecmp.cmp(copy, image, shallow=False) and whole_image(copy):
         return InkreadError(

@@ -44,7 +44,7 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
     """write_whole for a writer that takes a path (a report, a table of predictions): it
     writes a file beside the target, which then takes the target's place whole."""
     path = Path(path)
-    if _stream(path):
+    if stream(path):
         _write_through(path, write)
         return
     path = path.resolve() if path.is_symlink() else path  # the file linked to, not the link
@@ -71,7 +71,7 @@ def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> 
         raise
 
 
-def _stream(path: Path) -> bool:
+def stream(path: Path) -> bool:
     """A device, a pipe or a process's own descriptor (/dev/stdout), not a file to replace:
     replaced, /dev/full became a file, a FIFO's reader got nothing, and a shell's redirected
     stdout lost what the command printed there. A file under /dev/shm is a file."""
