@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import glob
 import hashlib
 import html
 import json
@@ -523,11 +524,12 @@ def own_copy(path: Path, beside: bool = True) -> bool:
     if found is None or path.suffix.lower() != ".png" or not path.is_file():
         return False
     base = re.sub(r"-(pdf|tiff?)$", "", found.group(1), flags=re.I)  # scan-pdf_p001
-    sources = [path.with_name(base + s) for x in PAGED for s in (x, x.upper())]  # .PDF too
+    sources = path.parent.glob(glob.escape(base) + ".*")  # a.pdf, a.PDF, a.Pdf
     written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
     hocr = path.with_name(path.stem + SUFFIX["hocr"])
     made = any(x.is_file() and provenance(x) != "theirs" for x in written)
-    return (not beside or any(x.is_file() for x in sources)) and (hocr.is_file() or made)
+    paged = any(x.suffix.lower() in PAGED and x.is_file() for x in sources)
+    return (not beside or paged) and (hocr.is_file() or made)
 
 
 def ours(path: Path) -> bool:

@@ -638,7 +638,8 @@ def test_a_folder_read_into_itself_again_reads_each_page_once(tmp_path):
         assert len(open_inputs([str(folder)], out=out)) == 2
         return listed
 
-    for name, out, edit in (("b.pdf", ".", True), ("C.PDF", ".", False), ("d.pdf", "sub", False)):
+    cases = (("b.pdf", ".", True), ("C.PDF", ".", False), ("d.pdf", "sub", False))
+    for name, out, edit in (*cases, ("e.Pdf", ".", False)):
         folder = tmp_path / name.lower()
         folder.mkdir()
         gray.save(folder / name, save_all=True, append_images=[gray])
