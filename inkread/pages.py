@@ -286,7 +286,25 @@ def _not_own(
             f"warning: {folder}: {some} named as inkread's output, of pages with their own XML, "
             f"passed over (e.g. {own[0].name})"
         )
-    return [p for p in xml if p not in own]
+    left = [p for p in xml if p not in own]
+    # segment's lines of a page (no text) beside a transcription of it, an output of
+    # inkread's a person has corrected: the page had been read twice, every output renamed
+    blank = {
+        p
+        for p in left
+        if p in images
+        and not is_output(p)
+        and written_by_inkread(p)
+        and not any(x.text for x in xml_lines(p, parsed[p].getroot()))
+    }
+    kept = {images[p] for p in left if p in images and p not in blank}
+    found = [p for p in left if p in blank and images[p] in kept]
+    if found:
+        warn(
+            f"warning: {folder}: {len(found)} XML of lines inkread found (segment), of pages "
+            f"with another XML, passed over (e.g. {found[0].name})"
+        )
+    return [p for p in left if p not in found]
 
 
 def _page_image_of(path: Path, tree: etree._ElementTree) -> Path:

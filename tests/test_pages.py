@@ -651,6 +651,19 @@ def test_a_folder_read_into_itself_again_reads_each_page_once(tmp_path):
 
         first, second = runs(folder, folder / out, corrected if edit else None)
         assert first == second, (name, first, second)
+    # segmented first (f_p001.xml, lines only), read, a page corrected: read once still
+    segmented = tmp_path / "segmented"
+    segmented.mkdir()
+    gray.save(segmented / "f.pdf", save_all=True, append_images=[gray])
+    assert run_cli("segment", segmented, "--out", segmented) == 0
+
+    def fixed() -> None:
+        [page2] = segmented.glob("*_p002.page.xml")
+        text = page2.read_text(encoding="utf-8")
+        page2.write_text(text.replace("<Unicode>", "<Unicode>Kew ", 1), encoding="utf-8")
+
+    first, second = runs(segmented, segmented, fixed)
+    assert first == second, (first, second)
 
 
 def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_path):
