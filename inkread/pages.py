@@ -835,8 +835,9 @@ def read_image(
     array, as Recognizer.recognize takes lines; a web service's upload) reads as its file
     does, but for the EXIF turn a file's loading applies; its lines name the file
     "<image>". A PAGE or ALTO file is read by its own lines, as `inkread read page.xml`
-    reads it (its regions' lines found where it has regions only). A PDF or TIFF is read
-    if it holds one page."""
+    reads it (its regions' lines found where it has regions only). A PDF or TIFF file is
+    read if it holds one page; a PIL image of several (a TIFF opened) as the page it is at
+    (image.seek(n) chooses it)."""
     decoder = recognizer.default_decoder() if decoder is None else decoder
     if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() == ".xml":
         [doc] = open_inputs([str(image)])
