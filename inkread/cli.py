@@ -426,17 +426,13 @@ def segment_pages(
         )
     ):
         raise InkreadError("segment writes XML: give a name ending in .xml, or a folder", out)
+    folder = out.is_dir() or out.suffix.lower() != ".xml"  # else one page's XML file
     kept_own = False  # a layout given in the other format than --format asked: said once
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
-    documents = outputs.not_in(
-        out if out.is_dir() or out.suffix.lower() != ".xml" else None,
-        documents,
-        [str(i) for i in images],
-        _warn,
-    )
-    many = len(documents) > 1 or out.is_dir() or out.suffix.lower() != ".xml"
-    if len(documents) > 1 and out.suffix.lower() == ".xml" and not out.is_dir():
+    documents = outputs.not_in(out if folder else None, documents, [str(i) for i in images], _warn)
+    many = len(documents) > 1 or folder
+    if len(documents) > 1 and not folder:
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
     for doc, stem in zip(documents, output_names([d.path for d in documents])):
         kind = format
@@ -905,17 +901,18 @@ def lm_build(
     given = (*(texts or []), *(data or []), *(val or []))
     if out.exists() and any(out.resolve() == Path(p).resolve() for p in given):
         raise InkreadError("--out names a file the model is built from: it would be replaced", out)
-    if out.is_file() and descriptor(out) is None and not outputs.language_model(out):
+    fd = descriptor(out)
+    if out.is_file() and fd is None and not outputs.language_model(out):
         # (/dev/stdout redirected to a file: that file is the shell's, opened for this)
         raise InkreadError("holds no language model, which --out would replace: give another", out)
-    if lstm and descriptor(out) is None and out.suffix.lower() not in (".pt", ".pth"):
+    if lstm and fd is None and out.suffix.lower() not in (".pt", ".pth"):
         raise InkreadError("--lstm writes a torch file: name it .pt", out)  # not .arpa
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)
     lines = corpus + own
     # written to stdout (`--out /dev/stdout > w.arpa`), the model is followed by nothing
-    said = sys.stderr if descriptor(out) == 1 else sys.stdout
+    said = sys.stderr if fd == 1 else sys.stdout
     if lstm:
         from inkread import lstm_lm
 

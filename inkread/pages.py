@@ -337,8 +337,7 @@ def _without_xml(
     pages = {  # (folder, NAME, pdf, tif or "" where the name does not say, page number)
         (d.image.resolve().parent, found[1].lower(), (found[2] or "").lower(), int(found[3]))
         for d in documents
-        if d.image.suffix.lower() == ".png"
-        and (found := re.fullmatch(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", d.image.stem))
+        if d.image.suffix.lower() == ".png" and (found := PAGE_COPY.fullmatch(d.image.stem))
     }
 
     def unread(doc: Document) -> bool:
@@ -481,6 +480,9 @@ def _fitting(name: str) -> str:
 
 PDF_DPI = 300
 PAGED = (".pdf", ".tif", ".tiff")
+# the name of a PDF's or TIFF's page as pages_of gives it: NAME, -pdf or -tif where a PDF
+# and a TIFF share NAME, the page's number
+PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
 
 
 def pages_of(
@@ -538,16 +540,16 @@ def own_copy(path: Path, beside: bool = True) -> bool:
     not `beside`: doc.pdf may be elsewhere, as for an --out folder inside the one read).
     Still its copy once a person has corrected that XML: that had renamed the PDF's pages
     on the next run (doc-pdf_p001), each page then read twice."""
-    found = re.fullmatch(r"(.+)_p\d{3,}", path.stem)
+    found = PAGE_COPY.fullmatch(path.stem)  # scan-pdf_p001: a page of scan.pdf
     if found is None or path.suffix.lower() != ".png" or not path.is_file():
         return False
-    base = re.sub(r"-(pdf|tiff?)$", "", found.group(1), flags=re.I)  # scan-pdf_p001
-    sources = path.parent.glob(glob.escape(base) + ".*")  # a.pdf, a.PDF, a.Pdf
+    sources = path.parent.glob(glob.escape(found[1]) + ".*")  # a.pdf, a.PDF, a.Pdf
+    if beside and not any(x.suffix.lower() in PAGED and x.is_file() for x in sources):
+        return False
+    if path.with_name(path.stem + SUFFIX["hocr"]).is_file():
+        return True
     written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
-    hocr = path.with_name(path.stem + SUFFIX["hocr"])
-    made = any(x.is_file() and provenance(x) != "theirs" for x in written)
-    paged = any(x.suffix.lower() in PAGED and x.is_file() for x in sources)
-    return (not beside or paged) and (hocr.is_file() or made)
+    return any(x.is_file() and provenance(x) != "theirs" for x in written)
 
 
 def ours(path: Path) -> bool:

@@ -70,10 +70,12 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
 
 def _measured(summary: dict) -> str:
     """Which model read which data, when, with which inkread: what the JSON says."""
-    said = [f"inkread {__version__}", datetime.now().strftime("%Y-%m-%d %H:%M")]
-    for key, name in (("models", "model"), ("data", "data")):
-        if summary.get(key):
-            said.insert(-2, f"{name}: {', '.join(printable(str(x)) for x in summary[key])}")
+    said = [
+        f"{name}: {', '.join(printable(str(x)) for x in summary[key])}"
+        for key, name in (("models", "model"), ("data", "data"))
+        if summary.get(key)
+    ]
+    said += [f"inkread {__version__}", datetime.now().strftime("%Y-%m-%d %H:%M")]
     return f"<p>{html.escape(' · '.join(said))}</p>"
 
 

@@ -140,13 +140,11 @@ def create_app(
         echoing the upload back."""
         said = [f"{'.'.join(str(x) for x in err['loc'][1:])}: {err['msg']}" for err in e.errors()]
         kind = request.headers.get("content-type", "")
-        if kind.lower().startswith("multipart/form-data") and not request.scope.get(
-            "inkread_whole", True
-        ):  # "image: Field required" alone sent one looking for the wrong fault
-            said.append("the form ends before its closing boundary: is the body cut short?")
-        if not kind.lower().startswith(
-            "multipart/form-data"
-        ):  # a raw PNG or JSON body: how to send
+        if kind.lower().startswith("multipart/form-data"):
+            if not request.scope.get("inkread_whole", True):  # "image: Field required"
+                # alone sent one looking for the wrong fault
+                said.append("the form ends before its closing boundary: is the body cut short?")
+        else:  # a raw PNG or JSON body: how to send
             said.append(
                 f"send multipart/form-data, not {kind or 'a body of no type'} "
                 "(curl -F image=@page.jpg)"
@@ -206,15 +204,19 @@ def _turn(lock: threading.Lock, request: Request, stopping: Callable[[], bool]) 
     """The model (None: the lock is held), once the requests before this one are read; or
     why not: "gone", a client that hung up meanwhile (its timeout ended, and it sends the
     page again: its page was read for nobody, ahead of the retry), or "stopping"."""
-    while not lock.acquire(timeout=0.5):
-        if stopping():
-            return "stopping"
-        if from_thread.run(request.is_disconnected):
-            return "gone"
-    why = "stopping" if stopping() else "gone" if from_thread.run(request.is_disconnected) else None
-    if why is not None:
-        lock.release()
-    return why
+    while True:
+        held = lock.acquire(timeout=0.5)
+        why = (
+            "stopping"
+            if stopping()
+            else "gone"
+            if from_thread.run(request.is_disconnected)
+            else None
+        )
+        if held and why is not None:
+            lock.release()
+        if held or why is not None:
+            return why
 
 
 def _uploaded_only(doc: Document, tmp: Path) -> None:
