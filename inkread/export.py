@@ -12,7 +12,6 @@ import base64
 import io
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import torch
 from inkread import torchfile
 from inkread.alphabet import Alphabet
 from inkread.data.batches import READING_WIDTH
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import InkreadError, MissingFile, hushed
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
@@ -67,13 +66,14 @@ def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
     out = Path(out)
     exported = io.BytesIO()  # in memory, then written whole: a run killed while it wrote
     # over a good model (the graph first, then its metadata) left one that does not load
-    with warnings.catch_warnings():
-        # torch warns that an LSTM exported at batch 2 may fail at other batch sizes when
-        # its initial states are fixed; ours are not given, and the ONNX model reads as the
-        # checkpoint does at any batch size (tests/test_cli.py)
-        warnings.filterwarnings("ignore", "Exporting a model to ONNX with a batch_size")
-        # the TorchScript exporter is asked for (dynamo=False) and torch says it is old
-        warnings.filterwarnings("ignore", ".*TorchScript-based ONNX export", DeprecationWarning)
+    # torch warns that an LSTM exported at batch 2 may fail at other batch sizes when its
+    # initial states are fixed; ours are not given, and the ONNX model reads as the
+    # checkpoint does at any batch size (tests/test_cli.py). And the TorchScript exporter is
+    # asked for (dynamo=False), which torch says is old.
+    with (
+        hushed(UserWarning, "Exporting a model to ONNX with a batch_size"),
+        hushed(DeprecationWarning, ".*TorchScript-based ONNX export"),
+    ):
         torch.onnx.export(
             model,
             (images, widths),
