@@ -30,19 +30,33 @@ def clean_text(text: str) -> str:
     return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
 
 
+SIGNS = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "↵", "\u2028": "↵", "\u2029": "↵"}
+
+
+def visible(text: str) -> str:
+    """An error's text as a reader can see it, on a terminal or in a report: ∅ for nothing,
+    ␣ a space, ⍽ another (no-break, ideographic), ⇥ a tab, ↵ a line's break; an invisible
+    character (a BOM, a zero-width joiner, a direction mark) and a mark with no letter to
+    sit on (it would sit on the arrow) by code point, or the error counted shows as
+    nothing."""
+
+    def sign(i: int, c: str) -> str:
+        if c in SIGNS:
+            return SIGNS[c]
+        if c.isspace():
+            return "⍽"
+        kind = unicodedata.category(c)
+        if kind in ("Cf", "Cc") or (i == 0 and kind.startswith("M")):
+            return f"[U+{ord(c):04X}]"
+        return c
+
+    return "".join(sign(i, c) for i, c in enumerate(text)) or "∅"
+
+
 def spelled(chars: str) -> str:
-    """Characters for a message, quoted: a combining mark (which sits on the quote or the
-    letter before it, so that 49 characters showed as 48) and invisible ones by code point."""
-    return (
-        "'"
-        + "".join(
-            f"[U+{ord(c):04X}]"
-            if unicodedata.combining(c) or unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp")
-            else c
-            for c in chars
-        )
-        + "'"
-    )
+    """Characters for a message, each as visible() shows it, quoted: a combining mark sat on
+    the quote or the letter before it, so that 49 characters showed as 48."""
+    return "'" + "".join(map(visible, chars)) + "'"
 
 
 def in_word(char: str) -> bool:

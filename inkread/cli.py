@@ -17,7 +17,6 @@ import signal
 import socket
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -624,6 +623,7 @@ def evaluate(
     ] = False,
 ) -> None:
     """Measure CER and WER on transcribed lines, or on whole pages with --find-lines."""
+    from inkread.alphabet import visible
     from inkread.evaluate import evaluate as run
     from inkread.evaluate import evaluate_pages
     from inkread.recognize import load_all
@@ -676,7 +676,7 @@ def evaluate(
         )
     if not as_json and s["confusions"]:
         common = ", ".join(
-            f"{_shown(c['reference'])}→{_shown(c['read'])} {c['count']}"
+            f"{visible(c['reference'])}→{visible(c['read'])} {c['count']}"
             for c in s["confusions"][:8]
         )
         print(f"commonest errors (reference→read): {common}")
@@ -709,18 +709,6 @@ def _writable(path: Path) -> None:
         raise InkreadError(f"cannot be written ({e.strerror})", path) from None
     if not there:
         target.unlink()
-
-
-def _shown(char: str) -> str:
-    """A character of an error as a reader can see it: nothing, a space and a combining
-    mark (which would sit on the arrow) spelled out."""
-    if not char:
-        return "∅"
-    if char == " ":
-        return "␣"
-    if unicodedata.combining(char) or unicodedata.category(char) in ("Cf", "Cc", "Zs"):
-        return f"U+{ord(char):04X}"
-    return char
 
 
 @app.command()

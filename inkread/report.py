@@ -14,7 +14,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
 from inkread import __version__
-from inkread.alphabet import normalize
+from inkread.alphabet import normalize, visible
 from inkread.data.lines import Line, Skipped, line_images, printable
 from inkread.metrics import char_errors
 
@@ -88,7 +88,7 @@ def _reasons(summary: dict) -> str:
 def _confused(summary: dict) -> str:
     """The commonest confusions, as the JSON lists them."""
     pairs = [
-        f"{_drawn(c['reference']) or '∅'} → {_drawn(c['read']) or '∅'} ({c['count']})"
+        f"{_drawn(c['reference'])} → {_drawn(c['read'])} ({c['count']})"
         for c in (summary.get("confusions") or [])[:10]
     ]
     return f" Commonest confusions: {', '.join(pairs)}." if pairs else ""
@@ -122,19 +122,7 @@ def _clusters(text: str) -> list[str]:
 
 
 def _drawn(text: str) -> str:
-    """Spaces and breaks as signs: ␣ a space, ⍽ another (no-break, ideographic), ⇥ a tab,
-    ↵ a line's break; an invisible character (a BOM, a zero-width space or joiner, a
-    direction mark) by its code point, or an error it counts would show as nothing."""
-    signs = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "↵", "\u2028": "↵", "\u2029": "↵"}
-
-    def sign(c: str) -> str:
-        if c in signs:
-            return signs[c]
-        if c.isspace():
-            return "⍽"
-        return f"[U+{ord(c):04X}]" if unicodedata.category(c) in ("Cf", "Cc") else c
-
-    return html.escape("".join(map(sign, text)))
+    return html.escape(visible(text))
 
 
 def _png(crop) -> str:

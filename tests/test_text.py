@@ -110,5 +110,5 @@ def test_messages_spell_marks_that_would_sit_on_their_neighbours():
     from inkread.alphabet import spelled
 
     assert spelled("žꝑ\u0303") == "'žꝑ[U+0303]'"
-    assert spelled("a\u200d\tb") == "'a[U+200D][U+0009]b'"
+    assert spelled("a\u200d\tb ") == "'a[U+200D]⇥b␣'"
     assert spelled("é☞") == "'é☞'"
