@@ -33,7 +33,14 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from inkread import lstm_lm, torchfile
-from inkread.alphabet import Alphabet, clean_text, display_order, spelled, unwritable
+from inkread.alphabet import (
+    Alphabet,
+    clean_text,
+    display_order,
+    normalize,
+    spelled,
+    unwritable,
+)
 from inkread.data import (
     Line,
     Skipped,
@@ -983,7 +990,8 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     last_save = time.monotonic()
     stop = network_done
     reserve = 0.0  # seconds kept back at the end of the budget; estimated as training goes
-    unread = ""  # of the added characters, those best.pt does not write on validation lines
+    added = state.get("added", added)  # a resumed run's alphabet is its own: none added
+    unread = state.get("unread", "")  # of those added, the ones best.pt does not write yet
 
     def save_last(batch_in_epoch: int, finished: bool = False) -> None:
         checkpoint.save(
@@ -1004,6 +1012,8 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 "val_seconds": val_seconds,
                 "network_done": stop or epoch >= hyper.epochs,
                 "finished": finished,
+                "added": added,
+                "unread": unread,
             },
         )
 
@@ -1510,5 +1520,5 @@ def _not_written(chars: str, read: list[str], truth: list[str]) -> str:
     """Those of chars that the validation lines hold and the reading of them never writes:
     a fine-tuned model learns its new characters last (after 14 epochs on CREMMA, none of
     13), and its CER alone does not tell."""
-    held, written = set("".join(truth)), set("".join(read))
+    held, written = set(normalize("".join(truth))), set(normalize("".join(read)))
     return "".join(c for c in chars if c in held and c not in written)
