@@ -6,6 +6,7 @@ import heapq
 import math
 import multiprocessing as mp
 import os
+import re
 import signal
 import threading
 import time
@@ -442,24 +443,31 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def without_edge_spaces(decoded: Decoded) -> Decoded:
-    """A line's reading without spaces before its first or after its last character: no
-    transcription has them (training strips them), and the network writes one at times for
-    a speck or a rule at the line's end, an error in every scoring and output."""
-    if not decoded.text.startswith(" ") and not decoded.text.endswith(" "):
+def single_spaced(decoded: Decoded) -> Decoded:
+    """A line's reading without spaces before its first or after its last character, nor a
+    second space between two words: no transcription has them (training learns each run of
+    spaces as one, clean_text), and the network writes one at times for a speck or a rule at
+    the line's end or a wide gap, an error in every scoring and output (ALTO, which holds
+    words, dropped a doubled one that text, JSON and PAGE kept)."""
+    if not re.search("^ |  | $", decoded.text):
         return decoded
-    chars = list(decoded.chars)
-    while chars and chars[0].char == " ":
-        chars.pop(0)
-    while chars and chars[-1].char == " ":
+    chars: list[Char] = []
+    for c in decoded.chars:
+        if c.char != " " or (chars and chars[-1].char != " "):
+            chars.append(c)
+    if chars and chars[-1].char == " ":
         chars.pop()
-    alternatives = [(text.strip(" "), score) for text, score in decoded.alternatives]
-    return replace(decoded, text=decoded.text.strip(" "), chars=chars, alternatives=alternatives)
+    alternatives = [(_single(text), score) for text, score in decoded.alternatives]
+    return replace(decoded, text=_single(decoded.text), chars=chars, alternatives=alternatives)
+
+
+def _single(text: str) -> str:
+    return re.sub(" {2,}", " ", text).strip(" ")
 
 
 def as_read(decoded: Decoded) -> Decoded:
     """A decoder's output as every reading gives it: read, eval and explain alike."""
-    return composed(in_reading_order(without_edge_spaces(decoded)))
+    return composed(in_reading_order(single_spaced(decoded)))
 
 
 def composed(decoded: Decoded) -> Decoded:
