@@ -58,14 +58,20 @@ def _version(asked: bool) -> None:
 def _options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        flag("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     """Options before the command; the app's help is the Typer's above."""
 
 
 # Options that take several values, as in `--train a.xml b.xml` (a shell glob, say).
-VARIADIC = ("--train", "--val", "--data", "--lines")
+def flag(*names: str, **settings) -> typer.models.OptionInfo:
+    """An option that takes no value: typer's help draws one as `--json <bool>`, and
+    `--json true` then failed on "unexpected extra argument"."""
+    return typer.Option(*names, metavar="", **settings)
+
+
+VARIADIC = ("--train", "--val", "--data", "--lines", "--lm-text", "--text", "--fonts")
 
 Model = Annotated[
     str,
@@ -105,7 +111,7 @@ BeamWidth = Annotated[int | None, typer.Option(min=1, max=1024, help="beam width
 LmWeight = Annotated[float | None, typer.Option(help="language model weight (0 to 100)")]
 LmBonus = Annotated[float | None, typer.Option(help="bonus per character or word")]
 Lexicon = Annotated[
-    bool, typer.Option(help="words of the word LM's vocabulary, others only where plainly written")
+    bool, flag(help="words of the word LM's vocabulary, others only where plainly written")
 ]
 
 
@@ -230,9 +236,7 @@ def read(
     precision: ReadPrecision = "auto",
     skip_existing: Annotated[
         bool,
-        typer.Option(
-            "--skip-existing", help="with --out: leave out inputs whose output is there already"
-        ),
+        flag("--skip-existing", help="with --out: leave out inputs whose output is there already"),
     ] = False,
 ) -> None:
     """Read handwriting: print or write the text of each input."""
@@ -515,7 +519,7 @@ def train(
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="lines per step (default 8; 32 on a GPU)")
     ] = None,
-    resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
+    resume: Annotated[bool, flag(help="continue the run in --out")] = False,
     init: Annotated[
         str | None, typer.Option(help=f"model to fine-tune: a checkpoint, or {NAMES}")
     ] = None,
@@ -607,7 +611,7 @@ def evaluate(
     lm_weight: LmWeight = None,
     lm_bonus: LmBonus = None,
     lexicon: Lexicon = False,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    as_json: Annotated[bool, flag("--json", help="one JSON object on stdout")] = False,
     predictions: Annotated[Path | None, typer.Option(help="write a TSV of every line")] = None,
     report: Annotated[Path | None, typer.Option(help="write an HTML report")] = None,
     batch_size: BatchSize = 16,
@@ -615,7 +619,7 @@ def evaluate(
     precision: ReadPrecision = "auto",
     find_lines: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--find-lines",
             help="read whole pages as `read` does, finding the lines itself: page CER and "
             "WER, and how many true lines were found",
@@ -812,9 +816,7 @@ def synth(
     fonts: Annotated[
         list[Path] | None, typer.Option("--fonts", help="font files or folders")
     ] = None,
-    words: Annotated[
-        bool, typer.Option(help="random runs of the corpus' words, not its lines")
-    ] = False,
+    words: Annotated[bool, flag(help="random runs of the corpus' words, not its lines")] = False,
     seed: Annotated[int, typer.Option(min=0, help="the same seed draws the same lines")] = 0,
 ) -> None:
     """Render synthetic handwritten lines for pretraining."""
@@ -855,12 +857,10 @@ def lm_build(
     order: Annotated[
         int | None, typer.Option(min=1, help="n-gram order (6 chars, 3 words)")
     ] = None,
-    words: Annotated[
-        bool, typer.Option("--words", help="a word model (default: characters)")
-    ] = False,
+    words: Annotated[bool, flag("--words", help="a word model (default: characters)")] = False,
     lstm: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--lstm",
             help="a character LSTM mixed with the 6-gram of the same text: errs less, "
             "reads slower (BENCHMARKS.md)",

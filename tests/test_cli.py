@@ -1678,3 +1678,15 @@ def test_a_language_model_of_another_alphabet_is_said(tmp_path, capsys):
 
     # the s of <s> and </s> is no s the model saw
     assert unknown_letters(NGramModel.load(arpa("ae.arpa", "a e <sp>")), "aes") == "s"
+
+
+def test_help_shows_flags_without_a_value_and_lists_take_several(capsys):
+    """Help drew `--json <bool>` and `--json true` failed; `--fonts a.ttf b.ttf` and
+    `--lm-text t1.txt t2.txt` failed on "unexpected extra argument" where --train took two."""
+    from inkread.cli import _expand_variadic
+
+    assert run_cli("eval", "--help") == 0
+    shown = [line for line in capsys.readouterr().out.splitlines() if "--json" in line]
+    assert shown and "<bool>" not in shown[0]
+    for option in ("--fonts", "--text", "--lm-text"):
+        assert _expand_variadic([option, "a", "b"]) == [option, "a", option, "b"]
