@@ -1454,10 +1454,12 @@ def test_a_file_name_not_in_utf8_is_read_and_written(tmp_path, capsys):
         pytest.skip("this file system takes UTF-8 names only")
     shutil.copy(FIXTURES / "lines" / "hooker_00.gt.txt", scans / f"{name}.gt.txt")
     shutil.copy(FIXTURES / "lines" / "hooker_01.png", scans / "other.png")
+    shutil.copy(FIXTURES / "lines" / "hooker_01.png", scans / "odd\x01.png")  # XML has no U+0001
     for fmt in ("json", "page", "alto", "hocr"):
         assert run_cli("read", scans, "--format", fmt, "--out", tmp_path / fmt) == 0
         written = b"".join(p.read_bytes() for p in (tmp_path / fmt).iterdir())
         assert b"M\\\\xfcller" in written or b"M\\xfcller" in written, fmt
+        assert b"odd\\\\x01" in written or b"odd\\x01" in written, fmt
         assert b"Royal" in written
     for xml, xsd in (("page", "page-2019-07-15.xsd"), ("alto", "alto-4-4.xsd")):
         for path in (tmp_path / xml).iterdir():

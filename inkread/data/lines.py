@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,14 +20,19 @@ SPIKE = 1.5
 SPIKE_GAIN = 0.25  # ... where that makes the line's cut at least this much less high
 
 
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # XML 1.0 has no place for them
+
+
 def printable(text: str) -> str:
-    """Text as UTF-8 can hold it. A name whose bytes are not UTF-8 (Latin-1 from an old
-    archive's disk) comes from the file system with lone surrogates, which every UTF-8 writer
-    refuses; its bytes are written as \\xff escapes instead."""
+    """Text as UTF-8 and XML can hold it. A name whose bytes are not UTF-8 (Latin-1 from an
+    old archive's disk) comes from the file system with lone surrogates, which every UTF-8
+    writer refuses; its bytes are written as \\xff escapes instead, as are the control
+    characters XML refuses (a name with U+0001 stopped a folder's read at its page)."""
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a surrogate that stands for no byte
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return NOT_XML.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass
