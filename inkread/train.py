@@ -73,8 +73,9 @@ from inkread.model.config import PRESETS, ModelConfig, in_file, load_config
 from inkread.model.network import CRNN
 from inkread.recognize import Recognizer, check_precision, pick_device
 
+WARMUP_SHARE = 0.1  # of a run's steps, at most, warm the learning rate up
 # Hyper's settings that must be above zero (the others may be zero)
-POSITIVE = ("batch_size", "lr", "epochs", "val_fraction", "save_minutes")
+POSITIVE = ("batch_size", "lr", "epochs", "val_fraction", "save_minutes", "grad_clip")
 
 
 @dataclass
@@ -102,7 +103,10 @@ class Hyper:
             raise InkreadError(f'config: "train" must be an object of settings, not {d!r}')
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
-            raise InkreadError(f"config: unknown train settings {sorted(unknown)}")
+            raise InkreadError(
+                f"config: unknown train settings {sorted(unknown)}; the settings are "
+                + ", ".join(f.name for f in fields(cls))
+            )
         check_precision(d.get("precision", "auto"))
         d = dict(d)
         for name in sorted(set(d) - {"precision", "augment"}):
@@ -412,8 +416,10 @@ def update(
     return float(loss.detach()), int(finite.sum()), dropped
 
 
-def learning_rate(hyper: Hyper, step: int, progress: float) -> float:
-    warm = min(1.0, (step + 1) / max(hyper.warmup_steps, 1))
+def learning_rate(hyper: Hyper, step: int, progress: float, total_steps: int) -> float:
+    """Warmed up over warmup_steps, or a tenth of a shorter run: 200 steps of warm-up in a
+    run of 54 (`--epochs 3` on 8 pages) kept the rate under a third of its own."""
+    warm = min(1.0, (step + 1) / max(min(hyper.warmup_steps, WARMUP_SHARE * total_steps), 1))
     floor = hyper.final_lr_fraction
     cosine = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
     return hyper.lr * warm * cosine
@@ -534,7 +540,13 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         if not last_path.is_file():
             raise InkreadError("--resume: no last.pt here to resume from", out)
         blob = checkpoint.read(last_path)
-        state = blob.get("train_state") or {}
+        if not blob.get("train_state"):  # best.pt copied to last.pt: 40 epochs anew, silently
+            raise InkreadError(
+                "--resume: last.pt holds a model but not a run's state: fine-tune it with "
+                "--init and another --out",
+                last_path,
+            )
+        state = blob["train_state"]
         config = checkpoint.stored_config(blob, last_path)
         hyper = Hyper.from_dict(state.get("hyper", {}))
         alphabet = Alphabet(blob["alphabet"])
@@ -609,6 +621,9 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         )
     if best_path.is_file():  # a model kept without its run (last.pt deleted to save room)
         raise InkreadError("already holds a model (best.pt): choose another --out", out)
+    if (out / "metrics.jsonl").is_file():  # its models moved away: a new run's epochs were
+        # added to the old run's, epoch 3 then 1
+        raise InkreadError("already holds a run's metrics.jsonl: choose another --out", out)
     config, train_settings, preset = load_config(opts.preset, opts.config)
     if opts.init:  # a --config file's "train" settings still hold: fine-tuning wants them
         init_blob = checkpoint.read(opts.init)
@@ -1072,13 +1087,13 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             )
             model.train()
             batch_index = start_batch
-            lr = learning_rate(hyper, step, step / total_steps)
+            lr = learning_rate(hyper, step, step / total_steps, total_steps)
             for batch in bar:
                 # the learning rate anneals to where the network stops: the budget less what
                 # comes after it (validation, the LMs)
                 spent = elapsed() / max(network_budget - reserve, 1.0) if budget else 0.0
                 progress = max(step / total_steps, spent)
-                lr = learning_rate(hyper, step, progress)
+                lr = learning_rate(hyper, step, progress, total_steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 loss, learnt, dropped = update(model, optimizer, batch, hyper.grad_clip, bf16)

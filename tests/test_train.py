@@ -1017,3 +1017,35 @@ def test_new_characters_not_written_are_found_in_decomposed_transcriptions():
     truth = ["caf\u0065\u0301 \u017fo", "\u00e6r"]
     assert _not_written("\u00e9\u017f\u00e6", ["cafe so", "ar"], truth) == "\u00e9\u017f\u00e6"
     assert _not_written("\u00e9\u017f\u00e6", ["cafe\u0301 \u017fo", "\u00e6r"], truth) == ""
+
+
+def test_settings_and_folders_that_would_train_nothing_or_mix_runs_are_refused(
+    overfit, tmp_path, capsys
+):
+    """grad_clip 0 cut every gradient to nothing and still reported a CER; a model copied to
+    last.pt was "resumed" as 40 epochs anew; a folder holding only a run's metrics.jsonl had
+    a new run's epochs added to the old one's."""
+    from inkread.errors import InkreadError
+    from inkread.train import Hyper, learning_rate
+
+    with pytest.raises(InkreadError, match="grad_clip must be a number above 0"):
+        Hyper.from_dict({"grad_clip": 0})
+    with pytest.raises(InkreadError, match="the settings are batch_size, lr, "):
+        Hyper.from_dict({"learning_rate": 0.001})
+    copied = tmp_path / "copied"
+    copied.mkdir()
+    shutil.copy(overfit["run"] / "best.pt", copied / "last.pt")
+    capsys.readouterr()
+    assert run_cli("train", "--resume", "--out", copied) == 2
+    assert "holds a model but not a run's state" in capsys.readouterr().err
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "metrics.jsonl").write_text('{"epoch": 1}\n')
+    data = write_lines(tmp_path / "data")
+    assert run_cli("train", "--train", data, "--out", old, "--epochs", 1) == 2
+    assert "metrics.jsonl" in capsys.readouterr().err
+    assert (old / "metrics.jsonl").read_text() == '{"epoch": 1}\n'
+    # warm-up: 200 steps, or a tenth of a shorter run
+    hyper = Hyper()
+    assert learning_rate(hyper, 4, 0.0, 50) == pytest.approx(hyper.lr)
+    assert learning_rate(hyper, 4, 0.0, 5000) == pytest.approx(hyper.lr * 5 / 200)
