@@ -223,6 +223,9 @@ def _composed(token: str) -> str:
     return token if any_right_to_left(token) else normalize(token)
 
 
+CACHE_SIZE = 1 << 17  # n-gram lookups remembered, about 20 MB; most repeat within a line
+
+
 class NGramModel:
     """Log-probabilities (natural log) of n-grams with backoff, queried token by token."""
 
@@ -250,6 +253,8 @@ class NGramModel:
                 break
             penalty += self.backoffs.get(context, 0.0)
             context = context[1:]
+        if len(self._cache) >= CACHE_SIZE:  # kept for good, it grew 920 entries a line read:
+            self._cache.clear()  # a server's memory from 0.48 to 0.91 GB over 140 pages
         self._cache[key] = value = p + penalty
         return value
 
