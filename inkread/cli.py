@@ -129,7 +129,7 @@ def _decoder(
     it: auto and beam use it when --lm names none."""
     from inkread.alphabet import spelled
     from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
-    from inkread.lm import unknown_letters
+    from inkread.lm import scores_unknown, unknown_letters
     from inkread.lstm_lm import load_lm
 
     if name not in ("auto", "greedy", "beam"):
@@ -168,7 +168,7 @@ def _decoder(
         lacking = unknown_letters(model, letters)
         if letters and len(lacking) == len(letters):
             raise InkreadError("knows none of the model's letters: made for another script?", lm)
-        if lacking:
+        if lacking and not scores_unknown(model):
             _warn(
                 f"warning: {lm}: never saw the model's {spelled(lacking)} and has no <unk>: "
                 "it reads them as all but impossible"

@@ -200,18 +200,23 @@ def _discounts(level: dict[tuple, Counter]) -> tuple[float, float, float, float]
 
 def unknown_letters(lm: object, chars: Iterable[str]) -> str:
     """The letters of a model's alphabet that a language model (n-gram or LSTM) was never
-    shown, where it has no <unk> to score them by: each is read as all but impossible, so
-    an LM made for another alphabet deleted them ("SUNNINGDALE." read "NNA.")."""
+    shown. Without <unk> to score them by (scores_unknown), each is read as all but
+    impossible, so an LM made for another alphabet deleted them ("SUNNINGDALE." read
+    "NNA."); with it, an LM that knows none of them is still another script's."""
     vocab = getattr(lm, "vocab", None)
     if vocab is None:
-        # not the s of <s> and </s>: a model that never saw an s had it counted known
+        # not the s of <s> and </s>, nor <unk>'s letters: a model that never saw them had
+        # them counted known
         grams = lm.probs  # type: ignore[attr-defined]
-        tokens = [g[0] for g in grams if len(g) == 1 and g[0] not in (BOS, EOS)]
-        if UNK in tokens:
-            return ""
+        tokens = [g[0] for g in grams if len(g) == 1 and g[0] not in (BOS, EOS, UNK)]
         vocab = [c for t in tokens for c in t] if lm.words else tokens  # type: ignore[attr-defined]
     known = set(vocab)
     return "".join(c for c in chars if c.isalpha() and c not in known)
+
+
+def scores_unknown(lm: object) -> bool:
+    """Whether a language model has <unk>, a score for what it was never shown."""
+    return (UNK,) in getattr(lm, "probs", {})
 
 
 def _composed(token: str) -> str:

@@ -1673,6 +1673,10 @@ def test_a_language_model_of_another_alphabet_is_said(tmp_path, capsys):
     args = ("read", line, "--decoder", "beam", "--lm")
     assert run_cli(*args, arpa("he.arpa", "\u05d0 \u05d1 <sp>")) == 2
     assert "he.arpa: knows none of the model's letters" in capsys.readouterr().err
+    # with <unk>, as every LM lm build writes and KenLM's have: still another script's (a
+    # Greek LM read Hooker worse than none, 27.1 % CER against 21.9 %, without a word)
+    assert run_cli(*args, arpa("el.arpa", "\u03b1 \u03b2 <sp> <unk>")) == 2
+    assert "el.arpa: knows none of the model's letters" in capsys.readouterr().err
     assert run_cli(*args, arpa("few.arpa", "a e o r s d <sp>")) == 0
     err = capsys.readouterr().err
     assert "few.arpa: never saw the model's 'ABCDEFGHIJ" in err and "has no <unk>" in err
