@@ -230,12 +230,18 @@ class BeamSearch:
             self._vocab = set(vocab)
 
     def __call__(self, log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
-        best = self.nbest(log_probs, alphabet, self.keep)
+        best = self.nbest(log_probs, alphabet, self.width if self.keep > 1 else 1)
         if not best:
             return Decoded("", 0.0)
         decoded = with_positions(best[0][0], log_probs, alphabet)
-        if self.keep > 1:
-            decoded.alternatives = best
+        if self.keep > 1:  # readings that differ by a space at the edge, a second space or
+            # a mark written apart are given as one: 10 alternatives had been 6 readings
+            seen: set[str] = set()
+            for text, score in best:
+                shown = unicodedata.normalize("NFC", _single(text))
+                if shown not in seen and len(seen) < self.keep:
+                    seen.add(shown)
+                    decoded.alternatives.append((text, score))
         return decoded
 
     def nbest(self, log_probs: np.ndarray, alphabet: Alphabet, k: int) -> list[tuple[str, float]]:

@@ -72,6 +72,11 @@ def test_nbest_is_sorted_and_distinct():
     scores = [s for _, s in best.alternatives]
     assert len(set(texts)) == 3 and scores == sorted(scores, reverse=True)
     assert texts[0] == best.text == "ab"
+    # a space read or not at the line's edge is one reading, given once as read gives it
+    lp = frames([4, 1, 0, 2, 4], 5, p=0.5)
+    (best,) = decode_all(BeamSearch(8, keep=3), [lp], ALPHABET, workers=1)
+    texts = [t for t, _ in best.alternatives]
+    assert len(texts) == 3 == len(set(texts)) and " " not in (texts[0][0], texts[0][-1])
 
 
 def test_parallel_decoding_returns_every_line_in_order():
