@@ -359,7 +359,8 @@ class NGramModel:
         if model.words:  # no inkread header: made elsewhere (KenLM, PyLaia), told by its words
             tokens = [g[0] for g in model.probs if len(g) == 1 and g[0] not in (BOS, EOS, UNK)]
             model.words = sum(len(t) == 1 or t == SPACE for t in tokens) < 0.9 * len(tokens)
-        if not model.words and (SPACE,) not in model.probs:
+        # inkread's own writes the space as <sp>: a text of none had its | read as one
+        if not model.words and CHAR_MARK not in header and (SPACE,) not in model.probs:
             model._space_as(next((t for t in OTHER_SPACES if (t,) in model.probs), None))
         return model
 

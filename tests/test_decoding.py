@@ -191,6 +191,9 @@ def test_a_character_arpa_made_elsewhere_reads_as_one(tmp_path):
         (tmp_path / "s.arpa").write_text(elsewhere.replace("<sp>", space), encoding="utf-8")
         other = NGramModel.load(tmp_path / "s.arpa")
         assert not other.words and other.probs == lm.probs and other.backoffs == lm.backoffs
+    # inkread's own of a text with no space: its | is a |
+    own = NGramModel.from_arpa(build(["Rex|Regis", "foo|bar"], 3, words=False).to_arpa())
+    assert ("|",) in own.probs and (SPACE,) not in own.probs
     cut = elsewhere[: elsewhere.index("\\3-grams:") + 30]
     bad = elsewhere.replace("\n-", "\nx", 1)
     for broken, said in ((cut, "cut short"), (bad, "malformed")):
