@@ -117,7 +117,11 @@ def unwritable(alphabet: Alphabet, texts: Iterable[str], whose: str) -> list[str
     compared as they are (CONTRACT.md)."""
     texts = [t for t in texts if t]
     notes = []
-    unknown = set().union(*(alphabet.unknown(clean_text(t)) for t in texts))
+    unknown = {  # not ē where the model writes e and U+0304, which a reading composes
+        c
+        for c in set().union(*(alphabet.unknown(clean_text(t)) for t in texts))
+        if alphabet.unknown(unicodedata.normalize("NFD", c))
+    }
     if unknown:
         notes.append(
             f"warning: {whose} use characters the model cannot write: "

@@ -69,6 +69,10 @@ def test_no_break_spaces_are_said_to_be_learnt_as_spaces():
         "warning: 1 of the validation lines hold spaces that no reading holds (at a line's "
         "ends, doubled, tabs, no-break or invisible ones), each an error: e.g. 'Non\\xa0!'",
     ]
+    # a model that writes e and U+0304 apart writes ē: a reading composes them
+    marked = Alphabet(["e", "q", "\u0304", " "])
+    assert unwritable(marked, ["q\u0304 \u0113"], "the references") == []
+    assert "'\u00e9'" in unwritable(marked, ["\u00e9"], "the references")[0]
 
 
 def test_right_to_left_lines_are_learned_as_they_stand_on_the_page():
