@@ -1084,6 +1084,10 @@ def main(argv: list[str] | None = None) -> None:
     except (MemoryError, RuntimeError) as e:
         from inkread.torchfile import out_of_memory
 
+        if str(e).startswith("Symlink loop from "):  # Path.resolve() of a path given
+            where = str(e).removeprefix("Symlink loop from ").strip("'")
+            print(f"inkread: error: {where}: links lead back to each other", file=sys.stderr)
+            sys.exit(2)
         if not out_of_memory(e):
             raise
         print(

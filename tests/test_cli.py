@@ -1696,3 +1696,18 @@ def test_help_shows_flags_without_a_value_and_lists_take_several(capsys):
     assert shown and "<bool>" not in shown[0]
     for option in ("--fonts", "--text", "--lm-text"):
         assert _expand_variadic([option, "a", "b"]) == [option, "a", option, "b"]
+
+
+def test_links_that_lead_back_to_each_other_are_said_in_one_line(tmp_path, capsys):
+    """Python 3.11 says a loop of links with a RuntimeError, not an OSError: eval, train and
+    lm build of a list naming one, or eval of one, ended in a traceback."""
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    for name in ("hooker_00.png", "hooker_00.gt.txt"):
+        shutil.copy(FIXTURES / "lines" / name, tmp_path / name)
+    (tmp_path / "list.txt").write_text("a\nhooker_00.gt.txt\n")
+    assert run_cli("eval", "--data", tmp_path / "list.txt") == 0
+    assert "links lead back to each other" in capsys.readouterr().err  # skipped, said
+    assert run_cli("eval", "--data", tmp_path / "a") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "links lead back to each other" in err
