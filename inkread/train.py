@@ -52,6 +52,7 @@ from inkread.data import (
 )
 from inkread.data.augment import augment
 from inkread.data.batches import by_width, sized, to_batch
+from inkread.data.lines import printable
 from inkread.data.page import text_in_regions_only
 from inkread.data.sources import arguments
 from inkread.data.xml import parse
@@ -1527,7 +1528,9 @@ def list_skipped(path: Path, sets: dict[str, Skipped]) -> Path:
     writer = csv.writer(text, delimiter="\t", lineterminator="\n")
     writer.writerow(("set", "reason", "line", "lines"))
     writer.writerows(rows)
-    torchfile.write_whole(path, lambda f: f.write(text.getvalue().encode("utf-8")))
+    # a name not in UTF-8 (Latin-1 from an old disk) escaped: it ended the run unbegun
+    written = printable(text.getvalue()).encode("utf-8")
+    torchfile.write_whole(path, lambda f: f.write(written))
     return path
 
 

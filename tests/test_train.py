@@ -1049,3 +1049,15 @@ def test_settings_and_folders_that_would_train_nothing_or_mix_runs_are_refused(
     hyper = Hyper()
     assert learning_rate(hyper, 4, 0.0, 50) == pytest.approx(hyper.lr)
     assert learning_rate(hyper, 4, 0.0, 5000) == pytest.approx(hyper.lr * 5 / 200)
+
+
+def test_a_skipped_file_whose_name_is_not_utf8_is_listed(tmp_path):
+    """Old archives' disks hold Latin-1 names: skipped.tsv could not be written and the run
+    ended before its first step."""
+    from inkread.data.lines import Skipped
+    from inkread.train import list_skipped
+
+    skipped = Skipped()
+    skipped.add("missing transcription", tmp_path / os.fsdecode(b"Br\xe9sil.png"))
+    listed = list_skipped(tmp_path / "skipped.tsv", {"train": skipped}).read_bytes()
+    assert b"Br\\xe9sil.png" in listed and b"missing transcription" in listed
