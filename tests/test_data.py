@@ -1598,3 +1598,14 @@ def test_a_manifests_header_row_is_told_by_its_names(tmp_path):
         assert [x.text for x in lines] == ["proposed"] and not len(skipped)
     (tmp_path / "m.tsv").write_text("a.png\ttext\n", encoding="utf-8")  # an image's text
     assert [x.text for x in read_data([tmp_path / "m.tsv"])[0]] == ["text"]
+
+
+def test_a_tiff_cut_short_is_said_without_pillows_warning(tmp_path, recwarn):
+    """Pillow warned "Corrupt EXIF data" in two lines of its own source before inkread's
+    one line (eval of a manifest naming it, explain)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.full((40, 200), 200, np.uint8)).save(buf, format="TIFF")
+    (tmp_path / "cut.tif").write_bytes(buf.getvalue()[:10])
+    with pytest.raises(InkreadError, match="cannot read image"):
+        load_gray(tmp_path / "cut.tif")
+    assert not [w for w in recwarn if "EXIF" in str(w.message)]

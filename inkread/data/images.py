@@ -116,7 +116,8 @@ def _opened(path: Path) -> Image.Image:
             raise InkreadError("is not a regular file", path)
         raise MissingFile("image not found", path)
     try:
-        with hushed(Image.DecompressionBombWarning), _pillow_allows():
+        # the bomb's warning, and a TIFF cut short's "Corrupt EXIF data" before the error
+        with hushed(), _pillow_allows():
             image = Image.open(path)
     except Image.DecompressionBombError:
         raise TooLarge(_too_many_pixels(), path) from None
