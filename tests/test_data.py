@@ -1609,3 +1609,17 @@ def test_a_tiff_cut_short_is_said_without_pillows_warning(tmp_path, recwarn):
     with pytest.raises(InkreadError, match="cannot read image"):
         load_gray(tmp_path / "cut.tif")
     assert not [w for w in recwarn if "EXIF" in str(w.message)]
+
+
+def test_a_folder_that_cannot_be_reached_is_named(tmp_path, monkeypatch):
+    """eval --data of a folder closed to the user named ascii/lines.txt inside it, a file
+    that is not there (the look for an IAM tree met the closed folder first)."""
+    from inkread.data import sources
+
+    def closed(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "ascii" / "lines.txt"))
+
+    monkeypatch.setattr(sources, "_iam_kind", closed)
+    with pytest.raises(InkreadError, match="cannot be reached .Permission denied.") as e:
+        read_data([tmp_path])
+    assert "ascii" not in str(e.value) and tmp_path.name in str(e.value)

@@ -249,7 +249,10 @@ def _litter(name: str) -> bool:
 
 
 def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
-    which = _iam_kind(folder)
+    try:
+        which = _iam_kind(folder)
+    except OSError as e:  # the folder itself, not ascii/lines.txt inside it as was said
+        raise InkreadError(f"cannot be reached ({e.strerror or e})", folder) from None
     if which:
         return _iam(folder, which, skipped)
     lines: list[Line] = []
