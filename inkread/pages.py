@@ -1339,7 +1339,21 @@ def as_json(doc: Document, readings: list[Reading]) -> dict:
                 {"text": text, "score": round(score, 3)} for text, score in r.result.alternatives
             ]
     named = {"file": doc.path, "image": doc.image}
-    return {key: printable(str(shown_path(path))) for key, path in named.items()} | {"lines": lines}
+    out: dict = {key: printable(str(shown_path(path))) for key, path in named.items()}
+    page = _PAGES.get(doc.image)
+    if page is not None:  # "file" names the page's image, which lies nowhere unless kept
+        out |= {"source": printable(str(page.source)), "page": page.index + 1}
+    # the frame the points are in: the XML's page where it gives one (a page scanned again at
+    # another size), else the image's; a client had no way to draw them on the image
+    size = next((r.line.page_size for r in readings if r.line.page_size), None)
+    if size is None:
+        try:
+            size = page_size(doc.image)
+        except InkreadError:
+            size = None
+    if size is not None:
+        out |= {"width": size[0], "height": size[1]}
+    return out | {"lines": lines}
 
 
 def _points(polygon: np.ndarray | None, page: tuple[int, int] | None) -> list | None:

@@ -792,7 +792,7 @@ def test_read_page_image_without_xml(capsys, tmp_path):
     model = "default"
     assert run_cli("read", PAGE.with_suffix(".jpg"), "--model", model, "--format", "json") == 0
     doc = json.loads(capsys.readouterr().out)
-    assert len(doc["lines"]) == 11
+    assert len(doc["lines"]) == 11 and (doc["width"], doc["height"]) == (682, 1073)
     assert (
         run_cli(
             "read",
@@ -972,9 +972,11 @@ def test_multipage_tiff_and_pdf_are_read_page_by_page(overfit, tmp_path, capsys)
     ]
     assert run_cli("read", tmp_path / "x" / "two-tif_p002.page.xml", *model) == 0
     assert run_cli("read", tmp_path / "two.pdf", *model, "--format", "json") == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[-1])["image"] == str(
-        tmp_path / "two-pdf_p002.png"
-    )
+    second = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert second["image"] == str(tmp_path / "two-pdf_p002.png")
+    # that image lies nowhere: the page is named by its PDF and number, and its size given
+    assert second["source"] == str(tmp_path / "two.pdf") and second["page"] == 2
+    assert second["width"] > 3 * second["height"] > 0
 
 
 def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, capsys):
