@@ -73,6 +73,7 @@ from inkread.data.xml import (
 )
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MissingFile, TooLarge
+from inkread.outputs import by_hand
 from inkread.recognize import Reading, Recognizer
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
@@ -144,6 +145,7 @@ def open_inputs(
     paths: list[Path] = []
     unpaired: dict[Path, list[Path]] = {}  # a folder of XML: its images, some perhaps without
     parsed: dict[Path, etree._ElementTree] = {}  # what telling XML apart read, kept to reuse
+    known: set[Path] = set()  # images named by an XML not read, their pages still read
     # a .txt list (test.txt) stands for the files it names
     named = [
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
@@ -162,14 +164,15 @@ def open_inputs(
                 # what it wrote there before is no input: read through it, its XML took
                 # the place of the images (read . --out out/ a second time read nothing)
                 within = out.resolve()
-                listing = [
+                earlier = [
                     p
                     for p in listing
-                    if not (
-                        p.resolve().is_relative_to(within)
-                        and (ours(p) or own_copy(p, beside=False))
-                    )
+                    if p.resolve().is_relative_to(within) and (ours(p) or own_copy(p, beside=False))
                 ]
+                listing = [p for p in listing if p not in earlier]
+                # a page whose output a person has redrawn since is left as it is (cli.read),
+                # not said to be an image that no XML names
+                known |= {_page_image_of(p, parse(p)) for p in earlier if by_hand(p)}
             xml = [p for p in listing if _is_line_data(p, parsed)]
             xml = _not_own(path, xml, parsed, warn)
             media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
@@ -226,7 +229,7 @@ def open_inputs(
     for path in paths:
         xml = next(paired) if lines_xml and path.suffix.lower() != ".xml" else None
         documents += _opened(left_out, document, path, xml) if several else document(path, xml)
-    documents += _without_xml(unpaired, documents, segment, rendered, warn, left_out)
+    documents += _without_xml(unpaired, documents, segment, rendered, warn, left_out, known)
     return _once(documents, warn)
 
 
@@ -326,11 +329,12 @@ def _without_xml(
     rendered: Path | None,
     warn: Callable[[str], None],
     left_out: Callable[[InkreadError], None] | None,
+    known: set[Path],
 ) -> list[Document]:
     """The images of folders of XML that no XML names (pages not transcribed or segmented
-    yet), read as images given alone are. An XML names its image in one format where the
-    folder may keep it in another (a TIFF master beside its JPEG), so a name it claims
-    claims every format."""
+    yet), read as images given alone are; those `known` (resolved) without a word. An XML
+    names its image in one format where the folder may keep it in another (a TIFF master
+    beside its JPEG), so a name it claims claims every format."""
     claimed = {(d.image.resolve().parent, d.image.stem.lower()) for d in documents}
     # the pages of a PDF or TIFF that have XML beside it (NAME_p001.png, as read and segment
     # write them): read through it, as an image is (segmented again, each page came twice)
@@ -367,11 +371,12 @@ def _without_xml(
             docs = _opened(left_out, open_inputs, [str(p)], segment=segment, rendered=rendered)
             opened[p] = [d for d in docs if unread(d)]
         found = [p for p in found if opened[p] or p.suffix.lower() not in PAGED]
-        if found:
+        unnamed = [p for p in found if p.resolve() not in known]
+        if unnamed:
             some = (
                 "1 image that no XML names is"
-                if len(found) == 1
-                else f"{len(found)} images that no XML names are"
+                if len(unnamed) == 1
+                else f"{len(unnamed)} images that no XML names are"
             )
             warn(f"warning: {folder}: {some} taken as an image alone")
         alone += [d for p in found for d in opened[p]]

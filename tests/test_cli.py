@@ -1509,6 +1509,12 @@ def test_reading_a_folder_again_reads_its_pages_and_keeps_their_corrections(
     assert run_cli(*read, "page", "--out", folder) == 0
     assert "2 pages corrected or checked by hand" in capsys.readouterr().err
     assert (folder / "b.page.xml").read_text(encoding="utf-8") == checked
+    # beside a page with its own XML, their images are not said to be named by none
+    for suffix in (".xml", ".jpg"):
+        shutil.copy(PAGE.with_suffix(suffix), folder)
+    assert run_cli(*read, "page", "--out", folder) == 0
+    said = capsys.readouterr().err
+    assert "2 pages corrected or checked by hand" in said and "no XML names" not in said
 
 
 def test_consoles_and_streams_that_take_no_utf8_or_nothing_at_all(tmp_path):
