@@ -3,10 +3,12 @@
 A collection such as an HTR-United data set holds many writers; splitting its pages at random
 puts one hand on both sides, and the test CER then flatters. Here every page whose name shares
 the part before the last '-' (TestamentsDePoilus_will_AD78_0005-0.xml and -1.xml: one will, one
-hand) goes to the same split; with `--by folder`, every page of a folder does (HTR-United's
+hand) goes to the same split, or before the last `--sep` (`--sep _`: JDH_2_16_144_001.xml and
+_002.xml, one letter); with `--by folder`, every page of a folder does (HTR-United's
 "1-per-folder" collections). Pages whose image is missing are left out and counted.
 
     python bench/split_by_document.py /work/data/poilus --val 0.1 --test 0.2
+    python bench/split_by_document.py /work/data/hooker --sep _
     python bench/split_by_document.py /work/data/CREMMA-MSS-18 --by folder
 """
 
@@ -29,6 +31,7 @@ def main() -> None:
     p.add_argument("--test", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--by", choices=["name", "folder"], default="name")
+    p.add_argument("--sep", default="-", help="a page's name is DOCUMENT, this, its number")
     a = p.parse_args()
     docs: dict[str, list[Path]] = defaultdict(list)
     missing = 0
@@ -36,8 +39,13 @@ def main() -> None:
         if not any(xml.with_suffix(s).exists() for s in IMAGE_SUFFIXES):
             missing += 1
             continue
-        doc = xml.parent.as_posix() if a.by == "folder" else xml.stem.rsplit("-", 1)[0]
+        doc = xml.parent.as_posix() if a.by == "folder" else xml.stem.rsplit(a.sep, 1)[0]
         docs[doc].append(xml)
+    if len(docs) > 1 and all(len(pages) == 1 for pages in docs.values()):
+        print(  # one hand's pages would fall on both sides of the split
+            f"warning: every document is one page: are pages named DOCUMENT{a.sep}NUMBER? "
+            "give --sep, or --by folder"
+        )
     names = sorted(docs)
     random.Random(a.seed).shuffle(names)
     n_test, n_val = round(len(names) * a.test), round(len(names) * a.val)
