@@ -128,7 +128,8 @@ def create_app(
                 return JSONResponse({"error": said}, status_code=507)
             # the files were the client's uploads: named as uploaded, not where they lay here
             text = _unplaced(body.decode("utf-8"), tmp)
-            notes = [_unplaced(note, tmp) for note in notes]
+            # said of an upload, not of read's option the client never gave
+            notes = [_unplaced(note, tmp).replace(": --lines ", ": 'lines' ") for note in notes]
         if format == "json":
             text = json.dumps({**json.loads(text), "warnings": notes}, ensure_ascii=False)
         headers = {"X-Inkread-Warnings": _ascii(" | ".join(notes))} if notes else None
