@@ -1026,7 +1026,7 @@ def test_settings_and_folders_that_would_train_nothing_or_mix_runs_are_refused(
     last.pt was "resumed" as 40 epochs anew; a folder holding only a run's metrics.jsonl had
     a new run's epochs added to the old one's."""
     from inkread.errors import InkreadError
-    from inkread.train import Hyper, learning_rate
+    from inkread.train import Hyper
 
     with pytest.raises(InkreadError, match="grad_clip must be a number above 0"):
         Hyper.from_dict({"grad_clip": 0})
@@ -1045,10 +1045,6 @@ def test_settings_and_folders_that_would_train_nothing_or_mix_runs_are_refused(
     assert run_cli("train", "--train", data, "--out", old, "--epochs", 1) == 2
     assert "metrics.jsonl" in capsys.readouterr().err
     assert (old / "metrics.jsonl").read_text() == '{"epoch": 1}\n'
-    # warm-up: 200 steps, or a tenth of a shorter run
-    hyper = Hyper()
-    assert learning_rate(hyper, 4, 0.0, 50) == pytest.approx(hyper.lr)
-    assert learning_rate(hyper, 4, 0.0, 5000) == pytest.approx(hyper.lr * 5 / 200)
 
 
 def test_a_skipped_file_whose_name_is_not_utf8_is_listed(tmp_path):
