@@ -238,8 +238,11 @@ def _unplaced(text: str, tmp: str) -> str:
 
 
 def _ascii(text: str) -> str:
-    """HTTP headers hold Latin-1 only; file names need not."""
-    return text.encode("ascii", "backslashreplace").decode("ascii")
+    """HTTP headers hold Latin-1 only, and no control character: a line id holding a line
+    break ended the answer unsent (h11 refused the header), and strict clients refuse one
+    that holds U+0001 (an upload's name)."""
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:

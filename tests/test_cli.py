@@ -1014,6 +1014,17 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     said = " ".join(other.json()["warnings"])
     assert "not the shape of this image" in said and "'lines' p.xml" in said  # no --lines
     assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
+    # a line id holding a line break, named in a warning: the header that says it holds
+    # none (h11 refused it, and the answer went unsent)
+    evil = re.sub(
+        rb'<TextLine id="r1l1"([^>]*)>\s*<Coords[^>]*/>\s*<Baseline[^>]*/>',
+        rb'<TextLine id="r1&#13;&#10;X-Evil: yes"\1>',
+        PAGE.read_bytes(),
+    )
+    page_image = ("JDH_2_16_45_003.jpg", PAGE.with_suffix(".jpg").read_bytes())
+    split = client.post("/read", files={"image": page_image, "lines": ("p.xml", evil)})
+    said = split.headers["X-Inkread-Warnings"]
+    assert "X-Evil" in said and not re.search("[\x00-\x1f]", said) and "x-evil" not in split.headers
     # inkread's own fault (a bug): answered as JSON too, not a bare text 500
     monkeypatch.setattr("inkread.serve.transcribe", lambda *a: 1 / 0)
     client = TestClient(client.app, raise_server_exceptions=False)
