@@ -129,7 +129,7 @@ def _decoder(
     it: auto and beam use it when --lm names none."""
     from inkread.alphabet import spelled
     from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
-    from inkread.lm import scores_unknown, unknown_letters
+    from inkread.lm import knows_letters, scores_unknown, unknown_letters
     from inkread.lstm_lm import load_lm
 
     if name not in ("auto", "greedy", "beam"):
@@ -166,7 +166,9 @@ def _decoder(
         w, b = LM_DEFAULTS["words" if model.words else "chars"]
         letters = [c for c in own.alphabet.chars if c.isalpha()] if own is not None else []
         lacking = unknown_letters(model, letters)
-        if letters and len(lacking) == len(letters):
+        # none of the model's letters, but letters of its own: another script's. Of no
+        # letters at all (a register's dates and sums), for a column of numbers
+        if letters and len(lacking) == len(letters) and knows_letters(model):
             raise InkreadError("knows none of the model's letters: made for another script?", lm)
         if lacking and not scores_unknown(model):
             _warn(

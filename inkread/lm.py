@@ -203,15 +203,24 @@ def unknown_letters(lm: object, chars: Iterable[str]) -> str:
     shown. Without <unk> to score them by (scores_unknown), each is read as all but
     impossible, so an LM made for another alphabet deleted them ("SUNNINGDALE." read
     "NNA."); with it, an LM that knows none of them is still another script's."""
+    known = _seen(lm)
+    return "".join(c for c in chars if c.isalpha() and c not in known)
+
+
+def knows_letters(lm: object) -> bool:
+    """Whether a language model was shown any letter at all (not one of numbers alone)."""
+    return any(c.isalpha() for c in _seen(lm))
+
+
+def _seen(lm: object) -> set[str]:
+    """The characters a language model was shown: not the s of <s> and </s>, nor <unk>'s
+    letters (a model that never saw them had them counted known)."""
     vocab = getattr(lm, "vocab", None)
     if vocab is None:
-        # not the s of <s> and </s>, nor <unk>'s letters: a model that never saw them had
-        # them counted known
         grams = lm.probs  # type: ignore[attr-defined]
         tokens = [g[0] for g in grams if len(g) == 1 and g[0] not in (BOS, EOS, UNK)]
         vocab = [c for t in tokens for c in t] if lm.words else tokens  # type: ignore[attr-defined]
-    known = set(vocab)
-    return "".join(c for c in chars if c.isalpha() and c not in known)
+    return set(vocab)
 
 
 def scores_unknown(lm: object) -> bool:

@@ -1695,6 +1695,8 @@ def test_a_language_model_of_another_alphabet_is_said(tmp_path, capsys):
     # Greek LM read Hooker worse than none, 27.1 % CER against 21.9 %, without a word)
     assert run_cli(*args, arpa("el.arpa", "\u03b1 \u03b2 <sp> <unk>")) == 2
     assert "el.arpa: knows none of the model's letters" in capsys.readouterr().err
+    # one of no letters at all, for a register's column of dates and sums: read with
+    assert run_cli(*args, arpa("sums.arpa", "1 2 / . <sp> <unk>")) == 0
     assert run_cli(*args, arpa("few.arpa", "a e o r s d <sp>")) == 0
     err = capsys.readouterr().err
     assert "few.arpa: never saw the model's 'ABCDEFGHIJ" in err and "has no <unk>" in err
