@@ -3,9 +3,10 @@
 A collection such as an HTR-United data set holds many writers; splitting its pages at random
 puts one hand on both sides, and the test CER then flatters. Here every page whose name shares
 the part before the last '-' (TestamentsDePoilus_will_AD78_0005-0.xml and -1.xml: one will, one
-hand) goes to the same split, or before the last `--sep` (`--sep _`: JDH_2_16_144_001.xml and
-_002.xml, one letter); with `--by folder`, every page of a folder does (HTR-United's
-"1-per-folder" collections). Pages whose image is missing are left out and counted.
+hand) goes to the same split, or before the last `--sep` and a number (`--sep _`:
+JDH_2_16_144_001.xml, _002.xml and _002__1.xml, one letter); with `--by folder`, every page
+of a folder does (HTR-United's "1-per-folder" collections). Pages whose image is missing
+are left out and counted.
 
     python bench/split_by_document.py /work/data/poilus --val 0.1 --test 0.2
     python bench/split_by_document.py /work/data/hooker --sep _
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -39,7 +41,10 @@ def main() -> None:
         if not any(xml.with_suffix(s).exists() for s in IMAGE_SUFFIXES):
             missing += 1
             continue
-        doc = xml.parent.as_posix() if a.by == "folder" else xml.stem.rsplit(a.sep, 1)[0]
+        # the page's number, and Transkribus's __1 of a page exported twice, stripped
+        sep = re.escape(a.sep)
+        number = re.compile(rf"{sep}\d+(?:{sep}{sep}\d+)?$")
+        doc = xml.parent.as_posix() if a.by == "folder" else number.sub("", xml.stem)
         docs[doc].append(xml)
     if len(docs) > 1 and all(len(pages) == 1 for pages in docs.values()):
         print(  # one hand's pages would fall on both sides of the split
