@@ -1613,13 +1613,30 @@ def test_a_tiff_cut_short_is_said_without_pillows_warning(tmp_path, recwarn):
 
 def test_a_folder_that_cannot_be_reached_is_named(tmp_path, monkeypatch):
     """eval --data of a folder closed to the user named ascii/lines.txt inside it, a file
-    that is not there (the look for an IAM tree met the closed folder first)."""
+    that is not there (the look for an IAM tree met the closed folder first); a closed
+    ascii/ inside a folder open to the user is skipped and counted, as another closed
+    subfolder is."""
     from inkread.data import sources
 
-    def closed(folder):
-        raise PermissionError(13, "Permission denied", str(folder / "ascii" / "lines.txt"))
+    for name in ("hooker_00.png", "hooker_00.gt.txt"):
+        shutil.copy(FIXTURES / "lines" / name, tmp_path / name)
+    (tmp_path / "ascii").mkdir()
+    real_scandir, real_is_file = os.scandir, Path.is_file
 
-    monkeypatch.setattr(sources, "_iam_kind", closed)
+    def closed(path):
+        if Path(path).name == "ascii":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def inside_closed(path):
+        if path.parent.name == "ascii":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_is_file(path)
+
+    monkeypatch.setattr(sources.os, "scandir", closed)
+    monkeypatch.setattr(Path, "is_file", inside_closed)
+    lines, skipped = read_data([tmp_path])
+    assert len(lines) == 1 and "not reached" in skipped.summary()
     with pytest.raises(InkreadError, match="cannot be reached .Permission denied.") as e:
-        read_data([tmp_path])
-    assert "ascii" not in str(e.value) and tmp_path.name in str(e.value)
+        read_data([tmp_path / "ascii"])
+    assert "lines.txt" not in str(e.value)

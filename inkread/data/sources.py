@@ -176,8 +176,11 @@ def is_line_data(root) -> bool:
 def _iam_kind(folder: Path) -> str | None:
     """Whether folder is an IAM tree, and of which index: lines rather than words."""
     for which in ("lines", "words"):
-        if (folder / "ascii" / f"{which}.txt").is_file() and (folder / which).is_dir():
-            return which
+        try:
+            if (folder / "ascii" / f"{which}.txt").is_file() and (folder / which).is_dir():
+                return which
+        except OSError:  # a closed ascii/: skipped and counted as the folder is read
+            return None
     return None
 
 
@@ -249,10 +252,11 @@ def _litter(name: str) -> bool:
 
 
 def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
-    try:
-        which = _iam_kind(folder)
-    except OSError as e:  # the folder itself, not ascii/lines.txt inside it as was said
+    try:  # the folder itself, not ascii/lines.txt inside it as was said
+        os.scandir(folder).close()
+    except OSError as e:
         raise InkreadError(f"cannot be reached ({e.strerror or e})", folder) from None
+    which = _iam_kind(folder)
     if which:
         return _iam(folder, which, skipped)
     lines: list[Line] = []
