@@ -651,8 +651,11 @@ def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:
 
 
 def looks_like_page(path: Path) -> bool:
+    return page_shaped(*page_size(path))
+
+
+def page_shaped(width: int, height: int) -> bool:
     """Line images are wide strips; pages are about as tall as they are wide."""
-    width, height = page_size(path)
     return height >= 300 and width < 3 * height
 
 
@@ -835,8 +838,9 @@ def read_image(
     recognizer: Recognizer,
     decoder: Decoder | None = None,
 ) -> list[Reading]:
-    """A page image read from Python as `inkread read page.jpg` reads it: its lines found,
-    read with the model's own language model (decoder=None), in reading order. Each
+    """A page image read from Python as `inkread read page.jpg` reads it: its lines found
+    (a strip of writing, not page_shaped, read as one line), read with the model's own
+    language model (decoder=None), in reading order. Each
     Reading holds the line (its polygon and baseline on the page) and the text; transcript()
     gives its words with their polygons. A page already in memory (a PIL image or an
     array, as Recognizer.recognize takes lines; a web service's upload) reads as its file
@@ -866,6 +870,12 @@ def read_image(
     else:
         raise InkreadError(
             f"a page is a path, a PIL image or a numpy array, not {type(image).__name__}"
+        )
+    if not page_shaped(page.shape[1], page.shape[0]):  # read as one, as `inkread read` does
+        # (its lines looked for, a line image read as nothing, or as a word of it)
+        line = Line(id=path.stem, image=path, source=path)
+        return list(
+            recognizer.recognize_lines([line], Skipped(), decoder=decoder, loaded=(path, page))
         )
     return read_page(path, page, recognizer, decoder=decoder)
 

@@ -762,6 +762,10 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     by_lines = [r.result.text for r in read_image(PAGE.with_suffix(".xml"), model)]
     assert "".join(t + "\n" for t in by_lines) == capsys.readouterr().out
     assert by_lines[0] == printed
+    # a line image, as a file or in memory, reads as `inkread read` reads it: as one line
+    # (its lines had been looked for: nothing found, or a word)
+    assert [r.result.text for r in read_image(line, model)] == [printed]
+    assert [r.result.text for r in read_image(Image.open(line), model)] == [printed]
     with pytest.raises(InkreadError, match="not bytes"):
         model.recognize([line.read_bytes()])  # a file's bytes: said, not "shape ()"
     one_bright = gray / 255.0
