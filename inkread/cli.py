@@ -546,7 +546,7 @@ def train(
     ] = None,
     char_lm: Annotated[
         bool | None,
-        typer.Option(
+        flag(
             help="store the training text's character language model with the model, if it "
             "lowers the validation CER (reading then uses it by default; default on, and a "
             "resumed run as it began)"
@@ -561,7 +561,7 @@ def train(
     ] = None,
     lstm_lm: Annotated[
         bool | None,
-        typer.Option(
+        flag(
             help="also train a character LSTM of that text, where it has 100,000 characters "
             "or more (up to 5 minutes, and a tenth of --max-minutes), and store it with the "
             "n-gram if it reads validation better: fewer errors, a third of the reading speed "

@@ -1711,9 +1711,12 @@ def test_help_shows_flags_without_a_value_and_lists_take_several(capsys):
     `--lm-text t1.txt t2.txt` failed on "unexpected extra argument" where --train took two."""
     from inkread.cli import _expand_variadic
 
-    assert run_cli("eval", "--help") == 0
-    shown = [line for line in capsys.readouterr().out.splitlines() if "--json" in line]
-    assert shown and "<bool>" not in shown[0]
+    for command, flags in (("eval", ("--json", "--find-lines")), ("train", ("--char-lm",))):
+        assert run_cli(command, "--help") == 0
+        shown = capsys.readouterr().out.splitlines()
+        for name in flags:
+            line = next(x for x in shown if name in x)
+            assert "<bool>" not in line, line
     for option in ("--fonts", "--text", "--lm-text"):
         assert _expand_variadic([option, "a", "b"]) == [option, "a", option, "b"]
 
