@@ -13,6 +13,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from inkread.alphabet import (
     reading_order,
     right_to_left,
 )
+from inkread.errors import InkreadError
 
 
 @dataclass
@@ -219,6 +221,11 @@ class BeamSearch:
         prune: float = 1e-2,
         keep: int = 1,
     ) -> None:
+        for name, value in (("width", width), ("keep", keep)):  # a beam of 0 read nothing
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+                raise InkreadError(f"BeamSearch's {name} must be a whole number 1 or more")
+        if not (isinstance(weight, Real) and 0 <= weight < math.inf):  # below: against the LM
+            raise InkreadError(f"BeamSearch's weight must be a number 0 or more, not {weight!r}")
         self.width, self.lm, self.weight, self.bonus = width, lm, weight, bonus
         self.keep = keep  # hypotheses kept as alternatives (n-best)
         self.lexicon = lexicon and lm is not None and lm.words

@@ -220,6 +220,8 @@ class Recognizer:
         as nothing here; pages.read_image finds its lines first."""
         if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike, bytes, bytearray)):
             raise InkreadError("recognize takes a list of line images, not one image")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
         decoder = self.default_decoder() if decoder is None else decoder
         lines = [sized(as_gray(im), self.config, reading=True) for im in images]
         return self.recognize_sized(lines, batch_size, decoder)

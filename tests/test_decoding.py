@@ -428,3 +428,15 @@ def test_a_language_models_lookups_are_not_kept_for_good(monkeypatch):
     for i in range(1000):
         model.logp((chr(0x400 + i), "a"), "b")
     assert len(model._cache) <= 100 and model.logp(("a",), "b") == first
+
+
+def test_a_beam_or_batch_that_reads_nothing_is_refused():
+    """BeamSearch(0) read every line as nothing, without a word; a negative weight turned
+    the LM against what it knows; batch_size=0 ended in range()'s ValueError."""
+    from inkread.recognize import Recognizer
+
+    for settings in ({"width": 0}, {"keep": 0}, {"weight": -1.0}, {"width": 2.5}):
+        with pytest.raises(InkreadError, match="BeamSearch's"):
+            BeamSearch(**settings)
+    with pytest.raises(InkreadError, match="batch_size must be a whole number 1 or more"):
+        Recognizer.load("default", "cpu").recognize([np.zeros((32, 64), np.uint8)], batch_size=0)
