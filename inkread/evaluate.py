@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -45,7 +46,7 @@ def _say(message: str) -> None:
 
 @dataclass
 class Evaluation:
-    summary: dict
+    summary: dict[str, Any]
     rows: list[tuple[Line, str, str]]  # line, reference, prediction
 
 
@@ -57,7 +58,7 @@ def evaluate(
     predictions: Path | None = None,
     report: Path | None = None,
     warn: Callable[[str], None] = _say,
-    about: dict | None = None,
+    about: dict[str, Any] | None = None,
 ) -> Evaluation:
     """`inkread eval` from Python: CER and WER over every character and word of data
     (paths, folders, lists, as train takes them), the summary its --json; predictions and

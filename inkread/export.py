@@ -53,7 +53,7 @@ USAGE = (
 )
 
 
-def export_onnx(model_spec: str | os.PathLike, out: str | os.PathLike) -> Path:
+def export_onnx(model_spec: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
     try:  # torch.onnx writes the file through it; without it a plain install got a traceback
         import onnx
     except ModuleNotFoundError:
@@ -136,7 +136,7 @@ class OnnxRecognizer(Recognizer):
         return self._config
 
     @classmethod
-    def load(cls, spec: str | os.PathLike, device: str = "cpu") -> OnnxRecognizer:
+    def load(cls, spec: str | os.PathLike[str], device: str = "cpu") -> OnnxRecognizer:
         try:
             import onnxruntime
         except ModuleNotFoundError:

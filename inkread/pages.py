@@ -834,7 +834,7 @@ def _check_read(doc: Document, skipped: Skipped) -> None:
 
 
 def read_image(
-    image: str | os.PathLike | Image.Image | np.ndarray,
+    image: str | os.PathLike[str] | Image.Image | np.ndarray,
     recognizer: Recognizer,
     decoder: Decoder | None = None,
 ) -> list[Reading]:

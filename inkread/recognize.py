@@ -137,7 +137,7 @@ class Recognizer:
 
     @classmethod
     def load(
-        cls, spec: str | os.PathLike = "default", device: str = "auto", precision: str = "auto"
+        cls, spec: str | os.PathLike[str] = "default", device: str = "auto", precision: str = "auto"
     ) -> Recognizer:
         """A checkpoint, a bundled model name, or an exported .onnx file (always fp32)."""
         if not isinstance(spec, (str, os.PathLike)):
@@ -210,7 +210,7 @@ class Recognizer:
 
     def recognize(
         self,
-        images: Sequence[np.ndarray | Image.Image | str | os.PathLike],
+        images: Sequence[np.ndarray | Image.Image | str | os.PathLike[str]],
         batch_size: int = 16,
         decoder: Decoder | None = None,
     ) -> list[Decoded]:

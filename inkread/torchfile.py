@@ -25,11 +25,11 @@ import torch  # turned into numpy's AttributeError (1 read in 3 stopped in its f
 from inkread.errors import InkreadError, WriteFailed, hushed
 
 
-def save(obj: object, path: str | os.PathLike) -> None:
+def save(obj: object, path: str | os.PathLike[str]) -> None:
     write_whole(path, lambda f: torch.save(obj, f))
 
 
-def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+def write_whole(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> None:
     """The file as `write` writes it, or as it was: never half of it (also the metrics that a
     resumed run rewrites)."""
 
@@ -40,7 +40,7 @@ def write_whole(path: str | os.PathLike, write: Callable[[BinaryIO], object]) ->
     write_whole_at(path, written)
 
 
-def write_whole_at(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
+def write_whole_at(path: str | os.PathLike[str], write: Callable[[Path], object]) -> None:
     """write_whole for a writer that takes a path (a report, a table of predictions): it
     writes a file beside the target, which then takes the target's place whole."""
     path = Path(path)
@@ -139,7 +139,7 @@ def _failed(e: OSError, path: Path) -> WriteFailed:
     return WriteFailed(f"cannot write ({e.strerror or e}){kept}", path)
 
 
-def load(path: str | os.PathLike, what: str) -> object:
+def load(path: str | os.PathLike[str], what: str) -> object:
     """The file's contents; `what` names the kind of file in the error a user sees."""
     try:
         with hushed():  # a stranger's pickle: said below, in one line

@@ -319,7 +319,7 @@ def _bytes(image: object) -> bool:
     return isinstance(image, (bytes, bytearray, memoryview)) or hasattr(image, "read")
 
 
-PageLike = np.ndarray | Image.Image | str | os.PathLike  # what as_gray takes
+PageLike = np.ndarray | Image.Image | str | os.PathLike[str]  # what as_gray takes
 
 
 def as_gray(image: PageLike) -> np.ndarray:

@@ -36,10 +36,10 @@ IMAGE_VARIANTS = (
 )
 
 
-DataArgs = Iterable[str | Path] | str | os.PathLike  # DATA arguments, or one alone
+DataArgs = Iterable[str | Path] | str | os.PathLike[str]  # DATA arguments, or one alone
 
 
-def arguments(paths: DataArgs) -> list[str | os.PathLike]:
+def arguments(paths: DataArgs) -> list[str | os.PathLike[str]]:
     """DATA arguments as a list: one path alone is one argument, not its letters."""
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
 

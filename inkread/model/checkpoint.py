@@ -26,7 +26,7 @@ from inkread.models import BUNDLED, bundled_path
 FORMAT = "inkread-checkpoint/1"
 
 
-def resolve(spec: str | os.PathLike) -> Path:
+def resolve(spec: str | os.PathLike[str]) -> Path:
     """A checkpoint path or the name of a model shipped with the package (in any case,
     where no file has that name: --model Default)."""
     name = str(spec) if str(spec) in BUNDLED or Path(spec).exists() else str(spec).lower()
@@ -45,7 +45,7 @@ def resolve(spec: str | os.PathLike) -> Path:
 
 
 def save(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     model: CRNN,
     alphabet: Alphabet,
     meta: dict | None = None,
@@ -74,7 +74,7 @@ def save(
     torchfile.save(blob, path)
 
 
-def read(path: str | os.PathLike) -> dict:
+def read(path: str | os.PathLike[str]) -> dict:
     path = resolve(path)
     if path.suffix.lower() == ".onnx":  # torch's unpickling error would not say what to do
         raise InkreadError(
@@ -102,7 +102,7 @@ def read(path: str | os.PathLike) -> dict:
     return blob
 
 
-def stored_config(blob: dict, path: str | os.PathLike) -> ModelConfig:
+def stored_config(blob: dict, path: str | os.PathLike[str]) -> ModelConfig:
     """The checkpoint's network settings, or one line naming the file (saved by a newer
     inkread, a setting of the wrong kind)."""
     try:
@@ -111,7 +111,7 @@ def stored_config(blob: dict, path: str | os.PathLike) -> ModelConfig:
         raise in_file(e, path) from None
 
 
-def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = None) -> CRNN:
+def network(blob: dict, path: str | os.PathLike[str], config: ModelConfig | None = None) -> CRNN:
     """The checkpoint's network with its weights, or one line saying that they do not fit.
     `config` replaces the stored one where only how lines are sized differs (stretch)."""
     try:
@@ -133,7 +133,7 @@ def network(blob: dict, path: str | os.PathLike, config: ModelConfig | None = No
 
 
 def attach_lm(
-    path: str | os.PathLike, lm: NGramModel | LSTMModel, meta: dict | None = None
+    path: str | os.PathLike[str], lm: NGramModel | LSTMModel, meta: dict | None = None
 ) -> None:
     """Add a language model (and notes on it) to a saved checkpoint, atomically. An LSTM is
     stored beside the n-gram it is mixed with, which stays readable on its own."""
@@ -148,7 +148,9 @@ def attach_lm(
     torchfile.save(blob, path)
 
 
-def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | LSTMModel | None:
+def own_lm(
+    blob: dict, where: str | os.PathLike[str] = "checkpoint"
+) -> NGramModel | LSTMModel | None:
     """The language model stored with the weights, if any: the n-gram, or the LSTM mixed
     with it where training stored one (train --lstm-lm)."""
     if "lm" not in blob:
@@ -160,7 +162,7 @@ def own_lm(blob: dict, where: str | os.PathLike = "checkpoint") -> NGramModel | 
 
 
 def load(
-    path: str | os.PathLike, device: str | torch.device = "cpu"
+    path: str | os.PathLike[str], device: str | torch.device = "cpu"
 ) -> tuple[CRNN, Alphabet, dict]:
     """The model in eval mode, its alphabet, and the whole checkpoint dict (meta, train_state)."""
     blob = read(path)
