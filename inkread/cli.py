@@ -680,9 +680,10 @@ def evaluate(
             f"characters, {s['skipped']} skipped; {s['decoder']}, "
             f"{s['lines_per_second']:.1f} lines/s)"
         )
-    if not as_json and s["confusions"]:
+    if not as_json and s["confusions"]:  # each character isolated (U+2068, U+2069): a
+        # Hebrew or Arabic one turned the arrow and the list round on a bidi terminal
         common = ", ".join(
-            f"{visible(c['reference'])}→{visible(c['read'])} {c['count']}"
+            f"\u2068{visible(c['reference'])}\u2069→\u2068{visible(c['read'])}\u2069 {c['count']}"
             for c in s["confusions"][:8]
         )
         print(f"commonest errors (reference→read): {common}")

@@ -86,9 +86,10 @@ def _reasons(summary: dict) -> str:
 
 
 def _confused(summary: dict) -> str:
-    """The commonest confusions, as the JSON lists them."""
+    """The commonest confusions, as the JSON lists them; each character isolated, or a
+    Hebrew or Arabic one turned the arrow and the list round in a left-to-right line."""
     pairs = [
-        f"{_drawn(c['reference'])} → {_drawn(c['read'])} ({c['count']})"
+        f"<bdi>{_drawn(c['reference'])}</bdi> → <bdi>{_drawn(c['read'])}</bdi> ({c['count']})"
         for c in (summary.get("confusions") or [])[:10]
     ]
     return f" Commonest confusions: {', '.join(pairs)}." if pairs else ""

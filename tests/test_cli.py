@@ -896,6 +896,8 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     # and say what was measured, as the JSON does: passed on, a report named no model
     assert f"model: {Path(model(overfit)).resolve()}" in html and f"data: {PAGE.resolve()}" in html
     assert "Commonest confusions: " in html and re.search(r"<td>\d+\.\d%</td>", html)
+    # each character isolated: a Hebrew one turned the arrow and the list round
+    assert re.search(r"Commonest confusions: <bdi>[^<]+</bdi> → <bdi>", html)
     from inkread.report import _png
 
     scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown
