@@ -94,6 +94,10 @@ def create_app(
                 if is_list(image_path):  # its entries would be paths on this machine
                     raise InkreadError("send an image, PDF or TIFF, not a list of files")
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
+                if xml and image_path.suffix.lower() == ".xml":  # said as read's --lines had
+                    raise InkreadError(  # been: "1 XML for 0 images"
+                        "'image' is XML: send the page image as 'image' and its XML as 'lines'"
+                    )
                 documents = open_inputs(
                     [str(image_path)], xml, rendered=image_path.parent, warn=notes.append
                 )

@@ -1015,6 +1015,11 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     )
     said = " ".join(other.json()["warnings"])
     assert "not the shape of this image" in said and "'lines' p.xml" in said  # no --lines
+    swapped = client.post(  # "--lines: give one XML per image (1 XML for 0 images)"
+        "/read",
+        files={"image": ("p.xml", PAGE.read_bytes()), "lines": ("p.jpg", image.read_bytes())},
+    )
+    assert swapped.status_code == 400 and "'image' is XML" in swapped.json()["error"]
     assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
     # a line id holding a line break, named in a warning: the header that says it holds
     # none (h11 refused it, and the answer went unsent)
