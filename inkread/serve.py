@@ -20,6 +20,7 @@ from anyio import from_thread
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from inkread import __version__
@@ -41,6 +42,26 @@ MEDIA = {
 }
 
 
+class Refusal(BaseModel):
+    error: str  # one line naming the upload and the problem
+
+
+ANSWERS: dict[int | str, dict] = {
+    200: {"description": "what `inkread read --format FORMAT` writes (docs/serve.md)"},
+    **{
+        code: {"model": Refusal, "description": why}
+        for code, why in (
+            (400, "an upload that cannot be read, or a malformed request"),
+            (413, "an upload or an image too large"),
+            (499, "the client hung up while its request waited"),
+            (500, "inkread's own fault"),
+            (503, "the server is stopping: send the request again"),
+            (507, "the server has no room for the upload"),
+        )
+    },
+}
+
+
 def create_app(
     recognizer: Recognizer,
     decoder: Decoder | None = None,
@@ -56,6 +77,14 @@ def create_app(
     app = FastAPI(title="inkread", version=__version__)
 
     app.add_middleware(_BoundedBody)
+    described = app.openapi
+
+    def openapi() -> dict:  # FastAPI's 422, which malformed() answers as 400, not listed
+        spec = described()
+        spec["paths"]["/read"]["post"]["responses"].pop("422", None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # async: answered on the event loop, not by a worker thread, which every request
     # waiting for the model holds (70 at once kept /health 15 s, as a probe's timeout ends)
@@ -78,12 +107,14 @@ def create_app(
             "decoder": describe(decoder),
         }
 
-    @app.post("/read")
+    # the answers as they are, for clients generated from /openapi.json (it had listed
+    # FastAPI's 422 only, which the server never sends)
+    @app.post("/read", responses=ANSWERS)
     def read(
         request: Request,
         image: Annotated[UploadFile, File()],
         lines: Annotated[UploadFile | None, File()] = None,
-        format: Annotated[str, Form()] = "json",
+        format: Annotated[str, Form(json_schema_extra={"enum": list(FORMATS)})] = "json",
     ) -> Response:
         if format not in FORMATS:
             return _error(f"format must be one of {', '.join(FORMATS)}")

@@ -1020,6 +1020,14 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
         files={"image": ("p.xml", PAGE.read_bytes()), "lines": ("p.jpg", image.read_bytes())},
     )
     assert swapped.status_code == 400 and "'image' is XML" in swapped.json()["error"]
+    # the API's description lists the answers it gives, for clients generated from it
+    spec = client.get("/openapi.json").json()
+    answers = spec["paths"]["/read"]["post"]["responses"]
+    assert "422" not in answers and {"400", "413", "503"} <= set(answers)
+    assert (
+        "hocr"
+        in spec["components"]["schemas"]["Body_read_read_post"]["properties"]["format"]["enum"]
+    )
     assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
     # a line id holding a line break, named in a warning: the header that says it holds
     # none (h11 refused it, and the answer went unsent)
