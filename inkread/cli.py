@@ -64,13 +64,13 @@ def _options(
     """Options before the command; the app's help is the Typer's above."""
 
 
-# Options that take several values, as in `--train a.xml b.xml` (a shell glob, say).
 def flag(*names: str, **settings) -> typer.models.OptionInfo:
     """An option that takes no value: typer's help draws one as `--json <bool>`, and
     `--json true` then failed on "unexpected extra argument"."""
     return typer.Option(*names, metavar="", **settings)
 
 
+# Options that take several values, as in `--train a.xml b.xml` (a shell glob, say).
 VARIADIC = ("--train", "--val", "--data", "--lines", "--lm-text", "--text", "--fonts")
 
 Model = Annotated[

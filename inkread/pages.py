@@ -145,7 +145,8 @@ def open_inputs(
     paths: list[Path] = []
     unpaired: dict[Path, list[Path]] = {}  # a folder of XML: its images, some perhaps without
     parsed: dict[Path, etree._ElementTree] = {}  # what telling XML apart read, kept to reuse
-    known: set[Path] = set()  # images named by an XML not read, their pages still read
+    known: set[Path] = set()  # images of outputs a person has corrected: named, though by
+    # XML not read here (cli.read leaves their pages as they are)
     # a .txt list (test.txt) stands for the files it names
     named = [
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
