@@ -1381,16 +1381,12 @@ def offer_lm(
     tried = {}
     try:
         plain = read(greedy)
-        if plain["cer"] >= UNLEARNT:
-            # the network alone reads next to nothing: a beam over it writes the training
-            # text's likeliest run of characters (a 3-minute Arabic-script run read every
-            # line as one made-up word, "79 %" against 100 %; a Greek one at 98.8 % read a
-            # blank strip "ει . ει ει."), so nothing is gained, and the settings are not
-            # tried (half a minute on Hooker's val split)
-            say(
-                "the network reads next to nothing yet: best.pt reads without the character "
-                "language model, which would write text of its own"
-            )
+        if plain["cer"] >= 1.0:
+            # the network alone does no better than writing nothing: a beam over it writes
+            # the training text's likeliest run of characters (a 3-minute Arabic-script run
+            # read every line as one made-up word, "79 %" against 100 %), so nothing is
+            # gained, and the settings are not tried (half a minute on Hooker's val split)
+            say("the network reads nothing yet: best.pt reads without the character language model")
             return None
         for w, b in sorted(LM_GRID, key=lambda setting: setting != LM_DEFAULTS["chars"]):
             begun = time.monotonic()
