@@ -17,7 +17,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import cv2
 import numpy as np
@@ -314,6 +314,12 @@ def _not_own(
 def _page_image_of(path: Path, tree: etree._ElementTree) -> Path:
     """The page image a PAGE or ALTO file names, found as reading it finds it."""
     return resolve_image(path, _image_name(tree.getroot())).resolve()
+
+
+def image_named(xml_path: Path) -> str | None:
+    """The file name a PAGE or ALTO file gives its page image, without its folders."""
+    name = _image_name(parse(xml_path).getroot())
+    return PureWindowsPath(name).name if name else None
 
 
 def _image_name(root: etree._Element) -> str | None:

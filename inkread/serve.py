@@ -27,7 +27,15 @@ from inkread import __version__
 from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
-from inkread.pages import FORMATS, Document, open_inputs, render, rendered, transcribe
+from inkread.pages import (
+    FORMATS,
+    Document,
+    image_named,
+    open_inputs,
+    render,
+    rendered,
+    transcribe,
+)
 from inkread.recognize import Recognizer
 
 LOG = logging.getLogger("uvicorn.error")  # the server's own log, where uvicorn writes
@@ -125,6 +133,8 @@ def create_app(
                 if is_list(image_path):  # its entries would be paths on this machine
                     raise InkreadError("send an image, PDF or TIFF, not a list of files")
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
+                if xml and Path(image.filename or "").stem.lower() in UNNAMED:
+                    image_path = _named_as_in(image_path, Path(xml[0]))
                 if xml and image_path.suffix.lower() == ".xml":  # said as read's --lines had
                     raise InkreadError(  # been: "1 XML for 0 images"
                         "'image' is XML: send the page image as 'image' and its XML as 'lines'"
@@ -282,7 +292,7 @@ def _ascii(text: str) -> str:
 
 def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     name = Path(upload.filename or fallback).name
-    if name in ("", ".", "..") or "\x00" in name or len(name.encode("utf-8")) > 200:
+    if not _usable(name):
         name = fallback + "".join(c for c in Path(name).suffix[:8] if c.isalnum() or c == ".")
     folder.mkdir(exist_ok=True)
     data = upload.file.read(MAX_UPLOAD + 1)
@@ -297,6 +307,27 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+# what a browser's FormData names a Blob, and what clients send for no name at all
+UNNAMED = ("", "blob", "image", "file")
+
+
+def _named_as_in(image: Path, xml: Path) -> Path:
+    """An image uploaded without a name of its own, named as its XML names it: it had come
+    back as imageFilename="blob", the page's own name lost to the web app that stores it."""
+    try:
+        named = image_named(xml)
+    except InkreadError:  # said when it is read
+        return image
+    if not named or not _usable(named) or image.suffix.lower() in (".pdf", ".tif"):
+        return image  # a PDF or TIFF keeps the suffix its content gave it
+    return image.rename(image.with_name(named))
+
+
+def _usable(name: str) -> bool:
+    """A file name to save an upload under, in a folder of its own."""
+    return name not in ("", ".", "..") and "\x00" not in name and len(name.encode("utf-8")) <= 200
 
 
 class _UploadTooLarge(InkreadError):

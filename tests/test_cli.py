@@ -1020,6 +1020,13 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
         files={"image": ("p.xml", PAGE.read_bytes()), "lines": ("p.jpg", image.read_bytes())},
     )
     assert swapped.status_code == 400 and "'image' is XML" in swapped.json()["error"]
+    # a browser's Blob, named "blob": the page keeps the name its XML gives it
+    blobs = {
+        "image": ("blob", PAGE.with_suffix(".jpg").read_bytes()),
+        "lines": ("blob", PAGE.read_bytes()),
+    }
+    named = client.post("/read", data={"format": "page"}, files=blobs)
+    assert 'imageFilename="JDH_2_16_45_003.jpg"' in named.text
     # the API's description lists the answers it gives, for clients generated from it
     spec = client.get("/openapi.json").json()
     answers = spec["paths"]["/read"]["post"]["responses"]
