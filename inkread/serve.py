@@ -126,6 +126,10 @@ def create_app(
     ) -> Response:
         if format not in FORMATS:
             return _error(f"format must be one of {', '.join(FORMATS)}")
+        form = getattr(request, "_form", None)  # as FastAPI parsed it: of two images sent,
+        for field in ("image", "lines", "format"):  # the last was read, the other dropped
+            if form is not None and len(form.getlist(field)) > 1:
+                return _error(f"{field} sent {len(form.getlist(field))} times: send one a request")
         notes: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -1027,6 +1027,9 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     }
     named = client.post("/read", data={"format": "page"}, files=blobs)
     assert 'imageFilename="JDH_2_16_45_003.jpg"' in named.text
+    two = [("image", ("a.png", image.read_bytes())), ("image", ("b.png", image.read_bytes()))]
+    twice = client.post("/read", files=two)  # the first had been dropped, unsaid
+    assert twice.status_code == 400 and "image sent 2 times" in twice.json()["error"]
     # the API's description lists the answers it gives, for clients generated from it
     spec = client.get("/openapi.json").json()
     answers = spec["paths"]["/read"]["post"]["responses"]
