@@ -6,6 +6,7 @@ is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Iterator
@@ -16,14 +17,21 @@ from os import PathLike
 class InkreadError(Exception):
     """A problem with the user's input: a path, a file's contents, an argument."""
 
-    def __init__(self, message: str, path: str | PathLike | None = None) -> None:
+    def __init__(self, message: str, path: str | PathLike[str] | None = None) -> None:
         self.path = None if path is None else str(path)
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
 
 class MissingFile(InkreadError):
     """A path that names no file. A run that skips it counts it apart from files it could
-    not read: a moved folder of images is a different fix from a corrupt scan."""
+    not read: a moved folder of images is a different fix from a corrupt scan. A link
+    that leads nowhere, or round to itself, is said to be one: "no such file" of a name
+    `ls` lists sent users looking for a typo."""
+
+    def __init__(self, message: str, path: str | PathLike[str] | None = None) -> None:
+        if path is not None and os.path.islink(path) and not os.path.exists(path):
+            message += " (a link that leads nowhere, or back to itself)"
+        super().__init__(message, path)
 
 
 class TooLarge(InkreadError):

@@ -1755,7 +1755,10 @@ def test_links_that_lead_back_to_each_other_are_said_in_one_line(tmp_path, capsy
         shutil.copy(FIXTURES / "lines" / name, tmp_path / name)
     (tmp_path / "list.txt").write_text("a\nhooker_00.gt.txt\n")
     assert run_cli("eval", "--data", tmp_path / "list.txt") == 0
-    assert "links lead back to each other" in capsys.readouterr().err  # skipped, said
+    assert "a link that leads nowhere, or back to itself" in capsys.readouterr().err  # skipped
+    for command in (("read",), ("explain", "--out", tmp_path / "x.png")):  # "no such file"
+        assert run_cli(*command[:1], tmp_path / "a", *command[1:]) == 2
+        assert "a link that leads nowhere, or back to itself" in capsys.readouterr().err
     assert run_cli("eval", "--data", tmp_path / "a") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "links lead back to each other" in err

@@ -100,7 +100,7 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     try:
         resolved = path.resolve()
     except RuntimeError:  # Python 3.11's word for links that lead to each other
-        raise MissingFile("no such file or folder (links lead back to each other)", path) from None
+        raise MissingFile("no such file or folder", path) from None
     # a list that names itself (through others), or a folder twice: not read again. A page
     # named twice is, its lines then counted as duplicates (_unique), not dropped unsaid
     if resolved in seen and (is_list(path) or path.is_dir()):
