@@ -25,7 +25,7 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread import outputs
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, MissingFile
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -1088,8 +1088,8 @@ def main(argv: list[str] | None = None) -> None:
         from inkread.torchfile import out_of_memory
 
         if str(e).startswith("Symlink loop from "):  # Path.resolve() of a path given
-            where = str(e).removeprefix("Symlink loop from ").strip("'")
-            print(f"inkread: error: {where}: links lead back to each other", file=sys.stderr)
+            loop = MissingFile("no such file or folder", str(e).split(" from ")[-1].strip("'"))
+            print(f"inkread: error: {loop}", file=sys.stderr)
             sys.exit(2)
         if not out_of_memory(e):
             raise
