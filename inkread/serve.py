@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from inkread import __version__
+from inkread.data.images import IMAGE_SUFFIXES
 from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
@@ -315,6 +316,7 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
 
 # what a browser's FormData names a Blob, and what clients send for no name at all
 UNNAMED = ("", "blob", "image", "file")
+RASTER = tuple(s for s in IMAGE_SUFFIXES if s not in (".tif", ".tiff"))  # of one page
 
 
 def _named_as_in(image: Path, xml: Path) -> Path:
@@ -324,8 +326,11 @@ def _named_as_in(image: Path, xml: Path) -> Path:
         named = image_named(xml)
     except InkreadError:  # said when it is read
         return image
-    if not named or not _usable(named) or image.suffix.lower() in (".pdf", ".tif"):
-        return image  # a PDF or TIFF keeps the suffix its content gave it
+    # only a name the upload's content may bear: a PDF or TIFF keeps the suffix its content
+    # gave it (or a TIFF of two pages was read as its first), and a name of another kind
+    # (scan.pdf, page.xml, notes.txt) would have it read as that
+    if not named or not _usable(named) or image.suffix or not named.lower().endswith(RASTER):
+        return image
     return image.rename(image.with_name(named))
 
 

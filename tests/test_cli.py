@@ -1027,6 +1027,9 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     }
     named = client.post("/read", data={"format": "page"}, files=blobs)
     assert 'imageFilename="JDH_2_16_45_003.jpg"' in named.text
+    # ... only a name of one page of its kind: not scan.pdf (read as a PDF, refused)
+    as_pdf = PAGE.read_bytes().replace(b'"JDH_2_16_45_003.jpg"', b'"scan.pdf"')
+    assert client.post("/read", files={**blobs, "lines": ("blob", as_pdf)}).status_code == 200
     two = [("image", ("a.png", image.read_bytes())), ("image", ("b.png", image.read_bytes()))]
     twice = client.post("/read", files=two)  # the first had been dropped, unsaid
     assert twice.status_code == 400 and "image sent 2 times" in twice.json()["error"]
@@ -1759,6 +1762,12 @@ def test_links_that_lead_back_to_each_other_are_said_in_one_line(tmp_path, capsy
     for command in (("read",), ("explain", "--out", tmp_path / "x.png")):  # "no such file"
         assert run_cli(*command[:1], tmp_path / "a", *command[1:]) == 2
         assert "a link that leads nowhere, or back to itself" in capsys.readouterr().err
-    assert run_cli("eval", "--data", tmp_path / "a") == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "a link that leads nowhere, or back to itself" in err
+    odd = tmp_path / "letters from Hooker's"  # Python's repr of it: in double quotes
+    odd.mkdir()
+    (odd / "a").symlink_to(odd / "b")
+    (odd / "b").symlink_to(odd / "a")
+    for loop in (tmp_path / "a", odd / "a"):
+        assert run_cli("eval", "--data", loop) == 2
+        err = capsys.readouterr().err
+        said = "no such file or folder (a link that leads nowhere, or back to itself)"
+        assert err == f"inkread: error: {loop}: {said}\n"
