@@ -6,6 +6,7 @@ Errors a user can cause leave with status 2 and one line on stderr; see errors.I
 
 from __future__ import annotations
 
+import ast
 import codecs
 import contextlib
 import itertools
@@ -1088,7 +1089,10 @@ def main(argv: list[str] | None = None) -> None:
         from inkread.torchfile import out_of_memory
 
         if str(e).startswith("Symlink loop from "):  # Path.resolve() of a path given
-            loop = MissingFile("no such file or folder", str(e).split(" from ")[-1].strip("'"))
+            said = str(e).removeprefix("Symlink loop from ")
+            with contextlib.suppress(ValueError, SyntaxError):  # the path's repr
+                said = ast.literal_eval(said)
+            loop = MissingFile("no such file or folder", said)
             print(f"inkread: error: {loop}", file=sys.stderr)
             sys.exit(2)
         if not out_of_memory(e):
