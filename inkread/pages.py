@@ -844,10 +844,13 @@ def read_image(
     image: str | os.PathLike[str] | Image.Image | np.ndarray,
     recognizer: Recognizer,
     decoder: Decoder | None = None,
+    segment: str = "auto",
 ) -> list[Reading]:
     """A page image read from Python as `inkread read page.jpg` reads it: its lines found
-    (a strip of writing, not page_shaped, read as one line), read with the model's own
-    language model (decoder=None), in reading order. Each
+    (a strip of writing, not page_shaped, read as one line; `segment` as read's --segment:
+    "yes" finds lines on a crop of a few lines under 300 pixels high, "no" reads any image
+    as one line), read with the model's own language model (decoder=None), in reading
+    order. Each
     Reading holds the line (its polygon and baseline on the page) and the text; transcript()
     gives its words with their polygons. A page already in memory (a PIL image or an
     array, as Recognizer.recognize takes lines; a web service's upload) reads as its file
@@ -856,6 +859,8 @@ def read_image(
     reads it (its regions' lines found where it has regions only). A PDF or TIFF file is
     read if it holds one page; a PIL image of several (a TIFF opened) as the page it is at
     (image.seek(n) chooses it)."""
+    if segment not in ("auto", "yes", "no"):
+        raise InkreadError(f"segment must be auto, yes or no, not {segment!r}")
     decoder = recognizer.default_decoder() if decoder is None else decoder
     if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() == ".xml":
         [doc] = open_inputs([str(image)])
@@ -878,7 +883,8 @@ def read_image(
         raise InkreadError(
             f"a page is a path, a PIL image or a numpy array, not {type(image).__name__}"
         )
-    if not page_shaped(page.shape[1], page.shape[0]):  # read as one, as `inkread read` does
+    strip = segment == "auto" and not page_shaped(page.shape[1], page.shape[0])
+    if segment == "no" or strip:  # read as one, as `inkread read` does
         # (its lines looked for, a line image read as nothing, or as a word of it)
         line = Line(id=path.stem, image=path, source=path)
         return list(

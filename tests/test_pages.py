@@ -766,6 +766,9 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     # (its lines had been looked for: nothing found, or a word)
     assert [r.result.text for r in read_image(line, model)] == [printed]
     assert [r.result.text for r in read_image(Image.open(line), model)] == [printed]
+    few = tmp_path / "few.png"  # a crop of four lines, under 300 pixels high: lines found
+    Image.open(PAGE.with_suffix(".jpg")).crop((0, 40, 682, 290)).save(few)
+    assert len(read_image(few, model)) == 1 and len(read_image(few, model, segment="yes")) > 2
     with pytest.raises(InkreadError, match="not bytes"):
         model.recognize([line.read_bytes()])  # a file's bytes: said, not "shape ()"
     one_bright = gray / 255.0
