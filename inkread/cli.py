@@ -403,7 +403,7 @@ def segment_pages(
     A layout's lines are written into its regions, in its own format."""
     from inkread import torchfile
     from inkread.data import alto, page
-    from inkread.data.images import image_size
+    from inkread.data.images import UNREAD_PHOTOS, image_size
     from inkread.data.xml import to_bytes
     from inkread.pages import (
         IMAGE_SUFFIXES,
@@ -428,7 +428,7 @@ def segment_pages(
         and out.suffix.lower() != ".xml"
         or (
             not out.exists()
-            and out.name.lower().endswith(IMAGE_SUFFIXES + (".pdf", ".heic", ".heif"))
+            and out.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",) + UNREAD_PHOTOS)
         )
     ):
         raise InkreadError("segment writes XML: give a name ending in .xml, or a folder", out)

@@ -30,6 +30,7 @@ from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.pages import (
     FORMATS,
+    PAGED,
     Document,
     image_named,
     open_inputs,
@@ -316,7 +317,7 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
 
 # what a browser's FormData names a Blob, and what clients send for no name at all
 UNNAMED = ("", "blob", "image", "file")
-RASTER = tuple(s for s in IMAGE_SUFFIXES if s not in (".tif", ".tiff"))  # of one page
+RASTER = tuple(s for s in IMAGE_SUFFIXES if s not in PAGED)  # of one page
 
 
 def _named_as_in(image: Path, xml: Path) -> Path:
