@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the names a type checker and an editor see, loaded lazily b
     from inkread.pages import read_image, transcript
     from inkread.recognize import Recognizer
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 __all__ = ["InkreadError", "Recognizer", "read_image", "transcript"]
 
 # Torch's OpenMP threads spin while they wait at the end of each parallel step. On a machine

@@ -6,6 +6,7 @@ decodes the same way wherever it is loaded.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -88,15 +89,17 @@ def display_order(text: str) -> str:
     """The characters in the order they stand on the page, left to right, which is the order
     CTC reads the line's columns in; transcriptions are stored in reading order (Unicode's
     logical order), so a Hebrew or Arabic line must be reversed (numbers and Latin words
-    inside it not) before it can be learned. Text without right-to-left letters is returned
-    as it is, so Latin scripts pay nothing.
+    inside it not) before it can be learned, and its brackets mirrored: the "(" of
+    "(1850)" in a Hebrew line is drawn as ")" is in a Latin one, and learned so, one label
+    to each shape. Text without right-to-left letters is returned as it is, so Latin
+    scripts pay nothing.
 
     The same Unicode bidirectional algorithm turns display order back into reading order
     (see reading_order), as kraken does; for lines that mix directions at their ends the
     round trip can move a neutral character such as a number or a full stop."""
     if not any_right_to_left(text):
         return text
-    return get_display(text, base_dir="R" if right_to_left(text) else "L")
+    return _laid_out(text, "R" if right_to_left(text) else "L")[0]
 
 
 def reading_order(text: str, in_right_to_left: bool | None = None) -> str:
@@ -104,8 +107,44 @@ def reading_order(text: str, in_right_to_left: bool | None = None) -> str:
     A word of a right-to-left line is turned as its line is (in_right_to_left): alone,
     "(1850)" has no letter to say which way it reads, and its brackets would stay mirrored."""
     if in_right_to_left:
-        return get_display(text, base_dir="R")
+        return _laid_out(text, "R")[0]
     return display_order(text)
+
+
+def _laid_out(text: str, base: str) -> tuple[str, list[int] | None]:
+    """The text as the bidirectional algorithm lays it out, left to right, mirrored where
+    it reads right to left, and the place in text of each character. python-bidi's compiled
+    algorithm resolves the levels (it pairs brackets, as Unicode 6.3 does) but gives only
+    the text, unmirrored; its older pure-Python one reorders and mirrors by those levels.
+    Where the two disagree on the order (a joiner at a line's end), the compiled text
+    stands, unmirrored, its places unknown."""
+    from bidi import algorithm as steps
+
+    store = steps.get_empty_storage()
+    store["base_level"], store["base_dir"] = steps.PARAGRAPH_LEVELS[base], base
+    steps.get_embedding_levels(text, store)
+    levels = _levels(text, base)
+    for n, (record, level) in enumerate(zip(store["chars"], levels)):
+        record["level"], record["at"] = level, n
+    steps.reorder_resolved_levels(store, False)
+    steps.apply_mirroring(store, False)
+    laid = "".join(r["ch"] for r in store["chars"])
+    shown = get_display(text, base_dir=base)
+    if not levels or _unmirrored(laid) != _unmirrored(shown):
+        return shown, None
+    return laid, [r["at"] for r in store["chars"]]
+
+
+def _levels(text: str, base: str) -> list[int]:
+    """The compiled algorithm's level of each character, from the record it gives in debug
+    mode (one level to each UTF-8 byte); [] where that record is not as read here."""
+    record = get_display(text, base_dir=base, debug=True)
+    listed = record.rsplit("levels: [", 1)[-1].split("]", 1)[0]
+    by_byte = [int(n) for n in re.findall(r"Level\(\s*(\d+)", listed)]
+    if len(by_byte) != len(text.encode()):
+        return []
+    at = itertools.accumulate((len(c.encode()) for c in text), initial=0)
+    return [by_byte[n] for n, _ in zip(at, text)]
 
 
 def unwritable(alphabet: Alphabet, texts: Iterable[str], whose: str) -> list[str]:
@@ -140,34 +179,24 @@ def reading_positions(display: str) -> list[int] | None:
     """For each character of reading_order(display), the place in `display` it stands at:
     what follows its characters (their confidences) into reading order. Digits and Latin
     words inside a right-to-left line keep their order, so a plain reversal put a number's
-    confidences on the wrong digits. python-bidi's compiled algorithm gives only the text;
-    its older pure-Python one, which keeps each character's record, is run with the
-    records numbered, and trusted where it writes the same text; else None."""
-    from bidi import algorithm as steps
-
+    confidences on the wrong digits. None where the layout could not be followed."""
     if not any_right_to_left(display):
         return list(range(len(display)))  # as display_order leaves it
-    store = steps.get_empty_storage()
-    base = "R" if right_to_left(display) else "L"
-    store["base_level"], store["base_dir"] = steps.PARAGRAPH_LEVELS[base], base
-    steps.get_embedding_levels(display, store)
-    for n, record in enumerate(store["chars"]):
-        record["at"] = n
-    for step in (
-        steps.explicit_embed_and_overrides,
-        steps.resolve_weak_types,
-        steps.resolve_neutral_types,
-        steps.resolve_implicit_levels,
-        steps.reorder_resolved_levels,
-        steps.apply_mirroring,
-    ):
-        step(store, False)
-    found = store["chars"]
-    # the compiled algorithm pairs brackets (Unicode 6.3) where the older one mirrors each
-    # alone: "(1850)" may come out as ")1850(" from one and not the other, in one place
-    if _unmirrored("".join(r["ch"] for r in found)) != _unmirrored(reading_order(display)):
-        return None
-    return [r["at"] for r in found]
+    return _laid_out(display, "R" if right_to_left(display) else "L")[1]
+
+
+def mirrored_shapes(chars: list[str]) -> list[str]:
+    """The alphabet of a model trained before brackets were mirrored (a checkpoint of
+    inkread 0.2.0), as it reads now: one of a right-to-left collection learned the ")" it
+    sees left of "1850)" in "שלום (1850)" as "(", so its bracket labels are swapped to the
+    shapes they stand for. A mostly left-to-right alphabet learned most brackets in Latin
+    lines, and is kept."""
+    from bidi.mirror import MIRRORED
+
+    if not right_to_left("".join(chars)):
+        return chars
+    swapped = [MIRRORED.get(c, c) for c in chars]
+    return swapped if len(set(swapped)) == len(chars) else chars
 
 
 def _unmirrored(text: str) -> str:

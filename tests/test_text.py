@@ -82,6 +82,14 @@ def test_right_to_left_lines_are_learned_as_they_stand_on_the_page():
     for line in ["שָׁלוֹם עוֹלָם", "بِسْمِ اللَّهِ 12", "ספר (א) 1-2", "ܫܠܡܐ", "abc שלום def"]:
         assert reading_order(display_order(line)) == line
     assert right_to_left("ספר (א) abc") and not right_to_left("abc (א) def")
+    # a bracket is learned as the shape it has on the page: in a Hebrew line "(" is drawn
+    # as ")" is in a Latin one, which a model fine-tuned from a Latin one already knows;
+    # learned unmirrored, a --init default run wrote ")1850(" for "(1850)"
+    assert target_text("שלום (1850) עולם") == "םלוע (1850) םולש"
+    assert target_text("אב [ג] «ד»") == "«ד» [ג] בא"
+    assert target_text("Hooker (the אב) and Co.") == "Hooker (the בא) and Co."
+    for line in ["שלום (1850) עולם", "אב [ג] «ד»", "(מ) ספר", "ספר (abc)"]:
+        assert reading_order(display_order(line)) == line
 
 
 def test_error_rates_follow_the_contract():
