@@ -126,12 +126,18 @@ def create_app(
         lines: Annotated[UploadFile | None, File()] = None,
         format: Annotated[str, Form(json_schema_extra={"enum": list(FORMATS)})] = "json",
     ) -> Response:
-        if format not in FORMATS:
-            return _error(f"format must be one of {', '.join(FORMATS)}")
         form = getattr(request, "_form", None)  # as FastAPI parsed it: of two images sent,
         for field in ("image", "lines", "format"):  # the last was read, the other dropped
             if form is not None and len(form.getlist(field)) > 1:
                 return _error(f"{field} sent {len(form.getlist(field))} times: send one a request")
+        asked = request.query_params.getlist("format")  # /read?format=page: JSON came back
+        if asked and form is not None and "format" in form and asked != [format]:
+            return _error("format sent in the form and the query: send one")
+        if len(asked) > 1:
+            return _error(f"format sent {len(asked)} times: send one a request")
+        format = asked[0] if asked else format
+        if format not in FORMATS:
+            return _error(f"format must be one of {', '.join(FORMATS)}")
         notes: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
             try:

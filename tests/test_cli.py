@@ -941,6 +941,16 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
         },
     )
     assert page.status_code == 200 and page.text.count("<TextLine") == 11
+    # the format may come in the query, as a client building a URL sends it (JSON came back)
+    queried = client.post("/read?format=text", files={"image": ("l.png", image.read_bytes())})
+    assert queried.headers["content-type"].startswith("text/plain")
+    assert queried.text.strip() == reply.json()["lines"][0]["text"]
+    both = client.post(
+        "/read?format=text", data={"format": "page"}, files={"image": ("l.png", image.read_bytes())}
+    )
+    assert both.status_code == 400 and "in the form and the query" in both.json()["error"]
+    odd = client.post("/read?format=pdf", files={"image": ("l.png", image.read_bytes())})
+    assert odd.status_code == 400 and "format must be one of" in odd.json()["error"]
     bad = client.post("/read", files={"image": ("x.png", b"not an image")})
     assert bad.status_code == 400 and "cannot read" in bad.json()["error"]
     # a list names files on the server's disk: not followed, whether they exist or not
