@@ -185,20 +185,6 @@ def reading_positions(display: str) -> list[int] | None:
     return _laid_out(display, "R" if right_to_left(display) else "L")[1]
 
 
-def mirrored_shapes(chars: list[str]) -> list[str]:
-    """The alphabet of a model trained before brackets were mirrored (a checkpoint of
-    inkread 0.2.0), as it reads now: one of a right-to-left collection learned the ")" it
-    sees left of "1850)" in "שלום (1850)" as "(", so its bracket labels are swapped to the
-    shapes they stand for. A mostly left-to-right alphabet learned most brackets in Latin
-    lines, and is kept."""
-    from bidi.mirror import MIRRORED
-
-    if not right_to_left("".join(chars)):
-        return chars
-    swapped = [MIRRORED.get(c, c) for c in chars]
-    return swapped if len(set(swapped)) == len(chars) else chars
-
-
 def _unmirrored(text: str) -> str:
     return "".join("\0" if unicodedata.mirrored(c) else c for c in text)
 

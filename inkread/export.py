@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from inkread import torchfile
-from inkread.alphabet import Alphabet, mirrored_shapes
+from inkread.alphabet import Alphabet
 from inkread.data.batches import READING_WIDTH
 from inkread.errors import InkreadError, MissingFile, hushed
 from inkread.lm import NGramModel
@@ -160,10 +160,7 @@ class OnnxRecognizer(Recognizer):
             props = session.get_modelmeta().custom_metadata_map
             meta = json.loads(props.get("inkread_meta", "{}"))
             config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
-            chars = json.loads(props["inkread_alphabet"])
-            if not meta.get(checkpoint.MIRRORED):  # exported by inkread 0.2.0
-                chars = mirrored_shapes(chars)
-            alphabet = Alphabet(chars)
+            alphabet = Alphabet(json.loads(props["inkread_alphabet"]))
             classes = session.get_outputs()[0].shape[-1]
             if isinstance(classes, int) and classes != len(alphabet.chars) + 1:
                 # one short had a traceback at the first line read, one long read wrong letters

@@ -169,42 +169,6 @@ def test_checkpoint_is_self_contained_and_atomic(tmp_path):
     assert torch.allclose(model(x), loaded(x))
 
 
-def test_a_right_to_left_model_of_0_2_0_reads_its_brackets_as_trained(tmp_path):
-    """inkread 0.2.0 learned a Hebrew line's brackets unmirrored: the ")" shape left of
-    "1850" as "(". Read with today's mirroring, such a model's "(1850)" came out ")1850(";
-    its bracket labels are swapped to the shapes they stand for, once, however often the
-    file is read and saved again. A Latin model, or one that no marker says was trained
-    since, keeps its alphabet."""
-    import bidi
-
-    from inkread.alphabet import reading_order
-    from inkread.decoding import greedy
-    from inkread.lm import build
-
-    hebrew = Alphabet(" ()0158אבגדהו")
-    path = tmp_path / "old.pt"
-    checkpoint.save(path, CRNN(PRESETS["seed"], len(hebrew)), hebrew)
-    old = torch.load(path, weights_only=True)
-    assert old["meta"].pop(checkpoint.MIRRORED)  # as 0.2.0 saved it
-    old["meta"]["inkread"] = "0.2.0"
-    torch.save(old, path)
-    taught = bidi.get_display("אב (1850)", base_dir="R")  # compiled, unmirrored
-    assert taught == ")1850( בא"  # the shapes "(1850)" on the page, as 0.2.0 labelled them
-    labels = [hebrew.index[c] for c in taught]
-    probs = np.full((len(labels), len(hebrew)), 1e-4)
-    probs[range(len(labels)), labels] = 1.0
-    for _ in range(2):  # read, saved again (train --resume, lm attach), and read again
-        _, alphabet, blob = checkpoint.load(path)
-        assert reading_order(greedy(np.log(probs), alphabet).text) == "אב (1850)"
-        checkpoint.attach_lm(path, build(["אב"], 2, False))
-    latin = Alphabet("()abc" + "א")
-    checkpoint.save(path, CRNN(PRESETS["seed"], len(latin)), latin)
-    old = torch.load(path, weights_only=True)
-    del old["meta"][checkpoint.MIRRORED]
-    torch.save(old, path)
-    assert checkpoint.load(path)[1].chars == latin.chars
-
-
 def test_half_precision_checkpoint_loads_as_float(tmp_path):
     model = CRNN(PRESETS["seed"], 5).eval()
     checkpoint.save(tmp_path / "h.pt", model, Alphabet("abcd"), half=True)

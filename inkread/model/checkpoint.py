@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from inkread import __version__, torchfile
-from inkread.alphabet import Alphabet, mirrored_shapes
+from inkread.alphabet import Alphabet
 from inkread.errors import InkreadError
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
@@ -24,9 +24,6 @@ from inkread.model.network import CRNN
 from inkread.models import BUNDLED, bundled_path
 
 FORMAT = "inkread-checkpoint/1"
-# Since inkread 0.2.1 a right-to-left line's brackets are learned mirrored, as they stand
-# on the page (alphabet.display_order); a checkpoint saved before says nothing of it.
-MIRRORED = "rtl_brackets_mirrored"
 
 
 def resolve(spec: str | os.PathLike[str]) -> Path:
@@ -68,8 +65,7 @@ def save(
         # what made it, for a model that reads differently from the same recipe later
         # (torch's version as a str: a TorchVersion is refused by weights_only loading)
         "meta": {"inkread": __version__, "torch": str(torch.__version__), "saved": now}
-        | (meta or {})
-        | {MIRRORED: True},
+        | (meta or {}),
     }
     if train_state is not None:
         blob["train_state"] = train_state
@@ -103,9 +99,6 @@ def read(path: str | os.PathLike[str]) -> dict:
         raise InkreadError(
             "broken inkread checkpoint (its alphabet is not distinct characters)", path
         )
-    if not blob["meta"].get(MIRRORED):
-        blob["alphabet"] = mirrored_shapes(chars)
-        blob["meta"][MIRRORED] = True  # and saved so, or read again it would swap back
     return blob
 
 
