@@ -22,6 +22,7 @@ from inkread.alphabet import (
     any_right_to_left,
     in_word,
     reading_order,
+    reading_positions,
     right_to_left,
 )
 from inkread.errors import InkreadError
@@ -77,26 +78,34 @@ class Word:
 
 def words(decoded: Decoded) -> list[Word]:
     """Whitespace-separated words with their frames and confidences, left to right on the
-    page; each word's text is in reading order."""
-    found: list[Word] = []
-    current: list[Char] = []
+    page; each word's text is its part of the line's reading: a word turned alone has no
+    line around it to say which way it reads, and "Smith," or "(ed.)" inside a Hebrew line
+    came out ",Smith" and "(.ed)"."""
+    shown = "".join(c.char for c in decoded.chars)
+    read, order = reading_order(shown), reading_positions(shown)
+    place = {n: k for k, n in enumerate(order or [])}  # where each char is read in the line
     rtl = right_to_left(decoded.text)
-    for ch in decoded.chars + [Char(" ", 1.0, -1, -1)]:
-        if ch.char.isspace():
-            if current:
-                found.append(
-                    Word(  # as the line's text is: in reading order, and NFC
-                        unicodedata.normalize(
-                            "NFC", reading_order("".join(c.char for c in current), rtl)
-                        ),
-                        min(c.confidence for c in current),
-                        current[0].start,
-                        current[-1].end,
-                    )
+    found: list[Word] = []
+    current: list[int] = []
+    for n, ch in enumerate(decoded.chars + [Char(" ", 1.0, -1, -1)]):
+        if not ch.char.isspace():
+            current.append(n)
+            continue
+        if current:
+            chars = [decoded.chars[m] for m in current]
+            if order is None:  # the layout could not be followed: the word alone
+                text = reading_order("".join(c.char for c in chars), rtl)
+            else:
+                text = "".join(read[k] for k in sorted(place[m] for m in current))
+            found.append(  # as the line's text is: NFC
+                Word(
+                    unicodedata.normalize("NFC", text),
+                    min(c.confidence for c in chars),
+                    chars[0].start,
+                    chars[-1].end,
                 )
-            current = []
-        else:
-            current.append(ch)
+            )
+        current = []
     return found
 
 

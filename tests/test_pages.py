@@ -1093,8 +1093,10 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     assert first.min() > second.max() - 1  # the first word read is the one on the right
 
     # "New York" inside a Hebrew line stands left to right on the page, and reads so; a
-    # word of brackets and digits alone reads as its line does, its brackets not mirrored
-    for text in ("שלום לכם 12 בעיר New York", "שלום (1850) {בעיר} [3]"):
+    # word of brackets and digits alone reads as its line does, its brackets not mirrored;
+    # a Latin word with its punctuation reads as in its line (not ",Smith" and "(.ed)")
+    lines = ("שלום לכם 12 בעיר New York", "שלום (1850) {בעיר} [3]", "ספר ארוך Smith, (ed.) שלום")
+    for text in lines:
         on_page = display_order(text)
         chars = [Char(c, 0.9, 2 * n, 2 * n) for n, c in enumerate(on_page)]
         result = in_reading_order(Decoded(on_page, 0.9, chars))
