@@ -93,6 +93,10 @@ UPSIDE_DOUBT, UPSIDE_GAIN, UPSIDE_LINES = 0.9, 0.05, 8
 # turned than as they are, the page is upright, and the other lines are not read turned
 UPSIDE_FIRST, UPSIDE_CLEAR = 3, 0.1
 TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
+# Either way, only to where it reads at least TURN_SURE: a model that reads neither way
+# surely (one barely trained, or reading another script) tells noise from noise, and a
+# fresh model turned whole upright pages on 0.38 sure against 0.30; scans are mostly upright
+TURN_SURE = 0.5
 # --lines XML whose page is more than SHAPE_SLACK wider or narrower for its height than the
 # image is of another page (a scan's edge trimmed differs by less)
 SHAPE_SLACK = 0.05
@@ -925,14 +929,17 @@ def read_page(
             )
             if gain < -UPSIDE_CLEAR:  # plainly upright: the other lines need not tell
                 break
-        tried[2] = gain - UPSIDE_GAIN
+        if _sureness([read for _, read in flipped]) >= TURN_SURE:
+            tried[2] = gain - UPSIDE_GAIN
     if sure < TURNED_DOUBT:
         # Lines run across a page turned either way alike: they are found once, turned a
         # quarter counter-clockwise, and read as found and turned half round (clockwise).
         lines = _found_turned(image, page, 1)
         for turns, flip in ((1, _as_cut), (3, _half)):
-            turned = _read_flipped(lines, loaded, recognizer, batch_size, flip)
-            tried[turns] = _sureness([read for _, read in turned]) - sure - TURNED_GAIN
+            read_so = _read_flipped(lines, loaded, recognizer, batch_size, flip)
+            turned = _sureness([read for _, read in read_so])
+            if turned >= TURN_SURE:
+                tried[turns] = turned - sure - TURNED_GAIN
     better = {turns: margin for turns, margin in tried.items() if margin >= 0}
     if better:
         turns = max(better, key=lambda t: better[t])

@@ -933,6 +933,30 @@ def test_a_page_scanned_sideways_is_read_as_if_upright(tmp_path, capsys):
             assert capsys.readouterr().out == expected, written
 
 
+def test_a_page_read_surely_no_way_up_is_not_turned(monkeypatch):
+    """A barely trained model turned whole upright pages upside down, reading them 0.38
+    sure so against 0.30 as they are: neither tells, and scans are mostly upright. A page is
+    turned only to where it reads TURN_SURE; read 0.6 sure turned, it is turned."""
+    import inkread.pages as P
+
+    line = Line("l1", Path("p.png"), polygon=np.array([[0, 0], [40, 0], [40, 10], [0, 10]]))
+    ways = []  # the turns the page was read at: 0, then the way it was turned
+
+    def read_turned(image, page, turns, *rest):
+        ways.append(turns)
+        return [Reading(line, Decoded("abcdefgh", 0.30, []), Cut(0, 0), 1.0, 4, (40, 10))]
+
+    monkeypatch.setattr(P, "_read_turned", read_turned)
+    monkeypatch.setattr(P, "_found_turned", lambda *a: [line])
+    monkeypatch.setattr(P, "readable", lambda readings, *a: readings)
+    for sure, turned in ((0.38, False), (0.6, True)):
+        flipped = [(line, Decoded("abcdefgh", sure, []))]
+        monkeypatch.setattr(P, "_read_flipped", lambda *a, read=flipped: read)
+        ways.clear()
+        P.read_page(Path("p.png"), np.zeros((10, 40), np.uint8), None)
+        assert (ways != [0]) == turned, sure
+
+
 @pytest.mark.usefixtures("unlevelled")
 def test_a_sideways_page_is_turned_alike_whichever_decoder_reads_it():
     """Whether a page is turned is judged by best path: a language model's beam reads even
