@@ -452,8 +452,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise
     except WriteFailed as e:
         if (out / "last.pt").is_file():  # its last save stands: nothing is lost but time
-            raise WriteFailed(f"{e}: once it can be written, go on with --resume") from None
-        raise
+            e = WriteFailed(f"{e}: once it can be written, go on with --resume")
+        log.write(f"error: {e}")  # the log of a run no one watched ended unsaid
+        raise e from None
     except InkreadError:  # refused before it began (a bad config): no empty folder left
         if made and {p.name for p in out.iterdir()} <= {".lock"}:
             (out / ".lock").unlink(missing_ok=True)
@@ -1008,7 +1009,16 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     added = state.get("added", added)  # a resumed run's alphabet is its own: none added
     unread = state.get("unread", "")  # of those added, the ones best.pt does not write yet
 
+    # the epoch under way at the last save: its loss, lines and seconds so far, so that the
+    # record of an epoch resumed part way is the whole epoch's (it had been the part after
+    # the resume's: a kill in validation after a save at the last batch left "loss 0.000")
+    so_far = state.get("so_far") or {}
+    loss_sum, loss_n = so_far.get("loss_sum", 0.0), so_far.get("loss_n", 0)
+    seen, seconds_before, t0 = so_far.get("seen", 0), so_far.get("seconds", 0.0), time.monotonic()
+
     def save_last(batch_in_epoch: int, finished: bool = False) -> None:
+        part = {"loss_sum": loss_sum, "loss_n": loss_n, "seen": seen}
+        part["seconds"] = seconds_before + time.monotonic() - t0
         checkpoint.save(
             last_path,
             model,
@@ -1029,6 +1039,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 "finished": finished,
                 "added": added,
                 "unread": unread,
+                "so_far": part if batch_in_epoch else {},
             },
         )
 
@@ -1065,9 +1076,10 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     # -- The loop. --
     with _Polite() as polite:  # Ctrl-C or TERM: the step under way ends, and is saved
         while epoch < hyper.epochs and not stop:
-            t0, seen, loss_sum, loss_n = time.monotonic(), 0, 0.0, 0
+            t0 = time.monotonic()
             order = by_width(widths, hyper.batch_size, np.random.default_rng((opts.seed, epoch)))
-            start_batch = min(start_batch, len(order))  # resumed on fewer lines than it began
+            if start_batch > len(order):  # resumed on fewer lines than it began: its epoch
+                start_batch = 0  # goes on over them all (it had been capped: none trained)
             keyed = [[(i, epoch) for i in b] for b in order[start_batch:]]
             loader = torch.utils.data.DataLoader(
                 data,
@@ -1103,7 +1115,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 batch_index += 1
                 step += 1
                 seen += len(batch[3])
-                speed = seen / max(time.monotonic() - t0, 1e-9)
+                speed = seen / max(seconds_before + time.monotonic() - t0, 1e-9)
                 postfix = {"loss": f"{loss_sum / max(loss_n, 1):.3f}", "lines/s": f"{speed:.1f}"}
                 if budget:
                     postfix["left"] = f"{max(network_budget - elapsed(), 0) / 60:.1f}min"
@@ -1142,7 +1154,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 predictions = [r.text for r in recognizer.recognize_sized(val_set.images, 32)]
                 scores = error_rates(predictions, val_set.texts)
                 val_seconds = time.monotonic() - v0
-            train_seconds = v0 - t0
+            train_seconds = seconds_before + v0 - t0
             record = {
                 "epoch": epoch + 1,
                 "train_loss": round(loss_sum / max(loss_n, 1), 4),
@@ -1179,10 +1191,13 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             append_metrics(metrics_path, record)
             epoch += 1 if complete else 0
             start_batch = 0 if complete else batch_index
+            if complete:
+                loss_sum, loss_n, seen, seconds_before = 0.0, 0, 0, 0.0
+            else:  # cut short by the budget: its training's seconds, not validation's
+                seconds_before = train_seconds
+            t0 = time.monotonic()
             save_last(start_batch)
             last_save = time.monotonic()
-            if polite.asked:
-                polite.pass_on()
             if sys.stderr.isatty():  # pipes stay quiet; metrics.jsonl has every epoch
                 tqdm.write(
                     f"epoch {record['epoch']}: loss {record['train_loss']:.3f}  val CER "
@@ -1191,6 +1206,8 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                     + ("  (best)" if improved and val_set.images else ""),
                     file=sys.stderr,
                 )
+            if polite.asked:  # after the epoch's line: stopped in validation, it went unsaid
+                polite.pass_on()
 
     if bad:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
@@ -1201,8 +1218,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         )
     lm_cer = None
     if lm is not None and best_path.is_file():
-        # a hundredth of the budget for what the clock does not see: the last save, exiting
-        left = 0.99 * budget - elapsed() if budget else None
+        # a hundredth of the budget for what the clock does not see: the last save, exiting.
+        # Resumed after the network's training, the restart (reading the data again) is not
+        # the LMs' to pay: killed in their step, a 1.5-minute run came back without them
+        spent = spent_before if opts.resume and network_done else elapsed()
+        left = 0.99 * budget - spent if budget else None
         if left is not None and val_seconds and left < val_seconds:
             left = 0.0  # its reading of the validation lines alone would run past the end
         lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left)
@@ -1291,12 +1311,8 @@ def append_metrics(path: Path, record: dict) -> None:
     except json.JSONDecodeError:  # a line cut short by a kill: what it held is lost anyway
         rows, last, broken = rows[:-1], {}, True
     last = last if isinstance(last, dict) else {}
-    if last.get("epoch") == record["epoch"]:
-        if last.get("complete") is False:  # its seconds are both parts'; an epoch done
-            # whole and redone (killed before last.pt held its end) is the redone one's
-            seconds = round(last.get("seconds", 0) + record["seconds"], 1)
-            record = {**record, "seconds": seconds}
-        rows[-1] = json.dumps(record)
+    if last.get("epoch") == record["epoch"]:  # its seconds, loss and lines are already the
+        rows[-1] = json.dumps(record)  # whole epoch's (train_state's "so_far")
     elif broken:
         rows.append(json.dumps(record))
     else:

@@ -228,6 +228,38 @@ def test_a_run_cut_short_and_given_no_more_to_train_still_gets_its_language_mode
     assert "lm" in checkpoint.read(run / "best.pt")
 
 
+def test_a_run_killed_in_its_language_models_step_gets_them_on_resume(
+    tmp_path, capsys, monkeypatch
+):
+    """Killed while its LMs were chosen, with little of the budget left: the resumed run
+    paid for reading its data again out of that, and came back without them ("no time
+    left in the budget to try the character LM"), for good."""
+    from inkread import torchfile
+    from inkread import train as T
+
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--val", manifest, "--out", run, "--batch-size", 2]
+    assert run_cli(*args, "--epochs", 2, "--max-minutes", 5) == 0
+    blob = checkpoint.read(run / "best.pt")
+    blob.pop("lm")
+    torchfile.save(blob, run / "best.pt")
+    blob = checkpoint.read(run / "last.pt")  # as saved when the network was done: 2 s left
+    blob["train_state"].update(finished=False, network_done=True, elapsed=0.99 * 300 - 2)
+    torchfile.save(blob, run / "last.pt")
+    read_lines = T._read_lines
+
+    def slowly(*a, **k):  # reading a collection's data again takes its time
+        time.sleep(3)
+        return read_lines(*a, **k)
+
+    monkeypatch.setattr(T, "_read_lines", slowly)
+    capsys.readouterr()
+    assert run_cli("train", "--out", run, "--resume") == 0
+    assert "no time left" not in capsys.readouterr().err
+    assert "lm" in checkpoint.read(run / "best.pt")
+
+
 def test_a_full_disk_while_saving_is_one_line_and_keeps_the_last_save(
     tmp_path, capsys, monkeypatch
 ):
@@ -255,6 +287,9 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_last_save(
     assert err[-1].startswith("inkread: error: ") and "Traceback" not in "\n".join(err)
     assert "cannot write (No space left on device)" in err[-1]
     assert err[-1].endswith("once it can be written, go on with --resume")
+    # and in the run's log, which had ended without saying why the run stopped
+    logged = (run / "train.log").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert logged.endswith(err[-1].removeprefix("inkread: "))
     monkeypatch.setattr(torch, "save", real_save)
     assert (run / "last.pt").read_bytes() == saved and not list(run.glob(".*.tmp"))
     assert run_cli(*args, "--epochs", 2, "--resume") == 0
@@ -711,9 +746,10 @@ def test_an_epoch_cut_short_and_finished_on_resume_has_one_record(tmp_path):
 
     path = tmp_path / "metrics.jsonl"
     append_metrics(path, {"epoch": 1, "val_cer": 0.5, "seconds": 10.0})
-    # the budget ended, then --resume finished it: one record, of the time of both parts
+    # the budget ended, then --resume finished it: one record, the whole epoch's (the
+    # resumed run carries the first part's seconds, loss and lines in last.pt)
     append_metrics(path, {"epoch": 2, "val_cer": 0.4, "seconds": 7.0, "complete": False})
-    append_metrics(path, {"epoch": 2, "val_cer": 0.3, "seconds": 4.5})
+    append_metrics(path, {"epoch": 2, "val_cer": 0.3, "seconds": 11.5})
     append_metrics(path, {"epoch": 3, "val_cer": 0.2, "seconds": 10.0})
     records = [json.loads(x) for x in path.read_text().splitlines()]
     assert [(r["epoch"], r["val_cer"], r["seconds"]) for r in records] == [
@@ -841,10 +877,18 @@ def test_a_stopped_run_keeps_its_steps_and_no_two_runs_share_a_folder(tmp_path):
     state = checkpoint.read(run / "last.pt")["train_state"]
     assert state["epoch"] == 0 and state["batch"] == state["step"] > 0  # saved where it was
     assert "--resume" in log.read_text(encoding="utf-8")
+    part = state["so_far"]  # the epoch's lines, loss and seconds so far
+    assert part["seen"] == state["batch"] and part["loss_n"] > 0 and part["seconds"] > 0
 
     assert run_cli("train", "--train", manifest, *common, "--resume") == 0
     state = checkpoint.read(run / "last.pt")["train_state"]
     assert state["epoch"] == 2 and state["finished"]
+    # the first epoch's record is all of it: the steps before TERM, and the five lines it
+    # resumed on gone over from the start (past their end, none had been, "loss 0.000")
+    first = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert first["epoch"] == 1 and first["train_loss"] > 0 and first["seconds"] > part["seconds"]
+    lines = first["lines_per_second"] * first["seconds"]
+    assert lines == pytest.approx(part["seen"] + 5, rel=0.05)
 
 
 def test_a_run_without_a_budget_repeats_itself(tmp_path):
