@@ -7,6 +7,8 @@ curl -F image=@page.jpg -F lines=@page.xml -F format=page http://127.0.0.1:8000/
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -255,7 +257,15 @@ class _BoundedBody:
             scope["inkread_whole"] = tail.rstrip().endswith(b"--")
             return message
 
-        await self.app(scope, counted, send)
+        try:
+            await self.app(scope, counted, send)
+        except asyncio.CancelledError:  # uvicorn's grace at stop ended before the request
+            # (an upload that stalled, a page slow to read): one line, not the traceback of a
+            # cancelled wait, and 503, not 500
+            LOG.warning("a request still under way when the server stopped was cut off: 503")
+            refused = JSONResponse({"error": "the server stopped: send the request again"}, 503)
+            with contextlib.suppress(Exception):  # a response already begun, a client gone
+                await refused(scope, receive, send)
 
 
 def _turn(lock: threading.Lock, request: Request, stopping: Callable[[], bool]) -> str | None:

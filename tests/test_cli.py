@@ -1146,18 +1146,16 @@ def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
 
 def test_serve_told_to_stop_ends_well():
     """TERM is how a service manager stops a server: it ended 143 and "interrupted", which
-    marked a systemd unit failed."""
+    marked a systemd unit failed. A client stalled mid-upload past the grace (here 1 s) is
+    answered 503, and logged in a line: it had been 500 and a CancelledError traceback."""
     import socket
     import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "inkread", "serve", "--port", str(port)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    serve = f"import inkread.cli as c; c.STOP_SECONDS = 1; c.main(['serve', '--port', '{port}'])"
+    server = subprocess.Popen([sys.executable, "-c", serve], stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(600):
             try:
@@ -1165,11 +1163,22 @@ def test_serve_told_to_stop_ends_well():
                 break
             except OSError:
                 time.sleep(0.1)
+        stalled = socket.create_connection(("127.0.0.1", port))
+        stalled.sendall(
+            b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            b"Content-Type: multipart/form-data; boundary=xx\r\n\r\n--xx\r\n"
+            b'Content-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n\x89PNG'
+        )
+        time.sleep(0.5)
         server.send_signal(signal.SIGTERM)
+        stalled.settimeout(30)
+        answer = stalled.recv(1000)
         _, err = server.communicate(timeout=60)
     finally:
         server.kill()
     assert server.returncode == 0 and "interrupted" not in err
+    assert answer.startswith(b"HTTP/1.1 503") and "Traceback" not in err, err
+    assert "a request still under way when the server stopped was cut off: 503" in err
 
 
 def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
