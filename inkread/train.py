@@ -1079,7 +1079,8 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             t0 = time.monotonic()
             order = by_width(widths, hyper.batch_size, np.random.default_rng((opts.seed, epoch)))
             if start_batch > len(order):  # resumed on fewer lines than it began: its epoch
-                start_batch = 0  # goes on over them all (it had been capped: none trained)
+                start_batch = 0  # goes over them all anew (it had been capped: none trained)
+                loss_sum, loss_n, seen, seconds_before = 0.0, 0, 0, 0.0
             keyed = [[(i, epoch) for i in b] for b in order[start_batch:]]
             loader = torch.utils.data.DataLoader(
                 data,
@@ -1226,6 +1227,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         if left is not None and val_seconds and left < val_seconds:
             left = 0.0  # its reading of the validation lines alone would run past the end
         lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left)
+    t0 = time.monotonic()  # the LMs' minutes are not the epoch's cut short
     save_last(start_batch, finished=True)  # --resume has nothing left to do
     return {
         "best_cer": best_cer,
