@@ -630,7 +630,7 @@ def evaluate(
     ] = False,
 ) -> None:
     """Measure CER and WER on transcribed lines, or on whole pages with --find-lines."""
-    from inkread.alphabet import visible
+    from inkread.alphabet import any_right_to_left, visible
     from inkread.evaluate import evaluate as run
     from inkread.evaluate import evaluate_pages
     from inkread.recognize import load_all
@@ -681,11 +681,15 @@ def evaluate(
             f"characters, {s['skipped']} skipped; {s['decoder']}, "
             f"{s['lines_per_second']:.1f} lines/s)"
         )
-    if not as_json and s["confusions"]:  # each character isolated (U+2068, U+2069): a
-        # Hebrew or Arabic one turned the arrow and the list round on a bidi terminal
+    if not as_json and s["confusions"]:
+        shown = s["confusions"][:8]
+        # a Hebrew or Arabic character turned the arrow and the list round on a bidi
+        # terminal: then each is isolated (U+2068, U+2069); Latin ones stay plain to grep
+        isolated = any(any_right_to_left(c["reference"] + c["read"]) for c in shown)
+        fsi, pdi = ("\u2068", "\u2069") if isolated else ("", "")
         common = ", ".join(
-            f"\u2068{visible(c['reference'])}\u2069→\u2068{visible(c['read'])}\u2069 {c['count']}"
-            for c in s["confusions"][:8]
+            f"{fsi}{visible(c['reference'])}{pdi}→{fsi}{visible(c['read'])}{pdi} {c['count']}"
+            for c in shown
         )
         print(f"commonest errors (reference→read): {common}")
 

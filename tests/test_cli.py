@@ -211,6 +211,26 @@ def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, cap
     assert "/proc/self/nope.tsv: cannot be written" in capsys.readouterr().err
 
 
+def test_eval_isolates_its_commonest_errors_only_where_they_need_it(monkeypatch, capsys):
+    """A Hebrew or Arabic character turned the arrow and the list round on a bidi terminal,
+    so such errors are isolated (U+2068, U+2069); Latin ones stay plain, as grep sees them."""
+    from inkread import evaluate as E
+
+    assert run_cli("eval", "--data", PAGE, "--decoder", "greedy") == 0
+    said = capsys.readouterr().out
+    assert "commonest errors (reference→read): " in said and "\u2068" not in said
+    real = E.evaluate
+
+    def in_hebrew(*a, **k):
+        result = real(*a, **k)
+        result.summary["confusions"] = [{"reference": "א", "read": "ב", "count": 3}]
+        return result
+
+    monkeypatch.setattr(E, "evaluate", in_hebrew)
+    assert run_cli("eval", "--data", PAGE, "--decoder", "greedy") == 0
+    assert "\u2068א\u2069→\u2068ב\u2069 3" in capsys.readouterr().out
+
+
 def test_eval_warns_of_characters_the_model_cannot_write(tmp_path, capsys):
     """Both ways of scoring say up front which errors are certain: characters outside the
     model's alphabet, and spaces that no reading holds."""
