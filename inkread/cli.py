@@ -410,6 +410,7 @@ def segment_pages(
         done_with,
         find_lines,
         looks_like_page,
+        not_segmented,
         open_inputs,
         output_names,
         rendered,
@@ -464,7 +465,7 @@ def segment_pages(
                         f"--format {format}` writes its lines and their text as {format.upper()})"
                     )
             else:  # among many, a page segmented already is left as it is
-                _warn(f"warning: {doc.path}: has lines already, or no text regions to find them in")
+                _warn(f"warning: {doc.path}: {not_segmented(doc)}")
                 continue
         except InkreadError as e:  # its image missing or corrupt: the others go on
             if len(documents) == 1:

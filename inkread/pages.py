@@ -1015,11 +1015,18 @@ def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> lis
     return [line for _, _, line in found if id(line) in ids]
 
 
+def not_segmented(doc: Document) -> str:
+    """Why `inkread segment` leaves an XML as it is (it had said "has lines already, or no
+    text regions", either), and what finds its lines anew."""
+    why = "has lines already" if doc.lines else "has no text regions to find lines in"
+    return f"{why}: left as it is (its image given alone has its lines found anew)"
+
+
 def segmented_layout(doc: Document) -> tuple[etree._Element, list[Line]]:
     """A copy of a layout's XML with the lines found in its regions written in, and those
     lines: `inkread segment` of a layout, which reads nothing and so keeps every line."""
     if doc.xml is None or not doc.regions:
-        raise InkreadError("has lines already, or no text regions to find them in", doc.path)
+        raise InkreadError(not_segmented(doc), doc.path)
     lines = find_in_regions(doc.image, load_gray(doc.image), doc.regions)
     root = copy.deepcopy(doc.xml.getroot())
     (page if doc.kind == "page" else alto).add_lines(root, lines)
