@@ -232,7 +232,10 @@ def read(
     ] = 1,
     segment: Annotated[
         str,
-        typer.Option(help="find lines in images without XML: auto (page-shaped images) | yes | no"),
+        typer.Option(
+            help="find lines in images without XML: auto (in those 300 pixels high or more and "
+            "less than three times as wide: else one line) | yes (a crop of a few lines) | no"
+        ),
     ] = "auto",
     batch_size: BatchSize = 16,
     device: Device = "auto",
