@@ -145,7 +145,8 @@ def create_app(
             try:
                 image_path = _save(image, Path(tmp) / "image", "image")
                 if is_list(image_path):  # its entries would be paths on this machine
-                    raise InkreadError("send an image, PDF or TIFF, not a list of files")
+                    said = "is a list of files (its paths are not this server's): send an image"
+                    raise InkreadError(said, image_path)
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
                 if xml and Path(image.filename or "").stem.lower() in UNNAMED:
                     image_path = _named_as_in(image_path, Path(xml[0]))
