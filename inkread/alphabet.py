@@ -19,10 +19,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-# Zero-width space, word joiner, byte-order mark and the bidirectional marks and embeddings:
-# exports carry them (BnF fr. 412: 87 lines with a BOM), but nothing on the page shows them.
-# Joiners that shape a script stay.
-ZERO_WIDTH = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# Zero-width space, word joiner, byte-order mark, the bidirectional marks and embeddings, and
+# the soft hyphen: exports carry them (BnF fr. 412: 87 lines with a BOM; text copied from a
+# PDF or a web page, soft hyphens), but nothing on the page shows them. Joiners that shape a
+# script stay.
+ZERO_WIDTH = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def clean_text(text: str) -> str:

@@ -54,14 +54,14 @@ def find_fonts(paths: list[Path] | None = None) -> list[Path]:
             raise InkreadError("no such font file or folder", root)
         for f in sorted(root.rglob("*")):
             if (
-                f.suffix.lower() in (".ttf", ".otf")
+                f.suffix.lower() in (".ttf", ".otf", ".ttc")
                 and (paths or any(name in str(f).lower() for name in HANDWRITING))
                 and _opens(f)  # a broken file among a folder's fonts is passed over
             ):
                 found.append(f)
     if not found and paths:  # those given: not "install Debian's fonts"
         named = " ".join(map(str, paths))
-        raise InkreadError(f"no font file (.ttf, .otf) that opens in --fonts {named}")
+        raise InkreadError(f"no font file (.ttf, .otf, .ttc) that opens in --fonts {named}")
     if not found:
         raise InkreadError(
             "no handwriting fonts found: install Debian's fonts-dancingscript, "
@@ -83,7 +83,9 @@ def covered(font: Path) -> set[str] | None:
     letters its label holds; None for a font file fontTools cannot read."""
     logging.getLogger("fontTools").setLevel(logging.ERROR)  # quibbles over valid fonts
     try:
-        return {chr(c) for c in TTFont(str(font), lazy=True).getBestCmap()}
+        # the first font of a collection (.ttc), which Pillow draws: its coverage unknown,
+        # lines were drawn with boxes for the characters it lacks, labelled as letters
+        return {chr(c) for c in TTFont(str(font), lazy=True, fontNumber=0).getBestCmap()}
     except Exception:  # a font file fontTools cannot parse: let Pillow try it
         return None
 

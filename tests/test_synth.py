@@ -2,6 +2,7 @@
 
 import filecmp
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,7 +64,7 @@ def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
     assert "scans: is not empty" in capsys.readouterr().err
     args = ("synth", "--text", text, "--fonts", tmp_path / "scans", "--out", tmp_path / "c")
     assert run_cli(*args) == 2  # the folder given, not "install Debian's fonts"
-    assert f"no font file (.ttf, .otf) that opens in --fonts {tmp_path / 'scans'}" in (
+    assert f"no font file (.ttf, .otf, .ttc) that opens in --fonts {tmp_path / 'scans'}" in (
         capsys.readouterr().err
     )
     assert filecmp.cmp(tmp_path / "scans" / "000000.png", FIXTURES / "lines" / "hooker_00.png")
@@ -94,7 +95,7 @@ def test_fonts_given_that_are_not_fonts_are_named(tmp_path, capsys):
     assert run_cli(*args, tmp_path / "nothere.ttf") == 2
     assert "nothere.ttf: no such font file or folder" in capsys.readouterr().err
     assert run_cli(*args, tmp_path) == 2  # a folder whose only font is broken: none found
-    assert f"no font file (.ttf, .otf) that opens in --fonts {tmp_path}" in (
+    assert f"no font file (.ttf, .otf, .ttc) that opens in --fonts {tmp_path}" in (
         capsys.readouterr().err
     )
 
@@ -119,3 +120,25 @@ def test_corpus_text_is_cleaned_as_transcriptions_are():
 
     lines = lines_of_text(["\ufeffthe\u200bdog  ran\u200e", " \u200b "], random.Random(0), False)
     assert {next(lines) for _ in range(20)} == {"thedog ran"}
+    # a soft hyphen (text copied from a PDF) draws no ink: it had been learnt from blank paper
+    lines = lines_of_text(["recog\u00adnition", "\u00ad"], random.Random(0), False)
+    assert {next(lines) for _ in range(20)} == {"recognition"}
+
+
+def test_a_font_collection_says_which_characters_it_draws(tmp_path):
+    """A .ttc (macOS's fonts, Noto CJK) opened by fontTools without a font number gave no
+    coverage: lines of characters it lacks were drawn as boxes, labelled as text."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    from inkread.synth import covered
+
+    dejavu = Path("/usr/share/fonts/truetype/dejavu")
+    faces = [dejavu / "DejaVuSans.ttf", dejavu / "DejaVuSerif.ttf"]
+    if not all(f.is_file() for f in faces):
+        pytest.skip("no DejaVu fonts")
+    collection = TTCollection()
+    collection.fonts = [TTFont(str(f)) for f in faces]
+    collection.save(str(tmp_path / "two.ttc"))
+    has = covered(tmp_path / "two.ttc")
+    assert has is not None and "a" in has and "\u4f60" not in has
+    assert find_fonts([tmp_path]) == [tmp_path / "two.ttc"]
