@@ -844,7 +844,7 @@ def synth(
         )
     if n < count:
         _warn(f"warning: {count - n} of {count} lines not drawn: the fonts lack their characters")
-    print(f"{n} lines in {len(found)} font{'s' if len(found) > 1 else ''}: {out}")
+    print(f"{n} line{'s' * (n != 1)} in {len(found)} font{'s' * (len(found) != 1)}: {out}")
 
 
 lm_app = typer.Typer(no_args_is_help=True, help="Language models for beam search.")

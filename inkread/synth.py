@@ -167,15 +167,25 @@ def render(text: str, font: Path, rng: random.Random) -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def lines_of_text(texts: list[str], rng: random.Random, words: bool) -> Iterator[str]:
-    """Corpus lines as they are, or (words=True) random runs of words of line length. A
+def lines_of_text(
+    texts: list[str],
+    rng: random.Random,
+    words: bool,
+    drawn: Callable[[str], bool] = lambda text: True,
+) -> Iterator[str]:
+    """Corpus lines as they are, or (words=True) random runs of words of line length; only
+    lines (words) that some font draws (`drawn`): drawn at random from all, a corpus mostly
+    of lines no font has gave up with "no line could be drawn" beside lines it could. A
     text of a paragraph a line is cut into lines of at most LONGEST characters, at spaces:
     a line of a thousand would be drawn wider than OpenCV can warp."""
     # cleaned as transcriptions are: a zero-width space, which no font draws, had lost its line
     pool = [cut for t in map(clean_text, texts) if t for cut in _cut(t)]
     if not pool:
         raise InkreadError("no text to render")
-    vocabulary = [w for t in pool for w in t.split()]
+    vocabulary = [w for t in pool for w in t.split() if drawn(w)]
+    pool = [t for t in pool if drawn(t)]
+    if not (vocabulary if words else pool):
+        return
     while True:
         if not words:
             yield rng.choice(pool)
@@ -262,15 +272,23 @@ def synthesize(
     capitals = {f: capitals_only(f) for f in fonts}
     for note in _shortfalls(texts, coverage, capitals):
         warn(note)
-    source = lines_of_text(texts, rng, words)
+
+    def draws(font: Path, text: str) -> bool:  # else a box where the font lacks a character
+        have = coverage[font]
+        return have is None or set(text.upper() if capitals[font] else text) - {" "} <= have
+
+    source = lines_of_text(texts, rng, words, lambda t: any(draws(f, t) for f in fonts))
     written = attempts = 0
     while written < count and attempts < 20 * count:
         attempts += 1
-        text, font = next(source), rng.choice(fonts)
-        if capitals[font]:
-            text = text.upper()
-        if coverage[font] is not None and not set(text.replace(" ", "")) <= coverage[font]:
-            continue  # the font lacks a character: it would draw a box
+        text = next(source, None)
+        if text is None:  # no line that a font draws
+            break
+        able = [f for f in fonts if draws(f, text)]
+        if not able:  # a run of words that no one font has all of
+            continue
+        font = rng.choice(able)
+        text = text.upper() if capitals[font] else text
         image = render(text, font, rng)
         name = out / f"{written:06d}"
         Image.fromarray(image).save(name.with_suffix(".png"), optimize=False)

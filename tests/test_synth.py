@@ -101,6 +101,19 @@ def test_fonts_given_that_are_not_fonts_are_named(tmp_path, capsys):
 
 
 @needs_fonts
+def test_a_corpus_mostly_of_lines_no_font_draws_still_gives_the_lines_it_can(tmp_path, capsys):
+    """Lines were drawn at random from all, and after twenty misses a line synth gave up:
+    "no line could be drawn", beside a line every font draws."""
+    text = tmp_path / "t.txt"
+    text.write_text("".join(f"line {n} \U0001f600\n" for n in range(60)) + "plain text\n")
+    out = tmp_path / "s"
+    assert run_cli("synth", "--text", text, "--out", out, "--count", 5, "--seed", 2) == 0
+    assert "60 corpus lines not drawn" in capsys.readouterr().err
+    lines, _ = read_data([out])
+    assert [x.text.lower() for x in lines] == ["plain text"] * 5  # capitals-only fonts: upper
+
+
+@needs_fonts
 def test_small_capital_fonts_are_recognised():
     names = {f.name: capitals_only(f) for f in FONTS}
     if "BecauseWeBuild-Regular.otf" in names:
