@@ -196,6 +196,12 @@ def lines_of_text(
         yield " ".join(line)
 
 
+def _draws(text: str, have: set[str] | None, capitals: bool) -> bool:
+    """Whether a font of these characters (None: not known) draws the line whole, as
+    synthesize draws it, upper-cased in a capitals-only font: else a box where it lacks one."""
+    return have is None or set(text.upper() if capitals else text) - {" "} <= have
+
+
 def _shortfalls(
     texts: list[str], coverage: dict[Path, set[str] | None], capitals: dict[Path, bool]
 ) -> list[str]:
@@ -208,8 +214,8 @@ def _shortfalls(
     lines = [t for t in map(clean_text, texts) if t]
 
     def drawn(text: str, shouting: bool) -> bool:
-        wanted = set((text.upper() if shouting else text).replace(" ", ""))
-        return any(wanted <= have for f, have in coverage.items() if capitals[f] == shouting)
+        fonts = [have for f, have in coverage.items() if capitals[f] == shouting]
+        return any(_draws(text, have, shouting) for have in fonts)
 
     lost = [t for t in lines if not drawn(t, False)]
     never = [t for t in lost if not drawn(t, True)]
@@ -273,9 +279,8 @@ def synthesize(
     for note in _shortfalls(texts, coverage, capitals):
         warn(note)
 
-    def draws(font: Path, text: str) -> bool:  # else a box where the font lacks a character
-        have = coverage[font]
-        return have is None or set(text.upper() if capitals[font] else text) - {" "} <= have
+    def draws(font: Path, text: str) -> bool:
+        return _draws(text, coverage[font], capitals[font])
 
     source = lines_of_text(texts, rng, words, lambda t: any(draws(f, t) for f in fonts))
     written = attempts = 0
