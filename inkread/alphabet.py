@@ -181,9 +181,15 @@ def reading_positions(display: str) -> list[int] | None:
     what follows its characters (their confidences) into reading order. Digits and Latin
     words inside a right-to-left line keep their order, so a plain reversal put a number's
     confidences on the wrong digits. None where the layout could not be followed."""
+    return read_with_positions(display)[1]
+
+
+def read_with_positions(display: str) -> tuple[str, list[int] | None]:
+    """reading_order(display) and reading_positions(display) from one layout of the line,
+    for a caller that needs both (decoding.words)."""
     if not any_right_to_left(display):
-        return list(range(len(display)))  # as display_order leaves it
-    return _laid_out(display, "R" if right_to_left(display) else "L")[1]
+        return display, list(range(len(display)))  # as display_order leaves it
+    return _laid_out(display, "R" if right_to_left(display) else "L")
 
 
 def _unmirrored(text: str) -> str:

@@ -21,8 +21,8 @@ from inkread.alphabet import (
     Alphabet,
     any_right_to_left,
     in_word,
+    read_with_positions,
     reading_order,
-    reading_positions,
     right_to_left,
 )
 from inkread.errors import InkreadError
@@ -82,7 +82,7 @@ def words(decoded: Decoded) -> list[Word]:
     line around it to say which way it reads, and "Smith," or "(ed.)" inside a Hebrew line
     came out ",Smith" and "(.ed)"."""
     shown = "".join(c.char for c in decoded.chars)
-    read, order = reading_order(shown), reading_positions(shown)
+    read, order = read_with_positions(shown)
     place = {n: k for k, n in enumerate(order or [])}  # where each char is read in the line
     rtl = right_to_left(decoded.text)
     found: list[Word] = []
