@@ -924,12 +924,11 @@ def read_page(
         for part in (longest[:UPSIDE_FIRST], longest[UPSIDE_FIRST:]):
             lines = [r.line for r in part]
             flipped += _read_flipped(lines, loaded, recognizer, batch_size, _half)
-            gain = _sureness([read for _, read in flipped]) - _sureness(
-                [upright[id(line)] for line, _ in flipped]
-            )
+            turned = _sureness([read for _, read in flipped])
+            gain = turned - _sureness([upright[id(line)] for line, _ in flipped])
             if gain < -UPSIDE_CLEAR:  # plainly upright: the other lines need not tell
                 break
-        if _sureness([read for _, read in flipped]) >= TURN_SURE:
+        if turned >= TURN_SURE:
             tried[2] = gain - UPSIDE_GAIN
     if sure < TURNED_DOUBT:
         # Lines run across a page turned either way alike: they are found once, turned a
