@@ -1040,9 +1040,17 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 "added": added,
                 "unread": unread,
                 "so_far": part if batch_in_epoch else {},
+                # dropout's draws go on where they were: a resumed run trains as the run
+                # would have uninterrupted (its weights had come out otherwise)
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state() if device.type == "cuda" else None,
             },
         )
 
+    if "torch_rng" in state:
+        torch.set_rng_state(state["torch_rng"])
+    if state.get("cuda_rng") is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"])
     if not opts.resume:
         save_last(0)  # from here on a kill leaves a run that --resume goes on with
 
@@ -1089,6 +1097,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 num_workers=workers,
                 pin_memory=device.type == "cuda",
                 worker_init_fn=_one_thread,
+                generator=torch.Generator(),  # its workers' seed is not drawn from dropout's
             )
             bar = tqdm(
                 _started(loader),
