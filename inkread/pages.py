@@ -35,6 +35,7 @@ from inkread.data.images import (
     cut_polygon,
     frame_sizes,
     image_size,
+    let_go,
     load_frame,
     load_gray,
     too_large,
@@ -446,6 +447,14 @@ class _Page:
 
 
 _PAGES: dict[Path, _Page] = {}  # each page's file -> the page
+
+
+def forget(folder: Path) -> None:
+    """The pages of PDFs and TIFFs rendered into `folder` (a server's request) forgotten
+    once it is answered: a server had kept an entry for every page it was ever sent."""
+    for path in [p for p in _PAGES if p.is_relative_to(folder)]:
+        del _PAGES[path]
+    let_go(folder)
 
 
 def shown_path(path: Path) -> Path:

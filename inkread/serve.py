@@ -14,7 +14,7 @@ import logging
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +34,7 @@ from inkread.pages import (
     FORMATS,
     PAGED,
     Document,
+    forget,
     image_named,
     open_inputs,
     render,
@@ -141,7 +142,7 @@ def create_app(
         if format not in FORMATS:
             return _error(f"format must be one of {', '.join(FORMATS)}")
         notes: list[str] = []
-        with tempfile.TemporaryDirectory() as tmp:
+        with _request_folder() as tmp:
             try:
                 image_path = _save(image, Path(tmp) / "image", "image")
                 if is_list(image_path):  # its entries would be paths on this machine
@@ -360,6 +361,17 @@ def _usable(name: str) -> bool:
 class _UploadTooLarge(InkreadError):
     """An upload over MAX_UPLOAD: 413, as a request over MAX_REQUEST is (it was 400). An
     image of too many pixels is a 400: what was sent is small, what it holds is not."""
+
+
+@contextlib.contextmanager
+def _request_folder() -> Iterator[str]:
+    """A request's own folder, and what was read from it forgotten as it goes (a PDF's or
+    TIFF's pages, the file kept open)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            yield tmp
+        finally:
+            forget(Path(tmp))
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:

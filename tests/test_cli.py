@@ -998,6 +998,12 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     blob = client.post("/read", files={"image": ("blob", pages.getvalue())})
     assert blob.status_code == 400 and "2 pages" in blob.json()["error"]  # not page 1 alone
     assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
+    # and nothing of them kept once answered (an entry for every page ever sent, and the
+    # upload held open after it was deleted)
+    from inkread import pages as paged
+    from inkread.data import images
+
+    assert not paged._PAGES and not images._KEPT
     # an uploaded XML that names a file on the server's disk: refused, read or not
     for name in (str(PAGE.with_suffix(".jpg")), "../../etc/passwd", "/no/such.jpg"):
         xml = PAGE.read_bytes().replace(b"JDH_2_16_45_003.jpg", name.encode())

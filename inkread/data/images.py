@@ -202,6 +202,14 @@ def _kept_open(path: Path) -> Image.Image:
     return image
 
 
+def let_go(folder: Path) -> None:
+    """A multi-page file below `folder` closed, if it is the one kept open: a server's
+    upload, its request answered (kept until another was read, it held the deleted file)."""
+    with _KEPT_LOCK:
+        if _KEPT and _KEPT[0][0].is_relative_to(folder):
+            _KEPT.pop()[2].close()
+
+
 def frame_sizes(
     path: str | Path, left_out: Callable[[InkreadError], None] | None = None
 ) -> list[tuple[int, int] | None]:
