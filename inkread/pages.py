@@ -6,6 +6,7 @@ hOCR (render)."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import glob
 import hashlib
@@ -18,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
+from typing import Any
 
 import cv2
 import numpy as np
@@ -619,29 +621,33 @@ def _page_sizes(
     if path.suffix.lower() != ".pdf":
         return frame_sizes(path, left_out)
     sizes: list[tuple[int, int] | None] = []
-    for n, sheet in enumerate(_pdf(path)):  # bounded before it is drawn, as an image's page
-        # is: a page 200 inches square asked pdfium for an 11 GB bitmap
-        w, h = sheet.get_size()
-        size: tuple[int, int] | None = (round(w * PDF_DPI / 72), round(h * PDF_DPI / 72))
-        refused = too_large(size)
-        if refused:
-            error = TooLarge(f"page {n + 1}: {refused} at {PDF_DPI} dpi", path)
-            if left_out is None:
-                raise error
-            left_out(error)
-            size = None
-        sizes.append(size)
+    with _pdf(path) as pdf:
+        for n in range(len(pdf)):  # bounded before it is drawn, as an image's page is: a
+            # page 200 inches square asked pdfium for an 11 GB bitmap
+            w, h = pdf.get_page_size(n)
+            size: tuple[int, int] | None = (round(w * PDF_DPI / 72), round(h * PDF_DPI / 72))
+            refused = too_large(size)
+            if refused:
+                error = TooLarge(f"page {n + 1}: {refused} at {PDF_DPI} dpi", path)
+                if left_out is None:
+                    raise error
+                left_out(error)
+                size = None
+            sizes.append(size)
     return sizes
 
 
-def _pdf(path: Path):
+@contextlib.contextmanager
+def _pdf(path: Path) -> Iterator[Any]:
+    """The PDF open, and closed as soon as it is read: left to close at exit, pypdfium2
+    before 4.17 crashed the process (exit 139) after the outputs were written."""
     try:
         import pypdfium2
     except ModuleNotFoundError:
         needs = "reading PDF needs pypdfium2: pip install 'inkread[pdf]'"
         raise InkreadError(needs, path) from None
     try:
-        return pypdfium2.PdfDocument(str(path))
+        pdf = pypdfium2.PdfDocument(str(path))
     except FileNotFoundError:  # removed while it was read
         raise MissingFile("no such file", path) from None
     except pypdfium2.PdfiumError as e:
@@ -650,6 +656,10 @@ def _pdf(path: Path):
         if "PDFium: Success" in str(e):  # PDFium refuses a PDF of no pages without a reason
             raise InkreadError("cannot read PDF (it holds no pages, or is damaged)", path) from None
         raise InkreadError(f"cannot read PDF ({e})", path) from None
+    try:
+        yield pdf
+    finally:
+        pdf.close()
 
 
 def _page_image(path: Path, n: int) -> Image.Image:
@@ -657,7 +667,8 @@ def _page_image(path: Path, n: int) -> Image.Image:
         import pypdfium2
 
         try:
-            return _pdf(path)[n].render(scale=PDF_DPI / 72).to_pil().convert("L")
+            with _pdf(path) as pdf:
+                return pdf[n].render(scale=PDF_DPI / 72).to_pil().convert("L")
         except pypdfium2.PdfiumError as e:
             raise InkreadError(f"cannot render page {n + 1} ({e})", path) from None
     return Image.fromarray(load_frame(path, n))

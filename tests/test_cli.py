@@ -1429,9 +1429,25 @@ def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
         on_disk.append(len(list(path.parent.glob("*.png"))))
         return render(path)
 
+    import pypdfium2
+
+    opened, init, close = [], pypdfium2.PdfDocument.__init__, pypdfium2.PdfDocument.close
+
+    def opening(pdf, *args, **kwargs):
+        init(pdf, *args, **kwargs)
+        opened.append(pdf)
+
+    def closing(pdf, *args, **kwargs):  # left open, pypdfium2 before 4.17 crashed at exit
+        if pdf in opened:
+            opened.remove(pdf)
+        return close(pdf, *args, **kwargs)
+
+    monkeypatch.setattr(pypdfium2.PdfDocument, "__init__", opening)
+    monkeypatch.setattr(pypdfium2.PdfDocument, "close", closing)
     monkeypatch.setattr(pages, "rendered", watched)
     assert run_cli("read", tmp_path / "three.pdf", "--decoder", "greedy") == 0
     assert on_disk == [0, 0, 0]  # none written before it is wanted, each gone once read
+    assert opened == []  # each closed once read
     out = capsys.readouterr().out
     assert out.count("==> ") == 3 and out.count("for a Royal Medal") == 3, out
     # the PDF removed once its first page is read: its other two are left out, said once
