@@ -158,6 +158,9 @@ def open_inputs(
     named = [
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
     ]
+    for raw, entries in zip(inputs, named, strict=True):
+        if not entries:  # a script's list that came out empty: read nothing, exit 0, had
+            raise InkreadError("the list names no files", raw)
 
     entries = [entry for entries in named for entry in entries]
     for raw in entries:

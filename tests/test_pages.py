@@ -703,6 +703,10 @@ def test_a_txt_list_is_read_as_the_files_it_names(tmp_path):
         (PAGE.name + ".xml", 11, False),
         ("other.jpg", 0, True),
     ]
+    # a list that came out empty (a script's find found nothing): said, not read as nothing
+    listing.write_text("# none today\n\n", "utf-8")
+    with pytest.raises(InkreadError, match="test.txt: the list names no files"):
+        open_inputs([str(listing)])
 
 
 def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
