@@ -1221,12 +1221,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
 
     if bad:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
-    if unread:
-        say(
-            f"warning: best.pt writes none of the new characters {spelled(unread)} yet where the "
-            "validation lines hold them: give it more training (--epochs or --max-minutes)"
-        )
-    lm_cer = None
+    lm_cer, readings = None, {}
     if lm is not None and best_path.is_file():
         # a hundredth of the budget for what the clock does not see: the last save, exiting.
         # Resumed after the network's training, the restart (reading the data again) is not
@@ -1235,7 +1230,16 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         left = 0.99 * budget - spent if budget else None
         if left is not None and val_seconds and left < val_seconds:
             left = 0.0  # its reading of the validation lines alone would run past the end
-        lm_cer = offer_lms(best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left)
+        lm_cer = offer_lms(
+            best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left, readings
+        )
+    if unread and lm_cer in readings:  # its language model writes some that the network
+        unread = _not_written(unread, readings[lm_cer], val_set.texts)  # alone did not
+    if unread:
+        say(
+            f"warning: best.pt writes none of the new characters {spelled(unread)} yet where the "
+            "validation lines hold them: give it more training (--epochs or --max-minutes)"
+        )
     t0 = time.monotonic()  # the LMs' minutes are not the epoch's cut short
     save_last(start_batch, finished=True)  # --resume has nothing left to do
     return {
@@ -1342,6 +1346,7 @@ def offer_lms(
     lstm_lines: list[str] | None = None,
     lstm_minutes: float = LSTM_MINUTES,
     seconds_left: float | None = None,
+    readings: dict[float, list[str]] | None = None,
 ) -> float | None:
     """Offer best.pt the training text's character n-gram and, given lstm_lines (train
     --lstm-lm), an LSTM of those lines mixed with it; each is kept only if it reads the
@@ -1354,7 +1359,8 @@ def offer_lms(
 
     The network reads the validation lines once; every decoder tried reads the same frames.
     With no validation lines there is nothing to judge by, and the n-gram is kept at the
-    default setting: on every collection measured it helped."""
+    default setting: on every collection measured it helped. Given `readings`, each reading
+    of the validation lines goes there by its CER (the one kept: what best.pt writes)."""
     if not val_set.images:
         checkpoint.attach_lm(best_path, ngram)
         return None
@@ -1369,8 +1375,13 @@ def offer_lms(
 
     def read(decoder: Decoder) -> dict[str, float]:
         """Past the budget's end, TimeoutError (decode_all)."""
-        found = decode_all(decoder, frames, recognizer.alphabet, deadline=deadline)
-        return error_rates([d.text for d in found], val_set.texts)
+        texts = [
+            d.text for d in decode_all(decoder, frames, recognizer.alphabet, deadline=deadline)
+        ]
+        rates = error_rates(texts, val_set.texts)
+        if readings is not None:
+            readings.setdefault(rates["cer"], texts)
+        return rates
 
     kept = offer_lm(best_path, ngram, read, say, deadline)
     if kept is not None and lstm_lines and seconds_left is not None:
