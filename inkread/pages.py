@@ -51,6 +51,7 @@ from inkread.data.lines import (
     WordBox,
     clip_band,
     line_cuts,
+    other_shape,
     printable,
 )
 from inkread.data.sources import (
@@ -100,9 +101,6 @@ TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
 # surely (one barely trained, or reading another script) tells noise from noise, and a
 # fresh model turned whole upright pages on 0.38 sure against 0.30; scans are mostly upright
 TURN_SURE = 0.5
-# --lines XML whose page is more than SHAPE_SLACK wider or narrower for its height than the
-# image is of another page (a scan's edge trimmed differs by less)
-SHAPE_SLACK = 0.05
 SUFFIX = {
     "text": ".txt",
     "json": ".json",
@@ -725,11 +723,11 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
         w, h = page_size(image)
     except InkreadError:  # reported when it is read
         return doc
-    if size and abs(size[0] / size[1] - w / h) > SHAPE_SLACK * w / h:
+    if size and other_shape(size, (h, w)):
         warn(
             f"warning: {shown_path(image)}: --lines {xml_path} gives a page of "
             f"{size[0]}x{size[1]}, not the shape of this image ({w}x{h}); its lines are "
-            "stretched to fit"
+            "left out"
         )
     return doc
 

@@ -513,6 +513,22 @@ def test_an_image_kept_in_another_format_is_found_and_its_coordinates_scaled(tmp
     assert written.find(".//{*}Page").get("WIDTH") == "682"
 
 
+def test_lines_of_a_page_not_of_the_images_shape_are_left_out_and_said(tmp_path):
+    """A scan cropped since its XML was made, or another page's image of the same name:
+    stretched to fit, every line was cut from the wrong place without a sign (a cropped
+    page read at 84 % CER, against 26 % whole). A trimmed edge is still scaled."""
+    shutil.copy(PAGE, tmp_path / PAGE.name)
+    full = Image.open(PAGE.with_suffix(".jpg"))
+    full.crop((0, 0, full.width, full.height * 3 // 4)).save(tmp_path / "JDH_2_16_45_003.jpg")
+    lines, skipped = read_data([tmp_path / PAGE.name])
+    assert len(lines) == 11 and not list(line_images(lines, skipped))
+    assert skipped.reasons == {"image not of the shape its XML gives": 11}
+    assert "(682x1073 in the XML, 682x804 the image)" in skipped.summary()
+    full.crop((0, 0, full.width - 10, full.height)).save(tmp_path / "JDH_2_16_45_003.jpg")
+    lines, skipped = read_data([tmp_path / PAGE.name])
+    assert len(list(line_images(lines, skipped))) == 11 and not skipped
+
+
 def test_an_image_named_as_another_system_writes_it_is_found(tmp_path):
     """Windows changes the case, macOS decomposes accents, a URL quotes the space."""
     root = etree.parse(str(PAGE)).getroot()

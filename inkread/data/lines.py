@@ -106,6 +106,21 @@ class Region:
         return scale_between(self.page_size, shape)
 
 
+# XML whose page is more than SHAPE_SLACK wider or narrower for its height than the image
+# is another page's, or the image was cut since (a scan's edge trimmed differs by less)
+SHAPE_SLACK = 0.05
+
+
+def other_shape(size: tuple[int, int] | None, shape: tuple[int, ...]) -> bool:
+    """Whether coordinates made for a page of `size` (width, height) cannot be this image's
+    of `shape` (height, width) scaled: stretched to fit, its lines were cut from the wrong
+    places without a sign (a cropped scan read at 84 % CER against 26 %)."""
+    if not size:
+        return False
+    wanted, found = size[0] / size[1], shape[1] / shape[0]
+    return abs(wanted - found) > SHAPE_SLACK * found
+
+
 def scale_between(size: tuple[int, int] | None, shape: tuple[int, ...]) -> tuple[float, float]:
     """From coordinates made for an image of `size` (width, height) to the pixels of one of
     `shape` (height, width): the XML may have been made for a scaled copy of the image, and
@@ -270,6 +285,13 @@ def line_cuts(
             continue
         if line.polygon is None:  # a line image: all of it
             yield line, page, Cut(0, 0)
+            continue
+        if other_shape(line.page_size, page.shape):
+            w, h = line.page_size
+            skipped.add(
+                "image not of the shape its XML gives",
+                f"{line.where} ({w}x{h} in the XML, {page.shape[1]}x{page.shape[0]} the image)",
+            )
             continue
         if sheet is None:
             sheet = deepened(page)
