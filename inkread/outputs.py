@@ -1,9 +1,10 @@
 """Where a command's outputs go, and what they may never replace.
 
 An output never takes the place of an input, a line's transcription (.gt.txt), XML a
-person wrote or corrected, a plain text file beside its page, or (a language model's) any
-file but an earlier model; a run cut short and run again knows its finished outputs from
-half ones. `read`, `segment` and `lm build` ask here before they write.
+person wrote or corrected, a list of files, JSON or HTML of another's, a plain text file
+beside its page, or (a language model's) any file but an earlier model; a run cut short
+and run again knows its finished outputs from half ones. `read`, `segment` and `lm build`
+ask here before they write.
 """
 
 from __future__ import annotations
@@ -137,7 +138,47 @@ def would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> 
             "own output from one, so leaves it (remove it to read the page again, or give "
             "another --out)"
         )
-    return not_ours(target)
+    return foreign(target) or not_ours(target)
+
+
+def foreign(target: Path) -> str | None:
+    """Why a file that is no XML is the user's to keep: a list of files (`--out test.txt`
+    had replaced the test split's list with a line's text), JSON or HTML that inkread did
+    not write. Plain text that is no list carries no mark: named as --out, it is written
+    over, as a shell's `>` would."""
+    from inkread.data.sources import is_list, listed
+
+    if not target.is_file() or target.stat().st_size == 0:
+        return None
+    suffix = target.suffix.lower()
+    try:
+        if is_list(target) and any(x.is_file() for x in listed(target)):
+            return "is a list of files, which the output would replace: choose another --out"
+        if suffix in (".json", ".jsonl") and not _our_json(target):
+            return "is JSON that inkread did not write, which the output would replace"
+        if suffix in (".html", ".hocr"):
+            with target.open("rb") as f:
+                if b'<meta name="ocr-system" content="inkread">' not in f.read(4096):
+                    return "is HTML that inkread did not write, which the output would replace"
+    except (OSError, InkreadError):
+        return None  # unreadable: writing it says what is wrong
+    return None
+
+
+def _our_json(path: Path) -> bool:
+    """read's JSON: an object a page (a line a page, as .jsonl), each naming its file and
+    holding its lines."""
+    try:
+        rows = path.read_text(encoding="utf-8").splitlines()
+        pages = [json.loads(x) for x in rows if x.strip()]
+    except (UnicodeDecodeError, ValueError):
+        pages = []
+    if len(pages) > 1 and path.suffix.lower() == ".json":  # one object over many lines
+        try:
+            pages = [json.loads(path.read_text(encoding="utf-8"))]
+        except ValueError:
+            return False
+    return all(isinstance(x, dict) and "file" in x and "lines" in x for x in pages)
 
 
 def _cut_short(target: Path) -> bool:

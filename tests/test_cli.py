@@ -572,9 +572,18 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
         ((*page, "--out", tmp_path / "truth.xml"), "holds a transcription, which the output"),
         ((*args, "--out", tmp_path / "line1.gt.txt"), "is a line's transcription"),
         ((*listed, "--out", tmp_path / "list.txt"), "output would overwrite the input"),
+        ((*args, "--out", tmp_path / "list.txt"), "is a list of files, which the output"),
+        ((*args, "-f", "json", "--out", tmp_path / "c.json"), "is JSON that inkread did not"),
+        ((*args, "-f", "hocr", "--out", tmp_path / "c.html"), "is HTML that inkread did not"),
     ):
+        (tmp_path / "c.json").write_text('{"settings": 1}', encoding="utf-8")
+        (tmp_path / "c.html").write_text("<html><body>a page</body></html>", encoding="utf-8")
         assert run_cli(*command) == 2
         assert said in capsys.readouterr().err
+    assert (tmp_path / "list.txt").read_text(encoding="utf-8") == str(line)
+    for fmt, name in (("json", "r.json"), ("json", "r.jsonl"), ("hocr", "r.html")):
+        for _ in range(2):  # its own, written again
+            assert run_cli(*args, "-f", fmt, "--out", tmp_path / name) == 0
     assert (tmp_path / "truth.xml").read_bytes() == PAGE.read_bytes()
     assert (tmp_path / "line1.gt.txt").read_text(encoding="utf-8") == "kept"
     assert run_cli(*page, "--out", tmp_path / "p.xml") == 0  # its own output, read again
