@@ -26,7 +26,7 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread import outputs
-from inkread.errors import InkreadError, MissingFile
+from inkread.errors import MACHINE_ERRNOS, InkreadError, MissingFile
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -1092,7 +1092,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(getattr(e, "exit_code", 2))
     except InkreadError as e:
         print(f"inkread: error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(e.status)
     except (MemoryError, RuntimeError) as e:
         from inkread.torchfile import out_of_memory
 
@@ -1110,16 +1110,17 @@ def main(argv: list[str] | None = None) -> None:
             "run it where there is more memory",
             file=sys.stderr,
         )
-        sys.exit(2)
+        sys.exit(1)  # the machine's failure, not the input's (2)
     except OSError as e:  # a path the user gave that cannot be written or made: one line
+        status = 1 if e.errno in MACHINE_ERRNOS else 2  # a full disk: the machine's failure
         if e.filename is None:  # its output (stdout on a full disk, /dev/full)
             print(f"inkread: error: cannot write its output ({e.strerror or e})", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(status)
         said = e.strerror or e
         if isinstance(e, (FileExistsError, NotADirectoryError)) and Path(e.filename).is_file():
             said = "is a file where a folder is wanted"  # mkdir's "File exists" says not which
         print(f"inkread: error: {e.filename}: {said}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(status)
     finally:
         signal.signal(signal.SIGTERM, before)
     if code == 130:

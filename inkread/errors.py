@@ -1,11 +1,12 @@
 """The one exception type for problems a user can cause and fix.
 
-The command line turns it into a single line on stderr and exit status 2; everything else
-is a bug and keeps its traceback.
+The command line turns it into a single line on stderr and exit status 2 (1 where the
+machine failed: a full disk, no memory); everything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import warnings
@@ -17,9 +18,24 @@ from os import PathLike
 class InkreadError(Exception):
     """A problem with the user's input: a path, a file's contents, an argument."""
 
+    status = 2  # the command line's exit status: a usage or input error
+
     def __init__(self, message: str, path: str | PathLike[str] | None = None) -> None:
         self.path = None if path is None else str(path)
         super().__init__(f"{self.path}: {message}" if self.path else message)
+
+
+# a write or read that failed for the machine's want (disk, quota, file size, the device),
+# not for anything in the user's input: the contract's exit status 1, "any other failure"
+MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.ENOMEM}
+
+
+class MachineFault(InkreadError):
+    """What the machine could not do (a full disk, too little memory), said in one line as
+    the user's errors are, with exit status 1: a script's retry on another machine, or
+    later, may succeed where mending the input would not."""
+
+    status = 1
 
 
 class MissingFile(InkreadError):
@@ -51,7 +67,15 @@ class MalformedXML(InkreadError):
 
 class WriteFailed(InkreadError):
     """A file that could not be written (a full disk, a folder made read-only): what was
-    there before is kept, which a training run tells the user it can go on from."""
+    there before is kept, which a training run tells the user it can go on from. Of a
+    full disk, the machine's failure (exit 1); of a folder, the user's (2)."""
+
+    def __init__(
+        self, message: str, path: str | PathLike[str] | None = None, code: int | None = None
+    ) -> None:
+        super().__init__(message, path)
+        self.code = code  # the OSError's errno
+        self.status = 1 if code in MACHINE_ERRNOS else 2
 
 
 _HUSH = threading.RLock()

@@ -22,7 +22,7 @@ from typing import BinaryIO
 import numpy  # noqa: F401  before torch: a Ctrl-C while torch set numpy up was lost or
 import torch  # turned into numpy's AttributeError (1 read in 3 stopped in its first second)
 
-from inkread.errors import InkreadError, WriteFailed, hushed
+from inkread.errors import InkreadError, MachineFault, WriteFailed, hushed
 
 
 def save(obj: object, path: str | os.PathLike[str]) -> None:
@@ -136,7 +136,7 @@ def _failed(e: OSError, path: Path) -> WriteFailed:
         if blocking is not None:
             return WriteFailed("is a file where a folder is wanted", blocking)
     kept = "; the file as it was is kept" if path.is_file() else ""
-    return WriteFailed(f"cannot write ({e.strerror or e}){kept}", path)
+    return WriteFailed(f"cannot write ({e.strerror or e}){kept}", path, e.errno)
 
 
 def load(path: str | os.PathLike[str], what: str) -> object:
@@ -146,7 +146,7 @@ def load(path: str | os.PathLike[str], what: str) -> object:
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         if out_of_memory(e):  # the machine's fault, not the file's
-            raise InkreadError(f"not enough memory to load this {what}", path) from None
+            raise MachineFault(f"not enough memory to load this {what}", path) from None
         raise InkreadError(f"not a readable {what} ({_why(Path(path), e)})", path) from None
 
 

@@ -452,7 +452,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise
     except WriteFailed as e:
         if (out / "last.pt").is_file():  # its last save stands: nothing is lost but time
-            e = WriteFailed(f"{e}: once it can be written, go on with --resume")
+            e = WriteFailed(f"{e}: once it can be written, go on with --resume", code=e.code)
         log.write(f"error: {e}")  # the log of a run no one watched ended unsaid
         raise e from None
     except InkreadError:  # refused before it began (a bad config): no empty folder left

@@ -290,7 +290,7 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_last_save(
 
     monkeypatch.setattr(torch, "save", full)
     capsys.readouterr()
-    assert run_cli(*args, "--epochs", 2, "--resume") == 2
+    assert run_cli(*args, "--epochs", 2, "--resume") == 1  # the disk's failure, not the input's
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("inkread: error: ") and "Traceback" not in "\n".join(err)
     assert "cannot write (No space left on device)" in err[-1]
