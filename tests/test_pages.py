@@ -1440,3 +1440,32 @@ def test_a_page_whose_image_is_too_large_to_read_is_an_error(tmp_path, capsys):
     assert "big.png: image too large to read (more than 300,000,000 pixels" in (
         capsys.readouterr().err
     )
+
+
+def test_page_read_back_is_valid_whatever_shapes_or_namespace_it_came_with(tmp_path):
+    """eScriptorium imports only PAGE that validates. Points that give no shape ("", "a,b
+    c,d") with a baseline to cut by, or a baseline of one point, were copied into the
+    output and failed the schema; a file without xmlns had its new elements written in a
+    namespace named 'None'."""
+    from inkread.data.xml import points
+
+    tree = etree.parse(str(PAGE.with_suffix(".xml")))
+    lines = list(tree.iter("{*}TextLine"))
+    lines[0].find("{*}Coords").set("points", "")
+    lines[1].find("{*}Coords").set("points", "a,b c,d")
+    lines[2].find("{*}Baseline").set("points", "150,150")
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path)
+    shapes = tmp_path / f"{PAGE.name}.xml"
+    tree.write(str(shapes))
+    bare = tmp_path / "bare.xml"
+    bare.write_bytes(re.sub(rb' xmlns="[^"]+"', b"", etree.tostring(tree), count=1))
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2013-07-15.xsd")))
+    for xml in (shapes, bare):
+        assert run_cli("read", xml, "--format", "page", "--out", tmp_path / xml.stem) == 0
+        written = etree.parse(str(tmp_path / xml.stem / f"{xml.stem}.page.xml"))
+        assert not [e.tag for e in written.iter() if isinstance(e.tag, str) and "None" in e.tag]
+        if xml is shapes:
+            schema.assertValid(written)
+            mended = list(written.iter("{*}TextLine"))
+            assert all(len(points(x.find("{*}Coords").get("points"))) >= 3 for x in mended[:2])
+            assert mended[2].find("{*}Baseline") is None and mended[0].findtext(".//{*}Unicode")

@@ -32,6 +32,7 @@ from inkread.data.xml import (
     point_list,
     points,
     resolve_image,
+    tagger,
     text_digest,
     upright_turns,
     xml_id,
@@ -234,8 +235,7 @@ def bare_page(path: Path, root: etree._Element) -> Path | None:
 
 def add_lines(root: etree._Element, lines: list[Line]) -> None:
     """Write lines found in a text block (empty_regions) into it."""
-    ns = etree.QName(root).namespace
-    tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    tag = tagger(root)
     scale = _scale(root)
     blocks = {b.get("ID"): b for b in descendants(root, "TextBlock")}
     for line in lines:
@@ -261,8 +261,7 @@ def _line_element(
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     """Replace each TextLine's strings with the recognised words, in place; a line not read
     (no shape to cut it by) is left with an empty one, as the schema wants one."""
-    ns = etree.QName(root).namespace
-    tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    tag = tagger(root)
     scale = _scale(root)
     elements = descendants(root, "TextLine")
     for line, key in zip(elements, line_keys(elements, "ID")):
@@ -321,8 +320,7 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     """Say in the file's Description that inkread read its text, with that text's
     fingerprint as the step's settings (page.mark): an OCRProcessing step, which ALTO
     2 to 4 all accept, after those already there, or inkread's step already there."""
-    ns = etree.QName(root).namespace
-    tag = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    tag = tagger(root)
     description = child(root, "Description")
     if description is None:  # optional, but where inkread's mark goes: its units are pixels
         description = etree.Element(tag("Description"))

@@ -31,6 +31,7 @@ from inkread.data.xml import (
     points,
     resolve_image,
     structure_type,
+    tagger,
     text_digest,
     upright_turns,
     with_structure_type,
@@ -295,8 +296,7 @@ def bare_page(path: Path, root: etree._Element) -> Path | None:
 def add_lines(root: etree._Element, lines: list[Line]) -> None:
     """Write lines found in a region (empty_regions) into it, after its own parts and inner
     regions and before its text, as the schema orders them."""
-    ns = etree.QName(root).namespace
-    q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
+    q = tagger(root)
     regions = {r.get("id"): r for r in descendants(root, "TextRegion")}
     for line in lines:
         region = regions[line.region]
@@ -320,8 +320,8 @@ def within_schema(root: etree._Element) -> None:
     file that does not validate: its own TranskribusMetadata element (Transkribus reads a
     page without it), Relations with no Relation, and points a pixel or two off the page's
     left or top edge; points past its right or bottom edge, which importers take badly;
-    and points written as decimals or in exponent form ("4.8e1,113.0"), which inkread reads
-    and the schema's whole numbers refuse."""
+    points written as decimals or in exponent form ("4.8e1,113.0"), which inkread reads
+    and the schema's whole numbers refuse; and a Baseline of no line (one point, none)."""
     page = child(root, "Page")
     width, height = (
         page.get(k, "") if page is not None else "" for k in ("imageWidth", "imageHeight")
@@ -333,6 +333,9 @@ def within_schema(root: etree._Element) -> None:
             element.getparent().remove(element)
         elif name in ("Coords", "Baseline"):
             found = points(element.get("points"))
+            if found is None and name == "Baseline":  # of no use to anyone, and optional:
+                element.getparent().remove(element)  # a point alone, or none, is no valid
+                continue  # Baseline
             if found is None:
                 continue
             within = found.clip(0, top) if top and min(top) >= 0 else found.clip(0)
@@ -349,8 +352,7 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     TextStyle/UserDefined/Labels; a line given by its baseline alone gets the outline it was
     cut by, and a line without an id or with another's, its key: the schema wants both.
     """
-    ns = etree.QName(root).namespace
-    q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
+    q = tagger(root)
     elements = descendants(root, "TextLine")
     for line, key in zip(elements, line_keys(elements, "id")):
         found = texts.get(key)
@@ -360,7 +362,12 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         _without_offsets(line)
         if found is None:
             continue
-        if child(line, "Coords") is None and found.outline is not None:
+        drawn = child(line, "Coords")
+        if drawn is not None and found.outline is not None and _coords(line, "Coords") is None:
+            # points that give no shape ("", "a,b c,d"), the line cut around its baseline:
+            # copied, they failed the schema, and eScriptorium imports nothing else
+            drawn.set("points", point_list(found.outline.clip(0)))
+        elif drawn is None and found.outline is not None:
             coords = etree.Element(q("Coords"), points=point_list(found.outline.clip(0)))
             images = children(line, "AlternativeImage")
             if images:
@@ -453,20 +460,20 @@ def mark(root: etree._Element, done: str = "Text read") -> None:
     text: a file it filled keeps its maker's Creator (Transkribus), and its readings, found
     beside the ground truth, were taken for it (scored at 0 %); once a person corrects them
     they are ground truth. Comments is in both schemas, after LastChange."""
-    ns = etree.QName(root).namespace
+    q = tagger(root)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     meta = child(root, "Metadata")
     if meta is None:  # the schema wants one: made as new documents have it
-        meta = etree.Element(f"{{{ns}}}Metadata")
+        meta = etree.Element(q("Metadata"))
         for name, text in (("Creator", "unknown"), ("Created", now), ("LastChange", now)):
-            etree.SubElement(meta, f"{{{ns}}}{name}").text = text
+            etree.SubElement(meta, q(name)).text = text
         root.insert(0, meta)
     changed = child(meta, "LastChange")
     if changed is not None:  # its text changes now: Transkribus's date of 2020 stood
         changed.text = now
     comments = child(meta, "Comments")
     if comments is None:
-        comments = etree.Element(f"{{{ns}}}Comments")
+        comments = etree.Element(q("Comments"))
         before = [c for c in meta if local(c) in ("Creator", "Created", "LastChange")]
         if before:
             before[-1].addnext(comments)

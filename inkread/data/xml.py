@@ -12,7 +12,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -61,6 +61,13 @@ def parse(path: str | Path) -> etree._ElementTree:
 def local(element: etree._Element) -> str:
     """Tag name without namespace: PAGE and ALTO each exist in several namespaces."""
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def tagger(root: etree._Element) -> Callable[[str], str]:
+    """Tag names in the document's own namespace, or in none where it has none: a PAGE file
+    without xmlns had every element inkread added written in a namespace named 'None'."""
+    ns = etree.QName(root).namespace
+    return (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
 
 
 def children(element: etree._Element, name: str) -> list[etree._Element]:
