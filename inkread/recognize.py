@@ -113,6 +113,8 @@ class Reading:
 class Recognizer:
     """A model, its alphabet and its input size; turns line images into Decoded results."""
 
+    bf16 = False  # whether the network runs in bf16 (an ONNX session: fp32)
+
     def __init__(
         self,
         model: CRNN,
@@ -294,6 +296,7 @@ class Ensemble(Recognizer):
                     raise InkreadError(f"models read together must have the same {key} ({differ})")
         self.members = members
         self.alphabet, self.meta, self.device = first.alphabet, first.meta, first.device
+        self.bf16 = first.bf16  # loaded alike
         owner = next((m for m in members if m.lm is not None), first)
         self.lm, self.lm_setting = owner.lm, owner.lm_setting
 
