@@ -76,9 +76,10 @@ from inkread.data.xml import (
     xml_id,
 )
 from inkread.decoding import Decoded, Decoder, greedy, words
-from inkread.errors import InkreadError, MissingFile, TooLarge
+from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge
 from inkread.outputs import by_hand
 from inkread.recognize import Reading, Recognizer
+from inkread.torchfile import out_of_memory
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
 # A found line read with less confidence than MIRROR_DOUBT (mean character confidence) whose
@@ -769,6 +770,14 @@ def transcribe(
         except InkreadError as e:  # a page image that cannot be decoded, to find its lines
             [doc] = fine  # such a page is a lot of its own
             yield Transcribed(doc, [], skips[id(doc)], e)
+            continue
+        except (MemoryError, RuntimeError) as e:  # a page too large for this machine's
+            if len(fine) != 1 or not out_of_memory(e):  # memory: left out, the rest read
+                raise  # (lines read together: --batch-size is the cure, said by the CLI)
+            [doc] = fine
+            w, h = page_size(doc.image)
+            said = f"not enough memory to read this page ({w}x{h} pixels): scale it down"
+            yield Transcribed(doc, [], skips[id(doc)], MachineFault(said, shown_path(doc.image)))
             continue
         read = dict(zip(map(id, fine), readings))
         for doc in lot:

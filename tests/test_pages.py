@@ -1469,3 +1469,28 @@ def test_page_read_back_is_valid_whatever_shapes_or_namespace_it_came_with(tmp_p
             mended = list(written.iter("{*}TextLine"))
             assert all(len(points(x.find("{*}Coords").get("points"))) >= 3 for x in mended[:2])
             assert mended[2].find("{*}Baseline") is None and mended[0].findtext(".//{*}Unicode")
+
+
+def test_a_page_too_large_for_the_memory_is_left_out_and_the_rest_read(
+    tmp_path, monkeypatch, capsys
+):
+    """A scan under the pixel bound may still not fit a small machine's memory: the whole
+    run had ended at it, with the pages after it unread and no file named."""
+    from inkread import pages
+
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "big.jpg")
+    load = pages.load_gray
+
+    def short_of_memory(path, *args):
+        if Path(path).name == "big.jpg":
+            raise MemoryError
+        return load(path, *args)
+
+    monkeypatch.setattr(pages, "load_gray", short_of_memory)
+    lines = FIXTURES / "lines"
+    assert (
+        run_cli("read", lines / "hooker_00.png", tmp_path / "big.jpg", lines / "hooker_01.png") == 2
+    )
+    out, err = capsys.readouterr()
+    assert "for a Royal Medal" in out and "hooker_01.png <==" in out
+    assert f"{tmp_path / 'big.jpg'}: not enough memory to read this page (682x1073" in err
