@@ -7,6 +7,7 @@ command reads.
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from inkread.alphabet import clean_text, display_order, spelled
 from inkread.errors import InkreadError
+from inkread.torchfile import write_whole
 
 # Debian's handwriting font packages (fonts-dancingscript, fonts-kristi, ...) install here.
 FONT_ROOT = Path("/usr/share/fonts")
@@ -269,7 +271,11 @@ def synthesize(
     """Write count lines into out as NNNNNN.png + NNNNNN.gt.txt; returns how many."""
     rng = random.Random(seed)
     if out.is_dir() and next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
-        raise InkreadError("already holds lines (*.gt.txt): give an empty or new --out", out)
+        raise InkreadError(
+            "already holds lines (*.gt.txt): give an empty or new --out (with another --seed "
+            "for other lines; train takes both folders)",
+            out,
+        )
     if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
         # 000000.png and on were written over a folder's scans of those names
         raise InkreadError("is not empty: give an empty or new --out", out)
@@ -295,8 +301,17 @@ def synthesize(
         font = rng.choice(able)
         text = text.upper() if capitals[font] else text
         image = render(text, font, rng)
+        # each file whole or not at all, named where it fails: a full disk had left a
+        # 0-byte PNG, and Ctrl-C an image whose transcription was never written
+        png = io.BytesIO()
+        Image.fromarray(image).save(png, "PNG")
         name = out / f"{written:06d}"
-        Image.fromarray(image).save(name.with_suffix(".png"), optimize=False)
-        name.with_suffix(".gt.txt").write_text(text + "\n", encoding="utf-8")
+        try:  # and the pair whole or not at all
+            for suffix, data in ((".png", png.getvalue()), (".gt.txt", f"{text}\n".encode())):
+                write_whole(name.with_suffix(suffix), lambda f, data=data: f.write(data))
+        except BaseException:
+            for suffix in (".png", ".gt.txt"):
+                name.with_suffix(suffix).unlink(missing_ok=True)
+            raise
         written += 1
     return written

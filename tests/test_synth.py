@@ -47,6 +47,40 @@ def test_synth_writes_a_readable_data_folder(tmp_path):
 
 
 @needs_fonts
+def test_synth_stopped_part_way_leaves_whole_pairs_only(tmp_path, monkeypatch, capsys):
+    """Ctrl-C between a line's two files had left an image without its transcription, and
+    a full disk a 0-byte PNG, and said not which."""
+    import errno
+
+    from inkread import synth, torchfile
+
+    written, stop = [], {}
+
+    def full(f):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def stopped(path, write):
+        written.append(path)
+        if len(written) == stop.get("at"):
+            raise KeyboardInterrupt
+        return torchfile.write_whole(path, full if len(written) == stop.get("full") else write)
+
+    monkeypatch.setattr(synth, "write_whole", stopped)
+    data = ("synth", "--data", FIXTURES / "hooker" / "JDH_2_16_45_003.xml", "--count", 10)
+    stop["at"] = 6  # the third line's transcription
+    assert run_cli(*data, "--out", tmp_path / "a") == 130
+    pairs = ["000000.gt.txt", "000000.png", "000001.gt.txt", "000001.png"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == pairs
+    written.clear()
+    stop.clear()
+    stop["full"] = 5  # the third line's image
+    assert run_cli(*data, "--out", tmp_path / "b") == 1  # the machine's failure
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == pairs
+    said = capsys.readouterr().err
+    assert f"{written[-1]}: cannot write (No space left on device)" in said
+
+
+@needs_fonts
 def test_synth_cuts_paragraphs_and_says_what_it_cannot_draw(tmp_path, capsys):
     """A text of a paragraph a line (drawn whole, wider than OpenCV warps: a traceback), a
     script no font covers (nothing drawn, and success said), a folder written before (its
