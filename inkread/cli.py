@@ -200,7 +200,12 @@ def _decoder(
 
 @app.command()
 def read(
-    inputs: Annotated[list[str], typer.Argument(help="line images, page XML/ALTO, or folders")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="page or line images, PDFs, TIFFs, PAGE/ALTO XML, .txt lists, or folders"
+        ),
+    ],
     model: Models = None,
     lines: Annotated[
         list[str] | None,
