@@ -15,10 +15,10 @@ from typing import Any
 from tqdm import tqdm
 
 from inkread import torchfile
-from inkread.alphabet import clean_text, normalize, unwritable
+from inkread.alphabet import normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
 from inkread.data.images import load_gray
-from inkread.data.lines import load_failure, printable
+from inkread.data.lines import has_text, load_failure, printable
 from inkread.data.sources import DataArgs, arguments
 from inkread.decoding import Decoder, describe, greedy
 from inkread.errors import InkreadError
@@ -152,14 +152,14 @@ def evaluate_pages(
         shared = overlaps(fm, tm)
         found_n, truth_n = found_n + len(kept), truth_n + len(truth)
         matched += matches(fm, tm, shared)
-        reference = "\n".join(t.text for t in truth if t.text and clean_text(t.text))
+        reference = "\n".join(t.text for t in truth if has_text(t))
         # a found line lying on a true line without text (a page part transcribed,
         # a stamp) has nothing to be scored against: left out, as eval leaves such lines
         # out line by line; they made a half-transcribed page score 198 %
         blank = {
             i
             for i, on in enumerate(lies_on(ious(fm, tm, shared)))
-            if on is not None and not clean_text(truth[on].text or "")
+            if on is not None and not has_text(truth[on])
         }
         if blank:
             skipped.add("found line on a true line without text", source, len(blank))
@@ -190,7 +190,7 @@ def evaluate_pages(
 def transcribed(truth: list[Line]) -> bool:
     """Whether a page's ground-truth lines carry any text: a page not transcribed yet is left
     out of page scores, or what is read on it would all count as insertions."""
-    return any(t.text and clean_text(t.text) for t in truth)
+    return any(map(has_text, truth))
 
 
 def _summary(

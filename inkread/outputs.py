@@ -261,11 +261,12 @@ def not_in(
 def transcribed(path: Path) -> bool:
     """Whether path is PAGE or ALTO XML with text on its lines."""
     from inkread.data import read_xml
+    from inkread.data.lines import has_text
 
     if path.suffix.lower() != ".xml" or not path.is_file():
         return False
     try:
-        return any(line.text for line in read_xml(path))
+        return any(map(has_text, read_xml(path)))
     except InkreadError:
         return False
 

@@ -69,6 +69,7 @@ from inkread.data.sources import (
 from inkread.data.xml import (
     box,
     descendants,
+    image_name,
     outline,
     parse,
     resolve_image,
@@ -322,20 +323,13 @@ def _not_own(
 
 def _page_image_of(path: Path, tree: etree._ElementTree) -> Path:
     """The page image a PAGE or ALTO file names, found as reading it finds it."""
-    return resolve_image(path, _image_name(tree.getroot())).resolve()
+    return resolve_image(path, image_name(tree.getroot())).resolve()
 
 
 def image_named(xml_path: Path) -> str | None:
     """The file name a PAGE or ALTO file gives its page image, without its folders."""
-    name = _image_name(parse(xml_path).getroot())
+    name = image_name(parse(xml_path).getroot())
     return PureWindowsPath(name).name if name else None
-
-
-def _image_name(root: etree._Element) -> str | None:
-    """The image file name a PAGE (imageFilename) or ALTO (fileName) document gives."""
-    named = [p.get("imageFilename") for p in descendants(root, "Page")]
-    named += [f.text for f in descendants(root, "fileName")]
-    return next((n.strip() for n in named if n and n.strip()), None)
 
 
 def _without_xml(
@@ -1313,7 +1307,7 @@ def _image_named(doc: Document, size: tuple[int, int]) -> Path:
     put every line in the wrong place."""
     if doc.xml is None or image_size(doc.image) == size:
         return doc.image
-    name = _image_name(doc.xml.getroot())
+    name = image_name(doc.xml.getroot())
     return Path(name.replace("\\", "/")) if name else doc.image
 
 

@@ -530,12 +530,17 @@ def test_lines_of_a_page_not_of_the_images_shape_are_left_out_and_said(tmp_path)
 
 
 def test_an_image_named_as_another_system_writes_it_is_found(tmp_path):
-    """Windows changes the case, macOS decomposes accents, a URL quotes the space."""
+    """Windows changes the case, macOS decomposes accents, a URL quotes the space; a tool
+    leaves spaces round the name (reading a page and pairing it with its image had found
+    two images for it)."""
+    from inkread.pages import image_named
+
     root = etree.parse(str(PAGE)).getroot()
     image = PAGE.with_suffix(".jpg").read_bytes()
     for written, on_disk in [
         ("Scan 003.JPG", "scan 003.jpg"),
         ("Re\u0301gistre%20003.jpg", "R\u00e9gistre 003.tif"),
+        (" spaced.png ", "spaced.png"),
     ]:
         folder = tmp_path / on_disk.split()[0]
         folder.mkdir()
@@ -543,9 +548,11 @@ def test_an_image_named_as_another_system_writes_it_is_found(tmp_path):
             node.set("imageFilename", written)
         (folder / "page.xml").write_bytes(etree.tostring(root))
         (folder / on_disk).write_bytes(image)
+        (folder / "page.png").write_bytes(image)  # named as the XML: not the one it names
         lines, skipped = read_data([folder / "page.xml"])
         assert lines[0].image == folder / on_disk and len(lines) == 11
         assert len(list(line_images(lines, skipped))) == 11 and len(skipped) == 0
+        assert image_named(folder / "page.xml") == written.strip()
 
 
 def test_user_errors_name_the_file(tmp_path):

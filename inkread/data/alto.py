@@ -26,6 +26,7 @@ from inkread.data.xml import (
     child,
     children,
     descendants,
+    image_name,
     line_keys,
     local,
     outline,
@@ -106,8 +107,7 @@ def _text(line: etree._Element) -> str | None:
 def _page(path: Path, root: etree._Element) -> tuple[Path, tuple[int, int] | None]:
     """The page's image, and the size in pixels its coordinates refer to."""
     scale = _scale(root)
-    name = next((e.text for e in descendants(root, "fileName")), None)
-    image = resolve_image(path, name.strip() if name else None)
+    image = resolve_image(path, image_name(root))
     page = next(iter(descendants(root, "Page")), None)
     size = None
     if page is not None and _float(page, "WIDTH") and _float(page, "HEIGHT"):

@@ -522,12 +522,18 @@ def group_by_region(lines: list[Line]) -> list[tuple[str, list[Line]]]:
     return list(groups.items())
 
 
+def has_text(line: Line) -> bool:
+    """Whether a line is transcribed: a lone BOM or U+200B is no text either (one test for
+    training, scoring, and what an output may replace: they had disagreed)."""
+    return bool(line.text and clean_text(line.text))
+
+
 def with_text(lines: list[Line], skipped: Skipped) -> list[Line]:
     """The lines that have a transcription; the others are counted in skipped, not lost
     silently (a line without text teaches CTC nothing, and scores as nothing)."""
     kept = []
     for line in lines:
-        if line.text and clean_text(line.text):  # a lone BOM or U+200B is no text either
+        if has_text(line):
             kept.append(line)
         else:
             skipped.add("no text", line.where)

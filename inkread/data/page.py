@@ -24,6 +24,7 @@ from inkread.data.xml import (
     child,
     children,
     descendants,
+    image_name,
     line_keys,
     local,
     outline,
@@ -199,7 +200,7 @@ def _region_order(root: etree._Element) -> dict[str, int]:
 def _page(path: Path, root: etree._Element) -> tuple[etree._Element, Path, tuple[int, int] | None]:
     """The Page element, its image, and the size its coordinates refer to."""
     page = next(e for e in root if local(e) == "Page")
-    image = resolve_image(path, page.get("imageFilename"))
+    image = resolve_image(path, image_name(root))
     size = None
     width, height = page.get("imageWidth", ""), page.get("imageHeight", "")
     if width.isdigit() and height.isdigit() and int(width) and int(height):

@@ -151,6 +151,15 @@ def with_structure_type(element: etree._Element, kind: str | None) -> None:
         element.set("custom", f"{custom} structure {{type:{kind};}}".strip())
 
 
+def image_name(root: etree._Element) -> str | None:
+    """The image file name a PAGE (imageFilename) or ALTO (fileName) document gives, without
+    the spaces around it: reading a page and pairing it with its image found two images for
+    " a.png"."""
+    named = [p.get("imageFilename") for p in descendants(root, "Page")]
+    named += [f.text for f in descendants(root, "fileName")]
+    return next((n.strip() for n in named if n and n.strip()), None)
+
+
 def resolve_image(xml_path: Path, name: str | None) -> Path:
     """The page image an XML names: as written, else that file name beside the XML, else one
     folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
