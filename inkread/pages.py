@@ -213,6 +213,12 @@ def open_inputs(
             if left_out is None or raw in inputs:  # a name given on the command line: a typo
                 raise MissingFile("no such file or folder", path)
             left_out(MissingFile("no such file or folder (named in a list)", path))
+        elif path.suffix.lower() == ".tsv":  # was "cannot read image (cannot identify ...)"
+            raise InkreadError(
+                "a manifest of line images and their text: give read its images (or a .txt "
+                "list of them), or eval the manifest",
+                path,
+            )
         elif len(entries) > 1:
             paths += _opened(left_out, pages_of, path, rendered, left_out)
         else:

@@ -66,7 +66,7 @@ from inkread.decoding import (
     decode_all,
     greedy,
 )
-from inkread.errors import InkreadError, WriteFailed
+from inkread.errors import InkreadError, MissingFile, WriteFailed
 from inkread.lm import ORDERS, NGramModel, build, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
@@ -455,9 +455,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
             e = WriteFailed(f"{e}: once it can be written, go on with --resume", code=e.code)
         log.write(f"error: {e}")  # the log of a run no one watched ended unsaid
         raise e from None
-    except InkreadError:  # refused before it began (a bad config): no empty folder left
-        if made and {p.name for p in out.iterdir()} <= {".lock"}:
-            (out / ".lock").unlink(missing_ok=True)
+    except InkreadError:  # refused before it trained (a bad config, an --lm-text not
+        # there): no folder of its notes left, which a run again had taken for one to resume
+        if made and {p.name for p in out.iterdir()} <= {".lock", "train.log", "skipped.tsv"}:
+            for name in (".lock", "train.log", "skipped.tsv"):
+                (out / name).unlink(missing_ok=True)
             out.rmdir()
         raise
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
@@ -922,6 +924,9 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
 
     if opts.lm_text and not opts.char_lm:
         raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
+    for text in opts.lm_text:  # said now, not after minutes of reading the data
+        if not Path(text).is_file():
+            raise MissingFile("cannot read text (no such file)", text)
 
     # -- Data: read every source, keep lines with text, hold out validation if none given. --
     train_lines, val_lines, skipped, val_skipped = _read_lines(opts, hyper, say)

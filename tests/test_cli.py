@@ -697,6 +697,9 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         # an option of several values took what came after it
         (["read", "--lines", "{page}", "{jpg}"], "JDH_2_16_45_003.jpg too: end its list with --"),
         (["train", "--train", "{page}", "--val", "--epochs", "1"], "(--val is given no value)"),
+        # refused after the folder was made: none left (run again, it was taken for a run)
+        (["train", "--train", "{page}", "--lm-text", "{missing}"], "nope.txt: cannot read text"),
+        (["read", "{manifest}"], "m.tsv: a manifest of line images and their text"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
@@ -711,8 +714,11 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     (tmp_path / "zipped").mkdir()
     shutil.copy(tmp_path / "x.zip", tmp_path / "zipped")
     (tmp_path / "k.mlmodel").write_bytes(b"\x08\x04\x12\x9a\x01 coreml spec")
+    (tmp_path / "m.tsv").write_text("broken.png\tsome text\n", encoding="utf-8")
     values = {
         "mlmodel": tmp_path / "k.mlmodel",
+        "missing": tmp_path / "nope.txt",
+        "manifest": tmp_path / "m.tsv",
         "zip": tmp_path / "x.zip",
         "docx": tmp_path / "x.docx",
         "zipped": tmp_path / "zipped",
