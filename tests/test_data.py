@@ -115,6 +115,13 @@ def test_folder_finds_everything_once(tmp_path):
     lines, skipped = read_data([FIXTURES / "lines"])  # .gt.txt pairs and a manifest of them
     assert len(lines) == 4
     assert skipped.reasons["duplicate line"] == 4
+    # an image given again with another text: which is right is the user's to settle
+    shutil.copytree(FIXTURES / "lines", tmp_path / "lines")
+    (tmp_path / "lines" / "hooker_01.gt.txt").write_text("another text", encoding="utf-8")
+    lines, skipped = read_data([tmp_path / "lines"])
+    assert len(lines) == 4 and skipped.reasons["duplicate line"] == 3
+    assert skipped.reasons["line given again with another text"] == 1
+    assert "hooker_01" in skipped.examples["line given again with another text"]
 
 
 def test_txt_list_is_relative_to_its_folder(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path, PureWindowsPath
 
 from lxml import etree
 
+from inkread.alphabet import normalize
 from inkread.data import alto, page
 from inkread.data.images import (
     ARCHIVE_SUFFIXES,
@@ -69,15 +70,21 @@ def line_key(line: Line) -> tuple:
 
 
 def _unique(lines: list[Line], skipped: Skipped) -> list[Line]:
-    """Drop a line met twice."""
-    seen: set = set()
+    """Drop a line met twice; met with another text, said as such: which transcription is
+    right is the user's to settle (the first is kept)."""
+    seen: dict = {}
     kept = []
     for line in lines:
         key = line_key(line)
         if key in seen:
-            skipped.add("duplicate line", line.where)
+            first = seen[key]
+            if normalize(line.text or "") != normalize(first.text or ""):
+                said = f"{line.where} (kept: {first.where})"
+                skipped.add("line given again with another text", said)
+            else:
+                skipped.add("duplicate line", line.where)
             continue
-        seen.add(key)
+        seen[key] = line
         kept.append(line)
     return kept
 
