@@ -254,14 +254,13 @@ def read(
     from tqdm import tqdm
 
     from inkread import torchfile
+    from inkread.formats import FORMATS, render
     from inkread.pages import (
-        FORMATS,
         SUFFIX,
         described,
         done_with,
         open_inputs,
         output_names,
-        render,
         shown_path,
         transcribe,
     )

@@ -30,14 +30,13 @@ from inkread.data.images import IMAGE_SUFFIXES
 from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
+from inkread.formats import FORMATS, render
 from inkread.pages import (
-    FORMATS,
     PAGED,
     Document,
     forget,
     image_named,
     open_inputs,
-    render,
     rendered,
     transcribe,
 )

@@ -512,7 +512,8 @@ def test_an_image_kept_in_another_format_is_found_and_its_coordinates_scaled(tmp
             assert abs(crop.shape[0] - ref.shape[0] / 2) <= 2
             assert abs(crop.shape[1] - ref.shape[1] / 2) <= 2
     # written in the other format, the coordinates stay the master's: so does the name
-    from inkread.pages import open_inputs, render
+    from inkread.formats import render
+    from inkread.pages import open_inputs
 
     [doc] = open_inputs([str(tmp_path / "named.xml")])
     written = etree.fromstring(render(doc, [], "alto"))

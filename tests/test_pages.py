@@ -19,12 +19,12 @@ from inkread.data.images import cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.errors import InkreadError
+from inkread.formats import as_json
 from inkread.lm import build
 from inkread.metrics import char_errors
 from inkread.pages import (
     Document,
     _in_reading_order,
-    as_json,
     find_lines,
     open_inputs,
     read_page,
