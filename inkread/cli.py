@@ -256,7 +256,6 @@ def read(
     from inkread import torchfile
     from inkread.formats import FORMATS, render
     from inkread.pages import (
-        SUFFIX,
         described,
         done_with,
         open_inputs,
@@ -301,7 +300,7 @@ def read(
         targets = {d.path: out for d in documents}
     elif out is not None:  # named among all inputs, so that a second run names them the same
         names = dict(zip((d.path for d in documents), output_names([d.path for d in documents])))
-        targets = {d.path: out / f"{names[d.path]}{SUFFIX[format]}" for d in documents}
+        targets = {d.path: out / f"{names[d.path]}{outputs.SUFFIX[format]}" for d in documents}
     if out is not None and not one_file:  # read again: the corrections made since stay
         # an output inkread wrote and a person has corrected or checked since: theirs
         theirs = [d for d in documents if outputs.by_hand(targets[d.path])]
@@ -352,7 +351,7 @@ def read(
         if out is not None:
             target = targets[doc.path]
             target.parent.mkdir(parents=True, exist_ok=True)
-            if format in ("page", "alto", "hocr"):
+            if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
                 clash = outputs.page_image_beside(doc.image, target, one_file)
                 if clash:
                     leave_out(clash)
@@ -494,7 +493,9 @@ def segment_pages(
             leave_out(e)
             continue
         (page if kind == "page" else alto).mark(root, "Lines found")  # theirs once transcribed
-        clash = outputs.page_image_beside(doc.image, target, not many)
+        clash = None  # a PDF's or TIFF's page: copied beside its XML
+        if shown_path(doc.image) != doc.image:
+            clash = outputs.page_image_beside(doc.image, target, not many)
         if clash:  # an image of that name there, another page's: not written over
             if len(documents) == 1:
                 raise clash

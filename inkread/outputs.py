@@ -10,13 +10,28 @@ ask here before they write.
 from __future__ import annotations
 
 import filecmp
+import glob
 import json
 import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from inkread.data.images import PAGED
+from inkread.data.sources import OUTPUTS, is_output, provenance, written_by_inkread
 from inkread.errors import InkreadError
+
+# each format's output file, NAME + its suffix
+SUFFIX = {
+    "text": ".txt",
+    "json": ".json",
+    "page": OUTPUTS[0],  # .page.xml: named so that data.sources tells them (is_output)
+    "alto": OUTPUTS[1],
+    "hocr": ".hocr.html",
+}
+# the name of a PDF's or TIFF's page as pages.pages_of gives it: NAME, -pdf or -tif where a
+# PDF and a TIFF share NAME, the page's number
+PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
 
 # the names --out may give one input's output, by format: a file, not a folder to make
 ONE_FILE = {
@@ -88,14 +103,12 @@ def done(target: Path, format: str) -> bool:
 
 
 def page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError | None:
-    """A PDF's or TIFF's page exists only for this run: the XML written for it names it,
-    so it is copied beside the XML, whole. Not over another image of that name (the
-    error, said), but over a copy a killed run left half written."""
+    """A PDF's or TIFF's page (image, which this run rendered) exists only for this run:
+    the XML written for it names it, so it is copied beside the XML, whole. Not over
+    another image of that name (the error, said), but over a copy a killed run left half
+    written."""
     from inkread import torchfile
-    from inkread.pages import shown_path
 
-    if shown_path(image) == image:  # a file of the user's: named as it is
-        return None
     if torchfile.stream(target):  # --out /dev/null, a pipe: no folder to copy the page into
         return None  # (it went into /dev)
     copy = target.parent / image.name
@@ -233,8 +246,6 @@ def not_in(
     inside a folder read: `read scans/ --out scans/read/` run twice would read its own
     output as input the second time. Only its own: `read doc --out .` read nothing, every
     page lying inside the output folder. Files given by name are read as given."""
-    from inkread.data.sources import written_by_inkread
-    from inkread.pages import own_copy
 
     if out is None or not out.is_dir():
         return documents
@@ -303,3 +314,27 @@ def language_model(path: Path) -> bool:
             return ARPA_HEAD.search(f.read(1 << 16)) is not None  # D:\data\hooker
     except (OSError, EOFError, ValueError):
         return False
+
+
+def own_copy(path: Path, beside: bool = True) -> bool:
+    """A PDF's or TIFF's page that `read --out` or `segment` copied beside the XML it wrote
+    for it (doc_p001.png beside doc_p001.page.xml, or segment's doc_p001.xml, and doc.pdf;
+    not `beside`: doc.pdf may be elsewhere, as for an --out folder inside the one read).
+    Still its copy once a person has corrected that XML: that had renamed the PDF's pages
+    on the next run (doc-pdf_p001), each page then read twice."""
+    found = PAGE_COPY.fullmatch(path.stem)  # scan-pdf_p001: a page of scan.pdf
+    if found is None or path.suffix.lower() != ".png" or not path.is_file():
+        return False
+    sources = path.parent.glob(glob.escape(found[1]) + ".*")  # a.pdf, a.PDF, a.Pdf
+    if beside and not any(x.suffix.lower() in PAGED and x.is_file() for x in sources):
+        return False
+    if path.with_name(path.stem + SUFFIX["hocr"]).is_file():
+        return True
+    written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
+    return any(x.is_file() and provenance(x) != "theirs" for x in written)
+
+
+def ours(path: Path) -> bool:
+    """A file inkread wrote as an output (NAME.page.xml it made), not a user's file of
+    that name: their ground truth is never passed over or written over as ours."""
+    return is_output(path) and path.is_file() and written_by_inkread(path)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
-import glob
 import hashlib
 import os
 import re
@@ -31,6 +30,7 @@ from inkread.data.images import (
     IMAGE_SUFFIXES,
     MAX_PIXELS,
     MAX_SIDE,
+    PAGED,
     as_gray,
     cut_polygon,
     frame_sizes,
@@ -52,14 +52,12 @@ from inkread.data.lines import (
     other_shape,
 )
 from inkread.data.sources import (
-    OUTPUTS,
     base_name,
     files_in,
     is_line_data,
     is_list,
     is_output,
     listed,
-    provenance,
     written_by_inkread,
     xml_lines,
 )
@@ -72,7 +70,7 @@ from inkread.data.xml import (
 )
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge
-from inkread.outputs import by_hand
+from inkread.outputs import PAGE_COPY, by_hand, ours, own_copy
 from inkread.recognize import Reading, Recognizer
 from inkread.torchfile import out_of_memory
 
@@ -96,13 +94,6 @@ TURNED_DOUBT, TURNED_GAIN = 0.8, 0.15
 # surely (one barely trained, or reading another script) tells noise from noise, and a
 # fresh model turned whole upright pages on 0.38 sure against 0.30; scans are mostly upright
 TURN_SURE = 0.5
-SUFFIX = {
-    "text": ".txt",
-    "json": ".json",
-    "page": OUTPUTS[0],  # .page.xml: named so that data.sources tells them (is_output)
-    "alto": OUTPUTS[1],
-    "hocr": ".hocr.html",
-}
 
 
 @dataclass
@@ -507,10 +498,6 @@ def _fitting(name: str) -> str:
 
 
 PDF_DPI = 300
-PAGED = (".pdf", ".tif", ".tiff")
-# the name of a PDF's or TIFF's page as pages_of gives it: NAME, -pdf or -tif where a PDF
-# and a TIFF share NAME, the page's number
-PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
 
 
 def pages_of(
@@ -560,30 +547,6 @@ def pages_of(
         _PAGES[target] = _Page(path, n, size, path.parent / target.name if kept else None)
         out.append(target)
     return out
-
-
-def own_copy(path: Path, beside: bool = True) -> bool:
-    """A PDF's or TIFF's page that `read --out` or `segment` copied beside the XML it wrote
-    for it (doc_p001.png beside doc_p001.page.xml, or segment's doc_p001.xml, and doc.pdf;
-    not `beside`: doc.pdf may be elsewhere, as for an --out folder inside the one read).
-    Still its copy once a person has corrected that XML: that had renamed the PDF's pages
-    on the next run (doc-pdf_p001), each page then read twice."""
-    found = PAGE_COPY.fullmatch(path.stem)  # scan-pdf_p001: a page of scan.pdf
-    if found is None or path.suffix.lower() != ".png" or not path.is_file():
-        return False
-    sources = path.parent.glob(glob.escape(found[1]) + ".*")  # a.pdf, a.PDF, a.Pdf
-    if beside and not any(x.suffix.lower() in PAGED and x.is_file() for x in sources):
-        return False
-    if path.with_name(path.stem + SUFFIX["hocr"]).is_file():
-        return True
-    written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
-    return any(x.is_file() and provenance(x) != "theirs" for x in written)
-
-
-def ours(path: Path) -> bool:
-    """A file inkread wrote as an output (NAME.page.xml it made), not a user's file of
-    that name: their ground truth is never passed over or written over as ours."""
-    return is_output(path) and path.is_file() and written_by_inkread(path)
 
 
 def rendered(path: Path) -> Path:

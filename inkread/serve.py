@@ -26,13 +26,12 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from inkread import __version__
-from inkread.data.images import IMAGE_SUFFIXES
+from inkread.data.images import IMAGE_SUFFIXES, PAGED
 from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.formats import FORMATS, render
 from inkread.pages import (
-    PAGED,
     Document,
     forget,
     image_named,
