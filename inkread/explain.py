@@ -13,7 +13,7 @@ from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
 from inkread.decoding import as_read, greedy
 from inkread.errors import InkreadError
-from inkread.recognize import Recognizer
+from inkread.recognize import Ensemble, Recognizer
 
 CHANNELS = 8  # feature maps shown per block
 ROW = 28  # pixel height of each row in the picture
@@ -31,6 +31,8 @@ FORMATS = {
 
 def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:
     """Write the picture to out, in the format its name says; returns the recognised text."""
+    if isinstance(recognizer, Ensemble):  # whose maps? (it had ended in an AttributeError)
+        raise InkreadError("explain draws one model's feature maps: give it one model")
     kind = FORMATS.get(Path(out).suffix.lower())
     if kind is None:  # a picture under another format's name opens nowhere
         raise InkreadError(f"--out must end in {', '.join(FORMATS)}", out)

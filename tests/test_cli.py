@@ -908,6 +908,14 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     assert run_cli("explain", image, "--model", onnx, "--out", tmp_path / "o.svg") == 2
     assert "o.svg: --out must end in .png" in capsys.readouterr().err
     assert not (tmp_path / "o.svg").exists()
+    # from Python, models read together: whose maps? said (an AttributeError had been)
+    from inkread.errors import InkreadError
+    from inkread.explain import explain
+    from inkread.recognize import load_all
+
+    both = load_all([str(model(overfit))] * 2, "cpu")
+    with pytest.raises(InkreadError, match="draws one model's feature maps"):
+        explain(image, both, tmp_path / "e.png")
     wide = Image.open(image)  # a long line: wider than WebP holds, said (a traceback)
     long = Image.new(wide.mode, (wide.width * 40, wide.height), 255)
     for i in range(40):
