@@ -71,7 +71,7 @@ from inkread.data.xml import (
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge
 from inkread.outputs import PAGE_COPY, by_hand, ours, own_copy
-from inkread.recognize import Reading, Recognizer
+from inkread.recognize import Reading, Recognizer, as_recognizer
 from inkread.torchfile import out_of_memory
 
 # A found line read with less confidence than MIRROR_DOUBT (mean character confidence) whose
@@ -838,7 +838,7 @@ def _check_read(doc: Document, skipped: Skipped) -> None:
 
 def read_image(
     image: str | os.PathLike[str] | Image.Image | np.ndarray,
-    recognizer: Recognizer,
+    recognizer: Recognizer | str | os.PathLike[str],
     decoder: Decoder | None = None,
     segment: str = "auto",
 ) -> list[Reading]:
@@ -857,7 +857,8 @@ def read_image(
     (image.seek(n) chooses it)."""
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"segment must be auto, yes or no, not {segment!r}")
-    decoder = recognizer.default_decoder() if decoder is None else decoder
+    recognizer = as_recognizer(recognizer)  # or a model's name or file
+    decoder = recognizer.decoder_for(decoder)
     if isinstance(image, (str, os.PathLike)) and Path(image).suffix.lower() == ".xml":
         [doc] = open_inputs([str(image)])
         [done] = transcribe([doc], recognizer, 16, decoder)

@@ -157,6 +157,19 @@ class Recognizer:
         lm = checkpoint.own_lm(blob, spec)
         return cls(model, alphabet, blob.get("meta"), dev, lm=lm, precision=precision)
 
+    def decoder_for(self, decoder: Decoder | None) -> Decoder:
+        """The decoder a Python caller gave, or the model's own for None, as the command
+        line reads by default; a string ("beam") said in one line, not as a TypeError when
+        the first line is decoded."""
+        if decoder is None:
+            return self.default_decoder()
+        if not callable(decoder):
+            raise InkreadError(
+                "decoder must be greedy, a BeamSearch, or None for the model's own, "
+                f"not {decoder!r}"
+            )
+        return decoder
+
     def default_decoder(self, width: int = BEAM_WIDTH) -> Decoder:
         """Beam search with the model's own character LM where it has one, best path otherwise.
 
@@ -222,9 +235,8 @@ class Recognizer:
         as nothing here; pages.read_image finds its lines first."""
         if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike, bytes, bytearray)):
             raise InkreadError("recognize takes a list of line images, not one image")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
-        decoder = self.default_decoder() if decoder is None else decoder
+        check_batch_size(batch_size)
+        decoder = self.decoder_for(decoder)
         lines = [sized(as_gray(im), self.config, reading=True) for im in images]
         return self.recognize_sized(lines, batch_size, decoder)
 
@@ -314,6 +326,24 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
     return [
         np.logaddexp.reduce(np.stack(parts), axis=0) - np.log(len(parts)) for parts in zip(*each)
     ]
+
+
+def check_batch_size(batch_size: object) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
+
+
+def as_recognizer(model: Recognizer | str | os.PathLike[str]) -> Recognizer:
+    """A loaded model, or the one a name or path gives: read_image("page.jpg", "default")
+    had ended in an AttributeError."""
+    if isinstance(model, Recognizer):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return Recognizer.load(model)
+    raise InkreadError(
+        "a model is a Recognizer, a bundled model's name or a model file, "
+        f"not {type(model).__name__}"
+    )
 
 
 def load_all(specs: list[str], device: str = "auto", precision: str = "auto") -> Recognizer:

@@ -782,6 +782,21 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     assert model.recognize([one_bright])[0].text == printed
     with pytest.raises(InkreadError, match="not NoneType"):
         Recognizer.load(None)
+    # given a model's name, read and measured as the command line does: with its own LM
+    # (evaluate had read by best path alone, 24.6 % where eval said 18.7 %)
+    from inkread.evaluate import evaluate
+
+    assert [r.result.text for r in read_image(line, "default")] == [printed]
+    assert run_cli("eval", "--data", PAGE.with_suffix(".xml"), "-m", "default", "--json") == 0
+    measured = json.loads(capsys.readouterr().out)
+    summary = evaluate("default", PAGE.with_suffix(".xml"), predictions=str(tmp_path / "p.tsv"))
+    assert (summary.summary["cer"], summary.summary["decoder"]) == (
+        measured["cer"],
+        measured["decoder"],
+    )
+    for wrong in ({"decoder": "beam"}, {"batch_size": 0}):  # said in one line
+        with pytest.raises(InkreadError, match="must be"):
+            evaluate(model, PAGE.with_suffix(".xml"), **wrong)
 
 
 def test_a_page_whose_lines_read_as_nothing_is_not_said_to_have_none(monkeypatch):
