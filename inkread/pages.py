@@ -144,7 +144,10 @@ def open_inputs(
     ]
     for raw, entries in zip(inputs, named, strict=True):
         if not entries:  # a script's list that came out empty: read nothing, exit 0, had
-            raise InkreadError("the list names no files", raw)
+            empty = InkreadError("the list names no files", raw)
+            if left_out is None or len(inputs) == 1:
+                raise empty
+            left_out(empty)  # among others: left out, said, as an unreadable file is
 
     entries = [entry for entries in named for entry in entries]
     for raw in entries:
@@ -198,11 +201,14 @@ def open_inputs(
                 raise MissingFile("no such file or folder", path)
             left_out(MissingFile("no such file or folder (named in a list)", path))
         elif path.suffix.lower() == ".tsv":  # was "cannot read image (cannot identify ...)"
-            raise InkreadError(
+            manifest = InkreadError(
                 "a manifest of line images and their text: give read its images (or a .txt "
                 "list of them), or eval the manifest",
                 path,
             )
+            if left_out is None or len(entries) == 1:
+                raise manifest
+            left_out(manifest)
         elif len(entries) > 1:
             paths += _opened(left_out, pages_of, path, rendered, left_out)
         else:
@@ -440,8 +446,9 @@ _PAGES: dict[Path, _Page] = {}  # each page's file -> the page
 def forget(folder: Path) -> None:
     """The pages of PDFs and TIFFs rendered into `folder` (a server's request) forgotten
     once it is answered: a server had kept an entry for every page it was ever sent."""
-    for path in [p for p in _PAGES if p.is_relative_to(folder)]:
-        del _PAGES[path]
+    for path in list(_PAGES):  # a copy: other requests' threads add theirs meanwhile
+        if path.is_relative_to(folder):
+            _PAGES.pop(path, None)
     let_go(folder)
 
 
@@ -632,7 +639,15 @@ def _page_image(path: Path, n: int) -> Image.Image:
 
         try:
             with _pdf(path) as pdf:
-                return pdf[n].render(scale=PDF_DPI / 72).to_pil().convert("L")
+                sheet = pdf[n]
+                try:  # each child closed before its parent: pypdfium2 before 4.15 crashed
+                    drawn = sheet.render(scale=PDF_DPI / 72)
+                    try:
+                        return drawn.to_pil().convert("L")
+                    finally:
+                        drawn.close()
+                finally:
+                    sheet.close()
         except pypdfium2.PdfiumError as e:
             raise InkreadError(f"cannot render page {n + 1} ({e})", path) from None
     return Image.fromarray(load_frame(path, n))
@@ -686,7 +701,9 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
         w, h = page_size(image)
     except InkreadError:  # reported when it is read
         return doc
-    if size and other_shape(size, (h, w)):
+    stored = (w, h) if page_source(image) else image_size(image, upright=False)
+    # (or made for the stored pixels of a photo its EXIF turns: read as they are, load_gray)
+    if size and other_shape(size, (h, w)) and other_shape(size, stored[::-1]):
         warn(
             f"warning: {shown_path(image)}: --lines {xml_path} gives a page of "
             f"{size[0]}x{size[1]}, not the shape of this image ({w}x{h}); its lines are "

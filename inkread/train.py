@@ -925,7 +925,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     if opts.lm_text and not opts.char_lm:
         raise InkreadError("--lm-text is text for the character LM, which --no-char-lm turns off")
     for text in opts.lm_text:  # said now, not after minutes of reading the data
-        if not Path(text).is_file():
+        if not Path(text).exists():  # (a pipe, <(zcat corpus.gz), is no file but reads)
             raise MissingFile("cannot read text (no such file)", text)
 
     # -- Data: read every source, keep lines with text, hold out validation if none given. --

@@ -16,7 +16,7 @@ from PIL import Image
 from inkread.alphabet import display_order
 from inkread.data import read_data, read_xml
 from inkread.data.images import cut_polygon, load_gray
-from inkread.data.lines import Cut, Line, Skipped
+from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.errors import InkreadError
 from inkread.formats import as_json
@@ -704,10 +704,19 @@ def test_a_txt_list_is_read_as_the_files_it_names(tmp_path):
         (PAGE.name + ".xml", 11, False),
         ("other.jpg", 0, True),
     ]
-    # a list that came out empty (a script's find found nothing): said, not read as nothing
+    # a list that came out empty (a script's find found nothing): said, not read as nothing;
+    # among other inputs it is left out, as a manifest given to read is, the others read
     listing.write_text("# none today\n\n", "utf-8")
     with pytest.raises(InkreadError, match="test.txt: the list names no files"):
         open_inputs([str(listing)])
+    manifest = FIXTURES / "lines" / "manifest.tsv"
+    left: list[InkreadError] = []
+    given = [str(listing), str(manifest), str(tmp_path / "other.jpg")]
+    assert [d.path.name for d in open_inputs(given, left_out=left.append)] == ["other.jpg"]
+    assert [str(e).split(": ", 1)[1][:30] for e in left] == [
+        "the list names no files",
+        "a manifest of line images and ",
+    ]
 
 
 def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
@@ -726,6 +735,16 @@ def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
     notes.clear()
     open_inputs([str(PAGE.with_suffix(".jpg"))], [str(PAGE.with_suffix(".xml"))], warn=notes.append)
     assert notes == []
+    # a photo that its EXIF turns, its XML made for the pixels as stored: read as they are,
+    # and not said to be another page's (its lines had been said to be left out)
+    stored = Image.open(PAGE.with_suffix(".jpg"))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned a quarter clockwise to be seen
+    photo = tmp_path / "exif" / PAGE.with_suffix(".jpg").name
+    photo.parent.mkdir()
+    stored.save(photo, exif=exif)
+    [doc] = open_inputs([str(photo)], [str(PAGE.with_suffix(".xml"))], warn=notes.append)
+    assert notes == [] and len(list(line_cuts(doc.lines, Skipped()))) == 11
 
 
 def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, tmp_path):

@@ -262,10 +262,11 @@ def load_frame(path: str | Path, n: int) -> np.ndarray:
         return gray
 
 
-def image_size(path: str | Path) -> tuple[int, int]:
-    """Width and height from the file's header alone (as its EXIF orientation turns them)."""
+def image_size(path: str | Path, upright: bool = True) -> tuple[int, int]:
+    """Width and height from the file's header alone (as its EXIF orientation turns them,
+    or not `upright`: as the pixels are stored, which some XML exports place lines on)."""
     with _opened(Path(path)) as image:
-        turned = _orientation(image) in (5, 6, 7, 8)
+        turned = upright and _orientation(image) in (5, 6, 7, 8)
         width, height = image.size
     return (height, width) if turned else (width, height)
 
