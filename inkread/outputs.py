@@ -168,11 +168,11 @@ def foreign(target: Path) -> str | None:
         if is_list(target) and any(x.is_file() for x in listed(target)):
             return "is a list of files, which the output would replace: choose another --out"
         if suffix in (".json", ".jsonl") and not _our_json(target):
-            return "is JSON that inkread did not write, which the output would replace"
+            return "is JSON that read did not write, which the output would replace"
         if suffix in (".html", ".hocr"):
             with target.open("rb") as f:
                 if b'<meta name="ocr-system" content="inkread">' not in f.read(4096):
-                    return "is HTML that inkread did not write, which the output would replace"
+                    return "is HTML that read did not write, which the output would replace"
     except (OSError, InkreadError):
         return None  # unreadable: writing it says what is wrong
     return None
@@ -180,18 +180,16 @@ def foreign(target: Path) -> str | None:
 
 def _our_json(path: Path) -> bool:
     """read's JSON: an object a page (a line a page, as .jsonl), each naming its file and
-    holding its lines."""
+    holding its lines. Anything else, pretty-printed settings or eval's scores, is not."""
     try:
-        rows = path.read_text(encoding="utf-8").splitlines()
-        pages = [json.loads(x) for x in rows if x.strip()]
-    except (UnicodeDecodeError, ValueError):
-        pages = []
-    if len(pages) > 1 and path.suffix.lower() == ".json":  # one object over many lines
-        try:
-            pages = [json.loads(path.read_text(encoding="utf-8"))]
-        except ValueError:
-            return False
-    return all(isinstance(x, dict) and "file" in x and "lines" in x for x in pages)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return False
+    try:
+        pages = [json.loads(x) for x in text.splitlines() if x.strip()]
+    except ValueError:
+        return False  # one object over many lines: not read's (it writes one a line)
+    return bool(pages) and all(isinstance(x, dict) and {"file", "lines"} <= x.keys() for x in pages)
 
 
 def _cut_short(target: Path) -> bool:

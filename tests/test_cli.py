@@ -577,10 +577,10 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
         ((*args, "--out", tmp_path / "line1.gt.txt"), "is a line's transcription"),
         ((*listed, "--out", tmp_path / "list.txt"), "output would overwrite the input"),
         ((*args, "--out", tmp_path / "list.txt"), "is a list of files, which the output"),
-        ((*args, "-f", "json", "--out", tmp_path / "c.json"), "is JSON that inkread did not"),
-        ((*args, "-f", "hocr", "--out", tmp_path / "c.html"), "is HTML that inkread did not"),
+        ((*args, "-f", "json", "--out", tmp_path / "c.json"), "is JSON that read did not"),
+        ((*args, "-f", "hocr", "--out", tmp_path / "c.html"), "is HTML that read did not"),
     ):
-        (tmp_path / "c.json").write_text('{"settings": 1}', encoding="utf-8")
+        (tmp_path / "c.json").write_text('{\n  "theme": "dark"\n}\n', encoding="utf-8")
         (tmp_path / "c.html").write_text("<html><body>a page</body></html>", encoding="utf-8")
         assert run_cli(*command) == 2
         assert said in capsys.readouterr().err
