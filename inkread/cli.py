@@ -26,7 +26,7 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread import outputs
-from inkread.errors import MACHINE_ERRNOS, InkreadError, MissingFile
+from inkread.errors import MACHINE_ERRNOS, InkreadError, MachineFault, MissingFile
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -386,10 +386,14 @@ def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
 
 
 def _none_left_out(left_out: list[InkreadError]) -> None:
-    """Each was said as it came; the status tells a script that not all were read."""
+    """Each was said as it came; the status tells a script that not all were read: 1 where
+    the machine failed them all (pages too large for its memory, a full disk), else 2."""
     if left_out:
         n = len(left_out)
-        raise InkreadError(f"{n} input{'s' if n > 1 else ''} could not be read and left out")
+        said = f"{n} input{'s' if n > 1 else ''} could not be read and left out"
+        if all(e.status == 1 for e in left_out):
+            raise MachineFault(said)
+        raise InkreadError(said)
 
 
 @app.command(name="segment")

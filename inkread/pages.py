@@ -69,7 +69,7 @@ from inkread.data.xml import (
     xml_id,
 )
 from inkread.decoding import Decoded, Decoder, greedy, words
-from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge
+from inkread.errors import MACHINE_ERRNOS, InkreadError, MachineFault, MissingFile, TooLarge
 from inkread.outputs import PAGE_COPY, by_hand, ours, own_copy
 from inkread.recognize import Reading, Recognizer, as_recognizer
 from inkread.torchfile import out_of_memory
@@ -564,7 +564,7 @@ def rendered(path: Path) -> Path:
             _page_image(page.source, page.index).save(path, compress_level=1)
         except OSError as e:  # a full temporary folder: this page lost, not the run
             path.unlink(missing_ok=True)
-            raise InkreadError(
+            raise (MachineFault if e.errno in MACHINE_ERRNOS else InkreadError)(
                 f"page {page.index + 1}: its image cannot be written to {path.parent} "
                 f"({e.strerror or e}): set TMPDIR to a folder with room",
                 page.source,

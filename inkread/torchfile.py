@@ -151,8 +151,11 @@ def load(path: str | os.PathLike[str], what: str) -> object:
 
 
 def out_of_memory(e: BaseException) -> bool:
-    """Torch's allocator says so in a RuntimeError, Python in a MemoryError."""
-    return isinstance(e, MemoryError) or "can't allocate memory" in str(e)
+    """Torch's allocator says so in a RuntimeError (its OutOfMemoryError on a GPU), Python
+    in a MemoryError."""
+    if isinstance(e, (MemoryError, torch.OutOfMemoryError)):
+        return True
+    return "can't allocate memory" in str(e) or "CUDA out of memory" in str(e)
 
 
 FOREIGN = {

@@ -1719,6 +1719,15 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
     assert run_cli("train", "--train", FIXTURES / "lines", "--out", tmp_path / "r") == 1
     assert capsys.readouterr().err.startswith("inkread: error: out of memory: give it fewer")
 
+    import torch
+
+    def on_the_gpu(*args, **kwargs):  # as torch says it of a GPU (it had been a traceback)
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr("inkread.train.train", on_the_gpu)
+    assert run_cli("train", "--train", FIXTURES / "lines", "--out", tmp_path / "r") == 1
+    assert capsys.readouterr().err.startswith("inkread: error: out of memory: give it fewer")
+
 
 def test_runs_again_and_at_once_keep_every_page(overfit, tmp_path, capsys):
     """What repeated and concurrent runs met: a PDF page's image half copied by a killed
