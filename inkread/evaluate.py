@@ -19,7 +19,7 @@ from inkread import torchfile
 from inkread.alphabet import normalize, unwritable
 from inkread.data import Line, Skipped, read_data, redrawn_note, with_text
 from inkread.data.images import load_gray
-from inkread.data.lines import has_text, load_failure, printable
+from inkread.data.lines import SHAPE_DIFFERS, has_text, load_failure, other_shape, printable
 from inkread.data.sources import DataArgs, arguments
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
@@ -157,6 +157,9 @@ def evaluate_pages(
             page = load_gray(image, truth[0].page_size)
         except InkreadError as e:  # lose the page, not the run, as reading lines does
             skipped.add(load_failure(e), image, len(truth))
+            continue
+        if other_shape(truth[0].page_size, page.shape):  # its lines, as eval by lines leaves
+            skipped.add(SHAPE_DIFFERS, image, len(truth))  # them out (once scored, at 47 %)
             continue
         kept = read_page(image, page, recognizer, batch_size, decoder)
         fm = line_masks([r.line.polygon for r in kept], page.shape)

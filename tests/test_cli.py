@@ -141,6 +141,20 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
         "line": str(tmp_path / "blank.xml"),
         "lines": 22,
     } in result["skipped_lines"]
+    # a page whose image was cut since its XML was made: left out as eval by lines leaves
+    # its lines out (it had been scored, at 47 %)
+    from PIL import Image
+
+    (tmp_path / "cut").mkdir()
+    shutil.copy(page, tmp_path / "cut")
+    scan = Image.open(page.with_suffix(".jpg"))
+    scan.crop((0, 0, scan.width * 3 // 4, scan.height)).save(
+        tmp_path / "cut" / scan.filename.split("/")[-1]
+    )
+    assert run_cli("eval", "--data", page, tmp_path / "cut", "--find-lines", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pages"] == 1
+    assert result["skipped_reasons"]["image not of the shape its XML gives"] == 22
     # half of it transcribed: what is read on the other half is not counted as insertions
     tree = etree.parse(str(page))
     equivs = list(tree.iter("{*}TextEquiv"))

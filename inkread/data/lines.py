@@ -109,6 +109,7 @@ class Region:
 # XML whose page is more than SHAPE_SLACK wider or narrower for its height than the image
 # is another page's, or the image was cut since (a scan's edge trimmed differs by less)
 SHAPE_SLACK = 0.05
+SHAPE_DIFFERS = "image not of the shape its XML gives"  # their lines skipped, for this
 
 
 def other_shape(size: tuple[int, int] | None, shape: tuple[int, ...]) -> bool:
@@ -289,7 +290,7 @@ def line_cuts(
         if other_shape(line.page_size, page.shape):
             w, h = line.page_size
             skipped.add(
-                "image not of the shape its XML gives",
+                SHAPE_DIFFERS,
                 f"{line.where} ({w}x{h} in the XML, {page.shape[1]}x{page.shape[0]} the image)",
             )
             continue
