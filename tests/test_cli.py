@@ -149,7 +149,7 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     shutil.copy(page, tmp_path / "cut")
     scan = Image.open(page.with_suffix(".jpg"))
     scan.crop((0, 0, scan.width * 3 // 4, scan.height)).save(
-        tmp_path / "cut" / scan.filename.split("/")[-1]
+        tmp_path / "cut" / page.with_suffix(".jpg").name
     )
     assert run_cli("eval", "--data", page, tmp_path / "cut", "--find-lines", "--json") == 0
     result = json.loads(capsys.readouterr().out)

@@ -147,6 +147,10 @@ def test_txt_list_is_relative_to_its_folder(tmp_path):
     listing.write_text(f"pages/{PAGE.name}\npages/{PAGE.name}\n", encoding="utf-8")
     lines, skipped = read_data([listing])
     assert len(lines) == 11 and skipped.reasons["duplicate line"] == 11
+    # a list that came out empty, beside others: said, as read says it (it went unsaid)
+    (tmp_path / "none.txt").write_text("# nothing today\n", encoding="utf-8")
+    lines, skipped = read_data([tmp_path / "none.txt", listing])
+    assert len(lines) == 11 and skipped.reasons["list that names no files"] == 1
 
 
 def test_empty_lines_are_counted_not_dropped():

@@ -441,6 +441,9 @@ def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     if rows and all("\t" in x for x in rows) and any("\t" in x.strip() for x in rows):
         return _manifest(path, skipped, spreadsheet=True)
     entries = listed(path)
+    if not entries:  # a script's list that came out empty: said, as read says it
+        skipped.add("list that names no files", path)
+        return []
     if not any(x.exists() for x in entries) and any(" <space> " in str(x) for x in entries):
         raise InkreadError(
             "PyLaia's ground truth ('ID t e x t' a line), not a list of files: give a .tsv "
