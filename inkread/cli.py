@@ -351,8 +351,10 @@ def read(
         if out is not None:
             target = targets[doc.path]
             target.parent.mkdir(parents=True, exist_ok=True)
-            if format in ("page", "alto", "hocr") and shown_path(doc.image) != doc.image:
-                clash = outputs.page_image_beside(doc.image, target, one_file)
+            if format in ("page", "alto", "hocr"):
+                clash = outputs.page_image_beside(
+                    doc.image, shown_path(doc.image), target, one_file
+                )
                 if clash:
                     leave_out(clash)
                     continue
@@ -497,9 +499,7 @@ def segment_pages(
             leave_out(e)
             continue
         (page if kind == "page" else alto).mark(root, "Lines found")  # theirs once transcribed
-        clash = None  # a PDF's or TIFF's page: copied beside its XML
-        if shown_path(doc.image) != doc.image:
-            clash = outputs.page_image_beside(doc.image, target, not many)
+        clash = outputs.page_image_beside(doc.image, shown_path(doc.image), target, not many)
         if clash:  # an image of that name there, another page's: not written over
             if len(documents) == 1:
                 raise clash

@@ -102,13 +102,17 @@ def done(target: Path, format: str) -> bool:
         return False
 
 
-def page_image_beside(image: Path, target: Path, one_file: bool) -> InkreadError | None:
-    """A PDF's or TIFF's page (image, which this run rendered) exists only for this run:
-    the XML written for it names it, so it is copied beside the XML, whole. Not over
-    another image of that name (the error, said), but over a copy a killed run left half
-    written."""
+def page_image_beside(
+    image: Path, shown: Path, target: Path, one_file: bool
+) -> InkreadError | None:
+    """A PDF's or TIFF's page exists only for this run (image, rendered; `shown`, where the
+    user is told it lies, pages.shown_path): the XML written for it names it, so it is
+    copied beside the XML, whole. Not over another image of that name (the error, said),
+    but over a copy a killed run left half written."""
     from inkread import torchfile
 
+    if shown == image:  # a file of the user's: named as it is
+        return None
     if torchfile.stream(target):  # --out /dev/null, a pipe: no folder to copy the page into
         return None  # (it went into /dev)
     copy = target.parent / image.name
