@@ -919,6 +919,9 @@ def lm_build(
         raise InkreadError("holds no language model, which --out would replace: give another", out)
     if lstm and fd is None and out.suffix.lower() not in (".pt", ".pth"):
         raise InkreadError("--lstm writes a torch file: name it .pt", out)  # not .arpa
+    if not lstm and fd is None and out.suffix.lower() in (".pt", ".pth"):  # (an LSTM's
+        # file, trained for minutes, had been replaced by ARPA text without a word)
+        raise InkreadError("an n-gram is ARPA text: name it .arpa (or .arpa.gz)", out)
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
     corpus, own = _corpus(texts, data)

@@ -297,7 +297,9 @@ def _lstm_lm(path: Path) -> bool:
     return isinstance(blob, dict) and blob.get("format") == FORMAT
 
 
-ARPA_HEAD = re.compile(rb"^\\data\\[ \t\r]*\n\s*ngram \d+\s*=", re.M)
+# \data\ and its first count, after nothing but blank lines and comments (inkread's
+# header): notes that show an ARPA file's head further down are notes
+ARPA_HEAD = re.compile(rb"\A(?:[ \t]*(?:#[^\n]*)?\r?\n)*\\data\\[ \t\r]*\n\s*ngram \d+\s*=")
 
 
 def language_model(path: Path) -> bool:
@@ -313,7 +315,13 @@ def language_model(path: Path) -> bool:
             return _lstm_lm(path)
         opener = next((m.open for magic, m in COMPRESSED.items() if head.startswith(magic)), open)
         with opener(path, "rb") as f:  # its \data\ line and counts: not notes that name
-            return ARPA_HEAD.search(f.read(1 << 16)) is not None  # D:\data\hooker
+            if ARPA_HEAD.search(f.read(1 << 16)) is None:  # D:\data\hooker
+                return False
+        if opener is not open:
+            return True
+        with path.open("rb") as f:  # and its \end\: not notes that show an ARPA file's head
+            f.seek(max(path.stat().st_size - 1024, 0))
+            return f.read().rstrip().endswith(b"\\end\\")
     except (OSError, EOFError, ValueError):
         return False
 

@@ -1428,6 +1428,13 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "notes.txt") == 2
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == notes
+    notes = "# How ARPA looks\n\n\\data\\\nngram 1=3\n\nand then our notes\n"  # no \end\
+    (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "notes.txt") == 2
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == notes
+    # an n-gram is never written as a torch file (an LSTM's .pt had been replaced by it)
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "new.pt") == 2
+    assert "an n-gram is ARPA text: name it .arpa" in capsys.readouterr().err
     # nor a recognizer's checkpoint, nor any other ZIP (any had been taken for an LSTM LM)
     shutil.copy(Path(inkread.__file__).parent / "models" / "default.pt", tmp_path / "m.pt")
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "m.pt") == 2
