@@ -645,19 +645,15 @@ def evaluate(
     """Measure CER and WER on transcribed lines, or on whole pages with --find-lines."""
     from inkread.alphabet import any_right_to_left, visible
     from inkread.evaluate import evaluate as run
-    from inkread.evaluate import evaluate_pages
+    from inkread.evaluate import evaluate_pages, files_to_write
     from inkread.recognize import load_all
 
     if find_lines and report is not None:
         raise InkreadError(
             "--report shows lines as the ground truth draws them: not with --find-lines"
         )
-    for target in (predictions, report):  # fail now, not after the whole evaluation
-        if target is not None:
-            if target.is_dir():
-                raise InkreadError("is a folder: name the file to write", target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _writable(target)
+    for target in files_to_write(predictions, report):  # fail now, not after the whole
+        _writable(target)  # evaluation
     recognizer = load_all(model or ["default"], device, precision)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
     # what was measured, for a JSON or report passed on to colleagues, as ketos test names

@@ -3,6 +3,7 @@ CTC places each character. The notebook's feature-map plots, for any trained mod
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from inkread.data.batches import sized, to_batch
 from inkread.data.images import load_gray
 from inkread.decoding import as_read, greedy
 from inkread.errors import InkreadError
-from inkread.recognize import Ensemble, Recognizer
+from inkread.recognize import Ensemble, Recognizer, as_recognizer
 
 CHANNELS = 8  # feature maps shown per block
 ROW = 28  # pixel height of each row in the picture
@@ -29,8 +30,12 @@ FORMATS = {
 }
 
 
-def explain(image_path: str | Path, recognizer: Recognizer, out: str | Path) -> str:
-    """Write the picture to out, in the format its name says; returns the recognised text."""
+def explain(
+    image_path: str | Path, recognizer: Recognizer | str | os.PathLike[str], out: str | Path
+) -> str:
+    """Write the picture to out, in the format its name says; returns the recognised text.
+    The model may be given by its name or file, as read_image and evaluate take it."""
+    recognizer = as_recognizer(recognizer)
     if isinstance(recognizer, Ensemble):  # whose maps? (it had ended in an AttributeError)
         raise InkreadError("explain draws one model's feature maps: give it one model")
     kind = FORMATS.get(Path(out).suffix.lower())

@@ -17,18 +17,13 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from inkread.data.images import PAGED
-from inkread.data.sources import OUTPUTS, is_output, provenance, written_by_inkread
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError  # and nothing heavier: the CLI imports this first
 
+# the names `inkread read --format page|alto` writes, which data.sources tells from inputs
+OUTPUTS = (".page.xml", ".alto.xml")
 # each format's output file, NAME + its suffix
-SUFFIX = {
-    "text": ".txt",
-    "json": ".json",
-    "page": OUTPUTS[0],  # .page.xml: named so that data.sources tells them (is_output)
-    "alto": OUTPUTS[1],
-    "hocr": ".hocr.html",
-}
+SUFFIX = {"text": ".txt", "json": ".json", "page": OUTPUTS[0], "alto": OUTPUTS[1]}
+SUFFIX["hocr"] = ".hocr.html"
 # the name of a PDF's or TIFF's page as pages.pages_of gives it: NAME, -pdf or -tif where a
 # PDF and a TIFF share NAME, the page's number
 PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
@@ -189,11 +184,13 @@ def _our_json(path: Path) -> bool:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return False
-    try:
-        pages = [json.loads(x) for x in text.splitlines() if x.strip()]
+    if not text.strip():
+        return True  # nothing in it to lose
+    try:  # by "\n" alone: a file name's U+2028, written as it is, breaks no line of read's
+        pages = [json.loads(x) for x in text.split("\n") if x.strip()]
     except ValueError:
         return False  # one object over many lines: not read's (it writes one a line)
-    return bool(pages) and all(isinstance(x, dict) and {"file", "lines"} <= x.keys() for x in pages)
+    return all(isinstance(x, dict) and {"file", "lines"} <= x.keys() for x in pages)
 
 
 def _cut_short(target: Path) -> bool:
@@ -248,6 +245,8 @@ def not_in(
     inside a folder read: `read scans/ --out scans/read/` run twice would read its own
     output as input the second time. Only its own: `read doc --out .` read nothing, every
     page lying inside the output folder. Files given by name are read as given."""
+
+    from inkread.data.sources import written_by_inkread
 
     if out is None or not out.is_dir():
         return documents
@@ -332,6 +331,9 @@ def own_copy(path: Path, beside: bool = True) -> bool:
     not `beside`: doc.pdf may be elsewhere, as for an --out folder inside the one read).
     Still its copy once a person has corrected that XML: that had renamed the PDF's pages
     on the next run (doc-pdf_p001), each page then read twice."""
+    from inkread.data.images import PAGED
+    from inkread.data.sources import provenance
+
     found = PAGE_COPY.fullmatch(path.stem)  # scan-pdf_p001: a page of scan.pdf
     if found is None or path.suffix.lower() != ".png" or not path.is_file():
         return False
@@ -347,4 +349,6 @@ def own_copy(path: Path, beside: bool = True) -> bool:
 def ours(path: Path) -> bool:
     """A file inkread wrote as an output (NAME.page.xml it made), not a user's file of
     that name: their ground truth is never passed over or written over as ours."""
+    from inkread.data.sources import is_output, written_by_inkread
+
     return is_output(path) and path.is_file() and written_by_inkread(path)

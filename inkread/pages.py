@@ -702,8 +702,10 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
     except InkreadError:  # reported when it is read
         return doc
     stored = (w, h) if page_source(image) else image_size(image, upright=False)
-    # (or made for the stored pixels of a photo its EXIF turns: read as they are, load_gray)
-    if size and other_shape(size, (h, w)) and other_shape(size, stored[::-1]):
+    # (or made for the stored pixels of a photo its EXIF turns: its lines are cut from them
+    # as they are, load_gray; its regions' lines found on the photo upright, not so)
+    as_stored = doc.lines and not other_shape(size, stored[::-1])
+    if size and other_shape(size, (h, w)) and not as_stored:
         warn(
             f"warning: {shown_path(image)}: --lines {xml_path} gives a page of "
             f"{size[0]}x{size[1]}, not the shape of this image ({w}x{h}); its lines are "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import numbers
 import os
 import re
 import time
@@ -329,7 +330,10 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
 
 
 def check_batch_size(batch_size: object) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    """A whole number 1 or more, numpy's too (a sweep's np.arange)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
+    if batch_size < 1:
         raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
 
 

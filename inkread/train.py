@@ -927,6 +927,8 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     for text in opts.lm_text:  # said now, not after minutes of reading the data
         if not Path(text).exists():  # (a pipe, <(zcat corpus.gz), is no file but reads)
             raise MissingFile("cannot read text (no such file)", text)
+        if Path(text).is_dir():
+            raise InkreadError("is a folder: give the text files in it", text)
 
     # -- Data: read every source, keep lines with text, hold out validation if none given. --
     train_lines, val_lines, skipped, val_skipped = _read_lines(opts, hyper, say)

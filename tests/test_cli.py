@@ -602,6 +602,11 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
     for fmt, name in (("json", "r.json"), ("json", "r.jsonl"), ("hocr", "r.html")):
         for _ in range(2):  # its own, written again
             assert run_cli(*args, "-f", fmt, "--out", tmp_path / name) == 0
+    # read's JSON of a file named with U+2028, which json.dumps leaves as it is
+    from inkread.outputs import foreign
+
+    (tmp_path / "r.json").write_text('{"file": "a\u2028b.png", "lines": []}\n', "utf-8")
+    assert foreign(tmp_path / "r.json") is None
     assert (tmp_path / "truth.xml").read_bytes() == PAGE.read_bytes()
     assert (tmp_path / "line1.gt.txt").read_text(encoding="utf-8") == "kept"
     assert run_cli(*page, "--out", tmp_path / "p.xml") == 0  # its own output, read again

@@ -745,6 +745,13 @@ def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
     stored.save(photo, exif=exif)
     [doc] = open_inputs([str(photo)], [str(PAGE.with_suffix(".xml"))], warn=notes.append)
     assert notes == [] and len(list(line_cuts(doc.lines, Skipped()))) == 11
+    # but its regions' lines are found on the photo upright: said, not read as nothing
+    tree = etree.parse(str(PAGE.with_suffix(".xml")))
+    for line in list(tree.iter("{*}TextLine")):
+        line.getparent().remove(line)
+    tree.write(str(tmp_path / "regions.xml"))
+    open_inputs([str(photo)], [str(tmp_path / "regions.xml")], warn=notes.append)
+    assert len(notes) == 1 and "not the shape of this image" in notes[0]
 
 
 def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, tmp_path):
@@ -816,6 +823,13 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     for wrong in ({"decoder": "beam"}, {"batch_size": 0}):  # said in one line
         with pytest.raises(InkreadError, match="must be"):
             evaluate(model, PAGE.with_suffix(".xml"), **wrong)
+    with pytest.raises(InkreadError, match="is a folder"):  # before, not after, reading
+        evaluate(model, PAGE.with_suffix(".xml"), predictions=str(tmp_path))
+    swept = evaluate(model, PAGE.with_suffix(".xml"), batch_size=np.int64(4))  # np.arange's
+    assert swept.summary["cer"] == summary.summary["cer"]
+    from inkread.explain import explain
+
+    assert explain(line, "default", tmp_path / "e.png").startswith(printed)
 
 
 def test_a_page_whose_lines_read_as_nothing_is_not_said_to_have_none(monkeypatch):

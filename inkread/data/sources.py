@@ -28,6 +28,7 @@ from inkread.data.images import (
 from inkread.data.lines import Line, Skipped
 from inkread.data.xml import loosely_named, parse
 from inkread.errors import InkreadError, MalformedXML, MissingFile, NotLineData
+from inkread.outputs import OUTPUTS
 
 SIDECAR = ".gt.txt"
 # NAME.gt.txt as Windows saves it where it hides suffixes: the .txt it adds is not seen
@@ -372,9 +373,6 @@ def _preferred(xml: Path, image: Path, transcribed: set[Path]) -> tuple:
         xml.stem.lower() != image.stem.lower(),
         xml.name,
     )
-
-
-OUTPUTS = (".page.xml", ".alto.xml")  # the names `inkread read --format page|alto` writes
 
 
 def is_output(path: Path) -> bool:
