@@ -80,7 +80,7 @@ def evaluate(
     the report."""
     recognizer = as_recognizer(recognizer)  # or a model's name or file
     decoder = recognizer.decoder_for(decoder)
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
     files_to_write(predictions, report)
     predictions = None if predictions is None else Path(predictions)
     report = None if report is None else Path(report)
@@ -136,7 +136,7 @@ def evaluate_pages(
     ground truth goes row by row, a margin note read after the letter."""
     recognizer = as_recognizer(recognizer)
     decoder = recognizer.decoder_for(decoder)
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
     files_to_write(predictions)
     predictions = None if predictions is None else Path(predictions)
     started = time.perf_counter()

@@ -184,10 +184,15 @@ def _our_json(path: Path) -> bool:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return False
-    if not text.strip():
-        return True  # nothing in it to lose
-    try:  # by "\n" alone: a file name's U+2028, written as it is, breaks no line of read's
-        pages = [json.loads(x) for x in text.split("\n") if x.strip()]
+    rows = [x for x in text.split("\n") if x.strip()]  # by "\n" alone: a file name's U+2028,
+    # written as it is, breaks no line of read's
+    if rows and rows[-1].startswith('{"file": '):  # its last page cut short by a copy or
+        try:  # a sync: written anew, as XML is
+            json.loads(rows[-1])
+        except ValueError:
+            rows.pop()
+    try:
+        pages = [json.loads(x) for x in rows]
     except ValueError:
         return False  # one object over many lines: not read's (it writes one a line)
     return all(isinstance(x, dict) and {"file", "lines"} <= x.keys() for x in pages)
@@ -296,9 +301,8 @@ def _lstm_lm(path: Path) -> bool:
     return isinstance(blob, dict) and blob.get("format") == FORMAT
 
 
-# \data\ and its first count, after nothing but blank lines and comments (inkread's
-# header): notes that show an ARPA file's head further down are notes
-ARPA_HEAD = re.compile(rb"\A(?:[ \t]*(?:#[^\n]*)?\r?\n)*\\data\\[ \t\r]*\n\s*ngram \d+\s*=")
+# \data\ and its first count (after inkread's comments, or the CMU toolkit's free text)
+ARPA_HEAD = re.compile(rb"^\\data\\[ \t\r]*\n\s*ngram \d+\s*=", re.M)
 
 
 def language_model(path: Path) -> bool:

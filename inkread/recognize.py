@@ -236,7 +236,7 @@ class Recognizer:
         as nothing here; pages.read_image finds its lines first."""
         if isinstance(images, (np.ndarray, Image.Image, str, os.PathLike, bytes, bytearray)):
             raise InkreadError("recognize takes a list of line images, not one image")
-        check_batch_size(batch_size)
+        batch_size = check_batch_size(batch_size)
         decoder = self.decoder_for(decoder)
         lines = [sized(as_gray(im), self.config, reading=True) for im in images]
         return self.recognize_sized(lines, batch_size, decoder)
@@ -329,12 +329,14 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
     ]
 
 
-def check_batch_size(batch_size: object) -> None:
-    """A whole number 1 or more, numpy's too (a sweep's np.arange)."""
+def check_batch_size(batch_size: object) -> int:
+    """A whole number 1 or more, numpy's too (a sweep's np.arange), as a Python int: a
+    uint8's products overflowed."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
     if batch_size < 1:
         raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
+    return int(batch_size)
 
 
 def as_recognizer(model: Recognizer | str | os.PathLike[str]) -> Recognizer:

@@ -153,7 +153,8 @@ def load(path: str | os.PathLike[str], what: str) -> object:
 def out_of_memory(e: BaseException) -> bool:
     """Torch's allocator says so in a RuntimeError (its OutOfMemoryError on a GPU), Python
     in a MemoryError."""
-    if isinstance(e, (MemoryError, torch.OutOfMemoryError)):
+    if isinstance(e, (MemoryError, torch.cuda.OutOfMemoryError)):  # (torch.OutOfMemoryError
+        # from torch 2.5 on)
         return True
     return "can't allocate memory" in str(e) or "CUDA out of memory" in str(e)
 

@@ -607,6 +607,12 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
 
     (tmp_path / "r.json").write_text('{"file": "a\u2028b.png", "lines": []}\n', "utf-8")
     assert foreign(tmp_path / "r.json") is None
+    # read's own, cut short by a copy: written anew, as its XML is
+    assert run_cli(*args, "-f", "json", "--out", tmp_path / "r.json") == 0
+    whole = (tmp_path / "r.json").read_bytes()
+    (tmp_path / "r.json").write_bytes(whole[:40])
+    assert run_cli(*args, "-f", "json", "--out", tmp_path / "r.json") == 0
+    assert (tmp_path / "r.json").read_bytes() == whole
     assert (tmp_path / "truth.xml").read_bytes() == PAGE.read_bytes()
     assert (tmp_path / "line1.gt.txt").read_text(encoding="utf-8") == "kept"
     assert run_cli(*page, "--out", tmp_path / "p.xml") == 0  # its own output, read again
@@ -1437,6 +1443,10 @@ def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "notes.txt") == 2
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == notes
+    # a whole ARPA file with the CMU toolkit's free text before \data\ is a model
+    cmu = "This is a 2-gram language model.\n\n" + (tmp_path / "lm.arpa").read_text("utf-8")
+    (tmp_path / "cmu.arpa").write_text(cmu, encoding="utf-8")
+    assert run_cli("lm", "build", corpus, "--out", tmp_path / "cmu.arpa") == 0
     # an n-gram is never written as a torch file (an LSTM's .pt had been replaced by it)
     assert run_cli("lm", "build", corpus, "--out", tmp_path / "new.pt") == 2
     assert "an n-gram is ARPA text: name it .arpa" in capsys.readouterr().err

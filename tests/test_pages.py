@@ -825,7 +825,7 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
             evaluate(model, PAGE.with_suffix(".xml"), **wrong)
     with pytest.raises(InkreadError, match="is a folder"):  # before, not after, reading
         evaluate(model, PAGE.with_suffix(".xml"), predictions=str(tmp_path))
-    swept = evaluate(model, PAGE.with_suffix(".xml"), batch_size=np.int64(4))  # np.arange's
+    swept = evaluate(model, PAGE.with_suffix(".xml"), batch_size=np.uint8(4))  # np.arange's
     assert swept.summary["cer"] == summary.summary["cer"]
     from inkread.explain import explain
 
