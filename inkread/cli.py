@@ -660,9 +660,6 @@ def evaluate(
     # its model
     named = [m if m in BUNDLED else str(Path(m).resolve()) for m in model or ["default"]]
     about = {"models": named, "data": [str(Path(d).resolve()) for d in data]}
-    # and how it ran: a CPU with AMX reads in bf16 by default, Hooker test 21.74 % against
-    # 21.75 % in fp32, and two machines' figures differed with nothing to say why
-    about |= {"device": str(recognizer.device), "dtype": "bf16" if recognizer.bf16 else "fp32"}
     if find_lines:
         result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_say)
     else:

@@ -816,10 +816,8 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     assert run_cli("eval", "--data", PAGE.with_suffix(".xml"), "-m", "default", "--json") == 0
     measured = json.loads(capsys.readouterr().out)
     summary = evaluate("default", PAGE.with_suffix(".xml"), predictions=str(tmp_path / "p.tsv"))
-    assert (summary.summary["cer"], summary.summary["decoder"]) == (
-        measured["cer"],
-        measured["decoder"],
-    )
+    keys = ("cer", "decoder", "device", "dtype")  # how it ran too, from Python as well
+    assert [summary.summary[k] for k in keys] == [measured[k] for k in keys]
     for wrong in ({"decoder": "beam"}, {"batch_size": 0}):  # said in one line
         with pytest.raises(InkreadError, match="must be"):
             evaluate(model, PAGE.with_suffix(".xml"), **wrong)
