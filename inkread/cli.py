@@ -176,6 +176,13 @@ def _decoder(
                 f"warning: {lm}: never saw the model's {spelled(lacking)} and has no <unk>: "
                 "it reads them as all but impossible"
             )
+        elif len(lacking) >= max(3, len(letters) / 10):  # an LM of lowercased text, of
+            # another language: each scored as <unk> (three Hooker val pages: 17.4 % CER,
+            # 14.7 % with a 6-gram of the same text as written), said
+            _warn(
+                f"warning: {lm}: never saw {len(lacking)} of the model's letters "
+                f"({spelled(lacking)}): it scores each as <unk>, and may read worse for it"
+            )
     elif own is not None and own.lm is not None:
         model, (w, b) = own.lm, own.lm_setting()
     else:
