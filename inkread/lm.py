@@ -203,16 +203,16 @@ def unknown_letters(lm: object, chars: Iterable[str]) -> str:
     shown. Without <unk> to score them by (scores_unknown), each is read as all but
     impossible, so an LM made for another alphabet deleted them ("SUNNINGDALE." read
     "NNA."); with it, an LM that knows none of them is still another script's."""
-    known = _seen(lm)
+    known = characters_seen(lm)
     return "".join(c for c in chars if c.isalpha() and c not in known)
 
 
 def knows_letters(lm: object) -> bool:
     """Whether a language model was shown any letter at all (not one of numbers alone)."""
-    return any(c.isalpha() for c in _seen(lm))
+    return any(c.isalpha() for c in characters_seen(lm))
 
 
-def _seen(lm: object) -> set[str]:
+def characters_seen(lm: object) -> set[str]:
     """The characters a language model was shown: not the s of <s> and </s>, nor <unk>'s
     letters (a model that never saw them had them counted known)."""
     vocab = getattr(lm, "vocab", None)

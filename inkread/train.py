@@ -67,7 +67,7 @@ from inkread.decoding import (
     greedy,
 )
 from inkread.errors import InkreadError, MissingFile, WriteFailed
-from inkread.lm import ORDERS, NGramModel, build, read_texts
+from inkread.lm import ORDERS, SPACE, NGramModel, build, characters_seen, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
 from inkread.model.config import PRESETS, ModelConfig, in_file, load_config
@@ -936,6 +936,15 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
     lm, lm_lines = _text_lm(opts, train_lines, say)
     alphabet, added = _alphabet(start, texts, val_lines, say)
+    beyond = ""
+    if opts.lm_text and lm is not None:
+        found = characters_seen(lm) - {SPACE}  # (its space token)
+        beyond = "".join(sorted(c for c in found if alphabet.unknown(c)))
+    if beyond:  # learnt by the LM, never written by the network (Greek, emoji: unsaid)
+        say(
+            f"warning: --lm-text holds {len(beyond)} characters the training lines never "
+            f"show, which the network cannot write: {spelled(beyond)}"
+        )
 
     train_set, config = _cut(train_lines, config, skipped, init_blob is not None, say)
     if opts.resume:

@@ -641,6 +641,9 @@ def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatc
     assert lm.logp(tuple("zephy"), "r") > lm.logp(tuple("zephy"), "U")
     # Hebrew in the display order the network writes: "שלום" stands on the page as "םולש"
     assert lm.logp(("ם",), "ו") > lm.logp(("ש",), "ל")
+    # what of it the network can never write is said (Greek, emoji had gone unsaid)
+    said = capsys.readouterr().err
+    assert "warning: --lm-text holds 17 characters the training lines never show" in said
 
     assert run_cli(*common, tmp_path / "missing.txt", "--out", tmp_path / "run2") == 2
     err = capsys.readouterr().err.strip().splitlines()
