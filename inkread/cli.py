@@ -659,8 +659,8 @@ def evaluate(
         raise InkreadError(
             "--report shows lines as the ground truth draws them: not with --find-lines"
         )
-    for target in files_to_write(predictions, report):  # fail now, not after the whole
-        _writable(target)  # evaluation
+    for target in filter(None, files_to_write(predictions, report)):  # fail now, not after
+        _writable(target)  # the whole evaluation
     recognizer = load_all(model or ["default"], device, precision)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, own=recognizer)
     # what was measured, for a JSON or report passed on to colleagues, as ketos test names

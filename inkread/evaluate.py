@@ -51,11 +51,12 @@ class Evaluation:
     rows: list[tuple[Line, str, str]]  # line, reference, prediction
 
 
-def files_to_write(*targets: str | os.PathLike[str] | None) -> list[Path]:
-    """The table and report to write, their folders made, refused now if one is a folder:
-    after the whole evaluation (minutes, with a language model) it had failed there."""
-    named = [Path(t) for t in targets if t is not None]
-    for target in named:
+def files_to_write(*targets: str | os.PathLike[str] | None) -> list[Path | None]:
+    """The table and report to write (None: not asked for), their folders made, refused now
+    if one is a folder: after the whole evaluation (minutes, with a language model) it had
+    failed there."""
+    named = [None if t is None else Path(t) for t in targets]
+    for target in filter(None, named):
         if target.is_dir():  # "" too: the folder the run is in
             raise InkreadError("is a folder: name the file to write", target)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,9 +82,7 @@ def evaluate(
     recognizer = as_recognizer(recognizer)  # or a model's name or file
     decoder = recognizer.decoder_for(decoder)
     batch_size = check_batch_size(batch_size)
-    files_to_write(predictions, report)
-    predictions = None if predictions is None else Path(predictions)
-    report = None if report is None else Path(report)
+    predictions, report = files_to_write(predictions, report)
     started = time.perf_counter()
     data = arguments(data)
     lines, skipped = read_data(data)
@@ -137,8 +136,7 @@ def evaluate_pages(
     recognizer = as_recognizer(recognizer)
     decoder = recognizer.decoder_for(decoder)
     batch_size = check_batch_size(batch_size)
-    files_to_write(predictions)
-    predictions = None if predictions is None else Path(predictions)
+    [predictions] = files_to_write(predictions)
     started = time.perf_counter()
     data = arguments(data)
     lines, skipped = read_data(data)

@@ -22,6 +22,7 @@ from inkread.data.lines import Transcript, printable
 from inkread.data.xml import box, descendants, image_name, outline, to_bytes
 from inkread.decoding import Decoded
 from inkread.errors import InkreadError
+from inkread.outputs import HOCR_MAKER
 from inkread.pages import (
     Document,
     line_outline,
@@ -104,7 +105,7 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
         '<html lang="en"><head><meta charset="utf-8"><title>'
         + html.escape(image.name)
         + "</title>",
-        '<meta name="ocr-system" content="inkread">',
+        HOCR_MAKER,
         '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word">',
         "<style>.ocr_page{position:relative}.ocr_line{position:absolute;white-space:pre;"
         "color:#a00;font-size:12px}</style></head><body>",

@@ -22,8 +22,15 @@ from inkread.errors import InkreadError  # and nothing heavier: the CLI imports 
 # the names `inkread read --format page|alto` writes, which data.sources tells from inputs
 OUTPUTS = (".page.xml", ".alto.xml")
 # each format's output file, NAME + its suffix
-SUFFIX = {"text": ".txt", "json": ".json", "page": OUTPUTS[0], "alto": OUTPUTS[1]}
-SUFFIX["hocr"] = ".hocr.html"
+SUFFIX = {
+    "text": ".txt",
+    "json": ".json",
+    "page": OUTPUTS[0],
+    "alto": OUTPUTS[1],
+    "hocr": ".hocr.html",
+}
+# the line of read's hOCR that names its maker (formats.hocr writes it, foreign looks for it)
+HOCR_MAKER = '<meta name="ocr-system" content="inkread">'
 # the name of a PDF's or TIFF's page as pages.pages_of gives it: NAME, -pdf or -tif where a
 # PDF and a TIFF share NAME, the page's number
 PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
@@ -170,7 +177,7 @@ def foreign(target: Path) -> str | None:
             return "is JSON that read did not write, which the output would replace"
         if suffix in (".html", ".hocr"):
             with target.open("rb") as f:
-                if b'<meta name="ocr-system" content="inkread">' not in f.read(4096):
+                if HOCR_MAKER.encode() not in f.read(4096):
                     return "is HTML that read did not write, which the output would replace"
     except (OSError, InkreadError):
         return None  # unreadable: writing it says what is wrong
@@ -186,15 +193,14 @@ def _our_json(path: Path) -> bool:
         return False
     rows = [x for x in text.split("\n") if x.strip()]  # by "\n" alone: a file name's U+2028,
     # written as it is, breaks no line of read's
-    if rows and rows[-1].startswith('{"file": '):  # its last page cut short by a copy or
-        try:  # a sync: written anew, as XML is
-            json.loads(rows[-1])
-        except ValueError:
-            rows.pop()
-    try:
-        pages = [json.loads(x) for x in rows]
-    except ValueError:
-        return False  # one object over many lines: not read's (it writes one a line)
+    pages = []
+    for n, row in enumerate(rows):
+        try:
+            pages.append(json.loads(row))
+        except ValueError:  # its last page cut short by a copy or a sync: written anew, as
+            if n + 1 == len(rows) and row.startswith('{"file": '):  # XML is
+                break
+            return False  # one object over many lines: not read's (it writes one a line)
     return all(isinstance(x, dict) and {"file", "lines"} <= x.keys() for x in pages)
 
 
@@ -250,7 +256,6 @@ def not_in(
     inside a folder read: `read scans/ --out scans/read/` run twice would read its own
     output as input the second time. Only its own: `read doc --out .` read nothing, every
     page lying inside the output folder. Files given by name are read as given."""
-
     from inkread.data.sources import written_by_inkread
 
     if out is None or not out.is_dir():

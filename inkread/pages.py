@@ -467,8 +467,8 @@ def page_source(path: Path) -> tuple[Path, int] | None:
 
 def described(path: Path) -> str:
     """An input as the user knows it: a PDF's or TIFF's page by its file and number."""
-    page = _PAGES.get(path)
-    return f"{page.source}, page {page.index + 1}" if page is not None else str(path)
+    source = page_source(path)
+    return f"{source[0]}, page {source[1]}" if source is not None else str(path)
 
 
 def output_names(paths: list[Path]) -> list[Path]:
@@ -701,11 +701,12 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
         w, h = page_size(image)
     except InkreadError:  # reported when it is read
         return doc
+    if not size or not other_shape(size, (h, w)):
+        return doc
+    # or made for the stored pixels of a photo its EXIF turns: its lines are cut from them
+    # as they are (load_gray); its regions' lines are found on the photo upright, not so
     stored = (w, h) if page_source(image) else image_size(image, upright=False)
-    # (or made for the stored pixels of a photo its EXIF turns: its lines are cut from them
-    # as they are, load_gray; its regions' lines found on the photo upright, not so)
-    as_stored = doc.lines and not other_shape(size, stored[::-1])
-    if size and other_shape(size, (h, w)) and not as_stored:
+    if not doc.lines or other_shape(size, stored[::-1]):
         warn(
             f"warning: {shown_path(image)}: --lines {xml_path} gives a page of "
             f"{size[0]}x{size[1]}, not the shape of this image ({w}x{h}); its lines are "
