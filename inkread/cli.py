@@ -262,14 +262,8 @@ def read(
 
     from inkread import torchfile
     from inkread.formats import FORMATS, render
-    from inkread.pages import (
-        described,
-        done_with,
-        open_inputs,
-        output_names,
-        shown_path,
-        transcribe,
-    )
+    from inkread.inputs import described, done_with, open_inputs, output_names, shown_path
+    from inkread.pages import transcribe
     from inkread.recognize import load_all
 
     format = format.lower()  # --format PAGE, as the formats are named in prose
@@ -424,18 +418,16 @@ def segment_pages(
     from inkread.data import alto, page
     from inkread.data.images import UNREAD_PHOTOS, image_size
     from inkread.data.xml import to_bytes
-    from inkread.pages import (
+    from inkread.inputs import (
         IMAGE_SUFFIXES,
         done_with,
-        find_lines,
         looks_like_page,
-        not_segmented,
         open_inputs,
         output_names,
         rendered,
-        segmented_layout,
         shown_path,
     )
+    from inkread.pages import find_lines, not_segmented, segmented_layout
 
     asked, format = format, (format or "page").lower()
     if format not in ("page", "alto"):
@@ -813,7 +805,7 @@ def explain(
 ) -> None:
     """Draw what the network sees: feature maps of each conv block and the CTC alignment."""
     from inkread.explain import explain as draw
-    from inkread.pages import looks_like_page
+    from inkread.inputs import looks_like_page
     from inkread.recognize import Recognizer
 
     if image.suffix.lower() == ".xml":  # "cannot identify image file" said nothing of why

@@ -22,15 +22,9 @@ from inkread.data.lines import Transcript, printable
 from inkread.data.xml import box, descendants, image_name, outline, to_bytes
 from inkread.decoding import Decoded
 from inkread.errors import InkreadError
+from inkread.inputs import Document, page_size, page_source, shown_path
 from inkread.outputs import HOCR_MAKER
-from inkread.pages import (
-    Document,
-    line_outline,
-    page_size,
-    page_source,
-    shown_path,
-    transcript,
-)
+from inkread.pages import line_outline, transcript
 from inkread.recognize import Reading
 
 FORMATS = ("text", "json", "page", "alto", "hocr")

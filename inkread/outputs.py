@@ -31,7 +31,7 @@ SUFFIX = {
 }
 # the line of read's hOCR that names its maker (formats.hocr writes it, foreign looks for it)
 HOCR_MAKER = '<meta name="ocr-system" content="inkread">'
-# the name of a PDF's or TIFF's page as pages.pages_of gives it: NAME, -pdf or -tif where a
+# the name of a PDF's or TIFF's page as inputs.pages_of gives it: NAME, -pdf or -tif where a
 # PDF and a TIFF share NAME, the page's number
 PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
 
@@ -108,7 +108,7 @@ def page_image_beside(
     image: Path, shown: Path, target: Path, one_file: bool
 ) -> InkreadError | None:
     """A PDF's or TIFF's page exists only for this run (image, rendered; `shown`, where the
-    user is told it lies, pages.shown_path): the XML written for it names it, so it is
+    user is told it lies, inputs.shown_path): the XML written for it names it, so it is
     copied beside the XML, whole. Not over another image of that name (the error, said),
     but over a copy a killed run left half written."""
     from inkread import torchfile

@@ -31,14 +31,8 @@ from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.formats import FORMATS, render
-from inkread.pages import (
-    Document,
-    forget,
-    image_named,
-    open_inputs,
-    rendered,
-    transcribe,
-)
+from inkread.inputs import Document, forget, image_named, open_inputs, rendered
+from inkread.pages import transcribe
 from inkread.recognize import Recognizer
 
 LOG = logging.getLogger("uvicorn.error")  # the server's own log, where uvicorn writes

@@ -1037,7 +1037,7 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     line = Image.open(image)
     line.save(pages, format="TIFF", save_all=True, append_images=[line])
     rendered = set(Path(tempfile.gettempdir()).glob("inkread-pages-*"))
-    from inkread import pages as paged
+    from inkread import inputs as paged
     from inkread.data import images
 
     pages_before = set(paged._PAGES)  # other tests' runs
@@ -1466,12 +1466,12 @@ def test_a_pdf_page_too_large_to_draw_is_refused_before_it_is_drawn(tmp_path, mo
     asked for an 11 GB bitmap (the server answered 500, MemoryError), one of 60 inches took
     2.6 GB and 13 s to be refused. An image's pages are bounded from their headers."""
     pytest.importorskip("pypdfium2")
-    from inkread import pages
+    from inkread import inputs
 
     huge, small = Image.new("L", (100, 100), 255), Image.new("L", (3, 1), 255)
     huge.save(tmp_path / "two.pdf", save_all=True, append_images=[small], resolution=0.5)
     drawn = []
-    monkeypatch.setattr(pages, "_page_image", lambda path, n: drawn.append(n) or small)
+    monkeypatch.setattr(inputs, "page_image", lambda path, n: drawn.append(n) or small)
     assert run_cli("read", tmp_path / "two.pdf", "--decoder", "greedy") == 2
     err = capsys.readouterr().err
     assert "two.pdf: page 1: image is more than the 300,000,000 pixels allowed" in err, err
@@ -1483,7 +1483,7 @@ def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
     rendered first, so a register of a thousand scans kept the user waiting minutes before
     anything was read and filled gigabytes of a temporary folder that may be memory."""
     pytest.importorskip("pypdfium2")
-    from inkread import pages
+    from inkread import inputs, pages
 
     scan = Image.open(PAGE.with_suffix(".jpg")).convert("L")
     scan.save(tmp_path / "three.pdf", save_all=True, append_images=[scan] * 2, resolution=150)
@@ -1516,7 +1516,7 @@ def test_a_pdf_is_rendered_a_page_at_a_time(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count("==> ") == 3 and out.count("for a Royal Medal") == 3, out
     # the PDF removed once its first page is read: its other two are left out, said once
-    monkeypatch.setattr(pages, "done_with", lambda path: (tmp_path / "three.pdf").unlink())
+    monkeypatch.setattr(inputs, "done_with", lambda path: (tmp_path / "three.pdf").unlink())
     assert run_cli("read", tmp_path / "three.pdf", "--decoder", "greedy") == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [

@@ -517,7 +517,7 @@ def test_an_image_kept_in_another_format_is_found_and_its_coordinates_scaled(tmp
             assert abs(crop.shape[1] - ref.shape[1] / 2) <= 2
     # written in the other format, the coordinates stay the master's: so does the name
     from inkread.formats import render
-    from inkread.pages import open_inputs
+    from inkread.inputs import open_inputs
 
     [doc] = open_inputs([str(tmp_path / "named.xml")])
     written = etree.fromstring(render(doc, [], "alto"))
@@ -545,7 +545,7 @@ def test_an_image_named_as_another_system_writes_it_is_found(tmp_path):
     """Windows changes the case, macOS decomposes accents, a URL quotes the space; a tool
     leaves spaces round the name (reading a page and pairing it with its image had found
     two images for it)."""
-    from inkread.pages import image_named
+    from inkread.inputs import image_named
 
     root = etree.parse(str(PAGE)).getroot()
     image = PAGE.with_suffix(".jpg").read_bytes()

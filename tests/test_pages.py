@@ -20,13 +20,12 @@ from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.errors import InkreadError
 from inkread.formats import as_json
+from inkread.inputs import Document, open_inputs
 from inkread.lm import build
 from inkread.metrics import char_errors
 from inkread.pages import (
-    Document,
     _in_reading_order,
     find_lines,
-    open_inputs,
     read_page,
     readable,
     transcript,
@@ -1358,7 +1357,7 @@ def test_lines_found_in_a_typed_region_carry_its_type(tmp_path):
 def test_outputs_keep_the_dots_of_their_names():
     """Names were cut at their first dot: two letters of 1850 clashed, and every output of
     the run moved into sub-folders; what says a file's kind (.page.xml, .bin.png) still goes."""
-    from inkread.pages import output_names
+    from inkread.inputs import output_names
 
     names = ["a/letter.1850.03.jpg", "a/letter.1850.04.jpg", "a/P.page.xml", "b/l.bin.png"]
     assert output_names([Path(x) for x in names]) == [

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inkread.errors import InkreadError, MissingFile, TooLarge, hushed
 
-PAGED = (".pdf", ".tif", ".tiff")  # files of several pages, read a page at a time (pages.py)
+PAGED = (".pdf", ".tif", ".tiff")  # files of several pages, read a page at a time (inputs.py)
 IMAGE_SUFFIXES = (
     (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".gif")
     + (".jfif", ".jpe")  # JPEGs as Windows browsers save them
