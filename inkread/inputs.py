@@ -435,7 +435,8 @@ def output_names(paths: list[Path]) -> list[Path]:
     where inputs share one (a Transkribus export's doc1/page/0001.xml and doc2/page/0001.xml,
     page.jpg beside page.png), its path below their common folder, so that none overwrites
     another."""
-    full = [shown_path(p).resolve() for p in paths]
+    # by the names given: a link (git-annex's letter_001.png) is not named by its target
+    full = [Path(os.path.abspath(shown_path(p))) for p in paths]
     names = [Path(base_name(p)) for p in full]
     if len(set(names)) < len(names):
         root = Path(os.path.commonpath([p.parent for p in full]))

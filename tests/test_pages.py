@@ -1371,6 +1371,23 @@ def test_outputs_keep_the_dots_of_their_names():
     assert all(x.split("~")[0] == "a" + "é" * 94 for x in names)  # whole characters
 
 
+def test_an_input_given_by_a_link_is_named_by_the_link(tmp_path):
+    """A git-annex or DataLad folder's letter_001.png is a link to .git/annex/objects/..
+    /SHA256E-s1--aa.png: its outputs were named by that, not the name the user gave, which
+    its XML's imageFilename and JSON's file still said."""
+    from inkread.inputs import output_names
+
+    store = tmp_path / ".git" / "annex" / "SHA256E-s1--aa.png"
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"")
+    (tmp_path / "letter_001.png").symlink_to(store)
+    assert output_names([tmp_path / "letter_001.png"]) == [Path("letter_001")]
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", store)
+    (tmp_path / "out").mkdir()
+    assert run_cli("read", tmp_path / "letter_001.png", "--out", tmp_path / "out") == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["letter_001.txt"]
+
+
 def test_one_image_given_twice_with_two_line_files_is_two_pages(tmp_path):
     """--lines pairs XML with images by place: the same image with two XML files read the
     second twice, and the first never."""
