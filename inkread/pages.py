@@ -385,7 +385,7 @@ def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> lis
             line.baseline = _whole(baseline / scale)
             line.id = xml_id(f"{region.id}_l{n}", "l")
             line.region, line.source, line.page_size = region.id, region.source, region.page_size
-            line.region_kind = region.kind
+            line.region_kind, line.region_outline = region.kind, region.outline
             found.append((depth, baseline, line))
     kept: list[tuple[np.ndarray, Line]] = []
     for _, baseline, line in sorted(found, key=lambda f: -f[0]):

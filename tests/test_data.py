@@ -814,6 +814,31 @@ def test_region_and_line_types_cross_between_page_and_alto(tmp_path):
     assert regions[0].get("type") == "heading" and regions[1].get("type") is None
 
 
+def test_a_regions_drawn_outline_crosses_between_page_and_alto(tmp_path):
+    """An eScriptorium block's outline, drawn by hand, became the box of its lines in PAGE
+    (and a PAGE region's in ALTO): a layout corrected by a person, lost by a conversion."""
+    source = FIXTURES / "tapuscorpus" / "24_ac2b1_default.xml"
+    (tmp_path / "24.jpg").symlink_to(source.with_suffix(".jpg"))
+    tree = etree.parse(str(source))
+    drawn = [[381, 316], [1436, 330], [1420, 2895], [390, 2880]]  # askew, as drawn by hand
+    polygon = tree.find(".//{*}TextBlock/{*}Shape/{*}Polygon")
+    polygon.set("POINTS", " ".join(f"{x} {y}" for x, y in drawn))
+    (tmp_path / "24.alto.xml").write_bytes(etree.tostring(tree))
+    lines, _ = read_data([tmp_path / "24.alto.xml"])
+    outlines = {x.region: x.region_outline.tolist() for x in lines}  # every block's
+    schemas = {"page": "page-2019-07-15.xsd", "alto": "alto-4-4.xsd"}
+    for fmt in ("page", "alto"):
+        writer = page if fmt == "page" else alto
+        tree = writer.new_document(Path("24.jpg"), lines[0].page_size, lines, {})
+        etree.XMLSchema(etree.parse(str(SCHEMAS / schemas[fmt]))).assertValid(tree)
+        (tmp_path / f"24.{fmt}.xml").write_bytes(to_bytes(tree))
+        lines, _ = read_data([tmp_path / f"24.{fmt}.xml"])
+        assert {x.region: x.region_outline.tolist() for x in lines} == outlines, fmt
+    assert outlines[lines[0].region] == drawn
+    coords = etree.parse(str(tmp_path / "24.page.xml")).find(".//{*}TextRegion/{*}Coords")
+    assert coords.get("points") == " ".join(f"{x},{y}" for x, y in drawn)
+
+
 def test_coordinates_beyond_any_page_are_no_shape():
     """A file's numbers are a stranger's: a line 10^30 pixels high is a broken file, not a
     crop to allocate (it leaked numpy's overflow warnings and read a garbage line)."""

@@ -17,6 +17,7 @@ from inkread.data.lines import (
     Transcript,
     group_by_region,
     printable,
+    region_outline,
     repair_polygons,
 )
 from inkread.data.xml import (
@@ -83,6 +84,13 @@ def _polygon(line: etree._Element) -> np.ndarray | None:
     polygon = child(shape, "Polygon") if shape is not None else None
     found = points(polygon.get("POINTS")) if polygon is not None else None
     return found if found is not None and len(found) >= 3 else _box(line)
+
+
+def _block_outline(block: etree._Element | None, scale: float) -> np.ndarray | None:
+    if block is None or local(block) != "TextBlock":
+        return None
+    shape = _polygon(block)
+    return None if shape is None else shape * scale
 
 
 def _text(line: etree._Element) -> str | None:
@@ -154,6 +162,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                 region=block.get("ID") if block is not None else None,
                 kind=_tagged(line, tags),
                 region_kind=_tagged(block, tags),
+                region_outline=_block_outline(block, scale),
                 upside_down=upright_turns(line, "ROTATION") == 2,
             )
         )
@@ -400,9 +409,13 @@ def new_document(
     space = etree.SubElement(page, q("PrintSpace"), HPOS="0", VPOS="0", WIDTH=str(w), HEIGHT=str(h))
     for region_id, members in groups:
         outlines = [outline(line.as_drawn, size) for line in members]
+        shape = region_outline(members, size)
         block = etree.SubElement(
-            space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box(outlines))
+            space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box([shape]))
         )
+        if members[0].region_outline is not None:  # drawn, not a box of its lines
+            polygon = etree.SubElement(etree.SubElement(block, q("Shape")), q("Polygon"))
+            polygon.set("POINTS", point_list(shape, " "))
         if all(line.upside_down for line in members):
             block.set("ROTATION", "180")
         if ("block", members[0].region_kind) in refs:

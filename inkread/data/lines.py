@@ -12,6 +12,7 @@ import numpy as np
 
 from inkread.alphabet import clean_text
 from inkread.data.images import cut_polygon, deepened, load_gray, polygon_columns, straighten
+from inkread.data.xml import box, outline
 from inkread.errors import InkreadError, MissingFile, TooLarge
 
 # A polygon reaching further from its baseline, on either side, than this many times its
@@ -51,6 +52,9 @@ class Line:
     # kept when a document is written in the other format
     kind: str | None = None
     region_kind: str | None = None
+    # its region's outline as its file drew it: a document written in the other format keeps
+    # it (an ALTO's TextBlock became the box of its lines in PAGE)
+    region_outline: np.ndarray | None = None
     redrawn: bool = False  # its polygon missed or hugged its baseline and was redrawn around it
     drawn: np.ndarray | None = None  # the polygon as the file drew it, where it was redrawn
     # found on a page scanned upside down (pages.read_page), or in a region the XML says is
@@ -521,6 +525,16 @@ def group_by_region(lines: list[Line]) -> list[tuple[str, list[Line]]]:
     for line in lines:
         groups.setdefault(line.region or "region_1", []).append(line)
     return list(groups.items())
+
+
+def region_outline(members: list[Line], size: tuple[int, int]) -> np.ndarray:
+    """A region's outline where it is written anew: as its file drew it, else the box of
+    its lines."""
+    drawn = members[0].region_outline
+    if drawn is not None and len(drawn) >= 3:
+        return outline(drawn, size)
+    x0, y0, x1, y1 = box([outline(line.as_drawn, size) for line in members])
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
 
 
 def has_text(line: Line) -> bool:

@@ -16,11 +16,11 @@ from inkread.data.lines import (
     Transcript,
     group_by_region,
     printable,
+    region_outline,
     repair_polygons,
 )
 from inkread.data.xml import (
     FINGERPRINTS,
-    box,
     child,
     children,
     descendants,
@@ -248,6 +248,7 @@ def read(path: Path, root: etree._Element) -> list[Line]:
                     region=None if region is None else region.get("id"),
                     kind=structure_type(line),
                     region_kind=_region_type(region),
+                    region_outline=None if region is None else _coords(region, "Coords"),
                     upside_down=upright_turns(line, "orientation") == 2,
                 ),
             )
@@ -505,7 +506,8 @@ def new_document(
 ) -> etree._Element:
     """A PAGE 2019 document for lines that came without one (line images, other formats).
 
-    Lines are grouped into their regions in order; a region's outline is the box of its lines.
+    Lines are grouped into their regions in order; a region's outline is the one its file
+    drew, or the box of its lines.
     """
     ns = NAMESPACE_2019
     q = lambda name: f"{{{ns}}}{name}"  # noqa: E731
@@ -534,7 +536,6 @@ def new_document(
         rid = xml_id(region_id, "r")
         etree.SubElement(order, q("RegionRefIndexed"), index=str(index), regionRef=rid)
         outlines = [outline(line.as_drawn, size) for line in members]
-        x0, y0, x1, y1 = box(outlines)
         region = etree.SubElement(page, q("TextRegion"), id=rid)
         if all(line.upside_down for line in members):
             region.set("orientation", "180")
@@ -542,11 +543,7 @@ def new_document(
         if kind in TEXT_TYPES:
             region.set("type", kind)
         with_structure_type(region, kind)
-        etree.SubElement(
-            region,
-            q("Coords"),
-            points=point_list(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])),
-        )
+        etree.SubElement(region, q("Coords"), points=point_list(region_outline(members, size)))
         for line, shape in zip(members, outlines):
             element = etree.SubElement(region, q("TextLine"), id=xml_id(line.id, "l"))
             with_structure_type(element, line.kind)
