@@ -496,6 +496,9 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
             alto = etree.parse(str(FIXTURES / "alto" / "escriptorium_v4.xml"))
             alines = alto.findall(".//{*}TextLine")
             alines[2].set("ID", alines[1].get("ID"))
+            alines[3].remove(alines[3].find("{*}Shape"))  # its baseline alone
+            for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"):
+                del alines[3].attrib[k]
             alines[4].remove(alines[4].find("{*}Shape"))
             for k, v in (("HPOS", "800"), ("VPOS", "10"), ("WIDTH", "100"), ("HEIGHT", "40")):
                 alines[4].set(k, v)
@@ -517,6 +520,10 @@ def test_xml_written_back_is_valid_whatever_its_lines_lacked(overfit, tmp_path, 
             assert old not in "".join(written.getroot().itertext())
         else:
             assert [s.get("CONTENT") for s in found[4].iter("{*}String")] == [""]
+            # given by its baseline alone, it gets the outline it was read by, as in PAGE
+            polygon = found[3].find("{*}Shape/{*}Polygon")
+            assert polygon is not None and len(polygon.get("POINTS").split()) >= 6
+            assert float(found[3].get("HEIGHT")) > 10
 
 
 def test_an_output_named_by_a_descriptor_goes_there(overfit, tmp_path, capfd):

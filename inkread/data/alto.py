@@ -269,7 +269,8 @@ def _line_element(
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     """Replace each TextLine's strings with the recognised words, in place; a line not read
-    (no shape to cut it by) is left with an empty one, as the schema wants one."""
+    (no shape to cut it by) is left with an empty one, as the schema wants one. A line given
+    by its baseline alone gets the outline it was read by, as in PAGE (page.fill)."""
     tag = tagger(root)
     scale = _scale(root)
     elements = descendants(root, "TextLine")
@@ -282,6 +283,12 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         if found is None:  # not read: its old text would pass for what was
             etree.SubElement(line, tag("String"), CONTENT="")
             continue
+        if found.outline is not None and _polygon(line) is None:
+            shape = found.outline.clip(0) / scale
+            for name, value in _position(box([shape])).items():
+                line.set(name, value)
+            line.insert(0, etree.Element(tag("Shape")))
+            etree.SubElement(line[0], tag("Polygon"), POINTS=point_list(shape, " "))
         for i, word in enumerate(found.words):
             if i:
                 etree.SubElement(line, tag("SP"))
