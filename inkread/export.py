@@ -30,7 +30,8 @@ from inkread.recognize import Recognizer, check_device
 # For those who run the file without inkread (docs/onnx.md has a whole example): in the
 # file, as tools such as Netron show a model's doc_string.
 USAGE = (
-    "inkread text-line recognizer (CNN, BiLSTM, CTC). Input 'images': float32 (batch, 1, "
+    "inkread text-line recognizer (CNN, bidirectional GRU or LSTM as inkread_config's rnn "
+    "says, CTC). Input 'images': float32 (batch, 1, "
     "height, width). Each line, in 8-bit gray (where inkread_config says trim: true, first "
     "without the empty rows above and below its writing), is scaled to inkread_config's "
     f"height, its aspect kept, widened by its stretch, at most {READING_WIDTH} wide (the "
@@ -47,9 +48,10 @@ USAGE = (
     "logits; line i has widths[i] // inkread_width_reduction frames (at least 1), the rest is "
     "padding. Class 0 is the CTC blank, class c the character inkread_alphabet[c - 1]: take "
     "the best class of each frame, merge repeats, drop blanks, strip the spaces at the "
-    "ends. Right-to-left text comes out "
+    "ends and write a run of spaces as one. Right-to-left text comes out "
     "as it stands on the page (left to right). inkread_lm is the model's character n-gram "
-    "(ARPA) for beam search, used by `inkread read --model this.onnx`."
+    "(ARPA, a token a character, the space written <sp>) for beam search, used by "
+    "`inkread read --model this.onnx`."
 )
 
 
@@ -94,7 +96,8 @@ def export_onnx(model_spec: str | os.PathLike[str], out: str | os.PathLike[str])
         "inkread_config": json.dumps(config.to_dict()),
         "inkread_alphabet": json.dumps(alphabet.chars),
         "inkread_width_reduction": str(config.width_reduction),
-        "inkread_meta": json.dumps(blob.get("meta", {}), default=str),
+        # its data by file name: the file is made to be shipped, the trainer's paths not
+        "inkread_meta": json.dumps(checkpoint.shareable(blob.get("meta", {})), default=str),
         "inkread_usage": USAGE,
     }
     lm = checkpoint.own_lm(blob, model_spec)

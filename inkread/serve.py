@@ -32,6 +32,7 @@ from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.formats import FORMATS, render
 from inkread.inputs import Document, forget, image_named, open_inputs, rendered
+from inkread.model.checkpoint import shareable
 from inkread.pages import transcribe
 from inkread.recognize import Recognizer
 
@@ -100,14 +101,15 @@ def create_app(
     @app.get("/model")
     async def model_info() -> dict:
         meta = recognizer.meta
+        # by name only: the paths of the machine it was trained on are not a client's
+        shared = shareable(meta)
         return {
             "model": name,
             "alphabet": "".join(recognizer.alphabet.chars),
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),
-            # by name only: the paths of the machine it was trained on are not a client's
-            "trained_on": _names(meta.get("trained_on")),
-            "trained_before": _names(meta.get("trained_before", [])),  # resumed on other data
+            "trained_on": shared.get("trained_on"),
+            "trained_before": shared.get("trained_before", []),  # resumed on other data
             "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
             "decoder": describe(decoder),
         }
@@ -368,18 +370,3 @@ def _request_folder() -> Iterator[str]:
 
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
-
-
-def _names(paths: object) -> object:
-    """Paths by their names; a description ("synthetic lines (bench/default_model.sh)") as
-    it is: its last part had been taken for a name ("default_model.sh)")."""
-    if not isinstance(paths, list):
-        return paths
-    return [str(p) if _described(str(p)) else Path(str(p)).name for p in paths]
-
-
-def _described(entry: str) -> bool:
-    """A description, "synthetic lines (bench/default_model.sh)", not a path, which may hold
-    brackets too ("/home/alice/HTR data (Kew)/train.txt")."""
-    head = entry.split(" (")[0]
-    return entry.endswith(")") and " (" in entry and not re.search(r"[/\\]", head)

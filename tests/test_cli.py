@@ -807,6 +807,13 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
         assert run_cli("export", "--model", model(overfit), "--onnx", onnx_file) == 0
     assert not [w for w in caught if "batch_size" in str(w.message)]  # it does not apply
     capsys.readouterr()
+    import onnx
+
+    # made to be shipped: the data it learnt from by name, no path of the trainer's machine
+    props = {p.key: p.value for p in onnx.load(str(onnx_file)).metadata_props}
+    meta = json.loads(props["inkread_meta"])
+    assert meta["trained_on"] == [overfit["manifest"].name] and "/" not in props["inkread_meta"]
+    assert "a run of spaces as one" in props["inkread_usage"]
     outputs = []
     for m, batch in ((model(overfit), 16), (onnx_file, 16), (onnx_file, 1)):
         args = ("--json", "--predictions", tmp_path / "p.tsv", "--batch-size", batch)
@@ -820,8 +827,7 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     assert said["models"] == [str(onnx_file)] and said["data"] == [str(overfit["manifest"])]
     edits = said["insertions"] + said["deletions"] + said["substitutions"]
     assert edits == round(said["cer"] * said["chars"])
-    import onnx  # an alphabet edited short: a traceback at the first line read
-
+    # an alphabet edited short: a traceback at the first line read
     graph = onnx.load(str(onnx_file))
     [entry] = [p for p in graph.metadata_props if p.key == "inkread_alphabet"]
     entry.value = '["a"]'
@@ -994,8 +1000,9 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
 def test_http_service_reads_uploads(overfit, monkeypatch):
     from fastapi.testclient import TestClient
 
+    from inkread.model.checkpoint import shareable
     from inkread.recognize import Recognizer
-    from inkread.serve import _names, create_app
+    from inkread.serve import create_app
 
     client = TestClient(create_app(Recognizer.load(model(overfit), "cpu"), name="best.pt"))
     assert client.get("/health").json() == {"status": "ok"}
@@ -1003,8 +1010,9 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert about["model"] == "best.pt" and about["made_by"]["inkread"] == inkread.__version__
     assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
     described = ["/data/train.txt", "synthetic lines (bench/default_model.sh)"]  # the default's
-    assert _names(described) == ["train.txt", described[1]]  # not "default_model.sh)"
-    assert _names(["/home/alice/HTR data (Kew)/train.txt"]) == ["train.txt"]  # a path still
+    assert shareable({"trained_on": described})["trained_on"] == ["train.txt", described[1]]
+    kew = {"trained_on": ["/home/alice/HTR data (Kew)/train.txt"]}  # a path still
+    assert shareable(kew)["trained_on"] == ["train.txt"]
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "POST"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -167,3 +168,29 @@ def load(
     """The model in eval mode, its alphabet, and the whole checkpoint dict (meta, train_state)."""
     blob = read(path)
     return network(blob, path).to(device).eval(), Alphabet(blob["alphabet"]), blob
+
+
+def shareable(meta: dict) -> dict:
+    """A model's record with the data it learnt from named by file name: the paths of the
+    machine it was trained on (a user's name, their folders) are not for a file shipped to
+    others (an ONNX export) or a server's clients. The checkpoint keeps them, to resume by."""
+    named = {key: _names(meta[key]) for key in DATA_KEYS if key in meta}
+    return meta | named
+
+
+DATA_KEYS = ("trained_on", "validated_on", "trained_before")
+
+
+def _names(paths: object) -> object:
+    """Paths by their names; a description ("synthetic lines (bench/default_model.sh)") as
+    it is: its last part had been taken for a name ("default_model.sh)")."""
+    if not isinstance(paths, list):
+        return paths
+    return [str(p) if _described(str(p)) else Path(str(p)).name for p in paths]
+
+
+def _described(entry: str) -> bool:
+    """A description, "synthetic lines (bench/default_model.sh)", not a path, which may hold
+    brackets too ("/home/alice/HTR data (Kew)/train.txt")."""
+    head = entry.split(" (")[0]
+    return entry.endswith(")") and " (" in entry and not re.search(r"[/\\]", head)
