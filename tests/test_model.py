@@ -204,6 +204,13 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
     (tmp_path / "cut.pt").write_bytes(whole[: len(whole) // 2])
     with pytest.raises(InkreadError, match=r"cut.pt: .*\(the file is cut short or damaged"):
         checkpoint.load(tmp_path / "cut.pt")
+    # bits flipped in its weights (a failing disk, a bad copy): it had read garbage, unsaid
+    flipped = bytearray(whole)
+    start = whole.index(b"archive/data/0") + 200  # into the first tensor's bytes
+    flipped[start : start + 64] = bytes(b ^ 0x10 for b in flipped[start : start + 64])
+    (tmp_path / "flipped.pt").write_bytes(bytes(flipped))
+    with pytest.raises(InkreadError, match=r"flipped.pt: .*damaged: archive/data/\d+ fails its"):
+        checkpoint.load(tmp_path / "flipped.pt")
     model = CRNN(PRESETS["seed"], 3)
     for chars in ([1, 2], ["ab", "c"], ["a", "a"]):  # a stranger's file: its numbers decode nothing
         checkpoint.save(tmp_path / "odd.pt", model, Alphabet("ab"))
