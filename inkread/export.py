@@ -176,7 +176,7 @@ class OnnxRecognizer(Recognizer):
         except (KeyError, ValueError) as e:
             raise InkreadError(f"not an inkread ONNX model ({e})", path) from None
         except Exception as e:  # onnxruntime raises its own types for broken files
-            raise InkreadError(f"cannot load ONNX model ({type(e).__name__})", path) from None
+            raise InkreadError(f"cannot load ONNX model ({_why(path, e)})", path) from None
         lm = NGramModel.from_arpa(props["inkread_lm"], path) if "inkread_lm" in props else None
         if "inkread_lstm_lm" in props:
             saved = base64.b64decode(props["inkread_lstm_lm"])
@@ -209,3 +209,16 @@ class OnnxRecognizer(Recognizer):
         scores, *maps = session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})
         log_probs = self._per_line(torch.from_numpy(scores).log_softmax(-1).numpy(), widths)
         return [m[0] for m in maps], log_probs
+
+
+def _why(path: Path, e: Exception) -> str:
+    """onnxruntime names its error's kind only (InvalidProtobuf): what the file is instead."""
+    if type(e).__name__ not in ("InvalidProtobuf", "InvalidArgument"):  # its bytes, its graph
+        return type(e).__name__
+    with path.open("rb") as f:
+        head = f.read(2)
+    if not head:
+        return "the file is empty"
+    if head == b"PK":  # torch's zip
+        return "a torch checkpoint, not ONNX: name it .pt"
+    return "the file is cut short or damaged, or no ONNX model"

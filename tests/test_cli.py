@@ -837,6 +837,22 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     assert "its alphabet of 1 does not fit the network's" in capsys.readouterr().err
 
 
+def test_a_broken_onnx_file_is_said_for_what_it_is(tmp_path, capsys):
+    """onnxruntime names only its error's kind: "cannot load ONNX model (InvalidProtobuf)"
+    for a download cut short, or for a checkpoint named .onnx."""
+    pytest.importorskip("onnxruntime")
+    whole = (Path(inkread.__file__).parent / "models" / "default.pt").read_bytes()
+    line = FIXTURES / "lines" / "hooker_00.png"
+    for data, said in (
+        (b"", "the file is empty"),
+        (b"\x08\x07\x12\x03abc", "the file is cut short or damaged, or no ONNX model"),
+        (whole, "a torch checkpoint, not ONNX: name it .pt"),
+    ):
+        (tmp_path / "m.onnx").write_bytes(data)
+        assert run_cli("read", line, "--model", tmp_path / "m.onnx") == 2
+        assert capsys.readouterr().err.endswith(f"cannot load ONNX model ({said})\n")
+
+
 def test_the_documented_onnx_example_reads_as_inkread_does(overfit, tmp_path, capsys):
     """docs/onnx.md tells how to run an exported model without inkread; its example must
     read as `inkread read --decoder greedy` does."""
