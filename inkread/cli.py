@@ -773,7 +773,7 @@ def serve(
     try:
         import uvicorn
 
-        from inkread.serve import create_app
+        from inkread.serve import abandoned, create_app
     except ModuleNotFoundError:  # not installed; a broken install keeps its own error
         raise InkreadError("serving needs its extras: pip install 'inkread[serve]'") from None
     from inkread.recognize import Recognizer
@@ -793,6 +793,10 @@ def serve(
     # well (143 marked a systemd unit failed)
     with contextlib.suppress(KeyboardInterrupt):
         server[0].run()
+    if abandoned():  # a page still being read for a client answered 503: not read on
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @app.command()

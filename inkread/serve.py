@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -357,15 +358,29 @@ class _UploadTooLarge(InkreadError):
     image of too many pixels is a 400: what was sent is small, what it holds is not."""
 
 
+_UNDER_WAY: set[str] = set()  # the folders of the requests being answered
+
+
 @contextlib.contextmanager
 def _request_folder() -> Iterator[str]:
     """A request's own folder, and what was read from it forgotten as it goes (a PDF's or
     TIFF's pages, the file kept open)."""
     with tempfile.TemporaryDirectory() as tmp:
+        _UNDER_WAY.add(tmp)
         try:
             yield tmp
         finally:
             forget(Path(tmp))
+            _UNDER_WAY.discard(tmp)
+
+
+def abandoned() -> bool:
+    """Whether a request was still under way once the server stopped (its page being read
+    for a client already answered 503): its folder is removed, so that the process may end
+    at once, not read on for nobody past the 30 seconds Kubernetes waits."""
+    for folder in list(_UNDER_WAY):
+        shutil.rmtree(folder, ignore_errors=True)
+    return bool(_UNDER_WAY)
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:

@@ -1293,6 +1293,57 @@ def test_serve_told_to_stop_ends_well():
     assert "a request still under way when the server stopped was cut off: 503" in err
 
 
+def test_serve_told_to_stop_leaves_a_page_slow_to_read(tmp_path):
+    """A page still being read when the grace ended (here 1 s) was answered 503 and then
+    read to its end for nobody: a page of 40 s kept the process past the 30 s Kubernetes
+    waits before it kills. It ends at once, its request's folder removed."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = (
+        "import time, inkread.cli as c, inkread.serve as s; c.STOP_SECONDS = 1; "
+        "s.transcribe = lambda *a: time.sleep(60); "  # a page of a minute
+        f"c.main(['serve', '--port', '{port}'])"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-c", serve], stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        image = (FIXTURES / "lines" / "hooker_00.png").read_bytes()
+        body = (
+            b'--xx\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'
+            + image
+            + b"\r\n--xx--\r\n"
+        )
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(
+            b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n" % len(body)
+            + b"Content-Type: multipart/form-data; boundary=xx\r\n\r\n"
+            + body
+        )
+        time.sleep(1)  # being read
+        server.send_signal(signal.SIGTERM)
+        began = time.monotonic()
+        client.settimeout(30)
+        answer = client.recv(1000)
+        _, err = server.communicate(timeout=60)
+        took = time.monotonic() - began
+    finally:
+        server.kill()
+    assert answer.startswith(b"HTTP/1.1 503") and server.returncode == 0, err
+    assert took < 20 and list(tmp_path.iterdir()) == [], (took, list(tmp_path.iterdir()))
+
+
 def test_serve_takes_the_decoder_options_of_read(overfit, tmp_path, capsys):
     """A served model is set to best path or tuned beam search as `read` is: the options
     exist, and a contradiction among them ends in one line before anything listens."""
