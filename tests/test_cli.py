@@ -1256,10 +1256,9 @@ def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
         server.should_exit = True
 
 
-def test_serve_told_to_stop_ends_well():
-    """TERM is how a service manager stops a server: it ended 143 and "interrupted", which
-    marked a systemd unit failed. A client stalled mid-upload past the grace (here 1 s) is
-    answered 503, and logged in a line: it had been 500 and a CancelledError traceback."""
+def _serving(setup: str, **env: str) -> tuple[int, subprocess.Popen]:
+    """`inkread serve` in a process of its own, its grace at stop 1 s, once it answers; its
+    port, and the process. `setup` is Python run before (a slow page)."""
     import socket
     import urllib.request
 
@@ -1267,14 +1266,29 @@ def test_serve_told_to_stop_ends_well():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     serve = f"import inkread.cli as c; c.STOP_SECONDS = 1; c.main(['serve', '--port', '{port}'])"
-    server = subprocess.Popen([sys.executable, "-c", serve], stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"{setup}\n{serve}"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return port, server
+
+
+def test_serve_told_to_stop_ends_well():
+    """TERM is how a service manager stops a server: it ended 143 and "interrupted", which
+    marked a systemd unit failed. A client stalled mid-upload past the grace (here 1 s) is
+    answered 503, and logged in a line: it had been 500 and a CancelledError traceback."""
+    import socket
+
+    port, server = _serving("")
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         stalled = socket.create_connection(("127.0.0.1", port))
         stalled.sendall(
             b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
@@ -1298,27 +1312,10 @@ def test_serve_told_to_stop_leaves_a_page_slow_to_read(tmp_path):
     read to its end for nobody: a page of 40 s kept the process past the 30 s Kubernetes
     waits before it kills. It ends at once, its request's folder removed."""
     import socket
-    import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    serve = (
-        "import time, inkread.cli as c, inkread.serve as s; c.STOP_SECONDS = 1; "
-        "s.transcribe = lambda *a: time.sleep(60); "  # a page of a minute
-        f"c.main(['serve', '--port', '{port}'])"
-    )
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-c", serve], stderr=subprocess.PIPE, text=True, env=env
-    )
+    slow = "import time, inkread.serve as s; s.transcribe = lambda *a: time.sleep(60)"
+    port, server = _serving(slow, TMPDIR=str(tmp_path))  # a page of a minute
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         image = (FIXTURES / "lines" / "hooker_00.png").read_bytes()
         body = (
             b'--xx\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'
