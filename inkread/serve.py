@@ -317,15 +317,40 @@ def _save(upload: UploadFile, folder: Path, fallback: str) -> Path:
     data = upload.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise _UploadTooLarge(f"upload larger than {MAX_UPLOAD // 2**20} MB", name)
-    # a browser's Blob comes as "blob": a PDF or TIFF, whose pages are counted, is told by
-    # its content (a TIFF of two pages named so was read as its first, unsaid)
-    if data.startswith(b"%PDF") and not name.lower().endswith(".pdf"):
-        name += ".pdf"
-    if data.startswith((b"II*\x00", b"MM\x00*")) and not name.lower().endswith((".tif", ".tiff")):
-        name += ".tif"
+    if not data:  # "cannot identify image file" said of nothing sent
+        raise InkreadError("the upload is empty", name)
+    name += _suffix_for(data, name)
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+def _suffix_for(data: bytes, name: str) -> str:
+    """The suffix an upload's content asks its name for. A browser's Blob comes as "blob": a
+    PDF or TIFF, whose pages are counted, is told by its content (a TIFF of two pages named
+    so was read as its first, unsaid). A web tool sends its user's own names: an image
+    named as another kind of file (notes.txt, page.xml) had been refused as that."""
+    lower = name.lower()
+    if data.startswith(b"%PDF") and not lower.endswith(".pdf"):
+        return ".pdf"
+    if data.startswith((b"II*\x00", b"MM\x00*")) and not lower.endswith((".tif", ".tiff")):
+        return ".tif"
+    raster = next((suffix for magic, suffix in RASTER_MAGIC if data.startswith(magic)), None)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        raster = ".webp"
+    if raster and Path(name).suffix and not lower.endswith(IMAGE_SUFFIXES):
+        return raster  # a name without a suffix ("blob") is read by its content as it is
+    return ""
+
+
+# the first bytes of the images Pillow reads (a PDF's and TIFF's are _suffix_for's own)
+RASTER_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"GIF8", ".gif"),
+    (b"BM", ".bmp"),
+    (b"\x00\x00\x00\x0cjP  ", ".jp2"),
+)
 
 
 # what a browser's FormData names a Blob, and what clients send for no name at all

@@ -1056,11 +1056,17 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert odd.status_code == 400 and "format must be one of" in odd.json()["error"]
     bad = client.post("/read", files={"image": ("x.png", b"not an image")})
     assert bad.status_code == 400 and "cannot read" in bad.json()["error"]
+    empty = client.post("/read", files={"image": ("x.png", b"")})
+    assert empty.json()["error"] == "x.png: the upload is empty"
     # a list names files on the server's disk: not followed, whether they exist or not
     for named in ("/etc", "/nonexistent/secret.png", str(image)):
         listed = client.post("/read", files={"image": ("l.txt", named.encode())})
         assert listed.status_code == 400
         assert listed.json()["error"].startswith("l.txt: is a list of files")  # the upload named
+    # an image its user named as another kind of file is read by its content
+    for name in ("notes.txt", "page.xml", "lines.tsv"):
+        mine = client.post("/read", files={"image": (name, image.read_bytes())})
+        assert mine.status_code == 200 and mine.json()["lines"], (name, mine.text)
     odd = client.post("/read", files={"image": ("..", image.read_bytes())})  # a client's name
     assert odd.status_code == 200 and odd.json()["file"] == "image"  # not a path on the server
     # a TIFF of two pages: one clear refusal, and its pages not left on the server's disk
