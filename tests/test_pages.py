@@ -1371,6 +1371,18 @@ def test_outputs_keep_the_dots_of_their_names():
     assert all(x.split("~")[0] == "a" + "é" * 94 for x in names)  # whole characters
 
 
+def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys):
+    """A scanner's RGB-48 TIFF or PNG holding 12-bit samples: Pillow keeps the top 8 bits of
+    each, and the line read as "rperffy medel", all but black; 16-bit gray was stretched."""
+    gray = cv2.imread(str(FIXTURES / "lines" / "hooker_00.png"), cv2.IMREAD_GRAYSCALE)
+    deep = np.dstack([gray.astype(np.uint16) * 16] * 3)  # 0..4080 of 65535
+    for suffix in (".tif", ".png"):
+        cv2.imwrite(str(tmp_path / f"line{suffix}"), deep)
+        assert load_gray(tmp_path / f"line{suffix}").max() == 255
+        assert run_cli("read", tmp_path / f"line{suffix}", "--decoder", "greedy") == 0
+        assert capsys.readouterr().out == "proposed for a Royal Medal\n"
+
+
 def test_an_input_given_by_a_link_is_named_by_the_link(tmp_path):
     """A git-annex or DataLad folder's letter_001.png is a link to .git/annex/objects/..
     /SHA256E-s1--aa.png: its outputs were named by that, not the name the user gave, which
