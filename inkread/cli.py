@@ -1130,6 +1130,8 @@ def main(argv: list[str] | None = None) -> None:
         said = e.strerror or e
         if isinstance(e, (FileExistsError, NotADirectoryError)) and Path(e.filename).is_file():
             said = "is a file where a folder is wanted"  # mkdir's "File exists" says not which
+        elif isinstance(e, FileExistsError) and not Path(e.filename).exists():
+            said = f"is a link to {os.readlink(e.filename)}, which does not exist"
         print(f"inkread: error: {e.filename}: {said}", file=sys.stderr)
         sys.exit(status)
     finally:

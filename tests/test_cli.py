@@ -706,6 +706,7 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         ),
         (["read", ""], "an input is empty"),  # "$SCANS" unset: not the folder one is in
         (["read", "{page}", "--out", ""], "--out is given empty"),
+        (["read", "{page}", "--out", "{dangling}"], "gone: is a link to nowhere, which does not"),
         (["read", "{page}", "--beam-width", "100000000"], "less than or equal to 1024"),
         # an export as it came from eScriptorium or Transkribus
         (["eval", "--data", "{zip}"], "x.zip: a ZIP archive: unpack it and give its folder"),
@@ -747,7 +748,9 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     shutil.copy(tmp_path / "x.zip", tmp_path / "zipped")
     (tmp_path / "k.mlmodel").write_bytes(b"\x08\x04\x12\x9a\x01 coreml spec")
     (tmp_path / "m.tsv").write_text("broken.png\tsome text\n", encoding="utf-8")
+    (tmp_path / "gone").symlink_to("nowhere")  # "File exists", said of a link to nothing
     values = {
+        "dangling": tmp_path / "gone",
         "mlmodel": tmp_path / "k.mlmodel",
         "missing": tmp_path / "nope.txt",
         "manifest": tmp_path / "m.tsv",
