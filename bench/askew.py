@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
+from usage import arguments
 
 import inkread.data.lines as lines
 from inkread.data import read_data
@@ -65,6 +66,7 @@ def xml_lines(listing: Path, askews: list[float]) -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__, 3)
     if sys.argv[1] == "pages":
         pages(Path(sys.argv[2]), int(sys.argv[3]), degrees(sys.argv[4]), degrees(sys.argv[5]))
     else:

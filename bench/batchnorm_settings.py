@@ -9,9 +9,11 @@ MOMENTUM is PyTorch's (Keras' 0.99 is 0.01 here); every BatchNorm layer takes bo
 import sys
 
 from torch import nn
+from usage import arguments
 
 from inkread.cli import main
 
+arguments(__doc__, 3)
 eps, momentum = float(sys.argv[1]), float(sys.argv[2])
 built = nn.BatchNorm2d.__init__
 

@@ -8,6 +8,7 @@ with the first model's language model, then the CER of their averaged probabilit
 import sys
 
 import numpy as np
+from usage import arguments
 
 from inkread.data import read_data
 from inkread.data.batches import sized
@@ -46,4 +47,5 @@ def main(data: str, paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__, 2)
     main(sys.argv[1], sys.argv[2:])

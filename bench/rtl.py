@@ -9,6 +9,8 @@ them), which is what the benchmark compares against.
 import random
 import sys
 
+from usage import arguments
+
 
 def corpus(words_file: str, out: str, lines: int, seed: int) -> None:
     """Lines of 3 to 8 dictionary words with the commas, full stops, quotes and numbers that
@@ -57,6 +59,7 @@ def logical(args: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__, 2)
     if sys.argv[1] == "corpus":
         corpus(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:

@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from usage import arguments
 
 from inkread.data import read_data
 from inkread.data.images import load_gray
 from inkread.pages import find_lines
 
+arguments(__doc__, 2)
 listing, n = Path(sys.argv[1]), int(sys.argv[2])
 xmls = [listing.parent / x.strip() for x in listing.read_text().splitlines() if x.strip()][:n]
 rows = []

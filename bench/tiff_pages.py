@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from PIL import Image
+from usage import arguments
 
 from inkread.data.images import frame_sizes, load_frame
 
@@ -31,4 +32,5 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__, 1)
     main(int(sys.argv[1]))

@@ -10,6 +10,7 @@ import sys
 import cv2
 import numpy as np
 from ensemble import report, transcribed_lines  # bench/ensemble.py, beside this script
+from usage import arguments
 
 from inkread.data.batches import sized
 from inkread.recognize import Recognizer, mean_probs
@@ -59,4 +60,5 @@ def main(data: str, path: str) -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__, 2)
     main(*sys.argv[1:3])

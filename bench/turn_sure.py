@@ -7,11 +7,11 @@ where it reads"):
     python bench/turn_sure.py MODEL LIST N SURES  # default ../shared/data/hooker/test.txt 20 0,0.5
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
+from usage import arguments
 
 import inkread.pages as pages
 from inkread.data import read_data
@@ -48,5 +48,5 @@ def main(model: str, listing: Path, n: int, floors: list[float]) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
+    args = arguments(__doc__, 4)
     main(args[0], Path(args[1]), int(args[2]), [float(x) for x in args[3].split(",")])

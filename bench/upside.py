@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
+from usage import arguments
 
 import inkread.pages as pages
 from inkread.data import read_data
@@ -48,4 +49,5 @@ def main(listing: Path, n: int, firsts: list[int]) -> None:
 
 
 if __name__ == "__main__":
+    arguments(__doc__, 3)
     main(Path(sys.argv[1]), int(sys.argv[2]), [int(x) for x in sys.argv[3].split(",")])
