@@ -158,8 +158,16 @@ class OnnxRecognizer(Recognizer):
         if cuda and device != "cpu":
             gpu = device.partition(":")[2]
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": int(gpu)} if gpu else {}))
+        options = onnxruntime.SessionOptions()
+        if os.environ.get("OMP_WAIT_POLICY", "").upper() != "ACTIVE":
+            # its threads wait asleep, as torch's do (inkread/__init__.py): spinning, they
+            # took the cores a shared machine's other work needed (BENCHMARKS.md, "Reading in
+            # bf16 or fp32, and the ONNX export")
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            session = onnxruntime.InferenceSession(str(path), providers=providers)
+            session = onnxruntime.InferenceSession(
+                str(path), sess_options=options, providers=providers
+            )
             props = session.get_modelmeta().custom_metadata_map
             meta = json.loads(props.get("inkread_meta", "{}"))
             config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
