@@ -42,6 +42,7 @@ RULE, RULE_CROSSED = 4.0, 0.35  # a vertical rule this long that the writing avo
 RULE_ACROSS = 3.0  # a level stroke this long is a horizontal rule, not writing (_without_rules)
 RULE_DOWN = 1.0  # nor is a stroke this long straight down: an edge, a fold, a rule's piece
 LONE_GAP = 1.0  # a mark this far beyond a line's end is not the line's (_ink_extent)
+ROW = 0.5  # lines this close in height that do not overlap across are one row's (_in_rows)
 TITLE_GAP = 0.5  # the halves of a title cut at the gutter are this close (_titles)
 TITLE = "t"  # region ids of titles (t1, t2, ...); columns are r1, r2, ... in order
 HARMONIC = 0.8  # a first peak this high beside the highest is the spacing (_spacing)
@@ -816,12 +817,32 @@ def _down_the_page(found: list[Found]) -> Callable[[Found], float]:
     return lambda f: float(np.mean(f.baseline[:, 1] - slope * f.baseline[:, 0]))
 
 
+def _in_rows(found: list[Found], spacing: float) -> list[Found]:
+    """The lines down the page, and the pieces of one row (a line broken at a gap) left to
+    right: by height alone, a right-hand piece standing a few pixels higher was read first
+    ("W s wer" before "werltly man I"). Pieces are lines within ROW spacings of the row's
+    first in height that overlap none of it across."""
+    down = _down_the_page(found)
+    rows: list[list[Found]] = []
+    for f in sorted(found, key=down):
+        row = rows[-1] if rows else []
+        if (
+            row
+            and abs(down(f) - down(row[0])) < ROW * spacing
+            and all(f.box[0] >= o.box[2] or f.box[2] <= o.box[0] for o in row)
+        ):
+            row.append(f)
+        else:
+            rows.append([f])
+    return [f for row in rows for f in sorted(row, key=lambda o: o.box[0])]
+
+
 def _fitted(found: list[Found], shape: tuple[int, int], spacing: float) -> list[Found]:
     """The lines top to bottom, each band reaching ASCENT up for ascenders and down for
     descenders, stopping halfway to the ridge of the line below. Its top is not stopped by
     the line above: a crop that takes in some of that line's descenders reads better than
     one that cuts off its own ascenders (the heights were chosen by text read this way)."""
-    found.sort(key=_down_the_page(found))
+    found[:] = _in_rows(found, spacing)
     h, w = shape
     ridges = [_ridge(f, spacing) for f in found]
     for f, ridge in zip(found, ridges):

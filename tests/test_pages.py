@@ -1,6 +1,7 @@
 """Whole pages: finding lines, reading order, hOCR, multi-page files, large scans."""
 
 import copy
+import itertools
 import json
 import re
 import shutil
@@ -1371,6 +1372,21 @@ def test_outputs_keep_the_dots_of_their_names():
     assert all(x.split("~")[0] == "a" + "é" * 94 for x in names)  # whole characters
 
 
+def test_the_pieces_of_one_row_are_read_left_to_right():
+    """A line broken at a gap comes as two pieces: ordered by height alone, the right one,
+    a few pixels higher, was read first ("W s wer" before "werltly man I"). A line below,
+    or one overlapping across, is still a row of its own."""
+    from inkread.segment import Found, _in_rows
+
+    def found(x0: int, x1: int, y: float) -> Found:
+        baseline = np.array([[x0, y], [x1, y]], dtype=float)
+        return Found(baseline, baseline, (x0, int(y) - 20, x1, int(y) + 5))
+
+    left, right = found(100, 600, 200), found(700, 1000, 196)
+    below, under = found(100, 1000, 240), found(300, 800, 243)  # 40 px a line
+    assert _in_rows([right, below, left, under], spacing=40) == [left, right, below, under]
+
+
 def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys):
     """A scanner's RGB-48 TIFF or PNG holding 12-bit samples: Pillow keeps the top 8 bits of
     each, and the line read as "rperffy medel", all but black; 16-bit gray was stretched."""
@@ -1443,10 +1459,16 @@ def test_a_page_scanned_askew_has_its_lines_levelled(tmp_path, monkeypatch):
         return char_errors("\n".join(r.result.text for r in read), reference) / len(reference)
 
     # its lines in order, measured square to their slope: by their boxes' tops the short
-    # salutation came after the long line below it, whose far end rose above it
+    # salutation came after the long line below it, whose far end rose above it (the pieces
+    # of one row, "task was too heavy a one" and "for a", go left to right)
     lines = [line.baseline for line in segment(load_gray(turned))]
     tops = [b[:, 1].mean() - np.tan(np.radians(-5)) * b[:, 0].mean() for b in lines]
-    assert tops == sorted(tops)
+    for i, j in itertools.combinations(range(len(lines)), 2):
+        across = (
+            lines[i][:, 0].max() > lines[j][:, 0].min()
+            and lines[j][:, 0].max() > lines[i][:, 0].min()
+        )
+        assert tops[i] < tops[j] or not across, (i, j)
     levelled = cer()
     monkeypatch.setattr("inkread.data.lines.ASKEW", 90.0)  # as before: never levelled
     assert levelled < cer() - 0.06 and levelled < 0.35
