@@ -644,6 +644,18 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
     return _Start(opts, config, hyper, init_blob=init_blob, preset=preset)
 
 
+def _as_copied(line: Line) -> tuple:
+    """A line as a copy of its file has it: the image's size in bytes, the line's place on it
+    and its text. A page copied into val/ and left in train/ had been validated on unsaid
+    (line_key tells the same file only, by its path)."""
+    try:
+        size = line.image.stat().st_size
+    except OSError:
+        size = None
+    place = None if line.polygon is None else line.polygon.tobytes()
+    return (size, place, line.text)
+
+
 def _read_lines(
     opts: Options, hyper: Hyper, say: Callable[[str], None]
 ) -> tuple[list[Line], list[Line], Skipped, Skipped]:
@@ -668,8 +680,8 @@ def _read_lines(
             + (f" ({val_skipped.summary()})" if len(val_skipped) else "")
         )
     # (with no --val, its lines are held out below, none of them trained on)
-    learnt = {line_key(x) for x in train_lines} if val_lines else set()
-    seen = sum(line_key(x) in learnt for x in val_lines)
+    learnt = {key(x) for x in train_lines for key in (line_key, _as_copied)} if val_lines else set()
+    seen = sum(line_key(x) in learnt or _as_copied(x) in learnt for x in val_lines)
     if seen:
         say(
             f"warning: {seen} of the {len(val_lines)} validation lines are training lines too: "

@@ -1020,6 +1020,24 @@ def test_lines_held_out_of_pages_it_trains_on_are_warned_of(tmp_path, capsys):
     assert "warning: no --val given: holding out" in err and "from pages it trains on" in err
 
 
+def test_a_page_copied_into_val_and_left_in_train_is_warned_of(tmp_path, capsys):
+    """Lines in both sets were told by their path alone: the same page given twice was said,
+    its copy in val/, the archivist's usual slip, was validated on without a word."""
+    page = FIXTURES / "hooker" / "JDH_2_16_45_003"
+    for folder in ("train", "val"):
+        (tmp_path / folder).mkdir()
+        for suffix in (".xml", ".jpg"):
+            shutil.copy(page.with_suffix(suffix), tmp_path / folder)
+    shutil.copy(FIXTURES / "hooker" / "JDH_2_16_40_001.xml", tmp_path / "val")  # not in train
+    shutil.copy(FIXTURES / "hooker" / "JDH_2_16_40_001.jpg", tmp_path / "val")
+    args = ("--epochs", 1, "--no-char-lm", "--out", tmp_path / "r")
+    assert run_cli("train", "--train", tmp_path / "train", "--val", tmp_path / "val", *args) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"warning: (\d+) of the (\d+) validation lines are training lines too", err)
+    copied, val = map(int, re.search(r"(\d+) of the (\d+) validation", err).groups())
+    assert 0 < copied < val  # the copy's lines, not the other page's
+
+
 def test_text_held_by_regions_only_goes_to_their_lines_or_is_named(tmp_path, capsys):
     """A page exported with its text region by region, a line of text to each line (as
     Transkribus writes it): each line has its own, as if exported line by line (training
