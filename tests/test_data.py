@@ -586,6 +586,9 @@ def test_malformed_xml_inside_a_list_is_skipped(tmp_path):
     listing.write_text(f"bad.xml\n{PAGE}\n", encoding="utf-8")
     lines, skipped = read_data([listing])
     assert len(lines) == 11 and skipped.reasons["malformed XML"] == 1
+    # the reason said once: "1 malformed XML (e.g. bad.xml: malformed XML (...))" had been
+    said = skipped.summary()
+    assert said.count("malformed XML") == 1 and f"(e.g. {tmp_path / 'bad.xml'} (" in said
 
 
 def test_xml_entities_are_not_expanded(tmp_path):

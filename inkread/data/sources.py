@@ -100,8 +100,15 @@ def _read(path: Path, skipped: Skipped, seen: set[Path], top: bool = False) -> l
         reason = "malformed XML" if isinstance(e, MalformedXML) else "unreadable file"
         if isinstance(e, MissingFile):
             reason = "missing file"
-        skipped.add(reason, e)
+        skipped.add(reason, _example(e, reason))
         return []
+
+
+def _example(e: InkreadError, reason: str) -> str:
+    """The file and what is wrong with it, the reason said once: "1 malformed XML (e.g.
+    bad.xml (AttValue ...))", not "(e.g. bad.xml: malformed XML (AttValue ...))"."""
+    said, head = str(e), f"{e.path}: {reason} "
+    return f"{e.path} {said[len(head) :]}" if e.path and said.startswith(head) else said
 
 
 def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
@@ -284,7 +291,8 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
             except NotLineData:
                 pass
             except InkreadError as e:
-                skipped.add("malformed XML" if isinstance(e, MalformedXML) else "unreadable XML", e)
+                reason = "malformed XML" if isinstance(e, MalformedXML) else "unreadable XML"
+                skipped.add(reason, _example(e, reason))
         elif name.endswith(PACKED):  # an export inside, as it was downloaded
             skipped.add("archive, compressed or office file not read (unpack it)", path)
         elif name.endswith(UNREAD_PHOTOS):
