@@ -589,6 +589,14 @@ def test_malformed_xml_inside_a_list_is_skipped(tmp_path):
     # the reason said once: "1 malformed XML (e.g. bad.xml: malformed XML (...))" had been
     said = skipped.summary()
     assert said.count("malformed XML") == 1 and f"(e.g. {tmp_path / 'bad.xml'} (" in said
+    # named among others (a shell's pages/*.xml), as in a folder: skipped and counted; it
+    # had ended a training run. Alone, or a name that is not there, it ends the run still
+    lines, skipped = read_data([tmp_path / "bad.xml", PAGE])
+    assert len(lines) == 11 and skipped.reasons["malformed XML"] == 1
+    with pytest.raises(InkreadError, match="bad.xml: malformed XML"):
+        read_data([tmp_path / "bad.xml"])
+    with pytest.raises(InkreadError, match="nope.xml: no such file"):
+        read_data([tmp_path / "nope.xml", PAGE])
 
 
 def test_xml_entities_are_not_expanded(tmp_path):
