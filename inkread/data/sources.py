@@ -50,9 +50,9 @@ def read_data(paths: DataArgs) -> tuple[list[Line], Skipped]:
     """All lines of all DATA arguments, in order, and what had to be skipped while reading.
     One path alone is one DATA argument: a string taken for many, letter by letter, had
     walked the whole disk from "/". A path that does not exist ends the run (a mistyped
-    name); of several, one that cannot be read (malformed XML, a corrupt image) is skipped
-    and counted, as it is in a folder: named by a shell's pages/*.xml, one bad file of
-    hundreds had ended a training run that the same file in the folder had not."""
+    name), as does one of another kind (an archive, a model); of several, a malformed XML
+    is skipped and counted, as it is in a folder: named by a shell's pages/*.xml, one bad
+    file of hundreds had ended a training run that the same file in the folder had not."""
     lines: list[Line] = []
     skipped = Skipped()
     given = arguments(paths)
@@ -60,7 +60,12 @@ def read_data(paths: DataArgs) -> tuple[list[Line], Skipped]:
         path = Path(path)
         if not path.exists():
             raise MissingFile("no such file or folder", path)
-        lines += _read(path, skipped, seen=set(), top=len(given) == 1)
+        try:
+            lines += _read(path, skipped, seen=set(), top=True)
+        except MalformedXML as e:
+            if len(given) == 1:
+                raise
+            skipped.add("malformed XML", _example(e, "malformed XML"))
     return _unique(lines, skipped), skipped
 
 
