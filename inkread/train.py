@@ -466,7 +466,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     if "steps" in summary and UNLEARNT <= cer < float("inf"):  # inf, NaN: no validation
         epochs = summary["epochs"]
         said(
-            f"warning: after {summary['steps']} training steps ({epochs} whole "
+            f"warning: after {_count(summary['steps'], 'training step')} ({epochs} whole "
             f"epoch{'' if epochs == 1 else 's'}) the network reads next to nothing yet: "
             f"give it more {summary['ended_by']}"
         )
@@ -644,6 +644,10 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
     return _Start(opts, config, hyper, init_blob=init_blob, preset=preset)
 
 
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def _as_copied(line: Line) -> tuple:
     """A line as a copy of its file has it: the image's size in bytes, the line's place on it
     and its text. A page copied into val/ and left in train/ had been validated on unsaid
@@ -684,7 +688,8 @@ def _read_lines(
     seen = sum(line_key(x) in learnt or _as_copied(x) in learnt for x in val_lines)
     if seen:
         say(
-            f"warning: {seen} of the {len(val_lines)} validation lines are training lines too: "
+            f"warning: {seen} of the {_count(len(val_lines), 'validation line')} "
+            f"{'is a training line' if seen == 1 else 'are training lines'} too: "
             "best.pt and the language model's settings are chosen on lines the network "
             "learns, and the validation CER will promise more than new pages give"
         )
@@ -826,7 +831,7 @@ def _say_skipped(
     )
     if len(skipped):
         say(
-            f"warning: training data: {kept} lines, {skipped.summary()}"
+            f"warning: training data: {_count(kept, 'line')}, {skipped.summary()}"
             f"{alphabet_kept}{fixed}; each is listed in {listed}"
         )
     if not val and opts.val:  # given, and none could be cut (no polygon, no image): it
@@ -837,7 +842,7 @@ def _say_skipped(
         )
     if len(val_skipped):
         say(
-            f"warning: validation data: {val} lines, {val_skipped.summary()}; "
+            f"warning: validation data: {_count(val, 'line')}, {val_skipped.summary()}; "
             f"each is listed in {listed}"
         )
     if not val:
