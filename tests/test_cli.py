@@ -1032,6 +1032,12 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     assert shareable({"trained_on": described})["trained_on"] == ["train.txt", described[1]]
     kew = {"trained_on": ["/home/alice/HTR data (Kew)/train.txt"]}  # a path still
     assert shareable(kew)["trained_on"] == ["train.txt"]
+    more = {"lm_text": ["/home/alice/kew/letters.txt"], "init": "C:\\alice\\base\\best.pt"}
+    assert shareable(more) == {"lm_text": ["letters.txt"], "init": "best.pt"}
+    assert shareable({"init": "default", "validated_on": "held-out training lines"}) == {
+        "init": "default",
+        "validated_on": "held-out training lines",
+    }
     wrong = client.get("/read")  # every error in one shape, {"error": ...}
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
     assert wrong.headers["allow"] == "POST"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import torch
 
@@ -178,15 +178,17 @@ def shareable(meta: dict) -> dict:
     return meta | named
 
 
-DATA_KEYS = ("trained_on", "validated_on", "trained_before")
+DATA_KEYS = ("trained_on", "validated_on", "trained_before", "lm_text", "init")
 
 
 def _names(paths: object) -> object:
     """Paths by their names; a description ("synthetic lines (bench/default_model.sh)") as
     it is: its last part had been taken for a name ("default_model.sh)")."""
+    if isinstance(paths, str) and re.search(r"[/\\]", paths):  # --init's model file
+        return PureWindowsPath(paths).name
     if not isinstance(paths, list):
-        return paths
-    return [str(p) if _described(str(p)) else Path(str(p)).name for p in paths]
+        return paths  # a bundled model's name, "held-out training lines"
+    return [str(p) if _described(str(p)) else PureWindowsPath(str(p)).name for p in paths]
 
 
 def _described(entry: str) -> bool:
