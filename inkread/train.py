@@ -13,6 +13,7 @@ character LSTM of the same text joins it if the two read better still.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -648,16 +649,41 @@ def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
-def _as_copied(line: Line) -> tuple:
-    """A line as a copy of its file has it: the image's size in bytes, the line's place on it
-    and its text. A page copied into val/ and left in train/ had been validated on unsaid
-    (line_key tells the same file only, by its path)."""
-    try:
-        size = line.image.stat().st_size
-    except OSError:
-        size = None
-    place = None if line.polygon is None else line.polygon.tobytes()
-    return (size, place, line.text)
+def _copies(train: list[Line], val: list[Line]) -> set[int]:
+    """The validation lines (by id()) that are training lines in a copy of their image: a
+    page copied into val/ and left in train/ had been validated on unsaid (line_key tells
+    the same file only, by its path). Lines alike in their image's size in bytes, their place
+    on it and their text are compared by their images' bytes, each image read once."""
+
+    def alike(line: Line) -> tuple:
+        try:
+            size = line.image.stat().st_size
+        except OSError:
+            size = None
+        place = None if line.polygon is None else line.polygon.tobytes()
+        return (size, place, line.text)
+
+    learnt: dict[tuple, list[Path]] = {}
+    for line in train:
+        learnt.setdefault(alike(line), []).append(line.image)
+    digests: dict[Path, str | None] = {}
+
+    def digest(image: Path) -> str | None:
+        if image not in digests:
+            try:
+                digests[image] = hashlib.blake2b(image.read_bytes()).hexdigest()
+            except OSError:
+                digests[image] = None
+        return digests[image]
+
+    return {
+        id(line)
+        for line in val
+        if any(
+            digest(line.image) is not None and digest(line.image) == digest(image)
+            for image in learnt.get(alike(line), [])
+        )
+    }
 
 
 def _read_lines(
@@ -684,8 +710,9 @@ def _read_lines(
             + (f" ({val_skipped.summary()})" if len(val_skipped) else "")
         )
     # (with no --val, its lines are held out below, none of them trained on)
-    learnt = {key(x) for x in train_lines for key in (line_key, _as_copied)} if val_lines else set()
-    seen = sum(line_key(x) in learnt or _as_copied(x) in learnt for x in val_lines)
+    learnt = {line_key(x) for x in train_lines} if val_lines else set()
+    copies = _copies(train_lines, val_lines)
+    seen = sum(line_key(x) in learnt or id(x) in copies for x in val_lines)
     if seen:
         say(
             f"warning: {seen} of the {_count(len(val_lines), 'validation line')} "

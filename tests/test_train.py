@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import FIXTURES, run_cli, write_lines
+from PIL import Image
 
 from inkread import __version__
 from inkread.model import checkpoint
@@ -1036,6 +1037,21 @@ def test_a_page_copied_into_val_and_left_in_train_is_warned_of(tmp_path, capsys)
     assert re.search(r"warning: (\d+) of the (\d+) validation lines are training lines too", err)
     copied, val = map(int, re.search(r"(\d+) of the (\d+) validation", err).groups())
     assert 0 < copied < val  # the copy's lines, not the other page's
+    # lines alike in all but their pixels (uncompressed, of one size, with the same texts)
+    # are not copies
+    rng = np.random.default_rng(0)
+    for folder in ("train_bmp", "val_bmp"):
+        for n in range(3):
+            line = tmp_path / folder / f"l{n}.bmp"
+            line.parent.mkdir(exist_ok=True)
+            Image.fromarray(rng.integers(0, 255, (48, 400), dtype=np.uint8)).save(line)
+            line.with_suffix(".gt.txt").write_text(f"text {n}", encoding="utf-8")
+    args = ("--epochs", 1, "--no-char-lm", "--out", tmp_path / "r2", "--preset", "seed")
+    assert (
+        run_cli("train", "--train", tmp_path / "train_bmp", "--val", tmp_path / "val_bmp", *args)
+        == 0
+    )
+    assert "training lines too" not in capsys.readouterr().err
 
 
 def test_text_held_by_regions_only_goes_to_their_lines_or_is_named(tmp_path, capsys):
