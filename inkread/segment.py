@@ -142,7 +142,29 @@ def columns_from_right(lines: list[Line]) -> list[Line]:
         regions.setdefault(line.region, []).append(line)
     titles = [r for r in regions if r and r.startswith(TITLE)]
     columns = [r for r in regions if r not in titles]
-    return [line for r in titles + columns[::-1] for line in regions[r]]
+    return [line for r in titles + columns[::-1] for line in _rows_from_right(regions[r])]
+
+
+def _rows_from_right(lines: list[Line]) -> list[Line]:
+    """The pieces of each row (a line broken at a gap, which _in_rows put left to right)
+    from the right: a piece that begins right of where the one before it ends, at about its
+    height, is of its row."""
+    rows: list[list[Line]] = []
+    for line in lines:
+        row = rows[-1] if rows else []
+        if row and _beside(row[-1], line):
+            row.append(line)
+        else:
+            rows.append([line])
+    return [line for row in rows for line in row[::-1]]
+
+
+def _beside(left: Line, right: Line) -> bool:
+    if any(x.baseline is None or x.polygon is None for x in (left, right)):
+        return False
+    spacing = np.ptp(left.polygon[:, 1]) / (ASCENT + DESCENT)  # its band's, at most
+    height = abs(left.baseline[:, 1].mean() - right.baseline[:, 1].mean())
+    return right.baseline[:, 0].min() >= left.baseline[:, 0].max() and height < ROW * spacing
 
 
 def line_spacing(page: np.ndarray) -> float | None:

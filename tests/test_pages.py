@@ -1385,6 +1385,15 @@ def test_the_pieces_of_one_row_are_read_left_to_right():
     left, right = found(100, 600, 200), found(700, 1000, 196)
     below, under = found(100, 1000, 240), found(300, 800, 243)  # 40 px a line
     assert _in_rows([right, below, left, under], spacing=40) == [left, right, below, under]
+    # where the page reads right to left, the row's pieces are read from the right
+    from inkread.segment import columns_from_right
+
+    def line(f: Found, name: str) -> Line:
+        band = np.vstack([f.baseline - [0, 30], f.baseline[::-1] + [0, 8]])  # 38 px high
+        return Line(name, Path("p.png"), polygon=band, baseline=f.baseline, region="r1")
+
+    ordered = [line(f, n) for f, n in zip((left, right, below, under), "abcd")]
+    assert [x.id for x in columns_from_right(ordered)] == ["b", "a", "c", "d"]
 
 
 def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys):
