@@ -1406,6 +1406,9 @@ def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys)
         assert load_gray(tmp_path / f"line{suffix}").max() == 255
         assert run_cli("read", tmp_path / f"line{suffix}", "--decoder", "greedy") == 0
         assert capsys.readouterr().out == "proposed for a Royal Medal\n"
+    cv2.imwritemulti(str(tmp_path / "two.tif"), [deep, deep])  # a TIFF's pages alike
+    assert run_cli("read", tmp_path / "two.tif", "--decoder", "greedy") == 0
+    assert capsys.readouterr().out.count("proposed for a Royal Medal\n") == 2
 
 
 def test_an_input_given_by_a_link_is_named_by_the_link(tmp_path):

@@ -250,7 +250,8 @@ def load_frame(path: str | Path, n: int) -> np.ndarray:
         image = _kept_open(path)
         try:
             with _pillow_allows():
-                gray = to_gray(_sought(image, n, path))
+                page = _sought(image, n, path)
+                gray = to_gray(_deep_color(path, page, n) or page)
         except (*BROKEN, Image.DecompressionBombError) as e:
             raise InkreadError(f"cannot read page {n + 1} ({e})", path) from None
         try:
@@ -303,18 +304,23 @@ def open_image(path: str | Path, exif: bool = True) -> Image.Image:
     return image
 
 
-def _deep_color(path: Path, image: Image.Image) -> Image.Image | None:
+def _deep_color(path: Path, image: Image.Image, n: int = 0) -> Image.Image | None:
     """A colour image of 16 bits a channel (a scanner's RGB-48 TIFF or PNG) as gray of its
     whole depth ("F"), which to_gray stretches as it does 16-bit gray: Pillow keeps the top 8
     bits of each, and a 12-bit scan in them read almost black (37.9 % CER on a Hooker page
-    for 26.3 % from the same pixels in gray). None for any other image."""
+    for 26.3 % from the same pixels in gray). Page n of a multi-page TIFF likewise. None for
+    any other image."""
     rawmodes = [t.args if isinstance(t.args, str) else t.args[0] for t in image.tile if t.args]
     if image.mode != "RGB" or not any(";16" in str(mode) for mode in rawmodes):
         return None
     flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
     if image.format != "TIFF":  # stored as it is, turned by its EXIF as any image (_upright)
         flags |= cv2.IMREAD_IGNORE_ORIENTATION  # a TIFF's comes upright, as Pillow gives it
-    pixels = cv2.imread(str(path), flags)
+    if n or getattr(image, "n_frames", 1) > 1:
+        ok, pages = cv2.imreadmulti(str(path), start=n, count=1, flags=flags)
+        pixels = pages[0] if ok and pages else None
+    else:
+        pixels = cv2.imread(str(path), flags)
     if pixels is None or pixels.dtype != np.uint16 or pixels.shape[:2] != image.size[::-1]:
         return None  # read by Pillow, as it was
     b, g, r = (pixels[..., k].astype(np.float32) for k in range(3))
