@@ -634,7 +634,9 @@ def _xml_document(xml_path: Path, path: Path, tree: etree._ElementTree | None = 
     regions = (
         [] if lines else (page if kind == "page" else alto).empty_regions(xml_path, tree.getroot())
     )
-    image = next((x.image for x in lines + regions), xml_path)
+    # a page of pictures alone (an ImageRegion, an ALTO Illustration) names its image too:
+    # taken for the XML itself, the image was read from the XML, and a batch ended there
+    image = next((x.image for x in lines + regions), None) or _page_image_of(xml_path, tree)
     return Document(path, image, lines, tree, kind, regions=regions)
 
 

@@ -1372,6 +1372,31 @@ def test_outputs_keep_the_dots_of_their_names():
     assert all(x.split("~")[0] == "a" + "é" * 94 for x in names)  # whole characters
 
 
+def test_a_page_of_pictures_alone_is_said_and_the_rest_read(tmp_path, capsys):
+    """A page whose only region is an ImageRegion (a cover, a plate) had its XML taken for its
+    image: with --out, "cannot identify image file 'cover.xml'" ended the batch, and its
+    image, named by no XML that read lines, was read as a page of its own."""
+    tree = etree.parse(str(PAGE.with_suffix(".xml")))
+    page = tree.find(".//{*}Page")
+    for element in page.findall("{*}TextRegion") + page.findall("{*}ReadingOrder"):
+        page.remove(element)
+    ns = page.nsmap[None]
+    picture = etree.SubElement(page, f"{{{ns}}}ImageRegion", id="img1")
+    etree.SubElement(picture, f"{{{ns}}}Coords", points="10,10 200,10 200,200 10,200")
+    (tmp_path / "in").mkdir()
+    tree.write(str(tmp_path / "in" / "cover.xml"))
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path / "in")
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", tmp_path / "in")
+    args = ("read", tmp_path / "in", "--format", "page", "--decoder", "greedy")
+    assert run_cli(*args, "--out", tmp_path / "out") == 0
+    assert "cover.xml: 1 skipped: 1 XML with regions but no lines" in capsys.readouterr().err
+    # the picture's image is the cover's, not a page read alone (JDH_2_16_45_003.page.xml)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "cover.page.xml",
+        "hooker_00.page.xml",
+    ]
+
+
 def test_the_pieces_of_one_row_are_read_left_to_right():
     """A line broken at a gap comes as two pieces: ordered by height alone, the right one,
     a few pixels higher, was read first ("W s wer" before "werltly man I"). A line below,
