@@ -145,6 +145,12 @@ def columns_from_right(lines: list[Line]) -> list[Line]:
     return [line for r in titles + columns[::-1] for line in _rows_from_right(regions[r])]
 
 
+def _level(line: Line) -> bool:
+    """A line written left to right along the page, as found on a page read upright."""
+    run = line.baseline[-1] - line.baseline[0]
+    return bool(run[0] > 0 and abs(run[1]) < run[0])
+
+
 def _rows_from_right(lines: list[Line]) -> list[Line]:
     """The pieces of each row (a line broken at a gap, which _in_rows put left to right)
     from the right: a piece that begins right of where the one before it ends, at about its
@@ -160,8 +166,8 @@ def _rows_from_right(lines: list[Line]) -> list[Line]:
 
 
 def _beside(left: Line, right: Line) -> bool:
-    if any(x.baseline is None or x.polygon is None for x in (left, right)):
-        return False
+    if any(x.baseline is None or x.polygon is None or not _level(x) for x in (left, right)):
+        return False  # on a page read turned, across is not x: left in its found order
     spacing = np.ptp(left.polygon[:, 1]) / (ASCENT + DESCENT)  # its band's, at most
     height = abs(left.baseline[:, 1].mean() - right.baseline[:, 1].mean())
     return right.baseline[:, 0].min() >= left.baseline[:, 0].max() and height < ROW * spacing

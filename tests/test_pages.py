@@ -1419,6 +1419,14 @@ def test_the_pieces_of_one_row_are_read_left_to_right():
 
     ordered = [line(f, n) for f, n in zip((left, right, below, under), "abcd")]
     assert [x.id for x in columns_from_right(ordered)] == ["b", "a", "c", "d"]
+    # a page read turned a quarter: its lines run down the page as stored, in the order
+    # found; taken across, the whole page had been one row, read bottom to top
+    down = [np.array([[x, 100.0], [x, 600.0]]) for x in (200, 240, 280)]
+    turned = [
+        Line(n, Path("p.png"), polygon=np.vstack([b - [30, 0], b[::-1] + [8, 0]]), baseline=b)
+        for b, n in zip(down, "abc")
+    ]
+    assert [x.id for x in columns_from_right(turned)] == ["a", "b", "c"]
 
 
 def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys):
