@@ -162,7 +162,8 @@ def load(path: str | os.PathLike[str], what: str) -> object:
 
 def _fails_checksum(path: Path) -> str | None:
     """The first part of torch's zip whose bytes are not those it was written with; None
-    for a whole file, and one that is no zip or is cut short (torch.load says which)."""
+    for a whole file, and one that is no zip or is cut short (torch.load says which). A part
+    saved without a checksum (CRC 0, torch.serialization.set_crc32_options) cannot tell."""
     try:
         with zipfile.ZipFile(path) as archive:
             for part in archive.infolist():

@@ -597,6 +597,8 @@ def test_malformed_xml_inside_a_list_is_skipped(tmp_path):
         read_data([tmp_path / "bad.xml"])
     with pytest.raises(InkreadError, match="nope.xml: no such file"):
         read_data([tmp_path / "nope.xml", PAGE])
+    (tmp_path / "mets.xml").write_text("<mets/>", encoding="utf-8")  # an export's, as in a folder
+    assert len(read_data([tmp_path / "mets.xml", PAGE])[0]) == 11
     (tmp_path / "best.pt").write_bytes(b"PK\x03\x04")  # a file of another kind: a mistake
     with pytest.raises(InkreadError, match="best.pt"):
         read_data([PAGE, tmp_path / "best.pt"])

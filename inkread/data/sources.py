@@ -51,8 +51,9 @@ def read_data(paths: DataArgs) -> tuple[list[Line], Skipped]:
     One path alone is one DATA argument: a string taken for many, letter by letter, had
     walked the whole disk from "/". A path that does not exist ends the run (a mistyped
     name), as does one of another kind (an archive, a model); of several, a malformed XML
-    is skipped and counted, as it is in a folder: named by a shell's pages/*.xml, one bad
-    file of hundreds had ended a training run that the same file in the folder had not."""
+    is skipped and counted and an export's METS passed over, as in a folder: named by a
+    shell's pages/*.xml, one bad file of hundreds had ended a training run that the same
+    file in the folder had not."""
     lines: list[Line] = []
     skipped = Skipped()
     given = arguments(paths)
@@ -66,6 +67,9 @@ def read_data(paths: DataArgs) -> tuple[list[Line], Skipped]:
             if len(given) == 1:
                 raise
             skipped.add("malformed XML", _example(e, "malformed XML"))
+        except NotLineData:  # METS, metadata: an export's files beside its pages
+            if len(given) == 1:
+                raise
     return _unique(lines, skipped), skipped
 
 
