@@ -773,7 +773,7 @@ def _text_lm(
                 f"better than the 6-gram (it takes {LSTM_MIN_TEXT:,}; --lm-text adds more)"
             )
         if extra:
-            say(f"language model: the transcriptions and {len(extra)} lines of --lm-text")
+            say(f"language model: the transcriptions and {_count(len(extra), 'line')} of --lm-text")
     return lm, lm_lines
 
 
@@ -789,7 +789,10 @@ def _alphabet(
             alphabet = old.extended(texts)
             added = "".join(alphabet.chars[len(old) - 1 :])
             if len(alphabet) > len(old):
-                say(f"alphabet extended by {len(alphabet) - len(old)} characters: {spelled(added)}")
+                say(
+                    f"alphabet extended by {_count(len(alphabet) - len(old), 'character')}: "
+                    f"{spelled(added)}"
+                )
             written = "".join(texts)
             if sum(c not in old for c in written) > NEW_SCRIPT * len(written):
                 say(
@@ -986,7 +989,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         beyond = "".join(sorted(c for c in found if alphabet.unknown(c)))
     if beyond:  # learnt by the LM, never written by the network (Greek, emoji: unsaid)
         say(
-            f"warning: --lm-text holds {len(beyond)} characters the training lines never "
+            f"warning: --lm-text holds {_count(len(beyond), 'character')} the training lines never "
             f"show, which the network cannot write: {spelled(beyond)}"
         )
 
@@ -1117,7 +1120,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     if finished:
         say(
             f"warning: --resume: nothing left to do: the run in {out} has finished"
-            + (f" its {epoch} epochs (more --epochs train it on)" if epoch >= hyper.epochs else "")
+            + (
+                f" its {_count(epoch, 'epoch')} (more --epochs train it on)"
+                if epoch >= hyper.epochs
+                else ""
+            )
         )
         kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
@@ -1133,7 +1140,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         say(
             f"warning: --resume: the run in {out} "
             + (
-                f"has trained its {epoch} epochs"
+                f"has trained its {_count(epoch, 'epoch')}"
                 if epoch >= hyper.epochs
                 else f"has spent its {budget / 60:g} minutes (give it more --max-minutes)"
             )
