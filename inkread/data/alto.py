@@ -257,14 +257,19 @@ def _line_element(
 ) -> etree._Element:
     shape = shape.clip(0)
     element = etree.SubElement(block, tag("TextLine"), ID=line_id, **_position(box([shape])))
-    # "x y x y", as eScriptorium and kraken write them: eScriptorium's importer reads
-    # no other form (the schema allows both and recommends "x,y x,y")
     if baseline is not None:
         element.set("BASELINE", point_list(baseline.clip(0), " "))
-    polygon = etree.SubElement(etree.SubElement(element, tag("Shape")), tag("Polygon"))
-    polygon.set("POINTS", point_list(shape, " "))
+    _add_shape(element, tag, shape)
     etree.SubElement(element, tag("String"), CONTENT="")  # the schema wants one; fill replaces it
     return element
+
+
+def _add_shape(element: etree._Element, tag, shape: np.ndarray) -> None:
+    """The element's Shape, first of its children as the schema orders them; its points
+    "x y x y", as eScriptorium and kraken write them: eScriptorium's importer reads no
+    other form (the schema allows both and recommends "x,y x,y")."""
+    element.insert(0, etree.Element(tag("Shape")))
+    etree.SubElement(element[0], tag("Polygon"), POINTS=point_list(shape, " "))
 
 
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
@@ -287,8 +292,7 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
             shape = found.outline.clip(0) / scale
             for name, value in _position(box([shape])).items():
                 line.set(name, value)
-            line.insert(0, etree.Element(tag("Shape")))
-            etree.SubElement(line[0], tag("Polygon"), POINTS=point_list(shape, " "))
+            _add_shape(line, tag, shape)
         for i, word in enumerate(found.words):
             if i:
                 etree.SubElement(line, tag("SP"))
@@ -416,13 +420,12 @@ def new_document(
     space = etree.SubElement(page, q("PrintSpace"), HPOS="0", VPOS="0", WIDTH=str(w), HEIGHT=str(h))
     for region_id, members in groups:
         outlines = [outline(line.as_drawn, size) for line in members]
-        shape = region_outline(members, size)
+        shape = region_outline(members[0].region_outline, outlines, size)
         block = etree.SubElement(
             space, q("TextBlock"), ID=xml_id(region_id, "r"), **_position(box([shape]))
         )
         if members[0].region_outline is not None:  # drawn, not a box of its lines
-            polygon = etree.SubElement(etree.SubElement(block, q("Shape")), q("Polygon"))
-            polygon.set("POINTS", point_list(shape, " "))
+            _add_shape(block, q, shape)
         if all(line.upside_down for line in members):
             block.set("ROTATION", "180")
         if ("block", members[0].region_kind) in refs:

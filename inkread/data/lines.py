@@ -527,13 +527,14 @@ def group_by_region(lines: list[Line]) -> list[tuple[str, list[Line]]]:
     return list(groups.items())
 
 
-def region_outline(members: list[Line], size: tuple[int, int]) -> np.ndarray:
+def region_outline(
+    drawn: np.ndarray | None, outlines: list[np.ndarray], size: tuple[int, int]
+) -> np.ndarray:
     """A region's outline where it is written anew: as its file drew it, else the box of
-    its lines."""
-    drawn = members[0].region_outline
+    its lines' outlines."""
     if drawn is not None and len(drawn) >= 3:
         return outline(drawn, size)
-    x0, y0, x1, y1 = box([outline(line.as_drawn, size) for line in members])
+    x0, y0, x1, y1 = box(outlines)
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
 
 

@@ -543,7 +543,11 @@ def new_document(
         if kind in TEXT_TYPES:
             region.set("type", kind)
         with_structure_type(region, kind)
-        etree.SubElement(region, q("Coords"), points=point_list(region_outline(members, size)))
+        etree.SubElement(
+            region,
+            q("Coords"),
+            points=point_list(region_outline(members[0].region_outline, outlines, size)),
+        )
         for line, shape in zip(members, outlines):
             element = etree.SubElement(region, q("TextLine"), id=xml_id(line.id, "l"))
             with_structure_type(element, line.kind)
