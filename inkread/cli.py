@@ -26,7 +26,7 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread import outputs
-from inkread.errors import MACHINE_ERRNOS, InkreadError, MachineFault, MissingFile
+from inkread.errors import InkreadError, MachineFault, MissingFile, exit_status
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -1123,7 +1123,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)  # the machine's failure, not the input's (2)
     except OSError as e:  # a path the user gave that cannot be written or made: one line
-        status = 1 if e.errno in MACHINE_ERRNOS else 2  # a full disk: the machine's failure
+        status = exit_status(e.errno)  # a full disk: the machine's failure
         if e.filename is None:  # its output (stdout on a full disk, /dev/full)
             print(f"inkread: error: cannot write its output ({e.strerror or e})", file=sys.stderr)
             sys.exit(status)

@@ -30,6 +30,12 @@ class InkreadError(Exception):
 MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.ENOMEM}
 
 
+def exit_status(code: int | None) -> int:
+    """The exit status of a failed read or write by its errno: 1 where the machine failed
+    (MACHINE_ERRNOS), 2 where the path the user gave did."""
+    return 1 if code in MACHINE_ERRNOS else 2
+
+
 class MachineFault(InkreadError):
     """What the machine could not do (a full disk, too little memory), said in one line as
     the user's errors are, with exit status 1: a script's retry on another machine, or
@@ -75,7 +81,7 @@ class WriteFailed(InkreadError):
     ) -> None:
         super().__init__(message, path)
         self.code = code  # the OSError's errno
-        self.status = 1 if code in MACHINE_ERRNOS else 2
+        self.status = exit_status(code)
 
 
 _HUSH = threading.RLock()

@@ -51,7 +51,7 @@ from inkread.data.xml import (
     parse,
     resolve_image,
 )
-from inkread.errors import MACHINE_ERRNOS, InkreadError, MachineFault, MissingFile, TooLarge
+from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge, exit_status
 from inkread.outputs import PAGE_COPY, by_hand, ours, own_copy
 
 
@@ -524,7 +524,7 @@ def rendered(path: Path) -> Path:
             page_image(page.source, page.index).save(path, compress_level=1)
         except OSError as e:  # a full temporary folder: this page lost, not the run
             path.unlink(missing_ok=True)
-            raise (MachineFault if e.errno in MACHINE_ERRNOS else InkreadError)(
+            raise (MachineFault if exit_status(e.errno) == 1 else InkreadError)(
                 f"page {page.index + 1}: its image cannot be written to {path.parent} "
                 f"({e.strerror or e}): set TMPDIR to a folder with room",
                 page.source,
@@ -636,7 +636,10 @@ def _xml_document(xml_path: Path, path: Path, tree: etree._ElementTree | None = 
     )
     # a page of pictures alone (an ImageRegion, an ALTO Illustration) names its image too:
     # taken for the XML itself, the image was read from the XML, and a batch ended there
-    image = next((x.image for x in lines + regions), None) or _page_image_of(xml_path, tree)
+    image = next((x.image for x in lines + regions), None) or resolve_image(
+        xml_path,
+        image_name(tree.getroot()),  # found as its lines' image is
+    )
     return Document(path, image, lines, tree, kind, regions=regions)
 
 

@@ -332,9 +332,8 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
 def check_batch_size(batch_size: object) -> int:
     """A whole number 1 or more, numpy's too (a sweep's np.arange), as a Python int: a
     uint8's products overflowed."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
-    if batch_size < 1:
+    whole = isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
+    if not whole or batch_size < 1:
         raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
     return int(batch_size)
 

@@ -465,10 +465,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise
     cer, lm_cer = summary["best_cer"], summary.get("lm_cer")
     if "steps" in summary and UNLEARNT <= cer < float("inf"):  # inf, NaN: no validation
-        epochs = summary["epochs"]
         said(
-            f"warning: after {_count(summary['steps'], 'training step')} ({epochs} whole "
-            f"epoch{'' if epochs == 1 else 's'}) the network reads next to nothing yet: "
+            f"warning: after {_count(summary['steps'], 'training step')} "
+            f"({_count(summary['epochs'], 'whole epoch')}) the network reads next to nothing yet: "
             f"give it more {summary['ended_by']}"
         )
     judged = ""
