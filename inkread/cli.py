@@ -348,7 +348,13 @@ def read(
             continue
         if len(skipped):
             _warn(f"warning: {shown_path(doc.path)}: {skipped.summary()}")
-        data = render(doc, found, format)
+        try:
+            data = render(doc, found, format)
+        except InkreadError as e:  # a page of pictures whose image is missing: its size
+            if not many and not left_out:  # is the image's; the others are still read
+                raise
+            leave_out(e)
+            continue
         if out is not None:
             target = targets[doc.path]
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -1395,6 +1395,12 @@ def test_a_page_of_pictures_alone_is_said_and_the_rest_read(tmp_path, capsys):
         "cover.page.xml",
         "hooker_00.page.xml",
     ]
+    # its image gone, the page it cannot be sized without is left out, not the batch ended
+    (tmp_path / "in" / PAGE.with_suffix(".jpg").name).unlink()
+    shutil.rmtree(tmp_path / "out")
+    assert run_cli(*args, "--out", tmp_path / "out") == 2
+    assert "image not found; left out" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["hooker_00.page.xml"]
 
 
 def test_the_pieces_of_one_row_are_read_left_to_right():
