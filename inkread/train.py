@@ -149,6 +149,7 @@ LSTM_MINUTES = 5.0  # at most, for the LSTM LM; Hooker's transcriptions need und
 LSTM_SHARE = 0.1  # at most this part of a --max-minutes budget goes to the LSTM LM
 GRID_SHARE = 0.2  # time kept for the LM's settings (LM_GRID): at most this part of a budget
 SKIPPED_LIST = "skipped.tsv"  # in the run's folder: every training or validation line left out
+HELD_OUT_LIST = "held_out.txt"  # in the run's folder, with no --val: the pages held out
 NO_TIME_FOR_LM = (
     "warning: no time left in the budget to try the character LM: best.pt reads without it"
 )
@@ -458,8 +459,9 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
         raise e from None
     except InkreadError:  # refused before it trained (a bad config, an --lm-text not
         # there): no folder of its notes left, which a run again had taken for one to resume
-        if made and {p.name for p in out.iterdir()} <= {".lock", "train.log", "skipped.tsv"}:
-            for name in (".lock", "train.log", "skipped.tsv"):
+        notes = (".lock", "train.log", SKIPPED_LIST, HELD_OUT_LIST)
+        if made and {p.name for p in out.iterdir()} <= set(notes):
+            for name in notes:
                 (out / name).unlink(missing_ok=True)
             out.rmdir()
         raise
@@ -724,11 +726,13 @@ def _read_lines(
         pages = {x.source for x in val_lines} - {x.source for x in train_lines}
         whole = bool(pages and val_lines and val_lines[0].page_size)
         shared = bool(val_lines) and not pages and val_lines[0].page_size is not None
+        listed = _list_held_out(val_lines, train_lines, Path(opts.out))
         say(
             ("warning: " if shared else "")
             + f"no --val given: holding out {len(val_lines)} of the training lines"
             + (f" ({len(pages)} whole page{'s' if len(pages) > 1 else ''})" if whole else "")
             + " for validation"
+            + (f" (listed in {listed}, for eval --data)" if listed else "")
             + (
                 # under ten pages none is held out whole: its lines' page-mates are learnt
                 ", from pages it trains on: its score will promise more than a new page "
@@ -738,6 +742,30 @@ def _read_lines(
             )
         )
     return train_lines, val_lines, skipped, val_skipped
+
+
+def _list_held_out(held: list[Line], kept: list[Line], out: Path) -> Path | None:
+    """The pages or line images held out, as a list that eval --data reads: the model can
+    be judged again on them, or the user's own held-out set told apart from them. None
+    where some cannot be named alone (lines of a page whose others are trained on, lines
+    of a manifest or IAM index)."""
+    trained = {x.source for x in kept}
+    named = []
+    for line in held:
+        sidecar = line.source is not None and line.source.name.endswith(".gt.txt")
+        if sidecar:
+            named.append(line.image)
+        elif line.page_size is not None and line.source not in trained:
+            named.append(line.source)
+        else:
+            return None
+    if not named:
+        return None
+    where = out / HELD_OUT_LIST
+    # whole paths: the list is read relative to its folder, wherever the run was begun
+    text = "".join(f"{p.absolute().as_posix()}\n" for p in dict.fromkeys(named))
+    torchfile.write_whole(where, lambda f: f.write(text.encode("utf-8", "surrogateescape")))
+    return where
 
 
 def _in_regions(lines: list[Line]) -> str:

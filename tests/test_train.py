@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -1019,6 +1020,27 @@ def test_lines_held_out_of_pages_it_trains_on_are_warned_of(tmp_path, capsys):
     assert run_cli(*args) == 0
     err = capsys.readouterr().err
     assert "warning: no --val given: holding out" in err and "from pages it trains on" in err
+    assert not (tmp_path / "r" / "held_out.txt").exists()  # lines of a page cannot be listed
+
+
+def test_the_line_images_held_out_are_listed_for_eval(tmp_path, capsys):
+    """With no --val the lines held out were named nowhere: the model could not be judged on
+    them again, nor a user's own test set told apart from them."""
+    data = tmp_path / "lines"
+    data.mkdir()
+    for line in sorted((FIXTURES / "lines").glob("*.png")):
+        shutil.copy(line, data)
+        shutil.copy(line.with_suffix(".gt.txt"), data)
+    args = ("--epochs", 1, "--no-char-lm", "--preset", "seed", "--out", tmp_path / "r")
+    assert run_cli("train", "--train", data, *args) == 0
+    listed = tmp_path / "r" / "held_out.txt"
+    assert f"(listed in {listed}, for eval --data)" in capsys.readouterr().err
+    [held] = listed.read_text(encoding="utf-8").splitlines()
+    assert Path(held).parent == data and Path(held).suffix == ".png"
+    model = tmp_path / "r" / "best.pt"
+    assert run_cli("eval", "--model", model, "--data", listed, "--json", "--decoder", "greedy") == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["lines"] == 1
 
 
 def test_a_page_copied_into_val_and_left_in_train_is_warned_of(tmp_path, capsys):
