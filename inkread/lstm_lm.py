@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from inkread import torchfile
+from inkread.data.images import content_suffix
 from inkread.errors import InkreadError
 from inkread.lm import BOS, EOS, SPACE, UNK, NGramModel, build, tokens
 
@@ -338,18 +339,15 @@ def load_lm(path: str | Path) -> NGramModel | LSTMModel:
     path = Path(path)
     try:
         with path.open("rb") as f:
-            magic = f.read(4)
+            magic = f.read(12)
     except OSError as e:
         raise InkreadError(f"cannot read language model ({e.strerror})", path) from None
-    if magic.startswith(_NOT_MODELS):  # a scan given as --lm had been called "not UTF-8 text"
+    if content_suffix(magic):  # a scan given as --lm had been called "not UTF-8 text"
         raise InkreadError(
             "an image or PDF, not a language model (ARPA text, or a .pt of inkread lm build)", path
         )
-    if magic == b"mmap":  # KenLM's build_binary writes "mmap lm http://kheafield.com/code"
+    if magic[:4] == b"mmap":  # KenLM's build_binary writes "mmap lm http://kheafield.com/code"
         raise InkreadError(
             "a KenLM binary model: inkread reads the ARPA text it was built from (lm.arpa)", path
         )
     return LSTMModel.load(path) if magic[:2] == b"PK" else NGramModel.load(path)
-
-
-_NOT_MODELS = (b"\xff\xd8", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"%PDF", b"BM", b"RIFF")

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from inkread import __version__
-from inkread.data.images import IMAGE_SUFFIXES, PAGED
+from inkread.data.images import IMAGE_SUFFIXES, PAGED, content_suffix
 from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
@@ -330,27 +330,14 @@ def _suffix_for(data: bytes, name: str) -> str:
     PDF or TIFF, whose pages are counted, is told by its content (a TIFF of two pages named
     so was read as its first, unsaid). A web tool sends its user's own names: an image
     named as another kind of file (notes.txt, page.xml) had been refused as that."""
-    lower = name.lower()
-    if data.startswith(b"%PDF") and not lower.endswith(".pdf"):
+    kind, lower = content_suffix(data), name.lower()
+    if kind == ".pdf" and not lower.endswith(".pdf"):
         return ".pdf"
-    if data.startswith((b"II*\x00", b"MM\x00*")) and not lower.endswith((".tif", ".tiff")):
+    if kind == ".tif" and not lower.endswith((".tif", ".tiff")):
         return ".tif"
-    raster = next((suffix for magic, suffix in RASTER_MAGIC if data.startswith(magic)), None)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        raster = ".webp"
-    if raster and Path(name).suffix and not lower.endswith(IMAGE_SUFFIXES):
-        return raster  # a name without a suffix ("blob") is read by its content as it is
+    if kind and Path(name).suffix and not lower.endswith(IMAGE_SUFFIXES):
+        return kind  # a name without a suffix ("blob") is read by its content as it is
     return ""
-
-
-# the first bytes of the images Pillow reads (a PDF's and TIFF's are _suffix_for's own)
-RASTER_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", ".png"),
-    (b"\xff\xd8\xff", ".jpg"),
-    (b"GIF8", ".gif"),
-    (b"BM", ".bmp"),
-    (b"\x00\x00\x00\x0cjP  ", ".jp2"),
-)
 
 
 # what a browser's FormData names a Blob, and what clients send for no name at all

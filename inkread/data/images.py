@@ -49,6 +49,27 @@ BROKEN = (
 )
 
 
+# the first bytes of the files read as pages, and the suffix each asks for
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"GIF8", ".gif"),
+    (b"BM", ".bmp"),
+    (b"\x00\x00\x00\x0cjP  ", ".jp2"),
+    (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"),
+    (b"%PDF", ".pdf"),
+)
+
+
+def content_suffix(head: bytes) -> str | None:
+    """The suffix of the image (or PDF) a file's first 12 bytes show it to be, whatever its
+    name: an upload is named by its sender, a language model can be given a scan."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    return next((suffix for magic, suffix in MAGIC if head.startswith(magic)), None)
+
+
 OFFICE = (".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub")  # ZIPs inside
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".7z", ".rar")
 _ARCHIVES = {b"PK\x03\x04": "ZIP", b"\x1f\x8b": "gzip", b"7z\xbc\xaf": "7-Zip", b"Rar!": "RAR"}
