@@ -39,7 +39,7 @@ from inkread.model.network import CRNN, time_steps
 def check_device(device: str) -> str:
     """auto, cpu, cuda, or one GPU of several as torch names it (cuda:1)."""
     if device not in ("auto", "cpu") and not re.fullmatch(r"cuda(:\d+)?", device):
-        raise InkreadError(f"--device must be auto, cpu, cuda or cuda:N, not {device!r}")
+        raise InkreadError(f"device must be auto, cpu, cuda or cuda:N, not {device!r}")
     return device
 
 
@@ -109,6 +109,18 @@ class Reading:
         """The document coordinate of a frame's start, on the axis the line runs along (x, or
         y for a vertical line: Cut.axis)."""
         return self.cut.along(frame * self.step / self.xscale)
+
+
+def _numbered(n: int, image: np.ndarray | Image.Image | str | os.PathLike[str]) -> np.ndarray:
+    """A line of the list as the network takes it; one that cannot be read is named by its
+    place in the list where it has no file name: "a line image is empty" of one of 600
+    had left the caller to find which."""
+    try:
+        return as_gray(image)
+    except InkreadError as e:
+        if e.path is not None:
+            raise
+        raise type(e)(str(e), f"images[{n}]") from None
 
 
 class Recognizer:
@@ -238,7 +250,7 @@ class Recognizer:
             raise InkreadError("recognize takes a list of line images, not one image")
         batch_size = check_batch_size(batch_size)
         decoder = self.decoder_for(decoder)
-        lines = [sized(as_gray(im), self.config, reading=True) for im in images]
+        lines = [sized(_numbered(n, im), self.config, reading=True) for n, im in enumerate(images)]
         return self.recognize_sized(lines, batch_size, decoder)
 
     def recognize_lines(

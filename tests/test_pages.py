@@ -16,10 +16,10 @@ from PIL import Image
 
 from inkread.alphabet import display_order
 from inkread.data import read_data, read_xml
-from inkread.data.images import cut_polygon, load_gray
+from inkread.data.images import MAX_SIDE, cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, TooLarge
 from inkread.formats import as_json
 from inkread.inputs import Document, open_inputs
 from inkread.lm import build
@@ -806,6 +806,14 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     one_bright = gray / 255.0
     one_bright.flat[5] = 1.0001  # resampling overshoots: still an image from 0 to 1
     assert model.recognize([one_bright])[0].text == printed
+    one_bright.flat[5] = np.inf  # a division by zero in the caller's filter: all had read black
+    assert model.recognize([one_bright])[0].text == printed
+    with pytest.raises(InkreadError, match=r"images\[1\]: a line image of no finite values"):
+        model.recognize([gray, np.full_like(one_bright, np.nan)])  # had read as an empty line
+    with pytest.raises(InkreadError, match=r"images\[2\]: a line image is empty"):
+        model.recognize([gray, gray, Image.open(line).crop((0, 5, 100, 5))])  # which of them
+    with pytest.raises(TooLarge):  # as its file is, at once; not a minute finding no line
+        read_image(np.zeros((1, MAX_SIDE + 1), np.uint8), model)
     with pytest.raises(InkreadError, match="not NoneType"):
         Recognizer.load(None)
     # given a model's name, read and measured as the command line does: with its own LM

@@ -153,6 +153,14 @@ def _opened(path: Path) -> Image.Image:
     return image
 
 
+def _bounded(size: tuple[int, int]) -> None:
+    """A page in memory is bounded as its file would be: a 20,000 x 20,000 array had been
+    read for a minute (and found no line), where its PNG is refused at once."""
+    refused = too_large(size)
+    if refused:
+        raise TooLarge(refused)
+
+
 def too_large(size: tuple[int, int]) -> str | None:
     """Why an image of this size (a TIFF's page once sought, a PDF's page at the size it
     would be drawn) is too large to decode safely, if it is."""
@@ -394,6 +402,7 @@ def as_gray(image: PageLike) -> np.ndarray:
     if isinstance(image, Image.Image):
         if 0 in image.size:  # a crop of an empty box: a ZeroDivisionError deep in resizing
             raise InkreadError(f"a line image is empty ({image.width} x {image.height} pixels)")
+        _bounded(image.size)
         return to_gray(image)
     if _bytes(image) or not (hasattr(image, "__array__") or isinstance(image, (list, tuple))):
         raise InkreadError(  # a file's bytes, a file object, a dict...
@@ -407,11 +416,18 @@ def as_gray(image: PageLike) -> np.ndarray:
         raise InkreadError(f"a line image is gray (H, W) or colour (H, W, 3 or 4), not {a.shape}")
     if a.dtype.kind not in "biuf":
         raise InkreadError(f"a line image holds numbers, not {a.dtype} values")
+    _bounded((a.shape[1], a.shape[0]))
     if a.dtype == bool:  # as PIL's mode "1": true is white
         a = a.astype(np.uint8) * 255
     elif a.dtype.kind == "f":
-        a = np.nan_to_num(a.astype(np.float64))
-        top = float(a.max(initial=0))
+        a = a.astype(np.float64)
+        finite = np.isfinite(a)
+        if not finite.any():  # had read as an empty line, sure of it
+            raise InkreadError("a line image of no finite values (all NaN or infinite)")
+        # a NaN or infinite pixel or two (a division by zero in the caller's filtering) as
+        # paper: an inf had set the scale, and every other pixel read as black
+        top = float(a[finite].max(initial=0))
+        a = np.where(finite, a, top)
         # 0-1 (a pixel or two over 1 from resampling or sharpening, not 0-255), 0-255 or wider
         scale = 255 if top <= FLOAT_SLACK else (255 / top if top > 255 else 1)
         a = (a * scale).clip(0, 255).astype(np.uint8)
