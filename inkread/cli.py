@@ -316,6 +316,8 @@ def read(
         documents = [d for d in documents if id(d) not in left]
     if skip_existing:
         left = [d for d in documents if not outputs.done(targets[d.path], format)]
+        for doc in documents:  # a killed run's half-written files go, as a page written does
+            torchfile.remove_stale(targets[doc.path])
         if len(left) < len(documents):
             n = len(documents) - len(left)
             _warn(f"{n} input{'s' if n > 1 else ''} read into {out} already: left as they are")

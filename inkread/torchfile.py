@@ -8,13 +8,14 @@ names the file.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import os
 import re
 import stat
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -53,17 +54,20 @@ def write_whole_at(path: str | os.PathLike[str], write: Callable[[Path], object]
         path.parent.mkdir(parents=True, exist_ok=True)
         # a name of 250 bytes is legal; with the temporary file's additions it was not
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
     except OSError as e:
         raise _failed(e, path) from None
     try:
+        _lock(fd, wait=True)  # held while it is written: a writer's own, not a killed one's
         write(Path(tmp))
         with open(tmp, "rb+") as f:  # on the disk before it takes the old file's place
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not
         os.replace(tmp, path)
-        _remove_stale(path)
+        os.close(fd)
+        remove_stale(path)
     except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         # torch turns the OSError of a full disk into "[enforce fail at inline_container.cc]"
         cause = e if isinstance(e, OSError) else e.__context__
@@ -115,20 +119,35 @@ def _write_through(path: Path, write: Callable[[Path], object]) -> None:
             raise _failed(e, path) from None
 
 
-STALE_SECONDS = 600  # older than any write under way: a concurrent writer's file is younger
-
-
-def _remove_stale(path: Path) -> None:
-    """The temporary files a killed writer left beside path (SIGKILL runs no clean-up),
-    removed when path is written again: they had stayed in an output folder, to be zipped
-    up with its pages for eScriptorium."""
-    now = time.time()
+def remove_stale(path: Path) -> None:
+    """The temporary files a killed writer left beside path (SIGKILL runs no clean-up): they
+    had stayed in an output folder, to be zipped up with its pages for eScriptorium. A
+    writer at work holds a lock on its own (write_whole_at), which is left alone."""
     for tmp in path.parent.glob(f".{glob.escape(path.name[:100])}.*.tmp"):
         try:
-            if now - tmp.stat().st_mtime > STALE_SECONDS:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:  # gone already, or not ours to read
+            continue
+        try:
+            if _lock(fd, wait=False):
                 tmp.unlink()
-        except OSError:  # gone already, or not ours to remove
+        except OSError:  # not ours to remove
             pass
+        finally:
+            os.close(fd)
+
+
+def _lock(fd: int, wait: bool) -> bool:
+    """An exclusive lock on an open file, which the system lets go when its holder dies;
+    whether it was had. Where the file system locks nothing (some network mounts), a
+    writer goes on without one, and no file there is taken for a killed writer's."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return wait
+    return True
 
 
 def _failed(e: OSError, path: Path) -> WriteFailed:

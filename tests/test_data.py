@@ -1427,18 +1427,21 @@ def test_a_no_break_space_typed_is_a_correction(tmp_path):
 
 def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path):
     """SIGKILL between writing an output and renaming it left `.NAME.xxxx.tmp` in the output
-    folder for good; another writer's, under way, is left alone."""
-    import os
+    folder for good; another writer's, under way, is left alone. Told apart by their age,
+    a killed run's file resumed at once had stayed (the writer's lock tells)."""
+    import fcntl
 
     from inkread import torchfile
 
-    stale, fresh = tmp_path / ".a.page.xml.k1ll3d.tmp", tmp_path / ".a.page.xml.busy00.tmp"
-    for tmp in (stale, fresh):
+    stale, busy = tmp_path / ".a.page.xml.k1ll3d.tmp", tmp_path / ".a.page.xml.busy00.tmp"
+    for tmp in (stale, busy):
         tmp.write_bytes(b"<half")
-    os.utime(stale, (0, 0))
-    torchfile.write_whole(tmp_path / "a.page.xml", lambda f: f.write(b"<PcGts/>"))
+    with busy.open("rb") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
+        torchfile.write_whole(tmp_path / "a.page.xml", lambda f: f.write(b"<PcGts/>"))
     assert (tmp_path / "a.page.xml").read_bytes() == b"<PcGts/>"
-    assert not stale.exists() and fresh.exists()
+    assert not stale.exists() and busy.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [busy.name, "a.page.xml"]
 
 
 def test_coordinates_written_as_exponents_or_nan_mark_a_shape_broken():
