@@ -341,6 +341,8 @@ def read(
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)
     read = transcribe(documents, recognizer, batch_size, dec)
     bar = dict(total=len(documents), disable=None if many else True, unit="file", desc="reading")
+    began, written, lines = time.monotonic(), 0, 0
+    given = len(documents) + len(left_out)  # and those that could not be opened
     for done in tqdm(read, **bar):
         doc, found, skipped = done.doc, done.readings, done.skipped
         if done.error is not None:  # a missing or corrupt image: the others are still read
@@ -370,6 +372,7 @@ def read(
             # whole or not at all: a run killed while writing leaves no half output that
             # --skip-existing would take for done
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
+            written, lines = written + 1, lines + len(found)
         else:
             if many and format == "text":
                 # in the bytes of the text below it, UTF-8, whatever the console's encoding
@@ -378,6 +381,11 @@ def read(
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         done_with(doc.image)
+    if many and out is not None:  # the bar gone, what it came to (on a terminal)
+        _say(
+            f"{written} of {given} input{'s' * (given > 1)} read into {out} "
+            f"({lines} line{'s' * (lines != 1)}) in {time.monotonic() - began:.0f}s"
+        )
     _none_left_out(left_out)
 
 
@@ -983,7 +991,12 @@ def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str]
 
 
 def _warn(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """On a line of its own above a progress bar, where one is drawn (it had been written
+    on the bar's line, and the bar drawn again below)."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _say(message: str) -> None:

@@ -1475,6 +1475,12 @@ def test_a_read_cut_short_goes_on_with_skip_existing(fixtures, tmp_path, monkeyp
     assert "1 input could not be read" in capsys.readouterr().err
     assert run_cli("read", folder, "--skip-existing") == 2  # where would they be?
     assert "--skip-existing needs --out" in capsys.readouterr().err
+    # on a terminal, what the bar came to: it had ended on the bar alone, or on the error
+    monkeypatch.setattr("inkread.cli._on_terminal", lambda: True)
+    assert run_cli(*args, "--out", tmp_path / "again") == 2
+    assert re.search(
+        r"\n4 of 5 inputs read into \S+again \(4 lines\) in \d+s\n", capsys.readouterr().err
+    )
 
 
 def test_a_folder_read_into_itself_does_not_read_its_own_output(overfit, tmp_path):
