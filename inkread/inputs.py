@@ -136,12 +136,16 @@ def open_inputs(
             photos = [p for p in listing if unread_photo(p)]  # HEIC: said, not passed over
             if not xml and not media:
                 packed = [p for p in listing if p.name.lower().endswith(ARCHIVE_SUFFIXES)]
-                raise InkreadError(
+                bare = InkreadError(
                     "folder holds no PAGE or ALTO XML and no images"
                     + (f" (but archives, such as {packed[0].name}: unpack them)" if packed else "")
                     + (f" ({unread_photo(photos[0])}, such as {photos[0].name})" if photos else ""),
                     path,
                 )
+                if left_out is None or len(entries) == 1:
+                    raise bare
+                left_out(bare)  # among other inputs: said, and they are read (it had ended them)
+                continue
             for photo in photos:
                 if left_out is None:
                     raise InkreadError(unread_photo(photo) or "", photo)

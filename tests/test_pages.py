@@ -711,12 +711,16 @@ def test_a_txt_list_is_read_as_the_files_it_names(tmp_path):
         open_inputs([str(listing)])
     manifest = FIXTURES / "lines" / "manifest.tsv"
     left: list[InkreadError] = []
-    given = [str(listing), str(manifest), str(tmp_path / "other.jpg")]
+    (tmp_path / "empty").mkdir()  # an empty folder among them had ended them all
+    given = [str(listing), str(manifest), str(tmp_path / "empty"), str(tmp_path / "other.jpg")]
     assert [d.path.name for d in open_inputs(given, left_out=left.append)] == ["other.jpg"]
     assert [str(e).split(": ", 1)[1][:30] for e in left] == [
         "the list names no files",
         "a manifest of line images and ",
+        "folder holds no PAGE or ALTO X",
     ]
+    with pytest.raises(InkreadError, match="empty: folder holds no PAGE or ALTO XML"):
+        open_inputs([str(tmp_path / "empty")], left_out=left.append)  # alone: an error
 
 
 def test_lines_of_another_page_are_said_not_read_quietly(tmp_path):
