@@ -69,16 +69,29 @@ def in_word(char: str) -> bool:
     return char.isalpha() or unicodedata.category(char)[0] == "M" or char in "\u200c\u200d"
 
 
-def right_to_left(text: str) -> bool:
-    """Whether a line reads right to left: most of its strong characters are Hebrew, Arabic or
-    another right-to-left script. The majority, not the first letter, decides, because a
-    recognised line's first letter may be a misreading or a number's neighbour."""
+def right_to_left(text: str, base: bool | None = None) -> bool:
+    """Whether a line reads right to left. With the direction of its collection (base, as
+    a word processor sets a paragraph's from its document's): that, unless all the line's
+    letters read the other way; a line of no letters (a folio number, a date) reads as its
+    collection does, as do "שלום Kew Kew" in Hebrew pages and "see בית הכנסת" in English
+    ones (counted, the first had read as Latin, and a Hebrew page's "1850." as ".1850").
+    Without one (a model trained before it was kept): most of its strong characters
+    decide, not the first, because a recognised line's first letter may be a misreading."""
     rtl = ltr = 0
     for c in text:
         kind = unicodedata.bidirectional(c)
         rtl += kind in ("R", "AL")
         ltr += kind == "L"
-    return rtl > ltr
+    if base is None:
+        return rtl > ltr
+    return rtl > 0 or ltr == 0 if base else ltr == 0 and rtl > 0
+
+
+def collection_direction(texts: Iterable[str]) -> bool | None:
+    """The direction of a collection's lines, by their strong characters together; None
+    where none reads right to left, which leaves every Latin model as it was."""
+    joined = "".join(texts)
+    return right_to_left(joined) if any_right_to_left(joined) else None
 
 
 def any_right_to_left(text: str) -> bool:
@@ -86,7 +99,7 @@ def any_right_to_left(text: str) -> bool:
     return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
-def display_order(text: str) -> str:
+def display_order(text: str, base: bool | None = None) -> str:
     """The characters in the order they stand on the page, left to right, which is the order
     CTC reads the line's columns in; transcriptions are stored in reading order (Unicode's
     logical order), so a Hebrew or Arabic line must be reversed (numbers and Latin words
@@ -97,19 +110,23 @@ def display_order(text: str) -> str:
 
     The same Unicode bidirectional algorithm turns display order back into reading order
     (see reading_order), as kraken does; for lines that mix directions at their ends the
-    round trip can move a neutral character such as a number or a full stop."""
-    if not any_right_to_left(text):
-        return text
-    return _laid_out(text, "R" if right_to_left(text) else "L")[0]
+    round trip can move a neutral character such as a number or a full stop. `base`: the
+    direction of the line's collection (right_to_left)."""
+    return _laid_out_in(text, base)[0]
 
 
-def reading_order(text: str, in_right_to_left: bool | None = None) -> str:
-    """What the network wrote (display order) as text to store and compare (reading order).
-    A word of a right-to-left line is turned as its line is (in_right_to_left): alone,
-    "(1850)" has no letter to say which way it reads, and its brackets would stay mirrored."""
-    if in_right_to_left:
-        return _laid_out(text, "R")[0]
-    return display_order(text)
+def _laid_out_in(text: str, base: bool | None) -> tuple[str, list[int] | None]:
+    if not right_to_left(text, base) and not any_right_to_left(text):
+        return text, list(range(len(text)))  # Latin scripts pay nothing
+    return _laid_out(text, "R" if right_to_left(text, base) else "L")
+
+
+def reading_order(text: str, base: bool | None = None) -> str:
+    """What the network wrote (display order) as text to store and compare (reading order),
+    in the direction of its collection (base, right_to_left). A word of a right-to-left
+    line is turned as its line is (base True): alone, "(1850)" has no letter to say which
+    way it reads, and its brackets would stay mirrored."""
+    return display_order(text, base)
 
 
 def _laid_out(text: str, base: str) -> tuple[str, list[int] | None]:
@@ -176,20 +193,18 @@ def unwritable(alphabet: Alphabet, texts: Iterable[str], whose: str) -> list[str
     return notes
 
 
-def reading_positions(display: str) -> list[int] | None:
+def reading_positions(display: str, base: bool | None = None) -> list[int] | None:
     """For each character of reading_order(display), the place in `display` it stands at:
     what follows its characters (their confidences) into reading order. Digits and Latin
     words inside a right-to-left line keep their order, so a plain reversal put a number's
     confidences on the wrong digits. None where the layout could not be followed."""
-    return read_with_positions(display)[1]
+    return read_with_positions(display, base)[1]
 
 
-def read_with_positions(display: str) -> tuple[str, list[int] | None]:
+def read_with_positions(display: str, base: bool | None = None) -> tuple[str, list[int] | None]:
     """reading_order(display) and reading_positions(display) from one layout of the line,
     for a caller that needs both (decoding.words)."""
-    if not any_right_to_left(display):
-        return display, list(range(len(display)))  # as display_order leaves it
-    return _laid_out(display, "R" if right_to_left(display) else "L")
+    return _laid_out_in(display, base)
 
 
 def _unmirrored(text: str) -> str:
@@ -199,8 +214,11 @@ def _unmirrored(text: str) -> str:
 class Alphabet:
     BLANK = 0
 
-    def __init__(self, chars: Iterable[str]) -> None:
+    def __init__(self, chars: Iterable[str], right_to_left: bool | None = None) -> None:
         self.chars: list[str] = list(chars)
+        # the direction of the lines it was learnt from (collection_direction): a line
+        # read reads as they did, unless all its letters read the other way
+        self.right_to_left = right_to_left
         if len(set(self.chars)) != len(self.chars):
             raise ValueError("alphabet has repeated characters")
         self.index = {c: i + 1 for i, c in enumerate(self.chars)}
@@ -240,4 +258,4 @@ class Alphabet:
     def extended(self, texts: Iterable[str]) -> Alphabet:
         """This alphabet with new characters appended, so old class indices keep their meaning."""
         new = sorted(set().union(*(self.unknown(t) for t in texts)))
-        return Alphabet(self.chars + new)
+        return Alphabet(self.chars + new, self.right_to_left)

@@ -42,6 +42,14 @@ class Decoded:
     confidence: float  # mean of the characters' confidences; 1 - blank doubt for empty lines
     chars: list[Char] = field(default_factory=list)
     alternatives: list[tuple[str, float]] = field(default_factory=list)  # n-best, with scores
+    # the way it reads, once turned into reading order (in_reading_order); None before
+    right_to_left: bool | None = None
+
+    @property
+    def reads_right_to_left(self) -> bool:
+        """As it was turned into reading order; a reading made before (a caller's own
+        Decoded), by the letters of its text."""
+        return right_to_left(self.text) if self.right_to_left is None else self.right_to_left
 
 
 def greedy(log_probs: np.ndarray, alphabet: Alphabet) -> Decoded:
@@ -82,9 +90,9 @@ def words(decoded: Decoded) -> list[Word]:
     line around it to say which way it reads, and "Smith," or "(ed.)" inside a Hebrew line
     came out ",Smith" and "(.ed)"."""
     shown = "".join(c.char for c in decoded.chars)
-    read, order = read_with_positions(shown)
+    rtl = decoded.reads_right_to_left
+    read, order = read_with_positions(shown, rtl)  # as the line was turned
     place = {n: k for k, n in enumerate(order or [])}  # where each char is read in the line
-    rtl = right_to_left(decoded.text)
     found: list[Word] = []
     current: list[int] = []
     for n, ch in enumerate(decoded.chars + [Char(" ", 1.0, -1, -1)]):
@@ -418,7 +426,7 @@ def decode_all(
         for d in decoded:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("decoding ran past its deadline")
-            out.append(as_read(d))
+            out.append(as_read(d, alphabet.right_to_left))
         return out
 
     if (
@@ -487,9 +495,10 @@ def _single(text: str) -> str:
     return re.sub(" {2,}", " ", text).strip(" ")
 
 
-def as_read(decoded: Decoded) -> Decoded:
-    """A decoder's output as every reading gives it: read, eval and explain alike."""
-    return composed(in_reading_order(single_spaced(decoded)))
+def as_read(decoded: Decoded, base: bool | None = None) -> Decoded:
+    """A decoder's output as every reading gives it: read, eval and explain alike. `base`:
+    the direction of the lines the model learnt (Alphabet.right_to_left)."""
+    return composed(in_reading_order(single_spaced(decoded), base))
 
 
 def composed(decoded: Decoded) -> Decoded:
@@ -539,12 +548,12 @@ def _merged(chars: list[Char]) -> list[Char]:
     return out
 
 
-def in_reading_order(decoded: Decoded) -> Decoded:
+def in_reading_order(decoded: Decoded, base: bool | None = None) -> Decoded:
     """The network writes display order, left to right on the page (alphabet.display_order);
-    a right-to-left line's text and alternatives are given back in reading order. Its chars
-    keep their places on the page, left to right, since they carry frames."""
-    text = reading_order(decoded.text)
-    if text == decoded.text and not decoded.alternatives:
-        return decoded
-    alternatives = [(reading_order(t), s) for t, s in decoded.alternatives]
-    return replace(decoded, text=text, alternatives=alternatives)
+    a right-to-left line's text and alternatives are given back in reading order, in the
+    direction of the model's lines (base). Its chars keep their places on the page, left
+    to right, since they carry frames; the way it was read is kept with it."""
+    rtl = right_to_left(decoded.text, base)
+    text = reading_order(decoded.text, rtl)
+    alternatives = [(reading_order(t, base), s) for t, s in decoded.alternatives]
+    return replace(decoded, text=text, alternatives=alternatives, right_to_left=rtl)

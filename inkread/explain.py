@@ -50,9 +50,8 @@ def explain(
     line = sized(load_gray(image_path), recognizer.config, reading=True)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
-    decoded = as_read(
-        greedy(log_probs, recognizer.alphabet)
-    )  # a right-to-left line as read gives it
+    alphabet = recognizer.alphabet
+    decoded = as_read(greedy(log_probs, alphabet), alphabet.right_to_left)  # as read gives it
 
     width = line.shape[1] * 2
     # the network's input is ink 1 on paper 0, drawn as every row is: high values dark

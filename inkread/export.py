@@ -49,7 +49,10 @@ USAGE = (
     "padding. Class 0 is the CTC blank, class c the character inkread_alphabet[c - 1]: take "
     "the best class of each frame, merge repeats, drop blanks, strip the spaces at the "
     "ends and write a run of spaces as one. Right-to-left text comes out "
-    "as it stands on the page (left to right). inkread_lm is the model's character n-gram "
+    "as it stands on the page (left to right); inkread_right_to_left is the direction of "
+    "the lines it learnt (true, false, or null where none read right to left), the "
+    "paragraph direction that turns a line into reading order unless all its letters read "
+    "the other way. inkread_lm is the model's character n-gram "
     "(ARPA, a token a character, the space written <sp>) for beam search, used by "
     "`inkread read --model this.onnx`."
 )
@@ -96,6 +99,8 @@ def export_onnx(model_spec: str | os.PathLike[str], out: str | os.PathLike[str])
         "inkread_config": json.dumps(config.to_dict()),
         "inkread_alphabet": json.dumps(alphabet.chars),
         "inkread_width_reduction": str(config.width_reduction),
+        # where its lines read right to left: the way a line of no letters reads
+        "inkread_right_to_left": json.dumps(alphabet.right_to_left),
         # its data by file name: the file is made to be shipped, the trainer's paths not
         "inkread_meta": json.dumps(checkpoint.shareable(blob.get("meta", {})), default=str),
         "inkread_usage": USAGE,
@@ -171,7 +176,10 @@ class OnnxRecognizer(Recognizer):
             props = session.get_modelmeta().custom_metadata_map
             meta = json.loads(props.get("inkread_meta", "{}"))
             config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
-            alphabet = Alphabet(json.loads(props["inkread_alphabet"]))
+            base = json.loads(props.get("inkread_right_to_left", "null"))
+            alphabet = Alphabet(
+                json.loads(props["inkread_alphabet"]), base if isinstance(base, bool) else None
+            )
             classes = session.get_outputs()[0].shape[-1]
             if isinstance(classes, int) and classes != len(alphabet.chars) + 1:
                 # one short had a traceback at the first line read, one long read wrong letters

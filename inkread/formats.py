@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from inkread.alphabet import reading_positions, right_to_left
+from inkread.alphabet import reading_positions
 from inkread.data import alto, page
 from inkread.data.images import image_size
 from inkread.data.lines import Transcript, printable
@@ -149,9 +149,10 @@ def _char_confidences(result: Decoded) -> list[float]:
     """In reading order, as the text is: a right-to-left line's from the right, but for
     the numbers and Latin words inside it (reading_positions)."""
     found = [round(c.confidence, 3) for c in result.chars]
-    order = reading_positions("".join(c.char for c in result.chars))
+    rtl = result.reads_right_to_left
+    order = reading_positions("".join(c.char for c in result.chars), rtl)  # as it was read
     if order is None:
-        return found[::-1] if right_to_left(result.text) else found
+        return found[::-1] if rtl else found
     return [found[n] for n in order]
 
 

@@ -19,7 +19,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from inkread import torchfile
-from inkread.alphabet import any_right_to_left, clean_text, display_order, in_word, normalize
+from inkread.alphabet import (
+    any_right_to_left,
+    clean_text,
+    collection_direction,
+    display_order,
+    in_word,
+    normalize,
+)
 from inkread.data.sources import decoded, text_lines
 from inkread.errors import InkreadError
 
@@ -34,10 +41,11 @@ FALLBACK = (0.5, 1.0, 1.5)  # Kneser-Ney discounts where the counts cannot estim
 OTHER_SPACES = ("\u2581", "|")  # how other tools' character models write the space
 
 
-def tokens(line: str, words: bool) -> list[str]:
+def tokens(line: str, words: bool, base: bool | None = None) -> list[str]:
     """A line's tokens in the order the network writes them: display order (alphabet.py),
-    so that beam search can score a right-to-left line as it grows, left to right."""
-    line = " ".join(display_order(clean_text(line)).split())  # a BOM or U+200B is no token
+    in the direction of its text's lines (base), so that beam search can score a
+    right-to-left line as it grows, left to right."""
+    line = " ".join(display_order(clean_text(line), base).split())  # a BOM or U+200B: no token
     if words:
         return words_of(line)
     return [SPACE if c == " " else c for c in line]
@@ -106,8 +114,10 @@ def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
     """
     raw: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
     vocab: set[str] = set()
+    texts = list(texts)
+    base = collection_direction(clean_text(t) for t in texts)  # as training finds it
     for line in texts:
-        toks = tokens(line, words)
+        toks = tokens(line, words, base)
         if not toks:
             continue
         vocab.update(toks)

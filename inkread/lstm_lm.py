@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from inkread import torchfile
+from inkread.alphabet import clean_text, collection_direction
 from inkread.data.images import content_suffix
 from inkread.errors import InkreadError
 from inkread.lm import BOS, EOS, SPACE, UNK, NGramModel, build, tokens
@@ -111,13 +112,15 @@ def train(
     rng = random.Random(seed)
     random.seed(seed)
     torch.manual_seed(seed)
-    lines = [p for x in texts for p in _pieces(tokens(x, False))]
+    texts = list(texts)
+    base = collection_direction(clean_text(t) for t in texts)  # as the n-gram's lines
+    lines = [p for x in texts for p in _pieces(tokens(x, False, base))]
     if held_out is None:
         rng.shuffle(lines)
         cut = max(1, len(lines) // 20) if len(lines) > 1 else 0
         held, lines = lines[:cut], lines[cut:]
     else:
-        held = [p for x in held_out for p in _pieces(tokens(x, False))]
+        held = [p for x in held_out for p in _pieces(tokens(x, False, base))]
     if not lines:
         raise InkreadError("no text to train a language model on")
     vocab = [PAD, BOS, EOS, UNK] + sorted({c for t in lines for c in t})

@@ -566,7 +566,7 @@ def transcript(reading: Reading) -> Transcript:
         polygon = clip_band(outline, low, high, reading.cut.axis)
         if len(polygon) >= 3:
             boxes.append(WordBox(word.text, word.confidence, polygon))
-    if right_to_left(result.text):
+    if result.reads_right_to_left:
         boxes = _right_to_left_order(boxes)
     return Transcript(result.text, result.confidence, boxes, outline)
 

@@ -18,7 +18,14 @@ import numpy as np
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from inkread.alphabet import clean_text, display_order, spelled
+from inkread.alphabet import (
+    any_right_to_left,
+    clean_text,
+    collection_direction,
+    display_order,
+    right_to_left,
+    spelled,
+)
 from inkread.errors import InkreadError
 from inkread.torchfile import write_whole
 
@@ -124,16 +131,23 @@ def _glyph(face: ImageFont.FreeTypeFont, char: str) -> np.ndarray | None:
     return glyph[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else None
 
 
-def render(text: str, font: Path, rng: random.Random) -> np.ndarray:
-    """One line of text as an 8-bit gray image that looks written on paper."""
+def render(text: str, font: Path, rng: random.Random, base: bool | None = None) -> np.ndarray:
+    """One line of text as an 8-bit gray image that looks written on paper, laid out in
+    the direction training will learn it in (base: its collection's, train.target_text):
+    raqm's own choice, by the first letter, had drawn "שלום Hooker" right to left where
+    training, among Latin lines, learns it left to right."""
     size = rng.randint(28, 46)
     face = ImageFont.truetype(str(font), size)
+    direction = None
     if face.layout_engine == ImageFont.Layout.BASIC:
-        text = display_order(text)  # Pillow without raqm sets characters left to right as given
-    left, top, right, bottom = face.getbbox(text)
+        text = display_order(text, base)  # Pillow without raqm sets characters as given
+    elif any_right_to_left(text) or base:
+        direction = "rtl" if right_to_left(text, base) else "ltr"
+    left, top, right, bottom = face.getbbox(text, direction=direction)
     pad = size
     canvas = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
-    ImageDraw.Draw(canvas).text((pad - left, pad - top), text, font=face, fill=255)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((pad - left, pad - top), text, font=face, fill=255, direction=direction)
     ink = np.asarray(canvas, dtype=np.float32) / 255.0
 
     h, w = ink.shape
@@ -289,6 +303,7 @@ def synthesize(
         return _draws(text, coverage[font], capitals[font])
 
     source = lines_of_text(texts, rng, words, lambda t: any(draws(f, t) for f in fonts))
+    base = collection_direction(texts)  # as training will find it
     written = attempts = 0
     while written < count and attempts < 20 * count:
         attempts += 1
@@ -300,7 +315,7 @@ def synthesize(
             continue
         font = rng.choice(able)
         text = text.upper() if capitals[font] else text
-        image = render(text, font, rng)
+        image = render(text, font, rng, base)
         # each file whole or not at all, named where it fails: a full disk had left a
         # 0-byte PNG, and Ctrl-C an image whose transcription was never written
         png = io.BytesIO()

@@ -37,6 +37,7 @@ from inkread import lstm_lm, torchfile
 from inkread.alphabet import (
     Alphabet,
     clean_text,
+    collection_direction,
     display_order,
     normalize,
     spelled,
@@ -236,11 +237,12 @@ class LineSet:
         return cls(images, texts, ids)
 
 
-def target_text(text: str) -> str:
+def target_text(text: str, base: bool | None = None) -> str:
     """What the network learns to write: CTC reads the columns left to right, so a
-    right-to-left line is learned in display order (alphabet.display_order). Scoring still
-    compares the transcriptions as they are (CONTRACT.md)."""
-    return display_order(clean_text(text))
+    right-to-left line is learned in display order (alphabet.display_order), in the
+    direction of its collection (base). Scoring still compares the transcriptions as they
+    are (CONTRACT.md)."""
+    return display_order(clean_text(text), base)
 
 
 def text_lm(transcriptions: list[str]) -> NGramModel:
@@ -349,7 +351,7 @@ def encode(
     images, labels = [], []
     for image, text, ident in zip(lines.images, lines.texts, lines.ids):
         try:
-            encoded = alphabet.encode(target_text(text))
+            encoded = alphabet.encode(target_text(text, alphabet.right_to_left))
         except KeyError:
             skipped.add(OUTSIDE, ident)
             continue
@@ -554,7 +556,7 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         state = blob["train_state"]
         config = checkpoint.stored_config(blob, last_path)
         hyper = Hyper.from_dict(state.get("hyper", {}))
-        alphabet = Alphabet(blob["alphabet"])
+        alphabet = checkpoint.alphabet_of(blob)
         begun = blob.get("meta") or {}
         ignored = [
             name
@@ -804,6 +806,18 @@ def _text_lm(
     return lm, lm_lines
 
 
+def _direction(start: _Start, lines: list[Line]) -> bool | None:
+    """The direction of the run's lines, which a line of no letters, or of both directions,
+    reads in: a resumed run's own; its collection's, where any of it reads right to left;
+    else --init's (a Hebrew model fine-tuned on pages of numbers)."""
+    if start.alphabet is not None:
+        return start.alphabet.right_to_left
+    found = collection_direction(clean_text(x.text) for x in lines)
+    if found is None and start.init_blob is not None:
+        return checkpoint.alphabet_of(start.init_blob).right_to_left
+    return found
+
+
 def _alphabet(
     start: _Start, texts: list[str], val_lines: list[Line], say: Callable[[str], None]
 ) -> tuple[Alphabet, str]:
@@ -812,7 +826,7 @@ def _alphabet(
     alphabet, added, init_blob, opts = start.alphabet, "", start.init_blob, start.opts
     if alphabet is None:
         if init_blob is not None:
-            old = Alphabet(init_blob["alphabet"])
+            old = checkpoint.alphabet_of(init_blob)
             alphabet = old.extended(texts)
             added = "".join(alphabet.chars[len(old) - 1 :])
             if len(alphabet) > len(old):
@@ -1007,9 +1021,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     # -- Data: read every source, keep lines with text, hold out validation if none given. --
     train_lines, val_lines, skipped, val_skipped = _read_lines(opts, hyper, say)
 
-    texts = [target_text(x.text) for x in train_lines]  # what the network learns to write
+    base = _direction(start, train_lines)
+    texts = [target_text(x.text, base) for x in train_lines]  # what the network learns to write
     lm, lm_lines = _text_lm(opts, train_lines, say)
     alphabet, added = _alphabet(start, texts, val_lines, say)
+    alphabet.right_to_left = base
     beyond = ""
     if opts.lm_text and lm is not None:
         found = characters_seen(lm) - {SPACE}  # (its space token)

@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from inkread.alphabet import Alphabet, display_order, reading_order, right_to_left, unwritable
-from inkread.decoding import greedy
+from inkread.alphabet import (
+    Alphabet,
+    collection_direction,
+    display_order,
+    reading_order,
+    right_to_left,
+    unwritable,
+)
+from inkread.decoding import Char, Decoded, greedy, in_reading_order, words
 from inkread.metrics import confusions, edit_kinds, error_rates
 from inkread.train import ctc_fits, target_text
 
@@ -90,6 +97,33 @@ def test_right_to_left_lines_are_learned_as_they_stand_on_the_page():
     assert target_text("Hooker (the אב) and Co.") == "Hooker (the בא) and Co."
     for line in ["שלום (1850) עולם", "אב [ג] «ד»", "(מ) ספר", "ספר (abc)"]:
         assert reading_order(display_order(line)) == line
+
+
+def test_a_line_reads_in_its_collections_direction_unless_its_letters_all_say_otherwise():
+    """Counted alone, a Hebrew page's "1850." (no letter) was learnt and read as ".1850",
+    "1850 - 1855" as "1855 - 1850", and "שלום Kew Kew" (more Latin letters) as Latin; an
+    English page's "see בית הכנסת" as Hebrew."""
+    hebrew = collection_direction(["שלום עולם", "1850.", "ספר Kew"])
+    assert hebrew is True and collection_direction(["Kew", "1850."]) is None
+    assert collection_direction(["Kew Gardens", "see בית"]) is False
+    assert target_text("1850.", hebrew) == ".1850" and target_text("1850.") == "1850."
+    assert target_text("1850 - 1855", True) == "1855 - 1850"
+    assert target_text("שלום Kew Kew", True) == "Kew Kew םולש"
+    assert target_text("שלום Kew Kew") == "םולש Kew Kew"  # (without: the majority)
+    assert target_text("see בית הכנסת", False) == "see תסנכה תיב"
+    assert target_text("Kew Gardens", True) == "Kew Gardens"  # all Latin: Latin
+    assert target_text("ספר הזהר", False) == "רהזה רפס"  # all Hebrew: Hebrew
+    for line in ["1850.", "1850 - 1855", "שלום Kew Kew", "(1850)", "Kew, 1850."]:
+        for base in (True, False, None):
+            assert reading_order(display_order(line, base), base) == line
+    # read back by a model of Hebrew lines: its direction travels with its alphabet
+    alphabet = Alphabet("0158. ", right_to_left=True)
+    assert alphabet.extended(["7"]).right_to_left is True
+    shown = Decoded(".1850", 0.9, [Char(c, 0.9, n, n) for n, c in enumerate(".1850")])
+    read = in_reading_order(shown, alphabet.right_to_left)
+    assert (read.text, read.right_to_left) == ("1850.", True)
+    assert [w.text for w in words(read)] == ["1850."]
+    assert in_reading_order(shown).text == ".1850"  # a model from before: as it was
 
 
 def test_error_rates_follow_the_contract():

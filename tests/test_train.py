@@ -1023,6 +1023,26 @@ def test_lines_held_out_of_pages_it_trains_on_are_warned_of(tmp_path, capsys):
     assert not (tmp_path / "r" / "held_out.txt").exists()  # lines of a page cannot be listed
 
 
+def test_a_right_to_left_collections_direction_is_kept_with_its_model(tmp_path):
+    """A line of no letters reads as its collection's lines do: the direction is learnt
+    from the training text and travels with the checkpoint and its ONNX export."""
+    from inkread.model.checkpoint import alphabet_of
+    from inkread.recognize import Recognizer
+
+    data = tmp_path / "lines"
+    data.mkdir()
+    for n, text in enumerate(["שלום עולם", "1850.", "ספר Kew"]):
+        shutil.copy(FIXTURES / "lines" / f"hooker_0{n}.png", data / f"l{n}.png")
+        (data / f"l{n}.gt.txt").write_text(text, encoding="utf-8")
+    args = ("--epochs", 1, "--no-char-lm", "--preset", "seed", "--out", tmp_path / "r")
+    assert run_cli("train", "--train", data, "--val", data, *args) == 0
+    best = tmp_path / "r" / "best.pt"
+    assert alphabet_of(checkpoint.read(best)).right_to_left is True
+    assert run_cli("export", "--model", best, "--onnx", tmp_path / "m.onnx") == 0
+    assert Recognizer.load(tmp_path / "m.onnx").alphabet.right_to_left is True
+    assert Recognizer.load("default").alphabet.right_to_left is None  # Latin: as it was
+
+
 def test_the_line_images_held_out_are_listed_for_eval(tmp_path, capsys):
     """With no --val the lines held out were named nowhere: the model could not be judged on
     them again, nor a user's own test set told apart from them."""

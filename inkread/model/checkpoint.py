@@ -68,6 +68,8 @@ def save(
         "meta": {"inkread": __version__, "torch": str(torch.__version__), "saved": now}
         | (meta or {}),
     }
+    if alphabet.right_to_left is not None:  # its lines' direction, where any read leftward
+        blob["right_to_left"] = alphabet.right_to_left
     if train_state is not None:
         blob["train_state"] = train_state
     if lm is not None:
@@ -167,7 +169,14 @@ def load(
 ) -> tuple[CRNN, Alphabet, dict]:
     """The model in eval mode, its alphabet, and the whole checkpoint dict (meta, train_state)."""
     blob = read(path)
-    return network(blob, path).to(device).eval(), Alphabet(blob["alphabet"]), blob
+    return network(blob, path).to(device).eval(), alphabet_of(blob), blob
+
+
+def alphabet_of(blob: dict) -> Alphabet:
+    """A checkpoint's alphabet with the direction of the lines it learnt from; None in a
+    checkpoint saved before it was kept, or of Latin lines alone."""
+    base = blob.get("right_to_left")
+    return Alphabet(blob["alphabet"], base if isinstance(base, bool) else None)
 
 
 def shareable(meta: dict) -> dict:
