@@ -69,7 +69,10 @@ def write_whole_at(path: str | os.PathLike[str], write: Callable[[Path], object]
         with contextlib.suppress(OSError):
             os.close(fd)
         Path(tmp).unlink(missing_ok=True)
-        # torch turns the OSError of a full disk into "[enforce fail at inline_container.cc]"
+        # torch turns the OSError of a full disk into "[enforce fail at inline_container.cc]",
+        # and so a Ctrl-C (a second one, while a stopped run saves): a traceback, status 1
+        if isinstance(e, RuntimeError) and isinstance(e.__context__, KeyboardInterrupt):
+            raise e.__context__ from None
         cause = e if isinstance(e, OSError) else e.__context__
         if isinstance(e, (OSError, RuntimeError)) and isinstance(cause, OSError):
             raise _failed(cause, path) from None

@@ -1444,6 +1444,28 @@ def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [busy.name, "a.page.xml"]
 
 
+def test_a_ctrl_c_while_torch_saves_is_an_interrupt_not_a_traceback(tmp_path, monkeypatch):
+    """A second Ctrl-C, while a stopped run saved, came out of torch's writer as
+    "RuntimeError: [enforce fail at inline_container.cc]": a traceback and status 1, not
+    the interrupt (130) with its --resume hint."""
+    import torch
+
+    from inkread import torchfile
+
+    def stopped(obj, f, *a, **k):  # as torch's zip writer fails when interrupted
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos")  # noqa: B904
+
+    (tmp_path / "last.pt").write_bytes(b"the run so far")
+    monkeypatch.setattr(torch, "save", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        torchfile.save({}, tmp_path / "last.pt")
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+    assert (tmp_path / "last.pt").read_bytes() == b"the run so far"
+
+
 def test_coordinates_written_as_exponents_or_nan_mark_a_shape_broken():
     """Read as numbers apart, nan,17 98,1037 684,nan 684,17 had become another polygon
     (17,98 1037,684 684,17: a region of 21 lines read as 5) and 9e307 the point 9,307."""
