@@ -1219,7 +1219,9 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             )
             model.train()
             batch_index = start_batch
-            lr = learning_rate(hyper, step, step / total_steps)
+            # the rate of the last step taken: an epoch resumed at its end takes none more,
+            # and its row had shown a rate from steps alone (6 times too high on a budget)
+            lr = optimizer.param_groups[0]["lr"]
             for batch in bar:
                 # the learning rate anneals to where the network stops: the budget less what
                 # comes after it (validation, the LMs)

@@ -91,6 +91,25 @@ def test_resume_continues_where_the_run_stopped(overfit, tmp_path, capsys):
     assert state["epoch"] == 102 and state["step"] == 102 * 3
 
 
+def test_an_epoch_resumed_at_its_end_records_the_rate_it_trained_at(overfit, tmp_path):
+    """Interrupted on an epoch's last step, the resumed run takes no step in that epoch;
+    its row had shown a rate worked out from the steps alone (six times the rate the
+    network last trained at, on a budget)."""
+    run = tmp_path / "run"
+    shutil.copytree(overfit["run"], run)
+    blob = checkpoint.read(run / "last.pt")
+    state = blob["train_state"]
+    state["epoch"], state["batch"] = state["epoch"] - 1, 3  # its 3 batches all taken
+    state["finished"] = state["network_done"] = False
+    for group in state["optimizer"]["param_groups"]:
+        group["lr"] = 1.25e-4  # the rate of its last step
+    torch.save(blob, run / "last.pt")
+    args = ("--val", overfit["manifest"], "--out", run, "--resume")
+    assert run_cli("train", "--train", overfit["manifest"], *args) == 0
+    last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["epoch"] == state["epoch"] + 1 and last["lr"] == 1.25e-4
+
+
 def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
     """The seed chooses the lines held out for validation; a run begun with --seed 3 and
     resumed without it went on with seed 0, validating on lines it had trained on."""
