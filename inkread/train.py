@@ -1413,8 +1413,16 @@ def claim(out: Path) -> IO[str]:
     """The run's folder, made and locked while the run lasts: two trainings into one --out
     wrote each other's checkpoints, and one refused a moment later still deleted the
     other's half-written save. The lock goes with the process, however it ends."""
-    out.mkdir(parents=True, exist_ok=True)
-    handle = (out / ".lock").open("a")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = (out / ".lock").open("a")
+    except OSError as e:  # said of the folder, not of a lock file the user never made
+        blocking = next((p for p in (out, *out.parents) if p.is_file()), None)
+        if blocking is not None:  # "afile/run: Not a directory" had not said which
+            raise WriteFailed("is a file where a folder is wanted", blocking) from None
+        did = "write into" if out.is_dir() else "make"
+        said = f"cannot {did} this folder ({e.strerror or e}): --out needs one it can write"
+        raise WriteFailed(said, out, e.errno) from None
     try:
         import fcntl
     except ImportError:  # Windows has no flock: runs there are not kept apart

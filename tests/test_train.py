@@ -1062,6 +1062,15 @@ def test_a_right_to_left_collections_direction_is_kept_with_its_model(tmp_path):
     assert Recognizer.load("default").alphabet.right_to_left is None  # Latin: as it was
 
 
+def test_an_out_under_a_file_names_the_file(tmp_path, capsys):
+    """'afile/run: Not a directory' had left the user to find which part was a file."""
+    (tmp_path / "afile").write_text("notes", encoding="utf-8")
+    args = ("--epochs", 1, "--out", tmp_path / "afile" / "run")
+    assert run_cli("train", "--train", FIXTURES / "lines", *args) == 2
+    said = capsys.readouterr().err.strip()
+    assert said == f"inkread: error: {tmp_path / 'afile'}: is a file where a folder is wanted"
+
+
 def test_the_line_images_held_out_are_listed_for_eval(tmp_path, capsys):
     """With no --val the lines held out were named nowhere: the model could not be judged on
     them again, nor a user's own test set told apart from them."""
