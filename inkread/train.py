@@ -1018,6 +1018,20 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         if Path(text).is_dir():
             raise InkreadError("is a folder: give the text files in it", text)
 
+    if finished:  # said before its data is read (minutes of it, and their warnings again)
+        epoch = state.get("epoch", 0)
+        say(
+            f"warning: --resume: nothing left to do: the run in {out} has finished"
+            + (
+                f" its {_count(epoch, 'epoch')} (more --epochs train it on)"
+                if epoch >= hyper.epochs
+                else ""
+            )
+        )
+        kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
+        best_cer = state.get("best_cer", math.inf)
+        return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
+
     # -- Data: read every source, keep lines with text, hold out validation if none given. --
     train_lines, val_lines, skipped, val_skipped = _read_lines(opts, hyper, say)
 
@@ -1160,17 +1174,6 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     if not opts.resume:
         save_last(0)  # from here on a kill leaves a run that --resume goes on with
 
-    if finished:
-        say(
-            f"warning: --resume: nothing left to do: the run in {out} has finished"
-            + (
-                f" its {_count(epoch, 'epoch')} (more --epochs train it on)"
-                if epoch >= hyper.epochs
-                else ""
-            )
-        )
-        kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
-        return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
     if not opts.resume and budget and elapsed() >= budget:  # still a step, and best.pt
         say(
             f"warning: --max-minutes {budget / 60:g} was spent before training began "

@@ -226,6 +226,9 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     # and wrote a best.pt without the LM the run had chosen)
     best = (tmp_path / "run" / "best.pt").read_bytes()
     args = ["train", "--train", manifest, "--val", manifest, "--out", tmp_path / "run"]
+    monkeypatch.setattr(  # nor reads its data again, to say so minutes later
+        "inkread.train._read_lines", lambda *a: pytest.fail("a finished run read its data")
+    )
     assert run_cli(*args, "--resume") == 0
     out, err = capsys.readouterr()
     assert "nothing left to do" in err
