@@ -324,18 +324,20 @@ def read_page(
     if better:
         turns = max(better, key=lambda t: better[t])
         readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
-    return _in_reading_order(readable(readings, recognizer, loaded, batch_size))
-
-
-def _in_reading_order(readings: list[Reading]) -> list[Reading]:
-    """A page's readings in found order, its columns from the right where most of its
-    writing reads right to left."""
     from inkread.segment import columns_from_right
 
+    return _in_reading_order(readable(readings, recognizer, loaded, batch_size), columns_from_right)
+
+
+def _in_reading_order(
+    readings: list[Reading], from_right: Callable[[list[Line]], list[Line]]
+) -> list[Reading]:
+    """A page's readings in found order, or where most of its writing reads right to left,
+    in the order from_right gives (segment.columns_from_right, rows_from_right)."""
     if not right_to_left("".join(r.result.text for r in readings)):
         return readings
     by_line = {id(r.line): r for r in readings}
-    return [by_line[id(line)] for line in columns_from_right([r.line for r in readings])]
+    return [by_line[id(line)] for line in from_right([r.line for r in readings])]
 
 
 def read_regions(
@@ -350,8 +352,13 @@ def read_regions(
     less those that are not writing (readable)."""
     lines = find_in_regions(image, page, regions)
     loaded = (image, page)
+    from inkread.segment import rows_from_right
+
     readings = recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded)
-    return readable(list(readings), recognizer, loaded, batch_size)
+    # the pieces of a row that a gap broke, from the right where the writing reads so
+    return _in_reading_order(
+        readable(list(readings), recognizer, loaded, batch_size), rows_from_right
+    )
 
 
 def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> list[Line]:

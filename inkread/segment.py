@@ -145,6 +145,15 @@ def columns_from_right(lines: list[Line]) -> list[Line]:
     return [line for r in titles + columns[::-1] for line in _rows_from_right(regions[r])]
 
 
+def rows_from_right(lines: list[Line]) -> list[Line]:
+    """A layout's lines as a right-to-left script reads them: its regions in the order its
+    XML gives, the pieces of each row in them from the right."""
+    regions: dict[str | None, list[Line]] = {}
+    for line in lines:
+        regions.setdefault(line.region, []).append(line)
+    return [line for r in regions for line in _rows_from_right(regions[r])]
+
+
 def _level(line: Line) -> bool:
     """A line written left to right along the page, as found on a page read upright."""
     run = line.baseline[-1] - line.baseline[0]

@@ -1445,6 +1445,14 @@ def test_the_pieces_of_one_row_are_read_left_to_right():
         for b, n in zip(down, "abc")
     ]
     assert [x.id for x in columns_from_right(turned)] == ["a", "b", "c"]
+    # in a layout's regions (read_regions), the regions keep the XML's order, each row's
+    # pieces from the right (they had stayed left to right)
+    from inkread.segment import rows_from_right
+
+    other = [line(f, n) for f, n in zip((left, right), "ef")]
+    for x in other:
+        x.region = "r0"
+    assert [x.id for x in rows_from_right(other + ordered)] == ["f", "e", "b", "a", "c", "d"]
 
 
 def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys):
