@@ -174,6 +174,8 @@ def test_a_right_to_left_page_is_read_from_its_right_column():
     """The line finder cannot tell which way a script runs, so it orders columns left to
     right; once the page reads right to left, its title still comes first, then the right
     column top to bottom, then the left. A left-to-right page keeps the found order."""
+    from inkread.segment import columns_from_right
+
     page, _, _, found = _typescript("24_ac2b1_default")
     gutter = 0.54 * page.shape[1]
 
@@ -181,7 +183,7 @@ def test_a_right_to_left_page_is_read_from_its_right_column():
         readings = [
             Reading(line, Decoded(text, 0.9, []), Cut(0, 0), 1.0, 4, (10, 10)) for line in found
         ]
-        return [r.line for r in _in_reading_order(readings)]
+        return [r.line for r in _in_reading_order(readings, columns_from_right)]
 
     assert read("Parallelisme") == found
     title, *body = read("שלום לכם")
