@@ -22,8 +22,9 @@ def confusions(
 ) -> list[dict[str, str | int]]:
     """The commonest character errors over a corpus, most frequent first: what the reference
     had and what was read instead, "" for a character missed or one read where there was
-    none. Their counts add up to the CER's edits. Where a model's errors lie (an
-    abbreviation's mark, two letters of one hand) tells what to transcribe more of."""
+    none. All of them add up to the CER's edits (the `top` kept, the commonest part).
+    Where a model's errors lie (an abbreviation's mark, two letters of one hand) tells
+    what to transcribe more of."""
     counts: Counter = Counter()
     for prediction, reference in zip(predictions, references):
         read, truth = normalize(prediction), normalize(reference)

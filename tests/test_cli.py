@@ -82,6 +82,10 @@ def test_eval_says_which_polygons_it_did_not_use(capsys):
     assert json.loads(out)["lines"] == 6 and json.loads(out)["redrawn"] == 2  # in pipes too
     assert "note: 2 line polygons miss, hug or reach far from their baselines" in err
     assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
+    # whole pages: found lines are matched to them as redrawn, which is said and counted
+    assert run_cli("eval", "--model", "default", "--data", hugging, "--find-lines", "--json") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["redrawn"] == 2 and "note: 2 line polygons miss" in err
 
 
 def test_eval_find_lines_scores_a_page_as_read_reads_it(capsys):
