@@ -74,9 +74,23 @@ def flag(*names: str, **settings) -> typer.models.OptionInfo:
 # Options that take several values, as in `--train a.xml b.xml` (a shell glob, say).
 VARIADIC = ("--train", "--val", "--data", "--lines", "--lm-text", "--text", "--fonts")
 
+
+def _one_model(given: list[str] | None) -> str:
+    """Where one model is used: given twice, the last had been taken without a word."""
+    if given and len(given) > 1:
+        raise InkreadError(
+            f"one --model here, not {len(given)} (read and eval read several together)"
+        )
+    return given[0] if given else "default"
+
+
 Model = Annotated[
-    str,
-    typer.Option("--model", "-m", help=f"checkpoint, .onnx file, or a bundled model: {NAMES}"),
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help=f"checkpoint, .onnx file, or a bundled model: {NAMES}",
+    ),
 ]
 Models = Annotated[
     list[str] | None,
@@ -771,7 +785,7 @@ STOP_SECONDS = 25
 
 @app.command()
 def serve(
-    model: Model = "default",
+    model: Model = None,
     host: Annotated[
         str, typer.Option(help="the address to listen on (0.0.0.0: other machines too)")
     ] = "127.0.0.1",
@@ -786,6 +800,7 @@ def serve(
     lexicon: Lexicon = False,
 ) -> None:
     """Serve recognition over HTTP: POST /read with an image (and optionally its XML)."""
+    model = _one_model(model)
     try:
         import uvicorn
 
@@ -818,12 +833,13 @@ def serve(
 @app.command()
 def explain(
     image: Annotated[Path, typer.Argument(help="a line image")],
-    model: Model = "default",
+    model: Model = None,
     out: Annotated[Path, typer.Option(help="the picture (.png, .jpg, .pdf ...)")] = Path(
         "explain.png"
     ),
 ) -> None:
     """Draw what the network sees: feature maps of each conv block and the CTC alignment."""
+    model = _one_model(model)
     from inkread.explain import explain as draw
     from inkread.inputs import looks_like_page
     from inkread.recognize import Recognizer

@@ -54,14 +54,17 @@ def write_report(path: Path, summary: dict, rows: list[tuple[Line, str, str]]) -
         errors = char_errors(pred, ref)
         cell = ""
         if id(line) in images:
-            image = f"<img src='data:image/png;base64,{_png(images[id(line)])}'>"
+            alt = html.escape(f"line {line.id}", quote=True)  # the standard asks for one
+            image = f"<img alt='{alt}' src='data:image/png;base64,{_png(images[id(line)])}'>"
             cell += f"<div class='i'>{image}</div>"
         cell += (
             f"<span class='t' dir='auto'>{html.escape(ref)}</span><br><span class='t' dir='auto'>"
             f"{_diff(ref, pred)}</span>"
         )
         out.append(
-            f"<tr><td>{html.escape(printable(str(line.source)))}#{html.escape(line.id)}</td>"
+            # isolated: a name holding U+202E turned the rest of its cell round
+            f"<tr><td><bdi>{html.escape(printable(str(line.source)))}#"
+            f"{html.escape(line.id)}</bdi></td>"
             f"<td>{errors / max(len(normalize(ref)), 1):.1%}</td><td>{cell}</td></tr>"
         )
     out.append("</table>")

@@ -954,6 +954,9 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     drawn = np.asarray(picture.convert("L"))[: 28 - 2, 90:]  # the input row: dark on light
     assert np.median(drawn) > 200 and drawn.min() < 100  # (it had been drawn as a negative)
     assert capsys.readouterr().out.split("\t")[0] == "Salt Lake City"
+    # one model's maps: given two, the last had been drawn without a word
+    assert run_cli("explain", image, "-m", model(overfit), "-m", "default", "--out", out) == 2
+    assert "one --model here, not 2" in capsys.readouterr().err
     # the exported file shows the same: the model, whichever form it travels in
     onnx = tmp_path / "m.onnx"
     assert run_cli("export", "--model", model(overfit), "--onnx", onnx) == 0
@@ -1000,6 +1003,8 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert run_cli("eval", "--model", model(overfit), "--data", PAGE, "--report", report) == 0
     html = report.read_text(encoding="utf-8")
     assert html.count("<tr>") == 1 + 11 and html.count("data:image/png;base64") == 11
+    assert html.count("<img alt='line ") == 11  # valid HTML, and a screen reader's text
+    assert html.count("<tr><td><bdi>") == 11  # a name's U+202E turns its cell alone
     assert "read by greedy." in html  # two reports are told apart by more than their numbers
     # and say what was measured, as the JSON does: passed on, a report named no model
     assert f"model: {Path(model(overfit)).resolve()}" in html and f"data: {PAGE.resolve()}" in html
