@@ -82,6 +82,7 @@ class Word:
     confidence: float  # the least sure of its characters: one bad letter makes a bad word
     start: int  # first and last frame
     end: int
+    read_at: int | None = None  # where it begins in the line's text; None: not followed
 
 
 def words(decoded: Decoded) -> list[Word]:
@@ -101,9 +102,11 @@ def words(decoded: Decoded) -> list[Word]:
             continue
         if current:
             chars = [decoded.chars[m] for m in current]
+            at = None
             if order is None:  # the layout could not be followed: the word alone
                 text = reading_order("".join(c.char for c in chars), rtl)
             else:
+                at = min(place[m] for m in current)
                 text = "".join(read[k] for k in sorted(place[m] for m in current))
             found.append(  # as the line's text is: NFC
                 Word(
@@ -111,6 +114,7 @@ def words(decoded: Decoded) -> list[Word]:
                     min(c.confidence for c in chars),
                     chars[0].start,
                     chars[-1].end,
+                    at,
                 )
             )
         current = []

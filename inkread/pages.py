@@ -556,12 +556,15 @@ def readable(
 
 def transcript(reading: Reading) -> Transcript:
     """The line's text with each word's confidence and outline in document coordinates, the
-    words in reading order: a right-to-left line's from the right."""
+    words in the order of the text: a right-to-left line's from the right, but for a run
+    of Latin words in it; a Hebrew run in a Latin line from its right. (Turned by the
+    line's direction alone, "בית Kew Gardens (1850)" had given its words as בית (1850) Kew
+    Gardens, and "see בית הכנסת" in a Latin line as see בית הכנסת, out of the text's order.)"""
     result = reading.result
     found = words(result)
     outline = line_outline(reading)
     steps = max((c.end for c in result.chars), default=0) + 2
-    boxes = []
+    boxes, at = [], []
     for i, word in enumerate(found):
         left = (found[i - 1].end + 1 + word.start) / 2 if i else max(word.start - 1, 0)
         right = (
@@ -573,7 +576,10 @@ def transcript(reading: Reading) -> Transcript:
         polygon = clip_band(outline, low, high, reading.cut.axis)
         if len(polygon) >= 3:
             boxes.append(WordBox(word.text, word.confidence, polygon))
-    if result.reads_right_to_left:
+            at.append(word.read_at)
+    if None not in at:  # where each begins in the text
+        boxes = [box for _, box in sorted(zip(at, boxes), key=lambda pair: pair[0])]
+    elif result.reads_right_to_left:  # the layout not followed: by the words' own letters
         boxes = _right_to_left_order(boxes)
     return Transcript(result.text, result.confidence, boxes, outline)
 

@@ -1186,10 +1186,14 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     # word of brackets and digits alone reads as its line does, its brackets not mirrored;
     # a Latin word with its punctuation reads as in its line (not ",Smith" and "(.ed)")
     lines = ("שלום לכם 12 בעיר New York", "שלום (1850) {בעיר} [3]", "ספר ארוך Smith, (ed.) שלום")
-    for text in lines:
-        on_page = display_order(text)
+    # and in the direction of a collection: more Latin than Hebrew in a Hebrew collection's
+    # line, a Hebrew run in a Latin one's (their words had come out of the text's order)
+    mixed = (("בית Kew Gardens (1850)", True), ("שלום Kew 1850", True))
+    mixed += (("see בית הכנסת", False), ("Smith, בית הכנסת", False))
+    for text, base in [(x, None) for x in lines] + list(mixed):
+        on_page = display_order(text, base)
         chars = [Char(c, 0.9, 2 * n, 2 * n) for n, c in enumerate(on_page)]
-        result = in_reading_order(Decoded(on_page, 0.9, chars))
+        result = in_reading_order(Decoded(on_page, 0.9, chars), base)
         wide = np.array([[0, 0], [420, 0], [420, 10], [0, 10]])
         line = Line("l2", Path("p.png"), polygon=wide)
         found = transcript(Reading(line, result, Cut(0, 0), 1.0, 8, (420, 10)))
