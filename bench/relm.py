@@ -55,9 +55,9 @@ def main() -> None:
     else:
         train_lines, val_lines = hold_out(train_lines, Hyper().val_fraction, args.seed)
     texts = [x.text for x in train_lines]
-    lm = text_lm(texts)
-
     blob = checkpoint.read(args.source)
+    lm = text_lm(texts, checkpoint.alphabet_of(blob).right_to_left)  # laid out as it writes
+
     blob.pop("lstm_lm", None)
     blob.pop("lm", None)  # the old LM, so that a rejected new one leaves none, as training does
     for key in ("val_cer_lm", "val_wer_lm", "lm_weight", "lm_bonus"):

@@ -112,7 +112,7 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
                 out.append("</div>")
             region = r.line.region
             out.append(f'<div class="ocr_carea" id="block_{n}">')
-        t = texts[r.line.id]
+        t, rtl = texts[r.line.id], r.result.reads_right_to_left
         x0, y0, x1, y1 = box([line_outline(r)])
         words = []
         for k, w in enumerate(t.words, start=1):
@@ -124,7 +124,10 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
         # the words a space apart on one line: the line's white-space:pre had shown a line
         # break between each two in a browser
         out.append(
-            f'<span class="ocr_line" id="line_{n}" dir="auto" title="bbox {x0} {y0} {x1} {y1}; '
+            # the way it was read: "auto" took the first letter, and a Hebrew page's
+            # "1850 - 1855" showed left to right
+            f'<span class="ocr_line" id="line_{n}" dir="{"rtl" if rtl else "ltr"}" '
+            f'title="bbox {x0} {y0} {x1} {y1}; '
             f'x_wconf {round(100 * t.confidence)}" style="left:{x0}px;top:{y0}px">'
             + (" ".join(words) if words else html.escape(t.text))
             + "</span>"

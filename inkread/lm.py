@@ -105,8 +105,10 @@ def read_texts(paths: Iterable[str | Path]) -> list[str]:
     return lines
 
 
-def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
+def build(texts: Iterable[str], order: int, words: bool, base: bool | None = None) -> NGramModel:
     """Interpolated modified Kneser-Ney estimates, converted to ARPA's probabilities and backoffs.
+    Its lines are laid out as the network writes them: in the direction of the model's lines
+    (base, Alphabet.right_to_left), where given; else of its own text's.
 
     Kneser-Ney is what KenLM and SRILM build by default; its discounts come from the counts
     themselves, so it needs no tuning. On Hooker's validation text the character 6-gram's
@@ -115,7 +117,8 @@ def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
     raw: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
     vocab: set[str] = set()
     texts = list(texts)
-    base = collection_direction(clean_text(t) for t in texts)  # as training finds it
+    if base is None:  # as training finds it
+        base = collection_direction(clean_text(t) for t in texts)
     for line in texts:
         toks = tokens(line, words, base)
         if not toks:
@@ -157,6 +160,7 @@ def build(texts: Iterable[str], order: int, words: bool) -> NGramModel:
         return lower
 
     model = NGramModel(order, words)
+    model.right_to_left = base  # an LSTM mixed with it lays its lines out alike
     for n in range(order):
         for context, followers in counts[n].items():
             for token in followers:
@@ -256,6 +260,7 @@ class NGramModel:
     def __init__(self, order: int, words: bool) -> None:
         self.order = order
         self.words = words
+        self.right_to_left: bool | None = None  # the direction it was built in; ARPA: unknown
         self.probs: dict[tuple, float] = {}
         self.backoffs: dict[tuple, float] = {}
         self._cache: dict[tuple, float] = {}

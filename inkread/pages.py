@@ -326,15 +326,19 @@ def read_page(
         readings = _read_turned(image, page, turns, recognizer, batch_size, decoder)
     from inkread.segment import columns_from_right
 
-    return _in_reading_order(readable(readings, recognizer, loaded, batch_size), columns_from_right)
+    kept = readable(readings, recognizer, loaded, batch_size)
+    return _in_reading_order(kept, columns_from_right, recognizer.alphabet.right_to_left)
 
 
 def _in_reading_order(
-    readings: list[Reading], from_right: Callable[[list[Line]], list[Line]]
+    readings: list[Reading],
+    from_right: Callable[[list[Line]], list[Line]],
+    base: bool | None = None,
 ) -> list[Reading]:
-    """A page's readings in found order, or where most of its writing reads right to left,
-    in the order from_right gives (segment.columns_from_right, rows_from_right)."""
-    if not right_to_left("".join(r.result.text for r in readings)):
+    """A page's readings in found order, or where its writing reads right to left (as a
+    line does, in the direction of the model's lines, base), in the order from_right gives
+    (segment.columns_from_right, rows_from_right)."""
+    if not right_to_left("".join(r.result.text for r in readings), base):
         return readings
     by_line = {id(r.line): r for r in readings}
     return [by_line[id(line)] for line in from_right([r.line for r in readings])]
@@ -356,9 +360,8 @@ def read_regions(
 
     readings = recognizer.recognize_lines(lines, Skipped(), batch_size, decoder, loaded=loaded)
     # the pieces of a row that a gap broke, from the right where the writing reads so
-    return _in_reading_order(
-        readable(list(readings), recognizer, loaded, batch_size), rows_from_right
-    )
+    kept = readable(list(readings), recognizer, loaded, batch_size)
+    return _in_reading_order(kept, rows_from_right, recognizer.alphabet.right_to_left)
 
 
 def find_in_regions(image: Path, page: np.ndarray, regions: list[Region]) -> list[Line]:

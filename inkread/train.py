@@ -245,9 +245,10 @@ def target_text(text: str, base: bool | None = None) -> str:
     return display_order(clean_text(text), base)
 
 
-def text_lm(transcriptions: list[str]) -> NGramModel:
-    """The character LM training offers best.pt: a 6-gram, as `lm build` makes by default."""
-    return build(transcriptions, ORDERS["chars"], False)
+def text_lm(transcriptions: list[str], base: bool | None = None) -> NGramModel:
+    """The character LM training offers best.pt: a 6-gram, as `lm build` makes by default,
+    its lines laid out in the direction of the network's (base)."""
+    return build(transcriptions, ORDERS["chars"], False, base)
 
 
 def ctc_length(labels: Sequence) -> int:
@@ -785,14 +786,14 @@ def _in_regions(lines: list[Line]) -> str:
 
 
 def _text_lm(
-    opts: Options, train_lines: list[Line], say: Callable[[str], None]
+    opts: Options, train_lines: list[Line], base: bool | None, say: Callable[[str], None]
 ) -> tuple[NGramModel | None, list[str]]:
     """The character 6-gram offered to best.pt at the end, and the text an LSTM LM would
     learn (none where there is too little of it)."""
     lm, lm_lines = None, []
     if opts.char_lm:
         own, extra = [x.text for x in train_lines], read_texts(opts.lm_text)
-        lm = text_lm(own + extra)
+        lm = text_lm(own + extra, base)
         size = sum(map(len, own + extra))
         if opts.lstm_lm and size >= LSTM_MIN_TEXT:
             lm_lines = lstm_lm.weighted(extra, own)
@@ -1037,7 +1038,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
 
     base = _direction(start, train_lines)
     texts = [target_text(x.text, base) for x in train_lines]  # what the network learns to write
-    lm, lm_lines = _text_lm(opts, train_lines, say)
+    lm, lm_lines = _text_lm(opts, train_lines, base, say)
     alphabet, added = _alphabet(start, texts, val_lines, say)
     alphabet.right_to_left = base
     beyond = ""

@@ -279,6 +279,13 @@ def test_language_model_of_right_to_left_text_scores_it_as_written():
     lm = build(["בא", "בא בא"], 3, words=False)
     (decoded,) = decode_all(BeamSearch(8, lm, weight=1.0), [lp], HEBREW)
     assert decoded.text == "בא"
+    # its lines laid out as the model's are, a folio number's too: built from its own text
+    # ("12." alone) it had scored "12." where a model of Hebrew lines writes ".12"
+    from inkread.train import text_lm
+
+    assert (".", "1", "2", "</s>") in text_lm(["12.", "12."], base=True).probs
+    assert ("1", "2", ".", "</s>") in text_lm(["12.", "12."]).probs
+    assert build(["בא", "12.", "Kew Gardens"], 3, False).right_to_left is False  # its text's
 
 
 def test_a_word_models_words_are_those_beam_search_looks_up():

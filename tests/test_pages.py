@@ -179,13 +179,16 @@ def test_a_right_to_left_page_is_read_from_its_right_column():
     page, _, _, found = _typescript("24_ac2b1_default")
     gutter = 0.54 * page.shape[1]
 
-    def read(text: str) -> list[Line]:
+    def read(text: str, base: bool | None = None) -> list[Line]:
         readings = [
             Reading(line, Decoded(text, 0.9, []), Cut(0, 0), 1.0, 4, (10, 10)) for line in found
         ]
-        return [r.line for r in _in_reading_order(readings, columns_from_right)]
+        return [r.line for r in _in_reading_order(readings, columns_from_right, base)]
 
     assert read("Parallelisme") == found
+    # a page of dates, of a model of Hebrew lines, reads as its lines do: from the right
+    assert read("1850 - 1855") == found and read("1850 - 1855", base=True) != found
+    assert read("Kew Gardens שלום", base=True) == read("שלום לכם")
     title, *body = read("שלום לכם")
     assert title is found[0] and sorted(body, key=found.index) == found[1:]
     sides = [line.polygon[:, 0].min() > gutter for line in body]
@@ -888,6 +891,7 @@ def test_read_page_image_without_xml(capsys, tmp_path):
     # line, not each on its own
     first = parsed.find(".//span[@class='ocr_line']")
     assert "".join(first.itertext()) == doc["lines"][0]["text"]
+    assert first.get("dir") == "ltr"  # as it was read ("auto": by its first letter)
     # read again from the PAGE written of it, each line reads the same: lines found were cut
     # from points a fraction of a pixel off the whole ones written ("gove", then "gone")
     page_xml = ("--format", "page", "--out", tmp_path)
