@@ -668,10 +668,10 @@ def _paired(xml_path: Path, image: Path, warn: Callable[[str], None]) -> Documen
     # or made for the stored pixels of a photo its EXIF turns: its lines are cut from them
     # as they are (load_gray); its regions' lines are found on the photo upright, not so
     stored = (w, h) if page_source(image) else image_size(image, upright=False)
-    if not doc.lines or other_shape(size, stored[::-1]):
-        warn(
-            f"warning: {shown_path(image)}: --lines {xml_path} gives a page of "
-            f"{size[0]}x{size[1]}, not the shape of this image ({w}x{h}); its lines are "
-            "left out"
+    if not doc.lines or other_shape(size, stored[::-1]):  # none of its lines would be read:
+        raise InkreadError(  # an error, not an empty reading that exits 0 (left out of many)
+            f"--lines {xml_path} gives a page of {size[0]}x{size[1]}, not the shape of this "
+            f"image ({w}x{h}): another page's lines?",
+            shown_path(image),
         )
     return doc

@@ -175,10 +175,9 @@ def create_app(
                 if len(skipped):
                     notes.append(f"warning: {skipped.summary()}")
                 body = render(doc, found, format)
-            except InkreadError as e:
-                return _error(
-                    _unplaced(str(e), tmp), 413 if isinstance(e, _UploadTooLarge) else 400
-                )
+            except InkreadError as e:  # said of the upload, not of read's --lines
+                said = _unplaced(str(e), tmp).replace(": --lines ", ": 'lines' ")
+                return _error(said, 413 if isinstance(e, _UploadTooLarge) else 400)
             except OSError as e:  # its temporary folder full: the server's fault, said
                 said = f"the server has no room for the upload ({e.strerror or e})"
                 return JSONResponse({"error": said}, status_code=507)

@@ -1159,8 +1159,9 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
         "/read",
         files={"image": ("p.jpg", image.read_bytes()), "lines": ("p.xml", PAGE.read_bytes())},
     )
-    said = " ".join(other.json()["warnings"])
-    assert "not the shape of this image" in said and "'lines' p.xml" in said  # no --lines
+    said = other.json()["error"]  # none of its lines read: an error, not an empty reading
+    assert other.status_code == 400 and "not the shape of this image" in said
+    assert "'lines' p.xml" in said and "--lines" not in said  # the client sent no --lines
     swapped = client.post(  # "--lines: give one XML per image (1 XML for 0 images)"
         "/read",
         files={"image": ("p.xml", PAGE.read_bytes()), "lines": ("p.jpg", image.read_bytes())},
@@ -1187,7 +1188,10 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
         "hocr"
         in spec["components"]["schemas"]["Body_read_read_post"]["properties"]["format"]["enum"]
     )
-    assert "X-Inkread-Warnings" in other.headers and reply.json()["warnings"] == []
+    named = ("scan.jpg", PAGE.with_suffix(".jpg").read_bytes())  # another page's XML?
+    warned = client.post("/read", files={"image": named, "lines": ("p.xml", PAGE.read_bytes())})
+    assert "is the XML of JDH_2_16_45_003.jpg" in warned.headers["X-Inkread-Warnings"]
+    assert reply.json()["warnings"] == []
     # a line id holding a line break, named in a warning: the header that says it holds
     # none (h11 refused it, and the answer went unsent)
     evil = re.sub(
