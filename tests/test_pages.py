@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ from conftest import FIXTURES, SCHEMAS, run_cli, turned_page
 from lxml import etree
 from PIL import Image
 
-from inkread.alphabet import display_order
+from inkread.alphabet import Alphabet, display_order
 from inkread.data import read_data, read_xml
 from inkread.data.images import MAX_SIDE, cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
@@ -1023,7 +1024,8 @@ def test_a_page_read_surely_no_way_up_is_not_turned(monkeypatch):
         flipped = [(line, Decoded("abcdefgh", sure, []))]
         monkeypatch.setattr(P, "_read_flipped", lambda *a, read=flipped: read)
         ways.clear()
-        P.read_page(Path("p.png"), np.zeros((10, 40), np.uint8), None)
+        model = SimpleNamespace(alphabet=Alphabet("abcdefgh"))  # of Latin lines
+        P.read_page(Path("p.png"), np.zeros((10, 40), np.uint8), model)
         assert (ways != [0]) == turned, sure
 
 
