@@ -72,7 +72,7 @@ def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_p
     assert len(rows) == 1 + 14 and rows[0].startswith("source\tline\treference\tprediction")
 
 
-def test_eval_says_which_polygons_it_did_not_use(capsys):
+def test_eval_says_which_polygons_it_did_not_use(capsys, tmp_path):
     """A user whose segmentation drew polygons along the baselines must hear of it, with the
     JSON on stdout untouched."""
     capsys.readouterr()
@@ -82,6 +82,15 @@ def test_eval_says_which_polygons_it_did_not_use(capsys):
     assert json.loads(out)["lines"] == 6 and json.loads(out)["redrawn"] == 2  # in pipes too
     assert "note: 2 line polygons miss, hug or reach far from their baselines" in err
     assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
+    # a polygon left empty, its baseline kept: cut around the baseline, and said so (it had
+    # been used unsaid, neither skipped nor counted)
+    emptied = tmp_path / PAGE.with_suffix(".xml").name
+    first_line = rb'(<TextLine[^>]*>\s*)<Coords points="[^"]*"/>'
+    emptied.write_bytes(re.sub(first_line, rb'\1<Coords points=""/>', PAGE.read_bytes(), count=1))
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path)
+    assert run_cli("eval", "--model", "default", "--data", emptied, "--json") == 0
+    out, err = capsys.readouterr()
+    assert (json.loads(out)["redrawn"], json.loads(out)["skipped"]) == (1, 0)
     # whole pages: found lines are matched to them as redrawn, which is said and counted
     assert run_cli("eval", "--model", "default", "--data", hugging, "--find-lines", "--json") == 0
     out, err = capsys.readouterr()

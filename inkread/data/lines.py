@@ -378,7 +378,8 @@ def repair_polygons(lines: list[Line]) -> None:
         above, below = _band_from_spacing(lines, broken)
     for line in lines:
         if line.baseline is not None and len(line.baseline) >= 2 and id(line) in broken:
-            line.redrawn, line.drawn = line.polygon is not None, line.polygon
+            # said as redrawn, an empty one too ('points=""': used, it had been unsaid)
+            line.redrawn, line.drawn = True, line.polygon
             line.polygon = around_baseline(line.baseline, above, below)
         elif reach.get(id(line)) is not None:  # a line as tall as its own letters stays
             trimmed = _without_spikes(line, max(sum(reach[id(line)]), above + below))
