@@ -423,7 +423,10 @@ def _none_left_out(left_out: list[InkreadError]) -> None:
     the machine failed them all (pages too large for its memory, a full disk), else 2."""
     if left_out:
         n = len(left_out)
-        said = f"{n} input{'s' if n > 1 else ''} could not be read and left out"
+        # named in the last line too, which a script that reads one line reads
+        named = [e.path for e in left_out if e.path]
+        which = f" ({', '.join(named[:3])}{', ...' * (len(named) > 3)})" if named else ""
+        said = f"{n} input{'s' if n > 1 else ''} could not be read and left out{which}"
         if all(e.status == 1 for e in left_out):
             raise MachineFault(said)
         raise InkreadError(said)
