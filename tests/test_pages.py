@@ -1477,6 +1477,12 @@ def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys)
         assert load_gray(tmp_path / f"line{suffix}").max() == 255
         assert run_cli("read", tmp_path / f"line{suffix}", "--decoder", "greedy") == 0
         assert capsys.readouterr().out == "proposed for a Royal Medal\n"
+    # with alpha (RGBA-64, as image editors export), its clear part as paper
+    clear = np.full(gray.shape, 65535, np.uint16)
+    clear[:5] = 0
+    cv2.imwrite(str(tmp_path / "alpha.png"), np.dstack([deep, clear]))
+    assert run_cli("read", tmp_path / "alpha.png", "--decoder", "greedy") == 0
+    assert capsys.readouterr().out == "proposed for a Royal Medal\n"  # "rperffy medel"
     cv2.imwritemulti(str(tmp_path / "two.tif"), [deep, deep])  # a TIFF's pages alike
     assert run_cli("read", tmp_path / "two.tif", "--decoder", "greedy") == 0
     assert capsys.readouterr().out.count("proposed for a Royal Medal\n") == 2

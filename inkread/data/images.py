@@ -340,9 +340,12 @@ def _deep_color(path: Path, image: Image.Image, n: int = 0) -> Image.Image | Non
     for 26.3 % from the same pixels in gray). Page n of a multi-page TIFF likewise. None for
     any other image."""
     rawmodes = [t.args if isinstance(t.args, str) else t.args[0] for t in image.tile if t.args]
-    if image.mode != "RGB" or not any(";16" in str(mode) for mode in rawmodes):
+    if image.mode not in ("RGB", "RGBA") or not any(";16" in str(mode) for mode in rawmodes):
         return None
-    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
+    alpha = image.mode == "RGBA"  # RGBA-64, as image editors export: on white paper
+    flags = cv2.IMREAD_UNCHANGED if alpha else cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
+    if alpha and image.format == "TIFF" and _orientation(image) not in (None, 1):
+        return None  # OpenCV leaves its pixels as stored: read by Pillow, upright
     if image.format != "TIFF":  # stored as it is, turned by its EXIF as any image (_upright)
         flags |= cv2.IMREAD_IGNORE_ORIENTATION  # a TIFF's comes upright, as Pillow gives it
     if n or getattr(image, "n_frames", 1) > 1:
@@ -350,10 +353,18 @@ def _deep_color(path: Path, image: Image.Image, n: int = 0) -> Image.Image | Non
         pixels = pages[0] if ok and pages else None
     else:
         pixels = cv2.imread(str(path), flags)
-    if pixels is None or pixels.dtype != np.uint16 or pixels.shape[:2] != image.size[::-1]:
+    channels = 4 if alpha else 3
+    if pixels is None or pixels.dtype != np.uint16 or pixels.shape != (*image.size[::-1], channels):
         return None  # read by Pillow, as it was
     b, g, r = (pixels[..., k].astype(np.float32) for k in range(3))
-    gray = Image.fromarray(0.299 * r + 0.587 * g + 0.114 * b)  # Pillow's "L"
+    shade = 0.299 * r + 0.587 * g + 0.114 * b  # Pillow's "L"
+    if alpha:  # the clear part as the paper: the lightest of what is drawn (a 12-bit scan's
+        # paper is at 4,080, and 65,535 there had stretched the rest into the dark)
+        opaque = pixels[..., 3].astype(np.float32) / 65535
+        seen = shade[opaque > 0.5]
+        paper = float(seen.max()) if seen.size else 65535.0
+        shade = shade * opaque + paper * (1 - opaque)
+    gray = Image.fromarray(shade)
     if image.format != "TIFF":
         with contextlib.suppress(*BROKEN):
             gray.info["exif"] = image.getexif().tobytes()
