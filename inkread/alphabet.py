@@ -116,16 +116,20 @@ def display_order(text: str, base: bool | None = None) -> str:
 
 
 def _laid_out_in(text: str, base: bool | None) -> tuple[str, list[int] | None]:
-    if not right_to_left(text, base) and not any_right_to_left(text):
+    return laid_out_as(text, right_to_left(text, base))
+
+
+def laid_out_as(text: str, rtl: bool) -> tuple[str, list[int] | None]:
+    """The text laid out in a direction already decided (a line's, once; a word alone as
+    its line reads), and where each character came from (_laid_out)."""
+    if not rtl and not any_right_to_left(text):
         return text, list(range(len(text)))  # Latin scripts pay nothing
-    return _laid_out(text, "R" if right_to_left(text, base) else "L")
+    return _laid_out(text, "R" if rtl else "L")
 
 
 def reading_order(text: str, base: bool | None = None) -> str:
     """What the network wrote (display order) as text to store and compare (reading order),
-    in the direction of its collection (base, right_to_left). A word of a right-to-left
-    line is turned as its line is (base True): alone, "(1850)" has no letter to say which
-    way it reads, and its brackets would stay mirrored."""
+    in the direction of its collection (base, right_to_left)."""
     return display_order(text, base)
 
 
@@ -214,11 +218,12 @@ def _unmirrored(text: str) -> str:
 class Alphabet:
     BLANK = 0
 
-    def __init__(self, chars: Iterable[str], right_to_left: bool | None = None) -> None:
+    def __init__(self, chars: Iterable[str], right_to_left: object = None) -> None:
         self.chars: list[str] = list(chars)
         # the direction of the lines it was learnt from (collection_direction): a line
-        # read reads as they did, unless all its letters read the other way
-        self.right_to_left = right_to_left
+        # read reads as they did, unless all its letters read the other way; as a file
+        # holds it, anything but true or false (a damaged one's) is none
+        self.right_to_left = right_to_left if isinstance(right_to_left, bool) else None
         if len(set(self.chars)) != len(self.chars):
             raise ValueError("alphabet has repeated characters")
         self.index = {c: i + 1 for i, c in enumerate(self.chars)}

@@ -21,6 +21,7 @@ from inkread.alphabet import (
     Alphabet,
     any_right_to_left,
     in_word,
+    laid_out_as,
     read_with_positions,
     reading_order,
     right_to_left,
@@ -103,8 +104,9 @@ def words(decoded: Decoded) -> list[Word]:
         if current:
             chars = [decoded.chars[m] for m in current]
             at = None
-            if order is None:  # the layout could not be followed: the word alone
-                text = reading_order("".join(c.char for c in chars), rtl)
+            if order is None:  # the layout could not be followed: the word alone, read
+                # as its line reads ("(1850)" has no letter to say which way)
+                text = laid_out_as("".join(c.char for c in chars), rtl)[0]
             else:
                 at = min(place[m] for m in current)
                 text = "".join(read[k] for k in sorted(place[m] for m in current))
@@ -558,6 +560,6 @@ def in_reading_order(decoded: Decoded, base: bool | None = None) -> Decoded:
     direction of the model's lines (base). Its chars keep their places on the page, left
     to right, since they carry frames; the way it was read is kept with it."""
     rtl = right_to_left(decoded.text, base)
-    text = reading_order(decoded.text, rtl)
+    text = laid_out_as(decoded.text, rtl)[0]  # (the direction decided once)
     alternatives = [(reading_order(t, base), s) for t, s in decoded.alternatives]
     return replace(decoded, text=text, alternatives=alternatives, right_to_left=rtl)

@@ -177,9 +177,7 @@ class OnnxRecognizer(Recognizer):
             meta = json.loads(props.get("inkread_meta", "{}"))
             config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
             base = json.loads(props.get("inkread_right_to_left", "null"))
-            alphabet = Alphabet(
-                json.loads(props["inkread_alphabet"]), base if isinstance(base, bool) else None
-            )
+            alphabet = Alphabet(json.loads(props["inkread_alphabet"]), base)
             classes = session.get_outputs()[0].shape[-1]
             if isinstance(classes, int) and classes != len(alphabet.chars) + 1:
                 # one short had a traceback at the first line read, one long read wrong letters

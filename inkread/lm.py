@@ -17,6 +17,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from types import EllipsisType
 
 from inkread import torchfile
 from inkread.alphabet import (
@@ -105,10 +106,13 @@ def read_texts(paths: Iterable[str | Path]) -> list[str]:
     return lines
 
 
-def build(texts: Iterable[str], order: int, words: bool, base: bool | None = None) -> NGramModel:
+def build(
+    texts: Iterable[str], order: int, words: bool, base: bool | None | EllipsisType = ...
+) -> NGramModel:
     """Interpolated modified Kneser-Ney estimates, converted to ARPA's probabilities and backoffs.
     Its lines are laid out as the network writes them: in the direction of the model's lines
-    (base, Alphabet.right_to_left), where given; else of its own text's.
+    (base, Alphabet.right_to_left: None for each line by most of its letters, as a model of
+    Latin lines reads), where given; else (...) of its own text's.
 
     Kneser-Ney is what KenLM and SRILM build by default; its discounts come from the counts
     themselves, so it needs no tuning. On Hooker's validation text the character 6-gram's
@@ -117,7 +121,7 @@ def build(texts: Iterable[str], order: int, words: bool, base: bool | None = Non
     raw: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
     vocab: set[str] = set()
     texts = list(texts)
-    if base is None:  # as training finds it
+    if base is ...:  # as training finds it
         base = collection_direction(clean_text(t) for t in texts)
     for line in texts:
         toks = tokens(line, words, base)

@@ -113,9 +113,11 @@ def train(
     random.seed(seed)
     torch.manual_seed(seed)
     texts = list(texts)
-    base = ngram.right_to_left if ngram is not None else None  # its lines as the n-gram's
-    if base is None:
-        base = collection_direction(clean_text(t) for t in texts)
+    base = (  # its lines laid out as the n-gram's
+        ngram.right_to_left
+        if ngram is not None
+        else collection_direction(clean_text(t) for t in texts)
+    )
     lines = [p for x in texts for p in _pieces(tokens(x, False, base))]
     if held_out is None:
         rng.shuffle(lines)

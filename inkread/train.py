@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from types import EllipsisType
 from typing import IO
 
 import cv2
@@ -245,7 +246,7 @@ def target_text(text: str, base: bool | None = None) -> str:
     return display_order(clean_text(text), base)
 
 
-def text_lm(transcriptions: list[str], base: bool | None = None) -> NGramModel:
+def text_lm(transcriptions: list[str], base: bool | None | EllipsisType = ...) -> NGramModel:
     """The character LM training offers best.pt: a 6-gram, as `lm build` makes by default,
     its lines laid out in the direction of the network's (base)."""
     return build(transcriptions, ORDERS["chars"], False, base)

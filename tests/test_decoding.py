@@ -286,6 +286,9 @@ def test_language_model_of_right_to_left_text_scores_it_as_written():
     assert (".", "1", "2", "</s>") in text_lm(["12.", "12."], base=True).probs
     assert ("1", "2", ".", "</s>") in text_lm(["12.", "12."]).probs
     assert build(["בא", "12.", "Kew Gardens"], 3, False).right_to_left is False  # its text's
+    # a Latin model's (None: each line by its letters), whatever an --lm-text of Hebrew says
+    latin = text_lm(["12.", "בית הכנסת", "שלום"], base=None)
+    assert latin.right_to_left is None and ("1", "2", ".", "</s>") in latin.probs
 
 
 def test_a_word_models_words_are_those_beam_search_looks_up():

@@ -175,8 +175,7 @@ def load(
 def alphabet_of(blob: dict) -> Alphabet:
     """A checkpoint's alphabet with the direction of the lines it learnt from; None in a
     checkpoint saved before it was kept, or of Latin lines alone."""
-    base = blob.get("right_to_left")
-    return Alphabet(blob["alphabet"], base if isinstance(base, bool) else None)
+    return Alphabet(blob["alphabet"], blob.get("right_to_left"))
 
 
 def shareable(meta: dict) -> dict:
