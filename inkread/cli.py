@@ -85,11 +85,12 @@ def _one_model(given: list[str] | None) -> str:
 
 
 Model = Annotated[
-    list[str] | None,
+    list[str] | None,  # a list, to refuse a second (_one_model)
     typer.Option(
         "--model",
         "-m",
-        help=f"checkpoint, .onnx file, or a bundled model: {NAMES}",
+        metavar="MODEL",
+        help=f"checkpoint, .onnx file, or a bundled model: {NAMES} (default: default)",
     ),
 ]
 Models = Annotated[
@@ -355,7 +356,7 @@ def read(
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)
     read = transcribe(documents, recognizer, batch_size, dec)
     bar = dict(total=len(documents), disable=None if many else True, unit="file", desc="reading")
-    began, written, lines = time.monotonic(), 0, 0
+    began, written, read_lines = time.monotonic(), 0, 0
     given = len(documents) + len(left_out)  # and those that could not be opened
     for done in tqdm(read, **bar):
         doc, found, skipped = done.doc, done.readings, done.skipped
@@ -386,7 +387,7 @@ def read(
             # whole or not at all: a run killed while writing leaves no half output that
             # --skip-existing would take for done
             torchfile.write_whole(target, lambda f, data=data: f.write(data))
-            written, lines = written + 1, lines + len(found)
+            written, read_lines = written + 1, read_lines + len(found)
         else:
             if many and format == "text":
                 # in the bytes of the text below it, UTF-8, whatever the console's encoding
@@ -398,7 +399,7 @@ def read(
     if many and out is not None:  # the bar gone, what it came to (on a terminal)
         _say(
             f"{written} of {given} input{'s' * (given > 1)} read into {out} "
-            f"({lines} line{'s' * (lines != 1)}) in {time.monotonic() - began:.0f}s"
+            f"({read_lines} line{'s' * (read_lines != 1)}) in {time.monotonic() - began:.0f}s"
         )
     _none_left_out(left_out)
 
@@ -931,10 +932,26 @@ def lm_build(
             "(default: one line in twenty set aside)"
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="MODEL",
+            help="the model it is for: its lines laid out as that model writes them "
+            "(right-to-left text: a folio number's full stop; default: as its text reads)",
+        ),
+    ] = None,
 ) -> None:
     """Build a language model from text or from ground-truth transcriptions."""
     from inkread.lm import ORDERS, build
     from inkread.torchfile import descriptor
+
+    base = ...  # the direction of the model's lines, or (...) of the text's own
+    if model is not None:
+        from inkread.recognize import Recognizer
+
+        base = Recognizer.load(model, "cpu").alphabet.right_to_left
 
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
@@ -970,24 +987,24 @@ def lm_build(
             if not str(e).startswith("no text"):  # a missing file, malformed XML: as said
                 raise
             raise InkreadError(f"--val {' '.join(val or [])}: holds no transcriptions") from None
-        ngram = build(lines, ORDERS["chars"], False)
+        ngram = build(lines, ORDERS["chars"], False, base)
         lstm_lines = lstm_lm.weighted(corpus, own)
-        model = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)
-        model.save(out)
-        bits = model.meta["held_out_bits"]
+        trained = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)
+        trained.save(out)
+        bits = trained.meta["held_out_bits"]
         judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""
         print(f"character LSTM of {len(lines)} lines{judged}: {out}", file=said)
         return
     try:
-        model = build(lines, order or ORDERS["words" if words else "chars"], words)
+        built = build(lines, order or ORDERS["words" if words else "chars"], words, base)
     except InkreadError as e:  # what held no words of letters, named
         named = " ".join(map(str, [*(texts or []), *(data or [])]))
         raise InkreadError(
             f"{e} in {named}" + (" (--words counts words of letters)" if words else "")
         ) from None
-    model.save(out)
+    built.save(out)
     kind = "word" if words else "character"
-    print(f"{kind} {model.order}-gram model of {len(lines)} lines: {out}", file=said)
+    print(f"{kind} {built.order}-gram model of {len(lines)} lines: {out}", file=said)
 
 
 def _corpus(texts: list[Path] | None, data: list[str] | None) -> tuple[list[str], list[str]]:

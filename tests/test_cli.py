@@ -1536,6 +1536,17 @@ def test_usage_errors_point_to_the_help_of_the_command_given(capsys):
     assert "Commands" in out and not err
 
 
+def test_lm_build_lays_its_lines_out_as_the_model_it_is_for_writes_them(tmp_path):
+    """Built from Hebrew-majority text alone, a folio number's full stop was laid out as a
+    model of Hebrew lines writes it, though the model it was for (a Latin one) does not."""
+    (tmp_path / "he.txt").write_text("1850.\nשלום עולם\n", encoding="utf-8")
+    for given, written in (((), ". 1 8 5 0"), (("-m", "default"), "1 8 5 0 .")):
+        assert (
+            run_cli("lm", "build", tmp_path / "he.txt", "--out", tmp_path / "a.arpa", *given) == 0
+        )
+        assert f"\t{written}\t" in (tmp_path / "a.arpa").read_text(encoding="utf-8")
+
+
 def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
     """--out naming the corpus replaced it with the model; a model given again as text was
     learnt as text; a missing file of --data was dropped without a word."""
