@@ -1483,6 +1483,13 @@ def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys)
     cv2.imwrite(str(tmp_path / "alpha.png"), np.dstack([deep, clear]))
     assert run_cli("read", tmp_path / "alpha.png", "--decoder", "greedy") == 0
     assert capsys.readouterr().out == "proposed for a Royal Medal\n"  # "rperffy medel"
+    hot = np.dstack([deep, clear])
+    hot[-1, -1] = 65535  # one hot pixel: the paper is still at the depth the rest uses
+    ink_in_alpha = np.dstack([np.zeros_like(deep), (65535 - gray.astype(np.uint16) * 257)])
+    for name, pixels in (("hot.png", hot), ("ink.png", ink_in_alpha)):  # (it had read nothing)
+        cv2.imwrite(str(tmp_path / name), pixels)
+        assert run_cli("read", tmp_path / name, "--decoder", "greedy") == 0
+        assert capsys.readouterr().out == "proposed for a Royal Medal\n", name
     cv2.imwritemulti(str(tmp_path / "two.tif"), [deep, deep])  # a TIFF's pages alike
     assert run_cli("read", tmp_path / "two.tif", "--decoder", "greedy") == 0
     assert capsys.readouterr().out.count("proposed for a Royal Medal\n") == 2

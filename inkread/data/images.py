@@ -358,11 +358,12 @@ def _deep_color(path: Path, image: Image.Image, n: int = 0) -> Image.Image | Non
         return None  # read by Pillow, as it was
     b, g, r = (pixels[..., k].astype(np.float32) for k in range(3))
     shade = 0.299 * r + 0.587 * g + 0.114 * b  # Pillow's "L"
-    if alpha:  # the clear part as the paper: the lightest of what is drawn (a 12-bit scan's
-        # paper is at 4,080, and 65,535 there had stretched the rest into the dark)
+    if alpha:  # the clear part as white at the depth its colours use (a 12-bit scan's
+        # 4,095: 65,535 there had stretched the rest into the dark), one hot pixel aside;
+        # ink drawn in the alpha alone, its colours all 0, on 65,535
         opaque = pixels[..., 3].astype(np.float32) / 65535
-        seen = shade[opaque > 0.5]
-        paper = float(seen.max()) if seen.size else 65535.0
+        top = int(np.percentile(pixels[..., :3], 99.99))
+        paper = float((1 << top.bit_length()) - 1) if top else 65535.0
         shade = shade * opaque + paper * (1 - opaque)
     gray = Image.fromarray(shade)
     if image.format != "TIFF":
