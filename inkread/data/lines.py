@@ -393,10 +393,13 @@ def redrawn_note(lines: Iterable[Line]) -> str | None:
     moved = [x for x in lines if x.redrawn]
     if not moved:
         return None
+    one = len(moved) == 1
     return (
-        f"note: {len(moved)} line polygon{'s' if len(moved) > 1 else ''} miss, hug or reach "
-        f"far from their baselines; those lines are cut around their baselines instead (e.g. "
-        f"{moved[0].where})"
+        f"note: {len(moved)} line polygon{'' if one else 's'} "
+        f"{'is empty or misses, hugs or reaches' if one else 'are empty or miss, hug or reach'} "
+        f"far from {'its baseline' if one else 'their baselines'}; "
+        f"{'that line is' if one else 'those lines are'} cut around "
+        f"{'its baseline' if one else 'their baselines'} instead (e.g. {moved[0].where})"
     )
 
 
