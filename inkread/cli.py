@@ -419,13 +419,19 @@ def _leaving_out() -> tuple[list[InkreadError], Callable[[InkreadError], None]]:
     return left_out, leave_out
 
 
+def _escaped(name: str) -> str:
+    """A name as one line can hold it: its line breaks and other controls escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
+
+
 def _none_left_out(left_out: list[InkreadError]) -> None:
     """Each was said as it came; the status tells a script that not all were read: 1 where
     the machine failed them all (pages too large for its memory, a full disk), else 2."""
     if left_out:
         n = len(left_out)
-        # named in the last line too, which a script that reads one line reads
-        named = [e.path for e in left_out if e.path]
+        # named in the last line too (each once, a line break in a name escaped), which a
+        # script that reads one line reads
+        named = list(dict.fromkeys(_escaped(e.path) for e in left_out if e.path))
         which = f" ({', '.join(named[:3])}{', ...' * (len(named) > 3)})" if named else ""
         said = f"{n} input{'s' if n > 1 else ''} could not be read and left out{which}"
         if all(e.status == 1 for e in left_out):
@@ -933,25 +939,20 @@ def lm_build(
         ),
     ] = None,
     model: Annotated[
-        str | None,
+        list[str] | None,  # a list, to refuse a second (_one_model)
         typer.Option(
             "--model",
             "-m",
             metavar="MODEL",
-            help="the model it is for: its lines laid out as that model writes them "
-            "(right-to-left text: a folio number's full stop; default: as its text reads)",
+            help=f"the model it is for ({NAMES}, a checkpoint or .onnx file): its lines laid "
+            "out as that model writes them (right-to-left text: a folio number's full stop; "
+            "default: as its text reads)",
         ),
     ] = None,
 ) -> None:
     """Build a language model from text or from ground-truth transcriptions."""
     from inkread.lm import ORDERS, build
     from inkread.torchfile import descriptor
-
-    base = ...  # the direction of the model's lines, or (...) of the text's own
-    if model is not None:
-        from inkread.recognize import Recognizer
-
-        base = Recognizer.load(model, "cpu").alphabet.right_to_left
 
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
@@ -972,6 +973,11 @@ def lm_build(
         raise InkreadError("an n-gram is ARPA text: name it .arpa (or .arpa.gz)", out)
     if lstm and order is not None:
         raise InkreadError("--lstm mixes with a character 6-gram of its own; it takes no --order")
+    base = ...  # the direction of the model's lines, or (...) of the text's own
+    if model:  # after the checks that cost nothing, before the text is read
+        from inkread.recognize import Recognizer
+
+        base = Recognizer.load(_one_model(model), "cpu").alphabet.right_to_left
     corpus, own = _corpus(texts, data)
     lines = corpus + own
     # written to stdout (`--out /dev/stdout > w.arpa`), the model is followed by nothing

@@ -80,7 +80,7 @@ def test_eval_says_which_polygons_it_did_not_use(capsys, tmp_path):
     assert run_cli("eval", "--model", "default", "--data", hugging, "--json") == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["lines"] == 6 and json.loads(out)["redrawn"] == 2  # in pipes too
-    assert "note: 2 line polygons miss, hug or reach far from their baselines" in err
+    assert "note: 2 line polygons are empty or miss, hug or reach far from their baselines" in err
     assert "JDH_2_16_98_003.xml#tr_2_tl_1" in err
     # a polygon left empty, its baseline kept: cut around the baseline, and said so (it had
     # been used unsaid, neither skipped nor counted)
@@ -94,7 +94,7 @@ def test_eval_says_which_polygons_it_did_not_use(capsys, tmp_path):
     # whole pages: found lines are matched to them as redrawn, which is said and counted
     assert run_cli("eval", "--model", "default", "--data", hugging, "--find-lines", "--json") == 0
     out, err = capsys.readouterr()
-    assert json.loads(out)["redrawn"] == 2 and "note: 2 line polygons miss" in err
+    assert json.loads(out)["redrawn"] == 2 and "note: 2 line polygons are empty or miss" in err
 
 
 def test_eval_find_lines_scores_a_page_as_read_reads_it(capsys):
@@ -1540,11 +1540,11 @@ def test_lm_build_lays_its_lines_out_as_the_model_it_is_for_writes_them(tmp_path
     """Built from Hebrew-majority text alone, a folio number's full stop was laid out as a
     model of Hebrew lines writes it, though the model it was for (a Latin one) does not."""
     (tmp_path / "he.txt").write_text("1850.\nשלום עולם\n", encoding="utf-8")
+    args = ("lm", "build", tmp_path / "he.txt", "--out", tmp_path / "a.arpa")
     for given, written in (((), ". 1 8 5 0"), (("-m", "default"), "1 8 5 0 .")):
-        assert (
-            run_cli("lm", "build", tmp_path / "he.txt", "--out", tmp_path / "a.arpa", *given) == 0
-        )
+        assert run_cli(*args, *given) == 0
         assert f"\t{written}\t" in (tmp_path / "a.arpa").read_text(encoding="utf-8")
+    assert run_cli(*args, "-m", "default", "-m", "generic") == 2  # for which? said
 
 
 def test_lm_build_keeps_its_inputs_and_says_what_it_left_out(tmp_path, capsys):
