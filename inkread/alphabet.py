@@ -112,11 +112,7 @@ def display_order(text: str, base: bool | None = None) -> str:
     (see reading_order), as kraken does; for lines that mix directions at their ends the
     round trip can move a neutral character such as a number or a full stop. `base`: the
     direction of the line's collection (right_to_left)."""
-    return _laid_out_in(text, base)[0]
-
-
-def _laid_out_in(text: str, base: bool | None) -> tuple[str, list[int] | None]:
-    return laid_out_as(text, right_to_left(text, base))
+    return laid_out_as(text, right_to_left(text, base))[0]
 
 
 def laid_out_as(text: str, rtl: bool) -> tuple[str, list[int] | None]:
@@ -208,7 +204,7 @@ def reading_positions(display: str, base: bool | None = None) -> list[int] | Non
 def read_with_positions(display: str, base: bool | None = None) -> tuple[str, list[int] | None]:
     """reading_order(display) and reading_positions(display) from one layout of the line,
     for a caller that needs both (decoding.words)."""
-    return _laid_out_in(display, base)
+    return laid_out_as(display, right_to_left(display, base))
 
 
 def _unmirrored(text: str) -> str:
