@@ -584,7 +584,7 @@ def transcript(reading: Reading) -> Transcript:
         boxes = [box for _, box in sorted(zip(at, boxes), key=lambda pair: pair[0])]
     elif result.reads_right_to_left:  # the layout not followed: by the words' own letters
         boxes = _right_to_left_order(boxes)
-    return Transcript(result.text, result.confidence, boxes, outline)
+    return Transcript(result.text, result.confidence, boxes, outline, result.reads_right_to_left)
 
 
 def _right_to_left_order(boxes: list[WordBox]) -> list[WordBox]:

@@ -1187,6 +1187,12 @@ def test_right_to_left_words_come_in_reading_order_where_they_stand():
     assert [w.text for w in found.words] == ["א", "בג"]
     first, second = (w.polygon[:, 0] for w in found.words)
     assert first.min() > second.max() - 1  # the first word read is the one on the right
+    # and PAGE 2019 says of its line which way it reads, within the schema
+    from inkread.data import page as page_xml
+
+    written = page_xml.new_document(Path("page.png"), (24, 10), [line], {line.id: found})
+    assert written.find(".//{*}TextLine").get("readingDirection") == "right-to-left"
+    etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2019-07-15.xsd"))).assertValid(written)
 
     # "New York" inside a Hebrew line stands left to right on the page, and reads so; a
     # word of brackets and digits alone reads as its line does, its brackets not mirrored;

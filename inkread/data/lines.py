@@ -179,6 +179,7 @@ class Transcript:
     words: list[WordBox] = field(default_factory=list)
     # the outline the line was cut by, for a line the file gave none (a baseline alone)
     outline: np.ndarray | None = None
+    right_to_left: bool = False  # the way it was read: PAGE 2019 says so of its line
 
 
 def clip_band(polygon: np.ndarray, low: float, high: float, axis: int = 0) -> np.ndarray:

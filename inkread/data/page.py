@@ -355,6 +355,7 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     cut by, and a line without an id or with another's, its key: the schema wants both.
     """
     q = tagger(root)
+    dated_2019 = etree.QName(root).namespace == NAMESPACE_2019
     elements = descendants(root, "TextLine")
     for line, key in zip(elements, line_keys(elements, "id")):
         found = texts.get(key)
@@ -364,6 +365,9 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         _without_offsets(line)
         if found is None:
             continue
+        if found.right_to_left and line.get("readingDirection") is None and dated_2019:
+            # for a viewer or an import that lays its text out (PAGE 2013's lines have none)
+            line.set("readingDirection", "right-to-left")
         drawn = child(line, "Coords")
         if drawn is not None and found.outline is not None and _coords(line, "Coords") is None:
             # points that give no shape ("", "a,b c,d"), the line cut around its baseline:
