@@ -778,6 +778,8 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     held = [line, Image.open(line), gray, gray / 255.0, np.dstack([gray] * 3), gray * 257.0]
     held += [gray.astype(np.uint32) * 2**24, gray.astype(np.int64) * 2**40]  # wrapped in int32
     held += [gray.astype(np.int32) + 2**28]  # rounded to 6 grays in float32
+    opaque = np.full(gray.shape, 65535, np.uint16)  # RGBA-64 of a 12-bit scan: its alpha's
+    held += [np.dstack([gray.astype(np.uint16) * 16] * 3 + [opaque])]  # top had scaled it dark
     model = Recognizer.load("default")
     assert run_cli("read", line) == 0
     printed = capsys.readouterr().out.strip()

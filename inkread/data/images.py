@@ -445,8 +445,12 @@ def as_gray(image: PageLike) -> np.ndarray:
         a = (a * scale).clip(0, 255).astype(np.uint8)
     elif a.dtype != np.uint8 and a.ndim == 2:  # rescaled as 16-bit is, in float64: int32
         return _stretched(a.astype(np.float64))  # wrapped wider values, float32 rounded them
-    elif a.dtype != np.uint8:
-        a = (a.astype(np.float64) * 255 / max(float(a.max()), 1)).astype(np.uint8)
+    elif a.dtype != np.uint8:  # colours by their own top, an alpha by its own: an RGBA-64
+        # array's opaque 65,535 had scaled a 12-bit scan's colours into the dark
+        a = a.astype(np.float64)
+        for part in (slice(0, 3), slice(3, 4)):
+            a[..., part] *= 255 / max(float(a[..., part].max(initial=0)), 1)
+        a = a.astype(np.uint8)
     return a if a.ndim == 2 else to_gray(Image.fromarray(a))
 
 
