@@ -8,7 +8,6 @@ names the file.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import glob
 import os
@@ -57,17 +56,17 @@ def write_whole_at(path: str | os.PathLike[str], write: Callable[[Path], object]
     except OSError as e:
         raise _failed(e, path) from None
     try:
-        _lock(fd, wait=True)  # held while it is written: a writer's own, not a killed one's
-        write(Path(tmp))
-        with open(tmp, "rb+") as f:  # on the disk before it takes the old file's place
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not
-        os.replace(tmp, path)
-        os.close(fd)
+        try:  # the lock held while it is written: a writer's own, not a killed one's
+            _lock(fd, wait=True)
+            write(Path(tmp))
+            with open(tmp, "rb+") as f:  # on the disk before it takes the old file's place
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved model is not
+            os.replace(tmp, path)
+        finally:  # once: closed again, it could close another thread's file
+            os.close(fd)
         remove_stale(path)
     except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         # torch turns the OSError of a full disk into "[enforce fail at inline_container.cc]",
         # and so a Ctrl-C (a second one, while a stopped run saves): a traceback, status 1
