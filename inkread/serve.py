@@ -175,16 +175,15 @@ def create_app(
                 if len(skipped):
                     notes.append(f"warning: {skipped.summary()}")
                 body = render(doc, found, format)
-            except InkreadError as e:  # said of the upload, not of read's --lines
-                said = _unplaced(str(e), tmp).replace(": --lines ", ": 'lines' ")
+            except InkreadError as e:
+                said = _said_of_upload(str(e), tmp)
                 return _error(said, 413 if isinstance(e, _UploadTooLarge) else 400)
             except OSError as e:  # its temporary folder full: the server's fault, said
                 said = f"the server has no room for the upload ({e.strerror or e})"
                 return JSONResponse({"error": said}, status_code=507)
             # the files were the client's uploads: named as uploaded, not where they lay here
             text = _unplaced(body.decode("utf-8"), tmp)
-            # said of an upload, not of read's option the client never gave
-            notes = [_unplaced(note, tmp).replace(": --lines ", ": 'lines' ") for note in notes]
+            notes = [_said_of_upload(note, tmp) for note in notes]
         if format == "json":
             text = json.dumps({**json.loads(text), "warnings": notes}, ensure_ascii=False)
         headers = {"X-Inkread-Warnings": _ascii(" | ".join(notes))} if notes else None
@@ -298,6 +297,12 @@ def _uploaded_only(doc: Document, tmp: Path) -> None:
 
 def _unplaced(text: str, tmp: str) -> str:
     return text.replace(f"{tmp}/image/", "").replace(f"{tmp}/xml/", "").replace(f"{tmp}/", "")
+
+
+def _said_of_upload(text: str, tmp: str) -> str:
+    """A warning or error as the client sent its files: named as uploaded, and of its
+    'lines' field, not of read's --lines, an option the client never gave."""
+    return _unplaced(text, tmp).replace(": --lines ", ": 'lines' ")
 
 
 def _ascii(text: str) -> str:
