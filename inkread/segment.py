@@ -137,9 +137,7 @@ def columns_from_right(lines: list[Line]) -> list[Line]:
     """A page's lines as a right-to-left script reads them: titles first still, then the
     columns from the right. Only a reading of the lines tells which way the script runs, so
     segment orders columns left to right and the reader turns them (pages.read_page)."""
-    regions: dict[str | None, list[Line]] = {}
-    for line in lines:
-        regions.setdefault(line.region, []).append(line)
+    regions = _by_region(lines)
     titles = [r for r in regions if r and r.startswith(TITLE)]
     columns = [r for r in regions if r not in titles]
     return [line for r in titles + columns[::-1] for line in _rows_from_right(regions[r])]
@@ -148,10 +146,16 @@ def columns_from_right(lines: list[Line]) -> list[Line]:
 def rows_from_right(lines: list[Line]) -> list[Line]:
     """A layout's lines as a right-to-left script reads them: its regions in the order its
     XML gives, the pieces of each row in them from the right."""
+    regions = _by_region(lines)
+    return [line for r in regions for line in _rows_from_right(regions[r])]
+
+
+def _by_region(lines: list[Line]) -> dict[str | None, list[Line]]:
+    """Lines by their region, regions and lines in the order given."""
     regions: dict[str | None, list[Line]] = {}
     for line in lines:
         regions.setdefault(line.region, []).append(line)
-    return [line for r in regions for line in _rows_from_right(regions[r])]
+    return regions
 
 
 def _level(line: Line) -> bool:
