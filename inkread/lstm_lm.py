@@ -187,7 +187,7 @@ def train(
             say(f"LSTM LM: no better in {PATIENCE} epochs; stopping")
             break
     assert best_state is not None
-    ngram = ngram or build(texts, 6, False)
+    ngram = ngram or build(texts, 6, False, base)  # laid out as its lines are
     meta = {"held_out_bits": best if held_ids else None}
     return LSTMModel(vocab, hidden, best_state, ngram, MIX, meta)
 
