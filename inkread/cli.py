@@ -488,8 +488,14 @@ def segment_pages(
     kept_own = False  # a layout given in the other format than --format asked: said once
     left_out, leave_out = _leaving_out()
     documents = open_inputs([str(i) for i in images], segment="yes", warn=_warn, left_out=leave_out)
-    documents = outputs.not_in(out if folder else None, documents, [str(i) for i in images], _warn)
-    many = len(documents) > 1 or folder
+    kept = outputs.not_in(out if folder else None, documents, [str(i) for i in images], _warn)
+    passed = {id(d) for d in documents} - {id(d) for d in kept}
+    for doc in [d for d in documents if id(d) in passed and d.path.suffix.lower() == ".xml"]:
+        _warn(  # had been counted among "earlier outputs" alone: which page, and why
+            f"warning: {shown_path(doc.image)}: segmented before ({shown_path(doc.path)}): "
+            "left as it is (given alone, it is segmented anew)"
+        )
+    documents, many = kept, len(kept) > 1 or folder
     if len(documents) > 1 and not folder:
         raise InkreadError(f"--out: {len(documents)} pages need a folder, not one XML file", out)
     for doc, stem in zip(documents, output_names([d.path for d in documents])):

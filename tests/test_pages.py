@@ -561,6 +561,21 @@ def test_segment_takes_a_folder_and_will_not_write_two_pages_to_one_file(tmp_pat
     assert sorted(p.name for p in (tmp_path / "seg.v2").iterdir()) == ["a.xml"]
 
 
+def test_segment_again_into_a_folder_inside_says_which_page_it_left(tmp_path, capsys):
+    """A second `segment scans --out scans/out` had written nothing and said only "1 of
+    inkread's earlier output passed over": not which page, nor how to segment it anew."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(PAGE.with_suffix(".jpg"), scans / "a.jpg")
+    assert run_cli("segment", scans, "--out", scans / "out") == 0
+    capsys.readouterr()
+    assert run_cli("segment", scans, "--out", scans / "out") == 0
+    said = capsys.readouterr().err
+    assert "a.jpg: segmented before" in said and "given alone, it is segmented anew" in said
+    assert run_cli("segment", scans / "a.jpg", "--out", scans / "out") == 0  # given alone
+    assert "a.jpg: 11 lines -> " in capsys.readouterr().err
+
+
 def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, capsys):
     """Each page of a multi-page TIFF gets its XML with its image beside; a page whose
     lines are drawn already is passed over with a note, not the end of the run."""
