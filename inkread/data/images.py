@@ -356,15 +356,18 @@ def _deep_color(path: Path, image: Image.Image, n: int = 0) -> Image.Image | Non
     channels = 4 if alpha else 3
     if pixels is None or pixels.dtype != np.uint16 or pixels.shape != (*image.size[::-1], channels):
         return None  # read by Pillow, as it was
-    b, g, r = (pixels[..., k].astype(np.float32) for k in range(3))
-    shade = 0.299 * r + 0.587 * g + 0.114 * b  # Pillow's "L"
-    if alpha:  # the clear part as white at the depth its colours use (a 12-bit scan's
-        # 4,095: 65,535 there had stretched the rest into the dark), one hot pixel aside;
-        # ink drawn in the alpha alone, its colours all 0, on 65,535
-        opaque = pixels[..., 3].astype(np.float32) / 65535
-        top = int(np.percentile(pixels[..., :3], 99.99))
-        paper = float((1 << top.bit_length()) - 1) if top else 65535.0
-        shade = shade * opaque + paper * (1 - opaque)
+    # the clear part as white at the depth its colours use (a 12-bit scan's 4,095: 65,535
+    # there had stretched the rest into the dark), one hot pixel aside; ink drawn in the
+    # alpha alone, its colours all 0, on 65,535
+    top = int(np.percentile(pixels[..., :3], 99.99)) if alpha else 0
+    paper = float((1 << top.bit_length()) - 1) if top else 65535.0
+    shade = np.empty(pixels.shape[:2], np.float32)
+    for rows in _bands(pixels):  # a band at a time: whole, its float copies took 25 bytes
+        b, g, r = (pixels[rows, :, k].astype(np.float32) for k in range(3))  # a pixel
+        shade[rows] = 0.299 * r + 0.587 * g + 0.114 * b  # Pillow's "L"
+        if alpha:
+            opaque = pixels[rows, :, 3].astype(np.float32) / 65535
+            shade[rows] = shade[rows] * opaque + paper * (1 - opaque)
     gray = Image.fromarray(shade)
     if image.format != "TIFF":
         with contextlib.suppress(*BROKEN):
@@ -377,7 +380,7 @@ def to_gray(image: Image.Image) -> np.ndarray:
     the range nearly all their pixels span (one hot pixel at 65535 in a 12-bit scan would
     otherwise crush the rest to a few grays)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        return _stretched(np.asarray(image, dtype=np.float64))
+        return _stretched(np.asarray(image))
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
@@ -388,9 +391,23 @@ def to_gray(image: Image.Image) -> np.ndarray:
 
 
 def _stretched(a: np.ndarray) -> np.ndarray:
-    """8-bit gray from the range nearly all the pixels span (see to_gray)."""
+    """8-bit gray from the range nearly all the pixels span (see to_gray), in float64 a band
+    at a time: the whole page's copies had taken 6 GB for a 16-bit scan at MAX_PIXELS."""
     lo, hi = (float(v) for v in np.percentile(a, [0.01, 99.99]))
-    return ((a.clip(lo, hi) - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+    gray = np.empty(a.shape, np.uint8)
+    for rows in _bands(a):
+        band = a[rows].astype(np.float64)
+        gray[rows] = ((band.clip(lo, hi) - lo) * (255.0 / max(hi - lo, 1e-9))).astype(np.uint8)
+    return gray
+
+
+BAND = 1 << 22  # pixels converted at a time: 32 MB of float64
+
+
+def _bands(a: np.ndarray) -> Iterator[slice]:
+    """Slices of a's rows of about BAND pixels each."""
+    step = max(1, BAND // max(1, a.size // max(1, len(a))))
+    return (slice(y, y + step) for y in range(0, len(a), step))
 
 
 # a float image whose brightest pixel is at most this is taken for one from 0 to 1: one pixel
@@ -444,7 +461,7 @@ def as_gray(image: PageLike) -> np.ndarray:
         scale = 255 if top <= FLOAT_SLACK else (255 / top if top > 255 else 1)
         a = (a * scale).clip(0, 255).astype(np.uint8)
     elif a.dtype != np.uint8 and a.ndim == 2:  # rescaled as 16-bit is, in float64: int32
-        return _stretched(a.astype(np.float64))  # wrapped wider values, float32 rounded them
+        return _stretched(a)  # as 16-bit is: int32 wrapped wider values
     elif a.dtype != np.uint8:  # colours by their own top, an alpha by its own: an RGBA-64
         # array's opaque 65,535 had scaled a 12-bit scan's colours into the dark
         a = a.astype(np.float64)
