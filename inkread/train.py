@@ -1445,12 +1445,8 @@ def append_metrics(path: Path, record: dict) -> None:
     a mid-epoch save) is replaced when a resumed run finishes that epoch."""
     # NaN (no validation lines) is written null: JSON has no NaN, and strict readers refuse it
     record = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()}
-    rows = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    try:
-        last, broken = json.loads(rows[-1]) if rows else {}, False
-    except json.JSONDecodeError:  # a line cut short by a kill: what it held is lost anyway
-        rows, last, broken = rows[:-1], {}, True
-    last = last if isinstance(last, dict) else {}
+    rows, broken = _metric_rows(path)
+    last = json.loads(rows[-1]) if rows else {}
     if last.get("epoch") == record["epoch"]:  # its seconds, loss and lines are already the
         rows[-1] = json.dumps(record)  # whole epoch's (train_state's "so_far")
     elif broken:
@@ -1460,6 +1456,26 @@ def append_metrics(path: Path, record: dict) -> None:
             f.write(json.dumps(record) + "\n")
         return
     torchfile.write_whole(path, lambda f: f.write(("\n".join(rows) + "\n").encode("utf-8")))
+
+
+def _metric_rows(path: Path) -> tuple[list[str], bool]:
+    """The file's rows that are an epoch's object, and whether any other was left out: a
+    line cut short by a kill (what it held is lost anyway), or the file saved again by an
+    editor (UTF-16 by Notepad) had ended the resumed run's first epoch in a traceback."""
+    if not path.is_file():
+        return [], False
+    data = path.read_bytes()
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = data.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
+    rows = []
+    for row in text.splitlines():
+        try:
+            if isinstance(json.loads(row), dict):
+                rows.append(row)
+        except json.JSONDecodeError:
+            pass
+    written = "".join(row + "\n" for row in rows).encode("utf-8")
+    return rows, written != data
 
 
 def offer_lms(

@@ -811,6 +811,15 @@ def test_an_epoch_cut_short_and_finished_on_resume_has_one_record(tmp_path):
         "val_cer": None,
         "seconds": 1.0,
     }
+    # saved again by an editor (UTF-16 and CRLF, as Notepad writes), or a cut line followed
+    # by another: the epochs it holds kept, the rest left out, not a traceback at epoch's end
+    path.write_text('{"epoch": 1}\r\n{"epoch": 2}\r\n', encoding="utf-16")
+    append_metrics(path, {"epoch": 3})
+    path.write_bytes(path.read_bytes() + b'{"epoch": 4, "tr\n\xff not json\n')
+    append_metrics(path, {"epoch": 4})
+    assert [json.loads(x) for x in path.read_text("utf-8").splitlines()] == [
+        {"epoch": n} for n in (1, 2, 3, 4)
+    ]
 
 
 def test_choosing_the_lms_setting_stops_at_the_budgets_end(tmp_path):
