@@ -178,6 +178,18 @@ class OnnxRecognizer(Recognizer):
             config = ModelConfig.saved(json.loads(props["inkread_config"]), meta.get("inkread"))
             base = json.loads(props.get("inkread_right_to_left", "null"))
             alphabet = Alphabet(json.loads(props["inkread_alphabet"]), base)
+            inputs = {x.name: x.shape for x in session.get_inputs()}
+            if set(inputs) != {"images", "widths"}:  # a traceback at the first line read
+                raise InkreadError(
+                    f"its network takes {', '.join(sorted(inputs))}, not inkread's images and "
+                    "widths: the file is damaged, or another program's"
+                )
+            high = inputs["images"][2] if len(inputs["images"]) == 4 else None
+            if isinstance(high, int) and high != config.height:
+                raise InkreadError(
+                    f"its network takes lines {high} pixels high, its settings say "
+                    f"{config.height}: the file is damaged"
+                )
             classes = session.get_outputs()[0].shape[-1]
             if isinstance(classes, int) and classes != len(alphabet.chars) + 1:
                 # one short had a traceback at the first line read, one long read wrong letters
@@ -187,16 +199,25 @@ class OnnxRecognizer(Recognizer):
                 )
         except InkreadError as e:
             raise in_file(e, path) from None
-        except (KeyError, ValueError) as e:
+        except KeyError as e:
+            raise InkreadError(
+                f"not an inkread ONNX model (no {e.args[0]} in its metadata: another "
+                "program's? `inkread export` makes one)",
+                path,
+            ) from None
+        except ValueError as e:
             raise InkreadError(f"not an inkread ONNX model ({e})", path) from None
         except Exception as e:  # onnxruntime raises its own types for broken files
             raise InkreadError(f"cannot load ONNX model ({_why(path, e)})", path) from None
         lm = NGramModel.from_arpa(props["inkread_lm"], path) if "inkread_lm" in props else None
         if "inkread_lstm_lm" in props:
-            saved = base64.b64decode(props["inkread_lstm_lm"])
-            lm = LSTMModel.from_dict(
-                torch.load(io.BytesIO(saved), map_location="cpu", weights_only=True), lm, path
-            )
+            try:
+                saved = base64.b64decode(props["inkread_lstm_lm"])
+                weights = torch.load(io.BytesIO(saved), map_location="cpu", weights_only=True)
+            except Exception as e:  # torch's unpickler: a KeyError of a byte, a traceback
+                why = type(e).__name__
+                raise InkreadError(f"its LSTM language model is damaged ({why})", path) from None
+            lm = LSTMModel.from_dict(weights, lm, path)
         recognizer = cls(session, config, alphabet, meta, lm)
         recognizer.path = path
         return recognizer

@@ -851,6 +851,38 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
     line = overfit["manifest"].parent / "line1.png"
     assert run_cli("read", line, "--model", tmp_path / "short.onnx") == 2
     assert "its alphabet of 1 does not fit the network's" in capsys.readouterr().err
+    # settings, inputs or metadata that do not fit its graph: one line each, no traceback
+    height = json.loads(props["inkread_config"])["height"]
+
+    def edited(change) -> str:
+        graph = onnx.load(str(onnx_file))
+        change(graph, {p.key: p for p in graph.metadata_props})
+        onnx.save(graph, str(tmp_path / "edited.onnx"))
+        assert run_cli("read", line, "--model", tmp_path / "edited.onnx") == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and err.startswith("inkread: error: ")
+        return err
+
+    config = json.dumps({**json.loads(props["inkread_config"]), "height": height + 16})
+    said = edited(lambda g, m: setattr(m["inkread_config"], "value", config))
+    assert f"takes lines {height} pixels high, its settings say {height + 16}" in said
+
+    def renamed(graph, _) -> None:  # its input named otherwise, throughout its graph
+        graph.graph.input[0].name = "imgs"
+        for node in graph.graph.node:
+            node.input[:] = ["imgs" if x == "images" else x for x in node.input]
+
+    said = edited(renamed)
+    assert "takes imgs, widths, not inkread's images and widths" in said
+    said = edited(lambda g, m: g.metadata_props.remove(m["inkread_config"]))
+    assert "not an inkread ONNX model (no inkread_config in its metadata" in said
+
+    def garbled(graph, _) -> None:  # an LSTM language model that does not unpickle
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = "inkread_lstm_lm", base64.b64encode(b"hello world").decode()
+
+    said = edited(garbled)
+    assert "its LSTM language model is damaged" in said
 
 
 def test_a_broken_onnx_file_is_said_for_what_it_is(tmp_path, capsys):
