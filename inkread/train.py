@@ -726,7 +726,14 @@ def _read_lines(
             "learns, and the validation CER will promise more than new pages give"
         )
     if not opts.val:
-        train_lines, val_lines = hold_out(train_lines, hyper.val_fraction, opts.seed)
+        # among lines whose image is there: a missing one is skipped when read, and a page
+        # held out without its image had left the run with no validation at all
+        there = {path: path.is_file() for path in {x.image for x in train_lines}}
+        _, val_lines = hold_out(
+            [x for x in train_lines if there[x.image]], hyper.val_fraction, opts.seed
+        )
+        held = {id(x) for x in val_lines}
+        train_lines = [x for x in train_lines if id(x) not in held]
         pages = {x.source for x in val_lines} - {x.source for x in train_lines}
         whole = bool(pages and val_lines and val_lines[0].page_size)
         shared = bool(val_lines) and not pages and val_lines[0].page_size is not None

@@ -1101,6 +1101,14 @@ def test_the_line_images_held_out_are_listed_for_eval(tmp_path, capsys):
     assert run_cli("eval", "--model", model, "--data", listed, "--json", "--decoder", "greedy") == 0
     scored = json.loads(capsys.readouterr().out)
     assert scored["lines"] == 1
+    # that image gone, its transcription left: another line is held out, not the missing one
+    # (the run had gone on without validation, its one held-out line skipped when read)
+    Path(held).unlink()
+    args = ("--epochs", 1, "--no-char-lm", "--preset", "seed", "--out", tmp_path / "r2")
+    assert run_cli("train", "--train", data, *args) == 0
+    assert "no validation lines" not in capsys.readouterr().err
+    [other] = (tmp_path / "r2" / "held_out.txt").read_text(encoding="utf-8").splitlines()
+    assert other != held and Path(other).is_file()
 
 
 def test_a_page_copied_into_val_and_left_in_train_is_warned_of(tmp_path, capsys):
