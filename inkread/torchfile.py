@@ -244,8 +244,16 @@ def _why(path: Path, e: Exception) -> str:
     kept_out = re.search(r"Unsupported global: GLOBAL (\S+)", said)
     if kept_out:
         return f"it holds a {kept_out[1]}, which is not loaded from files: it could run code"
-    if "central directory" in said:  # torch's zip without its index: the end is missing
-        return "the file is cut short or damaged: a copy or download that did not finish?"
+    if head and head.startswith(b"PK"):  # torch's zip, or meant to be: its index says which
+        torn = "the file is cut short or damaged: a copy or download that did not finish?"
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):  # its end, where the index is, missing
+            return torn  # (torch: "central directory", "Invalid argument", "not a ZIP")
+        if not any(name.endswith("data.pkl") for name in names):
+            return "a zip archive, not a file that torch saved"
+        return torn
     first = re.split(r"(?<=\.)\s", said.splitlines()[0])[0] if said else ""  # a sentence, whole
     return f"{type(e).__name__}: {first}"
 

@@ -1,6 +1,7 @@
 """The seed network is the notebook's; the line network takes any width; checkpoints load alone."""
 
 import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -201,9 +202,14 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
     # a copy that did not finish: said so, not torch's sentence cut off at "If yo"
     checkpoint.save(tmp_path / "whole.pt", CRNN(PRESETS["seed"], 5), Alphabet("abcd"))
     whole = (tmp_path / "whole.pt").read_bytes()
-    (tmp_path / "cut.pt").write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(InkreadError, match=r"cut.pt: .*\(the file is cut short or damaged"):
-        checkpoint.load(tmp_path / "cut.pt")
+    for end in (10, 2_000, len(whole) // 2):  # wherever it ends (torch: "Invalid argument",
+        (tmp_path / "cut.pt").write_bytes(whole[:end])  # "not a ZIP archive")
+        with pytest.raises(InkreadError, match=r"cut.pt: .*\(the file is cut short or damaged"):
+            checkpoint.load(tmp_path / "cut.pt")
+    with zipfile.ZipFile(tmp_path / "zip.pt", "w") as archive:  # torch: "enforce fail at"
+        archive.writestr("weights.txt", "1 2 3")
+    with pytest.raises(InkreadError, match=r"\(a zip archive, not a file that torch saved\)$"):
+        checkpoint.load(tmp_path / "zip.pt")
     # bits flipped in its weights (a failing disk, a bad copy): it had read garbage, unsaid
     flipped = bytearray(whole)
     start = whole.index(b"archive/data/0") + 200  # into the first tensor's bytes
