@@ -1037,7 +1037,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 else ""
             )
         )
-        kept = (checkpoint.read(best_path).get("meta") or {}) if best_path.is_file() else {}
+        kept = _kept_best(best_path, say) or {}
         best_cer = state.get("best_cer", math.inf)
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
 
@@ -1125,11 +1125,12 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)
     best_cer = state.get("best_cer", math.inf)
-    if "best_cer" in state and best_path.is_file():  # killed between best.pt's save and
-        # last.pt's, the score it beat is best.pt's own: else a worse epoch replaced it
-        kept = (checkpoint.read(best_path).get("meta") or {}).get("val_cer")
-        if isinstance(kept, float) and kept == kept:  # not NaN: it had validation lines
-            best_cer = min(best_cer, kept)
+    if "best_cer" in state:  # killed between best.pt's save and last.pt's, the score it
+        # beat is best.pt's own: else a worse epoch replaced it
+        kept = _kept_best(best_path, say)
+        score = math.inf if kept is None else kept.get("val_cer")  # damaged: replaced
+        if isinstance(score, float) and score == score:  # not NaN: it had validation lines
+            best_cer = score if kept is None else min(best_cer, score)
     bad = state.get("bad_lines", 0)
     val_seconds = state.get("val_seconds")
     last_save = time.monotonic()
@@ -1445,6 +1446,19 @@ def claim(out: Path) -> IO[str]:
         handle.close()
         raise InkreadError("another training run is writing into this folder", out) from None
     return handle
+
+
+def _kept_best(best_path: Path, say: Callable[[str], None]) -> dict | None:
+    """best.pt's record as a resumed run finds it: {} where there is none, None where it is
+    damaged (a failing disk, a copy), said, for the run's next validated epoch to replace,
+    where --resume had ended on it with last.pt whole beside it."""
+    if not best_path.is_file():
+        return {}
+    try:
+        return checkpoint.read(best_path).get("meta") or {}
+    except InkreadError as e:
+        say(f"warning: {e}: the run's next validated epoch saves it anew")
+        return None
 
 
 def append_metrics(path: Path, record: dict) -> None:

@@ -110,6 +110,23 @@ def test_an_epoch_resumed_at_its_end_records_the_rate_it_trained_at(overfit, tmp
     assert last["epoch"] == state["epoch"] + 1 and last["lr"] == 1.25e-4
 
 
+def test_a_damaged_best_pt_is_made_anew_by_the_resumed_run(tmp_path, capsys):
+    """best.pt damaged beside a whole last.pt (a failing disk, a copy) had ended --resume in
+    its error: the run goes on, says so, and its next validated epoch saves best.pt anew."""
+    manifest = write_lines(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["train", "--train", manifest, "--val", manifest, "--out", run, "--no-char-lm"]
+    assert run_cli(*args, "--epochs", 1, "--batch-size", 2, "--preset", "seed") == 0
+    whole = (run / "best.pt").read_bytes()
+    (run / "best.pt").write_bytes(whole[: len(whole) // 3])
+    capsys.readouterr()
+    assert run_cli(*args, "--epochs", 2, "--resume") == 0
+    said = capsys.readouterr().err
+    assert "best.pt: not a readable inkread checkpoint (the file is cut short" in said
+    assert "the run's next validated epoch saves it anew" in said
+    assert checkpoint.read(run / "best.pt")["meta"]["epoch"] == 2
+
+
 def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
     """The seed chooses the lines held out for validation; a run begun with --seed 3 and
     resumed without it went on with seed 0, validating on lines it had trained on."""
