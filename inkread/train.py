@@ -128,6 +128,9 @@ class Hyper:
                     f"config: train setting {name} must be a {kind} {least}, not {value!r}"
                 )
             d[name] = int(value) if whole else float(value)
+        for name in set(d) & {"val_fraction", "final_lr_fraction"}:  # shares: 1.5 had run
+            if d[name] > 1 or (name == "val_fraction" and d[name] == 1):
+                raise InkreadError(f"config: train setting {name} is a share, 0-1, not {d[name]}")
         share = d.get("augment", 1.0)
         if not isinstance(share, (int, float)) or not 0 <= share <= 1:
             raise InkreadError(f"config: augment must be true, false or a share 0-1, not {share!r}")

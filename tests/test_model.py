@@ -128,6 +128,12 @@ def test_config_file_changes_a_preset(tmp_path):
     path.write_text('{"rnn_size": 3}')
     with pytest.raises(InkreadError, match="unknown model settings"):
         load_config("line", path)
+    for encoding in ("utf-8-sig", "utf-16"):  # as Notepad saves it: read, as transcriptions are
+        path.write_text('{"preset": "seed", "rnn": "lstm"}\r\n', encoding=encoding)
+        assert load_config(None, path)[0].rnn == "lstm"
+    path.write_text("preset: seed\n")  # YAML, TOML: said to be JSON
+    with pytest.raises(InkreadError, match="a config is JSON, as"):
+        load_config(None, path)
     with pytest.raises(InkreadError, match="unknown preset"):
         load_config("nope")
 
@@ -146,6 +152,9 @@ def test_config_file_changes_a_preset(tmp_path):
         # each size under its cap, together 0.9 billion weights: else killed for memory
         ('"kernels": [15, 15, 15, 15, 15], "filters": [2048, 2048, 2048, 2048, 2048]', "weights"),
         ('"train": []', '"train" must be an object'),
+        ('"max_width": null', "max_width must be a whole number"),  # not '<' of NoneType
+        ('"pools": [[2], [2, 2], [2, 1], [2, 1], [2, 1]]', r"pools must be pairs \[height"),
+        ('"rnn": "gru", "rnn": "lstm"', "'rnn' is given twice"),  # the last had been kept
     ],
 )
 def test_a_config_setting_of_the_wrong_kind_or_size_is_named(tmp_path, setting, said):

@@ -1259,6 +1259,10 @@ def test_settings_and_folders_that_would_train_nothing_or_mix_runs_are_refused(
         Hyper.from_dict({"grad_clip": 0})
     with pytest.raises(InkreadError, match="the settings are batch_size, lr, "):
         Hyper.from_dict({"learning_rate": 0.001})
+    for setting in ({"val_fraction": 1.5}, {"val_fraction": 1}, {"final_lr_fraction": 50}):
+        with pytest.raises(InkreadError, match=f"{next(iter(setting))} is a share, 0-1"):
+            Hyper.from_dict(setting)  # had run without a word
+    assert Hyper.from_dict({"val_fraction": 0.5, "final_lr_fraction": 1}).val_fraction == 0.5
     copied = tmp_path / "copied"
     copied.mkdir()
     shutil.copy(overfit["run"] / "best.pt", copied / "last.pt")

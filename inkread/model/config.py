@@ -17,6 +17,7 @@ from inkread.errors import InkreadError
 
 WHOLE = ("height", "width", "rnn_hidden", "rnn_layers", "max_width")
 REAL = ("negative_slope", "conv_dropout", "dropout", "stretch")
+MAY_BE_NULL = ("width", "stretch")  # lines of any width; stretched as the lines need
 FLAGS = ("trim", "pool_first", "straighten", "keras")
 # Beyond these a network does not fit a machine's memory, or takes hours a line: a typo
 # ("height": 4800) ends in one line, not an out-of-memory kill
@@ -167,6 +168,9 @@ class ModelConfig:
                 tuple(_whole("pools", v) for v in _listed("pools", p))
                 for p in _listed("pools", d["pools"])
             )
+            if any(len(p) != 2 for p in d["pools"]):  # ValueError: not enough to unpack
+                given = [list(p) for p in d["pools"]]
+                raise InkreadError(f"config: pools must be pairs [height, width], not {given}")
         return cls(**d)
 
     def with_changes(self, **changes) -> ModelConfig:
@@ -184,11 +188,13 @@ def _check_kinds(config: ModelConfig) -> None:
     "no" for a switch (which Python takes as true) or NaN."""
     for name in WHOLE:
         value = getattr(config, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        if (value is not None or name not in MAY_BE_NULL) and (
+            isinstance(value, bool) or not isinstance(value, int)
+        ):
             raise InkreadError(f"config: {name} must be a whole number, not {value!r}")
     for name in REAL:
         value = getattr(config, name)
-        if value is not None and (
+        if (value is not None or name not in MAY_BE_NULL) and (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
             or not math.isfinite(value)
@@ -258,10 +264,24 @@ def load_config(
     train: dict = {}
     if path is not None:
         path = Path(path)
+        try:  # UTF-8, with a BOM or not, or UTF-16 with its BOM, as Notepad saves them
+            raw = path.read_bytes()
+            text = raw.decode(
+                "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+            )
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) else f"not UTF-8 text: {e.reason}"
+            raise InkreadError(f"cannot read config ({why or e})", path) from None
         try:
-            overrides = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InkreadError(f"cannot read config ({e})", path) from None
+            overrides = json.loads(text, object_pairs_hook=_once)
+        except InkreadError as e:
+            raise in_file(e, path) from None
+        except json.JSONDecodeError as e:
+            raise InkreadError(
+                f"cannot read config ({e}): a config is JSON, as "
+                '{"preset": "line", "rnn_hidden": 256, "train": {"epochs": 60}}',
+                path,
+            ) from None
         if not isinstance(overrides, dict):
             raise InkreadError("config must be a JSON object", path)
         named = overrides.pop("preset", preset or "line")
@@ -288,6 +308,16 @@ def load_config(
         raise InkreadError(f"config: a setting has the wrong type ({e})", path) from None
     except InkreadError as e:
         raise in_file(e, path) from None
+
+
+def _once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each given once: of two, the last had been kept unsaid."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise InkreadError(f"config: {key!r} is given twice")
+        seen[key] = value
+    return seen
 
 
 def in_file(error: InkreadError, path: str | Path | None) -> InkreadError:
