@@ -58,13 +58,10 @@ def write_lines(folder: Path, texts=OVERFIT_TEXTS) -> Path:
 @pytest.fixture(scope="session")
 def overfit(tmp_path_factory) -> dict:
     """One real training run shared by the tests: five real lines learnt by heart."""
-    import time
-
     root = tmp_path_factory.mktemp("overfit")
     manifest = write_lines(root / "data")
     config = root / "config.json"
     config.write_text(OVERFIT_CONFIG, encoding="utf-8")
-    started = time.monotonic()
     code = run_cli(
         "train",
         "--train",
@@ -82,7 +79,6 @@ def overfit(tmp_path_factory) -> dict:
     )
     return {
         "code": code,
-        "seconds": time.monotonic() - started,
         "run": root / "run",
         "manifest": manifest,
         "config": config,

@@ -405,6 +405,40 @@ def test_page_output_has_words_with_coordinates(overfit, tmp_path):
     assert region.find("{*}TextEquiv/{*}Unicode").text == "\n".join(read)
 
 
+def test_words_have_the_same_boxes_and_confidences_in_every_format(tmp_path):
+    """Each word's box and confidence as JSON gives them is what ALTO and hOCR write (their
+    boxes had gone unchecked: all 0 0 1 1 passed), inside its line, left to right; and
+    confidences say something: an unsure word scores below a sure one."""
+    for fmt in ("json", "alto", "hocr"):
+        args = ("--decoder", "greedy", "--format", fmt, "--out", tmp_path / fmt)
+        assert run_cli("read", PAGE, *args) == 0
+    [lines] = [json.loads(p.read_text()) for p in (tmp_path / "json").iterdir()]
+    strings = etree.parse(str(next((tmp_path / "alto").iterdir()))).iter("{*}String")
+    page = etree.parse(str(next((tmp_path / "hocr").iterdir())), etree.HTMLParser())
+    spans = page.iter("span")
+    hocr = [x.get("title") for x in spans if x.get("class") == "ocrx_word"]
+    alto = [[int(x.get(k)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] for x in strings]
+    confidences = []
+    words = [(line, w) for line in lines["lines"] for w in line["words"]]
+    assert len(words) == len(alto) == len(hocr) > 30
+    for (line, word), (x, y, w, h), title in zip(words, alto, hocr):
+        xy = np.array(word["polygon"])
+        box = [*np.floor(xy.min(0)).astype(int), *np.ceil(xy.max(0)).astype(int)]
+        assert np.abs(np.array([x, y, x + w, y + h]) - box).max() <= 1
+        *bbox, wconf = map(
+            int, re.fullmatch(r"bbox (\d+) (\d+) (\d+) (\d+); x_wconf (\d+)", title).groups()
+        )
+        assert np.abs(np.array(bbox) - box).max() <= 1
+        assert abs(wconf - 100 * word["confidence"]) <= 1
+        outline = np.array(line["polygon"])
+        assert (xy.min(0) >= outline.min(0) - 2).all() and (xy.max(0) <= outline.max(0) + 2).all()
+        confidences.append(word["confidence"])
+    for line in lines["lines"]:  # left to right along the line
+        starts = [min(x for x, _ in w["polygon"]) for w in line["words"]]
+        assert starts == sorted(starts)
+    assert min(confidences) < 0.6 < 0.95 < max(confidences)
+
+
 def words_of(xml):
     """(text, bounding box) of every word, line by line, from a PAGE file."""
     lines = []
@@ -796,13 +830,15 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     assert not (tmp_path / "o").exists()  # a run refused leaves no empty folder behind
 
 
-def test_installed_command_runs(overfit):
-    """The console script, as a user runs it, with a traceback-free error."""
-    done = subprocess.run(
-        [sys.executable, "-m", "inkread", "read", "nope.png"], capture_output=True, text=True
-    )
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.strip() == "inkread: error: nope.png: no such file or folder"
+def test_installed_command_runs():
+    """The console script pip installs, as a user runs it (and python -m inkread), with a
+    traceback-free error."""
+    script = Path(sys.executable).with_name("inkread.exe" if os.name == "nt" else "inkread")
+    assert script.is_file(), "the inkread command is not installed: pip install -e ."
+    for command in ([str(script)], [sys.executable, "-m", "inkread"]):
+        done = subprocess.run([*command, "read", "nope.png"], capture_output=True, text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.strip() == "inkread: error: nope.png: no such file or folder"
 
 
 def test_export_without_onnx_installed_says_which_extra(tmp_path, capsys, monkeypatch):
@@ -1052,6 +1088,8 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert "Commonest confusions: " in html and re.search(r"<td>\d+\.\d%</td>", html)
     # each character isolated: a Hebrew one turned the arrow and the list round
     assert re.search(r"Commonest confusions: <bdi>[^<]+</bdi> → <bdi>", html)
+    rates = [float(x) for x in re.findall(r"<td>(\d+\.\d)%</td>", html)]  # worst first
+    assert rates == sorted(rates, reverse=True) and rates[0] > rates[-1]
     from inkread.report import _png
 
     scan = np.full((300, 3000), 255, np.uint8)  # a line of a high-resolution scan: as shown
