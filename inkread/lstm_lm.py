@@ -353,6 +353,8 @@ def load_lm(path: str | Path) -> NGramModel | LSTMModel:
         raise InkreadError(
             "an image or PDF, not a language model (ARPA text, or a .pt of inkread lm build)", path
         )
+    if path.suffix.lower() == ".onnx":  # had been called "not UTF-8 text (Windows-1252?)"
+        raise InkreadError("an exported recognizer, not a language model: give it with -m", path)
     if magic[:4] == b"mmap":  # KenLM's build_binary writes "mmap lm http://kheafield.com/code"
         raise InkreadError(
             "a KenLM binary model: inkread reads the ARPA text it was built from (lm.arpa)", path

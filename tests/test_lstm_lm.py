@@ -125,6 +125,10 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     swapped = ["--lm", model]  # the model given where its language model goes
     assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *swapped) == 2
     assert "(a recognizer: give it with -m)" in capsys.readouterr().err
+    (tmp_path / "m.onnx").write_bytes(b"\x08\x07\x12\x07pytorch\xbc")  # its export, too
+    swapped = ["--lm", tmp_path / "m.onnx"]  # (had been "not UTF-8 text: Windows-1252?")
+    assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *swapped) == 2
+    assert "an exported recognizer, not a language model" in capsys.readouterr().err
 
 
 def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, tmp_path, capsys):
