@@ -129,6 +129,8 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     swapped = ["--lm", tmp_path / "m.onnx"]  # (had been "not UTF-8 text: Windows-1252?")
     assert run_cli("eval", "--model", model, "--data", overfit["manifest"], *swapped) == 2
     assert "an exported recognizer, not a language model" in capsys.readouterr().err
+    assert run_cli("read", image, "--model", lm_file) == 2  # and the other way round
+    assert "but an LSTM language model: give it with --lm" in capsys.readouterr().err
 
 
 def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, tmp_path, capsys):

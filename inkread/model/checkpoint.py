@@ -88,9 +88,11 @@ def read(path: str | os.PathLike[str]) -> dict:
     blob = torchfile.load(path, "inkread checkpoint")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         lightning = isinstance(blob, dict) and "pytorch-lightning_version" in blob
+        lm = isinstance(blob, dict) and "vocab" in blob and "mix" in blob  # lm build's
         raise InkreadError(
             "not an inkread checkpoint"
-            + (f" but {torchfile.FOREIGN['.ckpt']}: {torchfile.OWN_MODELS}" if lightning else ""),
+            + (f" but {torchfile.FOREIGN['.ckpt']}: {torchfile.OWN_MODELS}" if lightning else "")
+            + (" but an LSTM language model: give it with --lm" if lm else ""),
             path,
         )
     kinds = {"config": dict, "alphabet": list, "state_dict": dict, "meta": dict}
