@@ -136,6 +136,7 @@ def transcribe(
                 if id(doc) in failed:
                     raise failed[id(doc)]
                 _check_read(doc, skipped)
+                _said_if_nothing(doc, read[id(doc)], skipped)
             except InkreadError as e:
                 yield Transcribed(doc, [], skipped, e)
                 continue
@@ -202,6 +203,24 @@ def _read_lot(
     for reading in recognizer.recognize_cuts(cuts, batch_size, decoder):
         readings[owner[id(reading.line)]].append(reading)
     return readings
+
+
+def _said_if_nothing(doc: Document, readings: list[Reading], skipped: Skipped) -> None:
+    """An image read as one line that reads as nothing is said, not an empty line that
+    passes for a reading (a blank strip, a model of another script); where it has a page's
+    shape, under the 300 pixels high that make an image a page, how to find lines on it."""
+    if doc.xml is not None or doc.find_lines or any(r.result.text for r in readings):
+        return
+    try:
+        w, h = page_size(doc.image)
+    except InkreadError:
+        w = h = 0
+    small_page = 0 < w <= h < 300  # upright as a page, not as a word
+    skipped.add(
+        "image read as one line, as nothing"
+        + ("; --segment yes reads it as a page" if small_page else ""),
+        shown_path(doc.path),
+    )
 
 
 def _check_read(doc: Document, skipped: Skipped) -> None:

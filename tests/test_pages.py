@@ -430,6 +430,22 @@ def test_empty_page_has_no_lines(tmp_path, capsys):
         schema.assertValid(etree.parse(str(next(out.iterdir()))))
 
 
+def test_an_image_read_as_one_line_and_as_nothing_is_said(tmp_path, capsys):
+    """A blank strip, or a page's thumbnail under the 300 pixels high that make an image a
+    page, had printed an empty line, sure of it, and said nothing."""
+    Image.new("L", (400, 60), 255).save(tmp_path / "strip.png")
+    Image.open(PAGE.with_suffix(".jpg")).convert("L").resize((190, 288)).save(tmp_path / "t.png")
+    for name, said in (
+        ("strip.png", "image read as one line, as nothing (e.g."),
+        ("t.png", "image read as one line, as nothing; --segment yes reads it as a page"),
+    ):
+        capsys.readouterr()
+        assert run_cli("read", tmp_path / name) == 0
+        assert said in capsys.readouterr().err
+    assert run_cli("read", FIXTURES / "lines" / "hooker_00.png") == 0  # read: nothing said
+    assert "as nothing" not in capsys.readouterr().err
+
+
 def test_segment_points_a_line_image_to_read(tmp_path, capsys):
     line = FIXTURES / "lines" / "hooker_00.png"
     assert run_cli("segment", line, "--out", tmp_path / "l.xml") == 0
