@@ -43,6 +43,8 @@ from inkread.data.sources import (
     is_list,
     is_output,
     listed,
+    preferred_xml,
+    told_apart,
     written_by_inkread,
     xml_lines,
 )
@@ -277,7 +279,33 @@ def _not_own(
             f"warning: {folder}: {len(found)} XML of lines inkread found (segment), of pages "
             f"with another XML, passed over (e.g. {found[0].name})"
         )
-    return [p for p in left if p not in found]
+    left = [p for p in left if p not in found]
+    # two of one page (Transkribus's page/ and alto/): read once, as eval and train read it
+    claims: dict[Path, list[Path]] = {}
+    for p in left:
+        if p in images:
+            claims.setdefault(images[p], []).append(p)
+    twice = {image: xml for image, xml in claims.items() if len(xml) > 1}
+    texts = {p for xml in twice.values() for p in xml if _has_text(p, parsed[p])}
+    chosen = {
+        image: min(xml, key=lambda x: preferred_xml(x, image, texts))
+        for image, xml in twice.items()
+    }
+    other = [p for p in left if p in images and images[p] in chosen and chosen[images[p]] != p]
+    if other:
+        read = chosen[images[other[0]]]
+        warn(
+            f"warning: {folder}: {len(other)} XML of pages with another XML passed over "
+            f"(e.g. {told_apart(other[0], read)}; {told_apart(read, other[0])} read)"
+        )
+    return [p for p in left if p not in other]
+
+
+def _has_text(xml: Path, tree: etree._ElementTree) -> bool:
+    try:
+        return any(x.text for x in xml_lines(xml, tree.getroot()))
+    except InkreadError:
+        return False
 
 
 def _page_image_of(path: Path, tree: etree._ElementTree) -> Path:

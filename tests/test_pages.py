@@ -430,6 +430,32 @@ def test_empty_page_has_no_lines(tmp_path, capsys):
         schema.assertValid(etree.parse(str(next(out.iterdir()))))
 
 
+def test_an_export_of_both_page_and_alto_is_read_once_through_its_page(tmp_path, capsys):
+    """Transkribus exports page/P.xml and alto/P.xml of one image: read had read the page
+    twice (two outputs, one made anew from the ALTO), and eval and train had read alto/'s
+    for sorting first; the PAGE is read (its baselines), and which one is said by folder."""
+    doc = tmp_path / "DOC"
+    (doc / "page").mkdir(parents=True)
+    shutil.copy(PAGE.with_suffix(".jpg"), doc)
+    shutil.copy(PAGE.with_suffix(".xml"), doc / "page")
+    assert run_cli("read", PAGE.with_suffix(".xml"), "--format", "alto", "--out", tmp_path) == 0
+    alto = etree.parse(str(tmp_path / f"{PAGE.name}.alto.xml"))
+    for mark in list(alto.iter("{*}Processing")):  # as another program's export
+        mark.getparent().remove(mark)
+    (doc / "alto").mkdir()
+    alto.write(str(doc / "alto" / f"{PAGE.name}.xml"))
+    capsys.readouterr()
+    assert run_cli("read", PAGE.with_suffix(".xml")) == 0
+    alone = capsys.readouterr().out
+    assert run_cli("read", doc) == 0
+    out, err = capsys.readouterr()
+    assert out == alone  # once, without a header between two
+    assert f"(e.g. alto/{PAGE.name}.xml; page/{PAGE.name}.xml read)" in err
+    assert run_cli("eval", "--data", doc, "--json", "--decoder", "greedy") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["lines"] == 11 and f"(page/{PAGE.name}.xml read)" in err
+
+
 def test_an_image_read_as_one_line_and_as_nothing_is_said(tmp_path, capsys):
     """A blank strip, or a page's thumbnail under the 300 pixels high that make an image a
     page, had printed an empty line, sure of it, and said nothing."""

@@ -350,7 +350,7 @@ def _unclaimed(files: list[Path], lines: list[Line], skipped: Skipped) -> None:
 def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     """A folder may hold two XML files of one page (its PAGE and ALTO written side by side,
     an export and a corrected copy): one is read and the other's lines are skipped, not
-    learnt or scored twice (_preferred says which)."""
+    learnt or scored twice (preferred_xml says which)."""
     # each line of an XML file, by its page image (resolved once)
     images = {
         id(line): line.image.resolve()
@@ -365,7 +365,9 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
                 found.append(line.source)
     transcribed = {line.source for line in lines if line.text}
     chosen = {
-        image: min(xml, key=lambda x: _preferred(x, image, transcribed)) if len(xml) > 1 else xml[0]
+        image: min(xml, key=lambda x: preferred_xml(x, image, transcribed))
+        if len(xml) > 1
+        else xml[0]
         for image, xml in claims.items()
     }
     kept = []
@@ -373,7 +375,7 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
         read = chosen[images[id(line)]] if id(line) in images else line.source
         if read != line.source:
             skipped.add(
-                f"another XML of the same page image ({read.name} read)",
+                f"another XML of the same page image ({told_apart(read, line.source)} read)",
                 line.where,
             )
         else:
@@ -381,19 +383,35 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     return kept
 
 
-def _preferred(xml: Path, image: Path, transcribed: set[Path]) -> tuple:
+def preferred_xml(xml: Path, image: Path, transcribed: set[Path]) -> tuple:
     """Which of a page's XML files to read: not one inkread wrote (read --out into the
     folder: taken first, the model's readings were the ground truth, scored at 0 % and
     learnt from), then one with text (P.xml, its layout, beside P.page.xml, inkread's
     readings a person corrected), then one named as the image is (P.xml, not the backup
     copy 'P (1).xml' or 'P copy.xml', which sort first and held old text: 204 % CER for
-    12 %), then the first by name."""
+    12 %), then PAGE before ALTO (Transkribus exports both, page/P.xml and alto/P.xml: its
+    PAGE has the baselines, and alto/ had been read for sorting first), then the first by
+    name."""
     return (
         written_by_inkread(xml),
         xml not in transcribed,
         xml.stem.lower() != image.stem.lower(),
+        _is_alto(xml),
         xml.name,
     )
+
+
+def _is_alto(xml: Path) -> bool:
+    try:
+        return alto.is_alto(parse(xml).getroot())
+    except InkreadError:
+        return False
+
+
+def told_apart(path: Path, other: Path) -> str:
+    """A file by its name, and by its folder too where the other's is another: page/P.xml
+    and alto/P.xml, not P.xml and P.xml."""
+    return f"{path.parent.name}/{path.name}" if path.parent != other.parent else path.name
 
 
 def is_output(path: Path) -> bool:
