@@ -439,6 +439,32 @@ def test_words_have_the_same_boxes_and_confidences_in_every_format(tmp_path):
     assert min(confidences) < 0.6 < 0.95 < max(confidences)
 
 
+@pytest.mark.parametrize("fmt", ["page", "alto"])
+def test_polygons_at_another_scale_are_written_back_as_the_lines_were_cut(tmp_path, fmt):
+    """A Hooker page whose polygons are at another scale than its baselines (5 of 337): its
+    lines are cut around their baselines, and written back so, where the file's polygons,
+    clipped to the page, had been lines of no width with every word outside them."""
+    source = FIXTURES / "hooker" / "JDH_2_16_40_001.xml"
+    assert run_cli("read", source, "--format", fmt, "--out", tmp_path) == 0
+    for line in etree.parse(str(next(tmp_path.iterdir()))).iter("{*}TextLine"):
+        if fmt == "page":
+            shape = line.find("{*}Coords").get("points").replace(",", " ")
+            words = [
+                w.find("{*}Coords").get("points").replace(",", " ") for w in line.iter("{*}Word")
+            ]
+        else:
+            shape = line.find("{*}Shape/{*}Polygon").get("POINTS")
+            words = []
+            for w in line.iter("{*}String"):
+                x, y, width, height = (int(w.get(k)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+                words.append(f"{x} {y} {x + width} {y + height}")
+        xy = np.array(shape.split(), float).reshape(-1, 2)
+        assert (xy.max(0) - xy.min(0) > 10).all()
+        for word in words:
+            w = np.array(word.split(), float).reshape(-1, 2)
+            assert (w.min(0) >= xy.min(0) - 3).all() and (w.max(0) <= xy.max(0) + 3).all()
+
+
 def words_of(xml):
     """(text, bounding box) of every word, line by line, from a PAGE file."""
     lines = []

@@ -16,6 +16,7 @@ from inkread.data.lines import (
     Region,
     Transcript,
     group_by_region,
+    misses_baseline,
     printable,
     region_outline,
     repair_polygons,
@@ -275,7 +276,8 @@ def _add_shape(element: etree._Element, tag, shape: np.ndarray) -> None:
 def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     """Replace each TextLine's strings with the recognised words, in place; a line not read
     (no shape to cut it by) is left with an empty one, as the schema wants one. A line given
-    by its baseline alone gets the outline it was read by, as in PAGE (page.fill)."""
+    by its baseline alone, or by a shape that misses it, gets the outline it was read by, as in
+    PAGE (page.fill)."""
     tag = tagger(root)
     scale = _scale(root)
     elements = descendants(root, "TextLine")
@@ -288,7 +290,12 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         if found is None:  # not read: its old text would pass for what was
             etree.SubElement(line, tag("String"), CONTENT="")
             continue
-        if found.outline is not None and _polygon(line) is None:
+        drawn = _polygon(line)
+        baseline = points(line.get("BASELINE")) if line.get("BASELINE") else None
+        if found.outline is not None and (drawn is None or misses_baseline(drawn, baseline)):
+            # or drawn at another scale than the page: see page.fill
+            for old in children(line, "Shape"):
+                line.remove(old)
             shape = found.outline.clip(0) / scale
             for name, value in _position(box([shape])).items():
                 line.set(name, value)

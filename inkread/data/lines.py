@@ -515,11 +515,17 @@ def around_baseline(baseline: np.ndarray, above: float, below: float) -> np.ndar
 
 
 def _misses_baseline(line: Line) -> bool:
-    if line.baseline is None or line.polygon is None or len(line.polygon) < 3:
+    return misses_baseline(line.polygon, line.baseline)
+
+
+def misses_baseline(polygon: np.ndarray | None, baseline: np.ndarray | None) -> bool:
+    """Whether most of a line's baseline lies outside its polygon's box (a polygon at
+    another scale, another line's): the polygon is wrong, not the baseline."""
+    if baseline is None or polygon is None or len(polygon) < 3:
         return False
-    (x0, y0), (x1, y1) = line.polygon.min(axis=0), line.polygon.max(axis=0)
+    (x0, y0), (x1, y1) = polygon.min(axis=0), polygon.max(axis=0)
     slack = 0.25 * max(y1 - y0, 1.0)
-    bx, by = line.baseline[:, 0], line.baseline[:, 1]
+    bx, by = baseline[:, 0], baseline[:, 1]
     inside = (bx >= x0 - slack) & (bx <= x1 + slack) & (by >= y0 - slack) & (by <= y1 + slack)
     return bool(inside.mean() < 0.5)
 

@@ -15,6 +15,7 @@ from inkread.data.lines import (
     Region,
     Transcript,
     group_by_region,
+    misses_baseline,
     printable,
     region_outline,
     repair_polygons,
@@ -351,8 +352,9 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
     Old line-level text and words are replaced: they described another transcription. A
     line not read (no shape to cut it by) keeps none, or its old text would pass for what was
     read. Words and TextEquiv go where the schema wants them, before
-    TextStyle/UserDefined/Labels; a line given by its baseline alone gets the outline it was
-    cut by, and a line without an id or with another's, its key: the schema wants both.
+    TextStyle/UserDefined/Labels; a line given by its baseline alone, or by a shape that
+    misses it, gets the outline it was cut by, and a line without an id or with another's,
+    its key: the schema wants both.
     """
     q = tagger(root)
     dated_2019 = etree.QName(root).namespace == NAMESPACE_2019
@@ -368,10 +370,16 @@ def fill(root: etree._Element, texts: dict[str, Transcript]) -> None:
         if found.right_to_left and line.get("readingDirection") is None and dated_2019:
             # for a viewer or an import that lays its text out (PAGE 2013's lines have none)
             line.set("readingDirection", "right-to-left")
-        drawn = child(line, "Coords")
-        if drawn is not None and found.outline is not None and _coords(line, "Coords") is None:
+        drawn, shape = child(line, "Coords"), _coords(line, "Coords")
+        if (
+            drawn is not None
+            and found.outline is not None
+            and (shape is None or misses_baseline(shape, _coords(line, "Baseline")))
+        ):
             # points that give no shape ("", "a,b c,d"), the line cut around its baseline:
-            # copied, they failed the schema, and eScriptorium imports nothing else
+            # copied, they failed the schema, and eScriptorium imports nothing else; or a
+            # shape at another scale than the page's, which clipped to the page had been
+            # written as a line of no width with every word outside it
             drawn.set("points", point_list(found.outline.clip(0)))
         elif drawn is None and found.outline is not None:
             coords = etree.Element(q("Coords"), points=point_list(found.outline.clip(0)))
