@@ -90,17 +90,32 @@ def _image_named(doc: Document, size: tuple[int, int]) -> Path:
 
 
 def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -> bytes:
-    """hOCR: HTML that search engines and OCR viewers index, with the page image behind."""
+    """hOCR: HTML that search engines and OCR viewers index, with the page image behind;
+    XHTML, as Tesseract writes it, for the tools that parse it as XML (hocr-pdf, which
+    makes a searchable PDF of it, had stopped at an unclosed <meta>). Its boxes are in the
+    pixels of the image it names: an XML made for a larger copy of that image (the same
+    name) had given boxes beyond it."""
     size = _size_of(doc)
     image = _image_named(doc, size)
+    sx = sy = 1.0
+    if doc.xml is not None and image.name == doc.image.name:
+        found = image_size(doc.image)
+        sx, sy = found[0] / size[0], found[1] / size[1]
+        image, size = doc.image, found
+
+    def bbox(polygon: np.ndarray) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = box([polygon])
+        return round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy)
+
     title = f"image {_quote(image.name)}; bbox 0 0 {size[0]} {size[1]}"  # escaped below
     out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"><title>'
+        "<!DOCTYPE html>",  # no XML declaration: lxml refuses a str that has one
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><meta charset="utf-8"/><title>'
         + html.escape(image.name)
         + "</title>",
-        HOCR_MAKER,
-        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word">',
+        HOCR_MAKER + "/>",
+        '<meta name="ocr-capabilities" '
+        'content="ocr_page ocr_carea ocr_line ocrx_word ocrp_wconf ocrp_dir"/>',
         "<style>.ocr_page{position:relative}.ocr_line{position:absolute;white-space:pre;"
         "color:#a00;font-size:12px}</style></head><body>",
         f'<div class="ocr_page" id="page_1" title="{html.escape(title)}">',
@@ -113,10 +128,10 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
             region = r.line.region
             out.append(f'<div class="ocr_carea" id="block_{n}">')
         t, rtl = texts[r.line.id], r.result.reads_right_to_left
-        x0, y0, x1, y1 = box([line_outline(r)])
+        x0, y0, x1, y1 = bbox(line_outline(r))
         words = []
         for k, w in enumerate(t.words, start=1):
-            a0, b0, a1, b1 = box([w.polygon])
+            a0, b0, a1, b1 = bbox(w.polygon)
             words.append(
                 f'<span class="ocrx_word" id="word_{n}_{k}" title="bbox {a0} {b0} {a1} '
                 f'{b1}; x_wconf {round(100 * w.confidence)}">{html.escape(w.text)}</span>'

@@ -465,6 +465,26 @@ def test_polygons_at_another_scale_are_written_back_as_the_lines_were_cut(tmp_pa
             assert (w.min(0) >= xy.min(0) - 3).all() and (w.max(0) <= xy.max(0) + 3).all()
 
 
+def test_hocr_is_xhtml_in_the_pixels_of_the_image_it_names(tmp_path):
+    """hocr-pdf parses hOCR as XML and had stopped at an unclosed <meta>; an XML made for
+    a larger copy of its image (the same name) had given boxes beyond the image named."""
+    source = FIXTURES / "tapuscorpus" / "24_ac2b1_default.xml"  # made for 2686 x 3208
+    out = tmp_path / "page.hocr.html"
+    out.write_text('<html><head><meta name="ocr-system" content="inkread">')  # an older one's
+    assert run_cli("read", source, "--format", "hocr", "--out", out) == 0  # ours: replaced
+    root = etree.parse(str(out)).getroot()  # as XML
+    assert root.tag == "{http://www.w3.org/1999/xhtml}html"
+    w, h = Image.open(source.with_suffix(".jpg")).size
+    boxes = [
+        [int(v) for v in re.search(r"bbox (\d+) (\d+) (\d+) (\d+)", x.get("title")).groups()]
+        for x in root.iter("{*}span", "{*}div")
+        if x.get("class") in ("ocr_page", "ocr_line", "ocrx_word")
+    ]
+    assert boxes[0] == [0, 0, w, h] and len(boxes) > 100
+    assert max(b[2] for b in boxes) <= w and max(b[3] for b in boxes) <= h
+    assert max(b[2] for b in boxes) > 0.8 * w  # scaled, not squeezed
+
+
 def words_of(xml):
     """(text, bounding box) of every word, line by line, from a PAGE file."""
     lines = []
