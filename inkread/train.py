@@ -1048,8 +1048,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     train_lines, val_lines, skipped, val_skipped = _read_lines(opts, hyper, say)
 
     base = _direction(start, train_lines)
-    texts = [target_text(x.text, base) for x in train_lines]  # what the network learns to write
     lm, lm_lines = _text_lm(opts, train_lines, base, say)
+    train_set, config = _cut(train_lines, config, skipped, init_blob is not None, say)
+    # what the network learns to write, of the lines cut: a line skipped (its image missing)
+    # had added its letters, and they went unsaid where only validation lines hold them
+    texts = [target_text(text, base) for text in train_set.texts]
     alphabet, added = _alphabet(start, texts, val_lines, say)
     alphabet.right_to_left = base
     beyond = ""
@@ -1062,7 +1065,6 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             f"show, which the network cannot write: {spelled(beyond)}"
         )
 
-    train_set, config = _cut(train_lines, config, skipped, init_blob is not None, say)
     if opts.resume:
         model = checkpoint.network(start.resumed, last_path)
     elif init_blob is not None:

@@ -1293,3 +1293,21 @@ def test_a_skipped_file_whose_name_is_not_utf8_is_listed(tmp_path):
     skipped.add("missing transcription", tmp_path / os.fsdecode(b"Br\xe9sil.png"))
     listed = list_skipped(tmp_path / "skipped.tsv", {"train": skipped}).read_bytes()
     assert b"Br\\xe9sil.png" in listed and b"missing transcription" in listed
+
+
+def test_letters_of_lines_skipped_are_not_added_to_the_alphabet(tmp_path, capsys):
+    """A page whose image is missing is skipped: its letters had been added all the same,
+    so that one found only in the validation lines went unsaid, and the run's end told the
+    user to train longer for a letter no line it trained on holds."""
+    manifest = write_lines(tmp_path / "data")
+    rows = manifest.read_text(encoding="utf-8").splitlines()
+    lost = tmp_path / "lost.tsv"  # its image gone
+    lost.write_text("gone.png\tΩmega\n", encoding="utf-8")
+    val = tmp_path / "val.tsv"
+    image, text = rows[0].split("\t")
+    val.write_text(f"{manifest.parent / image}\tΩ{text}\n", encoding="utf-8")
+    args = ("--val", val, "--epochs", 1, "--no-char-lm", "--preset", "seed", "--out", tmp_path)
+    assert run_cli("train", "--train", manifest, "--train", lost, *args) == 0
+    said = capsys.readouterr().err
+    assert "the validation lines use characters the model cannot write: 'Ω'" in said
+    assert "Ω" not in checkpoint.read(tmp_path / "best.pt")["alphabet"]
