@@ -961,7 +961,11 @@ def _meta(
         "train_lines": lines[0],
         "val_lines": lines[1],
         "preset": preset,
-        "init": opts.init,
+        # a file's whole path, as its data's (typed relative, it named nothing once the
+        # model was moved); a bundled model by its name
+        "init": opts.init
+        if opts.init is None or checkpoint.bundled(opts.init)
+        else str(Path(opts.init).resolve()),
         "seed": opts.seed,
         "max_minutes": budget / 60 if budget else None,
         "hyper": asdict(hyper),

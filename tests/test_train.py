@@ -424,17 +424,21 @@ def test_fine_tuning_extends_the_alphabet(overfit, tmp_path, capsys):
     assert "(1 whole epoch) the network reads next to nothing yet: give it more --epochs" in err
 
 
-def test_fine_tuning_keeps_a_config_files_training_settings(overfit, tmp_path, capsys):
+def test_fine_tuning_keeps_a_config_files_training_settings(overfit, tmp_path, capsys, monkeypatch):
     """--init threw a --config file away whole, its "train" settings (lr, augment) with
-    the architecture it cannot change, though the README offers them for any run."""
+    the architecture it cannot change, though the README offers them for any run. The
+    model it began from is recorded by its whole path (typed relative, it had named
+    nothing once the model was moved)."""
     data = write_lines(tmp_path / "data")
     config = tmp_path / "tuned.json"
     config.write_text('{"train": {"lr": 0.0123, "augment": 0.25}}', encoding="utf-8")
     args = ["train", "--train", data, "--val", data, "--epochs", 1, "--config", config]
-    init = ["--init", overfit["run"] / "best.pt"]
+    monkeypatch.chdir(overfit["run"])
+    init = ["--init", "best.pt"]
     assert run_cli(*args, *init, "--out", tmp_path / "run") == 0
-    hyper = checkpoint.read(tmp_path / "run" / "best.pt")["meta"]["hyper"]
-    assert (hyper["lr"], hyper["augment"]) == (0.0123, 0.25)
+    meta = checkpoint.read(tmp_path / "run" / "best.pt")["meta"]
+    assert (meta["hyper"]["lr"], meta["hyper"]["augment"]) == (0.0123, 0.25)
+    assert meta["init"] == str((overfit["run"] / "best.pt").resolve())
     assert "--init keeps the architecture" not in capsys.readouterr().err
     config.write_text('{"height": 64, "train": {"lr": 0.0123}}', encoding="utf-8")
     assert run_cli(*args, *init, "--out", tmp_path / "taller") == 0

@@ -27,11 +27,17 @@ from inkread.models import BUNDLED, bundled_path
 FORMAT = "inkread-checkpoint/1"
 
 
-def resolve(spec: str | os.PathLike[str]) -> Path:
-    """A checkpoint path or the name of a model shipped with the package (in any case,
-    where no file has that name: --model Default)."""
+def bundled(spec: str | os.PathLike[str]) -> bool:
+    """Whether spec names a model shipped with the package (in any case, where no file has
+    that name: --model Default), not a file."""
     name = str(spec) if str(spec) in BUNDLED or Path(spec).exists() else str(spec).lower()
-    if name in BUNDLED:
+    return name in BUNDLED
+
+
+def resolve(spec: str | os.PathLike[str]) -> Path:
+    """A checkpoint path or the name of a model shipped with the package (bundled)."""
+    if bundled(spec):
+        name = str(spec) if str(spec) in BUNDLED else str(spec).lower()
         path = bundled_path(name)
         if not path.is_file():
             raise InkreadError(f"the bundled model {spec!r} is not installed", path)
