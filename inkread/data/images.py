@@ -393,7 +393,10 @@ def to_gray(image: Image.Image) -> np.ndarray:
 def _stretched(a: np.ndarray) -> np.ndarray:
     """8-bit gray from the range nearly all the pixels span (see to_gray), in float64 a band
     at a time: the whole page's copies had taken 6 GB for a 16-bit scan at MAX_PIXELS."""
-    lo, hi = (float(v) for v in np.percentile(a, [0.01, 99.99]))
+    # numpy takes the step between two neighbouring values in the array's own type: in a
+    # signed one it wraps (an int16 line with a -32768 pixel read all black), so in float64
+    whole = a.astype(np.float64) if a.dtype.kind == "i" else a
+    lo, hi = (float(v) for v in np.percentile(whole, [0.01, 99.99]))
     gray = np.empty(a.shape, np.uint8)
     for rows in _bands(a):
         band = a[rows].astype(np.float64)
