@@ -483,6 +483,24 @@ def test_hocr_is_xhtml_in_the_pixels_of_the_image_it_names(tmp_path):
     assert boxes[0] == [0, 0, w, h] and len(boxes) > 100
     assert max(b[2] for b in boxes) <= w and max(b[3] for b in boxes) <= h
     assert max(b[2] for b in boxes) > 0.8 * w  # scaled, not squeezed
+    # an XML of the stored pixels of a photo its EXIF turns: in them, not stretched to the
+    # turned photo's shape
+    photo = tmp_path / "exif"
+    photo.mkdir()
+    shutil.copy(PAGE, photo)
+    image = Image.open(PAGE.with_suffix(".jpg"))
+    exif = image.getexif()
+    exif[0x0112] = 6  # turned a quarter clockwise to be seen upright
+    image.save(photo / PAGE.with_suffix(".jpg").name, exif=exif)
+    for where in (PAGE, photo / PAGE.name):
+        out = tmp_path / f"{where.parent.name}.hocr.html"
+        assert run_cli("read", where, "--format", "hocr", "--out", out) == 0
+    plain, turned = ((tmp_path / f"{d}.hocr.html").read_text() for d in ("hooker", "exif"))
+    shapes = r'class="ocr_(?:page|line)"[^>]*title="[^"]*?(bbox [\d ]+)'  # (words: as read)
+    assert (
+        re.findall(shapes, plain) == re.findall(shapes, turned)
+        and len(re.findall(shapes, plain)) == 12
+    )
 
 
 def words_of(xml):
