@@ -130,7 +130,10 @@ class Hyper:
             d[name] = int(value) if whole else float(value)
         for name in set(d) & {"val_fraction", "final_lr_fraction"}:  # shares: 1.5 had run
             if d[name] > 1 or (name == "val_fraction" and d[name] == 1):
-                raise InkreadError(f"config: train setting {name} is a share, 0-1, not {d[name]}")
+                most = "below 1" if name == "val_fraction" else "at most 1"
+                raise InkreadError(
+                    f"config: train setting {name} is a share, {most}, not {d[name]}"
+                )
         share = d.get("augment", 1.0)
         if not isinstance(share, (int, float)) or not 0 <= share <= 1:
             raise InkreadError(f"config: augment must be true, false or a share 0-1, not {share!r}")
@@ -1044,7 +1047,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 else ""
             )
         )
-        kept = _kept_best(best_path, say) or {}
+        kept = _kept_best(best_path, say, MORE_EPOCHS) or {}
         best_cer = state.get("best_cer", math.inf)
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
 
@@ -1134,9 +1137,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)
     best_cer = state.get("best_cer", math.inf)
+    damaged = False
     if "best_cer" in state:  # killed between best.pt's save and last.pt's, the score it
         # beat is best.pt's own: else a worse epoch replaced it
-        kept = _kept_best(best_path, say)
+        kept = _kept_best(best_path, say, MORE_EPOCHS if network_done else NEXT_EPOCH)
+        damaged = kept is None and network_done  # no epoch left to replace it
         score = math.inf if kept is None else kept.get("val_cer")  # damaged: replaced
         if isinstance(score, float) and score == score:  # not NaN: it had validation lines
             best_cer = score if kept is None else min(best_cer, score)
@@ -1356,7 +1361,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     if bad:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
     lm_cer, readings = None, {}
-    if lm is not None and best_path.is_file():
+    if lm is not None and best_path.is_file() and not damaged:
         # a hundredth of the budget for what the clock does not see: the last save, exiting.
         # Resumed after the network's training, the restart (reading the data again) is not
         # the LMs' to pay: killed in their step, a 1.5-minute run came back without them
@@ -1457,16 +1462,20 @@ def claim(out: Path) -> IO[str]:
     return handle
 
 
-def _kept_best(best_path: Path, say: Callable[[str], None]) -> dict | None:
+NEXT_EPOCH = "the run's next validated epoch saves it anew"
+MORE_EPOCHS = "its training is done: more --epochs train a model to replace it"
+
+
+def _kept_best(best_path: Path, say: Callable[[str], None], remedy: str) -> dict | None:
     """best.pt's record as a resumed run finds it: {} where there is none, None where it is
-    damaged (a failing disk, a copy), said, for the run's next validated epoch to replace,
-    where --resume had ended on it with last.pt whole beside it."""
+    damaged (a failing disk, a copy), said with its remedy, where --resume had ended on it
+    with last.pt whole beside it."""
     if not best_path.is_file():
         return {}
     try:
         return checkpoint.read(best_path).get("meta") or {}
     except InkreadError as e:
-        say(f"warning: {e}: the run's next validated epoch saves it anew")
+        say(f"warning: {e}: {remedy}")
         return None
 
 

@@ -130,6 +130,11 @@ def test_a_damaged_best_pt_is_made_anew_by_the_resumed_run(tmp_path, capsys):
     assert "best.pt: not a readable inkread checkpoint (the file is cut short" in said
     assert "the run's next validated epoch saves it anew" in said
     assert checkpoint.read(run / "best.pt")["meta"]["epoch"] == 2
+    whole = (run / "best.pt").read_bytes()  # damaged once the run is done: what to do
+    (run / "best.pt").write_bytes(whole[: len(whole) // 3])
+    assert run_cli(*args, "--epochs", 2, "--resume") == 0
+    said = capsys.readouterr().err
+    assert "its training is done: more --epochs train a model to replace it" in said
 
 
 def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
@@ -1269,7 +1274,9 @@ def test_settings_and_folders_that_would_train_nothing_or_mix_runs_are_refused(
     with pytest.raises(InkreadError, match="the settings are batch_size, lr, "):
         Hyper.from_dict({"learning_rate": 0.001})
     for setting in ({"val_fraction": 1.5}, {"val_fraction": 1}, {"final_lr_fraction": 50}):
-        with pytest.raises(InkreadError, match=f"{next(iter(setting))} is a share, 0-1"):
+        with pytest.raises(
+            InkreadError, match=f"{next(iter(setting))} is a share, (below|at most) 1"
+        ):
             Hyper.from_dict(setting)  # had run without a word
     assert Hyper.from_dict({"val_fraction": 0.5, "final_lr_fraction": 1}).val_fraction == 0.5
     copied = tmp_path / "copied"
