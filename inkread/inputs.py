@@ -283,8 +283,8 @@ def _not_own(
     # two of one page (Transkribus's page/ and alto/): read once, as eval and train read it
     claims: dict[Path, list[Path]] = {}
     for p in left:
-        if p in images:
-            claims.setdefault(images[p], []).append(p)
+        if p in images and images[p].is_file():  # missing, named alike (IIIF's default.jpg):
+            claims.setdefault(images[p], []).append(p)  # two pages, each said to lack it
     twice = {image: xml for image, xml in claims.items() if len(xml) > 1}
     texts = {p for xml in twice.values() for p in xml if _has_text(p, parsed[p])}
     chosen = {

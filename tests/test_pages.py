@@ -456,6 +456,21 @@ def test_an_export_of_both_page_and_alto_is_read_once_through_its_page(tmp_path,
     assert json.loads(out)["lines"] == 11 and f"(page/{PAGE.name}.xml read)" in err
 
 
+def test_two_pages_whose_missing_images_are_named_alike_are_two_pages(tmp_path, capsys):
+    """IIIF names every image .../default.jpg: two pages without their images had been
+    taken for one page's two XML, and only one said to lack its image."""
+    for n in (1, 2):
+        xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+        name = f"https://iiif.example.org/{n}/full/full/0/default.jpg"
+        xml = re.sub(r'imageFilename="[^"]*"', f'imageFilename="{name}"', xml)
+        (tmp_path / f"p{n}.xml").write_text(xml, encoding="utf-8")
+    assert run_cli("read", tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "passed over" not in err and "2 inputs could not be read" in err
+    assert run_cli("eval", "--data", tmp_path, "--json") == 2
+    assert "another XML of the same page image" not in capsys.readouterr().err
+
+
 def test_an_image_read_as_one_line_and_as_nothing_is_said(tmp_path, capsys):
     """A blank strip, or a page's thumbnail under the 300 pixels high that make an image a
     page, had printed an empty line, sure of it, and said nothing."""
