@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
+from tqdm import tqdm
 
 from inkread.alphabet import (
     any_right_to_left,
@@ -305,6 +306,8 @@ def synthesize(
     source = lines_of_text(texts, rng, words, lambda t: any(draws(f, t) for f in fonts))
     base = collection_direction(texts)  # as training will find it
     written = attempts = 0
+    # a bar on a terminal, none in pipes (disable=None): 20,000 lines had been minutes unsaid
+    bar = tqdm(total=count, desc="drawing lines", unit="line", disable=None, leave=False)
     while written < count and attempts < 20 * count:
         attempts += 1
         text = next(source, None)
@@ -329,4 +332,6 @@ def synthesize(
                 name.with_suffix(suffix).unlink(missing_ok=True)
             raise
         written += 1
+        bar.update()
+    bar.close()
     return written
