@@ -1145,6 +1145,9 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(stream, "reconfigure"):  # a name not in UTF-8: its bytes, as ls prints
             stream.reconfigure(errors=errors)  # them on stdout; escaped in messages
     started = time.monotonic()
+    written = sys.modules.get("inkread.torchfile")  # (not imported for --help: torch is slow)
+    if written is not None:  # a run of its own, where one ran before in this process
+        written.SWEPT.clear()  # (torchfile.remove_stale)
     # killed politely (a scheduler's TERM), end as on Ctrl-C: temporary files go, a
     # checkpoint being written is left whole
     before = signal.signal(signal.SIGTERM, _terminated)

@@ -122,7 +122,9 @@ def _write_through(path: Path, write: Callable[[Path], object]) -> None:
 
 # the temporary file write_whole_at makes beside its target: .NAME.random.tmp
 TEMPORARY = re.compile(r"\..+\.[a-z0-9_]+\.tmp")
-_SWEPT: set[Path] = set()  # the folders this process has taken killed writers' files from
+# the folders this run has taken killed writers' files from (cli.main begins each run with
+# none: a test, or a script, runs several in one process)
+SWEPT: set[Path] = set()
 
 
 def remove_stale(path: Path) -> None:
@@ -133,9 +135,9 @@ def remove_stale(path: Path) -> None:
     minutes for 70 seconds' drawing, the folder listed anew each time."""
     try:
         folder = path.parent.resolve()
-        if folder in _SWEPT:
+        if folder in SWEPT:
             return
-        _SWEPT.add(folder)
+        SWEPT.add(folder)
         found = [Path(e.path) for e in os.scandir(folder) if TEMPORARY.fullmatch(e.name)]
     except OSError:  # a folder not to be read: nothing of ours to take
         return
