@@ -121,7 +121,7 @@ def _write_through(path: Path, write: Callable[[Path], object]) -> None:
 
 
 # the temporary file write_whole_at makes beside its target: .NAME.random.tmp
-TEMPORARY = re.compile(r"\..+\.[a-z0-9_]+\.tmp")
+TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # (mkstemp's 8 random letters)
 # the folders this run has taken killed writers' files from (cli.main begins each run with
 # none: a test, or a script, runs several in one process)
 SWEPT: set[Path] = set()

@@ -1622,7 +1622,7 @@ def test_a_read_cut_short_goes_on_with_skip_existing(fixtures, tmp_path, monkeyp
     )
     capsys.readouterr()
     # a SIGKILL's temporary file beside a page written whole: gone, though it is not read
-    (out / ".hooker_00.json.k1ll3d.tmp").write_bytes(b'{"half')
+    (out / ".hooker_00.json.k1ll3d00.tmp").write_bytes(b'{"half')
     assert run_cli(*args, "--out", out, "--skip-existing") == 0
     assert lines == [2]
     assert "2 inputs read into" in capsys.readouterr().err

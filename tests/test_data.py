@@ -1434,7 +1434,7 @@ def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path)
 
     from inkread import torchfile
 
-    stale, busy = tmp_path / ".a.page.xml.k1ll3d.tmp", tmp_path / ".a.page.xml.busy00.tmp"
+    stale, busy = tmp_path / ".a.page.xml.k1ll3d00.tmp", tmp_path / ".a.page.xml.busy0000.tmp"
     for tmp in (stale, busy):
         tmp.write_bytes(b"<half")
     with busy.open("rb") as writer:
