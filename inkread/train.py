@@ -1044,6 +1044,9 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             + (
                 f" its {_count(epoch, 'epoch')} (more --epochs train it on)"
                 if epoch >= hyper.epochs
+                else f" its {budget / 60:g} minutes (--max-minutes counts the whole run: more "
+                "than that goes on)"
+                if budget
                 else ""
             )
         )

@@ -259,6 +259,7 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     assert run_cli(*args, "--resume") == 0
     out, err = capsys.readouterr()
     assert "nothing left to do" in err
+    assert "its 0.25 minutes (--max-minutes counts the whole run: more than that" in err
     assert (tmp_path / "run" / "best.pt").read_bytes() == best
     lm_cer = (checkpoint.read(tmp_path / "run" / "best.pt")["meta"] or {}).get("val_cer_lm")
     assert lm_cer is None or f"{lm_cer:.2%} with its character language model" in out
