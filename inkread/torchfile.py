@@ -120,25 +120,29 @@ def _write_through(path: Path, write: Callable[[Path], object]) -> None:
             raise _failed(e, path) from None
 
 
-# the temporary file write_whole_at makes beside its target: .NAME.random.tmp
-TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # (mkstemp's 8 random letters)
-# the folders this run has taken killed writers' files from (cli.main begins each run with
-# none: a test, or a script, runs several in one process)
-SWEPT: set[Path] = set()
+# the folders this run has looked through for killed writers' files, and those it found
+# there by the name of the file each was to become (cli.main begins each run with none: a
+# test, or a script, runs several in one process)
+SWEPT: dict[Path, dict[str, list[Path]]] = {}
 
 
 def remove_stale(path: Path) -> None:
-    """The temporary files killed writers left in path's folder (SIGKILL runs no clean-up):
-    they had stayed in an output folder, to be zipped up with its pages for eScriptorium. A
-    writer at work holds a lock on its own (write_whole_at), which is left alone. Once a
-    folder in a run: looked for at each file written, 20,000 lines of synth had taken 8
-    minutes for 70 seconds' drawing, the folder listed anew each time."""
+    """The temporary files a killed writer left beside path (SIGKILL runs no clean-up):
+    they had stayed in an output folder, to be zipped up with its pages for eScriptorium.
+    Only path's own (.NAME.random.tmp, as write_whole_at names them): a user's hidden file
+    is not inkread's to take. A writer at work holds a lock on its own, which is left
+    alone. A folder is listed once a run: listed at each file written, 20,000 lines of
+    synth had taken 8 minutes for 70 seconds' drawing."""
     try:
         folder = path.parent.resolve()
-        if folder in SWEPT:
-            return
-        SWEPT.add(folder)
-        found = [Path(e.path) for e in os.scandir(folder) if TEMPORARY.fullmatch(e.name)]
+        if folder not in SWEPT:
+            SWEPT[folder] = {}
+            for entry in os.scandir(folder):
+                name = entry.name
+                if name.startswith(".") and name.endswith(".tmp") and "." in name[1:-4]:
+                    target = name[1:-4].rsplit(".", 1)[0]
+                    SWEPT[folder].setdefault(target, []).append(Path(entry.path))
+        found = SWEPT[folder].pop(path.name[:100], [])
     except OSError:  # a folder not to be read: nothing of ours to take
         return
     for tmp in found:

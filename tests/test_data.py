@@ -1435,14 +1435,15 @@ def test_a_killed_writers_temporary_file_goes_when_its_file_is_written(tmp_path)
     from inkread import torchfile
 
     stale, busy = tmp_path / ".a.page.xml.k1ll3d00.tmp", tmp_path / ".a.page.xml.busy0000.tmp"
-    for tmp in (stale, busy):
+    theirs = tmp_path / ".notes.20261207.tmp"  # a user's hidden file: not inkread's to take
+    for tmp in (stale, busy, theirs):
         tmp.write_bytes(b"<half")
     with busy.open("rb") as writer:
         fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
         torchfile.write_whole(tmp_path / "a.page.xml", lambda f: f.write(b"<PcGts/>"))
     assert (tmp_path / "a.page.xml").read_bytes() == b"<PcGts/>"
     assert not stale.exists() and busy.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [busy.name, "a.page.xml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [busy.name, theirs.name, "a.page.xml"]
 
 
 def test_a_ctrl_c_while_torch_saves_is_an_interrupt_not_a_traceback(tmp_path, monkeypatch):
