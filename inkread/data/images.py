@@ -393,6 +393,9 @@ def to_gray(image: Image.Image) -> np.ndarray:
 def _stretched(a: np.ndarray) -> np.ndarray:
     """8-bit gray from the range nearly all the pixels span (see to_gray), in float64 a band
     at a time: the whole page's copies had taken 6 GB for a 16-bit scan at MAX_PIXELS."""
+    if a.dtype.kind == "f" and not np.isfinite(a).all():  # a float TIFF's NaN pixel as
+        finite = np.isfinite(a)  # paper, as as_gray takes an array's: it had read as nothing
+        a = np.where(finite, a, a[finite].max(initial=0))
     # numpy takes the step between two neighbouring values in the array's own type: in a
     # signed one it wraps (an int16 line with a -32768 pixel read all black), so in float64
     whole = a.astype(np.float64) if a.dtype.kind == "i" else a
