@@ -1044,13 +1044,15 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             + (
                 f" its {_count(epoch, 'epoch')} (more --epochs train it on)"
                 if epoch >= hyper.epochs
-                else f" its {budget / 60:g} minutes (--max-minutes counts the whole run: more "
-                "than that goes on)"
-                if budget
+                else f" its {state['budget'] / 60:g} minutes (--max-minutes counts the whole "
+                "run: more than that goes on)"
+                if state.get("budget")
                 else ""
             )
         )
-        kept = _kept_best(best_path, say, MORE_EPOCHS) or {}
+        kept = _kept_best(best_path, lambda note: None, "")
+        if kept is None:  # no model to give, and no epoch left to make one
+            raise InkreadError(f"is damaged and {MORE_EPOCHS}", best_path)
         best_cer = state.get("best_cer", math.inf)
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
 
@@ -1140,11 +1142,11 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     start_batch = state.get("batch", 0)
     step = state.get("step", 0)
     best_cer = state.get("best_cer", math.inf)
-    damaged = False
     if "best_cer" in state:  # killed between best.pt's save and last.pt's, the score it
         # beat is best.pt's own: else a worse epoch replaced it
-        kept = _kept_best(best_path, say, MORE_EPOCHS if network_done else NEXT_EPOCH)
-        damaged = kept is None and network_done  # no epoch left to replace it
+        kept = _kept_best(best_path, (lambda note: None) if network_done else say, NEXT_EPOCH)
+        if kept is None and network_done:  # no epoch left to replace it: no model to give
+            raise InkreadError(f"is damaged and {MORE_EPOCHS}", best_path)
         score = math.inf if kept is None else kept.get("val_cer")  # damaged: replaced
         if isinstance(score, float) and score == score:  # not NaN: it had validation lines
             best_cer = score if kept is None else min(best_cer, score)
@@ -1364,7 +1366,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     if bad:
         say(f"warning: {bad} training lines gave no usable loss and were skipped in their batches")
     lm_cer, readings = None, {}
-    if lm is not None and best_path.is_file() and not damaged:
+    if lm is not None and best_path.is_file():
         # a hundredth of the budget for what the clock does not see: the last save, exiting.
         # Resumed after the network's training, the restart (reading the data again) is not
         # the LMs' to pay: killed in their step, a 1.5-minute run came back without them

@@ -132,9 +132,9 @@ def test_a_damaged_best_pt_is_made_anew_by_the_resumed_run(tmp_path, capsys):
     assert checkpoint.read(run / "best.pt")["meta"]["epoch"] == 2
     whole = (run / "best.pt").read_bytes()  # damaged once the run is done: what to do
     (run / "best.pt").write_bytes(whole[: len(whole) // 3])
-    assert run_cli(*args, "--epochs", 2, "--resume") == 0
+    assert run_cli(*args, "--epochs", 2, "--resume") == 2  # no model to give: an error
     said = capsys.readouterr().err
-    assert "its training is done: more --epochs train a model to replace it" in said
+    assert "best.pt: is damaged and its training is done: more --epochs train a model" in said
 
 
 def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
