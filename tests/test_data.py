@@ -1755,6 +1755,9 @@ def test_a_signed_array_reads_as_its_wider_copy_does():
     wide = as_gray(line.astype(np.int64))
     assert (as_gray(line) == wide).all() and (as_gray(line.astype(np.int32)) == wide).all()
     assert wide[50].max() > 200  # not black
+    colour = np.full((20, 40, 3), 1000, np.int16)  # ink below 0 on paper: dark, not wrapped
+    colour[5:15, 10:30] = -300
+    assert as_gray(colour)[10, 20] < 30 and as_gray(colour)[0, 0] > 200
 
 
 def test_a_float_tiff_with_a_nan_pixel_reads_as_without_it(tmp_path):

@@ -470,7 +470,7 @@ def as_gray(image: PageLike) -> np.ndarray:
         return _stretched(a)  # as 16-bit is: int32 wrapped wider values
     elif a.dtype != np.uint8:  # colours by their own top, an alpha by its own: an RGBA-64
         # array's opaque 65,535 had scaled a 12-bit scan's colours into the dark
-        a = a.astype(np.float64)
+        a = a.astype(np.float64).clip(0)  # below 0 (signed ink) is black: it had wrapped
         for part in (slice(0, 3), slice(3, 4)):
             a[..., part] *= 255 / max(float(a[..., part].max(initial=0)), 1)
         a = a.astype(np.uint8)
