@@ -1050,9 +1050,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 else ""
             )
         )
-        kept = _kept_best(best_path, lambda note: None, "")
-        if kept is None:  # no model to give, and no epoch left to make one
-            raise InkreadError(f"is damaged and {MORE_EPOCHS}", best_path)
+        kept = _kept_best(best_path, say, epochs_left=False) or {}
         best_cer = state.get("best_cer", math.inf)
         return {"best_cer": best_cer, "lm_cer": kept.get("val_cer_lm"), "epochs": epoch}
 
@@ -1144,9 +1142,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
     best_cer = state.get("best_cer", math.inf)
     if "best_cer" in state:  # killed between best.pt's save and last.pt's, the score it
         # beat is best.pt's own: else a worse epoch replaced it
-        kept = _kept_best(best_path, (lambda note: None) if network_done else say, NEXT_EPOCH)
-        if kept is None and network_done:  # no epoch left to replace it: no model to give
-            raise InkreadError(f"is damaged and {MORE_EPOCHS}", best_path)
+        kept = _kept_best(best_path, say, epochs_left=not network_done)
         score = math.inf if kept is None else kept.get("val_cer")  # damaged: replaced
         if isinstance(score, float) and score == score:  # not NaN: it had validation lines
             best_cer = score if kept is None else min(best_cer, score)
@@ -1467,20 +1463,22 @@ def claim(out: Path) -> IO[str]:
     return handle
 
 
-NEXT_EPOCH = "the run's next validated epoch saves it anew"
-MORE_EPOCHS = "its training is done: more --epochs train a model to replace it"
-
-
-def _kept_best(best_path: Path, say: Callable[[str], None], remedy: str) -> dict | None:
+def _kept_best(best_path: Path, say: Callable[[str], None], epochs_left: bool) -> dict | None:
     """best.pt's record as a resumed run finds it: {} where there is none, None where it is
-    damaged (a failing disk, a copy), said with its remedy, where --resume had ended on it
-    with last.pt whole beside it."""
+    damaged (a failing disk, a copy) and an epoch is left to replace it (said), where
+    --resume had ended on it with last.pt whole beside it; with none left, an error: the
+    run has no model to give (it had ended 0 naming the damaged file)."""
     if not best_path.is_file():
         return {}
     try:
         return checkpoint.read(best_path).get("meta") or {}
     except InkreadError as e:
-        say(f"warning: {e}: {remedy}")
+        if not epochs_left:
+            raise InkreadError(
+                "is damaged and its training is done: more --epochs train a model to replace it",
+                best_path,
+            ) from None
+        say(f"warning: {e}: the run's next validated epoch saves it anew")
         return None
 
 
