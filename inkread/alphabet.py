@@ -117,7 +117,10 @@ def display_order(text: str, base: bool | None = None) -> str:
 
 def laid_out_as(text: str, rtl: bool) -> tuple[str, list[int] | None]:
     """The text laid out in a direction already decided (a line's, once; a word alone as
-    its line reads), and where each character came from (_laid_out)."""
+    its line reads), and where each character came from (_laid_out): what follows the
+    characters of a line read (their confidences, its words) into reading order, digits and
+    Latin words in a right-to-left line kept in theirs (a plain reversal had put a number's
+    confidences on the wrong digits). None where the layout could not be followed."""
     if not rtl and not any_right_to_left(text):
         return text, list(range(len(text)))  # Latin scripts pay nothing
     return _laid_out(text, "R" if rtl else "L")
@@ -191,20 +194,6 @@ def unwritable(alphabet: Alphabet, texts: Iterable[str], whose: str) -> list[str
             f"ends, doubled, tabs, no-break or invisible ones), each an error: e.g. {untidy[0]!r}"
         )
     return notes
-
-
-def reading_positions(display: str, base: bool | None = None) -> list[int] | None:
-    """For each character of reading_order(display), the place in `display` it stands at:
-    what follows its characters (their confidences) into reading order. Digits and Latin
-    words inside a right-to-left line keep their order, so a plain reversal put a number's
-    confidences on the wrong digits. None where the layout could not be followed."""
-    return read_with_positions(display, base)[1]
-
-
-def read_with_positions(display: str, base: bool | None = None) -> tuple[str, list[int] | None]:
-    """reading_order(display) and reading_positions(display) from one layout of the line,
-    for a caller that needs both (decoding.words)."""
-    return laid_out_as(display, right_to_left(display, base))
 
 
 def _unmirrored(text: str) -> str:

@@ -22,7 +22,6 @@ from inkread.alphabet import (
     any_right_to_left,
     in_word,
     laid_out_as,
-    read_with_positions,
     reading_order,
     right_to_left,
 )
@@ -93,7 +92,7 @@ def words(decoded: Decoded) -> list[Word]:
     came out ",Smith" and "(.ed)"."""
     shown = "".join(c.char for c in decoded.chars)
     rtl = decoded.reads_right_to_left
-    read, order = read_with_positions(shown, rtl)  # as the line was turned
+    read, order = laid_out_as(shown, rtl)  # as the line was turned
     place = {n: k for k, n in enumerate(order or [])}  # where each char is read in the line
     found: list[Word] = []
     current: list[int] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from inkread.alphabet import reading_positions
+from inkread.alphabet import laid_out_as
 from inkread.data import alto, page
 from inkread.data.images import image_size
 from inkread.data.lines import Transcript, printable
@@ -166,10 +166,10 @@ def _size_of(doc: Document) -> tuple[int, int]:
 
 def _char_confidences(result: Decoded) -> list[float]:
     """In reading order, as the text is: a right-to-left line's from the right, but for
-    the numbers and Latin words inside it (reading_positions)."""
+    the numbers and Latin words inside it (laid_out_as)."""
     found = [round(c.confidence, 3) for c in result.chars]
     rtl = result.reads_right_to_left
-    order = reading_positions("".join(c.char for c in result.chars), rtl)  # as it was read
+    order = laid_out_as("".join(c.char for c in result.chars), rtl)[1]  # as it was read
     if order is None:
         return found[::-1] if rtl else found
     return [found[n] for n in order]
