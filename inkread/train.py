@@ -967,7 +967,7 @@ def _meta(
         # a file's whole path, as its data's (typed relative, it named nothing once the
         # model was moved); a bundled model by its name
         "init": opts.init
-        if opts.init is None or checkpoint.bundled(opts.init)
+        if opts.init is None or checkpoint.bundled(opts.init) is not None
         else str(Path(opts.init).resolve()),
         "seed": opts.seed,
         "max_minutes": budget / 60 if budget else None,

@@ -27,17 +27,17 @@ from inkread.models import BUNDLED, bundled_path
 FORMAT = "inkread-checkpoint/1"
 
 
-def bundled(spec: str | os.PathLike[str]) -> bool:
-    """Whether spec names a model shipped with the package (in any case, where no file has
-    that name: --model Default), not a file."""
+def bundled(spec: str | os.PathLike[str]) -> str | None:
+    """The name of the model shipped with the package that spec names (in any case, where
+    no file has that name: --model Default); None for a file."""
     name = str(spec) if str(spec) in BUNDLED or Path(spec).exists() else str(spec).lower()
-    return name in BUNDLED
+    return name if name in BUNDLED else None
 
 
 def resolve(spec: str | os.PathLike[str]) -> Path:
     """A checkpoint path or the name of a model shipped with the package (bundled)."""
-    if bundled(spec):
-        name = str(spec) if str(spec) in BUNDLED else str(spec).lower()
+    name = bundled(spec)
+    if name is not None:
         path = bundled_path(name)
         if not path.is_file():
             raise InkreadError(f"the bundled model {spec!r} is not installed", path)
