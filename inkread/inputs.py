@@ -38,12 +38,12 @@ from inkread.data.lines import (
 )
 from inkread.data.sources import (
     base_name,
+    chosen_xml,
     files_in,
     is_line_data,
     is_list,
     is_output,
     listed,
-    preferred_xml,
     told_apart,
     written_by_inkread,
     xml_lines,
@@ -285,12 +285,8 @@ def _not_own(
     for p in left:
         if p in images and images[p].is_file():  # missing, named alike (IIIF's default.jpg):
             claims.setdefault(images[p], []).append(p)  # two pages, each said to lack it
-    twice = {image: xml for image, xml in claims.items() if len(xml) > 1}
-    texts = {p for xml in twice.values() for p in xml if _has_text(p, parsed[p])}
-    chosen = {
-        image: min(xml, key=lambda x: preferred_xml(x, image, texts))
-        for image, xml in twice.items()
-    }
+    texts = {p for xml in claims.values() if len(xml) > 1 for p in xml if _has_text(p, parsed[p])}
+    chosen = chosen_xml(claims, texts)
     other = [p for p in left if p in images and images[p] in chosen and chosen[images[p]] != p]
     if other:
         read = chosen[images[other[0]]]

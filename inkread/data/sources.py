@@ -367,13 +367,7 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
             found = claims.setdefault(images[id(line)], [])
             if line.source not in found:
                 found.append(line.source)
-    transcribed = {line.source for line in lines if line.text}
-    chosen = {
-        image: min(xml, key=lambda x: preferred_xml(x, image, transcribed))
-        if len(xml) > 1
-        else xml[0]
-        for image, xml in claims.items()
-    }
+    chosen = chosen_xml(claims, {line.source for line in lines if line.text})
     kept = []
     for line in lines:
         read = chosen[images[id(line)]] if id(line) in images else line.source
@@ -385,6 +379,17 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
         else:
             kept.append(line)
     return kept
+
+
+def chosen_xml(claims: dict[Path, list[Path]], transcribed: set[Path]) -> dict[Path, Path]:
+    """The XML read of each page image that XML files claim (preferred_xml, which reads a
+    file, asked only where two or more claim one)."""
+    return {
+        image: min(xml, key=lambda x: preferred_xml(x, image, transcribed))
+        if len(xml) > 1
+        else xml[0]
+        for image, xml in claims.items()
+    }
 
 
 def preferred_xml(xml: Path, image: Path, transcribed: set[Path]) -> tuple:
