@@ -98,9 +98,9 @@ def hocr(doc: Document, readings: list[Reading], texts: dict[str, Transcript]) -
     size = _size_of(doc)
     image = _image_named(doc, size)
     sx = sy = 1.0
-    found = image_size(doc.image)
+    found = image_size(doc.image) if doc.xml is not None and image.name == doc.image.name else size
     # (an XML of the stored pixels of a photo its EXIF turns is in them, as PAGE writes it)
-    if doc.xml is not None and image.name == doc.image.name and size not in (found, found[::-1]):
+    if size not in (found, found[::-1]):
         sx, sy = found[0] / size[0], found[1] / size[1]
         image, size = doc.image, found
 

@@ -30,7 +30,8 @@ SUFFIX = {
     "hocr": ".hocr.html",
 }
 # the line of read's hOCR that names its maker (formats.hocr writes it, foreign looks for it)
-# (its start: written closed, "/>", since 0.3; ">" before, and both are known as read's)
+# (its start: written closed, "/>", as XHTML, where earlier versions wrote ">": both are
+# known as read's)
 HOCR_MAKER = '<meta name="ocr-system" content="inkread"'
 # the name of a PDF's or TIFF's page as inputs.pages_of gives it: NAME, -pdf or -tif where a
 # PDF and a TIFF share NAME, the page's number
