@@ -22,8 +22,12 @@ def normalize(text: str) -> str:
 # Zero-width space, word joiner, byte-order mark, the bidirectional marks and embeddings, and
 # the soft hyphen: exports carry them (BnF fr. 412: 87 lines with a BOM; text copied from a
 # PDF or a web page, soft hyphens), but nothing on the page shows them. Joiners that shape a
-# script stay.
-ZERO_WIDTH = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# script stay. So do the control characters that are not spaces (U+0001 from a database
+# export): learned, a model wrote into PAGE and ALTO what XML has no place for.
+ZERO_WIDTH = re.compile(
+    "[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+    "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
+)
 
 
 def clean_text(text: str) -> str:
@@ -40,7 +44,7 @@ def visible(text: str) -> str:
     ␣ a space, ⍽ another (no-break, ideographic), ⇥ a tab, ↵ a line's break; an invisible
     character (a BOM, a zero-width joiner, a direction mark) and a mark with no letter to
     sit on (it would sit on the arrow) by code point, or the error counted shows as
-    nothing."""
+    nothing; so is a private-use character (MUFI's), which no font but a few draws."""
 
     def sign(i: int, c: str) -> str:
         if c in SIGNS:
@@ -48,7 +52,7 @@ def visible(text: str) -> str:
         if c.isspace():
             return "⍽"
         kind = unicodedata.category(c)
-        if kind in ("Cf", "Cc") or (i == 0 and kind.startswith("M")):
+        if kind in ("Cf", "Cc", "Co") or (i == 0 and kind.startswith("M")):
             return f"[U+{ord(c):04X}]"
         return c
 
@@ -65,8 +69,10 @@ def in_word(char: str) -> bool:
     """Whether a character belongs to a word of a word language model: letters, and the
     marks and joiners written within them. With letters alone, pointed Hebrew, voweled
     Arabic, Devanagari's vowel signs and a Latin abbreviation's macron (q̄) cut their words
-    into pieces that no text holds."""
-    return char.isalpha() or unicodedata.category(char)[0] == "M" or char in "\u200c\u200d"
+    into pieces that no text holds; so did MUFI's private-use letters a medieval
+    transcription's words ("q\ue5dcd"), and its tironian et (⁊) was no word at all."""
+    kind = unicodedata.category(char)
+    return char.isalpha() or kind[0] == "M" or kind == "Co" or char in "\u200c\u200d\u204a"
 
 
 def right_to_left(text: str, base: bool | None = None) -> bool:

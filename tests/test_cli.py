@@ -22,6 +22,7 @@ from lxml import etree
 from PIL import Image
 
 import inkread
+from inkread.models import bundled_path
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
 POILUS = FIXTURES / "poilus" / "TestamentsDePoilus_will_AD78_0054-0.xml"
@@ -403,6 +404,25 @@ def test_page_output_has_words_with_coordinates(overfit, tmp_path):
     region = line.getparent()
     read = [x.find("{*}TextEquiv/{*}Unicode").text or "" for x in region.findall("{*}TextLine")]
     assert region.find("{*}TextEquiv/{*}Unicode").text == "\n".join(read)
+
+
+def test_a_model_that_writes_a_control_character_still_writes_valid_xml(tmp_path):
+    """A model trained (before clean_text dropped them) on transcriptions holding U+0001
+    writes it; PAGE and ALTO stopped a folder's read at its first page with a traceback.
+    Written as hOCR writes it: its escape."""
+    import torch
+
+    blob = torch.load(bundled_path("default"), weights_only=True)
+    blob["alphabet"] = ["\x01" if c == "e" else c for c in blob["alphabet"]]
+    swapped = tmp_path / "swapped.pt"
+    torch.save(blob, swapped)
+    for fmt in ("page", "alto"):
+        out = tmp_path / fmt
+        args = ("read", PAGE, "--model", swapped, "--decoder", "greedy", "--format", fmt)
+        assert run_cli(*args, "--out", out) == 0
+        xml = next(out.iterdir()).read_text(encoding="utf-8")
+        assert "\\x01" in xml and "\x01" not in xml
+        etree.fromstring(xml.encode())
 
 
 def test_words_have_the_same_boxes_and_confidences_in_every_format(tmp_path):

@@ -10,8 +10,10 @@ from inkread.alphabet import (
     reading_order,
     right_to_left,
     unwritable,
+    visible,
 )
 from inkread.decoding import Char, Decoded, greedy, in_reading_order, words
+from inkread.lm import words_of
 from inkread.metrics import confusions, edit_kinds, error_rates
 from inkread.train import ctc_fits, target_text
 
@@ -62,6 +64,18 @@ def test_training_targets_drop_invisible_spaces():
     persian = "\u0645\u06cc\u200c\u0634\u0648\u062f"  # its zero-width non-joiner shapes it
     assert "\u200c" in target_text(persian)
     assert target_text("\u200fab\u202a c\u202c") == "ab c"  # bidirectional marks
+    # a database export's U+0001: learned, the model wrote what PAGE and ALTO cannot hold
+    assert target_text("a\x01b\x7f\x9f c\x85d") == "ab c d"
+    assert Alphabet.from_texts([target_text("a\x08b\x1bc")]).chars == list("abc")
+
+
+def test_medieval_abbreviations_stay_within_their_words():
+    """MUFI's private-use letters cut a word model's words apart ("q\ue5dcd" learnt as "q"
+    and "d"), and its tironian et was no word; shown in a message, a private-use character
+    is spelled out, as a terminal's font has no glyph for it."""
+    line = "q\ue5dcd uobis ⁊ ꝑffici, saluato\ue5dc."
+    assert words_of(line) == ["q\ue5dcd", "uobis", "⁊", "ꝑffici", "saluato\ue5dc"]
+    assert visible("q\ue5dcd") == "q[U+E5DC]d"
 
 
 def test_no_break_spaces_are_said_to_be_learnt_as_spaces():
