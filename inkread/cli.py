@@ -144,7 +144,7 @@ def _decoder(
     """`own` reads with its own language model, at the weight and bonus training chose for
     it: auto and beam use it when --lm names none."""
     from inkread.alphabet import spelled
-    from inkread.decoding import BEAM_WIDTH, LM_DEFAULTS, BeamSearch, greedy
+    from inkread.decoding import BEAM_WIDTH, LIMITS, LM_DEFAULTS, BeamSearch, greedy
     from inkread.lm import knows_letters, scores_unknown, unknown_letters
     from inkread.lstm_lm import load_lm
 
@@ -153,14 +153,12 @@ def _decoder(
     for flag, value in (("--lm-weight", weight), ("--lm-bonus", bonus)):
         if value is not None and not math.isfinite(value):
             raise InkreadError(f"{flag} must be a number, not {value}")
-    # a weight below 0 turns the model against what it knows; far past any useful setting
-    # (0.3 to 3), scores overflow: every reading's became NaN
-    for flag, value, least, most in (
-        ("--lm-weight", weight, 0, 100),
-        ("--lm-bonus", bonus, -1000, 1000),
+    for flag, value, (least, most) in (
+        ("--lm-weight", weight, LIMITS["weight"]),
+        ("--lm-bonus", bonus, LIMITS["bonus"]),
     ):
         if value is not None and not least <= value <= most:
-            raise InkreadError(f"{flag} must be between {least} and {most}, not {value:g}")
+            raise InkreadError(f"{flag} must be between {least:g} and {most:g}, not {value:g}")
     given = [
         flag
         for flag, value in (

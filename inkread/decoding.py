@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
+from typing import Protocol
 
 import numpy as np
 
@@ -192,6 +193,9 @@ LM_DEFAULTS = {"chars": (0.8, 2.0), "words": (0.4, 3.0)}
 # The character LM's weights and bonuses training tries on the validation lines, the defaults
 # among them: a collection whose words run together wants no bonus for inserting spaces
 LM_GRID = [(w, b) for w in (0.4, 0.8, 1.2) for b in (0.0, 1.0, 2.0, 3.0)]
+# A weight below 0 turns the model against what it knows; far past any useful setting (0.3
+# to 3), scores overflow: every reading's became NaN
+LIMITS = {"weight": (0.0, 100.0), "bonus": (-1000.0, 1000.0)}
 # Beams of 32 err 2 % less than 16 (Hooker and Poilus) and read a fifth fewer lines a second.
 BEAM_WIDTH = 32
 NEG = float("-inf")
@@ -222,6 +226,18 @@ class _Beam:
     word: str = ""  # the unfinished word (word models)
 
 
+class LanguageModel(Protocol):
+    """What beam search asks of a language model: an n-gram (lm.NGramModel) or the LSTM
+    (lstm_lm.LSTMModel)."""
+
+    words: bool
+    order: int
+
+    def start(self) -> tuple: ...
+
+    def logp(self, context: tuple, token: str) -> float: ...
+
+
 class BeamSearch:
     """CTC prefix beam search, optionally guided by a character or word n-gram model, or
     by a character LSTM (lstm_lm.py), which stands behind the n-gram's interface.
@@ -236,7 +252,7 @@ class BeamSearch:
     def __init__(
         self,
         width: int = 16,
-        lm=None,
+        lm: LanguageModel | None = None,
         weight: float = 0.5,
         bonus: float = 0.0,
         lexicon: bool = False,
@@ -246,8 +262,22 @@ class BeamSearch:
         for name, value in (("width", width), ("keep", keep)):  # a beam of 0 read nothing
             if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
                 raise InkreadError(f"BeamSearch's {name} must be a whole number 1 or more")
-        if not (isinstance(weight, Real) and 0 <= weight < math.inf):  # below: against the LM
-            raise InkreadError(f"BeamSearch's weight must be a number 0 or more, not {weight!r}")
+        for name, value in (("weight", weight), ("bonus", bonus)):  # checked as --lm-weight's
+            least, most = LIMITS[name]
+            if isinstance(value, bool) or not (isinstance(value, Real) and least <= value <= most):
+                raise InkreadError(
+                    f"BeamSearch's {name} must be a number from {least:g} to {most:g}, "
+                    f"not {value!r}"
+                )
+        if isinstance(prune, bool) or not (isinstance(prune, Real) and 0 < prune < 1):
+            # at 1 or more every character fell below it and each line read as nothing
+            raise InkreadError(f"BeamSearch's prune must be a probability below 1, not {prune!r}")
+        if lm is not None and not all(hasattr(lm, x) for x in ("start", "logp", "words")):
+            # a path, where NGramModel.load(path) was meant, failed at the first line read
+            raise InkreadError(
+                f"BeamSearch's lm must be a language model (lm.NGramModel.load, "
+                f"lstm_lm.load_lm), not {type(lm).__name__} {lm!r}"
+            )
         self.width, self.lm, self.weight, self.bonus = width, lm, weight, bonus
         self.keep = keep  # hypotheses kept as alternatives (n-best)
         self.lexicon = lexicon and lm is not None and lm.words

@@ -583,6 +583,9 @@ def transcript(reading: Reading) -> Transcript:
     of Latin words in it; a Hebrew run in a Latin line from its right. (Turned by the
     line's direction alone, "בית Kew Gardens (1850)" had given its words as בית (1850) Kew
     Gardens, and "see בית הכנסת" in a Latin line as see בית הכנסת, out of the text's order.)"""
+    if not isinstance(reading, Reading):  # a Decoded (recognize's) had no .result to say so
+        given = type(reading).__name__
+        raise InkreadError(f"transcript takes a Reading (read_image's), not {given}")
     result = reading.result
     found = words(result)
     outline = line_outline(reading)

@@ -310,6 +310,8 @@ class Ensemble(Recognizer):
     member's that has one."""
 
     def __init__(self, members: list[Recognizer], names: list[str] | None = None) -> None:
+        if not members:  # load_all([]) had ended in IndexError
+            raise InkreadError("models read together: none given")
         first = members[0]
         names = names or [f"model {n}" for n in range(1, len(members) + 1)]
         for other, name in zip(members[1:], names[1:]):

@@ -32,7 +32,7 @@ from inkread.pages import (
     readable,
     transcript,
 )
-from inkread.recognize import Reading, Recognizer
+from inkread.recognize import Reading, Recognizer, load_all
 from inkread.segment import segment
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003"
@@ -900,6 +900,10 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
         read_image(np.zeros((1, MAX_SIDE + 1), np.uint8), model)
     with pytest.raises(InkreadError, match="not NoneType"):
         Recognizer.load(None)
+    with pytest.raises(InkreadError, match="takes a Reading"):  # had been an AttributeError
+        transcript(model.recognize([gray])[0])
+    with pytest.raises(InkreadError, match="none given"):  # had been an IndexError
+        load_all([])
     # given a model's name, read and measured as the command line does: with its own LM
     # (evaluate had read by best path alone, 24.6 % where eval said 18.7 %)
     from inkread.evaluate import evaluate
