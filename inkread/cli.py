@@ -65,7 +65,7 @@ def _options(
     """Options before the command; the app's help is the Typer's above."""
 
 
-def flag(*names: str, **settings) -> typer.models.OptionInfo:
+def flag(*names: str, **settings: object) -> typer.models.OptionInfo:
     """An option that takes no value: typer's help draws one as `--json <bool>`, and
     `--json true` then failed on "unexpected extra argument"."""
     return typer.Option(*names, metavar="", **settings)

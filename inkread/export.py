@@ -13,6 +13,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,6 +27,9 @@ from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
 from inkread.model.config import ModelConfig, in_file
 from inkread.recognize import Recognizer, check_device
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 
 # For those who run the file without inkread (docs/onnx.md has a whole example): in the
 # file, as tools such as Netron show a model's doc_string.
@@ -125,7 +129,7 @@ class OnnxRecognizer(Recognizer):
 
     def __init__(
         self,
-        session,
+        session: InferenceSession,
         config: ModelConfig,
         alphabet: Alphabet,
         meta: dict,

@@ -16,8 +16,12 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inkread.errors import InkreadError  # and nothing heavier: the CLI imports this first
+
+if TYPE_CHECKING:
+    from inkread.inputs import Document
 
 # the names `inkread read --format page|alto` writes, which data.sources tells from inputs
 OUTPUTS = (".page.xml", ".alto.xml")
@@ -139,7 +143,9 @@ def whole_image(path: Path) -> bool:
         return False
 
 
-def would_lose(target: Path, doc, kept_safe: set[Path], named: bool = False) -> str | None:
+def would_lose(
+    target: Path, doc: Document, kept_safe: set[Path], named: bool = False
+) -> str | None:
     """Why writing target would lose the user's work: it is an input (the image, its XML,
     a list or --lines file named), a line's transcription (.gt.txt), XML holding a
     transcription that inkread did not write (`--out page.xml` replaced ground truth), or

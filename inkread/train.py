@@ -320,7 +320,11 @@ class TrainData(torch.utils.data.Dataset):
         return image, labels
 
 
-def collate(items: list[tuple[np.ndarray, list[int]]]):
+# images, widths, targets (all lines' labels end to end) and their lengths
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def collate(items: list[tuple[np.ndarray, list[int]]]) -> Batch:
     images, widths = to_batch([im for im, _ in items])
     targets = torch.tensor([c for _, lab in items for c in lab], dtype=torch.long)
     lengths = torch.tensor([len(lab) for _, lab in items], dtype=torch.long)
@@ -401,7 +405,7 @@ def make_optimizer(model: CRNN, hyper: Hyper) -> torch.optim.Optimizer:
 
 
 def update(
-    model: CRNN, optimizer: torch.optim.Optimizer, batch, grad_clip: float, bf16: bool
+    model: CRNN, optimizer: torch.optim.Optimizer, batch: Batch, grad_clip: float, bf16: bool
 ) -> tuple[float, int, int]:
     """One optimiser step on a collated batch: (mean loss, lines learnt from, lines dropped).
 

@@ -190,13 +190,13 @@ def _ground_truth(path: Path, skipped: Skipped, uncorrected: set[Path] | None = 
     return lines
 
 
-def xml_lines(path: Path, root) -> list[Line]:
+def xml_lines(path: Path, root: etree._Element) -> list[Line]:
     if not is_line_data(root):
         raise NotLineData(f"XML root <{root.tag}> is neither PAGE nor ALTO", path)
     return (page if page.is_page(root) else alto).read(path, root)
 
 
-def is_line_data(root) -> bool:
+def is_line_data(root: etree._Element) -> bool:
     """PAGE or ALTO, not the METS and metadata that exports keep beside the pages."""
     return page.is_page(root) or alto.is_alto(root)
 

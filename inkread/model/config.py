@@ -173,7 +173,7 @@ class ModelConfig:
                 raise InkreadError(f"config: pools must be pairs [height, width], not {given}")
         return cls(**d)
 
-    def with_changes(self, **changes) -> ModelConfig:
+    def with_changes(self, **changes: object) -> ModelConfig:
         return replace(self, **changes)
 
 
