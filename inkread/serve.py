@@ -339,7 +339,7 @@ def _suffix_for(data: bytes, name: str) -> str:
         return ".pdf"
     if kind == ".tif" and not lower.endswith((".tif", ".tiff")):
         return ".tif"
-    if kind and Path(name).suffix and not lower.endswith(IMAGE_SUFFIXES):
+    if kind and Path(name).suffix and not lower.endswith((*IMAGE_SUFFIXES, kind)):
         return kind  # a name without a suffix ("blob") is read by its content as it is
     return ""
 

@@ -1188,7 +1188,7 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert _diff("الرَّحمن", "الرحمن") == "ال<del>رَّ</del><ins>ر</ins>حمن"  # marks on letters
 
 
-def test_http_service_reads_uploads(overfit, monkeypatch):
+def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     from fastapi.testclient import TestClient
 
     from inkread.model.checkpoint import shareable
@@ -1267,6 +1267,8 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     one = client.post("/read", data=text, files={"image": ("one.pdf", pdf.getvalue())})
     alone = client.post("/read", data=text, files={"image": ("l.png", image.read_bytes())})
     assert one.status_code == 200 and one.text == alone.text and alone.text.strip(), one.text
+    named = client.post("/read", files={"image": ("one.pdf", pdf.getvalue())}).json()
+    assert [named[k] for k in ("source", "file")] == ["one.pdf", "one_p001.png"]  # not .pdf.pdf
     blob = client.post("/read", data=text, files={"image": ("blob", pdf.getvalue())})
     assert blob.text == alone.text  # a browser's upload, named "blob": a PDF by its content
     blob = client.post("/read", files={"image": ("blob", pages.getvalue())})
@@ -1371,6 +1373,10 @@ def test_http_service_reads_uploads(overfit, monkeypatch):
     client = TestClient(client.app, raise_server_exceptions=False)
     bug = client.post("/read", files={"image": ("l.png", image.read_bytes())})
     assert bug.status_code == 500 and "ZeroDivisionError" in bug.json()["error"]
+    (tmp_path / "one.pdf").write_bytes(pdf.getvalue())  # the PDF's names are the command line's
+    assert run_cli("read", tmp_path / "one.pdf", "--format", "json") == 0
+    said = json.loads(capsys.readouterr().out)
+    assert [Path(said[k]).name for k in ("source", "file")] == ["one.pdf", "one_p001.png"]
 
 
 def test_serve_does_not_read_for_a_client_that_hung_up(overfit, monkeypatch):
