@@ -1202,6 +1202,17 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
     described = ["/data/train.txt", "synthetic lines (bench/default_model.sh)"]  # the default's
     assert shareable({"trained_on": described})["trained_on"] == ["train.txt", described[1]]
+    # generic's: a repository's name and a script's path inside the description, kept whole
+    kept = ["HTR-United/CREMMA-MSS-18 at e4a8914 (train split of bench/split.py --by folder)"]
+    paths = ["/home/a/HTR data (Kew)", "C:\\Users\\a\\Kew (1850)", "~/x (y)", "../d/train.txt"]
+    assert shareable({"trained_on": kept + paths})["trained_on"] == kept + [
+        "HTR data (Kew)",
+        "Kew (1850)",
+        "x (y)",
+        "train.txt",
+    ]
+    init = "45 minutes on ../data/train.txt (bench/hooker45.sh)"  # the default's --init
+    assert shareable({"init": init})["init"] == init
     kew = {"trained_on": ["/home/alice/HTR data (Kew)/train.txt"]}  # a path still
     assert shareable(kew)["trained_on"] == ["train.txt"]
     more = {"lm_text": ["/home/alice/kew/letters.txt"], "init": "C:\\alice\\base\\best.pt"}

@@ -200,8 +200,8 @@ DATA_KEYS = ("trained_on", "validated_on", "trained_before", "lm_text", "init")
 def _names(paths: object) -> object:
     """Paths by their names; a description ("synthetic lines (bench/default_model.sh)") as
     it is: its last part had been taken for a name ("default_model.sh)")."""
-    if isinstance(paths, str) and re.search(r"[/\\]", paths):  # --init's model file
-        return PureWindowsPath(paths).name
+    if isinstance(paths, str) and re.search(r"[/\\]", paths) and not _described(paths):
+        return PureWindowsPath(paths).name  # --init's model file
     if not isinstance(paths, list):
         return paths  # a bundled model's name, "held-out training lines"
     return [str(p) if _described(str(p)) else PureWindowsPath(str(p)).name for p in paths]
@@ -209,6 +209,9 @@ def _names(paths: object) -> object:
 
 def _described(entry: str) -> bool:
     """A description, "synthetic lines (bench/default_model.sh)", not a path, which may hold
-    brackets too ("/home/alice/HTR data (Kew)/train.txt")."""
+    brackets too ("/home/alice/HTR data (Kew)"): training records its paths whole (from the
+    root), where a description may name a repository ("HTR-United/CREMMA-MSS-18 at e4a8914
+    (train split)": cut at its slash, generic's record had shown "split_by_document.py)")."""
     head = entry.split(" (")[0]
-    return entry.endswith(")") and " (" in entry and not re.search(r"[/\\]", head)
+    whole_path = head.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", head)
+    return entry.endswith(")") and " (" in entry and not whole_path
