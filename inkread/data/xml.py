@@ -291,4 +291,7 @@ def box(polygons: list[np.ndarray]) -> tuple[int, int, int, int]:
 
 
 def point_list(polygon: np.ndarray, sep: str = ",") -> str:
-    return " ".join(f"{round(x)}{sep}{round(y)}" for x, y in polygon)
+    """Points rounded as Python rounds (half to even) by numpy at once: rounded one by one,
+    a page's 4,000 points had been a quarter of the time its PAGE XML took to write."""
+    rounded = np.round(np.asarray(polygon, dtype=float)).astype(np.int64).tolist()
+    return " ".join(f"{x}{sep}{y}" for x, y in rounded)
