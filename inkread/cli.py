@@ -26,7 +26,7 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread import outputs
-from inkread.errors import InkreadError, MachineFault, MissingFile, exit_status
+from inkread.errors import InkreadError, MachineFault, MissingFile, WriteFailed, exit_status
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -687,8 +687,8 @@ def evaluate(
 ) -> None:
     """Measure CER and WER on transcribed lines, or on whole pages with --find-lines."""
     from inkread.alphabet import any_right_to_left, visible
+    from inkread.evaluate import Evaluation, evaluate_pages, files_to_write
     from inkread.evaluate import evaluate as run
-    from inkread.evaluate import evaluate_pages, files_to_write
     from inkread.recognize import load_all
 
     if find_lines and report is not None:
@@ -703,19 +703,25 @@ def evaluate(
     # its model
     named = [m if m in BUNDLED else str(Path(m).resolve()) for m in model or ["default"]]
     about = {"models": named, "data": [str(Path(d).resolve()) for d in data]}
-    if find_lines:
-        result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_say)
-    else:
-        result = run(
-            recognizer,
-            data,
-            decoder=dec,
-            batch_size=batch_size,
-            predictions=predictions,
-            report=report,
-            warn=_say,
-            about=about,
-        )
+    unwritten = None
+    try:
+        if find_lines:
+            result = evaluate_pages(recognizer, data, dec, batch_size, predictions, warn=_say)
+        else:
+            result = run(
+                recognizer,
+                data,
+                decoder=dec,
+                batch_size=batch_size,
+                predictions=predictions,
+                report=report,
+                warn=_say,
+                about=about,
+            )
+    except WriteFailed as e:  # the scores still printed, then the error (a full disk)
+        if not isinstance(e.done, Evaluation):
+            raise
+        result, unwritten = e.done, e
     s = result.summary | about
     if as_json:
         print(json.dumps(s))
@@ -744,6 +750,8 @@ def evaluate(
             for c in shown
         )
         print(f"commonest errors (reference→read): {common}")
+    if unwritten is not None:
+        raise unwritten
 
 
 def _writable(path: Path) -> None:

@@ -82,6 +82,7 @@ class WriteFailed(InkreadError):
         super().__init__(message, path)
         self.code = code  # the OSError's errno
         self.status = exit_status(code)
+        self.done: object = None  # what the run had done before (eval's scores), to give
 
 
 _HUSH = threading.RLock()

@@ -22,7 +22,7 @@ from inkread.data.images import load_gray
 from inkread.data.lines import SHAPE_DIFFERS, has_text, load_failure, other_shape, printable
 from inkread.data.sources import DataArgs, arguments
 from inkread.decoding import Decoder, describe
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, WriteFailed
 from inkread.metrics import (
     char_errors,
     confusions,
@@ -112,13 +112,10 @@ def evaluate(
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder, recognizer)
     summary["redrawn"] = sum(x.redrawn for x in usable)  # the note above, for scripts
     summary |= about or {}
-    if predictions is not None:
-        _written(predictions, write_predictions, rows)
-    if report is not None:
-        from inkread.report import write_report
+    from inkread.report import write_report
 
-        _written(report, write_report, summary, rows)
-    return Evaluation(summary, rows)
+    files = (predictions, write_predictions, rows), (report, write_report, summary, rows)
+    return _with_files(Evaluation(summary, rows), *files)
 
 
 def evaluate_pages(
@@ -219,9 +216,7 @@ def evaluate_pages(
         "redrawn": redrawn,  # of the true lines scored: matched as redrawn
     }
     summary = _summary(rows, counts, skipped, seconds, decoder, recognizer)
-    if predictions is not None:
-        _written(predictions, write_predictions, rows)
-    return Evaluation(summary, rows)
+    return _with_files(Evaluation(summary, rows), (predictions, write_predictions, rows))
 
 
 def _too_long_for(config: ModelConfig, texts: list[str]) -> str | None:
@@ -320,11 +315,23 @@ def _joined(texts: list[str]) -> str:
     return "\n".join(t for t in texts if t)
 
 
-def _written(path: Path, write: Callable[..., None], *args: object) -> None:
-    """A file of the results written at the end; a full disk is one line, as every error a
-    user can cause is."""
-    # whole or not at all: a full disk left a 0-byte table, a truncated report
-    torchfile.write_whole_at(path, lambda tmp: write(tmp, *args))
+def _with_files(done: Evaluation, *files: tuple) -> Evaluation:
+    """The evaluation, its files written (path, writer, what it writes; None: not asked
+    for), each whole or not at all (a full disk had left a 0-byte table). One that cannot
+    be written is an error that carries the scores (WriteFailed.done): a full disk at the
+    report had lost a whole run's CER, printed after it."""
+    failed = None
+    for path, write, *args in files:
+        if path is None:
+            continue
+        try:
+            torchfile.write_whole_at(path, lambda tmp, write=write, args=args: write(tmp, *args))
+        except WriteFailed as e:
+            failed = failed or e  # the others still written
+    if failed is not None:
+        failed.done = done
+        raise failed
+    return done
 
 
 def write_predictions(path: Path, rows: list[tuple[Line, str, str]]) -> None:

@@ -2048,10 +2048,14 @@ def test_results_are_written_whole_or_not_at_all(overfit, tmp_path, monkeypatch,
 
     monkeypatch.setattr("inkread.evaluate.write_predictions", half)
     args = ("eval", "-m", model(overfit), "--data", overfit["manifest"], "--decoder", "greedy")
-    assert run_cli(*args, "--predictions", kept) == 1  # the disk's fault, not the input's
-    assert "p.tsv: cannot write (No space left on device)" in capsys.readouterr().err
+    report = tmp_path / "r.html"
+    assert run_cli(*args, "--predictions", kept, "--report", report) == 1  # the disk's fault
+    said = capsys.readouterr()
+    assert "p.tsv: cannot write (No space left on device)" in said.err
     assert kept.read_text(encoding="utf-8").count("\n") == 1  # the earlier table, whole
-    assert [p.name for p in tmp_path.iterdir()] == ["p.tsv"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.tsv", "r.html"]  # no temporary
+    # the scores, measured, still printed (lost, where the report failed), the report written
+    assert said.out.startswith("CER ") and "<table" in report.read_text(encoding="utf-8")
 
 
 def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
