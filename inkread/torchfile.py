@@ -261,7 +261,9 @@ def _why(path: Path, e: Exception) -> str:
         pickled = head.startswith(b"\x80")  # joblib's, scikit-learn's
         return f"{'a Python pickle, ' if pickled else ''}not a file that torch saved"
     said = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()  # its terminal's bold
-    kept_out = re.search(r"Unsupported global: GLOBAL (\S+)", said)
+    # torch says it "Unsupported global: GLOBAL x" of a class, "unsupported GLOBAL
+    # posix.system" of a function: a file that would run a command had been "cut short"
+    kept_out = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", said, re.IGNORECASE)
     if kept_out:
         return f"it holds a {kept_out[1]}, which is not loaded from files: it could run code"
     if head and head.startswith(b"PK"):  # torch's zip, or meant to be: its index says which

@@ -1,5 +1,6 @@
 """The seed network is the notebook's; the line network takes any width; checkpoints load alone."""
 
+import os
 import pickle
 import zipfile
 
@@ -208,6 +209,14 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
     torch.save({"made_by": torch.__version__}, tmp_path / "odd.pt")  # not a plain str
     with pytest.raises(InkreadError, match=r"holds a torch.torch_version.TorchVersion, which"):
         checkpoint.load(tmp_path / "odd.pt")
+
+    class Hostile:  # a stranger's file that would run a command: not loaded, and said so
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    torch.save({"format": "inkread-checkpoint/1", "x": Hostile()}, tmp_path / "evil.pt")
+    with pytest.raises(InkreadError, match=r"holds a posix.system, .*: it could run code\)$"):
+        checkpoint.load(tmp_path / "evil.pt")
     # a copy that did not finish: said so, not torch's sentence cut off at "If yo"
     checkpoint.save(tmp_path / "whole.pt", CRNN(PRESETS["seed"], 5), Alphabet("abcd"))
     whole = (tmp_path / "whole.pt").read_bytes()
