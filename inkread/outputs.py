@@ -97,7 +97,7 @@ def done(target: Path, format: str) -> bool:
         try:
             json.loads(data)
             return True
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep: not read's
             return False
     if format == "hocr":
         return data.rstrip().endswith(b"</html>")
@@ -205,8 +205,8 @@ def _our_json(path: Path) -> bool:
     for n, row in enumerate(rows):
         try:
             pages.append(json.loads(row))
-        except ValueError:  # its last page cut short by a copy or a sync: written anew, as
-            if n + 1 == len(rows) and row.startswith('{"file": '):  # XML is
+        except (ValueError, RecursionError):  # its last page cut short by a copy or a
+            if n + 1 == len(rows) and row.startswith('{"file": '):  # sync: written anew, as XML is
                 break
             return False  # one object over many lines: not read's (it writes one a line)
     return all(isinstance(x, dict) and {"file", "lines"} <= x.keys() for x in pages)

@@ -1518,7 +1518,7 @@ def _metric_rows(path: Path) -> tuple[list[str], bool]:
         try:
             if isinstance(json.loads(row), dict):
                 rows.append(row)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             pass
     written = "".join(row + "\n" for row in rows).encode("utf-8")
     return rows, written != data

@@ -1658,6 +1658,11 @@ def test_a_read_cut_short_goes_on_with_skip_existing(fixtures, tmp_path, monkeyp
         Recognizer, "log_probs", lambda self, b, w: lines.append(len(w)) or log_probs(self, b, w)
     )
     capsys.readouterr()
+    from inkread.outputs import done
+
+    deep = tmp_path / "deep.json"  # a stranger's, nested 100,000 deep: not done (a traceback)
+    deep.write_text("[" * 100_000)
+    assert not done(deep, "json")
     # a SIGKILL's temporary file beside a page written whole: gone, though it is not read
     (out / ".hooker_00.json.k1ll3d00.tmp").write_bytes(b'{"half')
     assert run_cli(*args, "--out", out, "--skip-existing") == 0

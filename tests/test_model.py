@@ -135,6 +135,11 @@ def test_config_file_changes_a_preset(tmp_path):
     path.write_text("preset: seed\n")  # YAML, TOML: said to be JSON
     with pytest.raises(InkreadError, match="a config is JSON, as"):
         load_config(None, path)
+    # a stranger's: nested 100,000 deep, a number of 100,000 digits (tracebacks)
+    for hostile in ("[" * 100_000, '{"height": ' + "9" * 100_000 + "}"):
+        path.write_text(hostile)
+        with pytest.raises(InkreadError, match="cannot read config"):
+            load_config(None, path)
     with pytest.raises(InkreadError, match="unknown preset"):
         load_config("nope")
 

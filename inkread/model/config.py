@@ -276,7 +276,7 @@ def load_config(
             overrides = json.loads(text, object_pairs_hook=_once)
         except InkreadError as e:
             raise in_file(e, path) from None
-        except json.JSONDecodeError as e:
+        except (ValueError, RecursionError) as e:  # nested 100,000 deep, a number of 5,000 digits
             raise InkreadError(
                 f"cannot read config ({e}): a config is JSON, as "
                 '{"preset": "line", "rnn_hidden": 256, "train": {"epochs": 60}}',
