@@ -505,6 +505,24 @@ class BoxMask(NamedTuple):
         return page[self.y : self.y + self.mask.shape[0], self.x : self.x + self.mask.shape[1]]
 
 
+# Points of an outline filled as drawn: a line's hold tens to hundreds (Hooker's at most 104)
+MAX_POINTS = 2_000
+
+
+def fillable(points: np.ndarray) -> np.ndarray:
+    """Whole-pixel points for cv2.fillPoly, whose time grows with the square of the edges an
+    outline crosses itself by: a stranger's line of 100,000 points zig-zagging took 37 s,
+    of 1.4 million hours, a server's model held all the while. Over MAX_POINTS, simplified
+    to within a pixel (a tool's outline traced pixel by pixel); still over, no line's
+    outline: its convex hull."""
+    pts = np.asarray(points).reshape(-1, 2).astype(np.int32)
+    if len(pts) > MAX_POINTS:
+        pts = cv2.approxPolyDP(pts, 1.0, True).reshape(-1, 2)
+        if len(pts) > MAX_POINTS:
+            pts = cv2.convexHull(pts).reshape(-1, 2)
+    return pts
+
+
 def box_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> BoxMask:
     """The polygon filled in its box on a page of this shape."""
     points = np.round(polygon).astype(np.int32)
@@ -512,7 +530,7 @@ def box_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> BoxMask:
     x1, y1 = np.minimum(points.max(axis=0) + 1, [shape[1], shape[0]])
     mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
     if mask.size:
-        cv2.fillPoly(mask, [points - [x0, y0]], 1)
+        cv2.fillPoly(mask, [fillable(points - [x0, y0])], 1)
     return BoxMask(int(x0), int(y0), mask.astype(bool))
 
 
@@ -539,7 +557,7 @@ def cut_polygon(
     if len(pts) < 3:
         return crop.copy(), (int(x0), int(y0))
     mask = np.zeros(crop.shape, dtype=np.uint8)
-    cv2.fillPoly(mask, [(pts - [x0, y0]).astype(np.int32)], 255)
+    cv2.fillPoly(mask, [fillable(pts - [x0, y0])], 255)
     if reach:
         mask = cv2.dilate(mask, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
     if not mask.any():
@@ -558,7 +576,7 @@ def polygon_columns(
     order = np.argsort(baseline[:, 0], kind="stable")
     base = np.interp(np.arange(w, dtype=np.float64), baseline[order, 0], baseline[order, 1])
     mask = np.zeros((h, w), dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 255)
+    cv2.fillPoly(mask, [fillable(np.round(polygon))], 255)
     inside = mask > 0
     top, bottom = inside.argmax(axis=0), h - 1 - inside[::-1].argmax(axis=0)
     return base, top, bottom, inside.any(axis=0)
