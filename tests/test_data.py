@@ -1036,6 +1036,28 @@ def test_an_image_named_by_an_address_is_found(tmp_path):
         assert len(list(line_images(lines, skipped))) == 11 and len(skipped) == 0
 
 
+def test_the_image_beside_an_xml_comes_before_one_its_absolute_path_names(tmp_path):
+    """A stranger's XML naming /elsewhere/page.jpg had its page read from there, the page's
+    own image beside it passed over; named by a path from the XML's folder, or absent
+    beside, the named one is still read (the XML moved away from its images)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(FIXTURES / "lines" / "hooker_00.png", elsewhere / "JDH_2_16_45_003.jpg")
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    named = str(elsewhere / "JDH_2_16_45_003.jpg")
+    xml = re.sub(r'imageFilename="[^"]*"', f'imageFilename="{named}"', PAGE.read_text("utf-8"))
+    (folder / PAGE.name).write_text(xml, encoding="utf-8")
+    assert read_data([folder / PAGE.name])[0][0].image == elsewhere / "JDH_2_16_45_003.jpg"
+    shutil.copy(PAGE.with_suffix(".jpg"), folder / "JDH_2_16_45_003.jpg")
+    assert read_data([folder / PAGE.name])[0][0].image == folder / "JDH_2_16_45_003.jpg"
+    relative = xml.replace(named, "../elsewhere/JDH_2_16_45_003.jpg")
+    (folder / PAGE.name).write_text(relative, encoding="utf-8")
+    assert (
+        read_data([folder / PAGE.name])[0][0].image == folder / "../elsewhere/JDH_2_16_45_003.jpg"
+    )
+
+
 def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
     """PyLaia keeps a character a token and <space> between words; learnt as written, '<',
     's', 'p' joined the alphabet. Its lists name images without suffix. Its own 'ID text'

@@ -161,9 +161,11 @@ def image_name(root: etree._Element) -> str | None:
 
 
 def resolve_image(xml_path: Path, name: str | None) -> Path:
-    """The page image an XML names: as written, else that file name beside the XML, else one
-    folder up, where Transkribus's exports keep the images of their `page/` and `alto/`
-    folders; else an image of the same name in another format (a TIFF master kept as JPEG:
+    """The page image an XML names: as written from the XML's folder, else that file name
+    beside the XML, else one folder up, where Transkribus's exports keep the images of their
+    `page/` and `alto/` folders; else, named by an absolute path, that file (the image beside
+    first: a stranger's XML had read /elsewhere/page.jpg where the page's own lay beside
+    it); else an image of the same name in another format (a TIFF master kept as JPEG:
     the coordinates are scaled to its size); else one whose name differs only as names do
     between systems (`loosely_named`). Exports name images by absolute paths of the
     machine that made them, or by URLs (Transkribus's "Get?id=...", a IIIF address that ends
@@ -178,15 +180,15 @@ def resolve_image(xml_path: Path, name: str | None) -> Path:
         beside = xml_path.parent / base
         url = name.startswith(("http:", "https:"))
         # written on Windows, a folder beside the XML: images\page.jpg
-        candidates = (
-            [] if url else [xml_path.parent / name, xml_path.parent / name.replace("\\", "/")]
-        )
+        written = [] if url else [Path(name), Path(name.replace("\\", "/"))]
+        candidates = [xml_path.parent / x for x in written if not x.is_absolute()]
         if url:  # IIIF: .../JDH_001.jpg/full/full/0/default.jpg names the image in its path,
             # before its last part, which names every image of the server alike
             named = urlparse(name).path.split("/")[:-1]
             parts = [unquote(x) for x in reversed(named) if x.lower().endswith(IMAGE_SUFFIXES)]
             candidates += [folder / Path(x).name for x in parts for folder in folders]
         candidates += [folder / base for folder in folders]
+        candidates += [x for x in written if x.is_absolute()]
     else:
         beside = xml_path.with_suffix(".jpg")
         candidates = []
