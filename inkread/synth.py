@@ -28,7 +28,7 @@ from inkread.alphabet import (
     spelled,
 )
 from inkread.errors import InkreadError
-from inkread.torchfile import write_whole
+from inkread.torchfile import claim, write_whole
 
 # Debian's handwriting font packages (fonts-dancingscript, fonts-kristi, ...) install here.
 FONT_ROOT = Path("/usr/share/fonts")
@@ -285,16 +285,28 @@ def synthesize(
 ) -> int:
     """Write count lines into out as NNNNNN.png + NNNNNN.gt.txt; returns how many."""
     rng = random.Random(seed)
-    if out.is_dir() and next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
+    with claim(out, "synth run"):  # before it is found empty: two at once had both found it so
+        return _synthesize(texts, out, count, fonts, rng, words, warn)
+
+
+def _synthesize(
+    texts: list[str],
+    out: Path,
+    count: int,
+    fonts: list[Path],
+    rng: random.Random,
+    words: bool,
+    warn: Callable[[str], None],
+) -> int:
+    if next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
         raise InkreadError(
             "already holds lines (*.gt.txt): give an empty or new --out (with another --seed "
             "for other lines; train takes both folders)",
             out,
         )
-    if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
+    if any(not p.name.startswith(".") for p in out.iterdir()):
         # 000000.png and on were written over a folder's scans of those names
         raise InkreadError("is not empty: give an empty or new --out", out)
-    out.mkdir(parents=True, exist_ok=True)
     coverage = {f: covered(f) for f in fonts}
     capitals = {f: capitals_only(f) for f in fonts}
     for note in _shortfalls(texts, coverage, capitals):

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy  # noqa: F401  before torch: a Ctrl-C while torch set numpy up was lost or
 import torch  # turned into numpy's AttributeError (1 read in 3 stopped in its first second)
@@ -284,3 +284,26 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def claim(out: Path, who: str) -> IO[str]:
+    """A run's folder, made and locked while the run lasts (`who`: "training run"): two
+    trainings into one --out wrote each other's checkpoints, and one refused a moment later
+    still deleted the other's half-written save; two synths each other's lines, an image of
+    one beside the other's transcription. The lock goes with the process, however it ends."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = (out / ".lock").open("a")
+    except OSError as e:  # said of the folder, not of a lock file the user never made
+        blocking = next((p for p in (out, *out.parents) if p.is_file()), None)
+        if blocking is not None:  # "afile/run: Not a directory" had not said which
+            raise WriteFailed("is a file where a folder is wanted", blocking) from None
+        did = "write into" if out.is_dir() else "make"
+        said = f"cannot {did} this folder ({e.strerror or e}): --out needs one it can write"
+        raise WriteFailed(said, out, e.errno) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise InkreadError(f"another {who} is writing into this folder", out) from None
+    return handle

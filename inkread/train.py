@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import EllipsisType
-from typing import IO
 
 import cv2
 import numpy as np
@@ -460,7 +459,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     made = not out.exists()
     try:
-        with claim(out):  # before anything is said into its log
+        with torchfile.claim(out, "training run"):  # before anything is said into its log
             summary = _train(opts, said)
     except KeyboardInterrupt:
         if (out / "last.pt").is_file():
@@ -1439,32 +1438,6 @@ class _Polite:
         if callable(handler):
             handler(signum, None)
         raise KeyboardInterrupt
-
-
-def claim(out: Path) -> IO[str]:
-    """The run's folder, made and locked while the run lasts: two trainings into one --out
-    wrote each other's checkpoints, and one refused a moment later still deleted the
-    other's half-written save. The lock goes with the process, however it ends."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        handle = (out / ".lock").open("a")
-    except OSError as e:  # said of the folder, not of a lock file the user never made
-        blocking = next((p for p in (out, *out.parents) if p.is_file()), None)
-        if blocking is not None:  # "afile/run: Not a directory" had not said which
-            raise WriteFailed("is a file where a folder is wanted", blocking) from None
-        did = "write into" if out.is_dir() else "make"
-        said = f"cannot {did} this folder ({e.strerror or e}): --out needs one it can write"
-        raise WriteFailed(said, out, e.errno) from None
-    try:
-        import fcntl
-    except ImportError:  # Windows has no flock: runs there are not kept apart
-        return handle
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise InkreadError("another training run is writing into this folder", out) from None
-    return handle
 
 
 def _kept_best(best_path: Path, say: Callable[[str], None], epochs_left: bool) -> dict | None:

@@ -44,6 +44,14 @@ def test_synth_writes_a_readable_data_folder(tmp_path):
     for _, image in line_images(lines, Skipped()):
         assert 20 < image.shape[0] < 200 and image.shape[1] > image.shape[0]
         assert image.min() < np.median(image) - 40  # ink on paper
+    # a second run into a folder one is writing: refused (two had each found it empty and
+    # written over each other's lines, an image of one beside the other's transcription)
+    from inkread.torchfile import claim
+
+    with claim(tmp_path / "busy", "synth run"):
+        args = ("synth", "--text", FIXTURES / "lines" / "hooker_00.gt.txt", "--count", 2)
+        assert run_cli(*args, "--out", tmp_path / "busy") == 2
+    assert run_cli(*args, "--out", tmp_path / "busy") == 0  # free again
 
 
 @needs_fonts
@@ -70,12 +78,12 @@ def test_synth_stopped_part_way_leaves_whole_pairs_only(tmp_path, monkeypatch, c
     stop["at"] = 6  # the third line's transcription
     assert run_cli(*data, "--out", tmp_path / "a") == 130
     pairs = ["000000.gt.txt", "000000.png", "000001.gt.txt", "000001.png"]
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == pairs
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [".lock", *pairs]  # no .tmp
     written.clear()
     stop.clear()
     stop["full"] = 5  # the third line's image
     assert run_cli(*data, "--out", tmp_path / "b") == 1  # the machine's failure
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == pairs
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [".lock", *pairs]
     said = capsys.readouterr().err
     assert f"{written[-1]}: cannot write (No space left on device)" in said
 
