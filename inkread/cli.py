@@ -1007,7 +1007,12 @@ def lm_build(
             raise InkreadError(f"--val {' '.join(val or [])}: holds no transcriptions") from None
         ngram = build(lines, ORDERS["chars"], False, base)
         lstm_lines = lstm_lm.weighted(corpus, own)
-        trained = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)
+        try:
+            trained = lstm_lm.train(lstm_lines, held, minutes=minutes, say=_say, ngram=ngram)
+        except lstm_lm.Stopped as e:  # Ctrl-C: the best epoch before it saved, then 130
+            e.kept.save(out)
+            _say(f"warning: interrupted; the best epoch so far is saved: {out}")
+            raise
         trained.save(out)
         bits = trained.meta["held_out_bits"]
         judged = f" ({bits:.3f} bits/char held out)" if bits is not None else ""

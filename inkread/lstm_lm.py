@@ -152,44 +152,74 @@ def train(
     best, best_state, best_epoch = math.inf, None, 0
     steps_per_epoch = math.ceil(len(data) / 64)
     budget, start, step, epoch = minutes * 60, time.monotonic(), 0, 0
-    while True:
-        epoch += 1
-        for x in _batches(data, 64, shuffle=True):
-            if epochs is not None:
-                done = step / (epochs * steps_per_epoch)
-            else:
-                done = min(1.0, (time.monotonic() - start) / budget)
-            for group in opt.param_groups:
-                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * done))
-            total, n = bits(x)
-            opt.zero_grad()
-            (total / n).backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            step += 1
-            if epochs is None and done >= 1.0:
+    try:  # Ctrl-C had thrown away every epoch trained (minutes): the best is kept
+        while True:
+            epoch += 1
+            for x in _batches(data, 64, shuffle=True):
+                if epochs is not None:
+                    done = step / (epochs * steps_per_epoch)
+                else:
+                    done = min(1.0, (time.monotonic() - start) / budget)
+                for group in opt.param_groups:
+                    group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * done))
+                total, n = bits(x)
+                opt.zero_grad()
+                (total / n).backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                step += 1
+                if epochs is None and done >= 1.0:
+                    break
+            took = f"({time.monotonic() - start:.0f} s)"
+            if held_ids:
+                bpc = _held_out_bits(model, held_ids, bits)
+                say(f"LSTM LM epoch {epoch}: {bpc:.3f} bits/char held out {took}")
+            else:  # a one-line text: nothing to judge by, so the last weights are kept
+                bpc = -epoch
+                say(f"LSTM LM epoch {epoch} {took}")
+            if bpc < best:
+                best, best_epoch = bpc, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if epochs is not None and epoch >= epochs:
                 break
-        took = f"({time.monotonic() - start:.0f} s)"
-        if held_ids:
-            bpc = _held_out_bits(model, held_ids, bits)
-            say(f"LSTM LM epoch {epoch}: {bpc:.3f} bits/char held out {took}")
-        else:  # a one-line text: nothing to judge by, so the last weights are kept
-            bpc = -epoch
-            say(f"LSTM LM epoch {epoch} {took}")
-        if bpc < best:
-            best, best_epoch = bpc, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if epochs is not None and epoch >= epochs:
-            break
-        if epochs is None and time.monotonic() - start >= budget:
-            break
-        if epochs is None and epoch - best_epoch >= PATIENCE:
-            say(f"LSTM LM: no better in {PATIENCE} epochs; stopping")
-            break
-    assert best_state is not None
-    ngram = ngram or build(texts, 6, False, base)  # laid out as its lines are
-    meta = {"held_out_bits": best if held_ids else None}
-    return LSTMModel(vocab, hidden, best_state, ngram, MIX, meta)
+            if epochs is None and time.monotonic() - start >= budget:
+                break
+            if epochs is None and epoch - best_epoch >= PATIENCE:
+                say(f"LSTM LM: no better in {PATIENCE} epochs; stopping")
+                break
+    except KeyboardInterrupt as e:
+        if best_state is None:
+            raise
+        stopped: KeyboardInterrupt | None = e
+    else:
+        stopped = None
+    kept = _kept(vocab, hidden, best_state, ngram or build(texts, 6, False, base), best, held_ids)
+    if stopped is not None:
+        raise Stopped(kept) from stopped
+    return kept
+
+
+def _kept(
+    vocab: list[str],
+    hidden: int,
+    state: dict[str, torch.Tensor] | None,
+    ngram: NGramModel,
+    best: float,
+    held: list[list[int]],
+) -> LSTMModel:
+    """The best weights with the n-gram to mix with (the lines' own 6-gram, laid out as
+    they are, where none was given)."""
+    assert state is not None
+    return LSTMModel(vocab, hidden, state, ngram, MIX, {"held_out_bits": best if held else None})
+
+
+class Stopped(KeyboardInterrupt):
+    """A Ctrl-C during training, with the model of the best epoch before it (kept), to save:
+    a Python caller still sees the KeyboardInterrupt it asked for."""
+
+    def __init__(self, kept: LSTMModel) -> None:
+        super().__init__()
+        self.kept = kept
 
 
 def _held_out_bits(model: CharLSTM, held: list[list[int]], bits) -> float:

@@ -133,6 +133,30 @@ def test_lm_build_lstm_then_read_with_it(overfit, tmp_path, capsys):
     assert "but an LSTM language model: give it with --lm" in capsys.readouterr().err
 
 
+def test_lm_build_lstm_stopped_keeps_its_best_epoch(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in `lm build --lstm` had thrown away every epoch trained (minutes of them)."""
+    text = tmp_path / "text.txt"
+    text.write_text("\n".join(["My dear Dyer", "Salt Lake City", "Aug 7"] * 30), "utf-8")
+    judged = []
+    held_out_bits = lstm_lm._held_out_bits
+
+    def stopped_in_the_third(*args):
+        judged.append(1)
+        if len(judged) == 3:
+            raise KeyboardInterrupt
+        return held_out_bits(*args)
+
+    monkeypatch.setattr(lstm_lm, "_held_out_bits", stopped_in_the_third)
+    out = tmp_path / "lm.pt"
+    assert run_cli("lm", "build", text, "--lstm", "--minutes", "5", "--out", out) == 130
+    assert "the best epoch so far is saved" in capsys.readouterr().err
+    assert lstm_lm.load_lm(out).meta["held_out_bits"] > 0
+    judged[:] = [1, 1]  # stopped in the first epoch: nothing to keep, nothing saved
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        lstm_lm.train(["ab cd"] * 40, say=lambda _: None)
+    assert not isinstance(stopped.value, lstm_lm.Stopped)
+
+
 def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, tmp_path, capsys):
     import shutil
 
