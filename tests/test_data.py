@@ -588,6 +588,10 @@ def test_user_errors_name_the_file(tmp_path):
     bad.write_text("<PcGts><Page>", encoding="utf-8")
     with pytest.raises(InkreadError, match="bad.xml: malformed XML"):
         read_data([bad])
+    huge = 'x"><Page imageFilename="' + "p" * 10_500_000 + '.jpg"/></PcGts>'
+    bad.write_text('<PcGts xmlns="' + huge, encoding="utf-8")  # an attribute over 10 MB
+    with pytest.raises(InkreadError, match=r"bad.xml: malformed XML \(Resource limit[^\n]*$"):
+        read_data([bad])  # in one line, not two with libxml's hint to programmers
     with pytest.raises(InkreadError, match="nope.xml: no such file"):
         read_data([tmp_path / "nope.xml"])
     other = tmp_path / "other.xml"

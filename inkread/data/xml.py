@@ -44,7 +44,10 @@ def parse(path: str | Path) -> etree._ElementTree:
     try:
         tree = etree.parse(os.fsencode(path), _parser())  # a name not in UTF-8 too
     except etree.XMLSyntaxError as e:
-        raise MalformedXML(f"malformed XML ({e})", path) from None
+        # one line, without libxml's hint to a programmer: an attribute of over 10 MB (a
+        # stranger's outline of millions of points) had been said over two
+        said = " ".join(str(e).replace(", try XML_PARSE_HUGE", "").split())
+        raise MalformedXML(f"malformed XML ({said})", path) from None
     except OSError as e:
         raise InkreadError(f"cannot read file ({e})", path) from None
     entity = next(tree.getroot().iter(etree.Entity), None)
