@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from typer.exceptions import TyperException
@@ -32,9 +32,10 @@ from inkread.models import BUNDLED
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
 DESCRIBED = "; ".join(f"{name}: {what}" for name, what in BUNDLED.items())
 
+HELP = ["-h", "--help"]
 app = typer.Typer(
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP},
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Handwritten text recognition: train on your pages, read the rest, measure it.",
@@ -63,6 +64,17 @@ def _options(
     ] = False,
 ) -> None:
     """Options before the command; the app's help is the Typer's above."""
+
+
+def _help_takes_no_value(command: Any, names: list[str]) -> None:  # typer's own click's
+    """Every command's help option drawn as a flag is (flag): typer drew it as
+    `--help -h <bool>` on every help page."""
+    context = command.context_class(command, help_option_names=names)
+    option = command.get_help_option(context)
+    if option is not None:
+        option.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _help_takes_no_value(sub, names)
 
 
 def flag(*names: str, **settings: object) -> typer.models.OptionInfo:
@@ -1149,6 +1161,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"inkread: error: {what} empty (a shell variable not set?)", file=sys.stderr)
         sys.exit(2)
     command = typer.main.get_command(app)
+    _help_takes_no_value(command, HELP)
     if sys.stdout is None:  # closed (>&-): as if sent to /dev/null, not a traceback
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
     codecs.register_error("inkread", _unencodable)

@@ -2201,8 +2201,13 @@ def test_help_shows_flags_without_a_value_and_lists_take_several(capsys):
     `--lm-text t1.txt t2.txt` failed on "unexpected extra argument" where --train took two."""
     from inkread.cli import _expand_variadic
 
-    for command, flags in (("eval", ("--json", "--find-lines")), ("train", ("--char-lm",))):
-        assert run_cli(command, "--help") == 0
+    for command, flags in (
+        (["eval"], ("--json", "--find-lines", "--help")),
+        (["train"], ("--char-lm", "--help")),
+        (["lm", "build"], ("--help",)),  # the help option's own, in every command
+        ([], ("--help",)),
+    ):
+        assert run_cli(*command, "--help") == 0
         shown = capsys.readouterr().out.splitlines()
         for name in flags:
             line = next(x for x in shown if name in x)
