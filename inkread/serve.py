@@ -32,7 +32,7 @@ from inkread.data.sources import is_list
 from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.formats import FORMATS, render
-from inkread.inputs import Document, forget, image_named, open_inputs, rendered
+from inkread.inputs import Document, forget, image_named, open_inputs, rendered, several_pages
 from inkread.model.checkpoint import shareable
 from inkread.pages import transcribe
 from inkread.recognize import Recognizer
@@ -146,6 +146,8 @@ def create_app(
                 xml = [str(_save(lines, Path(tmp) / "xml", "lines.xml"))] if lines else None
                 if xml and Path(image.filename or "").stem.lower() in UNNAMED:
                     image_path = _named_as_in(image_path, Path(xml[0]))
+                if several_pages(image_path):  # before each page's size is read
+                    raise InkreadError(f"holds several pages: {ONE_PAGE}", image_path)
                 if xml and image_path.suffix.lower() == ".xml":  # said as read's --lines had
                     raise InkreadError(  # been: "1 XML for 0 images"
                         "'image' is XML: send the page image as 'image' and its XML as 'lines'"
@@ -154,10 +156,7 @@ def create_app(
                     [str(image_path)], xml, rendered=image_path.parent, warn=notes.append
                 )
                 if len(documents) != 1:
-                    raise InkreadError(
-                        f"{len(documents)} pages: send a PDF's or TIFF's pages one per request",
-                        image_path,
-                    )
+                    raise InkreadError(f"{len(documents)} pages: {ONE_PAGE}", image_path)
                 _uploaded_only(documents[0], Path(tmp))
                 why = _turn(lock, request, stopping)
                 if why == "gone":  # uvicorn logs no answer to a client gone: said here
@@ -344,6 +343,7 @@ def _suffix_for(data: bytes, name: str) -> str:
     return ""
 
 
+ONE_PAGE = "send a PDF's or TIFF's pages one per request"
 # what a browser's FormData names a Blob, and what clients send for no name at all
 UNNAMED = ("", "blob", "image", "file")
 RASTER = tuple(s for s in IMAGE_SUFFIXES if s not in PAGED)  # of one page

@@ -1271,7 +1271,7 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
 
     pages_before = set(paged._PAGES)  # other tests' runs
     two = client.post("/read", files={"image": ("two.tif", pages.getvalue())})
-    assert two.status_code == 400 and "2 pages" in two.json()["error"]
+    assert two.status_code == 400 and "holds several pages" in two.json()["error"]
     pdf = io.BytesIO()  # one page: read, rendered when it is wanted
     line.convert("RGB").save(pdf, format="PDF")
     text = {"format": "text"}
@@ -1283,8 +1283,15 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     blob = client.post("/read", data=text, files={"image": ("blob", pdf.getvalue())})
     assert blob.text == alone.text  # a browser's upload, named "blob": a PDF by its content
     blob = client.post("/read", files={"image": ("blob", pages.getvalue())})
-    assert blob.status_code == 400 and "2 pages" in blob.json()["error"]  # not page 1 alone
+    assert blob.status_code == 400 and "several pages" in blob.json()["error"]  # not page 1
     assert set(Path(tempfile.gettempdir()).glob("inkread-pages-*")) == rendered
+    listed = io.BytesIO()  # a PDF that lists one page 200,000 times: refused from its count,
+    line.convert("RGB").save(listed, format="PDF")  # not after each page's size (33 s)
+    kids = b"/Count 200000\n/Kids [" + b"1 0 R " * 200_000 + b"]"
+    many = listed.getvalue().replace(b"/Count 1\n/Kids [ 1 0 R ]", kids)
+    assert many != listed.getvalue()
+    refused = client.post("/read", files={"image": ("many.pdf", many)})
+    assert refused.status_code == 400 and "several pages" in refused.json()["error"]
     # and nothing of them kept once answered (an entry for every page ever sent, and the
     # upload held open after it was deleted)
     assert set(paged._PAGES) <= pages_before
