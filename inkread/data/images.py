@@ -513,13 +513,14 @@ def fillable(points: np.ndarray) -> np.ndarray:
     """Whole-pixel points for cv2.fillPoly, whose time grows with the square of the edges an
     outline crosses itself by: a stranger's line of 100,000 points zig-zagging took 37 s,
     of 1.4 million hours, a server's model held all the while. Over MAX_POINTS, simplified
-    to within a pixel (a tool's outline traced pixel by pixel); still over, no line's
+    to within a pixel (a tool's outline traced pixel by pixel); still over, or over ten
+    times as many (simplifying a zig-zag takes the square of its points too), no line's
     outline: its convex hull."""
     pts = np.asarray(points).reshape(-1, 2).astype(np.int32)
-    if len(pts) > MAX_POINTS:
+    if MAX_POINTS < len(pts) <= 10 * MAX_POINTS:
         pts = cv2.approxPolyDP(pts, 1.0, True).reshape(-1, 2)
-        if len(pts) > MAX_POINTS:
-            pts = cv2.convexHull(pts).reshape(-1, 2)
+    if len(pts) > MAX_POINTS:
+        pts = cv2.convexHull(pts).reshape(-1, 2)
     return pts
 
 
