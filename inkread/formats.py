@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
         return "".join(r.result.text + "\n" for r in readings).encode("utf-8")
     if fmt == "json":
         return (json.dumps(as_json(doc, readings), ensure_ascii=False) + "\n").encode("utf-8")
-    texts = {r.line.id: transcript(r) for r in readings}
+    texts = {r.line.id: _xml_safe(transcript(r)) for r in readings}
     if fmt == "hocr":
         return hocr(doc, readings, texts)
     if doc.xml is not None and doc.kind == fmt:
@@ -56,6 +57,14 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     root = writer.new_document(_image_named(doc, size), size, [r.line for r in readings], texts)
     writer.mark(root)  # its text's fingerprint: corrected by a person, it is theirs
     return to_bytes(root)
+
+
+def _xml_safe(line: Transcript) -> Transcript:
+    """A line's text and words as XML can hold them (printable): a model trained on
+    transcriptions holding U+0001 writes it, and PAGE and ALTO stopped a folder's read there.
+    JSON and text hold it as it is."""
+    words = [replace(w, text=printable(w.text)) for w in line.words]
+    return replace(line, text=printable(line.text), words=words)
 
 
 def _names_image_read(root: etree._Element, doc: Document, fmt: str) -> None:

@@ -34,7 +34,6 @@ from inkread.data.lines import (
     WordBox,
     clip_band,
     line_cuts,
-    printable,
 )
 from inkread.data.xml import (
     outline,
@@ -601,14 +600,13 @@ def transcript(reading: Reading) -> Transcript:
         low, high = sorted((reading.frame_at(left), reading.frame_at(right)))
         polygon = clip_band(outline, low, high, reading.cut.axis)
         if len(polygon) >= 3:
-            boxes.append(WordBox(printable(word.text), word.confidence, polygon))
+            boxes.append(WordBox(word.text, word.confidence, polygon))
             at.append(word.read_at)
     if None not in at:  # where each begins in the text
         boxes = [box for _, box in sorted(zip(at, boxes), key=lambda pair: pair[0])]
     elif result.reads_right_to_left:  # the layout not followed: by the words' own letters
         boxes = _right_to_left_order(boxes)
-    text = printable(result.text)  # a model trained on U+0001 writes it, where XML cannot
-    return Transcript(text, result.confidence, boxes, outline, result.reads_right_to_left)
+    return Transcript(result.text, result.confidence, boxes, outline, result.reads_right_to_left)
 
 
 def _right_to_left_order(boxes: list[WordBox]) -> list[WordBox]:

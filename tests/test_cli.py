@@ -423,6 +423,10 @@ def test_a_model_that_writes_a_control_character_still_writes_valid_xml(tmp_path
         xml = next(out.iterdir()).read_text(encoding="utf-8")
         assert "\\x01" in xml and "\x01" not in xml
         etree.fromstring(xml.encode())
+    args = ("read", PAGE, "--model", swapped, "--decoder", "greedy", "--format", "json")
+    assert run_cli(*args, "--out", tmp_path / "json") == 0  # JSON holds it as it is
+    line = json.loads(next((tmp_path / "json").iterdir()).read_text("utf-8"))["lines"][0]
+    assert "\x01" in line["text"] and len(line["text"]) == len(line["char_confidences"])
 
 
 def test_words_have_the_same_boxes_and_confidences_in_every_format(tmp_path):
