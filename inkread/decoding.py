@@ -269,9 +269,12 @@ class BeamSearch:
                     f"BeamSearch's {name} must be a number from {least:g} to {most:g}, "
                     f"not {value!r}"
                 )
-        if isinstance(prune, bool) or not (isinstance(prune, Real) and 0 < prune < 1):
+        if isinstance(prune, bool) or not (isinstance(prune, Real) and 0 <= prune < 1):
             # at 1 or more every character fell below it and each line read as nothing
-            raise InkreadError(f"BeamSearch's prune must be a probability below 1, not {prune!r}")
+            raise InkreadError(
+                f"BeamSearch's prune must be a probability from 0 (none pruned) to below 1, "
+                f"not {prune!r}"
+            )
         if lm is not None and not all(hasattr(lm, x) for x in ("start", "logp", "words")):
             # a path, where NGramModel.load(path) was meant, failed at the first line read
             raise InkreadError(
@@ -281,7 +284,7 @@ class BeamSearch:
         self.width, self.lm, self.weight, self.bonus = width, lm, weight, bonus
         self.keep = keep  # hypotheses kept as alternatives (n-best)
         self.lexicon = lexicon and lm is not None and lm.words
-        self.prune = float(np.log(prune))
+        self.prune = math.log(prune) if prune else NEG
         self._prefixes: set[str] | None = None
         if self.lexicon:
             vocab = [g[0] for g in lm.probs if len(g) == 1 and not g[0].startswith("<")]

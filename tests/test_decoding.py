@@ -450,9 +450,10 @@ def test_a_beam_or_batch_that_reads_nothing_is_refused():
             BeamSearch(**settings)
     # as the command line's: prune=1 read every line as nothing, a NaN bonus as greedy does,
     # and a path for lm (NGramModel.load's) failed at the first line read
-    wrong = [{"prune": 1.0}, {"prune": 0}, {"bonus": math.nan}, {"bonus": "3"}, {"lm": "w.arpa"}]
+    wrong = [{"prune": 1.0}, {"prune": -0.1}, {"bonus": math.nan}, {"bonus": "3"}, {"lm": "w.arpa"}]
     for settings in wrong:
         with pytest.raises(InkreadError, match="BeamSearch's"):
             BeamSearch(**settings)
+    assert BeamSearch(8, prune=0).prune == -math.inf  # none pruned, as it had been
     with pytest.raises(InkreadError, match="batch_size must be a whole number 1 or more"):
         Recognizer.load("default", "cpu").recognize([np.zeros((32, 64), np.uint8)], batch_size=0)
