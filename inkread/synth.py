@@ -285,8 +285,23 @@ def synthesize(
 ) -> int:
     """Write count lines into out as NNNNNN.png + NNNNNN.gt.txt; returns how many."""
     rng = random.Random(seed)
-    with claim(out, "synth run"):  # before it is found empty: two at once had both found it so
+    if out.is_dir():  # refused without a lock file left in it
+        _refuse_filled(out)
+    with claim(out, "synth run"):  # and again, locked: two at once had both found it empty
+        _refuse_filled(out)
         return _synthesize(texts, out, count, fonts, rng, words, warn)
+
+
+def _refuse_filled(out: Path) -> None:
+    if next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
+        raise InkreadError(
+            "already holds lines (*.gt.txt): give an empty or new --out (with another --seed "
+            "for other lines; train takes both folders)",
+            out,
+        )
+    if any(not p.name.startswith(".") for p in out.iterdir()):
+        # 000000.png and on were written over a folder's scans of those names
+        raise InkreadError("is not empty: give an empty or new --out", out)
 
 
 def _synthesize(
@@ -298,15 +313,6 @@ def _synthesize(
     words: bool,
     warn: Callable[[str], None],
 ) -> int:
-    if next(out.glob("*.gt.txt"), None) is not None:  # they would be mixed
-        raise InkreadError(
-            "already holds lines (*.gt.txt): give an empty or new --out (with another --seed "
-            "for other lines; train takes both folders)",
-            out,
-        )
-    if any(not p.name.startswith(".") for p in out.iterdir()):
-        # 000000.png and on were written over a folder's scans of those names
-        raise InkreadError("is not empty: give an empty or new --out", out)
     coverage = {f: covered(f) for f in fonts}
     capitals = {f: capitals_only(f) for f in fonts}
     for note in _shortfalls(texts, coverage, capitals):

@@ -290,7 +290,8 @@ def claim(out: Path, who: str) -> IO[str]:
     """A run's folder, made and locked while the run lasts (`who`: "training run"): two
     trainings into one --out wrote each other's checkpoints, and one refused a moment later
     still deleted the other's half-written save; two synths each other's lines, an image of
-    one beside the other's transcription. The lock goes with the process, however it ends."""
+    one beside the other's transcription. The lock goes with the process, however it ends;
+    the file names its holder, for the run it refuses to say."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         handle = (out / ".lock").open("a")
@@ -305,5 +306,12 @@ def claim(out: Path, who: str) -> IO[str]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise InkreadError(f"another {who} is writing into this folder", out) from None
+        try:  # a synth refused by a training had been told "another synth run"
+            holder = (out / ".lock").read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            holder = ""
+        raise InkreadError(f"{holder or 'another run'} is writing into this folder", out) from None
+    handle.truncate(0)
+    handle.write(f"an inkread {who}\n")
+    handle.flush()
     return handle

@@ -20,7 +20,7 @@ needs_fonts = pytest.mark.skipif(not FONTS, reason="no handwriting fonts install
 
 
 @needs_fonts
-def test_synth_writes_a_readable_data_folder(tmp_path):
+def test_synth_writes_a_readable_data_folder(tmp_path, capsys):
     out = tmp_path / "synth"
     assert (
         run_cli(
@@ -48,10 +48,13 @@ def test_synth_writes_a_readable_data_folder(tmp_path):
     # written over each other's lines, an image of one beside the other's transcription)
     from inkread.torchfile import claim
 
-    with claim(tmp_path / "busy", "synth run"):
+    with claim(tmp_path / "busy", "training run"):  # named as what holds it
         args = ("synth", "--text", FIXTURES / "lines" / "hooker_00.gt.txt", "--count", 2)
         assert run_cli(*args, "--out", tmp_path / "busy") == 2
+        assert "an inkread training run is writing into this folder" in capsys.readouterr().err
     assert run_cli(*args, "--out", tmp_path / "busy") == 0  # free again
+    assert run_cli(*args, "--out", FIXTURES / "lines") == 2  # not empty: left as it was
+    assert not (FIXTURES / "lines" / ".lock").exists()
 
 
 @needs_fonts

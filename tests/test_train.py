@@ -949,7 +949,7 @@ def test_a_stopped_run_keeps_its_steps_and_no_two_runs_share_a_folder(tmp_path):
     log = run / "train.log"
     second = subprocess.run([*args, *common, "--resume"], capture_output=True, text=True)
     assert second.returncode == 2
-    assert "another training run is writing into this folder" in second.stderr
+    assert "an inkread training run is writing into this folder" in second.stderr
     assert not log.is_file() or b"resuming" not in log.read_bytes()  # nothing of the second's
     assert first.poll() is None  # and goes on
     first.send_signal(signal.SIGTERM)
