@@ -19,21 +19,22 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-# Zero-width space, word joiner, byte-order mark, the bidirectional marks and embeddings, and
-# the soft hyphen: exports carry them (BnF fr. 412: 87 lines with a BOM; text copied from a
-# PDF or a web page, soft hyphens), but nothing on the page shows them. Joiners that shape a
-# script stay. So do the control characters that are not spaces (U+0001 from a database
-# export): learned, a model wrote into PAGE and ALTO what XML has no place for.
-ZERO_WIDTH = re.compile(
+# Zero-width space, word joiner, byte-order mark, the bidirectional marks and embeddings, the
+# soft hyphen, and the control characters that are not spaces: exports carry them (BnF fr.
+# 412: 87 lines with a BOM; text copied from a PDF or a web page, soft hyphens; U+0001 from a
+# database, which a model learned and then wrote into PAGE and ALTO, where XML has no place
+# for it), but nothing on the page shows them. Removed; joiners that shape a script stay.
+INVISIBLE = re.compile(
     "[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
     "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
 )
 
 
 def clean_text(text: str) -> str:
-    """A transcription without what is invisible on the page: edge, repeated and zero-width
-    spaces. Still in reading order: the form language models are built from (lm.tokens)."""
-    return re.sub(r"\s+", " ", ZERO_WIDTH.sub("", normalize(text))).strip()
+    """A transcription without what is invisible on the page: edge and repeated spaces, and
+    the characters INVISIBLE names. Still in reading order: the form language models are
+    built from (lm.tokens)."""
+    return re.sub(r"\s+", " ", INVISIBLE.sub("", normalize(text))).strip()
 
 
 SIGNS = {" ": "␣", "\t": "⇥", "\n": "↵", "\r": "↵", "\u2028": "↵", "\u2029": "↵"}

@@ -1635,7 +1635,7 @@ def offer_lstm_lm(
     bonus, and its CER), if beam search with the mixture reads the validation lines better
     there. Return what was stored in the meta, or None.
 
-    It reads at a third of the n-gram's speed. In a 45-minute Hooker run the minutes it took
+    It reads at under half the n-gram's speed. In a 45-minute Hooker run the minutes it took
     from the network cost nothing (test 17.24 % with the n-gram either way) and it lowered
     test from there to 16.60 %; on the text of 50 pages it read no better (BENCHMARKS.md).
     Hence the default above LSTM_MIN_TEXT; train --no-lstm-lm leaves it out."""
