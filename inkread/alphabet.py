@@ -66,14 +66,19 @@ def spelled(chars: str) -> str:
     return "'" + "".join(map(visible, chars)) + "'"
 
 
+def is_letter(char: str) -> bool:
+    """A letter, a private-use character (MUFI's letters and abbreviations) or the
+    tironian et (⁊): what a language model must have seen to read (lm.unknown_letters)."""
+    return char.isalpha() or unicodedata.category(char) == "Co" or char == "\u204a"
+
+
 def in_word(char: str) -> bool:
     """Whether a character belongs to a word of a word language model: letters, and the
     marks and joiners written within them. With letters alone, pointed Hebrew, voweled
     Arabic, Devanagari's vowel signs and a Latin abbreviation's macron (q̄) cut their words
     into pieces that no text holds; so did MUFI's private-use letters a medieval
     transcription's words ("q\ue5dcd"), and its tironian et (⁊) was no word at all."""
-    kind = unicodedata.category(char)
-    return char.isalpha() or kind[0] == "M" or kind == "Co" or char in "\u200c\u200d\u204a"
+    return is_letter(char) or unicodedata.category(char)[0] == "M" or char in "\u200c\u200d"
 
 
 def right_to_left(text: str, base: bool | None = None) -> bool:

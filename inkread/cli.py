@@ -155,7 +155,7 @@ def _decoder(
 ):
     """`own` reads with its own language model, at the weight and bonus training chose for
     it: auto and beam use it when --lm names none."""
-    from inkread.alphabet import spelled
+    from inkread.alphabet import is_letter, spelled
     from inkread.decoding import BEAM_WIDTH, LIMITS, LM_DEFAULTS, BeamSearch, greedy
     from inkread.lm import knows_letters, scores_unknown, unknown_letters
     from inkread.lstm_lm import load_lm
@@ -190,7 +190,8 @@ def _decoder(
     if lm is not None:
         model = load_lm(lm)
         w, b = LM_DEFAULTS["words" if model.words else "chars"]
-        letters = [c for c in own.alphabet.chars if c.isalpha()] if own is not None else []
+        # a word model built before MUFI's letters stayed within words never saw them
+        letters = [c for c in own.alphabet.chars if is_letter(c)] if own is not None else []
         lacking = unknown_letters(model, letters)
         # none of the model's letters, but letters of its own: another script's. Of no
         # letters at all (a register's dates and sums), for a column of numbers

@@ -26,6 +26,7 @@ from inkread.alphabet import (
     collection_direction,
     display_order,
     in_word,
+    is_letter,
     normalize,
 )
 from inkread.data.sources import decoded, text_lines
@@ -222,7 +223,7 @@ def unknown_letters(lm: object, chars: Iterable[str]) -> str:
     impossible, so an LM made for another alphabet deleted them ("SUNNINGDALE." read
     "NNA."); with it, an LM that knows none of them is still another script's."""
     known = characters_seen(lm)
-    return "".join(c for c in chars if c.isalpha() and c not in known)
+    return "".join(c for c in chars if is_letter(c) and c not in known)
 
 
 def knows_letters(lm: object) -> bool:

@@ -429,6 +429,22 @@ def test_a_model_that_writes_a_control_character_still_writes_valid_xml(tmp_path
     assert "\x01" in line["text"] and len(line["text"]) == len(line["char_confidences"])
 
 
+def test_a_word_model_that_never_saw_the_models_mufi_letters_is_said(tmp_path, capsys):
+    """A word model built before MUFI's private-use letters stayed within words holds their
+    pieces ("q", "d" of "q\ue5dcd"): read with it, those words are unknown ones, unsaid."""
+    import torch
+
+    from inkread.lm import build
+
+    blob = torch.load(bundled_path("default"), weights_only=True)
+    blob["alphabet"] = ["\ue5dc" if c == "£" else c for c in blob["alphabet"]]
+    torch.save(blob, tmp_path / "mufi.pt")
+    build(["q d est bonum", "saluato nostru"] * 5, 3, True).save(tmp_path / "w.arpa")
+    line = FIXTURES / "lines" / "hooker_00.png"
+    assert run_cli("read", line, "-m", tmp_path / "mufi.pt", "--lm", tmp_path / "w.arpa") == 0
+    assert "never saw" in (said := capsys.readouterr().err) and "[U+E5DC]" in said
+
+
 def test_words_have_the_same_boxes_and_confidences_in_every_format(tmp_path):
     """Each word's box and confidence as JSON gives them is what ALTO and hOCR write (their
     boxes had gone unchecked: all 0 0 1 1 passed), inside its line, left to right; and
