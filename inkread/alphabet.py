@@ -76,8 +76,8 @@ def in_word(char: str) -> bool:
     """Whether a character belongs to a word of a word language model: letters, and the
     marks and joiners written within them. With letters alone, pointed Hebrew, voweled
     Arabic, Devanagari's vowel signs and a Latin abbreviation's macron (q̄) cut their words
-    into pieces that no text holds; so did MUFI's private-use letters a medieval
-    transcription's words ("q\ue5dcd"), and its tironian et (⁊) was no word at all."""
+    into pieces that no text holds, as MUFI's private-use letters (is_letter) cut a medieval
+    transcription's ("q\ue5dcd"), whose tironian et (⁊) was no word at all."""
     return is_letter(char) or unicodedata.category(char)[0] == "M" or char in "\u200c\u200d"
 
 
