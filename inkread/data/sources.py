@@ -351,16 +351,12 @@ def _one_xml_a_page(lines: list[Line], skipped: Skipped) -> list[Line]:
     """A folder may hold two XML files of one page (its PAGE and ALTO written side by side,
     an export and a corrected copy): one is read and the other's lines are skipped, not
     learnt or scored twice (preferred_xml says which)."""
-    # each line of an XML file, by its page image (resolved once), where it is there: two
-    # pages whose images are missing and named alike (a IIIF URL's default.jpg) are two
-    there: dict[Path, bool] = {}
-    images = {
-        id(line): line.image.resolve()
-        for line in lines
-        if line.source is not None
-        and line.source.suffix.lower() == ".xml"
-        and there.setdefault(line.image, line.image.is_file())
-    }
+    # each line of an XML file, by its page image (looked up and resolved once a page),
+    # where it is there: two pages whose images are missing and named alike (a IIIF URL's
+    # default.jpg) are two
+    of_xml = [x for x in lines if x.source is not None and x.source.suffix.lower() == ".xml"]
+    resolved = {image: image.resolve() for image in {x.image for x in of_xml} if image.is_file()}
+    images = {id(line): resolved[line.image] for line in of_xml if line.image in resolved}
     claims: dict[Path, list[Path]] = {}
     for line in lines:
         if id(line) in images:
