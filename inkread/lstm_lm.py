@@ -193,24 +193,13 @@ def train(
         stopped: KeyboardInterrupt | None = e
     else:
         stopped = None
-    kept = _kept(vocab, hidden, best_state, ngram or build(texts, 6, False, base), best, held_ids)
+    assert best_state is not None
+    ngram = ngram or build(texts, 6, False, base)  # laid out as its lines are
+    meta = {"held_out_bits": best if held_ids else None}
+    kept = LSTMModel(vocab, hidden, best_state, ngram, MIX, meta)
     if stopped is not None:
         raise Stopped(kept) from stopped
     return kept
-
-
-def _kept(
-    vocab: list[str],
-    hidden: int,
-    state: dict[str, torch.Tensor] | None,
-    ngram: NGramModel,
-    best: float,
-    held: list[list[int]],
-) -> LSTMModel:
-    """The best weights with the n-gram to mix with (the lines' own 6-gram, laid out as
-    they are, where none was given)."""
-    assert state is not None
-    return LSTMModel(vocab, hidden, state, ngram, MIX, {"held_out_bits": best if held else None})
 
 
 class Stopped(KeyboardInterrupt):
