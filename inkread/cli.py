@@ -478,7 +478,7 @@ def segment_pages(
         rendered,
         shown_path,
     )
-    from inkread.pages import find_lines, not_segmented, segmented_layout
+    from inkread.pages import find_lines, found_layout, into_own, not_segmented, segmented_layout
 
     asked, format = format, (format or "page").lower()
     if format not in ("page", "alto"):
@@ -520,8 +520,11 @@ def segment_pages(
                         "line, which `inkread read` reads as it is"
                     )
                 size = lines[0].page_size if lines else image_size(doc.image)
-                writer = page.new_document if format == "page" else alto.new_document
-                root = writer(doc.image, size, lines, {})
+                if format == "page" and into_own(doc):  # exported before it was segmented
+                    root = found_layout(doc, lines, size)
+                else:
+                    writer = page.new_document if format == "page" else alto.new_document
+                    root = writer(doc.image, size, lines, {})
             elif doc.regions or len(documents) == 1:
                 root, lines = segmented_layout(doc)
                 kind = doc.kind

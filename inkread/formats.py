@@ -20,12 +20,12 @@ from inkread.alphabet import laid_out_as
 from inkread.data import alto, page
 from inkread.data.images import image_size
 from inkread.data.lines import Transcript, printable
-from inkread.data.xml import box, descendants, image_name, outline, to_bytes
+from inkread.data.xml import box, child, descendants, image_name, outline, to_bytes
 from inkread.decoding import Decoded
 from inkread.errors import InkreadError
 from inkread.inputs import Document, page_size, page_source, shown_path
 from inkread.outputs import HOCR_MAKER
-from inkread.pages import line_outline, transcript
+from inkread.pages import into_own, line_outline, transcript
 from inkread.recognize import Reading
 
 FORMATS = ("text", "json", "page", "alto", "hocr")
@@ -41,9 +41,11 @@ def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     texts = {r.line.id: _xml_safe(transcript(r)) for r in readings}
     if fmt == "hocr":
         return hocr(doc, readings, texts)
-    if doc.xml is not None and doc.kind == fmt:
+    if doc.xml is not None and doc.kind == fmt and (into_own(doc) or not doc.find_lines):
         root = copy.deepcopy(doc.xml.getroot())
         writer = page if fmt == "page" else alto
+        if doc.find_lines:  # a page exported before it was segmented
+            page.add_regions(child(root, "Page"), [r.line for r in readings], _size_of(doc))
         empty = {region.id for region in doc.regions}
         writer.add_lines(root, [r.line for r in readings if r.line.region in empty])
         writer.fill(root, texts)

@@ -674,8 +674,8 @@ def _xml_document(xml_path: Path, path: Path, tree: etree._ElementTree | None = 
     lines = xml_lines(xml_path, tree.getroot())
     kind = "page" if page.is_page(tree.getroot()) else "alto"
     bare = None if lines else (page if kind == "page" else alto).bare_page(xml_path, tree.getroot())
-    if bare is not None:  # not segmented yet: as its image alone, written as a new document
-        return Document(path, bare, [], kind=kind, find_lines=True)
+    if bare is not None:  # not segmented yet: its lines found on its image, written into it
+        return Document(path, bare, [], tree, kind, find_lines=True)
     # only in a file of no lines: eScriptorium's exports hold empty regions beside lines that
     # belong to none (a stamp, a zone whose lines lie in its dummy block), left untranscribed
     # on purpose: 119 of CREMMA-AN-TestamentsDePoilus's 226 pages hold margin, numbering or

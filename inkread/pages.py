@@ -24,6 +24,7 @@ from inkread.data.images import (
     PAGED,
     as_gray,
     cut_polygon,
+    image_size,
     load_gray,
 )
 from inkread.data.lines import (
@@ -36,6 +37,7 @@ from inkread.data.lines import (
     line_cuts,
 )
 from inkread.data.xml import (
+    child,
     outline,
     xml_id,
 )
@@ -225,7 +227,7 @@ def _said_if_nothing(doc: Document, readings: list[Reading], skipped: Skipped) -
 
 def _check_read(doc: Document, skipped: Skipped) -> None:
     """A named input that could not be read is an error, not an empty reading."""
-    if doc.xml is not None and not doc.lines and not doc.regions:
+    if doc.xml is not None and not doc.lines and not doc.regions and not doc.find_lines:
         skipped.add("XML with regions but no lines or text regions", shown_path(doc.path))
     if skipped.reasons["missing image"]:
         # an XML names its image by file name (as inkread writes it), to lie beside it
@@ -442,6 +444,24 @@ def segmented_layout(doc: Document) -> tuple[etree._Element, list[Line]]:
     if doc.kind == "page":
         page.within_schema(root)
     return root, lines
+
+
+def into_own(doc: Document) -> bool:
+    """Whether the lines found on a page exported before it was segmented go into its own
+    XML (Transkribus's PAGE 2013 of an uploaded scan stays PAGE 2013, its metadata kept,
+    for its importer), not into a new document: not an ALTO page (eScriptorium's, v4 as
+    inkread writes), nor one whose coordinates are those of another size of its image."""
+    if doc.xml is None or not doc.find_lines or doc.kind != "page":
+        return False
+    return page.declared_size(child(doc.xml.getroot(), "Page")) == image_size(doc.image)
+
+
+def found_layout(doc: Document, lines: list[Line], size: tuple[int, int]) -> etree._Element:
+    """A copy of a page's own XML with the lines found on it written in (into_own)."""
+    root = copy.deepcopy(doc.xml.getroot())
+    page.add_regions(child(root, "Page"), lines, size)
+    page.within_schema(root)
+    return root
 
 
 def _same_line(a: np.ndarray, b: np.ndarray, spacing: float) -> bool:

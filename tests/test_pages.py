@@ -769,6 +769,42 @@ def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_p
     assert notes == [f"warning: {folder}: 1 image that no XML names is taken as an image alone"]
 
 
+def test_a_page_exported_before_it_was_segmented_gets_its_lines_in_its_own_xml(tmp_path, capsys):
+    """Transkribus exports an uploaded scan not yet segmented as PAGE 2013 with no region:
+    its lines found and read go into that document, which stays PAGE 2013 with its
+    metadata, valid, for Transkribus to import (it had come back as a new PAGE 2019
+    document). segment writes its lines into it the same way. An XML whose coordinates are
+    those of a larger copy of its image gets a new document, in the image's pixels."""
+    xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
+    start, end = xml.index(">", xml.index("<Page ")) + 1, xml.index("</Page>")
+    (tmp_path / "p.xml").write_text(xml[:start] + xml[end:], "utf-8")
+    shutil.copy(PAGE.with_suffix(".jpg"), tmp_path)
+    assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
+    alone = capsys.readouterr().out
+    assert run_cli("read", tmp_path / "p.xml", "--format", "page", "--out", tmp_path / "o") == 0
+    assert run_cli("segment", tmp_path / "p.xml", "--out", tmp_path / "s.xml") == 0
+    pcgts = "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15}"
+    xsd = etree.XMLSchema(etree.parse(str(SCHEMAS / "page-2013-07-15.xsd")))
+    for written in (tmp_path / "o" / "p.page.xml", tmp_path / "s.xml"):
+        root = etree.parse(str(written)).getroot()
+        assert root.tag == f"{pcgts}PcGts", written
+        xsd.assertValid(root)
+        assert "CITlab" in root.find(f"{pcgts}Metadata/{pcgts}Creator").text
+        assert len(root.findall(f".//{pcgts}TextLine")) == len(alone.splitlines()) == 11
+    read_back = [x.text for x in read_xml(tmp_path / "o" / "p.page.xml")]
+    assert "".join(x + "\n" for x in read_back) == alone
+    larger = xml[:start] + xml[end:]
+    larger = larger.replace(
+        'imageWidth="682" imageHeight="1073"', 'imageWidth="1364" imageHeight="2146"'
+    )
+    (tmp_path / "p.xml").write_text(larger, "utf-8")
+    assert run_cli("read", tmp_path / "p.xml", "--format", "page", "--out", tmp_path / "o2") == 0
+    root = etree.parse(str(tmp_path / "o2" / "p.page.xml")).getroot()
+    assert root.tag.endswith("2019-07-15}PcGts")
+    assert root.find("*[@imageWidth]").get("imageWidth") == "682"
+    assert capsys.readouterr().out == ""
+
+
 def test_a_txt_list_is_read_as_the_files_it_names(tmp_path):
     """The lists that train and eval take (test.txt) are read by read and segment too, in
     their order, relative to the list."""

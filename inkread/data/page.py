@@ -201,12 +201,14 @@ def _region_order(root: etree._Element) -> dict[str, int]:
 def _page(path: Path, root: etree._Element) -> tuple[etree._Element, Path, tuple[int, int] | None]:
     """The Page element, its image, and the size its coordinates refer to."""
     page = next(e for e in root if local(e) == "Page")
-    image = resolve_image(path, image_name(root))
-    size = None
+    return page, resolve_image(path, image_name(root)), declared_size(page)
+
+
+def declared_size(page: etree._Element) -> tuple[int, int] | None:
     width, height = page.get("imageWidth", ""), page.get("imageHeight", "")
     if width.isdigit() and height.isdigit() and int(width) and int(height):
-        size = (int(width), int(height))
-    return page, image, size
+        return int(width), int(height)
+    return None
 
 
 def text_in_regions_only(root: etree._Element) -> bool:
@@ -536,13 +538,27 @@ def new_document(
         imageWidth=str(size[0]),
         imageHeight=str(size[1]),
     )
+    add_regions(page, lines, size)
+    fill(root, {xml_id(k, "l"): v for k, v in texts.items()})
+    return root
+
+
+def add_regions(page: etree._Element, lines: list[Line], size: tuple[int, int]) -> None:
+    """Lines found on a page written into its Page element, in their regions and reading
+    order: a new document's, or one exported before it was segmented (Transkribus's PAGE
+    2013 of an uploaded scan stays PAGE 2013, its metadata kept, for its importer)."""
+    q = tagger(page)
     groups = group_by_region(lines)
     if groups:  # a blank page has none, and the schema wants no group empty
+        ordering = etree.Element(q("ReadingOrder"))
+        # after the page's images and borders, before the rest, as the schema orders them
+        later = next((c for c in page if local(c) not in _BEFORE_ORDER), None)
+        if later is not None:
+            later.addprevious(ordering)
+        else:
+            page.append(ordering)
         order = etree.SubElement(
-            etree.SubElement(page, q("ReadingOrder")),
-            q("OrderedGroup"),
-            id="ro_1",
-            caption="Regions reading order",
+            ordering, q("OrderedGroup"), id="ro_1", caption="Regions reading order"
         )
     for index, (region_id, members) in enumerate(groups):
         rid = xml_id(region_id, "r")
@@ -568,5 +584,6 @@ def new_document(
                 etree.SubElement(
                     element, q("Baseline"), points=point_list(outline(line.baseline, size))
                 )
-    fill(root, {xml_id(k, "l"): v for k, v in texts.items()})
-    return root
+
+
+_BEFORE_ORDER = ("AlternativeImage", "Border", "PrintSpace")
