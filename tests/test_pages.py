@@ -17,7 +17,7 @@ from PIL import Image
 
 from inkread.alphabet import Alphabet, display_order
 from inkread.data import read_data, read_xml
-from inkread.data.images import MAX_SIDE, cut_polygon, load_gray
+from inkread.data.images import MAX_SIDE, _deep_color, cut_polygon, load_gray
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.errors import InkreadError, TooLarge
@@ -1613,6 +1613,9 @@ def test_a_scan_of_16_bits_a_colour_is_read_at_its_whole_depth(tmp_path, capsys)
     cv2.imwritemulti(str(tmp_path / "two.tif"), [deep, deep])  # a TIFF's pages alike
     assert run_cli("read", tmp_path / "two.tif", "--decoder", "greedy") == 0
     assert capsys.readouterr().out.count("proposed for a Royal Medal\n") == 2
+    with Image.open(tmp_path / "line.png") as image:  # Pillow 10 (pillow>=10 allows it)
+        image.tile = [tuple(t) for t in image.tile]  # gives plain tuples: it had stopped
+        assert _deep_color(tmp_path / "line.png", image).mode == "F"  # every read there
 
 
 def test_an_input_given_by_a_link_is_named_by_the_link(tmp_path):

@@ -339,7 +339,8 @@ def _deep_color(path: Path, image: Image.Image, n: int = 0) -> Image.Image | Non
     bits of each, and a 12-bit scan in them read almost black (37.9 % CER on a Hooker page
     for 26.3 % from the same pixels in gray). Page n of a multi-page TIFF likewise. None for
     any other image."""
-    rawmodes = [t.args if isinstance(t.args, str) else t.args[0] for t in image.tile if t.args]
+    args = [t[3] for t in image.tile]  # by place: Pillow 10's tiles are plain tuples
+    rawmodes = [a if isinstance(a, str) else a[0] for a in args if a]
     if image.mode not in ("RGB", "RGBA") or not any(";16" in str(mode) for mode in rawmodes):
         return None
     alpha = image.mode == "RGBA"  # RGBA-64, as image editors export: on white paper
