@@ -26,7 +26,14 @@ import typer
 from typer.exceptions import TyperException
 
 from inkread import outputs
-from inkread.errors import InkreadError, MachineFault, MissingFile, WriteFailed, exit_status
+from inkread.errors import (
+    NOT_POSIX,
+    InkreadError,
+    MachineFault,
+    MissingFile,
+    WriteFailed,
+    exit_status,
+)
 from inkread.models import BUNDLED
 
 NAMES = " | ".join(BUNDLED)  # for the help: default | generic
@@ -1157,6 +1164,9 @@ def _from_elsewhere(e: Exception) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if sys.platform == "win32":
+        print(f"inkread: error: {NOT_POSIX}", file=sys.stderr)
+        sys.exit(2)
     raw = list(sys.argv[1:] if argv is None else argv)
     args = _expand_variadic(raw)
     if "" in args:  # "$SCANS" unset: taken as a path it is ".", the folder the run is in

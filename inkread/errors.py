@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from os import PathLike
 
+# files are locked and written whole the POSIX way (fcntl, fork): untested elsewhere
+NOT_POSIX = "inkread runs on Linux and other POSIX systems, not Windows: there, use it in WSL"
+
 
 class InkreadError(Exception):
     """A problem with the user's input: a path, a file's contents, an argument."""

@@ -8,7 +8,6 @@ names the file.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import stat
@@ -22,7 +21,12 @@ from typing import IO, BinaryIO
 import numpy  # noqa: F401  before torch: a Ctrl-C while torch set numpy up was lost or
 import torch  # turned into numpy's AttributeError (1 read in 3 stopped in its first second)
 
-from inkread.errors import InkreadError, MachineFault, WriteFailed, hushed
+from inkread.errors import NOT_POSIX, InkreadError, MachineFault, WriteFailed, hushed
+
+try:
+    import fcntl
+except ImportError:  # Windows: one line that says so, not fcntl's name
+    raise ImportError(NOT_POSIX) from None
 
 
 def save(obj: object, path: str | os.PathLike[str]) -> None:

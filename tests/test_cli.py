@@ -37,6 +37,27 @@ def model(overfit):
     return overfit["run"] / "best.pt"
 
 
+def test_on_windows_one_line_says_where_inkread_runs(monkeypatch, capsys):
+    """inkread locks and writes files the POSIX way (fcntl): on Windows the command and the
+    library had stopped with a traceback ending in "No module named 'fcntl'"."""
+    from inkread.cli import main
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    with pytest.raises(SystemExit) as ended:
+        main(["read", str(FIXTURES / "lines" / "hooker_00.png")])
+    assert ended.value.code == 2
+    assert capsys.readouterr().err == (
+        "inkread: error: inkread runs on Linux and other POSIX systems, not Windows: there, "
+        "use it in WSL\n"
+    )
+    without = "import sys; sys.modules['fcntl'] = None; import inkread.recognize"
+    done = subprocess.run([sys.executable, "-c", without], capture_output=True, text=True)
+    assert done.stderr.splitlines()[-1] == (
+        "ImportError: inkread runs on Linux and other POSIX systems, not Windows: there, use "
+        "it in WSL"
+    )
+
+
 def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_path):
     capsys.readouterr()
     predictions = tmp_path / "p.tsv"
