@@ -78,10 +78,14 @@ def export_onnx(model_spec: str | os.PathLike[str], out: str | os.PathLike[str])
     # torch warns that an LSTM exported at batch 2 may fail at other batch sizes when its
     # initial states are fixed; ours are not given, and the ONNX model reads as the
     # checkpoint does at any batch size (tests/test_cli.py). And the TorchScript exporter is
-    # asked for (dynamo=False), which torch says is old.
+    # asked for (dynamo=False), which torch says is old, and whose own logging it says
+    # will go; and the tracer warns of torch's own checks of the RNN's input shape, which
+    # hold for any input (under -W error, as `python -X dev` shows them, export had stopped).
     with (
         hushed(UserWarning, "Exporting a model to ONNX with a batch_size"),
         hushed(DeprecationWarning, ".*TorchScript-based ONNX export"),
+        hushed(DeprecationWarning, "The feature will be removed"),
+        hushed(torch.jit.TracerWarning, "Converting a tensor to a Python boolean"),
     ):
         torch.onnx.export(
             model,
