@@ -583,6 +583,12 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         ]
         if ignored:
             say(f"warning: --resume goes on as the run began; {', '.join(ignored)} ignored")
+        if "seed" not in begun and opts.seed is None:  # begun by inkread 0.1
+            say(
+                "warning: --resume: this run does not record its seed: it goes on with 0, "
+                "the default; begun with --seed N, give it again (the seed chose the "
+                "pages held out for validation, and another validates on lines trained on)"
+            )
         if not opts.train:  # `train --resume --out run`: the data it began with
             if not isinstance(begun.get("trained_on"), list):
                 raise InkreadError("--resume: this run does not record its data: give --train", out)

@@ -152,6 +152,12 @@ def test_a_resumed_run_keeps_its_seed(tmp_path, capsys):
     assert run_cli(*args, "--epochs", 3, "--resume", "--seed", 4) == 0
     assert "--resume goes on as the run began; --seed ignored" in capsys.readouterr().err
     assert checkpoint.read(run / "last.pt")["meta"]["seed"] == 3
+    # a run of inkread 0.1, which kept no seed: said, as it may have begun with another
+    blob = torch.load(run / "last.pt", weights_only=True)
+    del blob["meta"]["seed"]
+    torch.save(blob, run / "last.pt")
+    assert run_cli("train", "--out", run, "--epochs", 4, "--resume") == 0
+    assert "this run does not record its seed: it goes on with 0" in capsys.readouterr().err
 
 
 def test_no_char_lm_holds_on_resume_of_a_run_that_did_not_record_it(tmp_path):
