@@ -146,6 +146,7 @@ class OnnxRecognizer(Recognizer):
         self.meta = meta
         self.lm = lm
         self.device = torch.device("cpu")
+        self.alone = False  # read a line at a time (exported before 99fa5e3: load)
 
     @property
     def config(self) -> ModelConfig:
@@ -228,9 +229,18 @@ class OnnxRecognizer(Recognizer):
             lm = LSTMModel.from_dict(weights, lm, path)
         recognizer = cls(session, config, alphabet, meta, lm)
         recognizer.path = path
+        # exported before inkread cleared the padding past each line (2ca038a), a file
+        # read a line differently in a batch than alone (a page's lines, 2 of 35): the
+        # metadata added two hours later tells those files apart, read a line at a time
+        recognizer.alone = "inkread_width_reduction" not in props
         return recognizer
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
+        if self.alone and len(batch) > 1:
+            return [
+                self.log_probs(batch[i : i + 1, ..., : int(w)], widths[i : i + 1])[0]
+                for i, w in enumerate(widths.tolist())
+            ]
         (scores,) = self.session.run(None, {"images": batch.numpy(), "widths": widths.numpy()})
         return self._per_line(torch.from_numpy(scores).log_softmax(-1).numpy(), widths)
 

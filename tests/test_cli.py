@@ -14,6 +14,7 @@ import time
 import warnings
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -1047,6 +1048,22 @@ def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
 
     said = edited(garbled)
     assert "its LSTM language model is damaged" in said
+    # exported before a line read the same in any batch (no inkread_width_reduction, added
+    # then): its lines are read one at a time, as they read alone
+    from inkread.export import OnnxRecognizer
+
+    graph = onnx.load(str(onnx_file))
+    graph.metadata_props.remove({p.key: p for p in graph.metadata_props}["inkread_width_reduction"])
+    onnx.save(graph, str(tmp_path / "old.onnx"))
+    old, now = (OnnxRecognizer.load(tmp_path / x) for x in ("old.onnx", "m.onnx"))
+    lines = sorted(overfit["manifest"].parent.glob("line*.png"))
+    ran = []
+    run = old.session.run
+    old.session = SimpleNamespace(
+        run=lambda names, feed: ran.append(len(feed["widths"])) or run(names, feed)
+    )
+    assert [x.text for x in old.recognize(lines)] == [x.text for x in now.recognize(lines)]
+    assert len(lines) > 1 and ran == [1] * len(lines)
 
 
 def test_a_broken_onnx_file_is_said_for_what_it_is(tmp_path, capsys):
