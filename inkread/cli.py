@@ -373,7 +373,9 @@ def read(
     recognizer = load_all(model or ["default"], device, precision)
     dec = _decoder(decoder, lm, beam_width, lm_weight, lm_bonus, lexicon, nbest, recognizer)
     read = transcribe(documents, recognizer, batch_size, dec)
-    bar = dict(total=len(documents), disable=None if many else True, unit="file", desc="reading")
+    # on a terminal the text scrolling past shows how far it is: a bar had been drawn into it
+    shown = many and not (out is None and sys.stdout.isatty())
+    bar = dict(total=len(documents), disable=None if shown else True, unit="file", desc="reading")
     began, written, read_lines = time.monotonic(), 0, 0
     given = len(documents) + len(left_out)  # and those that could not be opened
     for done in tqdm(read, **bar):

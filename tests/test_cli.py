@@ -59,6 +59,24 @@ def test_on_windows_one_line_says_where_inkread_runs(monkeypatch, capsys):
     )
 
 
+def test_several_inputs_read_onto_a_terminal_draw_no_bar_into_the_text(tmp_path, monkeypatch):
+    """Text and bar both on the terminal (`inkread read folder/`): the bar had been drawn
+    into the ==> headers and left under the text. Into --out DIR it still shows."""
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    lines = [FIXTURES / "lines" / f"hooker_0{n}.png" for n in (0, 1)]
+    for out in ([], ["--out", tmp_path / "o"]):
+        stdout, stderr = Terminal(io.BytesIO()), Terminal(io.BytesIO())
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert run_cli("read", *lines, "--decoder", "greedy", *out) == 0
+        stderr.flush()
+        assert ("reading:" in stderr.buffer.getvalue().decode()) == bool(out)
+
+
 def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_path):
     capsys.readouterr()
     predictions = tmp_path / "p.tsv"
