@@ -492,6 +492,8 @@ def segment_pages(
     asked, format = format, (format or "page").lower()
     if format not in ("page", "alto"):
         raise InkreadError(f"--format must be page or alto, not {format!r}")
+    if str(out) == "-":  # as read's --out - is stdout: a folder named - had been made
+        raise InkreadError("--out -: segment writes files: name one ending in .xml, or a folder")
     outputs.named_for(out, format, ("page", "alto"))
     # a scan named as --out was replaced by XML, status 0 (a PDF given as input too); a
     # name of another suffix (segmented.v2) is a folder
@@ -720,6 +722,9 @@ def evaluate(
         raise InkreadError(
             "--report shows lines as the ground truth draws them: not with --find-lines"
         )
+    for flag, given in (("--predictions", predictions), ("--report", report)):
+        if str(given) == "-":  # as read's --out - is stdout: a file named - had been written
+            raise InkreadError(f"{flag} -: stdout holds eval's scores: name a file to write")
     for target in filter(None, files_to_write(predictions, report)):  # fail now, not after
         _writable(target)  # the whole evaluation
     recognizer = load_all(model or ["default"], device, precision)

@@ -241,6 +241,22 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert stamped["cer"] == plain["cer"]
 
 
+def test_dash_is_stdout_or_refused_never_a_file_named_dash(tmp_path, monkeypatch, capsys):
+    """read --out - and lm build --out - write to stdout; eval --predictions - and --report -
+    had written a file named -, and segment --out - a folder of that name, status 0."""
+    monkeypatch.chdir(tmp_path)
+    line = FIXTURES / "lines" / "hooker_00.png"
+    manifest = FIXTURES / "lines" / "manifest.tsv"
+    for flag in ("--predictions", "--report"):
+        assert run_cli("eval", "--data", manifest, flag, "-") == 2
+        assert capsys.readouterr().err == (
+            f"inkread: error: {flag} -: stdout holds eval's scores: name a file to write\n"
+        )
+    assert run_cli("segment", line, "--out", "-") == 2
+    assert "--out -: segment writes files" in capsys.readouterr().err
+    assert not (tmp_path / "-").exists()
+
+
 def test_eval_predictions_survive_odd_texts_and_paths(tmp_path, monkeypatch, capsys):
     """A reference holding a carriage return (Transkribus writes &#13;) stays one row of the
     TSV, as Python's csv reads it; and a file that cannot be written is said before the
