@@ -76,8 +76,9 @@ def native_bf16(device: torch.device) -> bool:
     and trains a fifth faster in bf16 with the same CER; on an H100 a larger line model
     trained 1.3 times as many lines a second and ended lower at the same wall time
     (BENCHMARKS.md). CPUs that only emulate bf16 keep fp32."""
-    if device.type == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cuda":  # natively: torch's is_bf16_supported() counts emulation too,
+        # and picked bf16 on a T4 or V100 (compute capability 7), which cuDNN runs slowly
+        return torch.cuda.is_available() and torch.cuda.get_device_capability(device) >= (8, 0)
     if device.type != "cpu":
         return False
     try:  # private helpers of torch.cpu; a torch without them gets fp32

@@ -1197,14 +1197,14 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
                 # dropout's draws go on where they were: a resumed run trains as the run
                 # would have uninterrupted (its weights had come out otherwise)
                 "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state() if device.type == "cuda" else None,
+                "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
             },
         )
 
     if "torch_rng" in state:
         torch.set_rng_state(state["torch_rng"])
     if state.get("cuda_rng") is not None and device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda_rng"])
+        torch.cuda.set_rng_state(state["cuda_rng"], device)  # --device cuda:1's, not cuda:0's
     if not opts.resume:
         save_last(0)  # from here on a kill leaves a run that --resume goes on with
 
@@ -1380,8 +1380,17 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
         if left is not None and val_seconds and left < val_seconds:
             left = 0.0  # its reading of the validation lines alone would run past the end
         lm_cer = offer_lms(
-            best_path, lm, val_set, device, say, lm_lines, lstm_minutes, left, readings
-        )
+            best_path,
+            lm,
+            val_set,
+            device,
+            say,
+            lm_lines,
+            lstm_minutes,
+            left,
+            readings,
+            precision="bf16" if bf16 else "fp32",  # as validation read: --precision fp32
+        )  # had chosen the LM's setting on frames read in bf16
     if unread and lm_cer in readings:  # its language model writes some that the network
         unread = _not_written(unread, readings[lm_cer], val_set.texts)  # alone did not
     if unread:
@@ -1513,6 +1522,7 @@ def offer_lms(
     lstm_minutes: float = LSTM_MINUTES,
     seconds_left: float | None = None,
     readings: dict[float, list[str]] | None = None,
+    precision: str = "auto",
 ) -> float | None:
     """Offer best.pt the training text's character n-gram and, given lstm_lines (train
     --lstm-lm), an LSTM of those lines mixed with it; each is kept only if it reads the
@@ -1534,7 +1544,7 @@ def offer_lms(
         say(NO_TIME_FOR_LM)
         return None
     started = time.monotonic()
-    recognizer = Recognizer.load(best_path, str(device))
+    recognizer = Recognizer.load(best_path, str(device), precision)
     frames = recognizer.frames(val_set.images, 32)
 
     deadline = None if seconds_left is None else started + seconds_left

@@ -255,6 +255,20 @@ def test_not_a_checkpoint_is_a_user_error(tmp_path):
             checkpoint.load(tmp_path / "odd.pt")
 
 
+def test_precision_auto_picks_bf16_on_gpus_that_have_it_natively(monkeypatch):
+    """torch.cuda.is_bf16_supported() counts emulation: auto had picked bf16 on a T4 or V100
+    (compute capability 7), where cuDNN has no bf16 kernels; and it asked cuda:0 of a
+    machine whose --device cuda:1 is another card."""
+    from inkread.recognize import native_bf16
+
+    cards = {0: (7, 5), 1: (8, 0)}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda d=None: cards[d.index or 0])
+    assert not native_bf16(torch.device("cuda:0")) and not native_bf16(torch.device("cuda"))
+    assert native_bf16(torch.device("cuda:1"))
+
+
 def test_bf16_reading_matches_fp32(fixtures):
     """Reading runs in bf16 on CPUs that have it natively: it must read as well as fp32."""
     from inkread.data import line_images, read_data

@@ -222,6 +222,13 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
     if lstm:
         monkeypatch.setattr(T, "LSTM_MIN_TEXT", 0)
     manifest = write_lines(tmp_path / "data")
+    loaded, load = [], T.Recognizer.load  # the LMs are chosen on frames read in fp32 too
+
+    def loading(spec, device="auto", precision="auto"):
+        loaded.append(precision)
+        return load(spec, device, precision)
+
+    monkeypatch.setattr(T.Recognizer, "load", loading)
     started = time.monotonic()
     assert (
         run_cli(
@@ -244,6 +251,7 @@ def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monke
         == 0
     )
     assert time.monotonic() - started < 0.25 * 60 + 5
+    assert loaded == ["fp32"]  # (it had been auto: bf16 on this CPU, for the LM's step)
     assert checkpoint.load(tmp_path / "run" / "best.pt")
     err = capsys.readouterr().err
     assert ("LSTM LM epoch" in err) == lstm and ("too few for an LSTM" in err) != lstm
