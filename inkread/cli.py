@@ -660,6 +660,8 @@ def train(
 
     if not train and not resume:
         raise InkreadError("Missing option '--train' (or --resume, to go on with a run's own)")
+    if lstm_lm and char_lm is False:  # as --lm-text is refused: the LSTM had gone unsaid
+        raise InkreadError("--lstm-lm is mixed with the character LM, which --no-char-lm turns off")
 
     summary = run(
         Options(
@@ -816,8 +818,14 @@ def _writable(path: Path) -> None:
 @app.command()
 def export(
     model: Annotated[
-        str, typer.Option("--model", "-m", help=f"checkpoint, or a bundled model: {NAMES}")
-    ] = "default",
+        list[str] | None,  # a list, to refuse a second (_one_model): the last had been taken
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="MODEL",
+            help=f"checkpoint, or a bundled model: {NAMES} (default: default)",
+        ),
+    ] = None,
     onnx: Annotated[Path, typer.Option("--onnx", help="the .onnx file to write")] = Path(
         "model.onnx"
     ),
@@ -825,9 +833,10 @@ def export(
     """Export a model to ONNX (alphabet and config travel inside the file)."""
     from inkread.export import export_onnx
 
+    chosen = _one_model(model)
     if onnx.suffix.lower() != ".onnx":  # --model tells an ONNX file by its name
         raise InkreadError("an ONNX model is read by its .onnx name: give one", onnx)
-    print(export_onnx(model, onnx))
+    print(export_onnx(chosen, onnx))
 
 
 # serve's grace on TERM or Ctrl-C for the page under way and connections still open (an
@@ -971,8 +980,8 @@ def lm_build(
         ),
     ] = False,
     minutes: Annotated[
-        float, typer.Option(min=0.1, help="--lstm: training time (CPU minutes)")
-    ] = 10.0,
+        float | None, typer.Option(min=0.1, help="--lstm: training time (CPU minutes; default 10)")
+    ] = None,
     val: Annotated[
         list[str] | None,
         typer.Option(
@@ -998,6 +1007,9 @@ def lm_build(
 
     if val and not lstm:
         raise InkreadError("--val chooses an LSTM's weights: it needs --lstm")
+    if minutes is not None and not lstm:  # had been ignored without a word
+        raise InkreadError("--minutes is an LSTM's training time: it needs --lstm")
+    minutes = minutes or 10.0
     out = out or Path("lm.pt" if lstm else "lm.arpa")
     if str(out) == "-":  # stdout, as read takes it
         out = Path("/dev/stdout")
@@ -1144,7 +1156,40 @@ ELSEWHERE = {
     "--lag": "a run ends at --epochs or --max-minutes and keeps its best epoch",
     "-B": "--batch-size",
     "--lr": 'a --config file: {"train": {"lr": 0.001}}',
+    "--lrate": 'a --config file: {"train": {"lr": 0.001}}',
+    "-r": 'a --config file: {"train": {"lr": 0.001}}',
     "--augment": 'a --config file: {"train": {"augment": 0.5}}',
+    "-a": 'augmentation is on; a --config file sets how much: {"train": {"augment": 0.5}}',
+    "-t": "--train (files, folders or .txt lists)",
+    "--partition": "--val FILES, or none: whole pages of --train are held out for validation",
+    "-I": "give the files (the shell expands *.jpg unquoted), a folder, or a .txt list",
+    "-d": "--device",
+    "-N": "--epochs",
+    "-u": "transcriptions are learnt and scored as written, in Unicode NFC",
+    "--normalization": "transcriptions are learnt and scored as written, in Unicode NFC",
+    "--base-dir": "a line's direction is taken from its text's letters",
+    "--text-direction": "a line's direction is taken from its text's letters",
+    "--spec": "--preset line|seed, or a --config file of the network's settings",
+    "--load": "--init MODEL (the model to fine-tune)",
+    "--baseline": "segment finds baselines by itself",
+}
+DATA_OPTIONS = {"train": "--train (and --val)", "eval": "--data"}  # (ketos: as arguments)
+# where the same letter means another thing to the command typed (ketos train -i MODEL)
+FORMATS_TOLD = "its data's formats are told apart by themselves (PAGE, ALTO, .tsv, .txt lists)"
+ELSEWHERE_IN = {
+    ("train", "-i"): "--init MODEL (the model to fine-tune)",
+    ("train", "-e"): "--val",
+    ("eval", "-e"): "--data",
+    ("train", "-f"): FORMATS_TOLD,
+    ("eval", "-f"): FORMATS_TOLD,
+    ("train", "--format-type"): FORMATS_TOLD,
+    ("eval", "--format-type"): FORMATS_TOLD,
+    ("train", "--model"): "--init MODEL (the model to fine-tune)",
+    ("eval", "-o"): "--report FILE.html, --predictions FILE.tsv (its scores are printed)",
+    ("eval", "--out"): "--report FILE.html, --predictions FILE.tsv (its scores are printed)",
+    ("eval", "--format"): "--json (or --report FILE.html, --predictions FILE.tsv)",
+    ("export", "-o"): "--onnx FILE",
+    ("export", "--out"): "--onnx FILE",
 }
 COMMANDS_ELSEWHERE = {
     "test": "eval",
@@ -1154,6 +1199,8 @@ COMMANDS_ELSEWHERE = {
     "recognize": "read",
     "predict": "read",
     "binarize": "read (it takes color and gray scans as they are)",
+    "segtrain": "segment (its line finder is not trained: it finds lines as it is)",
+    "help": "--help, or inkread COMMAND --help",
 }
 
 
@@ -1161,12 +1208,21 @@ def _from_elsewhere(e: Exception) -> str | None:
     """For an option or command of another engine: what inkread has instead."""
     name = getattr(e, "option_name", None) or ""
     option = name.split("=")[0]
-    if option in ELSEWHERE:
-        return f"no option {name}: {ELSEWHERE[option]}"
+    ctx = getattr(e, "ctx", None)
+    instead = ELSEWHERE_IN.get((ctx.info_name if ctx else "", option)) or ELSEWHERE.get(option)
+    named = instead.split()[0] if instead else ""
+    if named.startswith("--") and ctx is not None:  # an option this command has, or none
+        # (eval -o had been sent to --out, which eval has not: the user went round in a ring)
+        has = {x for p in ctx.command.params for x in [*p.opts, *p.secondary_opts]}
+        instead = instead if named.rstrip(",") in has else None
+    if instead:
+        return f"no option {name}: {instead}"
     found = re.search(r"No such command '([^']+)'", str(getattr(e, "message", "") or e))
     command = found.group(1) if found else ""
     if command.lower() in COMMANDS_ELSEWHERE:
         return f"no command {command!r}: inkread {COMMANDS_ELSEWHERE[command.lower()]}"
+    if command and Path(command).exists():  # `inkread page.jpg`
+        return f"no command {command!r}: to read it, inkread read {command}"
     return None
 
 
@@ -1216,6 +1272,11 @@ def main(argv: list[str] | None = None) -> None:
         elsewhere = _from_elsewhere(e)
         if elsewhere:  # click's nearest spelling (--alto: "--lm?") would mislead
             message = elsewhere
+        taken = DATA_OPTIONS.get(ctx.info_name if ctx else "")  # ketos train *.xml had had
+        if taken and message.startswith("Got unexpected extra"):  # each path said back
+            message = f"{ctx.info_name} takes its data with {taken}, not as arguments"
+        elif taken and message.startswith(f"Missing option '{taken.split()[0]}'"):
+            message = f"{ctx.info_name} takes its data with {taken} (files, folders, lists)"
         print(f"inkread: error: {message}{hint}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 2))
     except InkreadError as e:

@@ -104,12 +104,24 @@ def open_inputs(
     named = [
         [str(p) for p in listed(Path(raw))] if _is_file_list(Path(raw)) else [raw] for raw in inputs
     ]
-    for raw, entries in zip(inputs, named, strict=True):
+    for n, (raw, entries) in enumerate(zip(inputs, named, strict=True)):
         if not entries:  # a script's list that came out empty: read nothing, exit 0, had
             empty = InkreadError("the list names no files", raw)
             if left_out is None or len(inputs) == 1:
                 raise empty
             left_out(empty)  # among others: left out, said, as an unreadable file is
+        elif _is_file_list(Path(raw)) and not any(Path(x).exists() for x in entries):
+            # a text (`read page.jpg out.txt`, kraken's -i in out): each of its lines had
+            # been said to be no such file, and the run ended naming the first twenty
+            named[n] = []
+            none = InkreadError(
+                f"names no file that is there ({len(entries)} named): a text, not a list? "
+                "(read writes its text with --out FILE)",
+                raw,
+            )
+            if left_out is None or len(inputs) == 1:
+                raise none
+            left_out(none)
 
     entries = [entry for entries in named for entry in entries]
     for raw in entries:

@@ -77,6 +77,30 @@ def test_several_inputs_read_onto_a_terminal_draw_no_bar_into_the_text(tmp_path,
         assert ("reading:" in stderr.buffer.getvalue().decode()) == bool(out)
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["export", "-m", "default", "-m", "generic"], "one --model here, not 2"),  # took the last
+        (["lm", "build", "t.txt", "--minutes", "1"], "--minutes is an LSTM's training time"),
+        (["train", "--train", "t.txt", "--no-char-lm", "--lstm-lm"], "--lstm-lm is mixed with"),
+        (["eval", "--data", "t.txt", "-o", "r.html"], "no option -o: --report FILE.html, --pre"),
+        (["export", "--out", "m.onnx"], "no option --out: --onnx FILE"),  # (eval -o: --out,
+        (["serve", "-B", "4"], "No such option: -B"),  # which eval has not; serve no --batch-size)
+        (["help"], "no command 'help': inkread --help, or inkread COMMAND --help"),
+        (["t.txt"], "no command 't.txt': to read it, inkread read t.txt"),
+    ],
+)
+def test_options_ignored_or_sent_elsewhere_are_said(tmp_path, monkeypatch, capsys, args, said):
+    """Each ended status 0 with the option dropped, or sent the user to an option the
+    command has not (eval -o: "--out"; eval --out: "--report?")."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.txt").write_text("some text\n", encoding="utf-8")
+    assert run_cli(*args) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and said in err, err
+    assert not (tmp_path / "m.onnx").exists() and not (tmp_path / "runs").exists()
+
+
 def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_path):
     capsys.readouterr()
     predictions = tmp_path / "p.tsv"
@@ -940,6 +964,15 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         # refused after the folder was made: none left (run again, it was taken for a run)
         (["train", "--train", "{page}", "--lm-text", "{missing}"], "nope.txt: cannot read text"),
         (["read", "{manifest}"], "m.tsv: a manifest of line images and their text"),
+        # what kraken's users type (ketos train -i MODEL *.xml, ketos test files, hOCR kept)
+        (["train", "-i", "default"], "no option -i: --init MODEL (the model to fine-tune)"),
+        (["eval", "-e", "{page}"], "no option -e: --data (see inkread eval --help)"),
+        (["train", "{page}", "{jpg}"], "train takes its data with --train (and --val), not as"),
+        (["eval", "{page}"], "eval takes its data with --data (files, folders, lists)"),
+        (["segtrain", "{page}"], "no command 'segtrain': inkread segment"),
+        (["read", "{hocr}"], "x.hocr.html: hOCR or HTML, which inkread writes but does not"),
+        (["eval", "--data", "{hocr}"], "x.hocr.html: hOCR or HTML, which inkread writes"),
+        (["read", "{said}"], "said.txt: names no file that is there (2 named): a text, not"),
     ],
 )
 def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, args, names):
@@ -956,7 +989,11 @@ def test_user_errors_end_in_one_line_and_status_2(overfit, tmp_path, capsys, arg
     (tmp_path / "k.mlmodel").write_bytes(b"\x08\x04\x12\x9a\x01 coreml spec")
     (tmp_path / "m.tsv").write_text("broken.png\tsome text\n", encoding="utf-8")
     (tmp_path / "gone").symlink_to("nowhere")  # "File exists", said of a link to nothing
+    (tmp_path / "x.hocr.html").write_text("<html><body></body></html>", encoding="utf-8")
+    (tmp_path / "said.txt").write_text("proposed for a\nRoyal Medal\n", encoding="utf-8")
     values = {
+        "hocr": tmp_path / "x.hocr.html",
+        "said": tmp_path / "said.txt",
         "dangling": tmp_path / "gone",
         "mlmodel": tmp_path / "k.mlmodel",
         "missing": tmp_path / "nope.txt",

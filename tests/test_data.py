@@ -124,7 +124,7 @@ def test_folder_finds_everything_once(tmp_path):
     assert "hooker_01" in skipped.examples["line given again with another text"]
 
 
-def test_txt_list_is_relative_to_its_folder(tmp_path):
+def test_txt_list_is_relative_to_its_folder(tmp_path, monkeypatch):
     (tmp_path / "sub").mkdir()
     listing = tmp_path / "sub" / "train.txt"
     listing.write_text(f"# pages\n{PAGE}\n\n../missing.xml\n", encoding="utf-8")
@@ -151,6 +151,18 @@ def test_txt_list_is_relative_to_its_folder(tmp_path):
     (tmp_path / "none.txt").write_text("# nothing today\n", encoding="utf-8")
     lines, skipped = read_data([tmp_path / "none.txt", listing])
     assert len(lines) == 11 and skipped.reasons["list that names no files"] == 1
+    # written as kraken's are (ls pages/*.xml > sub/train.txt): relative to where it is run,
+    # where nothing of that name is beside the list (it found none of its files, unsaid why)
+    monkeypatch.chdir(tmp_path / "sub")
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "train.txt").write_text(f"pages/{PAGE.name}\n", encoding="utf-8")
+    lines, skipped = read_data([Path("../lists/train.txt")])
+    assert len(lines) == 11 and len(skipped) == 0
+    from inkread.inputs import open_inputs
+
+    assert open_inputs(["../lists/train.txt"])[0].path.resolve() == (
+        tmp_path / "sub" / "pages" / PAGE.name
+    )
 
 
 def test_empty_lines_are_counted_not_dropped():

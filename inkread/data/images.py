@@ -94,6 +94,17 @@ def archived(path: Path) -> str | None:
     return f"a {kind} archive: unpack it and give its folder" if kind else None
 
 
+def an_output(path: Path) -> str | None:
+    """What to say of hOCR given where pages or data go (kraken and Tesseract users keep
+    their results so): inkread writes it, and it had been called a broken image."""
+    if path.name.lower().endswith((".hocr", ".html", ".htm", ".xhtml")):
+        return (
+            "hOCR or HTML, which inkread writes but does not read: give the page's image, or "
+            "its PAGE or ALTO XML"
+        )
+    return None
+
+
 def unread_photo(path: Path) -> str | None:
     """What to say of a photo in a format inkread does not read, given or in a folder."""
     if path.suffix.lower() in UNREAD_PHOTOS:
@@ -144,7 +155,7 @@ def _opened(path: Path) -> Image.Image:
     except Image.DecompressionBombError:
         raise TooLarge(_too_many_pixels(), path) from None
     except BROKEN as e:
-        said = archived(path) or unread_photo(path) or f"cannot read image ({e})"
+        said = archived(path) or unread_photo(path) or an_output(path) or f"cannot read image ({e})"
         raise InkreadError(said, path) from None
     refused = too_large(image.size)
     if refused:

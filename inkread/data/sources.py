@@ -22,6 +22,7 @@ from inkread.data.images import (
     IMAGE_SUFFIXES,
     OFFICE,
     UNREAD_PHOTOS,
+    an_output,
     archived,
     unread_photo,
 )
@@ -158,6 +159,7 @@ def _dispatch(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     raise InkreadError(
         archived(path)
         or unread_photo(path)
+        or an_output(path)
         or "not a DATA file (expected .xml, .tsv, .txt, .gt.txt or an image)",
         path,
     )
@@ -509,10 +511,11 @@ def listed(path: Path) -> list[Path]:
 
 def _beside(listing: Path, entry: str) -> Path:
     """An entry of a list or manifest, relative to it, as written or, where no file has that
-    name, as it was meant on another system: Windows' separators (sub\\page.xml), an
-    absolute path of the machine that wrote it (C:\\Users\\...\\page.png: the file of
-    that name beside the list), a name that differs in case or Unicode form (macOS) or
-    begins with the byte-order mark of a file joined on."""
+    name, relative to the current folder, or as it was meant on another system: Windows'
+    separators (sub\\page.xml), an absolute path of the machine that wrote it
+    (C:\\Users\\...\\page.png: the file of that name beside the list), a name that
+    differs in case or Unicode form (macOS) or begins with the byte-order mark of a file
+    joined on."""
     entry = entry.lstrip("\ufeff")
     path = listing.parent / entry
     if path.exists():
@@ -523,6 +526,8 @@ def _beside(listing: Path, entry: str) -> Path:
         path = listing.parent / PureWindowsPath(entry).name
     if path.exists():
         return path
+    if Path(entry).exists():  # relative to the folder it is run in, as kraken's lists are
+        return Path(entry)  # written (ls pages/*.xml > train.txt), where none is beside it
     image = path.name.lower().endswith(IMAGE_SUFFIXES)
     return loosely_named((path.parent,), path.name, image) or path
 
