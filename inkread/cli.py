@@ -271,9 +271,7 @@ def read(
     lexicon: Lexicon = False,
     nbest: Annotated[
         int,
-        typer.Option(
-            min=1, help="readings per line in JSON, best first (reads by beam search; default 1)"
-        ),
+        typer.Option(min=1, help="readings per line in JSON, best first (reads by beam search)"),
     ] = 1,
     segment: Annotated[
         str,
@@ -653,7 +651,10 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train a recognizer on transcribed lines."""
+    """Train a recognizer on transcribed lines.
+
+    DATA: PAGE/ALTO XML, images with .gt.txt, .tsv manifests, folders, or .txt lists of them.
+    """
     started = time.monotonic()  # before torch's import (2-3 s): --max-minutes counts it
     from inkread.train import Options
     from inkread.train import train as run
@@ -714,7 +715,10 @@ def evaluate(
         ),
     ] = False,
 ) -> None:
-    """Measure CER and WER on transcribed lines, or on whole pages with --find-lines."""
+    """Measure CER and WER on transcribed lines, or on whole pages with --find-lines.
+
+    DATA: PAGE/ALTO XML, images with .gt.txt, .tsv manifests, folders, or .txt lists of them.
+    """
     from inkread.alphabet import any_right_to_left, visible
     from inkread.evaluate import Evaluation, evaluate_pages, files_to_write
     from inkread.evaluate import evaluate as run
@@ -920,7 +924,8 @@ def explain(
 def synth(
     out: Annotated[Path, typer.Option(help="folder for the PNG + .gt.txt pairs")],
     text: Annotated[
-        list[Path] | None, typer.Option("--text", help="plain text, a line a line")
+        list[Path] | None,
+        typer.Option("--text", help="plain text files: a line drawn for each of their lines"),
     ] = None,
     data: Annotated[
         list[str] | None, typer.Option("--data", help="or: transcriptions of DATA")
@@ -955,7 +960,7 @@ app.add_typer(lm_app, name="lm")
 @lm_app.command("build")
 def lm_build(
     texts: Annotated[
-        list[Path] | None, typer.Argument(help="plain text files, a line a line")
+        list[Path] | None, typer.Argument(help="plain text files, a text line to each line")
     ] = None,
     data: Annotated[
         list[str] | None, typer.Option("--data", help="or: transcriptions of DATA")
@@ -1001,7 +1006,10 @@ def lm_build(
         ),
     ] = None,
 ) -> None:
-    """Build a language model from text or from ground-truth transcriptions."""
+    """Build a language model from text or from ground-truth transcriptions.
+
+    DATA: PAGE/ALTO XML, images with .gt.txt, .tsv manifests, folders, or .txt lists of them.
+    """
     from inkread.lm import ORDERS, build
     from inkread.torchfile import descriptor
 
