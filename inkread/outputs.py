@@ -41,6 +41,8 @@ HOCR_MAKER = '<meta name="ocr-system" content="inkread"'
 # PDF and a TIFF share NAME, the page's number
 PAGE_COPY = re.compile(r"(.+?)(?:-(pdf|tiff?))?_p(\d{3,})", re.I)
 
+# files --out names by mistake, which read and segment had made folders of
+NOT_OUTPUTS = (".tsv", ".csv", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pt", ".arpa")
 # the names --out may give one input's output, by format: a file, not a folder to make
 ONE_FILE = {
     "text": (".txt",),
@@ -57,6 +59,12 @@ def named_for(out: Path, format: str, offered: tuple[str, ...] = tuple(ONE_FILE)
     name = out.name.lower()
     kind = next((x for x in (".alto.xml", ".page.xml") if name.endswith(x)), out.suffix.lower())
     meant = [f for f, suffixes in ONE_FILE.items() if kind in suffixes or kind == f".{f}.xml"]
+    if kind in NOT_OUTPUTS and not out.is_dir():  # result.tsv had become a folder of .txt
+        raise InkreadError(
+            f"names a {kind} file, which is no output of inkread's: give a "
+            f"{ONE_FILE[format][0]} name, or a folder",
+            out,
+        )
     if out.is_dir() or not meant or format in meant:
         return
     formats = [f for f in meant if f in offered]

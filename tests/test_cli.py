@@ -810,6 +810,9 @@ def test_one_input_is_written_to_the_file_out_names(overfit, tmp_path, capsys):
     assert run_cli(*args, "--out", tmp_path / "result.xml") == 2
     said = "result.xml: names a .xml file, but --format is text: give --format page or alto"
     assert said in capsys.readouterr().err and not (tmp_path / "result.xml").exists()
+    assert run_cli(*args, "--out", tmp_path / "result.tsv") == 2  # had become a folder
+    said = "result.tsv: names a .tsv file, which is no output of inkread's: give a .txt name"
+    assert said in capsys.readouterr().err and not (tmp_path / "result.tsv").exists()
     assert run_cli(*args, "-f", "page", "--out", tmp_path / "r.alto.xml") == 2  # held PAGE
     assert "names a .alto.xml file, but --format is page: give --format alto" in (
         capsys.readouterr().err

@@ -662,7 +662,9 @@ def test_segment_a_folder_of_layouts_tiffs_and_pages_done_already(tmp_path, caps
     assert found == [f"{PAGE.name}.jpg", "scan_p001.png", "scan_p002.png"]
     # an --out naming a scan: refused, not replaced by XML
     assert run_cli("segment", folder / "scan.tif", "--out", folder / "scan_p001.png") == 2
-    assert "segment writes XML: give a name ending in .xml" in capsys.readouterr().err
+    assert "scan_p001.png: names a .png file, which is no output of inkread's: give a .xml" in (
+        capsys.readouterr().err
+    )
     assert Image.open(folder / "scan_p001.png").size == gray.size
 
 
