@@ -101,6 +101,20 @@ def test_options_ignored_or_sent_elsewhere_are_said(tmp_path, monkeypatch, capsy
     assert not (tmp_path / "m.onnx").exists() and not (tmp_path / "runs").exists()
 
 
+def test_ctrl_c_while_the_command_line_loads_is_one_line():
+    """A Ctrl-C in the first 0.3 s, while typer and rich load, printed Python's traceback."""
+    stopped = (
+        "import builtins, sys; real = builtins.__import__\n"
+        "def stop(name, *a, **k):\n"
+        "    if name == 'inkread.cli': raise KeyboardInterrupt\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = stop\n"
+        "from inkread.__main__ import run; run()"
+    )
+    done = subprocess.run([sys.executable, "-c", stopped], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (130, "inkread: interrupted\n")
+
+
 def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_path):
     capsys.readouterr()
     predictions = tmp_path / "p.tsv"
