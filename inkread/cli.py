@@ -1163,18 +1163,11 @@ ELSEWHERE = {
     "--resize": "--init extends the model's alphabet with your data's new characters",
     "--lag": "a run ends at --epochs or --max-minutes and keeps its best epoch",
     "-B": "--batch-size",
-    "--lr": 'a --config file: {"train": {"lr": 0.001}}',
-    "--lrate": 'a --config file: {"train": {"lr": 0.001}}',
-    "-r": 'a --config file: {"train": {"lr": 0.001}}',
-    "--augment": 'a --config file: {"train": {"augment": 0.5}}',
-    "-a": 'augmentation is on; a --config file sets how much: {"train": {"augment": 0.5}}',
     "-t": "--train (files, folders or .txt lists)",
     "--partition": "--val FILES, or none: whole pages of --train are held out for validation",
     "-I": "give the files (the shell expands *.jpg unquoted), a folder, or a .txt list",
     "-d": "--device",
     "-N": "--epochs",
-    "-u": "transcriptions are learnt and scored as written, in Unicode NFC",
-    "--normalization": "transcriptions are learnt and scored as written, in Unicode NFC",
     "--base-dir": "a line's direction is taken from its text's letters",
     "--text-direction": "a line's direction is taken from its text's letters",
     "--spec": "--preset line|seed, or a --config file of the network's settings",
@@ -1184,7 +1177,20 @@ ELSEWHERE = {
 DATA_OPTIONS = {"train": "--train (and --val)", "eval": "--data"}  # (ketos: as arguments)
 # where the same letter means another thing to the command typed (ketos train -i MODEL)
 FORMATS_TOLD = "its data's formats are told apart by themselves (PAGE, ALTO, .tsv, .txt lists)"
+AS_WRITTEN = "transcriptions are learnt and scored as written, in Unicode NFC"
+LR = '--config FILE: {"train": {"lr": 0.001}}'
 ELSEWHERE_IN = {
+    ("train", "--lr"): LR,
+    ("train", "--lrate"): LR,
+    ("train", "-r"): LR,
+    ("train", "--augment"): '--config FILE: {"train": {"augment": 0.5}}',
+    ("train", "-a"): 'augmentation is on; --config FILE sets how much: {"train": {"augment": 0.5}}',
+    ("train", "-u"): AS_WRITTEN,
+    ("train", "--normalization"): AS_WRITTEN,
+    ("eval", "-u"): AS_WRITTEN,
+    ("eval", "--normalization"): AS_WRITTEN,
+    ("eval", "-i"): "--data FILES (ground truth to score on)",
+    ("export", "-i"): "--model MODEL (the checkpoint to export)",
     ("train", "-i"): "--init MODEL (the model to fine-tune)",
     ("train", "-e"): "--val",
     ("eval", "-e"): "--data",

@@ -45,6 +45,7 @@ from inkread.data.sources import (
     is_list,
     is_output,
     listed,
+    none_there,
     told_apart,
     written_by_inkread,
     xml_lines,
@@ -110,18 +111,13 @@ def open_inputs(
             if left_out is None or len(inputs) == 1:
                 raise empty
             left_out(empty)  # among others: left out, said, as an unreadable file is
-        elif _is_file_list(Path(raw)) and not any(Path(x).exists() for x in entries):
+        elif _is_file_list(Path(raw)) and (none := none_there([Path(x) for x in entries])):
             # a text (`read page.jpg out.txt`, kraken's -i in out): each of its lines had
             # been said to be no such file, and the run ended naming the first twenty
             named[n] = []
-            none = InkreadError(
-                f"names no file that is there ({len(entries)} named): a text, not a list? "
-                "(read writes its text with --out FILE)",
-                raw,
-            )
             if left_out is None or len(inputs) == 1:
-                raise none
-            left_out(none)
+                raise InkreadError(none, raw)
+            left_out(InkreadError(none, raw))
 
     entries = [entry for entries in named for entry in entries]
     for raw in entries:

@@ -86,6 +86,8 @@ def test_several_inputs_read_onto_a_terminal_draw_no_bar_into_the_text(tmp_path,
         (["eval", "--data", "t.txt", "-o", "r.html"], "no option -o: --report FILE.html, --pre"),
         (["export", "--out", "m.onnx"], "no option --out: --onnx FILE"),  # (eval -o: --out,
         (["serve", "-B", "4"], "No such option: -B"),  # which eval has not; serve no --batch-size)
+        (["read", "-r", "t.txt"], "No such option: -r"),  # ketos' learning rate: train's
+        (["train", "-r", "0.1"], 'no option -r: --config FILE: {"train": {"lr": 0.001}}'),
         (["help"], "no command 'help': inkread --help, or inkread COMMAND --help"),
         (["t.txt"], "no command 't.txt': to read it, inkread read t.txt"),
     ],

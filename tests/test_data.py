@@ -163,6 +163,10 @@ def test_txt_list_is_relative_to_its_folder(tmp_path, monkeypatch):
     assert open_inputs(["../lists/train.txt"])[0].path.resolve() == (
         tmp_path / "sub" / "pages" / PAGE.name
     )
+    # from another folder, none of its files there: where they were looked for, one line
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InkreadError, match=r"train.txt: none of the 1 files it names is there, "):
+        read_data([Path("lists/train.txt")])
 
 
 def test_empty_lines_are_counted_not_dropped():

@@ -779,7 +779,9 @@ def test_a_page_exported_before_it_was_segmented_gets_its_lines_in_its_own_xml(t
     those of a larger copy of its image gets a new document, in the image's pixels."""
     xml = PAGE.with_suffix(".xml").read_text(encoding="utf-8")
     start, end = xml.index(">", xml.index("<Page ")) + 1, xml.index("</Page>")
-    (tmp_path / "p.xml").write_text(xml[:start] + xml[end:], "utf-8")
+    # its regions gone, a reading order of them left: replaced, not a second beside it
+    order = xml[xml.index("<ReadingOrder>") : xml.index("</ReadingOrder>") + 15]
+    (tmp_path / "p.xml").write_text(xml[:start] + order + xml[end:], "utf-8")
     shutil.copy(PAGE.with_suffix(".jpg"), tmp_path)
     assert run_cli("read", PAGE.with_suffix(".jpg")) == 0
     alone = capsys.readouterr().out

@@ -700,7 +700,7 @@ def test_lm_text_joins_the_transcriptions_in_the_offered_lm(tmp_path, monkeypatc
     from inkread import train as T
 
     offered = []
-    monkeypatch.setattr(T, "offer_lms", lambda best, lm, *rest: offered.append(lm))
+    monkeypatch.setattr(T, "offer_lms", lambda best, lm, *rest, **kw: offered.append(lm))
     data = write_lines(tmp_path / "data", texts=("Utah",))
     period = tmp_path / "period.txt"
     period.write_text("quixotic zephyrs\n" * 3 + "שלום עולם\n", encoding="utf-8")

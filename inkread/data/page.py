@@ -551,6 +551,8 @@ def add_regions(page: etree._Element, lines: list[Line], size: tuple[int, int]) 
     groups = group_by_region(lines)
     if groups:  # a blank page has none, and the schema wants no group empty
         ordering = etree.Element(q("ReadingOrder"))
+        for old in children(page, "ReadingOrder"):  # of regions gone: a second, invalid
+            page.remove(old)
         # after the page's images and borders, before the rest, as the schema orders them
         later = next((c for c in page if local(c) not in _BEFORE_ORDER), None)
         if later is not None:

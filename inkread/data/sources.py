@@ -494,7 +494,27 @@ def _list(path: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
             "manifest instead, each line's image path, a tab, its text",
             path,
         )
+    none = none_there(entries)
+    if none:
+        raise InkreadError(none, path)
     return [line for entry in entries for line in _read(entry, skipped, seen)]
+
+
+def none_there(entries: list[Path]) -> str | None:
+    """What to say of a list none of whose files is there: where they were looked for (a
+    list of kraken's, run from another folder, a resumed run's), or, where its lines are
+    no file names, that it is a text (`read page.jpg out.txt`); None where one is there."""
+    if not entries or any(x.exists() for x in entries):
+        return None
+    if all(re.fullmatch(r"\.[A-Za-z0-9]{1,5}", x.suffix) for x in entries):
+        return (
+            f"none of the {len(entries)} files it names is there, beside it or from the "
+            f"folder inkread runs in ({Path.cwd()})"
+        )
+    return (
+        f"names no file that is there ({len(entries)} named): a text, not a list? (read "
+        "writes its text with --out FILE)"
+    )
 
 
 def is_list(path: Path) -> bool:
