@@ -53,9 +53,11 @@ def train(args: argparse.Namespace) -> None:
 def evaluate(args: argparse.Namespace) -> None:
     """CER of the models read together with beam search and the LM: at the weight and
     bonus given, or (--grid) at each of a small grid, to choose them on validation."""
-    images, references = transcribed_lines(args.data)
     models = [Recognizer.load(p, "cpu") for p in args.model]
-    frames = mean_probs([m.frames([sized(im, m.config) for im in images], 32) for m in models])
+    images, references = transcribed_lines(args.data, models[0].config.straighten)
+    frames = mean_probs(
+        [m.frames([sized(im, m.config, reading=True) for im in images], 32) for m in models]
+    )
     ngram = NGramModel.load(args.ngram) if args.ngram else None
     lm = ngram
     if args.lm:  # the LSTM, mixed with --ngram in place of the 6-gram stored with it

@@ -31,6 +31,9 @@ class _Both:
     def start(self) -> tuple:
         return ((BOS,), (BOS,))
 
+    def logp(self, state: tuple, token: str) -> float:  # BeamSearch checks it is an LM;
+        return self.chars.logp(state[0], token)  # CharWordSearch scores both itself
+
 
 class CharWordSearch(BeamSearch):
     """Beam search with a character LM at every character and a word LM at every word end."""

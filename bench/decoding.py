@@ -27,8 +27,9 @@ def frames(recognizer: Recognizer, data: list[str]):
     lines, _ = read_data(data)
     lines = [x for x in lines if x.text and x.text.strip()]
     images, refs = [], []
-    for line, crop in line_images(lines, Skipped()):
-        images.append(sized(crop, recognizer.config))
+    # cut and sized as eval does (straightened where the model is; a long line kept long)
+    for line, crop in line_images(lines, Skipped(), recognizer.config.straighten):
+        images.append(sized(crop, recognizer.config, reading=True))
         refs.append(line.text)
     started = time.perf_counter()
     out = recognizer.frames(images)

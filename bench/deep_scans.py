@@ -37,8 +37,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def main(page: str, width: int, height: int) -> None:
+    if not Path(page).is_file():
+        sys.exit(f"no such page image: {page}")
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run([sys.executable, "-c", MAKE, page, str(width), str(height), folder])
+        subprocess.run(
+            [sys.executable, "-c", MAKE, page, str(width), str(height), folder], check=True
+        )
         for name in ("8-bit gray", "16-bit gray", "RGB-48"):
             path = Path(folder) / f"{name.replace(' ', '_')}.tif"
             begun = time.monotonic()
@@ -46,7 +50,9 @@ def main(page: str, width: int, height: int) -> None:
                 [sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True
             )
             seconds = time.monotonic() - begun
-            peak = int(out.stdout.split()[-1]) / 1024**2 if out.returncode == 0 else float("nan")
+            if out.returncode:  # a figure of nothing had been printed, status 0
+                sys.exit(f"{name}: reading failed: {out.stderr.strip().splitlines()[-1:]}")
+            peak = int(out.stdout.split()[-1]) / 1024**2
             print(f"{name}: {seconds:.1f} s, peak {peak:.2f} GB")
 
 

@@ -15,32 +15,39 @@ from inkread.data.batches import sized
 from inkread.data.lines import Skipped, line_images
 from inkread.decoding import decode_all, greedy
 from inkread.metrics import error_rates
-from inkread.recognize import Recognizer, mean_probs
+from inkread.recognize import SAME_INPUT, Recognizer, mean_probs
 
 
-def transcribed_lines(data: str) -> tuple[list[np.ndarray], list[str]]:
-    """The cut line images of a DATA list that have text, and their transcriptions."""
+def transcribed_lines(data: str, straight: bool = False) -> tuple[list[np.ndarray], list[str]]:
+    """The cut line images of a DATA list that have text, and their transcriptions;
+    straightened along their baselines for a model that reads them so (eval does)."""
     lines = [x for x in read_data([data])[0] if x.text and x.text.strip()]
-    cut = list(line_images(lines, Skipped()))
+    cut = list(line_images(lines, Skipped(), straight))
     return [im for _, im in cut], [line.text for line, _ in cut]
 
 
 def report(name: str, per_line: list[np.ndarray], references: list[str], model: Recognizer) -> None:
     """Prints the CER of per-line log-probabilities by best path and with `model`'s LM."""
+    decoders = (greedy, model.default_decoder()) if model.lm is not None else (greedy,)
     cer = [
         error_rates([d.text for d in decode_all(dec, per_line, model.alphabet)], references)["cer"]
-        for dec in (greedy, model.default_decoder())
+        for dec in decoders
     ]
-    print(f"{name}: {cer[0]:.2%} best path, {cer[1]:.2%} with its LM", flush=True)
+    lm = f", {cer[1]:.2%} with its LM" if len(cer) > 1 else " (no model here has an LM)"
+    print(f"{name}: {cer[0]:.2%} best path{lm}", flush=True)
 
 
 def main(data: str, paths: list[str]) -> None:
-    images, references = transcribed_lines(data)
     models = [Recognizer.load(p, "cpu") for p in paths]
-    lm_of = next(m for m in models if m.lm is not None)
-    frames = [m.frames([sized(im, m.config) for im in images], 32) for m in models]
+    images, references = transcribed_lines(data, models[0].config.straighten)
+    lm_of = next((m for m in models if m.lm is not None), models[0])
+    frames = [m.frames([sized(im, m.config, reading=True) for im in images], 32) for m in models]
     for path, f in zip(paths, frames):
         report(path, f, references, lm_of)
+    kinds = {(tuple(m.alphabet.chars), *(getattr(m.config, k) for k in SAME_INPUT)) for m in models}
+    if len(kinds) > 1:  # (as eval -m refuses them, saying which)
+        print("not read together: another alphabet, or lines sized otherwise")
+        return
     report("all together", mean_probs(frames), references, lm_of)
     if len(frames) > 2:
         report("the first two together", mean_probs(frames[:2]), references, lm_of)

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+from usage import arguments
+
 LIMIT = 120
 CUT = """
 import sys
@@ -42,4 +44,5 @@ def main(page: str, counts: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], [int(x) for x in sys.argv[2:]])
+    page, *counts = arguments(__doc__, 2)
+    main(page, [int(x) for x in counts])

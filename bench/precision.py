@@ -31,9 +31,10 @@ def main() -> None:
     loaded = Recognizer.load(args.model, args.device)
     lines, _ = read_data(args.data)
     texts, images = [], []
-    for line, crop in line_images([x for x in lines if x.text and x.text.strip()], Skipped()):
+    usable = [x for x in lines if x.text and x.text.strip()]
+    for line, crop in line_images(usable, Skipped(), loaded.config.straighten):  # as eval
         texts.append(line.text)
-        images.append(sized(crop, loaded.config))
+        images.append(sized(crop, loaded.config, reading=True))
     print(f"{len(images)} lines")
     for _ in range(args.rounds):
         for precision in ("fp32", "bf16"):

@@ -48,12 +48,16 @@ def logical(args: list[str]) -> None:
     import inkread.train
     from inkread.cli import main
 
-    def same(text: str) -> str:
+    def same(text: str, base: bool | None = None) -> str:
         return text
+
+    def as_it_came(text: str, rtl: bool) -> tuple[str, list[int]]:
+        return text, list(range(len(text)))
 
     inkread.train.display_order = same
     inkread.lm.display_order = same
     inkread.decoding.reading_order = same
+    inkread.decoding.laid_out_as = as_it_came  # a line's text, since 0f3b37b
     sys.argv = ["inkread", *args]
     main()
 

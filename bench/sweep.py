@@ -155,6 +155,7 @@ def main() -> None:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     pending = list(names)
     running: list[tuple[str, subprocess.Popen]] = []
+    failed: dict[str, int] = {}  # a variant whose run ended in an error: said, and status 1
     while pending or running:
         while pending and len(running) < args.parallel:
             name = pending.pop(0)
@@ -180,6 +181,7 @@ def main() -> None:
             ]
             running.append((name, subprocess.Popen(cmd)))
         time.sleep(2)
+        failed |= {n: p.returncode for n, p in running if p.poll() not in (None, 0)}
         running = [(n, p) for n, p in running if p.poll() is None]
 
     rows = []
@@ -213,6 +215,9 @@ def main() -> None:
     (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=1))
     ranked = sorted(rows, key=lambda r: r["best_val_cer"] or 9)
     for row in ranked:
+        if row["variant"] in failed:
+            print(f"{row['variant']:>8}  failed (status {failed[row['variant']]}): see above")
+            continue
         print(
             f"{row['variant']:>8}  val CER {row['best_val_cer']}  at epoch "
             f"{row['best_epoch']}/{row['epochs']}  {row['lines_per_second']} lines/s"
@@ -221,12 +226,14 @@ def main() -> None:
         from inkread.model import checkpoint
 
         Path(args.export).mkdir(parents=True, exist_ok=True)
-        for row in ranked[: args.export_top]:
+        for row in [r for r in ranked if r["variant"] not in failed][: args.export_top]:
             best = Path(args.out) / row["variant"] / "run" / "best.pt"
             model, alphabet, blob = checkpoint.load(best)
             checkpoint.save(
                 Path(args.export) / f"{row['variant']}.pt", model, alphabet, blob["meta"], half=True
             )
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -49,9 +49,9 @@ AVERAGES = [
 
 
 def main(data: str, path: str) -> None:
-    images, references = transcribed_lines(data)
     model = Recognizer.load(path, "cpu")
-    base = [sized(im, model.config) for im in images]
+    images, references = transcribed_lines(data, model.config.straighten)
+    base = [sized(im, model.config, reading=True) for im in images]
     frames = {name: model.frames([view(im) for im in base], 32) for name, view in VIEWS.items()}
     for name, per_line in frames.items():
         report(name, per_line, references, model)
