@@ -24,6 +24,7 @@ cores=$(nproc)
 workers=$(((cores - 2) / ${#configs[@]}))
 [ "$workers" -lt 1 ] && workers=1
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT  # the runs; their best models (halved) and logs go to $out
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 
