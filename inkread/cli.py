@@ -1286,8 +1286,8 @@ def main(argv: list[str] | None = None) -> None:
         elsewhere = _from_elsewhere(e)
         if elsewhere:  # click's nearest spelling (--alto: "--lm?") would mislead
             message = elsewhere
-        taken = DATA_OPTIONS.get(ctx.info_name if ctx else "")  # ketos train *.xml had had
-        if taken and message.startswith("Got unexpected extra"):  # each path said back
+        taken = DATA_OPTIONS.get(ctx.info_name if ctx else "")  # `ketos train *.xml`'s way:
+        if taken and message.startswith("Got unexpected extra"):  # each path had been said
             message = f"{ctx.info_name} takes its data with {taken}, not as arguments"
         elif taken and message.startswith(f"Missing option '{taken.split()[0]}'"):
             message = f"{ctx.info_name} takes its data with {taken} (files, folders, lists)"
