@@ -674,10 +674,7 @@ def looks_like_page(path: Path) -> bool:
 
 def page_shaped(width: int, height: int) -> bool:
     """Line images are wide strips; pages are about as tall as they are wide."""
-    return height >= PAGE_HEIGHT and width < 3 * height
-
-
-PAGE_HEIGHT = 300  # pixels: an image less high is a line, or a crop of a few (looks_like_page)
+    return height >= 300 and width < 3 * height
 
 
 def _xml_document(xml_path: Path, path: Path, tree: etree._ElementTree | None = None) -> Document:

@@ -44,7 +44,6 @@ from inkread.data.xml import (
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge
 from inkread.inputs import (
-    PAGE_HEIGHT,
     Document,
     open_inputs,
     page_image,
@@ -522,31 +521,12 @@ def _read_turned(
 
 def _found_turned(image: Path, page: np.ndarray, turns: int) -> list[Line]:
     """The page's lines found on it turned `turns` quarters counter-clockwise (np.rot90), in
-    the page's own coordinates. A crop of a few lines (an image less high than a page, read
-    with --segment yes) is searched with paper around it as on a page: the line finder had
-    judged its lines' height and spacing from too little, and read 2-line crops of Hooker
-    at 53 % CER, 4 of 56 as nothing (37 %, none, with the paper; BENCHMARKS.md, "A crop of
-    a few lines")."""
-    height, width = page.shape
-    margin = max(height, CROP_MARGIN) if height < PAGE_HEIGHT else 0
-    if margin:
-        paper = int(np.median(page))  # most of a crop is paper, light or (a negative) dark
-        sides = ((margin, margin), (margin // 2, margin // 2))
-        lines = _found_on(np.pad(page, sides, constant_values=paper), turns, image)
-        corner, edge = np.array([margin // 2, margin]), np.array([width - 1, height - 1])
-        for line in lines:
-            line.polygon = np.clip(line.polygon - corner, 0, edge)
-            if line.baseline is not None:
-                line.baseline = np.clip(line.baseline - corner, 0, edge)
-    else:
-        lines = _found_on(page, turns, image)
+    the page's own coordinates."""
+    lines = _found_on(page, turns, image)
     for line in lines:
-        line.page_size = (width, height)
+        line.page_size = (page.shape[1], page.shape[0])
         line.polygon, line.baseline = _whole(line.polygon), _whole(line.baseline)
     return lines
-
-
-CROP_MARGIN = 60  # pixels of paper at least around a crop of a few lines (_found_turned)
 
 
 def _whole(points: np.ndarray | None) -> np.ndarray | None:
