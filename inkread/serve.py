@@ -111,6 +111,8 @@ def create_app(
             "val_cer": meta.get("val_cer"),
             "trained_on": shared.get("trained_on"),
             "trained_before": shared.get("trained_before", []),  # resumed on other data
+            "fine_tuned_from": shared.get("init"),  # --init's model (a fine-tuned one had
+            # not said it was)
             "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
             "decoder": describe(decoder),
         }

@@ -1351,6 +1351,11 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     about = client.get("/model").json()
     assert about["model"] == "best.pt" and about["made_by"]["inkread"] == inkread.__version__
     assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
+    assert about["fine_tuned_from"] is None  # trained from scratch; a fine-tuned one says so
+    tuned = Recognizer.load(model(overfit), "cpu")
+    tuned.meta = {**tuned.meta, "init": "/home/alice/runs/kew/best.pt"}
+    said = TestClient(create_app(tuned, name="t.pt")).get("/model").json()
+    assert said["fine_tuned_from"] == "best.pt"
     described = ["/data/train.txt", "synthetic lines (bench/default_model.sh)"]  # the default's
     assert shareable({"trained_on": described})["trained_on"] == ["train.txt", described[1]]
     # generic's: a repository's name and a script's path inside the description, kept whole
