@@ -1133,6 +1133,22 @@ def _misplaced(argv: list[str]) -> str | None:
     return None
 
 
+# options whose values are words of a few, taken in any case as --format's are (--device
+# CPU, --decoder Beam had been refused)
+CASELESS = ("--device", "--decoder", "--segment", "--precision")
+
+
+def _caseless(argv: list[str]) -> list[str]:
+    out = list(argv)
+    for n, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if name in CASELESS and equals:
+            out[n] = f"{name}={value.lower()}"
+        elif arg in CASELESS and n + 1 < len(argv):
+            out[n + 1] = argv[n + 1].lower()
+    return out
+
+
 def _expand_variadic(argv: list[str]) -> list[str]:
     """`--train a b c` -> `--train a --train b --train c`, which is what click understands."""
     out: list[str] = []
@@ -1245,7 +1261,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"inkread: error: {NOT_POSIX}", file=sys.stderr)
         sys.exit(2)
     raw = list(sys.argv[1:] if argv is None else argv)
-    args = _expand_variadic(raw)
+    args = _caseless(_expand_variadic(raw))
     if "" in args:  # "$SCANS" unset: taken as a path it is ".", the folder the run is in
         n = args.index("")
         what = f"{args[n - 1]} is given" if n and args[n - 1].startswith("-") else "an input is"

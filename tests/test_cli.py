@@ -117,6 +117,14 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line():
     assert (done.returncode, done.stderr) == (130, "inkread: interrupted\n")
 
 
+def test_option_words_are_taken_in_any_case(capsys):
+    """--format JSON was taken; --device CPU, --decoder Greedy were refused."""
+    line = FIXTURES / "lines" / "hooker_00.png"
+    words = ["--device", "CPU", "--decoder", "Greedy", "--segment", "No", "--precision=FP32"]
+    assert run_cli("read", line, *words) == 0
+    assert capsys.readouterr().out == "proposed for a Royal Medal\n"
+
+
 def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_path):
     capsys.readouterr()
     predictions = tmp_path / "p.tsv"
