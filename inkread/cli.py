@@ -1244,7 +1244,7 @@ def _from_elsewhere(e: Exception) -> str | None:
     if named.startswith("--") and ctx is not None:  # an option this command has, or none
         # (eval -o had been sent to --out, which eval has not: the user went round in a ring)
         has = {x for p in ctx.command.params for x in [*p.opts, *p.secondary_opts]}
-        instead = instead if named.rstrip(",") in has else None
+        instead = instead if named in has else None
     if instead:
         return f"no option {name}: {instead}"
     found = re.search(r"No such command '([^']+)'", str(getattr(e, "message", "") or e))

@@ -306,9 +306,7 @@ def claim(out: Path, who: str) -> IO[str]:
         did = "write into" if out.is_dir() else "make"
         said = f"cannot {did} this folder ({e.strerror or e}): --out needs one it can write"
         raise WriteFailed(said, out, e.errno) from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not _lock(handle.fileno(), wait=False):
         handle.close()
         try:  # a synth refused by a training had been told "another synth run"
             holder = (out / ".lock").read_text(encoding="utf-8", errors="replace").strip()
