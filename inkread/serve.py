@@ -110,6 +110,9 @@ def create_app(
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),
             "trained_on": shared.get("trained_on"),
+            # "held-out training lines" where no --val was given: trained_on alone had
+            # counted the pages held out of it as learnt from
+            "validated_on": shared.get("validated_on"),
             "trained_before": shared.get("trained_before", []),  # resumed on other data
             "fine_tuned_from": shared.get("init"),  # --init's model (a fine-tuned one had
             # not said it was)

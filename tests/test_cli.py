@@ -1359,6 +1359,7 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     about = client.get("/model").json()
     assert about["model"] == "best.pt" and about["made_by"]["inkread"] == inkread.__version__
     assert about["trained_on"] == [overfit["manifest"].name]  # no path of this machine
+    assert about["validated_on"] == [overfit["manifest"].name]  # or held-out training lines
     assert about["fine_tuned_from"] is None  # trained from scratch; a fine-tuned one says so
     tuned = Recognizer.load(model(overfit), "cpu")
     tuned.meta = {**tuned.meta, "init": "/home/alice/runs/kew/best.pt"}
