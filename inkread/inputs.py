@@ -143,7 +143,13 @@ def open_inputs(
                 known |= {_page_image_of(p, parse(p)) for p in earlier if by_hand(p)}
             xml = [p for p in listing if _is_line_data(p, parsed)]
             xml = _not_own(path, xml, parsed, warn)
-            media = [p for p in listing if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",))]
+            # less a PDF's or TIFF's page copied beside its output (with hOCR, which is no
+            # input, it had been read as an image as well as the PDF's page)
+            media = [
+                p
+                for p in listing
+                if p.name.lower().endswith(IMAGE_SUFFIXES + (".pdf",)) and not own_copy(p)
+            ]
             photos = [p for p in listing if unread_photo(p)]  # HEIC: said, not passed over
             if not xml and not media:
                 packed = [p for p in listing if p.name.lower().endswith(ARCHIVE_SUFFIXES)]

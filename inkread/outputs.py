@@ -365,9 +365,13 @@ def own_copy(path: Path, beside: bool = True) -> bool:
     sources = path.parent.glob(glob.escape(found[1]) + ".*")  # a.pdf, a.PDF, a.Pdf
     if beside and not any(x.suffix.lower() in PAGED and x.is_file() for x in sources):
         return False
-    if path.with_name(path.stem + SUFFIX["hocr"]).is_file():
+    # doc-pdf_p001.page.xml, or doc-pdf_p001.png.page.xml where the outputs were named with
+    # their inputs' suffixes (page_a.png beside page_a.jpg): read as new pages the next run
+    names = (path.stem, path.name)
+    if any(path.with_name(name + SUFFIX["hocr"]).is_file() for name in names):
         return True
-    written = [path.with_name(path.stem + x) for x in (SUFFIX["page"], SUFFIX["alto"], ".xml")]
+    ends = (SUFFIX["page"], SUFFIX["alto"], ".xml")
+    written = [path.with_name(name + end) for name in names for end in ends]
     return any(x.is_file() and provenance(x) != "theirs" for x in written)
 
 

@@ -22,7 +22,7 @@ from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import LM_DEFAULTS, BeamSearch, Char, Decoded, in_reading_order
 from inkread.errors import InkreadError, TooLarge
 from inkread.formats import as_json
-from inkread.inputs import Document, open_inputs
+from inkread.inputs import Document, open_inputs, page_source
 from inkread.lm import build
 from inkread.metrics import char_errors
 from inkread.pages import (
@@ -746,6 +746,29 @@ def test_a_folder_read_into_itself_again_reads_each_page_once(tmp_path):
 
     first, second = runs(segmented, segmented, fixed)
     assert first == second, (first, second)
+
+
+def test_a_pdfs_pages_copied_beside_outputs_named_with_suffixes_are_not_read_again(tmp_path):
+    """Outputs are named with their inputs' suffixes where two inputs share a stem (n.png,
+    n.jpg): the PDF's page copied beside its doc_p001.png.alto.xml, or beside hOCR (no
+    input) in the folder read, was read the next run as a new image as well as the PDF's."""
+    gray = Image.open(PAGE.with_suffix(".jpg")).convert("L")
+    gray = gray.resize((gray.width // 2, gray.height // 2))
+    for out in ("sub", "."):
+        folder = tmp_path / ("nested" if out == "sub" else "itself")
+        folder.mkdir()
+        gray.save(folder / "a.pdf", save_all=True, append_images=[gray])
+        for suffix in (".png", ".jpg"):
+            shutil.copy(FIXTURES / "lines" / "hooker_00.png", folder / f"n{suffix}")
+        fmt = "alto" if out == "sub" else "hocr"
+        for _ in range(2):
+            assert run_cli("read", folder, "--format", fmt, "--out", folder / out) == 0
+        assert (folder / out / "a_p001.png.alto.xml").is_file() or fmt == "hocr"
+        assert not (folder / "sub" / "sub").exists()  # no page read a second time
+        found = open_inputs([str(folder)], out=folder / out if out == "sub" else None)
+        assert sorted(d.image.name for d in found) == ["a_p001.png", "a_p002.png", "n.jpg", "n.png"]
+        pages = [page_source(d.image) for d in found if d.image.name.startswith("a_")]
+        assert pages == [(folder / "a.pdf", 1), (folder / "a.pdf", 2)]  # from the PDF
 
 
 def test_a_folder_of_xml_reads_its_images_that_no_xml_names_and_bare_pages(tmp_path):
