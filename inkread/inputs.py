@@ -126,7 +126,10 @@ def open_inputs(
             listing = files_in(
                 path,
                 lambda p, why: _unreached(left_out, p, why),
-                lambda p: warn(f"warning: {p}: a hidden folder, passed over: give it by name"),
+                lambda p: warn(
+                    f"warning: {p}: a hidden {'folder' if p.is_dir() else 'file'}, passed "
+                    "over: give it by name"
+                ),
             )
             if out is not None and out.resolve().is_relative_to(path.resolve()):
                 # what it wrote there before is no input: read through it, its XML took

@@ -1125,12 +1125,14 @@ def test_a_folder_is_read_as_a_user_means_it(tmp_path):
     (share / "up").symlink_to(share)
     (share / "gone.xml").symlink_to(tmp_path / "nowhere.xml")
     (share / ".data").mkdir()  # hidden, but no system's: the user's perhaps, so said
+    shutil.copy(PAGE, share / ".P.xml")  # a hidden page too (it had been passed over unsaid)
     lines, skipped = read_data([share])
     assert {x.source.name for x in lines} == {PAGE.name, other.name}
     assert len(lines) == 11 + len(read_data([other])[0])  # each page once
     assert dict(skipped.reasons) == {
         "file or folder not reached (No such file or directory)": 1,
         "hidden folder passed over (give it by name)": 1,
+        "hidden file passed over (give it by name)": 1,
     }
 
 

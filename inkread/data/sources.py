@@ -248,7 +248,8 @@ def files_in(
     followed, once. A folder or file that cannot be listed or reached (permission denied, a
     dangling link, a path past the system's limit) goes to `unreadable` with why: a locked
     folder's pages were passed over without a word. A hidden folder that is not a system's
-    own (.data) goes to `hidden`, to be said: it may hold the user's pages."""
+    own (.data), or a hidden page (.page.png, not macOS's ._page.png), goes to `hidden`, to
+    be said: it may be the user's."""
     found: list[Path] = []
     walked: set[str] = set()
 
@@ -268,6 +269,8 @@ def files_in(
         for name in files:
             path = Path(root) / name
             if _litter(name):
+                if _hidden_page(name):
+                    hidden(path)
                 continue
             try:
                 if stat.S_ISREG(path.stat().st_mode):
@@ -281,6 +284,12 @@ def _litter(name: str) -> bool:
     return name.startswith((".", "~$")) or name in LITTER
 
 
+def _hidden_page(name: str) -> bool:
+    """A hidden file named as a page or its XML is, which no system leaves."""
+    kinds = IMAGE_SUFFIXES + (".pdf", ".xml")
+    return name.startswith(".") and not name.startswith("._") and name.lower().endswith(kinds)
+
+
 def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
     try:  # the folder itself, not ascii/lines.txt inside it as was said
         os.scandir(folder).close()
@@ -291,7 +300,9 @@ def _folder(folder: Path, skipped: Skipped, seen: set[Path]) -> list[Line]:
         return _iam(folder, which, skipped)
     lines: list[Line] = []
     unreached = lambda path, why: skipped.add(f"file or folder not reached ({why})", path)  # noqa: E731
-    unseen = lambda path: skipped.add("hidden folder passed over (give it by name)", path)  # noqa: E731
+    unseen = lambda path: skipped.add(  # noqa: E731
+        f"hidden {'folder' if path.is_dir() else 'file'} passed over (give it by name)", path
+    )
     files = files_in(folder, unreached, unseen)
     uncorrected: set[Path] = set()
     for path in files:
