@@ -8,6 +8,8 @@ import pytest
 
 from inkread.alphabet import Alphabet
 from inkread.decoding import (
+    BEAM_WIDTH,
+    LM_DEFAULTS,
     BeamSearch,
     align,
     decode_all,
@@ -93,6 +95,17 @@ def test_parallel_decoding_returns_every_line_in_order():
     for workers in (2, 1):
         with pytest.raises(TimeoutError):
             decode_all(beam, lps, ALPHABET, workers=workers, deadline=time.monotonic() - 1)
+
+
+def test_a_beam_search_left_unset_reads_as_the_command_line_does():
+    """From Python, BeamSearch(lm=...) had read with width 16, weight 0.5 and no bonus where
+    the command line reads with 32 and the LM kind's defaults (Hooker val 17.3 % against
+    14.9 %)."""
+    chars, word_lm = build(["ab c", "abc"], 3, words=False), build(["ab c", "abc"], 2, words=True)
+    for lm, kind in ((chars, "chars"), (word_lm, "words")):
+        beam = BeamSearch(lm=lm)
+        assert (beam.width, beam.weight, beam.bonus) == (BEAM_WIDTH, *LM_DEFAULTS[kind])
+    assert BeamSearch(8, chars, weight=1.0, bonus=0.0).bonus == 0.0  # as given
 
 
 def test_decoding_in_a_request_thread_does_not_fork(monkeypatch):
