@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from numbers import Integral, Real
 from pathlib import Path
 from types import EllipsisType
 
@@ -204,6 +205,25 @@ class Options:
     # when --max-minutes began to count (time.monotonic()): the command's start, before its
     # 2-3 s of imports, which had made one-minute runs end that late; None: train() called
     started: float | None = None
+
+    def __post_init__(self) -> None:
+        """A Python caller's numbers held to the command line's bounds: epochs=0 had
+        reported a best.pt it never wrote, max_minutes=-1 trained a step, "1" a TypeError."""
+        for name, least, kind in (
+            ("epochs", 1, Integral),
+            ("max_minutes", 0.1, Real),
+            ("batch_size", 1, Integral),
+            ("seed", 0, Integral),
+            ("workers", 0, Integral),
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, kind) or not value >= least:
+                number = "a whole number" if kind is Integral else "a number"
+                raise InkreadError(
+                    f"--{name.replace('_', '-')} must be {number} {least:g} or more, not {value!r}"
+                )
 
 
 @dataclass

@@ -209,6 +209,20 @@ def test_budget_counts_from_the_commands_start(tmp_path):
     assert not any("--resume" in x for x in said), said
 
 
+def test_a_python_callers_options_are_held_to_the_command_lines_bounds(tmp_path):
+    """train(Options(epochs=0)) had reported a best.pt it never wrote, max_minutes=-1
+    trained a step and saved it, max_minutes="1" ended in a TypeError with a folder left."""
+    from inkread.errors import InkreadError
+    from inkread.train import Options
+
+    wrong = [{"epochs": 0}, {"max_minutes": -1}, {"max_minutes": "1"}, {"batch_size": 2.5}]
+    for settings in [*wrong, {"seed": -1}, {"workers": True}]:
+        with pytest.raises(InkreadError, match="must be a"):
+            Options(train=["data"], out=tmp_path / "run", **settings)
+    assert not (tmp_path / "run").exists()
+    assert Options(train=["data"], epochs=3, max_minutes=1).max_minutes == 1  # as given
+
+
 @pytest.mark.parametrize("lstm", [False, True])
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
     """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The
