@@ -60,12 +60,13 @@ class CharLSTM(nn.Module):
         return self.out(self.drop(h))
 
 
-def _batches(lines: list[list[int]], size: int, shuffle: bool):
-    """Padded batches of lines of about the same length (little padding, fast steps)."""
+def _batches(lines: list[list[int]], size: int, shuffle: random.Random | None):
+    """Padded batches of lines of about the same length (little padding, fast steps), in
+    an order drawn from `shuffle`."""
     order = sorted(range(len(lines)), key=lambda i: len(lines[i]))
     groups = [order[i : i + size] for i in range(0, len(order), size)]
-    if shuffle:
-        random.shuffle(groups)
+    if shuffle is not None:
+        shuffle.shuffle(groups)
     for group in groups:
         x = torch.zeros(len(group), max(len(lines[i]) for i in group), dtype=torch.long)
         for row, i in enumerate(group):
@@ -89,6 +90,7 @@ def weighted(corpus: list[str], own: list[str]) -> list[str]:
     return corpus + own * (OWN_REPEAT if corpus else 1)
 
 
+@torch.random.fork_rng(devices=[])  # the caller's torch generator left as it was
 def train(
     texts: list[str],
     held_out: list[str] | None = None,
@@ -109,9 +111,10 @@ def train(
     before the deadline (the Hooker transcriptions after 16 epochs, two minutes), so a timed
     run stops when ten epochs have not improved on the best.
     """
-    rng = random.Random(seed)
-    random.seed(seed)
-    torch.manual_seed(seed)
+    # its own generators, the caller's left as they were: the batches' order drawn as the
+    # global one seeded had drawn it (the same models as before)
+    rng, order = random.Random(seed), random.Random(seed)
+    torch.manual_seed(seed)  # in fork_rng
     texts = list(texts)
     base = (  # its lines laid out as the n-gram's
         ngram.right_to_left
@@ -155,7 +158,7 @@ def train(
     try:  # Ctrl-C had thrown away every epoch trained (minutes): the best is kept
         while True:
             epoch += 1
-            for x in _batches(data, 64, shuffle=True):
+            for x in _batches(data, 64, shuffle=order):
                 if epochs is not None:
                     done = step / (epochs * steps_per_epoch)
                 else:
@@ -214,7 +217,7 @@ class Stopped(KeyboardInterrupt):
 def _held_out_bits(model: CharLSTM, held: list[list[int]], bits) -> float:
     model.eval()
     with torch.no_grad():
-        sums = [bits(x) for x in _batches(held, 256, shuffle=False)]
+        sums = [bits(x) for x in _batches(held, 256, shuffle=None)]
     model.train()
     return sum(float(s) for s, _ in sums) / max(1, sum(n for _, n in sums))
 

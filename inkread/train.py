@@ -479,8 +479,11 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     made = not out.exists()
     try:
-        with torchfile.claim(out, "training run"):  # before anything is said into its log
-            summary = _train(opts, said)
+        # torch's generators as the caller had them, after a run seeded with its own
+        # (a notebook's torch.manual_seed(1234) had been left reset to 0)
+        cards = range(torch.cuda.device_count())
+        with torchfile.claim(out, "training run"), torch.random.fork_rng(devices=cards):
+            summary = _train(opts, said)  # claimed before anything is said into its log
     except KeyboardInterrupt:
         if (out / "last.pt").is_file():
             said(f"warning: interrupted; {out / 'last.pt'} keeps the run: go on with --resume")

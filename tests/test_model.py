@@ -183,6 +183,11 @@ def test_checkpoint_is_self_contained_and_atomic(tmp_path):
     assert blob["meta"]["trained_on"] == ["x"]
     x = torch.rand(1, 1, config.height, 100)
     assert torch.allclose(model(x), loaded(x))
+    torch.manual_seed(7)
+    wanted = torch.rand(2)
+    torch.manual_seed(7)  # a caller's: the weights drawn before the file's had used it
+    checkpoint.load(path)
+    assert torch.equal(torch.rand(2), wanted)
 
 
 def test_half_precision_checkpoint_loads_as_float(tmp_path):

@@ -196,8 +196,12 @@ def test_budget_counts_from_the_commands_start(tmp_path):
         lstm_lm=False,
         started=began - 25,
     )
+    torch.manual_seed(1234)
+    wanted = torch.rand(3)
+    torch.manual_seed(1234)  # a notebook's: the run's own seed had left it reset to 0
     train(opts, say=lambda message: None)
     assert time.monotonic() - began < 8
+    assert torch.equal(torch.rand(3), wanted)
     assert checkpoint.read(tmp_path / "run" / "best.pt")["meta"]["trained_on"] == [str(manifest)]
     # all of it spent before training began (a large collection read in a short budget): it
     # had ended at once, "model: best.pt" said of no such file, and a --resume never given

@@ -127,7 +127,8 @@ def network(blob: dict, path: str | os.PathLike[str], config: ModelConfig | None
     `config` replaces the stored one where only how lines are sized differs (stretch)."""
     try:
         config = config or stored_config(blob, path)
-        model = CRNN(config, len(blob["alphabet"]) + 1)
+        with torch.random.fork_rng(devices=[]):  # first weights drawn to be replaced: not
+            model = CRNN(config, len(blob["alphabet"]) + 1)  # from the caller's generator
         model.load_state_dict(blob["state_dict"])
     except InkreadError as e:  # its config: "config: height must be ..."
         raise in_file(e, path) from None
