@@ -12,6 +12,7 @@ character LSTM of the same text joins it if the two read better still.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -479,10 +480,7 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
 
     made = not out.exists()
     try:
-        # torch's generators as the caller had them, after a run seeded with its own
-        # (a notebook's torch.manual_seed(1234) had been left reset to 0)
-        cards = range(torch.cuda.device_count())
-        with torchfile.claim(out, "training run"), torch.random.fork_rng(devices=cards):
+        with torchfile.claim(out, "training run"), _as_the_caller_had_it():
             summary = _train(opts, said)  # claimed before anything is said into its log
     except KeyboardInterrupt:
         if (out / "last.pt").is_file():
@@ -972,6 +970,19 @@ def _say_skipped(
             f"{'' if opts.val else ' (held out of the training data)'}: best.pt and the "
             "language model are chosen on a score that small a sample makes noisy"
         )
+
+
+@contextlib.contextmanager
+def _as_the_caller_had_it() -> Iterator[None]:
+    """torch's global state as a Python caller had it once the run ends: its generators
+    (a notebook's torch.manual_seed(1234) had been left reset to the run's seed) and the
+    TF32 switches a run on a GPU turns on."""
+    tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
 
 
 def _meta(
