@@ -11,7 +11,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from inkread.data.batches import sized, to_batch
-from inkread.data.images import load_gray
+from inkread.data.images import PageLike, as_gray
 from inkread.decoding import as_read, greedy
 from inkread.errors import InkreadError
 from inkread.recognize import Ensemble, Recognizer, as_recognizer
@@ -31,10 +31,11 @@ FORMATS = {
 
 
 def explain(
-    image_path: str | Path, recognizer: Recognizer | str | os.PathLike[str], out: str | Path
+    image: PageLike, recognizer: Recognizer | str | os.PathLike[str], out: str | Path
 ) -> str:
     """Write the picture to out, in the format its name says; returns the recognised text.
-    The model may be given by its name or file, as read_image and evaluate take it."""
+    The line and the model are given as recognize and read_image take them (a PIL image
+    had ended in a TypeError): a path, a PIL image or an array; a name or a file."""
     recognizer = as_recognizer(recognizer)
     if isinstance(recognizer, Ensemble):  # whose maps? (it had ended in an AttributeError)
         raise InkreadError("explain draws one model's feature maps: give it one model")
@@ -47,7 +48,7 @@ def explain(
             "drew it), which --out would replace: remove it or choose another --out",
             out,
         )
-    line = sized(load_gray(image_path), recognizer.config, reading=True)
+    line = sized(as_gray(image), recognizer.config, reading=True)
     batch, widths = to_batch([line])
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
     alphabet = recognizer.alphabet

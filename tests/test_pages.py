@@ -987,6 +987,8 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     from inkread.explain import explain
 
     assert explain(line, "default", tmp_path / "e.png").startswith(printed)
+    # a PIL image, as recognize takes it (a TypeError before)
+    assert explain(Image.open(line), "default", tmp_path / "e.png").startswith(printed)
 
 
 def test_a_page_whose_lines_read_as_nothing_is_not_said_to_have_none(monkeypatch):
