@@ -71,6 +71,8 @@ class ModelConfig:
         _check_kinds(self)
         if not len(self.kernels) == len(self.filters) == len(self.pools):
             raise InkreadError("config: kernels, filters and pools must have the same length")
+        if not self.kernels:  # "max() arg is an empty sequence" had said nothing of why
+            raise InkreadError("config: kernels, filters and pools need a conv block at least")
         if self.rnn not in ("gru", "lstm"):
             raise InkreadError(f"config: rnn must be 'gru' or 'lstm', not {self.rnn!r}")
         width = 1 if self.width is None else self.width
@@ -97,6 +99,20 @@ class ModelConfig:
             raise InkreadError(
                 f"config: a network of about {self.weights / 1e6:,.0f} million weights is "
                 f"more than the {MOST_WEIGHTS / 1e6:,.0f} million allowed"
+            )
+        # the pools floor a width to no time step below their product: training had ended
+        # in a traceback at its first step; a line squeezed to max_width under its height
+        # shows no letter (max_width 3 trained on 3 lines of 109)
+        columns, name = (self.width, "width") if self.width else (self.max_width, "max_width")
+        if columns < self.width_reduction:
+            raise InkreadError(
+                f"config: the pools take {self.width_reduction} columns to a time step, more "
+                f"than the {columns} of {name}: no time step is left"
+            )
+        if self.width is None and self.max_width < self.height:
+            raise InkreadError(
+                f"config: max_width {self.max_width} is under the height {self.height}: "
+                "lines squeezed that narrow show no letters"
             )
         if self.height % self.height_reduction:
             raise InkreadError(
