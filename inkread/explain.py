@@ -49,7 +49,7 @@ def explain(
             out,
         )
     line = sized(as_gray(image), recognizer.config, reading=True)
-    batch, widths = to_batch([line])
+    batch, widths = to_batch([line], recognizer.config.width_reduction)
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
     alphabet = recognizer.alphabet
     decoded = as_read(greedy(log_probs, alphabet), alphabet.right_to_left)  # as read gives it

@@ -231,7 +231,7 @@ class Recognizer:
             most = max(images[i].shape[1] for i in ids)
             fewer = max(1, batch_size * BATCH_WIDTH // most)
             for part in (ids[n : n + fewer] for n in range(0, len(ids), fewer)):
-                batch, widths = to_batch([images[i] for i in part])
+                batch, widths = to_batch([images[i] for i in part], self.config.width_reduction)
                 for i, lp in zip(part, self.log_probs(batch, widths)):
                     out[i] = lp
                 _give_back_memory()

@@ -115,6 +115,21 @@ def test_a_lines_result_does_not_depend_on_its_batch():
     assert alone.shape[1] == 50 and torch.allclose(alone[0], together[0, :50], atol=1e-5)
 
 
+def test_a_line_narrower_than_the_pools_step_is_read_not_a_traceback(tmp_path):
+    """A model pooling 16 columns to a time step read a 5-pixel line padded to 8, which its
+    pools floored to nothing: "Output size is too small". Explain draws it too."""
+    from inkread.explain import explain
+    from inkread.recognize import Recognizer
+
+    config = PRESETS["line"].with_changes(pools=((2, 2), (2, 2), (2, 2), (2, 2), (1, 1)))
+    recognizer = Recognizer(CRNN(config, 4).eval(), Alphabet("abc"), precision="fp32")
+    narrow = np.full((48, 5), 255, np.uint8)
+    narrow[10:40, 2] = 0
+    [result] = recognizer.recognize([narrow])
+    assert isinstance(result.text, str)
+    assert isinstance(explain(narrow, recognizer, tmp_path / "e.png"), str)
+
+
 def test_config_file_changes_a_preset(tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"preset": "seed", "rnn": "lstm", "train": {"lr": 0.01}}')
@@ -161,6 +176,11 @@ def test_config_file_changes_a_preset(tmp_path):
         ('"max_width": null', "max_width must be a whole number"),  # not '<' of NoneType
         ('"pools": [[2], [2, 2], [2, 1], [2, 1], [2, 1]]', r"pools must be pairs \[height"),
         ('"rnn": "gru", "rnn": "lstm"', "'rnn' is given twice"),  # the last had been kept
+        # a fixed width pooled to nothing, and lines squeezed narrower than their height:
+        # a traceback at the first step, and a run on 3 lines of 109
+        ('"width": 128, "pools": [[2, 4], [2, 4], [2, 4], [2, 4], [3, 4]]', "no time step"),
+        ('"max_width": 40', "max_width 40 is under the height"),
+        ('"kernels": [], "filters": [], "pools": []', "need a conv block"),
     ],
 )
 def test_a_config_setting_of_the_wrong_kind_or_size_is_named(tmp_path, setting, said):

@@ -27,13 +27,14 @@ def sized(line: np.ndarray, config: ModelConfig, reading: bool = False) -> np.nd
     return fit_height(line, config.height, most, config.stretch or 1.0)
 
 
-def to_batch(images: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sized 8-bit lines -> (batch, 1, height, max width) float tensor, zero (paper) padded,
+def to_batch(images: list[np.ndarray], least: int = MIN_WIDTH) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sized 8-bit lines -> (batch, 1, height, max width) float tensor, zero (paper) padded
+    to at least `least` columns (a model's width_reduction, which its pools floor to none
+    below: a config pooling 16 columns to a step had ended in a traceback on a narrow line),
     and each line's true width for the CTC lengths."""
     widths = [im.shape[1] for im in images]
-    batch = np.zeros(
-        (len(images), 1, images[0].shape[0], max(max(widths), MIN_WIDTH)), dtype=np.float32
-    )
+    wide = max(max(widths), least, MIN_WIDTH)
+    batch = np.zeros((len(images), 1, images[0].shape[0], wide), dtype=np.float32)
     for i, im in enumerate(images):
         batch[i, 0, :, : im.shape[1]] = ink(im)
     return torch.from_numpy(batch), torch.tensor(widths, dtype=torch.long)
