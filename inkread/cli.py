@@ -1134,8 +1134,8 @@ def _misplaced(argv: list[str]) -> str | None:
 
 
 # options whose values are words of a few, taken in any case as --format's are (--device
-# CPU, --decoder Beam had been refused)
-CASELESS = ("--device", "--decoder", "--segment", "--precision")
+# CPU, --decoder Beam, --preset SEED had been refused)
+CASELESS = ("--device", "--decoder", "--segment", "--precision", "--preset")
 
 
 def _caseless(argv: list[str]) -> list[str]:

@@ -23,6 +23,7 @@ from lxml import etree
 from PIL import Image
 
 import inkread
+from inkread.model import checkpoint
 from inkread.models import bundled_path
 
 PAGE = FIXTURES / "hooker" / "JDH_2_16_45_003.xml"
@@ -117,12 +118,16 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line():
     assert (done.returncode, done.stderr) == (130, "inkread: interrupted\n")
 
 
-def test_option_words_are_taken_in_any_case(capsys):
-    """--format JSON was taken; --device CPU, --decoder Greedy were refused."""
+def test_option_words_are_taken_in_any_case(capsys, tmp_path):
+    """--format JSON was taken; --device CPU, --decoder Greedy, --preset SEED were refused."""
     line = FIXTURES / "lines" / "hooker_00.png"
     words = ["--device", "CPU", "--decoder", "Greedy", "--segment", "No", "--precision=FP32"]
     assert run_cli("read", line, *words) == 0
     assert capsys.readouterr().out == "proposed for a Royal Medal\n"
+    lines = FIXTURES / "lines" / "manifest.tsv"
+    run = ["train", "--train", lines, "--val", lines, "--epochs", 1, "--out", tmp_path / "r"]
+    assert run_cli(*run, "--preset", "SEED", "--no-char-lm") == 0
+    assert checkpoint.read(tmp_path / "r" / "best.pt")["meta"]["preset"] == "seed"
 
 
 def test_eval_json_is_one_object_with_the_contract_fields(overfit, capsys, tmp_path):
