@@ -683,6 +683,11 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         hyper = Hyper.from_dict({**on_gpu, **train_settings})
     except InkreadError as e:
         raise in_file(e, opts.config) from None
+    for key in ("epochs", "batch_size", "precision"):  # said: the file's had gone unsaid
+        given, filed = getattr(opts, key), train_settings.get(key)
+        if given is not None and filed is not None and given != filed:
+            flag = "--" + key.replace("_", "-")
+            say(f"{flag} {given} in place of {opts.config}'s {key} {filed}")
     return _Start(opts, config, hyper, init_blob=init_blob, preset=preset)
 
 

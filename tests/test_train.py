@@ -227,6 +227,19 @@ def test_a_python_callers_options_are_held_to_the_command_lines_bounds(tmp_path)
     assert Options(train=["data"], epochs=3, max_minutes=1).max_minutes == 1  # as given
 
 
+def test_the_command_line_in_place_of_a_config_files_settings_is_said(tmp_path, capsys):
+    """--batch-size 4 against a config's "batch_size": 16 was taken without a word."""
+    config = tmp_path / "c.json"
+    config.write_text('{"train": {"batch_size": 16, "epochs": 3}}', encoding="utf-8")
+    lines = FIXTURES / "lines" / "manifest.tsv"
+    run = ["train", "--train", lines, "--val", lines, "--out", tmp_path / "r", "--no-char-lm"]
+    assert run_cli(*run, "--config", config, "--batch-size", 4, "--epochs", 1) == 0
+    said = capsys.readouterr().err
+    assert f"--batch-size 4 in place of {config}'s batch_size 16" in said
+    assert f"--epochs 1 in place of {config}'s epochs 3" in said
+    assert checkpoint.read(tmp_path / "r" / "best.pt")["meta"]["hyper"]["batch_size"] == 4
+
+
 @pytest.mark.parametrize("lstm", [False, True])
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
     """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The
