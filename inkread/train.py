@@ -658,7 +658,9 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
         char_lm=opts.char_lm is not False,
         lstm_lm=opts.lstm_lm is not False,
     )
-    if last_path.is_file():
+    if last_path.is_file() and _no_step(out):
+        say(f"warning: {last_path}: a run that ended before its first step: begun anew")
+    elif last_path.is_file():
         raise InkreadError(
             "already holds a training run (last.pt): continue it with "
             "--resume, or choose another --out",
@@ -689,6 +691,19 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
             flag = "--" + key.replace("_", "-")
             say(f"{flag} {given} in place of {opts.config}'s {key} {filed}")
     return _Start(opts, config, hyper, init_blob=init_blob, preset=preset)
+
+
+def _no_step(out: Path) -> bool:
+    """Whether the run in out ended before its first step (a config that failed there, a
+    GPU out of memory): begun anew, it loses nothing, where --resume went on with what had
+    failed and a run with that mended was refused."""
+    if (out / "best.pt").is_file() or (out / "metrics.jsonl").is_file():
+        return False
+    try:
+        state = checkpoint.read(out / "last.pt").get("train_state") or {}
+    except InkreadError:  # damaged: said as it is, by the refusal
+        return False
+    return state.get("step") == 0 and not state.get("so_far")
 
 
 def _count(n: int, thing: str) -> str:

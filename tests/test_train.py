@@ -240,6 +240,30 @@ def test_the_command_line_in_place_of_a_config_files_settings_is_said(tmp_path, 
     assert checkpoint.read(tmp_path / "r" / "best.pt")["meta"]["hyper"]["batch_size"] == 4
 
 
+def test_a_run_that_failed_before_its_first_step_is_begun_anew(tmp_path, monkeypatch, capsys):
+    """Its last.pt (written before the first step) had refused a run with the fault mended,
+    and --resume had gone on with what failed: the folder could only be deleted."""
+    from inkread import train as T
+
+    lines = FIXTURES / "lines" / "manifest.tsv"
+    run = ["train", "--train", lines, "--val", lines, "--out", tmp_path / "r", "--no-char-lm"]
+
+    def failed(*args, **kwargs):
+        raise RuntimeError("Output size is too small")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(T, "update", failed)
+        with pytest.raises(RuntimeError):
+            run_cli(*run, "--epochs", 1)
+    assert (tmp_path / "r" / "last.pt").is_file()
+    capsys.readouterr()
+    assert run_cli(*run, "--epochs", 1) == 0
+    assert "a run that ended before its first step: begun anew" in capsys.readouterr().err
+    # one that has trained is still kept for --resume
+    assert run_cli(*run, "--epochs", 2) == 2
+    assert "already holds a training run" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("lstm", [False, True])
 def test_budget_ends_the_run_in_time_with_a_usable_model(tmp_path, capsys, monkeypatch, lstm):
     """In fp32: the other tests train in bf16 where the CPU has it (precision auto). The
