@@ -837,10 +837,7 @@ def export(
     """Export a model to ONNX (alphabet and config travel inside the file)."""
     from inkread.export import export_onnx
 
-    chosen = _one_model(model)
-    if onnx.suffix.lower() != ".onnx":  # --model tells an ONNX file by its name
-        raise InkreadError("an ONNX model is read by its .onnx name: give one", onnx)
-    print(export_onnx(chosen, onnx))
+    print(export_onnx(_one_model(model), onnx))
 
 
 # serve's grace on TERM or Ctrl-C for the page under way and connections still open (an

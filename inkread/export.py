@@ -63,6 +63,15 @@ USAGE = (
 
 
 def export_onnx(model_spec: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """The model (a bundled name or a checkpoint file) written to out, an .onnx file: by that
+    name it is told from a checkpoint when read, and no other file (the checkpoint itself,
+    a scan) is written over, as a Python caller's export_onnx("c.pt", "c.pt") had been."""
+    if not isinstance(model_spec, (str, os.PathLike)):  # a loaded Recognizer: a TypeError
+        raise InkreadError(
+            f"export_onnx takes a model's name or checkpoint file, not {type(model_spec).__name__}"
+        )
+    if Path(out).suffix.lower() != ".onnx":  # --model tells an ONNX file by its name
+        raise InkreadError("an ONNX model is read by its .onnx name: give one", out)
     try:  # torch.onnx writes the file through it; without it a plain install got a traceback
         import onnx
     except ModuleNotFoundError:

@@ -23,6 +23,7 @@ from lxml import etree
 from PIL import Image
 
 import inkread
+from inkread.errors import InkreadError
 from inkread.model import checkpoint
 from inkread.models import bundled_path
 
@@ -1079,6 +1080,18 @@ def test_export_without_onnx_installed_says_which_extra(tmp_path, capsys, monkey
     # a name that --model would not take for ONNX: refused before anything is written
     assert run_cli("export", "--model", "default", "--onnx", tmp_path / "m.txt") == 2
     assert "m.txt: an ONNX model is read by its .onnx name" in capsys.readouterr().err
+    # from Python too: export_onnx("c.pt", "c.pt") had written the model over its checkpoint
+    from inkread.export import export_onnx
+    from inkread.recognize import Recognizer
+
+    own = tmp_path / "c.pt"
+    shutil.copy(bundled_path("default"), own)
+    for wrong in (own, tmp_path / "scan.png", tmp_path / "o" / "m"):
+        with pytest.raises(InkreadError, match="read by its .onnx name"):
+            export_onnx(own, wrong)
+    assert own.read_bytes() == bundled_path("default").read_bytes()
+    with pytest.raises(InkreadError, match="takes a model's name or checkpoint file"):
+        export_onnx(Recognizer.load("default", "cpu"), tmp_path / "m.onnx")
 
 
 def test_onnx_export_reads_like_the_checkpoint(overfit, tmp_path, capsys):
