@@ -157,7 +157,9 @@ def test_lm_build_lstm_stopped_keeps_its_best_epoch(tmp_path, monkeypatch, capsy
     assert not isinstance(stopped.value, lstm_lm.Stopped)
 
 
-def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, tmp_path, capsys):
+def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(
+    overfit, tmp_path, capsys, monkeypatch
+):
     import shutil
 
     from inkread.data import read_data
@@ -186,6 +188,15 @@ def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(overfit, 
     assert results["onnx"]["cer"] == pytest.approx(results["checkpoint"]["cer"], abs=0.01)
     checkpoint.attach_lm(own, lstm.ngram)  # an n-gram in its place drops the LSTM
     assert not isinstance(checkpoint.own_lm(checkpoint.read(own)), lstm_lm.LSTMModel)
+    # a bundled model's name had been written as ./default, which loading passes over;
+    # an ARPA file's path for lm ended in an AttributeError
+    from inkread.errors import InkreadError
+
+    monkeypatch.chdir(tmp_path)
+    for name, lm in (("default", lstm.ngram), (own, "w.arpa")):
+        with pytest.raises(InkreadError, match="attach_lm"):
+            checkpoint.attach_lm(name, lm)
+    assert not (tmp_path / "default").exists()
 
 
 def test_threads_reading_at_once_read_as_one_alone(trained):

@@ -149,11 +149,24 @@ def attach_lm(
 ) -> None:
     """Add a language model (and notes on it) to a saved checkpoint, atomically. An LSTM is
     stored beside the n-gram it is mixed with, which stays readable on its own."""
+    name = bundled(path)
+    if name is not None:  # "default" had been written as ./default, which load passes over
+        raise InkreadError(
+            f"attach_lm writes into a checkpoint file, not the bundled {name}: copy "
+            f"{resolve(name)} to a file of your own and give that"
+        )
+    if not isinstance(lm, (NGramModel, LSTMModel)):  # a path: an AttributeError
+        raise InkreadError(
+            "attach_lm's lm must be a language model (lm.NGramModel.load, "
+            f"lstm_lm.load_lm), not {type(lm).__name__}"
+        )
+    if not isinstance(meta, (dict, type(None))):
+        raise InkreadError(f"attach_lm's meta must be a dict, not {type(meta).__name__}")
     blob = read(path)
     blob.pop("lstm_lm", None)
     if isinstance(lm, LSTMModel):
         if lm.ngram is None:
-            raise ValueError("an LSTM LM is stored with the n-gram it is mixed with")
+            raise InkreadError("attach_lm: an LSTM LM is stored with the n-gram it is mixed with")
         blob["lstm_lm"], lm = lm.to_dict(), lm.ngram
     blob["lm"] = lm.packed()
     blob["meta"].update(meta or {})
