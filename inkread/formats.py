@@ -33,7 +33,10 @@ FORMATS = ("text", "json", "page", "alto", "hocr")
 
 def render(doc: Document, readings: list[Reading], fmt: str) -> bytes:
     if fmt not in FORMATS:  # a Python caller's "html" had come back as ALTO
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise InkreadError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    readings = list(readings)  # an iterator, spent on the texts, had written no line
+    if not all(isinstance(r, Reading) for r in readings):  # recognize's: an AttributeError
+        raise InkreadError("render takes read_image's readings, which know their lines")
     if fmt == "text":
         return "".join(r.result.text + "\n" for r in readings).encode("utf-8")
     if fmt == "json":

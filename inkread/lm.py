@@ -16,6 +16,7 @@ import math
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from numbers import Integral
 from pathlib import Path
 from types import EllipsisType
 
@@ -119,6 +120,10 @@ def build(
     themselves, so it needs no tuning. On Hooker's validation text the character 6-gram's
     perplexity is 5.48 against Witten-Bell's 6.12, and reading with it errs less (BENCHMARKS.md).
     """
+    if isinstance(texts, str):  # its letters taken for lines: a word model of letters
+        raise InkreadError("build takes the text's lines (a list of strings), not one string")
+    if isinstance(order, bool) or not isinstance(order, Integral) or order < 1:
+        raise InkreadError(f"build's order must be a whole number 1 or more, not {order!r}")
     raw: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
     vocab: set[str] = set()
     texts = list(texts)

@@ -115,6 +115,8 @@ def train(
     # global one seeded had drawn it (the same models as before)
     rng, order = random.Random(seed), random.Random(seed)
     torch.manual_seed(seed)  # in fork_rng
+    if isinstance(texts, str):  # its letters taken for lines
+        raise InkreadError("train takes the text's lines (a list of strings), not one string")
     texts = list(texts)
     base = (  # its lines laid out as the n-gram's
         ngram.right_to_left

@@ -468,7 +468,8 @@ def train(opts: Options, say: Callable[[str], None] = print) -> dict:
     # DATA as the command line gives it, a list of strings: one path alone, or Paths, from
     # a Python caller had been recorded letter by letter, and the run could not resume
     given = {k: [str(p) for p in arguments(getattr(opts, k))] for k in ("train", "val")}
-    opts = replace(opts, **given)
+    # lm_text as well: one path alone had been read as files named by its letters
+    opts = replace(opts, **given, lm_text=[Path(p) for p in arguments(opts.lm_text)])
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise InkreadError("--out is a file; training needs a folder for its checkpoints", out)

@@ -108,6 +108,18 @@ def test_a_beam_search_left_unset_reads_as_the_command_line_does():
     assert BeamSearch(8, chars, weight=1.0, bonus=0.0).bonus == 0.0  # as given
 
 
+def test_a_language_model_of_one_string_or_no_order_is_refused():
+    """build("hello world", 3, words=True) had made a word model of single letters (the
+    string's letters taken for lines), order 0 an IndexError; lstm_lm.train the same."""
+    from inkread import lstm_lm
+
+    for texts, order in (("hello world\nthe cat", 3), (["hello"], 0), (["hello"], 2.5)):
+        with pytest.raises(InkreadError, match="build takes|build's order"):
+            build(texts, order, words=True)
+    with pytest.raises(InkreadError, match="not one string"):
+        lstm_lm.train("hello world", minutes=0.02, say=lambda _: None)
+
+
 def test_decoding_in_a_request_thread_does_not_fork(monkeypatch):
     # A pool forked from `inkread serve`'s request thread hung the server; there it must
     # decode in its own process.

@@ -991,6 +991,27 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     assert explain(Image.open(line), "default", tmp_path / "e.png").startswith(printed)
 
 
+def test_render_writes_the_readings_it_is_given_in_any_form():
+    """An iterator of readings had been spent on the texts, the XML written with no line;
+    recognize's results (no line to write them on) ended in an AttributeError, an unknown
+    format in a ValueError."""
+    from inkread import read_image
+    from inkread.formats import render
+
+    model = Recognizer.load("default", "cpu")
+    readings = read_image(PAGE.with_suffix(".xml"), model)
+    [doc] = open_inputs([str(PAGE.with_suffix(".xml"))])
+    written = etree.fromstring(render(doc, iter(readings), "page"))
+    texts = [e.text for e in written.iterfind(".//{*}TextLine/{*}TextEquiv/{*}Unicode")]
+    assert texts == [r.result.text for r in readings] and len(texts) == 11
+    for wrong, fmt in (
+        (model.recognize([FIXTURES / "lines" / "hooker_00.png"]), "page"),
+        (readings, "html"),
+    ):
+        with pytest.raises(InkreadError, match="render takes|format must be one of"):
+            render(doc, wrong, fmt)
+
+
 def test_a_page_whose_lines_read_as_nothing_is_not_said_to_have_none(monkeypatch):
     """A model that has learnt little reads every line it is given as nothing: that had
     been said as "no line of writing was found", sending the user to the line finder."""

@@ -238,6 +238,15 @@ def test_the_command_line_in_place_of_a_config_files_settings_is_said(tmp_path, 
     assert f"--batch-size 4 in place of {config}'s batch_size 16" in said
     assert f"--epochs 1 in place of {config}'s epochs 3" in said
     assert checkpoint.read(tmp_path / "r" / "best.pt")["meta"]["hyper"]["batch_size"] == 4
+    # from Python, lm_text as one path (it had been read as files named by its letters)
+    from inkread.train import Options, train
+
+    more = tmp_path / "more.txt"
+    more.write_text("proposed for a Royal Medal\n", encoding="utf-8")
+    opts = Options(train=str(lines), out=tmp_path / "p", epochs=1, lm_text=str(more))
+    train(replace(opts, val=str(lines)), say=lambda _: None)
+    meta = checkpoint.read(tmp_path / "p" / "best.pt")["meta"]
+    assert meta["lm_text"] == [str(more.resolve())]
 
 
 def test_a_run_that_failed_before_its_first_step_is_begun_anew(tmp_path, monkeypatch, capsys):
