@@ -173,7 +173,8 @@ class OnnxRecognizer(Recognizer):
         if not path.is_file():
             raise MissingFile("no such model file", path)
         cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-        if check_device(device).startswith("cuda") and not cuda:
+        device = check_device(device)  # a torch.device or None as its name
+        if device.startswith("cuda") and not cuda:
             raise InkreadError(
                 f"--device {device}: this onnxruntime has no CUDA (pip install onnxruntime-gpu)"
             )

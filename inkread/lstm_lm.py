@@ -17,6 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,20 @@ def train(
     torch.manual_seed(seed)  # in fork_rng
     if isinstance(texts, str):  # its letters taken for lines
         raise InkreadError("train takes the text's lines (a list of strings), not one string")
+    # as the command line bounds them: 0 minutes had ended in a ZeroDivisionError, hidden 0
+    # in torch's ValueError, np.int64 in a TypeError, an ARPA path for ngram later
+    for name, value, kind, least in (
+        ("epochs", epochs, Integral, 1),
+        ("hidden", hidden, Integral, 1),
+        ("minutes", None if epochs else minutes, Real, 1e-9),
+    ):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, kind) or not value >= least
+        ):
+            raise InkreadError(f"train's {name} must be a number above 0, not {value!r}")
+    hidden = None if hidden is None else int(hidden)
+    if ngram is not None and not isinstance(ngram, NGramModel):
+        raise InkreadError(f"train's ngram must be an NGramModel, not {type(ngram).__name__}")
     texts = list(texts)
     base = (  # its lines laid out as the n-gram's
         ngram.right_to_left

@@ -36,15 +36,21 @@ from inkread.model.config import ModelConfig
 from inkread.model.network import CRNN, time_steps
 
 
-def check_device(device: str) -> str:
-    """auto, cpu, cuda, or one GPU of several as torch names it (cuda:1)."""
-    if device not in ("auto", "cpu") and not re.fullmatch(r"cuda(:\d+)?", device):
+def check_device(device: str | torch.device | None) -> str:
+    """auto, cpu, cuda, or one GPU of several as torch names it (cuda:1); a torch.device as
+    its name (a TypeError from deep inside before), None as auto."""
+    device = (
+        "auto" if device is None else str(device) if isinstance(device, torch.device) else device
+    )
+    if not isinstance(device, str) or (
+        device not in ("auto", "cpu") and not re.fullmatch(r"cuda(:\d+)?", device)
+    ):
         raise InkreadError(f"device must be auto, cpu, cuda or cuda:N, not {device!r}")
     return device
 
 
-def pick_device(device: str = "auto") -> torch.device:
-    check_device(device)
+def pick_device(device: str | torch.device | None = "auto") -> torch.device:
+    device = check_device(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -153,7 +159,10 @@ class Recognizer:
 
     @classmethod
     def load(
-        cls, spec: str | os.PathLike[str] = "default", device: str = "auto", precision: str = "auto"
+        cls,
+        spec: str | os.PathLike[str] = "default",
+        device: str | torch.device | None = "auto",
+        precision: str = "auto",
     ) -> Recognizer:
         """A checkpoint, a bundled model name, or an exported .onnx file (always fp32)."""
         if not isinstance(spec, (str, os.PathLike)):

@@ -199,6 +199,18 @@ def test_a_checkpoints_own_lstm_reads_by_default_and_travels_into_onnx(
     assert not (tmp_path / "default").exists()
 
 
+def test_a_python_callers_wrong_settings_are_said_in_one_line():
+    """minutes=0 had ended in a ZeroDivisionError, hidden=0 in torch's ValueError, an ARPA
+    path for ngram in an AttributeError; hidden as numpy's integer in a TypeError."""
+    from inkread.errors import InkreadError
+
+    quiet = {"say": lambda _: None}
+    for wrong in ({"minutes": 0}, {"epochs": 0}, {"hidden": 0}, {"ngram": "w.arpa"}):
+        with pytest.raises(InkreadError, match="train's"):
+            lstm_lm.train(["ab cd"] * 20, **wrong, **quiet)
+    assert lstm_lm.train(["ab cd"] * 20, epochs=1, hidden=np.int64(8), **quiet).hidden == 8
+
+
 def test_threads_reading_at_once_read_as_one_alone(trained):
     """`serve` decodes requests in threads that share the model's LM."""
     from concurrent.futures import ThreadPoolExecutor

@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from conftest import FIXTURES
 from torch import nn
 
 from inkread.alphabet import Alphabet
@@ -208,6 +209,30 @@ def test_checkpoint_is_self_contained_and_atomic(tmp_path):
     torch.manual_seed(7)  # a caller's: the weights drawn before the file's had used it
     checkpoint.load(path)
     assert torch.equal(torch.rand(2), wanted)
+
+
+def test_a_device_or_image_as_a_python_caller_holds_it(tmp_path):
+    """Recognizer.load(device=torch.device("cpu")) had ended in a TypeError from re, a PIL
+    image closed before it was read in Pillow's bare AssertionError, and checkpoint.load
+    on "cuda" without one in torch's."""
+    from PIL import Image
+
+    from inkread.recognize import Recognizer
+
+    line = FIXTURES / "lines" / "hooker_00.png"
+    for device in (torch.device("cpu"), None):
+        assert Recognizer.load("default", device).device.type in ("cpu", "cuda")
+    model = Recognizer.load("default", "cpu")
+    with Image.open(line) as closed:
+        pass
+    with pytest.raises(InkreadError, match="closed before its pixels were read"):
+        model.recognize([closed])
+    with Image.open(line) as image:
+        image.load()
+    assert model.recognize([image])[0].text == "proposed for a Royal Medal"
+    if not torch.cuda.is_available():
+        with pytest.raises(InkreadError, match="no CUDA device is available"):
+            checkpoint.load("default", "cuda")
 
 
 def test_half_precision_checkpoint_loads_as_float(tmp_path):

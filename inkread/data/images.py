@@ -450,6 +450,13 @@ def as_gray(image: PageLike) -> np.ndarray:
         if 0 in image.size:  # a crop of an empty box: a ZeroDivisionError deep in resizing
             raise InkreadError(f"a line image is empty ({image.width} x {image.height} pixels)")
         _bounded(image.size)
+        try:
+            image.load()
+        except AssertionError:  # Pillow's, for pixels never read: a bare AssertionError
+            raise InkreadError(
+                "a PIL image closed before its pixels were read (its `with Image.open` block "
+                "ended): read it inside that block, or call its load() first"
+            ) from None
         return to_gray(image)
     if _bytes(image) or not (hasattr(image, "__array__") or isinstance(image, (list, tuple))):
         raise InkreadError(  # a file's bytes, a file object, a dict...

@@ -190,6 +190,8 @@ def load(
     path: str | os.PathLike[str], device: str | torch.device = "cpu"
 ) -> tuple[CRNN, Alphabet, dict]:
     """The model in eval mode, its alphabet, and the whole checkpoint dict (meta, train_state)."""
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():  # an assert
+        raise InkreadError(f"device {device}: no CUDA device is available")
     blob = read(path)
     return network(blob, path).to(device).eval(), alphabet_of(blob), blob
 
