@@ -222,8 +222,8 @@ class Options:
                 continue
             if isinstance(value, bool) or not isinstance(value, kind) or not value >= least:
                 number = "a whole number" if kind is Integral else "a number"
-                raise InkreadError(
-                    f"--{name.replace('_', '-')} must be {number} {least:g} or more, not {value!r}"
+                raise InkreadError(  # the command line's own bounds said it there
+                    f"Options' {name} must be {number} {least:g} or more, not {value!r}"
                 )
 
 
