@@ -108,7 +108,9 @@ def evaluate(
             + (f" ({skipped.summary()})" if len(skipped) else "")
         )
     if len(skipped):
-        warn(f"warning: {skipped.summary()} (--json lists each)")
+        warn(
+            f"warning: {skipped.summary()} (--json lists each; from Python, the summary's skipped)"
+        )
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder, recognizer)
     summary["redrawn"] = sum(x.redrawn for x in usable)  # the note above, for scripts
     summary |= about or {}
@@ -203,7 +205,9 @@ def evaluate_pages(
     if not rows:
         raise InkreadError(f"no page with text could be read ({skipped.summary()})")
     if len(skipped):
-        warn(f"warning: {skipped.summary()} (--json lists each)")
+        warn(
+            f"warning: {skipped.summary()} (--json lists each; from Python, the summary's skipped)"
+        )
     ordered = error_rates(in_truth_order, [r for _, r, _ in rows])
     counts = {
         "cer_truth_order": round(ordered["cer"], 6),
