@@ -1102,6 +1102,14 @@ def test_pylaia_tokens_are_read_as_the_text_they_stand_for(tmp_path):
         read_data([tmp_path / "gt.txt"])
 
 
+def test_no_data_given_is_said():
+    """evaluate(model, []) and train(Options(train=[])) had said "no usable lines with text
+    in " and named nothing."""
+    for nothing in ([], ()):
+        with pytest.raises(InkreadError, match="no data given"):
+            read_data(nothing)
+
+
 def test_a_folder_is_read_as_a_user_means_it(tmp_path):
     """Systems' hidden folders hold copies of the pages (.snapshot, .Trash-1000, .git), and
     systems leave litter (macOS's ._P.jpg and __MACOSX, Office's ~$ locks): read, they were

@@ -58,6 +58,8 @@ def read_data(paths: DataArgs) -> tuple[list[Line], Skipped]:
     lines: list[Line] = []
     skipped = Skipped()
     given = arguments(paths)
+    if not given:  # "no usable lines with text in " had named nothing
+        raise InkreadError("no data given: name files or folders of lines")
     for path in given:
         path = Path(path)
         if not path.exists():
