@@ -112,10 +112,6 @@ def train(
     before the deadline (the Hooker transcriptions after 16 epochs, two minutes), so a timed
     run stops when ten epochs have not improved on the best.
     """
-    # its own generators, the caller's left as they were: the batches' order drawn as the
-    # global one seeded had drawn it (the same models as before)
-    rng, order = random.Random(seed), random.Random(seed)
-    torch.manual_seed(seed)  # in fork_rng
     if isinstance(texts, str):  # its letters taken for lines
         raise InkreadError("train takes the text's lines (a list of strings), not one string")
     # as the command line bounds them: 0 minutes had ended in a ZeroDivisionError, hidden 0
@@ -132,6 +128,10 @@ def train(
     hidden = None if hidden is None else int(hidden)
     if ngram is not None and not isinstance(ngram, NGramModel):
         raise InkreadError(f"train's ngram must be an NGramModel, not {type(ngram).__name__}")
+    # its own generators, the caller's left as they were: the batches' order drawn as the
+    # global one seeded had drawn it (the same models as before)
+    rng, order = random.Random(seed), random.Random(seed)
+    torch.manual_seed(seed)  # in fork_rng
     texts = list(texts)
     base = (  # its lines laid out as the n-gram's
         ngram.right_to_left
