@@ -243,7 +243,10 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     out, err = capsys.readouterr()
     result = json.loads(out)
     assert result["pages"] == 1 and result["skipped_reasons"]["line of a page without text"] == 22
-    assert "22 line of a page without text" in err and "(--json lists each;" in err
+    assert (
+        "22 line of a page without text" in err
+        and '(each listed under "skipped" in the summary, --json)' in err
+    )
     assert {
         "reason": "line of a page without text",
         "line": str(tmp_path / "blank.xml"),
