@@ -22,13 +22,13 @@ from PIL import Image
 from inkread.data import alto, page
 from inkread.data.images import (
     ARCHIVE_SUFFIXES,
-    BROKEN,
     IMAGE_SUFFIXES,
     PAGED,
     frame_sizes,
     image_size,
     let_go,
     load_frame,
+    several_frames,
     too_large,
     unread_photo,
 )
@@ -55,7 +55,7 @@ from inkread.data.xml import (
     parse,
     resolve_image,
 )
-from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge, exit_status, hushed
+from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge, exit_status
 from inkread.outputs import PAGE_COPY, by_hand, ours, own_copy
 
 
@@ -595,19 +595,14 @@ def page_size(path: Path) -> tuple[int, int]:
 def several_pages(path: Path) -> bool:
     """Whether a PDF or TIFF holds a second page, known without reading the others: a
     server refuses such an upload before every page's size is read (a PDF that lists one
-    page 200,000 times had taken 33 s of its CPU to be refused). A broken file: False, for
-    its reading to say why."""
+    page 200,000 times had taken 33 s of its CPU to be refused). A broken or too large
+    TIFF is said as reading it says; a broken PDF: False, for its reading to say why."""
     if path.suffix.lower() == ".pdf":
         with _pdf(path) as pdf:
             return len(pdf) > 1
     if path.suffix.lower() not in PAGED:
         return False
-    try:
-        with hushed(), Image.open(path) as image:
-            image.seek(1)
-            return True
-    except BROKEN:  # EOFError: no second page
-        return False
+    return several_frames(path)
 
 
 def page_sizes(

@@ -1458,6 +1458,10 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     pages_before = set(paged._PAGES)  # other tests' runs
     two = client.post("/read", files={"image": ("two.tif", pages.getvalue())})
     assert two.status_code == 400 and "holds several pages" in two.json()["error"]
+    huge = io.BytesIO()  # 20 KB; its size bounded as any image's (Pillow's bomb error: 500)
+    Image.new("1", (18000, 18000), 1).save(huge, format="TIFF", compression="group4")
+    refused = client.post("/read", files={"image": ("huge.tif", huge.getvalue())})
+    assert refused.status_code == 400 and "300,000,000 pixels" in refused.json()["error"]
     pdf = io.BytesIO()  # one page: read, rendered when it is wanted
     line.convert("RGB").save(pdf, format="PDF")
     text = {"format": "text"}
