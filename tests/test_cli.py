@@ -1465,7 +1465,17 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     pdf = io.BytesIO()  # one page: read, rendered when it is wanted
     line.convert("RGB").save(pdf, format="PDF")
     text = {"format": "text"}
+    from inkread import serve as served
+
+    drawn, turn = [], served._turn
+
+    def watched(*args):  # its page not drawn before its turn: four at once had drawn 8.7 GB
+        drawn.append(any(Path(tempfile.gettempdir()).glob("tmp*/**/one_p001.png")))
+        return turn(*args)
+
+    monkeypatch.setattr(served, "_turn", watched)
     one = client.post("/read", data=text, files={"image": ("one.pdf", pdf.getvalue())})
+    assert drawn == [False]
     alone = client.post("/read", data=text, files={"image": ("l.png", image.read_bytes())})
     assert one.status_code == 200 and one.text == alone.text and alone.text.strip(), one.text
     named = client.post("/read", files={"image": ("one.pdf", pdf.getvalue())}).json()
