@@ -112,7 +112,7 @@ def create_app(
         # by name only: the paths of the machine it was trained on are not a client's
         shared = shareable(meta)
         return {
-            "model": name,
+            "model": Path(name).name,  # by its file's name: not the server's folders
             "alphabet": "".join(recognizer.alphabet.chars),
             "config": recognizer.config.to_dict(),
             "val_cer": meta.get("val_cer"),

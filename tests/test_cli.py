@@ -1384,8 +1384,9 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     assert about["fine_tuned_from"] is None  # trained from scratch; a fine-tuned one says so
     tuned = Recognizer.load(model(overfit), "cpu")
     tuned.meta = {**tuned.meta, "init": "/home/alice/runs/kew/best.pt"}
-    said = TestClient(create_app(tuned, name="t.pt")).get("/model").json()
+    said = TestClient(create_app(tuned, name="/srv/models/t.pt")).get("/model").json()
     assert said["fine_tuned_from"] == "best.pt"
+    assert said["model"] == "t.pt"  # --model's path had shown the server's folders
     described = ["/data/train.txt", "synthetic lines (bench/default_model.sh)"]  # the default's
     assert shareable({"trained_on": described})["trained_on"] == ["train.txt", described[1]]
     # generic's: a repository's name and a script's path inside the description, kept whole
