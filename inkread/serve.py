@@ -47,6 +47,8 @@ from inkread.recognize import Recognizer
 LOG = logging.getLogger("uvicorn.error")  # the server's own log, where uvicorn writes
 MAX_UPLOAD = 64 * 1024 * 1024
 MAX_REQUEST = 2 * MAX_UPLOAD + 2**20  # an image, its XML, and the form around them
+# a page's lines: a newspaper's are a few hundred; each is cut and read in the one model's turn
+MOST_LINES = 5000
 MEDIA = {
     "text": "text/plain; charset=utf-8",
     "json": "application/json",
@@ -169,6 +171,12 @@ def create_app(
                 )
                 if len(documents) != 1:
                     raise InkreadError(f"{len(documents)} pages: {ONE_PAGE}", image_path)
+                many = len(documents[0].lines) + len(documents[0].regions)
+                if many > MOST_LINES:  # 430,000 in 63 MB of XML held the model for minutes
+                    raise InkreadError(
+                        f"'lines' holds {many:,} lines and regions, more than the {MOST_LINES:,} "
+                        "of a page (`inkread read` takes any number)"
+                    )
                 _uploaded_only(documents[0], Path(tmp))
                 why = _turn(lock, request, stopping)
                 if why == "gone":  # uvicorn logs no answer to a client gone: said here

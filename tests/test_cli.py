@@ -1463,6 +1463,19 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     Image.new("1", (18000, 18000), 1).save(huge, format="TIFF", compression="group4")
     refused = client.post("/read", files={"image": ("huge.tif", huge.getvalue())})
     assert refused.status_code == 400 and "300,000,000 pixels" in refused.json()["error"]
+    from inkread.serve import MOST_LINES
+
+    w, h = Image.open(image).size  # more lines than a page has: each is read in the turn
+    box = 'points="0,0 4,0 4,4 0,4"'
+    many = "".join(f'<TextLine id="l{n}"><Coords {box}/></TextLine>' for n in range(MOST_LINES + 1))
+    page = (
+        '<PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15">'
+        f'<Page imageFilename="l.png" imageWidth="{w}" imageHeight="{h}"><TextRegion id="r">'
+        f"<Coords {box}/>{many}</TextRegion></Page></PcGts>"
+    )
+    lines = {"image": ("l.png", image.read_bytes()), "lines": ("l.xml", page.encode())}
+    crowded = client.post("/read", files=lines)
+    assert crowded.status_code == 400 and "5,001 lines" in crowded.json()["error"]
     pdf = io.BytesIO()  # one page: read, rendered when it is wanted
     line.convert("RGB").save(pdf, format="PDF")
     text = {"format": "text"}
