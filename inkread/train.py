@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -55,7 +56,7 @@ from inkread.data import (
     with_text,
 )
 from inkread.data.augment import augment
-from inkread.data.batches import by_width, sized, to_batch
+from inkread.data.batches import MIN_WIDTH, by_width, sized, to_batch
 from inkread.data.lines import printable
 from inkread.data.page import text_in_regions_only
 from inkread.data.sources import arguments
@@ -344,8 +345,10 @@ class TrainData(torch.utils.data.Dataset):
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def collate(items: list[tuple[np.ndarray, list[int]]]) -> Batch:
-    images, widths = to_batch([im for im, _ in items])
+def collate(items: list[tuple[np.ndarray, list[int]]], least: int = MIN_WIDTH) -> Batch:
+    """`least`: the model's width_reduction, below which its pools floor a batch to nothing
+    (a batch of 10-pixel lines at 16 columns a step ended the run in a traceback)."""
+    images, widths = to_batch([im for im, _ in items], least)
     targets = torch.tensor([c for _, lab in items for c in lab], dtype=torch.long)
     lengths = torch.tensor([len(lab) for _, lab in items], dtype=torch.long)
     return images, widths, targets, lengths
@@ -689,8 +692,7 @@ def _begin(opts: Options, out: Path, device: torch.device, say: Callable[[str], 
     for key in ("epochs", "batch_size", "precision"):  # said: the file's had gone unsaid
         given, filed = getattr(opts, key), train_settings.get(key)
         if given is not None and filed is not None and given != filed:
-            flag = "--" + key.replace("_", "-")
-            say(f"{flag} {given} in place of {opts.config}'s {key} {filed}")
+            say(f"{key} {given}, as given, in place of {opts.config}'s {filed}")
     return _Start(opts, config, hyper, init_blob=init_blob, preset=preset)
 
 
@@ -1295,7 +1297,7 @@ def _train(opts: Options, say: Callable[[str], None]) -> dict:
             loader = torch.utils.data.DataLoader(
                 data,
                 batch_sampler=keyed,
-                collate_fn=collate,
+                collate_fn=functools.partial(collate, least=config.width_reduction),
                 num_workers=workers,
                 pin_memory=device.type == "cuda",
                 worker_init_fn=_one_thread,

@@ -235,8 +235,8 @@ def test_the_command_line_in_place_of_a_config_files_settings_is_said(tmp_path, 
     run = ["train", "--train", lines, "--val", lines, "--out", tmp_path / "r", "--no-char-lm"]
     assert run_cli(*run, "--config", config, "--batch-size", 4, "--epochs", 1) == 0
     said = capsys.readouterr().err
-    assert f"--batch-size 4 in place of {config}'s batch_size 16" in said
-    assert f"--epochs 1 in place of {config}'s epochs 3" in said
+    assert f"batch_size 4, as given, in place of {config}'s 16" in said
+    assert f"epochs 1, as given, in place of {config}'s 3" in said
     assert checkpoint.read(tmp_path / "r" / "best.pt")["meta"]["hyper"]["batch_size"] == 4
     # from Python, lm_text as one path (it had been read as files named by its letters)
     from inkread.train import Options, train
@@ -247,6 +247,24 @@ def test_the_command_line_in_place_of_a_config_files_settings_is_said(tmp_path, 
     train(replace(opts, val=str(lines)), say=lambda _: None)
     meta = checkpoint.read(tmp_path / "p" / "best.pt")["meta"]
     assert meta["lm_text"] == [str(more.resolve())]
+
+
+def test_lines_narrower_than_the_pools_step_train_without_a_traceback(tmp_path):
+    """A batch of 10-pixel lines at 16 columns a time step was padded to 8 columns, which
+    the pools floored to nothing: "Output size is too small" ended the run."""
+    data = tmp_path / "mixed"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for n, (width, text) in enumerate([(10, "i")] * 16 + [(200, "ab")] * 24):
+        ink = np.full((48, width), 255, np.uint8)
+        ink[10:38, rng.integers(0, width, 3)] = 0
+        Image.fromarray(ink).save(data / f"l{n:02d}.png")
+        (data / f"l{n:02d}.gt.txt").write_text(text, encoding="utf-8")
+    config = tmp_path / "p16.json"
+    pools = "[[2, 2], [2, 2], [2, 2], [2, 2], [1, 1]]"
+    config.write_text(f'{{"pools": {pools}, "train": {{"augment": 0}}}}', encoding="utf-8")
+    run = ["train", "--train", data, "--out", tmp_path / "r", "--epochs", 1, "--config", config]
+    assert run_cli(*run, "--no-char-lm", "--no-lstm-lm") == 0
 
 
 def test_a_run_that_failed_before_its_first_step_is_begun_anew(tmp_path, monkeypatch, capsys):
