@@ -108,7 +108,10 @@ def evaluate(
             + (f" ({skipped.summary()})" if len(skipped) else "")
         )
     if len(skipped):
-        warn(f'warning: {skipped.summary()} (each listed under "skipped" in the summary, --json)')
+        warn(
+            f'warning: {skipped.summary()} (each listed under "skipped_lines" in the summary, '
+            "--json)"
+        )
     summary = _summary(rows, {"lines": len(rows)}, skipped, seconds, decoder, recognizer)
     summary["redrawn"] = sum(x.redrawn for x in usable)  # the note above, for scripts
     summary |= about or {}
@@ -203,7 +206,10 @@ def evaluate_pages(
     if not rows:
         raise InkreadError(f"no page with text could be read ({skipped.summary()})")
     if len(skipped):
-        warn(f'warning: {skipped.summary()} (each listed under "skipped" in the summary, --json)')
+        warn(
+            f'warning: {skipped.summary()} (each listed under "skipped_lines" in the summary, '
+            "--json)"
+        )
     ordered = error_rates(in_truth_order, [r for _, r, _ in rows])
     counts = {
         "cer_truth_order": round(ordered["cer"], 6),

@@ -124,7 +124,8 @@ def train(
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, kind) or not value >= least
         ):
-            raise InkreadError(f"train's {name} must be a number above 0, not {value!r}")
+            number = "a whole number 1 or more" if kind is Integral else "a number above 0"
+            raise InkreadError(f"train's {name} must be {number}, not {value!r}")
     hidden = None if hidden is None else int(hidden)
     if ngram is not None and not isinstance(ngram, NGramModel):
         raise InkreadError(f"train's ngram must be an NGramModel, not {type(ngram).__name__}")

@@ -245,7 +245,7 @@ def test_eval_find_lines_leaves_out_a_page_not_transcribed(tmp_path, capsys):
     assert result["pages"] == 1 and result["skipped_reasons"]["line of a page without text"] == 22
     assert (
         "22 line of a page without text" in err
-        and '(each listed under "skipped" in the summary, --json)' in err
+        and '(each listed under "skipped_lines" in the summary, --json)' in err
     )
     assert {
         "reason": "line of a page without text",

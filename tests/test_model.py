@@ -177,10 +177,10 @@ def test_config_file_changes_a_preset(tmp_path):
         ('"max_width": null', "max_width must be a whole number"),  # not '<' of NoneType
         ('"pools": [[2], [2, 2], [2, 1], [2, 1], [2, 1]]', r"pools must be pairs \[height"),
         ('"rnn": "gru", "rnn": "lstm"', "'rnn' is given twice"),  # the last had been kept
-        # a fixed width pooled to nothing, and lines squeezed narrower than their height:
-        # a traceback at the first step, and a run on 3 lines of 109
+        # a fixed width pooled to nothing, and lines squeezed to less than a step: a
+        # traceback at the first step, and a run on 3 lines of 109
         ('"width": 128, "pools": [[2, 4], [2, 4], [2, 4], [2, 4], [3, 4]]', "no time step"),
-        ('"max_width": 40', "max_width 40 is under the height"),
+        ('"max_width": 3', "more than the 3 of max_width"),
         ('"kernels": [], "filters": [], "pools": []', "need a conv block"),
     ],
 )

@@ -101,18 +101,12 @@ class ModelConfig:
                 f"more than the {MOST_WEIGHTS / 1e6:,.0f} million allowed"
             )
         # the pools floor a width to no time step below their product: training had ended
-        # in a traceback at its first step; a line squeezed to max_width under its height
-        # shows no letter (max_width 3 trained on 3 lines of 109)
+        # in a traceback at its first step (max_width 3 had trained on 3 lines of 109)
         columns, name = (self.width, "width") if self.width else (self.max_width, "max_width")
         if columns < self.width_reduction:
             raise InkreadError(
                 f"config: the pools take {self.width_reduction} columns to a time step, more "
                 f"than the {columns} of {name}: no time step is left"
-            )
-        if self.width is None and self.max_width < self.height:
-            raise InkreadError(
-                f"config: max_width {self.max_width} is under the height {self.height}: "
-                "lines squeezed that narrow show no letters"
             )
         if self.height % self.height_reduction:
             raise InkreadError(
