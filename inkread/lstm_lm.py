@@ -12,6 +12,7 @@ The file is a torch pickle of tensors, strings and bytes only, loaded with weigh
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import threading
@@ -91,7 +92,19 @@ def weighted(corpus: list[str], own: list[str]) -> list[str]:
     return corpus + own * (OWN_REPEAT if corpus else 1)
 
 
-@torch.random.fork_rng(devices=[])  # the caller's torch generator left as it was
+def _own_generators(fn: Callable) -> Callable:
+    """fn seeded with its own seed, torch's generators left as its caller had them: the
+    CPU's, and each GPU's, which torch.manual_seed reseeds too."""
+
+    @functools.wraps(fn)
+    def seeded(*args, **kwargs):
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
+            return fn(*args, **kwargs)
+
+    return seeded
+
+
+@_own_generators
 def train(
     texts: list[str],
     held_out: list[str] | None = None,
