@@ -1192,28 +1192,29 @@ DATA_OPTIONS = {"train": "--train (and --val)", "eval": "--data"}  # (ketos: as 
 FORMATS_TOLD = "its data's formats are told apart by themselves (PAGE, ALTO, .tsv, .txt lists)"
 AS_WRITTEN = "transcriptions are learnt and scored as written, in Unicode NFC"
 LR = '--config FILE: {"train": {"lr": 0.001}}'
+REPORTS = "--report FILE.html, --predictions FILE.tsv (its scores are printed)"
+# told alike to train and eval, which read their data the same way
+DATA_ALIKE = {
+    "-u": AS_WRITTEN,
+    "--normalization": AS_WRITTEN,
+    "-f": FORMATS_TOLD,
+    "--format-type": FORMATS_TOLD,
+}
 ELSEWHERE_IN = {
+    **{(command, o): said for command in ("train", "eval") for o, said in DATA_ALIKE.items()},
     ("train", "--lr"): LR,
     ("train", "--lrate"): LR,
     ("train", "-r"): LR,
     ("train", "--augment"): '--config FILE: {"train": {"augment": 0.5}}',
     ("train", "-a"): 'augmentation is on; --config FILE sets how much: {"train": {"augment": 0.5}}',
-    ("train", "-u"): AS_WRITTEN,
-    ("train", "--normalization"): AS_WRITTEN,
-    ("eval", "-u"): AS_WRITTEN,
-    ("eval", "--normalization"): AS_WRITTEN,
     ("eval", "-i"): "--data FILES (ground truth to score on)",
     ("export", "-i"): "--model MODEL (the checkpoint to export)",
     ("train", "-i"): "--init MODEL (the model to fine-tune)",
     ("train", "-e"): "--val",
     ("eval", "-e"): "--data",
-    ("train", "-f"): FORMATS_TOLD,
-    ("eval", "-f"): FORMATS_TOLD,
-    ("train", "--format-type"): FORMATS_TOLD,
-    ("eval", "--format-type"): FORMATS_TOLD,
     ("train", "--model"): "--init MODEL (the model to fine-tune)",
-    ("eval", "-o"): "--report FILE.html, --predictions FILE.tsv (its scores are printed)",
-    ("eval", "--out"): "--report FILE.html, --predictions FILE.tsv (its scores are printed)",
+    ("eval", "-o"): REPORTS,
+    ("eval", "--out"): REPORTS,
     ("eval", "--format"): "--json (or --report FILE.html, --predictions FILE.tsv)",
     ("export", "-o"): "--onnx FILE",
     ("export", "--out"): "--onnx FILE",

@@ -13,7 +13,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from numbers import Integral, Real
+from numbers import Real
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +26,7 @@ from inkread.alphabet import (
     reading_order,
     right_to_left,
 )
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, whole
 
 
 @dataclass
@@ -265,8 +265,7 @@ class BeamSearch:
         weight = LM_DEFAULTS[kind][0] if weight is None else weight
         bonus = LM_DEFAULTS[kind][1] if bonus is None else bonus
         for name, value in (("width", width), ("keep", keep)):  # a beam of 0 read nothing
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-                raise InkreadError(f"BeamSearch's {name} must be a whole number 1 or more")
+            whole(f"BeamSearch's {name}", value)
         for name, value in (("weight", weight), ("bonus", bonus)):  # checked as --lm-weight's
             least, most = LIMITS[name]
             if isinstance(value, bool) or not (isinstance(value, Real) and least <= value <= most):

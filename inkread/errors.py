@@ -12,6 +12,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from numbers import Integral
 from os import PathLike
 
 # files are locked and written whole the POSIX way (fcntl, fork): untested elsewhere
@@ -26,6 +27,15 @@ class InkreadError(Exception):
     def __init__(self, message: str, path: str | PathLike[str] | None = None) -> None:
         self.path = None if path is None else str(path)
         super().__init__(f"{self.path}: {message}" if self.path else message)
+
+
+def whole(what: str, value: object, least: int = 1) -> int:
+    """A caller's whole number checked, numpy's too (a sweep's np.arange), as a Python
+    int: the one check of a count given from Python (a batch size, a beam's width, an
+    LM's order, a run's epochs), not a float, a string or a bool."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+        raise InkreadError(f"{what} must be a whole number {least} or more, not {value!r}")
+    return int(value)
 
 
 # a write or read that failed for the machine's want (disk, quota, file size, the device),

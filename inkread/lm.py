@@ -16,7 +16,6 @@ import math
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from numbers import Integral
 from pathlib import Path
 from types import EllipsisType
 
@@ -31,7 +30,7 @@ from inkread.alphabet import (
     normalize,
 )
 from inkread.data.sources import decoded, text_lines
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, whole
 
 CHAR_MARK = "# inkread character language model"
 SPACE = "<sp>"
@@ -122,8 +121,7 @@ def build(
     """
     if isinstance(texts, str):  # its letters taken for lines: a word model of letters
         raise InkreadError("build takes the text's lines (a list of strings), not one string")
-    if isinstance(order, bool) or not isinstance(order, Integral) or order < 1:
-        raise InkreadError(f"build's order must be a whole number 1 or more, not {order!r}")
+    whole("build's order", order)
     raw: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order)]
     vocab: set[str] = set()
     texts = list(texts)

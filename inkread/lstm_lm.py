@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from numbers import Integral, Real
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from torch import nn
 from inkread import torchfile
 from inkread.alphabet import clean_text, collection_direction
 from inkread.data.images import content_suffix
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, whole
 from inkread.lm import BOS, EOS, SPACE, UNK, NGramModel, build, tokens
 
 FORMAT = "inkread-lstm-lm/1"
@@ -129,17 +129,12 @@ def train(
         raise InkreadError("train takes the text's lines (a list of strings), not one string")
     # as the command line bounds them: 0 minutes had ended in a ZeroDivisionError, hidden 0
     # in torch's ValueError, np.int64 in a TypeError, an ARPA path for ngram later
-    for name, value, kind, least in (
-        ("epochs", epochs, Integral, 1),
-        ("hidden", hidden, Integral, 1),
-        ("minutes", None if epochs else minutes, Real, 1e-9),
+    epochs = None if epochs is None else whole("train's epochs", epochs)
+    hidden = None if hidden is None else whole("train's hidden", hidden)
+    if not epochs and (
+        isinstance(minutes, bool) or not isinstance(minutes, Real) or not minutes > 0
     ):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, kind) or not value >= least
-        ):
-            number = "a whole number 1 or more" if kind is Integral else "a number above 0"
-            raise InkreadError(f"train's {name} must be {number}, not {value!r}")
-    hidden = None if hidden is None else int(hidden)
+        raise InkreadError(f"train's minutes must be a number above 0, not {minutes!r}")
     if ngram is not None and not isinstance(ngram, NGramModel):
         raise InkreadError(f"train's ngram must be an NGramModel, not {type(ngram).__name__}")
     # its own generators, the caller's left as they were: the batches' order drawn as the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import numbers
 import os
 import re
 import time
@@ -28,7 +27,7 @@ from inkread.decoding import (
     decode_all,
     greedy,
 )
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, whole
 from inkread.lm import NGramModel
 from inkread.lstm_lm import LSTMModel
 from inkread.model import checkpoint
@@ -356,10 +355,7 @@ def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:
 def check_batch_size(batch_size: object) -> int:
     """A whole number 1 or more, numpy's too (a sweep's np.arange), as a Python int: a
     uint8's products overflowed."""
-    whole = isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
-    if not whole or batch_size < 1:
-        raise InkreadError(f"batch_size must be a whole number 1 or more, not {batch_size!r}")
-    return int(batch_size)
+    return whole("batch_size", batch_size)
 
 
 def as_recognizer(model: Recognizer | str | os.PathLike[str]) -> Recognizer:

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from numbers import Integral, Real
+from numbers import Real
 from pathlib import Path
 from types import EllipsisType
 
@@ -71,7 +71,7 @@ from inkread.decoding import (
     decode_all,
     greedy,
 )
-from inkread.errors import InkreadError, MissingFile, WriteFailed
+from inkread.errors import InkreadError, MissingFile, WriteFailed, whole
 from inkread.lm import ORDERS, SPACE, NGramModel, build, characters_seen, read_texts
 from inkread.metrics import error_rates
 from inkread.model import checkpoint
@@ -211,21 +211,17 @@ class Options:
     def __post_init__(self) -> None:
         """A Python caller's numbers held to the command line's bounds: epochs=0 had
         reported a best.pt it never wrote, max_minutes=-1 trained a step, "1" a TypeError."""
-        for name, least, kind in (
-            ("epochs", 1, Integral),
-            ("max_minutes", 0.1, Real),
-            ("batch_size", 1, Integral),
-            ("seed", 0, Integral),
-            ("workers", 0, Integral),
+        # (the command line's own bounds say it there)
+        for name, least in (("epochs", 1), ("batch_size", 1), ("seed", 0), ("workers", 0)):
+            if getattr(self, name) is not None:
+                whole(f"Options' {name}", getattr(self, name), least)
+        minutes = self.max_minutes
+        if minutes is not None and (
+            isinstance(minutes, bool) or not isinstance(minutes, Real) or not minutes >= 0.1
         ):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, kind) or not value >= least:
-                number = "a whole number" if kind is Integral else "a number"
-                raise InkreadError(  # the command line's own bounds said it there
-                    f"Options' {name} must be {number} {least:g} or more, not {value!r}"
-                )
+            raise InkreadError(
+                f"Options' max_minutes must be a number 0.1 or more, not {minutes!r}"
+            )
 
 
 @dataclass
