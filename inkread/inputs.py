@@ -480,16 +480,21 @@ def output_names(paths: list[Path]) -> list[Path]:
     """Where each input's result goes below --out, without the format's suffix: its name, or
     where inputs share one (a Transkribus export's doc1/page/0001.xml and doc2/page/0001.xml,
     page.jpg beside page.png), its path below their common folder, so that none overwrites
-    another."""
+    another. Names alike but for their case clash too: macOS's and Windows' disks hold
+    Letter_01.txt and letter_01.txt as one file, and the second had replaced the first."""
     # by the names given: a link (git-annex's letter_001.png) is not named by its target
     full = [Path(os.path.abspath(shown_path(p))) for p in paths]
     names = [Path(base_name(p)) for p in full]
-    if len(set(names)) < len(names):
+    if _clash(names):
         root = Path(os.path.commonpath([p.parent for p in full]))
         names = [p.parent.relative_to(root) / base_name(p) for p in full]
-        if len(set(names)) < len(names):
+        if _clash(names):
             names = [p.relative_to(root) for p in full]
     return [name.with_name(_fitting(name.name)) for name in names]
+
+
+def _clash(names: list[Path]) -> bool:
+    return len({str(name).casefold() for name in names}) < len(names)
 
 
 NAME_BYTES = 200  # of a system's 255: room for the longest suffix, .alto.xml or .gt.txt
@@ -538,15 +543,15 @@ def pages_of(
     if kept:
         _RENDERED.append(tempfile.TemporaryDirectory(prefix="inkread-pages-"))
         into = Path(_RENDERED[-1].name)
-    page_name = re.compile(re.escape(path.stem) + r"_p\d{3,}")
+    page_name = re.compile(re.escape(path.stem) + r"_p\d{3,}", re.IGNORECASE)
     twins = [  # or a file named as its pages would be (doc_p001.png beside doc.pdf), not
         # a page inkread copied there beside its XML
         p
         for p in path.parent.glob("*")
         if p.name != path.name
         and (
-            p.stem == path.stem
-            and p.suffix.lower() in PAGED
+            p.stem.casefold() == path.stem.casefold()  # Scan.pdf beside scan.tif: one
+            and p.suffix.lower() in PAGED  # name on a Mac's disk
             or page_name.fullmatch(p.stem)
             and not own_copy(p.with_suffix(".png"))  # its page and segment's XML of it
         )

@@ -1263,6 +1263,16 @@ def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, cap
         "scan-tif_p001.txt",
         "scan-tif_p002.txt",
     ]
+    # names alike but for their case are one file on a Mac's disk: kept apart too
+    (folder / "scan.pdf").rename(folder / "Scan.pdf")
+    assert run_cli("read", folder, *model, "--out", tmp_path / "cased") == 0
+    assert sorted(p.name for p in (tmp_path / "cased").iterdir()) == [
+        "Scan-pdf_p001.txt",
+        "Scan-pdf_p002.txt",
+        "scan-tif_p001.txt",
+        "scan-tif_p002.txt",
+    ]
+    (folder / "Scan.pdf").rename(folder / "scan.pdf")
     # nor does a PDF's page overwrite a file named as the page would be
     (folder / "scan.tif").unlink()
     line.save(folder / "scan_p001.png")
@@ -1559,6 +1569,9 @@ def test_outputs_keep_the_dots_of_their_names():
         Path(x) for x in ("letter.1850.03", "letter.1850.04", "P", "l")
     ]
     assert output_names([Path("a/p.jpg"), Path("b/p.png")]) == [Path("a/p"), Path("b/p")]
+    # one file on macOS's and Windows' disks, which fold case: the second had replaced it
+    cased = [Path("box1/Letter_01.png"), Path("box2/letter_01.png")]
+    assert output_names(cased) == [Path("box1/Letter_01"), Path("box2/letter_01")]
     # a title of 250 bytes ended the run at its XML's name ('File name too long')
     long = [Path(f"a/a{'é' * 120}{n}.jpg") for n in (1, 2)]
     names = [x.name for x in output_names(long)]
