@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import unicodedata
@@ -476,6 +477,8 @@ def decode_all(
         or workers < 2
         or len(log_probs) < 8 * workers
         or "fork" not in mp.get_all_start_methods()
+        or sys.platform == "darwin"  # forking a process that has run OpenMP's and Apple's
+        # libraries is unsafe there (Python has spawned by default since 3.8)
         or threading.current_thread() is not threading.main_thread()
     ):
         return on_time(decoder(lp, alphabet) for lp in log_probs)

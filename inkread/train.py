@@ -1764,8 +1764,13 @@ def _one_thread(_: int) -> None:
     """Loader processes each use one torch thread, for the same reason as OpenCV's above.
     A scheduler's TERM (Slurm's time limit, systemd) goes to the whole job: the loaders
     leave it to the main process, which ends its step, saves it and ends them. A loader
-    dying of it ended the run in a traceback, its steps since the last save lost."""
+    dying of it ended the run in a traceback, its steps since the last save lost.
+    A process started anew rather than forked (spawn, macOS's and Windows' way) has
+    OpenCV's threads as a fresh import sets them, every core's: set here, where no pool of
+    its own has been used yet (a forked one has 1 already, and is left as it is)."""
     torch.set_num_threads(1)
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one held back since its fork: dropped
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})

@@ -482,3 +482,20 @@ def test_a_beam_or_batch_that_reads_nothing_is_refused():
     assert BeamSearch(8, prune=0).prune == -math.inf  # none pruned, as it had been
     with pytest.raises(InkreadError, match="batch_size must be a whole number 1 or more"):
         Recognizer.load("default", "cpu").recognize([np.zeros((32, 64), np.uint8)], batch_size=0)
+
+
+def test_beam_search_forks_no_workers_on_macos(monkeypatch):
+    """Forking a process that has run OpenMP and Apple's libraries can crash or hang on
+    macOS, which Python has spawned on by default since 3.8: its lines are decoded here."""
+    import multiprocessing
+
+    import inkread.decoding as decoding
+
+    def no_fork(method: str | None = None) -> None:
+        raise AssertionError(f"{method} workers made")
+
+    monkeypatch.setattr(decoding.sys, "platform", "darwin")
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    lp = frames([1, 0, 2, 4, 3], 5)
+    read = decode_all(BeamSearch(4), [lp] * 40, ALPHABET, workers=2)
+    assert [d.text for d in read] == [greedy(lp, ALPHABET).text] * 40

@@ -659,6 +659,34 @@ def test_loader_processes_do_not_hang_after_opencv_threads(tmp_path):
     assert json.loads((tmp_path / "run" / "metrics.jsonl").read_text())["epoch"] == 1
 
 
+class _OpenCVThreads(torch.utils.data.Dataset):  # at the top level: spawned, it is pickled
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, i: int) -> int:
+        import cv2
+
+        return cv2.getNumThreads()
+
+
+def test_loader_processes_started_anew_use_one_opencv_thread():
+    """Started anew (spawn, macOS's way), a loader process had OpenCV's threads as a fresh
+    import sets them, every core's: N of them oversubscribed a Mac's cores N-fold."""
+    import cv2
+
+    from inkread.train import _one_thread
+
+    if cv2.getNumThreads() == 1:
+        pytest.skip("OpenCV runs one thread here anyway")
+    loader = torch.utils.data.DataLoader(
+        _OpenCVThreads(),
+        num_workers=1,
+        multiprocessing_context="spawn",
+        worker_init_fn=_one_thread,
+    )
+    assert [int(batch) for batch in loader] == [1]
+
+
 def test_the_training_texts_lm_joins_the_model_only_if_it_helps(tmp_path, monkeypatch):
     import torch
 
