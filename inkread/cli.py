@@ -277,7 +277,7 @@ def read(
         str,
         typer.Option(
             help="find lines in images without XML: auto (in those 300 pixels high or more and "
-            "less than three times as wide: else one line) | yes (a crop of a few lines) | no"
+            "less than three times as wide, and in crops of a few lines: else one line) | yes | no"
         ),
     ] = "auto",
     batch_size: BatchSize = 16,

@@ -69,6 +69,7 @@ class Document:
     xml: etree._ElementTree | None = None
     kind: str = "image"  # image | page | alto
     find_lines: bool = False  # a page image without XML: segment it when it is read
+    crop: bool = False  # an image read as one line unless lines are found on it (a crop)
     # the text regions of an XML that holds no lines yet: lines are found in each when it is
     # read, and written into it (read_regions)
     regions: list[Region] = field(default_factory=list)
@@ -86,7 +87,8 @@ def open_inputs(
     """Each input is an XML file, an image (paired with --lines XML in order), or a folder.
 
     An image without XML is one text line, or a page whose lines inkread finds itself:
-    segment is "yes", "no", or "auto" (pages are images not much wider than tall). The pages
+    segment is "yes", "no", or "auto" (pages are images not much wider than tall; another
+    image is one line unless lines are found on it when it is read: a crop). The pages
     of PDFs and multi-page TIFFs are rendered into `rendered` (the server's request folder),
     or else into a folder kept for the rest of the run. Among several files, one that cannot
     be opened (malformed XML, a corrupt image, a broken PDF) goes to `left_out` where it is
@@ -209,9 +211,11 @@ def open_inputs(
             return [_xml_document(path, path, tree=parsed.pop(path, None))]
         if xml is not None:
             return [_paired(Path(xml), path, warn)]
-        if segment == "yes" or (segment == "auto" and looks_like_page(path)):
+        size = page_size(path) if segment == "auto" else (0, 0)
+        if segment == "yes" or page_shaped(*size):
             return [Document(path, path, [], find_lines=True)]
-        return [Document(path, path, [Line(id=path.stem, image=path, source=path)])]
+        line = Line(id=path.stem, image=path, source=path)
+        return [Document(path, path, [line], crop=crop_shaped(*size))]
 
     documents = []
     # among several: a folder's one (malformed) XML beside its images stopped them all
@@ -684,6 +688,18 @@ def looks_like_page(path: Path) -> bool:
 def page_shaped(width: int, height: int) -> bool:
     """Line images are wide strips; pages are about as tall as they are wide."""
     return height >= 300 and width < 3 * height
+
+
+CROP_ASPECT = 6  # Hooker's lines are 7.3 times as wide as high, crops of 2, 3, 4 of them 4.7,
+# 3.5 and 2.9 (medians): an image narrower than this, not a page, is looked at for lines
+
+
+def crop_shaped(width: int, height: int) -> bool:
+    """Whether an image not shaped as a page may be a crop of a few lines (pages.holds_lines
+    tells), not one line: looked at, the lines of a folder of them (a kraken export) had
+    taken 40 % longer to read, and 2 in 400 were cut in two (BENCHMARKS.md, "A crop of a few
+    lines")."""
+    return height > 0 and width < CROP_ASPECT * height
 
 
 def _xml_document(xml_path: Path, path: Path, tree: etree._ElementTree | None = None) -> Document:

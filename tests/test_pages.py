@@ -473,16 +473,21 @@ def test_two_pages_whose_missing_images_are_named_alike_are_two_pages(tmp_path, 
 
 def test_an_image_read_as_one_line_and_as_nothing_is_said(tmp_path, capsys):
     """A blank strip, or a page's thumbnail under the 300 pixels high that make an image a
-    page, had printed an empty line, sure of it, and said nothing."""
+    page, had printed an empty line, sure of it, and said nothing. The thumbnail's lines
+    are found now, as a crop's are."""
     Image.new("L", (400, 60), 255).save(tmp_path / "strip.png")
+    Image.new("L", (200, 200), 255).save(tmp_path / "blank.png")
     Image.open(PAGE.with_suffix(".jpg")).convert("L").resize((190, 288)).save(tmp_path / "t.png")
     for name, said in (
         ("strip.png", "image read as one line, as nothing (e.g."),
-        ("t.png", "image read as one line, as nothing; --segment yes reads it as a page"),
+        ("blank.png", "image read as one line, as nothing; --segment yes reads it as a page"),
     ):
         capsys.readouterr()
         assert run_cli("read", tmp_path / name) == 0
         assert said in capsys.readouterr().err
+    assert run_cli("read", tmp_path / "t.png") == 0
+    read = capsys.readouterr()
+    assert len(read.out.splitlines()) > 5 and "Medal" in read.out and not read.err
     assert run_cli("read", FIXTURES / "lines" / "hooker_00.png") == 0  # read: nothing said
     assert "as nothing" not in capsys.readouterr().err
 
@@ -945,9 +950,22 @@ def test_the_library_reads_what_a_caller_holds_as_the_command_line_does(capsys, 
     # (its lines had been looked for: nothing found, or a word)
     assert [r.result.text for r in read_image(line, model)] == [printed]
     assert [r.result.text for r in read_image(Image.open(line), model)] == [printed]
-    few = tmp_path / "few.png"  # a crop of four lines, under 300 pixels high: lines found
+    # a crop of four lines, under 300 pixels high: its lines found (read as one, a crop's
+    # lines had read as "t"), in memory and as `inkread read` reads it among line images
+    few = tmp_path / "few.png"
     Image.open(PAGE.with_suffix(".jpg")).crop((0, 40, 682, 290)).save(few)
-    assert len(read_image(few, model)) == 1 and len(read_image(few, model, segment="yes")) > 2
+
+    def texts(image: Path | Image.Image, segment: str = "auto") -> list[str]:
+        return [r.result.text for r in read_image(image, model, segment=segment)]
+
+    assert len(texts(few, "no")) == 1 and len(texts(few, "yes")) > 2
+    assert texts(few) == texts(few, "yes") == texts(Image.open(few))
+    capsys.readouterr()
+    assert run_cli("read", few, line) == 0
+    out = capsys.readouterr().out
+    assert out == f"==> {few} <==\n" + "".join(t + "\n" for t in texts(few)) + (
+        f"==> {line} <==\n{printed}\n"
+    )
     with pytest.raises(InkreadError, match="not bytes"):
         model.recognize([line.read_bytes()])  # a file's bytes: said, not "shape ()"
     one_bright = gray / 255.0
