@@ -15,6 +15,7 @@ from inkread.data.images import PageLike, as_gray
 from inkread.decoding import as_read, greedy
 from inkread.errors import InkreadError
 from inkread.recognize import Ensemble, Recognizer, as_recognizer
+from inkread.torchfile import write_whole
 
 CHANNELS = 8  # feature maps shown per block
 ROW = 28  # pixel height of each row in the picture
@@ -79,14 +80,15 @@ def explain(
     for ch in decoded.chars:  # each character under the frames CTC gave it
         x = label_w + int((ch.start + ch.end + 1) / 2 / steps * width)
         draw.text((x - 3, y), ch.char, fill=0, font=font)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
     most = {"WEBP": 16383, "JPEG": 65535}.get(kind)
     if most is not None and max(canvas.size) > most:  # else Pillow's traceback, no picture
         raise InkreadError(
             f"a picture {canvas.width} pixels wide: more than {kind} holds ({most}); name a .png",
             out,
         )
-    canvas.save(out, format=kind, **_marked(kind))
+    # whole or not at all: on a full disk an empty picture had been left, which, not
+    # marked as explain's, it then refused to write over
+    write_whole(out, lambda f: canvas.save(f, format=kind, **_marked(kind)))
     return decoded.text
 
 

@@ -1339,6 +1339,32 @@ def test_explain_draws_feature_maps(overfit, tmp_path, capsys):
     assert image.read_bytes() == line
 
 
+def test_explain_on_a_full_disk_leaves_no_picture_to_refuse(tmp_path, capsys, monkeypatch):
+    """An empty picture had been left, not marked as explain's: once there was room, explain
+    refused to write over it."""
+    import errno
+
+    from PIL import Image
+
+    saved = Image.Image.save
+
+    def full(self, fp, *args, **kwargs):  # a file begun, then no room
+        if isinstance(fp, (str, Path)):
+            Path(fp).write_bytes(b"")
+        else:
+            fp.write(b"\x89PNG")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out, line = tmp_path / "e.png", FIXTURES / "lines" / "hooker_00.png"
+    monkeypatch.setattr(Image.Image, "save", full)
+    assert run_cli("explain", line, "--out", out) == 1
+    assert f"{out}: cannot write (No space left on device)" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(Image.Image, "save", saved)
+    assert run_cli("explain", line, "--out", out) == 0
+    assert Image.open(out).height > 28 * 40
+
+
 def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     report = tmp_path / "r.html"
     assert run_cli("eval", "--model", model(overfit), "--data", PAGE, "--report", report) == 0
