@@ -43,6 +43,7 @@ from inkread.inputs import (
 from inkread.model.checkpoint import shareable
 from inkread.pages import transcribe
 from inkread.recognize import Recognizer
+from inkread.torchfile import out_of_memory
 
 LOG = logging.getLogger("uvicorn.error")  # the server's own log, where uvicorn writes
 MAX_UPLOAD = 64 * 1024 * 1024
@@ -234,7 +235,11 @@ def create_app(
     def failed(request: Request, e: Exception) -> JSONResponse:
         """inkread's own fault: answered in the shape of every other error (a bare
         "Internal Server Error" broke clients that read the body as JSON); its traceback
-        goes to the server's log."""
+        goes to the server's log. Memory the machine could not give is its fault, not
+        inkread's nor the client's: said, as the command line says it."""
+        if out_of_memory(e):
+            said = "the server ran out of memory reading this: send a smaller image, or later"
+            return JSONResponse({"error": said}, status_code=503)
         said = f"internal error ({type(e).__name__}); the server's log has the details"
         return JSONResponse({"error": said}, status_code=500)
 

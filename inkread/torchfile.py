@@ -231,7 +231,11 @@ def out_of_memory(e: BaseException) -> bool:
     if isinstance(e, (MemoryError, torch.cuda.OutOfMemoryError)):  # (torch.OutOfMemoryError
         # from torch 2.5 on)
         return True
-    return "can't allocate memory" in str(e) or "CUDA out of memory" in str(e)
+    said = str(e)  # oneDNN's, on the CPU, when its working memory is refused (ulimit -v)
+    return any(x in said for x in ("can't allocate memory", "CUDA out of memory", ONEDNN))
+
+
+ONEDNN = "could not create a primitive"
 
 
 FOREIGN = {

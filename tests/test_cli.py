@@ -1631,6 +1631,14 @@ def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     client = TestClient(client.app, raise_server_exceptions=False)
     bug = client.post("/read", files={"image": ("l.png", image.read_bytes())})
     assert bug.status_code == 500 and "ZeroDivisionError" in bug.json()["error"]
+    # the machine's memory refused (oneDNN's words under a ulimit): not inkread's fault
+
+    def no_memory(*args):
+        raise RuntimeError("could not create a primitive")
+
+    monkeypatch.setattr("inkread.serve.transcribe", no_memory)
+    short = client.post("/read", files={"image": ("l.png", image.read_bytes())})
+    assert short.status_code == 503 and "ran out of memory" in short.json()["error"]
     (tmp_path / "one.pdf").write_bytes(pdf.getvalue())  # the PDF's names are the command line's
     assert run_cli("read", tmp_path / "one.pdf", "--format", "json") == 0
     said = json.loads(capsys.readouterr().out)
