@@ -299,7 +299,10 @@ def read(
 
     format = format.lower()  # --format PAGE, as the formats are named in prose
     if format not in FORMATS:
-        raise InkreadError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+        said = f"--format must be one of {', '.join(FORMATS)}, not {format!r}"
+        if format in INPUT_KINDS:  # kraken's -f names what it is given
+            said += ": it names what read writes; its inputs are told apart by themselves"
+        raise InkreadError(said)
     if segment not in ("auto", "yes", "no"):
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     if nbest > 1 and format != "json":
@@ -759,6 +762,9 @@ def evaluate(
             raise
         result, unwritten = e.done, e
     s = result.summary | about
+    # -m A -m B is one reading of both (ketos test -m A -m B scores each): said, or their
+    # score passed for either's
+    read_by = f"{len(named)} models read together, " if len(named) > 1 else ""
     if as_json:
         print(json.dumps(s))
     elif find_lines:
@@ -767,12 +773,12 @@ def evaluate(
             f"CER {s['cer_truth_order']:.2%}; {s['pages']} page{'s' * (s['pages'] != 1)}, "
             f"{s['chars']} characters; "
             f"{s['lines_matched']} of {s['lines']} true lines found, {s['lines_found']} "
-            f"lines in all; {s['decoder']}, {s['pages_per_second']:.2f} pages/s)"
+            f"lines in all; {read_by}{s['decoder']}, {s['pages_per_second']:.2f} pages/s)"
         )
     else:
         print(
             f"CER {s['cer']:.2%}  WER {s['wer']:.2%}  ({s['lines']} lines, {s['chars']} "
-            f"characters, {s['skipped']} skipped; {s['decoder']}, "
+            f"characters, {s['skipped']} skipped; {read_by}{s['decoder']}, "
             f"{s['lines_per_second']:.1f} lines/s)"
         )
     if not as_json and s["confusions"]:
@@ -1132,6 +1138,7 @@ def _misplaced(argv: list[str]) -> str | None:
 
 # options whose values are words of a few, taken in any case as --format's are (--device
 # CPU, --decoder Beam, --preset SEED had been refused)
+INPUT_KINDS = ("xml", "image", "pdf", "tif", "tiff", "jpg", "jpeg", "png", "binary")
 CASELESS = ("--device", "--decoder", "--segment", "--precision", "--preset")
 
 
@@ -1301,7 +1308,11 @@ def main(argv: list[str] | None = None) -> None:
         if elsewhere:  # click's nearest spelling (--alto: "--lm?") would mislead
             message = elsewhere
         taken = DATA_OPTIONS.get(ctx.info_name if ctx else "")  # `ketos train *.xml`'s way:
-        if taken and message.startswith("Got unexpected extra"):  # each path had been said
+        after = given[given.index("--resume") + 1 :] if "--resume" in given else []
+        if after and Path(after[0]).is_dir() and message.startswith("Got unexpected extra"):
+            message = f"--resume takes no value: name the run's folder with --out {after[0]}"
+            hint = ""  # (its folder had been taken for training data)
+        elif taken and message.startswith("Got unexpected extra"):  # each path had been said
             message = f"{ctx.info_name} takes its data with {taken}, not as arguments"
         elif taken and message.startswith(f"Missing option '{taken.split()[0]}'"):
             message = f"{ctx.info_name} takes its data with {taken} (files, folders, lists)"

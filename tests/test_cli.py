@@ -940,6 +940,8 @@ def test_line_image_as_page_and_alto_validates(overfit, tmp_path):
         (["read", "{corrupt}"], "broken.png: cannot read image"),
         (["eval", "--data", "{malformed}"], "bad.xml: malformed XML"),
         (["read", "{page}", "--format", "docx"], "--format must be one of"),
+        (["read", "{page}", "-f", "xml"], "it names what read writes; its inputs are told"),
+        (["train", "--resume", "{empty}"], "--resume takes no value: name the run's folder with"),
         (["train", "--train", "{page}", "--preset", "huge"], "unknown preset 'huge'"),
         (["read", "{page}", "--model", "nope.pt"], "nope.pt: no such model file"),
         (["eval", "--data", "{page}", "--model", "{corrupt}"], "not a readable inkread checkpoint"),
@@ -1252,6 +1254,10 @@ def test_models_read_together_average_their_probabilities(overfit, tmp_path, cap
     alone = json.loads(capsys.readouterr().out)["cer"]
     assert run_cli("eval", "-m", model(overfit), "-m", onnx_file, *data) == 0
     assert json.loads(capsys.readouterr().out)["cer"] == pytest.approx(alone, abs=1e-6)
+    # said in words: one score of both (ketos test -m A -m B scores each apart)
+    text = [a for a in data if a != "--json"]
+    assert run_cli("eval", "-m", model(overfit), "-m", onnx_file, *text) == 0
+    assert "skipped; 2 models read together, greedy" in capsys.readouterr().out
     # models that do not write the same characters cannot be averaged
     assert run_cli("eval", "-m", model(overfit), "-m", "default", *data) == 2
     err = capsys.readouterr().err.strip()
