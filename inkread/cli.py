@@ -924,6 +924,67 @@ def explain(
 
 
 @app.command()
+def show(
+    name: Annotated[
+        str | None, typer.Argument(metavar="MODEL", help="as --model takes it", show_default=False)
+    ] = None,
+    model: Model = None,
+    as_json: Annotated[bool, flag("--json", help="one JSON object, as serve's /model")] = False,
+) -> None:
+    """Say what a model is: what it writes, what it learnt from, how well it read its
+    validation lines, how it reads by default."""
+    if name is not None and model:
+        raise InkreadError("name the model once: as MODEL or with --model")
+    spec = name if name is not None else _one_model(model)
+    from inkread.alphabet import visible
+    from inkread.recognize import Recognizer, about
+
+    card = about(Recognizer.load(spec, "cpu"), spec)
+    if as_json:
+        print(json.dumps(card, ensure_ascii=False))
+        return
+    c = card["config"]
+    made = ", ".join(f"{k} {v}" for k, v in card["made_by"].items())
+    rows = [
+        ("model", card["model"] + (f" ({made})" if made else "")),
+        ("saved", card["saved"]),
+        # each apart: a combining mark had sat on the letter before it
+        (
+            "writes",
+            f"{len(card['alphabet'])} characters: {''.join(map(visible, card['alphabet']))}",
+        ),
+        ("learnt from", _listed(card["trained_on"], card["train_lines"], "line")),
+        ("epochs", card["epochs"]),
+        ("before that", _listed(card["trained_before"] or None)),
+        ("fine-tuned from", card["fine_tuned_from"]),
+        ("checked on", _listed(card["validated_on"], card["val_lines"], "line")),
+        ("its CER there", _rate(card["val_cer"], "by best path")),
+        ("with its LM", _rate(card["val_cer_lm"])),
+        (
+            "network",
+            f"{c['height']} pixels high; conv blocks of {', '.join(map(str, c['filters']))} "
+            f"filters; {c['rnn'].upper()} {c['rnn_hidden']} x {c['rnn_layers']}"
+            + (f"; {card['parameters']:,} parameters" if card["parameters"] else ""),
+        ),
+        ("reads by", card["reads_by"]),
+    ]
+    for label, value in rows:
+        if value not in (None, ""):
+            print(f"{label:<16}{value}")
+
+
+def _listed(names: list[str] | str | None, count: int | None = None, unit: str = "") -> str:
+    if not names:
+        return ""
+    named = names if isinstance(names, str) else ", ".join(names)
+    return named + (f" ({count:,} {unit}{'s' * (count != 1)})" if count is not None else "")
+
+
+def _rate(value: float | None, how: str = "") -> str:
+    return "" if value is None else f"{value:.2%}" + (f" {how}" if how else "")
+
+
+@app.command()
 def synth(
     out: Annotated[Path, typer.Option(help="folder for the PNG + .gt.txt pairs")],
     text: Annotated[

@@ -25,6 +25,7 @@ from inkread.decoding import (
     Decoded,
     Decoder,
     decode_all,
+    describe,
     greedy,
 )
 from inkread.errors import InkreadError, whole
@@ -342,6 +343,37 @@ class Ensemble(Recognizer):
 
     def log_probs(self, batch: torch.Tensor, widths: torch.Tensor) -> list[np.ndarray]:
         return mean_probs([m.log_probs(batch, widths) for m in self.members])
+
+
+def about(recognizer: Recognizer, name: str | os.PathLike[str]) -> dict:
+    """What a model is, for whoever it is passed on to (`inkread show`, serve's /model):
+    what it writes, what it learnt from and how well it read what it was checked on, how
+    it reads by default. Its data are named by file name: the paths of the machine it was
+    trained on are not a reader's."""
+    meta = recognizer.meta or {}
+    shared = checkpoint.shareable(meta)
+    network = getattr(recognizer, "model", None)  # an ONNX session has none to count
+    return {
+        "model": Path(name).name,  # by its file's name: not the server's folders
+        "alphabet": "".join(recognizer.alphabet.chars),
+        "config": recognizer.config.to_dict(),
+        "parameters": sum(p.numel() for p in network.parameters()) if network else None,
+        "val_cer": meta.get("val_cer"),
+        "val_cer_lm": meta.get("val_cer_lm"),  # with its own language model, where kept
+        "trained_on": shared.get("trained_on"),
+        # "held-out training lines" where no --val was given: trained_on alone had
+        # counted the pages held out of it as learnt from
+        "validated_on": shared.get("validated_on"),
+        "train_lines": meta.get("train_lines"),
+        "val_lines": meta.get("val_lines"),
+        "epochs": meta.get("epoch"),
+        "trained_before": shared.get("trained_before", []),  # resumed on other data
+        "fine_tuned_from": shared.get("init"),  # --init's model (a fine-tuned one had
+        # not said it was)
+        "saved": meta.get("saved"),
+        "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
+        "reads_by": describe(recognizer.default_decoder()),
+    }
 
 
 def mean_probs(each: list[list[np.ndarray]]) -> list[np.ndarray]:

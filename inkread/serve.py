@@ -40,9 +40,8 @@ from inkread.inputs import (
     page_source,
     several_pages,
 )
-from inkread.model.checkpoint import shareable
 from inkread.pages import transcribe
-from inkread.recognize import Recognizer
+from inkread.recognize import Recognizer, about
 from inkread.torchfile import out_of_memory
 
 LOG = logging.getLogger("uvicorn.error")  # the server's own log, where uvicorn writes
@@ -111,24 +110,7 @@ def create_app(
 
     @app.get("/model")
     async def model_info() -> dict:
-        meta = recognizer.meta
-        # by name only: the paths of the machine it was trained on are not a client's
-        shared = shareable(meta)
-        return {
-            "model": Path(name).name,  # by its file's name: not the server's folders
-            "alphabet": "".join(recognizer.alphabet.chars),
-            "config": recognizer.config.to_dict(),
-            "val_cer": meta.get("val_cer"),
-            "trained_on": shared.get("trained_on"),
-            # "held-out training lines" where no --val was given: trained_on alone had
-            # counted the pages held out of it as learnt from
-            "validated_on": shared.get("validated_on"),
-            "trained_before": shared.get("trained_before", []),  # resumed on other data
-            "fine_tuned_from": shared.get("init"),  # --init's model (a fine-tuned one had
-            # not said it was)
-            "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
-            "decoder": describe(decoder),
-        }
+        return about(recognizer, name) | {"decoder": describe(decoder)}  # as it reads here
 
     # the answers as they are, for clients generated from /openapi.json (it had listed
     # FastAPI's 422 only, which the server never sends)

@@ -1400,6 +1400,32 @@ def test_report_shows_worst_lines_with_images(overfit, tmp_path):
     assert _diff("الرَّحمن", "الرحمن") == "ال<del>رَّ</del><ins>ر</ins>حمن"  # marks on letters
 
 
+def test_show_says_what_a_model_is(overfit, tmp_path, capsys):
+    """kraken show's: a best.pt passed on said nothing of itself but through torch.load."""
+    assert run_cli("show", model(overfit)) == 0
+    said = dict((line[:16].strip(), line[16:]) for line in capsys.readouterr().out.splitlines())
+    from inkread.recognize import Recognizer
+
+    alphabet = Recognizer.load(model(overfit), "cpu").alphabet.chars
+    assert said["model"].startswith(f"best.pt (inkread {inkread.__version__}")
+    assert said["writes"].startswith(f"{len(alphabet)} characters: ␣")
+    assert said["learnt from"] == f"{overfit['manifest'].name} (5 lines)"  # no path of here
+    assert said["its CER there"].endswith("% by best path")
+    assert "LSTM 256 x 1;" in said["network"] and said["reads by"]
+    assert run_cli("show", "--json", "-m", model(overfit)) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["alphabet"] == "".join(alphabet) and card["model"] == "best.pt"
+    assert card["parameters"] > 10**6 and card["config"]["height"] == 48
+    onnx = tmp_path / "m.onnx"  # an export says the same of itself, but its weights' count
+    assert run_cli("export", "-m", model(overfit), "--onnx", onnx) == 0
+    capsys.readouterr()
+    assert run_cli("show", onnx, "--json") == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported | {"model": "best.pt", "parameters": card["parameters"]} == card
+    assert run_cli("show", "missing.pt") == 2
+    assert "missing.pt: no such model file" in capsys.readouterr().err
+
+
 def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     from fastapi.testclient import TestClient
 
