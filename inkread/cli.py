@@ -957,6 +957,8 @@ def show(
         ("epochs", card["epochs"]),
         ("before that", _listed(card["trained_before"] or None)),
         ("fine-tuned from", card["fine_tuned_from"]),
+        ("preset", card["preset"]),
+        ("config file", card["config_file"]),
         ("checked on", _listed(card["validated_on"], card["val_lines"], "line")),
         ("its CER there", _rate(card["val_cer"], "by best path")),
         ("with its LM", _rate(card["val_cer_lm"])),

@@ -370,6 +370,8 @@ def about(recognizer: Recognizer, name: str | os.PathLike[str]) -> dict:
         "trained_before": shared.get("trained_before", []),  # resumed on other data
         "fine_tuned_from": shared.get("init"),  # --init's model (a fine-tuned one had
         # not said it was)
+        "preset": meta.get("preset"),
+        "config_file": shared.get("config_file"),  # --config's, where one was given
         "saved": meta.get("saved"),
         "made_by": {k: meta[k] for k in ("inkread", "torch") if k in meta},
         "reads_by": describe(recognizer.default_decoder()),

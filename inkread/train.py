@@ -1026,6 +1026,7 @@ def _meta(
         "train_lines": lines[0],
         "val_lines": lines[1],
         "preset": preset,
+        "config_file": str(Path(opts.config).resolve()) if opts.config else None,
         # a file's whole path, as its data's (typed relative, it named nothing once the
         # model was moved); a bundled model by its name
         "init": opts.init
@@ -1037,7 +1038,7 @@ def _meta(
         "precision": "bf16" if bf16 else "fp32",
     }
     if opts.resume:  # what the run was begun as, and what it learnt from before this data
-        meta.update({k: begun[k] for k in ("preset", "init") if k in begun})
+        meta.update({k: begun[k] for k in ("preset", "config_file", "init") if k in begun})
         before = [*begun.get("trained_before", []), *(begun.get("trained_on") or [])]
         before = [p for p in dict.fromkeys(before) if p not in meta["trained_on"]]
         if before:

@@ -238,6 +238,9 @@ def test_the_command_line_in_place_of_a_config_files_settings_is_said(tmp_path, 
     assert f"batch_size 4, as given, in place of {config}'s 16" in said
     assert f"epochs 1, as given, in place of {config}'s 3" in said
     assert checkpoint.read(tmp_path / "r" / "best.pt")["meta"]["hyper"]["batch_size"] == 4
+    # the model names the config file it was made by (only its settings had been kept)
+    assert run_cli("show", tmp_path / "r" / "best.pt") == 0
+    assert "\nconfig file     c.json\n" in capsys.readouterr().out
     # from Python, lm_text as one path (it had been read as files named by its letters)
     from inkread.train import Options, train
 

@@ -210,7 +210,7 @@ def shareable(meta: dict) -> dict:
     return meta | named
 
 
-DATA_KEYS = ("trained_on", "validated_on", "trained_before", "lm_text", "init")
+DATA_KEYS = ("trained_on", "validated_on", "trained_before", "lm_text", "init", "config_file")
 
 
 def _names(paths: object) -> object:
