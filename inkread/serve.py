@@ -388,23 +388,43 @@ class _UploadTooLarge(InkreadError):
 _UNDER_WAY: set[str] = set()  # the folders of the requests being answered
 
 
+_LEFT: set[str] = set()  # request folders that could not be removed yet
+_LEFT_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _request_folder() -> Iterator[str]:
     """A request's own folder, and what was read from it forgotten as it goes (a PDF's or
-    TIFF's pages, the file kept open)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        _UNDER_WAY.add(tmp)
-        try:
-            yield tmp
-        finally:
-            forget(Path(tmp))
-            _UNDER_WAY.discard(tmp)
+    TIFF's pages, the file kept open). A folder that cannot be removed at once is removed
+    after a later request, or as the server stops: out of file handles (many requests at
+    once under a low ulimit -n), its removal had failed, and the clients' scans stayed in
+    the temporary folder."""
+    tmp = tempfile.mkdtemp(prefix="inkread-serve-")
+    _UNDER_WAY.add(tmp)
+    try:
+        yield tmp
+    finally:
+        forget(Path(tmp))
+        _UNDER_WAY.discard(tmp)
+        with _LEFT_LOCK:
+            _LEFT.add(tmp)
+        _remove_left()
+
+
+def _remove_left() -> None:
+    with _LEFT_LOCK:
+        for folder in list(_LEFT):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not Path(folder).exists():
+                _LEFT.discard(folder)
 
 
 def abandoned() -> bool:
     """Whether a request was still under way once the server stopped (its page being read
     for a client already answered 503): its folder is removed, so that the process may end
-    at once, not read on for nobody past the 30 seconds Kubernetes waits."""
+    at once, not read on for nobody past the 30 seconds Kubernetes waits. So are those of
+    requests answered that could not be removed then."""
+    _remove_left()
     for folder in list(_UNDER_WAY):
         shutil.rmtree(folder, ignore_errors=True)
     return bool(_UNDER_WAY)

@@ -1426,6 +1426,35 @@ def test_show_says_what_a_model_is(overfit, tmp_path, capsys):
     assert "missing.pt: no such model file" in capsys.readouterr().err
 
 
+def test_serve_removes_an_upload_it_could_not_remove_at_once(monkeypatch, tmp_path):
+    """Out of file handles, a request folder's removal failed, and the client's scan stayed
+    in the temporary folder for good: it goes after a later request, or as the server
+    stops."""
+    import shutil
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    import inkread.serve as serve
+    from inkread.recognize import Recognizer
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    client = TestClient(serve.create_app(Recognizer.load("default", "cpu"), name="default"))
+    line = ("l.png", (FIXTURES / "lines" / "hooker_00.png").read_bytes())
+    removal = shutil.rmtree
+    monkeypatch.setattr(serve.shutil, "rmtree", lambda *a, **k: None)  # EMFILE, ignored
+    assert client.post("/read", files={"image": line}).status_code == 200
+    [left] = tmp_path.glob("inkread-serve-*")
+    assert (left / "image" / "l.png").is_file()
+    monkeypatch.setattr(serve.shutil, "rmtree", removal)
+    assert client.post("/read", files={"image": line}).status_code == 200
+    assert not list(tmp_path.glob("inkread-serve-*"))
+    monkeypatch.setattr(serve.shutil, "rmtree", lambda *a, **k: None)
+    assert client.post("/read", files={"image": line}).status_code == 200
+    monkeypatch.setattr(serve.shutil, "rmtree", removal)
+    assert not serve.abandoned() and not list(tmp_path.glob("inkread-serve-*"))
+
+
 def test_http_service_reads_uploads(overfit, monkeypatch, tmp_path, capsys):
     from fastapi.testclient import TestClient
 
