@@ -1199,9 +1199,10 @@ def _misplaced(argv: list[str]) -> str | None:
     return None
 
 
+# what kraken's -f names (the kind of input), given as read's --format
+INPUT_KINDS = ("xml", "image", "pdf", "tif", "tiff", "jpg", "jpeg", "png", "binary")
 # options whose values are words of a few, taken in any case as --format's are (--device
 # CPU, --decoder Beam, --preset SEED had been refused)
-INPUT_KINDS = ("xml", "image", "pdf", "tif", "tiff", "jpg", "jpeg", "png", "binary")
 CASELESS = ("--device", "--decoder", "--segment", "--precision", "--preset")
 
 
@@ -1252,7 +1253,9 @@ ELSEWHERE = {
     "-d": "--device",
     "-N": "--epochs",
     "--base-dir": "a line's direction is taken from its text's letters",
-    "--text-direction": "a line's direction is taken from its text's letters",
+    "--text-direction": "lines run across the page, read left to right or right to left by "
+    "their letters (vertical writing is not read)",
+    "--no-segmentation": "--segment no (each image read as one line)",
     "--spec": "--preset line|seed, or a --config file of the network's settings",
     "--load": "--init MODEL (the model to fine-tune)",
     "--baseline": "segment finds baselines by itself",
@@ -1277,6 +1280,10 @@ ELSEWHERE_IN = {
     ("train", "-r"): LR,
     ("train", "--augment"): '--config FILE: {"train": {"augment": 0.5}}',
     ("train", "-a"): 'augmentation is on; --config FILE sets how much: {"train": {"augment": 0.5}}',
+    ("read", "-a"): "--format alto",
+    ("read", "-s"): "--segment no (each image read as one line)",
+    ("train", "--threads"): "training uses the cores the process may use (limit them with "
+    "taskset or OMP_NUM_THREADS)",
     ("eval", "-i"): "--data FILES (ground truth to score on)",
     ("export", "-i"): "--model MODEL (the checkpoint to export)",
     ("train", "-i"): "--init MODEL (the model to fine-tune)",

@@ -90,6 +90,11 @@ def test_several_inputs_read_onto_a_terminal_draw_no_bar_into_the_text(tmp_path,
         (["serve", "-B", "4"], "No such option: -B"),  # which eval has not; serve no --batch-size)
         (["read", "-r", "t.txt"], "No such option: -r"),  # ketos' learning rate: train's
         (["train", "-r", "0.1"], 'no option -r: --config FILE: {"train": {"lr": 0.001}}'),
+        (["read", "p.png", "-a"], "no option -a: --format alto"),  # kraken's: was bare
+        (["read", "p.png", "-s"], "no option -s: --segment no (each image read as one line)"),
+        (["train", "--threads", "4"], "no option --threads: training uses the cores"),  # not
+        # beam search's, as read's
+        (["segment", "p.png", "--text-direction", "vertical-lr"], "(vertical writing is not"),
         (["help"], "no command 'help': inkread --help, or inkread COMMAND --help"),
         (["t.txt"], "no command 't.txt': to read it, inkread read t.txt"),
     ],
