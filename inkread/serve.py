@@ -49,6 +49,7 @@ MAX_UPLOAD = 64 * 1024 * 1024
 MAX_REQUEST = 2 * MAX_UPLOAD + 2**20  # an image, its XML, and the form around them
 # a page's lines: a newspaper's are a few hundred; each is cut and read in the one model's turn
 MOST_LINES = 5000
+SEGMENTS = ("auto", "yes", "no")
 MEDIA = {
     "text": "text/plain; charset=utf-8",
     "json": "application/json",
@@ -120,19 +121,24 @@ def create_app(
         image: Annotated[UploadFile, File()],
         lines: Annotated[UploadFile | None, File()] = None,
         format: Annotated[str, Form(json_schema_extra={"enum": list(FORMATS)})] = "json",
+        # as read's --segment: a client had no way to read a snippet as one line
+        segment: Annotated[str, Form(json_schema_extra={"enum": list(SEGMENTS)})] = "auto",
     ) -> Response:
         form = getattr(request, "_form", None)  # as FastAPI parsed it: of two images sent,
-        for field in ("image", "lines", "format"):  # the last was read, the other dropped
-            if form is not None and len(form.getlist(field)) > 1:
+        for field in ("image", "lines", "format", "segment"):  # the last was read, the other
+            if form is not None and len(form.getlist(field)) > 1:  # dropped
                 return _error(f"{field} sent {len(form.getlist(field))} times: send one a request")
-        asked = request.query_params.getlist("format")  # /read?format=page: JSON came back
-        if asked and form is not None and "format" in form:
-            return _error("format sent in the form and the query: send one")
-        if len(asked) > 1:
-            return _error(f"format sent {len(asked)} times: send one a request")
-        format = asked[0] if asked else format
-        if format not in FORMATS:
-            return _error(f"format must be one of {', '.join(FORMATS)}")
+        settings = {}
+        for field, value, kinds in (("format", format, FORMATS), ("segment", segment, SEGMENTS)):
+            asked = request.query_params.getlist(field)  # /read?format=page: JSON came back
+            if asked and form is not None and field in form:
+                return _error(f"{field} sent in the form and the query: send one")
+            if len(asked) > 1:
+                return _error(f"{field} sent {len(asked)} times: send one a request")
+            settings[field] = asked[0] if asked else value
+            if settings[field] not in kinds:
+                return _error(f"{field} must be one of {', '.join(kinds)}")
+        format, segment = settings["format"], settings["segment"]
         notes: list[str] = []
         with _request_folder() as tmp:
             try:
@@ -150,7 +156,11 @@ def create_app(
                         "'image' is XML: send the page image as 'image' and its XML as 'lines'"
                     )
                 documents = open_inputs(
-                    [str(image_path)], xml, rendered=image_path.parent, warn=notes.append
+                    [str(image_path)],
+                    xml,
+                    segment,
+                    rendered=image_path.parent,
+                    warn=notes.append,
                 )
                 if len(documents) != 1:
                     raise InkreadError(f"{len(documents)} pages: {ONE_PAGE}", image_path)

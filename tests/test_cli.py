@@ -1431,6 +1431,37 @@ def test_show_says_what_a_model_is(overfit, tmp_path, capsys):
     assert "missing.pt: no such model file" in capsys.readouterr().err
 
 
+def test_serve_reads_a_snippet_as_segment_says(tmp_path):
+    """read's --segment: a client had no way to read as one line an image that auto takes
+    for a page or a crop of lines (segment=no in the form or the query was ignored)."""
+    import io
+
+    from fastapi.testclient import TestClient
+    from PIL import Image
+
+    from inkread.recognize import Recognizer
+    from inkread.serve import create_app
+
+    client = TestClient(create_app(Recognizer.load("default", "cpu"), name="default"))
+    crop = io.BytesIO()  # four lines, under 300 pixels high
+    Image.open(PAGE.with_suffix(".jpg")).crop((0, 40, 682, 290)).save(crop, "PNG")
+    few = {"image": ("few.png", crop.getvalue())}
+
+    def lines(**asked) -> int:
+        reply = client.post("/read", files=few, **asked)
+        assert reply.status_code == 200, reply.json()
+        return len(reply.json()["lines"])
+
+    assert lines() > 2 and lines(data={"segment": "yes"}) == lines()
+    assert lines(data={"segment": "no"}) == 1 == lines(params={"segment": "no"})
+    for asked in (
+        {"data": {"segment": "maybe"}},
+        {"data": {"segment": "no"}, "params": {"segment": "no"}},
+    ):
+        refused = client.post("/read", files=few, **asked)
+        assert refused.status_code == 400 and "segment" in refused.json()["error"]
+
+
 def test_serve_removes_an_upload_it_could_not_remove_at_once(monkeypatch, tmp_path):
     """Out of file handles, a request folder's removal failed, and the client's scan stayed
     in the temporary folder for good: it goes after a later request, or as the server
