@@ -88,6 +88,7 @@ def find_lines(image: Path, page: np.ndarray | None = None) -> list[Line]:
 
 
 ACROSS = 0.3  # two lines found this far across an image not shaped as a page: a crop
+SNIPPET_HIGH = 1000  # pixels: an image this low without a line found may be one line
 
 
 def holds_lines(image: Path, page: np.ndarray) -> bool:
@@ -209,10 +210,13 @@ def _read_lot(
             # a model that has learnt little reads every line found as nothing, which had
             # been said as no line found (segment found 21)
             found = find_lines(doc.image, page)
+            # a snippet of one short line zoomed in (a screenshot) has a page's shape
+            snippet = doc.xml is None and page.shape[0] < SNIPPET_HIGH
             skipped.add(
                 "page whose lines found all read as nothing, or as no writing"
                 if found
-                else "page where no line of writing was found",
+                else "page where no line of writing was found"
+                + ("; if it is one line, --segment no reads it so" if snippet else ""),
                 shown_path(doc.path),
             )
         return [results]

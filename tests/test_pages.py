@@ -416,6 +416,12 @@ def test_empty_page_has_no_lines(tmp_path, capsys):
     assert run_cli("read", tmp_path / "blank.png", "--format", "json") == 0  # said, not silent
     said = capsys.readouterr()
     assert json.loads(said.out)["lines"] == [] and "no line of writing was found" in said.err
+    assert "--segment no" not in said.err
+    # shaped as a page, but low enough to be a snippet zoomed in: how to read it as a line
+    Image.fromarray(np.full((388, 880), 235, np.uint8)).save(tmp_path / "zoomed.png")
+    assert run_cli("read", tmp_path / "zoomed.png") == 0
+    hint = "no line of writing was found; if it is one line, --segment no reads it so"
+    assert hint in capsys.readouterr().err
     # a blank page of a TIFF is named as its outputs are, not by the run's temporary copy
     blank = Image.open(tmp_path / "blank.png")
     blank.save(tmp_path / "two.tif", save_all=True, append_images=[blank])
