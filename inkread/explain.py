@@ -11,7 +11,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from inkread.data.batches import sized, to_batch
-from inkread.data.images import PageLike, as_gray
+from inkread.data.images import PageLike, as_gray, framed
 from inkread.decoding import as_read, greedy
 from inkread.errors import InkreadError
 from inkread.recognize import Ensemble, Recognizer, as_recognizer
@@ -49,7 +49,7 @@ def explain(
             "drew it), which --out would replace: remove it or choose another --out",
             out,
         )
-    line = sized(as_gray(image), recognizer.config, reading=True)
+    line = sized(framed(as_gray(image))[0], recognizer.config, reading=True)  # as read
     batch, widths = to_batch([line], recognizer.config.width_reduction)
     maps, [log_probs] = _feature_maps(recognizer, batch, widths)
     alphabet = recognizer.alphabet

@@ -692,9 +692,9 @@ def _direction(text: str) -> str:
 
 def line_outline(reading: Reading) -> np.ndarray:
     """Where the line lies, clipped to its page (a layout tool's polygon may stray past the
-    edge, and hOCR takes no negative box); a line image's is the image: its last pixels, so
-    that its words' outlines end on the image too."""
+    edge, and hOCR takes no negative box); a line image's is what was read of it (the image
+    less a frame around it): to its last pixels, so that its words' outlines end on it too."""
     line = reading.line
     if line.polygon is None:
-        return outline(None, reading.size)
+        return outline(None, reading.size) + np.array([reading.cut.x, reading.cut.y])
     return outline(line.polygon, line.page_size) if line.page_size else line.polygon

@@ -16,7 +16,7 @@ from PIL import Image
 
 from inkread.alphabet import Alphabet
 from inkread.data.batches import by_width, sized, to_batch
-from inkread.data.images import as_gray
+from inkread.data.images import as_gray, framed
 from inkread.data.lines import Cut, Line, Skipped, line_cuts
 from inkread.decoding import (
     BEAM_WIDTH,
@@ -260,7 +260,10 @@ class Recognizer:
             raise InkreadError("recognize takes a list of line images, not one image")
         batch_size = check_batch_size(batch_size)
         decoder = self.decoder_for(decoder)
-        lines = [sized(_numbered(n, im), self.config, reading=True) for n, im in enumerate(images)]
+        lines = [
+            sized(framed(_numbered(n, im))[0], self.config, reading=True)
+            for n, im in enumerate(images)
+        ]
         return self.recognize_sized(lines, batch_size, decoder)
 
     def recognize_lines(

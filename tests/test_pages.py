@@ -477,6 +477,29 @@ def test_two_pages_whose_missing_images_are_named_alike_are_two_pages(tmp_path, 
     assert "another XML of the same page image" not in capsys.readouterr().err
 
 
+def test_a_frame_around_a_line_image_is_not_read(tmp_path, capsys):
+    """A snippet with paper or a viewer's dark border around its line: scaled whole to the
+    network's height, its writing shrank ("Topere ( a Rhre mave" with 40 pixels of white,
+    "pu t Ia miny" in a dark frame). Its words are placed on the image as it is."""
+    from inkread.decoding import greedy
+    from inkread.recognize import Recognizer
+
+    line = np.asarray(Image.open(FIXTURES / "lines" / "hooker_00.png").convert("L"))
+    white = np.pad(line, 40, constant_values=255)
+    dark = np.pad(np.pad(line, 8, constant_values=255), 24, constant_values=30)
+    model = Recognizer.load("default", "cpu")
+    tight, *framed = model.recognize([line, white, dark], 16, greedy)
+    assert tight.text == "proposed for a Royal Medal"
+    assert all(char_errors(f.text, tight.text) <= 4 for f in framed)
+    Image.fromarray(white).save(tmp_path / "white.png")
+    assert run_cli("read", tmp_path / "white.png", "--format", "json", "--decoder", "greedy") == 0
+    [said] = json.loads(capsys.readouterr().out)["lines"]
+    assert char_errors(said["text"], tight.text) <= 4
+    xs, ys = np.concatenate([w["polygon"] for w in said["words"]]).T  # on the image, in the
+    assert xs.min() >= 40 and xs.max() <= 40 + line.shape[1]  # line its frame held
+    assert ys.min() >= 40 - 10 and ys.max() <= 40 + line.shape[0] + 10
+
+
 def test_an_image_read_as_one_line_and_as_nothing_is_said(tmp_path, capsys):
     """A blank strip, or a page's thumbnail under the 300 pixels high that make an image a
     page, had printed an empty line, sure of it, and said nothing. The thumbnail's lines

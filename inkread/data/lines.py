@@ -11,7 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from inkread.alphabet import clean_text
-from inkread.data.images import cut_polygon, deepened, load_gray, polygon_columns, straighten
+from inkread.data.images import (
+    cut_polygon,
+    deepened,
+    framed,
+    load_gray,
+    polygon_columns,
+    straighten,
+)
 from inkread.data.xml import box, outline
 from inkread.errors import InkreadError, MissingFile, TooLarge
 
@@ -289,8 +296,9 @@ def line_cuts(
         if line.shapeless:
             skipped.add("no polygon or baseline", line.where)
             continue
-        if line.polygon is None:  # a line image: all of it
-            yield line, page, Cut(0, 0)
+        if line.polygon is None:  # a line image: all of it, less a frame around it
+            crop, x, y = framed(page)
+            yield line, crop, Cut(x, y, size=(crop.shape[1], crop.shape[0]))
             continue
         if other_shape(line.page_size, page.shape):
             w, h = line.page_size
