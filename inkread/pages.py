@@ -163,6 +163,27 @@ def transcribe(
             yield Transcribed(doc, read[id(doc)], skipped)
 
 
+FRAGMENT = 0.8  # a line at a crop's top or bottom edge less high than this of its highest
+EDGE = 0.02  # ... within this of the crop's height of the edge: a piece of its neighbour's
+
+
+def _whole_lines(readings: list[Reading], page: np.ndarray) -> list[Reading]:
+    """A crop's lines less the pieces of the lines above and below it that its edge cut
+    through: cut loosely, a crop of one line had been read as three, its neighbours'
+    descenders and ascenders as scrawl around it."""
+    if len(readings) < 2:
+        return readings
+    highs = [np.ptp(r.line.polygon[:, 1]) for r in readings]
+    edge = EDGE * page.shape[0]
+
+    def piece(reading: Reading, high: float) -> bool:
+        ys = reading.line.polygon[:, 1]
+        at_edge = ys.min() <= edge or ys.max() >= page.shape[0] - 1 - edge
+        return at_edge and high < FRAGMENT * max(highs)
+
+    return [r for r, high in zip(readings, highs) if not piece(r, high)]
+
+
 def _cropped(doc: Document) -> Document:
     """An image read as one line unless it holds several (doc.crop): a crop of a few lines
     has them found, as a page has."""
@@ -205,6 +226,8 @@ def _read_lot(
     if doc.find_lines:
         page = load_gray(doc.image)
         results = read_page(doc.image, page, recognizer, batch_size, decoder)
+        if doc.crop:  # (its lines found, where it holds several)
+            results = _whole_lines(results, page)
         doc.lines = [r.line for r in results]
         if not results:  # said, not an empty result that looks like success; and which:
             # a model that has learnt little reads every line found as nothing, which had
@@ -322,7 +345,7 @@ def read_image(
         )
     strip = segment == "auto" and not page_shaped(page.shape[1], page.shape[0])
     if strip and crop_shaped(page.shape[1], page.shape[0]) and holds_lines(path, page):
-        strip = False  # a crop of a few lines: they are found
+        return _whole_lines(read_page(path, page, recognizer, decoder=decoder), page)
     if segment == "no" or strip:  # read as one, as `inkread read` does
         # (its lines looked for, a line image read as nothing, or as a word of it)
         line = Line(id=path.stem, image=path, source=path)

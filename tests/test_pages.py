@@ -477,6 +477,27 @@ def test_two_pages_whose_missing_images_are_named_alike_are_two_pages(tmp_path, 
     assert "another XML of the same page image" not in capsys.readouterr().err
 
 
+def test_a_crops_lines_are_read_less_its_neighbours_pieces():
+    """Cut loosely, a crop of one line had been read as three: the descenders of the line
+    above and the ascenders of the line below, found at its edges, as scrawl around it
+    (Hooker val crops 25 pixels loose, one line: 79.0 % CER; so 61.8 %). A whole line at
+    the edge stays: the first and last of a crop cut close."""
+    from types import SimpleNamespace
+
+    from inkread.pages import _whole_lines
+
+    def found(top: float, bottom: float) -> SimpleNamespace:
+        box = np.array([[0, top], [500, top], [500, bottom], [0, bottom]], dtype=float)
+        return SimpleNamespace(line=SimpleNamespace(polygon=box))
+
+    page = np.zeros((130, 520), np.uint8)
+    above, line, below = found(0, 20), found(30, 95), found(105, 129)
+    assert _whole_lines([above, line, below], page) == [line]
+    first, last = found(0, 64), found(66, 129)  # two whole lines, each at an edge
+    assert _whole_lines([first, last], page) == [first, last]
+    assert _whole_lines([above], page) == [above]
+
+
 def test_a_frame_around_a_line_image_is_not_read(tmp_path, capsys):
     """A snippet with paper or a viewer's dark border around its line: scaled whole to the
     network's height, its writing shrank ("Topere ( a Rhre mave" with 40 pixels of white,
