@@ -293,7 +293,14 @@ def read(
 
     from inkread import torchfile
     from inkread.formats import FORMATS, render
-    from inkread.inputs import described, done_with, open_inputs, output_names, shown_path
+    from inkread.inputs import (
+        SEGMENTS,
+        described,
+        done_with,
+        open_inputs,
+        output_names,
+        shown_path,
+    )
     from inkread.pages import transcribe
     from inkread.recognize import load_all
 
@@ -303,7 +310,7 @@ def read(
         if format in INPUT_KINDS:  # kraken's -f names what it is given
             said += ": it names what read writes; its inputs are told apart by themselves"
         raise InkreadError(said)
-    if segment not in ("auto", "yes", "no"):
+    if segment not in SEGMENTS:
         raise InkreadError(f"--segment must be auto, yes or no, not {segment!r}")
     if nbest > 1 and format != "json":
         _warn(f"warning: --nbest: only --format json holds alternative readings, not {format}")

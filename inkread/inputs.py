@@ -58,6 +58,8 @@ from inkread.data.xml import (
 from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge, exit_status
 from inkread.outputs import PAGE_COPY, by_hand, ours, own_copy
 
+SEGMENTS = ("auto", "yes", "no")  # read's --segment, read_image's and serve's segment
+
 
 @dataclass
 class Document:

@@ -45,6 +45,7 @@ from inkread.data.xml import (
 from inkread.decoding import Decoded, Decoder, greedy, words
 from inkread.errors import InkreadError, MachineFault, MissingFile, TooLarge
 from inkread.inputs import (
+    SEGMENTS,
     Document,
     crop_shaped,
     open_inputs,
@@ -318,7 +319,7 @@ def read_image(
     reads it (its regions' lines found where it has regions only). A PDF or TIFF file is
     read if it holds one page; a PIL image of several (a TIFF opened) as the page it is at
     (image.seek(n) chooses it)."""
-    if segment not in ("auto", "yes", "no"):
+    if segment not in SEGMENTS:
         raise InkreadError(f"segment must be auto, yes or no, not {segment!r}")
     recognizer = as_recognizer(recognizer)  # or a model's name or file
     decoder = recognizer.decoder_for(decoder)

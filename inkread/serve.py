@@ -33,6 +33,7 @@ from inkread.decoding import Decoder, describe
 from inkread.errors import InkreadError
 from inkread.formats import FORMATS, render
 from inkread.inputs import (
+    SEGMENTS,
     Document,
     forget,
     image_named,
@@ -49,7 +50,6 @@ MAX_UPLOAD = 64 * 1024 * 1024
 MAX_REQUEST = 2 * MAX_UPLOAD + 2**20  # an image, its XML, and the form around them
 # a page's lines: a newspaper's are a few hundred; each is cut and read in the one model's turn
 MOST_LINES = 5000
-SEGMENTS = ("auto", "yes", "no")
 MEDIA = {
     "text": "text/plain; charset=utf-8",
     "json": "application/json",
