@@ -1324,8 +1324,13 @@ def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, cap
     line.convert("RGB").save(folder / "scan.pdf", save_all=True, append_images=[line])
     line.save(folder / "scan.tif", save_all=True, append_images=[line])
     model = ("--model", overfit["run"] / "best.pt", "--segment", "no")
-    assert run_cli("read", folder, *model, "--out", tmp_path / "out") == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+
+    def read_into(name: str) -> list[str]:
+        """The folder read into tmp_path / name: the names of what was written there."""
+        assert run_cli("read", folder, *model, "--out", tmp_path / name) == 0
+        return sorted(p.name for p in (tmp_path / name).iterdir())
+
+    assert read_into("out") == [
         "scan-pdf_p001.txt",
         "scan-pdf_p002.txt",
         "scan-tif_p001.txt",
@@ -1333,8 +1338,7 @@ def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, cap
     ]
     # names alike but for their case are one file on a Mac's disk: kept apart too
     (folder / "scan.pdf").rename(folder / "Scan.pdf")
-    assert run_cli("read", folder, *model, "--out", tmp_path / "cased") == 0
-    assert sorted(p.name for p in (tmp_path / "cased").iterdir()) == [
+    assert read_into("cased") == [
         "Scan-pdf_p001.txt",
         "Scan-pdf_p002.txt",
         "scan-tif_p001.txt",
@@ -1344,12 +1348,7 @@ def test_pages_of_a_pdf_and_a_tiff_of_one_name_keep_apart(overfit, tmp_path, cap
     # nor does a PDF's page overwrite a file named as the page would be
     (folder / "scan.tif").unlink()
     line.save(folder / "scan_p001.png")
-    assert run_cli("read", folder, *model, "--out", tmp_path / "out2") == 0
-    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == [
-        "scan-pdf_p001.txt",
-        "scan-pdf_p002.txt",
-        "scan_p001.txt",
-    ]
+    assert read_into("out2") == ["scan-pdf_p001.txt", "scan-pdf_p002.txt", "scan_p001.txt"]
     # read into its own folder, again and again: what it wrote there (the pages' XML and
     # the pages copied beside them) is not read, nor taken for a file beside the PDF
     (folder / "scan_p001.png").unlink()
