@@ -1239,6 +1239,7 @@ def _expand_variadic(argv: list[str]) -> list[str]:
     return out
 
 
+AS_ONE_LINE = "--segment no (each image read as one line)"  # kraken's -s, --no-segmentation
 # what users of kraken, ketos, Tesseract and PyLaia type, and what inkread does instead
 ELSEWHERE = {
     "-i": "inputs are arguments: inkread read IMAGE... --out DIR",
@@ -1262,7 +1263,7 @@ ELSEWHERE = {
     "--base-dir": "a line's direction is taken from its text's letters",
     "--text-direction": "lines run across the page, read left to right or right to left by "
     "their letters (vertical writing is not read)",
-    "--no-segmentation": "--segment no (each image read as one line)",
+    "--no-segmentation": AS_ONE_LINE,
     "--spec": "--preset line|seed, or a --config file of the network's settings",
     "--load": "--init MODEL (the model to fine-tune)",
     "--baseline": "segment finds baselines by itself",
@@ -1288,7 +1289,7 @@ ELSEWHERE_IN = {
     ("train", "--augment"): '--config FILE: {"train": {"augment": 0.5}}',
     ("train", "-a"): 'augmentation is on; --config FILE sets how much: {"train": {"augment": 0.5}}',
     ("read", "-a"): "--format alto",
-    ("read", "-s"): "--segment no (each image read as one line)",
+    ("read", "-s"): AS_ONE_LINE,
     ("train", "--threads"): "training uses the cores the process may use (limit them with "
     "taskset or OMP_NUM_THREADS)",
     ("eval", "-i"): "--data FILES (ground truth to score on)",

@@ -654,11 +654,15 @@ def straighten(crop: np.ndarray, baseline: np.ndarray, polygon: np.ndarray) -> n
     )
 
 
+def ink_rows(line: np.ndarray) -> np.ndarray:
+    """The rows that hold writing (two pixels of ink or more), in order."""
+    return np.flatnonzero((ink(line) > 0.4).sum(axis=1) > 1)
+
+
 def trim_rows(line: np.ndarray) -> np.ndarray:
     """Drop the empty paper above and below the writing, so that scaling to the network's
     height spends the pixels on ink (line polygons are often drawn generously)."""
-    rows = (ink(line) > 0.4).sum(axis=1) > 1
-    found = np.flatnonzero(rows)
+    found = ink_rows(line)
     if len(found) == 0:
         return line
     margin = max(2, round(0.08 * line.shape[0]))
@@ -695,7 +699,7 @@ def framed(line: np.ndarray) -> tuple[np.ndarray, int, int]:
     if bottom - top < 8 or right - left < 8:  # all dark: a negative, a blot; left whole
         return line, 0, 0
     inner = line[top:bottom, left:right]
-    rows = np.flatnonzero((ink(inner) > 0.4).sum(axis=1) > 1)
+    rows = ink_rows(inner)
     if len(rows) == 0:
         return inner, left, top
     margin = max(2, round(FRAME_MARGIN * (rows[-1] + 1 - rows[0])))
